@@ -1,0 +1,233 @@
+/* collect_bench: how fast logdir_reader reads a large scalar logdir.
+ *
+ *   collect_bench [MB] [DIR]
+ *
+ * Writes a logdir of about MB megabytes (default 256; the documented target
+ * size is 1024) of scalar events under DIR (default $TMPDIR or /tmp) with
+ * record_writer: 4 runs, files rotated every 64 MB, 4 tags, rank-0 DT_FLOAT
+ * tensors with metadata on each tag's first value in a file (what our
+ * writers produce). Then reads the whole logdir 3 times with logdir_reader
+ * (CRC checks, Event decoding, value decoding, no purge) and prints MB/s and
+ * records/s of each pass and the median, and the machine. The files are in
+ * the page cache: this measures the reader, not the disk. Goal: >= 500 MB/s.
+ * The logdir is removed afterwards. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "logdir_reader.h"
+#include "record_writer.h"
+
+#define RUNS 4
+#define TAGS 4
+#define ROTATE_BYTES (64ull << 20)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static size_t scalar_event(uint8_t *out, const char *tag, int64_t step, float x, bool md)
+{
+    Tensorboard__TensorProto t;
+    tensorboard__tensor_proto__init(&t);
+    t.dtype = TENSORBOARD__DATA_TYPE__DT_FLOAT;
+    t.n_float_val = 1;
+    t.float_val = &x;
+    Tensorboard__SummaryMetadata__PluginData pd;
+    tensorboard__summary_metadata__plugin_data__init(&pd);
+    pd.plugin_name = "scalars";
+    Tensorboard__SummaryMetadata meta;
+    tensorboard__summary_metadata__init(&meta);
+    meta.plugin_data = &pd;
+    meta.data_class = TENSORBOARD__DATA_CLASS__DATA_CLASS_SCALAR;
+    Tensorboard__Summary__Value v, *vp = &v;
+    tensorboard__summary__value__init(&v);
+    v.tag = (char *)tag;
+    v.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR;
+    v.tensor = &t;
+    v.metadata = md ? &meta : NULL;
+    Tensorboard__Summary s;
+    tensorboard__summary__init(&s);
+    s.n_value = 1;
+    s.value = &vp;
+    Tensorboard__Event ev;
+    tensorboard__event__init(&ev);
+    ev.wall_time = 1700000000.0 + (double)step * 0.001;
+    ev.step = step;
+    ev.what_case = TENSORBOARD__EVENT__WHAT_SUMMARY;
+    ev.summary = &s;
+    return tensorboard__event__pack(&ev, out);
+}
+
+static int generate(const char *root, uint64_t bytes, uint64_t *ret_records)
+{
+    static const char *tags[TAGS] = {"loss", "accuracy", "learning_rate", "grad_norm"};
+    uint64_t per_run = bytes / RUNS, records = 0;
+    for (int run = 0; run < RUNS; run++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/run_%d", root, run);
+        if (mkdir(dir, 0755) < 0)
+            return -errno;
+        record_writer *w = NULL;
+        struct record_writer_options o = {.wall_time = 1700000000.0 + run};
+        int err = record_writer_open(&w, dir, &o);
+        if (err < 0)
+            return err;
+        bool first[TAGS] = {true, true, true, true};
+        uint64_t written = 0;
+        for (int64_t step = 0; written < per_run; step++) {
+            for (int k = 0; k < TAGS; k++) {
+                uint8_t payload[256];
+                size_t n = scalar_event(payload, tags[k], step, (float)(1.0 / (double)(step + k + 1)),
+                                        first[k]);
+                first[k] = false;
+                err = record_writer_append(w, payload, n);
+                if (err < 0)
+                    goto fail;
+                written += n + 16;
+                records++;
+            }
+            if (record_writer_size(w) >= ROTATE_BYTES) {
+                err = record_writer_rotate(w);
+                if (err < 0)
+                    goto fail;
+                for (int k = 0; k < TAGS; k++)
+                    first[k] = true;
+            }
+        }
+        err = record_writer_close(w);
+        if (err < 0)
+            return err;
+        continue;
+    fail:
+        record_writer_close(w);
+        return err;
+    }
+    *ret_records = records;
+    return 0;
+}
+
+static int read_all(const char *root, uint64_t *ret_records, uint64_t *ret_bytes, uint64_t *ret_values)
+{
+    logdir_reader *r = NULL;
+    struct logdir_reader_options o;
+    logdir_reader_options_init(&o);
+    o.purge = false;
+    int err = logdir_reader_open(&r, root, &o);
+    if (err < 0)
+        return err;
+    struct logdir_item it;
+    int rc;
+    uint64_t values = 0;
+    double sink = 0;
+    while ((rc = logdir_reader_next(r, &it)) > 0) {
+        for (size_t i = 0; i < it.n_values; i++)
+            if (it.values[i].kind == VALUE_SCALAR) {
+                values++;
+                sink += it.values[i].scalar;
+            }
+    }
+    struct logdir_reader_stats st;
+    logdir_reader_stats(r, &st);
+    logdir_reader_free(r);
+    if (rc < 0)
+        return rc;
+    *ret_records = st.records;
+    *ret_bytes = st.bytes;
+    *ret_values = values + (sink < 0 ? 1 : 0);   /* keep the sum alive */
+    return (int)st.problems;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void print_machine(void)
+{
+    struct utsname u;
+    if (uname(&u) == 0)
+        printf("machine: %s %s %s", u.sysname, u.release, u.machine);
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *c = strchr(line, ':');
+            if (c) {
+                c[strcspn(c, "\n")] = '\0';
+                printf(",%s", c + 1);
+            }
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    printf(", %ld CPUs, CRC-32C %s\n", sysconf(_SC_NPROCESSORS_ONLN),
+           crc32c_hw_available() ? "hardware" : "software");
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long mb = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
+    if (mb == 0) {
+        fprintf(stderr, "usage: collect_bench [MB] [DIR]\n");
+        return 2;
+    }
+    const char *base = argc > 2 ? argv[2] : getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    char root[4096];
+    snprintf(root, sizeof root, "%s/collect_bench.XXXXXX", base);
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    print_machine();
+    uint64_t records = 0;
+    double t0 = now_s();
+    int err = generate(root, (uint64_t)mb << 20, &records);
+    double t1 = now_s();
+    if (err < 0) {
+        fprintf(stderr, "collect_bench: generating: %s\n", strerror(-err));
+        goto out;
+    }
+    printf("generated %lu MB, %llu scalar records in %d runs in %.2f s\n", mb,
+           (unsigned long long)records, RUNS, t1 - t0);
+
+    double mbs[3], rps[3];
+    for (int pass = 0; pass < 3; pass++) {
+        uint64_t n = 0, bytes = 0, values = 0;
+        double a = now_s();
+        err = read_all(root, &n, &bytes, &values);
+        double b = now_s();
+        if (err < 0) {
+            fprintf(stderr, "collect_bench: reading: %s\n", strerror(-err));
+            goto out;
+        }
+        mbs[pass] = (double)bytes / 1e6 / (b - a);
+        rps[pass] = (double)n / (b - a);
+        printf("pass %d: %llu records (%llu scalars), %.1f MB in %.3f s: %.0f MB/s, %.2f M records/s%s\n",
+               pass + 1, (unsigned long long)n, (unsigned long long)values, (double)bytes / 1e6,
+               b - a, mbs[pass], rps[pass] / 1e6, err > 0 ? " (problems reported!)" : "");
+    }
+    qsort(mbs, 3, sizeof mbs[0], cmp_double);
+    qsort(rps, 3, sizeof rps[0], cmp_double);
+    printf("median: %.0f MB/s, %.2f M records/s (goal: >= 500 MB/s)\n", mbs[1], rps[1] / 1e6);
+    err = 0;
+out:;
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "collect_bench: could not remove %s\n", root);
+    return err < 0 ? 1 : 0;
+}

@@ -1,0 +1,28 @@
+/* cli: shared pieces of the tfevents command-line tool.
+ *
+ * Each subcommand is a function taking its own argv (argv[0] is the
+ * subcommand's name) and returning the process exit status. */
+#ifndef TFEVENTS_CLI_H
+#define TFEVENTS_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit statuses of every subcommand (documented in tfevents(1)). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_DATA = 1,    /* the data has a problem: corruption, truncation */
+    CLI_EXIT_USAGE = 2,   /* bad command line */
+    CLI_EXIT_IO = 3,      /* a file or directory could not be read/written */
+};
+
+int cli_collect_main(int argc, char **argv);
+int cli_dump_main(int argc, char **argv);
+
+/* "tfevents: " + message on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a non-negative decimal count; false when s is not one. */
+bool cli_parse_count(const char *s, unsigned long long *ret);
+
+#endif

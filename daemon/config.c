@@ -1,0 +1,322 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum opt_kind { K_PATH, K_MODE, K_SECONDS, K_SIZE, K_COUNT, K_FSYNC, K_POLICY, K_LEVEL };
+
+struct opt {
+    const char *name;
+    enum opt_kind kind;
+    size_t off;
+    const char *def;   /* default, as documented */
+    const char *help;
+};
+
+#define OFF(x) offsetof(struct config, x)
+
+static const struct opt opts[] = {
+    {"socket", K_PATH, OFF(socket_path), "$XDG_RUNTIME_DIR/tfevents.sock, else ./tfevents.sock",
+     "Unix socket to listen on"},
+    {"root", K_PATH, OFF(root), "./logs", "directory under which logdirs are created"},
+    {"socket-mode", K_MODE, OFF(socket_mode), "0660", "permissions of the socket (octal)"},
+    {"flush-interval", K_SECONDS, OFF(flush_interval), "1",
+     "seconds between writes of buffered events"},
+    {"flush-bytes", K_SIZE, OFF(flush_bytes), "256K",
+     "buffered bytes of one run that trigger a write before the interval"},
+    {"fsync", K_FSYNC, 0, "flush",
+     "never | flush (when a client asks, and at exit) | always (after every write)"},
+    {"max-line", K_SIZE, OFF(max_line), "16M", "longest accepted line"},
+    {"max-connections", K_COUNT, OFF(max_connections), "1024", "simultaneous clients"},
+    {"max-writers", K_COUNT, OFF(max_writers), "256",
+     "open event files; the least recently used is closed past it"},
+    {"max-replies", K_COUNT, OFF(max_replies), "1024",
+     "replies queued per connection; more are dropped (and counted)"},
+    {"max-pending", K_SIZE, OFF(max_pending), "256M",
+     "unwritten bytes in all runs before the daemon stops reading from clients"},
+    {"idle-timeout", K_SECONDS, OFF(idle_timeout), "300",
+     "seconds after which an unused event file is closed (0: never)"},
+    {"rotate-size", K_SIZE, OFF(rotate_bytes), "1G",
+     "start a new event file past this size (0: never)"},
+    {"step-policy", K_POLICY, 0, "increasing",
+     "increasing (refuse steps that do not increase per tag) | any"},
+    {"log-level", K_LEVEL, 0, "info", "error | warn | info | debug"},
+};
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    const char *rt = getenv("XDG_RUNTIME_DIR");
+    if (rt && *rt && strlen(rt) + 16 < sizeof c->socket_path)
+        snprintf(c->socket_path, sizeof c->socket_path, "%s/tfevents.sock", rt);
+    else
+        snprintf(c->socket_path, sizeof c->socket_path, "./tfevents.sock");
+    snprintf(c->root, sizeof c->root, "./logs");
+    c->socket_mode = 0660;
+    c->flush_interval = 1.0;
+    c->flush_bytes = 256u << 10;
+    c->fsync = FSYNC_FLUSH;
+    c->max_line = 16u << 20;
+    c->max_connections = 1024;
+    c->max_writers = 256;
+    c->max_replies = 1024;
+    c->max_pending = 256u << 20;
+    c->idle_timeout = 300;
+    c->rotate_bytes = RUN_WRITER_DEFAULT_ROTATE_BYTES;
+    c->step_policy = LOGDIR_POLICY_INCREASING;
+    c->log_level = LOG_LEVEL_INFO;
+}
+
+const char *config_fsync_name(enum fsync_mode m)
+{
+    return m == FSYNC_NEVER ? "never" : m == FSYNC_ALWAYS ? "always" : "flush";
+}
+
+/* "123", "64K", "16M", "1G" (powers of 1024). */
+static int parse_size(const char *s, uint64_t *ret)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return -EINVAL;
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift)
+        end++;
+    if (*end || v > (ULLONG_MAX >> shift))
+        return -EINVAL;
+    *ret = v << shift;
+    return 0;
+}
+
+static int set_opt(struct config *c, const struct opt *o, const char *val, char *err,
+                   size_t err_size)
+{
+    char *field = (char *)c + o->off;
+    char *end;
+    uint64_t u;
+    double d;
+    int k;
+    switch (o->kind) {
+    case K_PATH:
+        if (!*val || strlen(val) >= sizeof c->root)
+            goto bad;
+        snprintf(field, sizeof c->root, "%s", val);
+        return 0;
+    case K_MODE:
+        errno = 0;
+        u = strtoul(val, &end, 8);
+        if (errno || *end || end == val || u > 0777)
+            goto bad;
+        *(unsigned *)field = (unsigned)u;
+        return 0;
+    case K_SECONDS:
+        errno = 0;
+        d = strtod(val, &end);
+        if (errno || *end || end == val || !(d >= 0) || d > 1e6)
+            goto bad;
+        *(double *)field = d;
+        return 0;
+    case K_SIZE:
+        if (parse_size(val, &u) < 0 || u > SIZE_MAX)
+            goto bad;
+        if (o->off == OFF(rotate_bytes))
+            c->rotate_bytes = u;
+        else
+            *(size_t *)field = (size_t)u;
+        return 0;
+    case K_COUNT:
+        if (parse_size(val, &u) < 0 || u < 1 || u > 1000000)
+            goto bad;
+        *(unsigned *)field = (unsigned)u;
+        return 0;
+    case K_FSYNC:
+        if (strcmp(val, "never") == 0)
+            c->fsync = FSYNC_NEVER;
+        else if (strcmp(val, "flush") == 0)
+            c->fsync = FSYNC_FLUSH;
+        else if (strcmp(val, "always") == 0)
+            c->fsync = FSYNC_ALWAYS;
+        else
+            goto bad;
+        return 0;
+    case K_POLICY:
+        if (strcmp(val, "increasing") == 0)
+            c->step_policy = LOGDIR_POLICY_INCREASING;
+        else if (strcmp(val, "any") == 0)
+            c->step_policy = LOGDIR_POLICY_ANY;
+        else
+            goto bad;
+        return 0;
+    case K_LEVEL:
+        k = log_level_parse(val);
+        if (k < 0)
+            goto bad;
+        c->log_level = k;
+        return 0;
+    }
+bad:
+    snprintf(err, err_size, "invalid value for %s: '%s' (%s)", o->name, val, o->help);
+    return -EINVAL;
+}
+
+static const struct opt *find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (strlen(opts[i].name) == len && memcmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+                     s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int load_file(struct config *c, const char *path, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, err_size, "cannot open config file %s: %s", path, strerror(errno));
+        return -EINVAL;
+    }
+    char line[CONFIG_MAX_LINE];
+    unsigned no = 0;
+    int r = 0;
+    while (r == 0 && fgets(line, sizeof line, f)) {
+        no++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, err_size, "%s:%u: expected \"key = value\"", path, no);
+            r = -EINVAL;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        const struct opt *o = find_opt(key, strlen(key));
+        if (!o) {
+            snprintf(err, err_size, "%s:%u: unknown key '%s'", path, no, key);
+            r = -EINVAL;
+            break;
+        }
+        char msg[512];
+        if (set_opt(c, o, val, msg, sizeof msg) < 0) {
+            snprintf(err, err_size, "%s:%u: %s", path, no, msg);
+            r = -EINVAL;
+        }
+    }
+    fclose(f);
+    return r;
+}
+
+static void usage(void)
+{
+    printf("Usage: tfeventsd [OPTION]...\n"
+           "Write TensorBoard event files for clients that send newline-delimited JSON\n"
+           "over a Unix socket (see tfeventsd(8) and docs/protocol.md).\n\n");
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        printf("  --%s=VALUE\n      %s (default: %s)\n", opts[i].name, opts[i].help,
+               opts[i].def);
+    printf("  --config=FILE\n      read options from FILE (\"key = value\" lines; the\n"
+           "      command line wins)\n"
+           "  --help      print this help\n"
+           "  --version   print the version\n");
+}
+
+/* Split "--name=value" or "--name value". */
+static int arg_value(int argc, char **argv, int *i, const char **name, size_t *name_len,
+                     const char **val)
+{
+    const char *a = argv[*i] + 2;
+    const char *eq = strchr(a, '=');
+    *name = a;
+    if (eq) {
+        *name_len = (size_t)(eq - a);
+        *val = eq + 1;
+        return 0;
+    }
+    *name_len = strlen(a);
+    *val = NULL;
+    if (*i + 1 < argc) {
+        *val = argv[++*i];
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int config_parse(struct config *c, int argc, char **argv, char *err, size_t err_size)
+{
+    /* First the flags that end the program, and --config (read before
+     * the other options so that the command line wins). */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 1;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("tfeventsd %s\n", TFEVENTSD_VERSION);
+            return 1;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--config", 8) != 0 || (argv[i][8] && argv[i][8] != '='))
+            continue;
+        const char *name, *val;
+        size_t nl;
+        if (arg_value(argc, argv, &i, &name, &nl, &val) < 0) {
+            snprintf(err, err_size, "--config needs a file name");
+            return -EINVAL;
+        }
+        snprintf(c->config_file, sizeof c->config_file, "%s", val);
+        int r = load_file(c, val, err, err_size);
+        if (r < 0)
+            return r;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0) {
+            snprintf(err, err_size, "unexpected argument '%s' (try --help)", argv[i]);
+            return -EINVAL;
+        }
+        const char *name, *val;
+        size_t nl;
+        if (arg_value(argc, argv, &i, &name, &nl, &val) < 0) {
+            snprintf(err, err_size, "option %s needs a value", argv[i]);
+            return -EINVAL;
+        }
+        if (nl == 6 && memcmp(name, "config", 6) == 0)
+            continue;
+        const struct opt *o = find_opt(name, nl);
+        if (!o) {
+            snprintf(err, err_size, "unknown option --%.*s (try --help)", (int)nl, name);
+            return -EINVAL;
+        }
+        int r = set_opt(c, o, val, err, err_size);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* config: tfeventsd's options, from the command line and an optional
+ * configuration file of "key = value" lines (the keys are the long option
+ * names without "--"; '#' starts a comment). The command line wins over
+ * the file. Every option, its default and its meaning are in the table in
+ * config.c, which also prints --help, and in docs/tfeventsd.8.scd. */
+#ifndef TFEVENTSD_CONFIG_H
+#define TFEVENTSD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logdir.h"
+
+enum fsync_mode {
+    FSYNC_NEVER = 0,   /* never fsync, even when a client asks */
+    FSYNC_FLUSH,       /* on flush/close requests with "sync":true and at exit */
+    FSYNC_ALWAYS,      /* after every write */
+};
+
+/* Longest configuration file line. */
+#define CONFIG_MAX_LINE 4096
+
+struct config {
+    char socket_path[4096];
+    char root[4096];
+    unsigned socket_mode;
+    double flush_interval;       /* seconds */
+    size_t flush_bytes;          /* pending bytes that trigger a write */
+    enum fsync_mode fsync;
+    size_t max_line;             /* bytes of one line */
+    unsigned max_connections;
+    unsigned max_writers;        /* open run writers (files) */
+    unsigned max_replies;        /* replies queued per connection */
+    size_t max_pending;          /* unwritten bytes before reading pauses */
+    double idle_timeout;         /* seconds; 0: never */
+    uint64_t rotate_bytes;       /* 0: never */
+    enum logdir_step_policy step_policy;
+    int log_level;
+    char config_file[4096];
+};
+
+/* Defaults (the socket path depends on $XDG_RUNTIME_DIR). */
+void config_defaults(struct config *c);
+
+/* Parse the command line (and the file named by --config). Returns 0 to
+ * run, 1 when --help or --version was printed (exit 0), or -EINVAL with a
+ * message in err. */
+int config_parse(struct config *c, int argc, char **argv, char *err, size_t err_size);
+
+const char *config_fsync_name(enum fsync_mode m);
+
+#endif

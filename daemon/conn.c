@@ -1,0 +1,377 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "server.h"
+
+/* One uv_write of a batch of replies. */
+struct write_req {
+    uv_write_t req;
+    struct conn *c;
+    unsigned replies;
+    uint8_t *data;
+};
+
+static void free_conn(struct conn *c)
+{
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c);
+}
+
+void conn_ref(struct conn *c)
+{
+    c->refs++;
+}
+
+void conn_unref(struct conn *c)
+{
+    if (--c->refs == 0)
+        free_conn(c);
+}
+
+static void on_close(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    server_conn_closed(c->srv, c);
+    conn_unref(c);
+}
+
+void conn_close(struct conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    log_debug("conn %llu (pid %ld): closed after %llu lines", (unsigned long long)c->id,
+              (long)c->pid, (unsigned long long)c->line_no);
+    uv_close((uv_handle_t *)&c->pipe, on_close);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->data;
+    free(req);
+    conn_close(c);
+    conn_unref(c);
+}
+
+/* Done reading and owing nothing: let the written replies go out, then
+ * close. */
+static void maybe_finish(struct conn *c)
+{
+    if (c->closing || !c->eof || c->deferred > 0)
+        return;
+    conn_flush_replies(c);
+    uv_shutdown_t *req = malloc(sizeof *req);
+    if (!req || uv_shutdown(req, (uv_stream_t *)&c->pipe, on_shutdown) < 0) {
+        free(req);
+        conn_close(c);
+        return;
+    }
+    req->data = c;
+    conn_ref(c);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+    struct conn *c = w->c;
+    c->queued_replies -= w->replies;
+    free(w->data);
+    free(w);
+    if (status < 0 && status != UV_ECANCELED && !c->closing) {
+        log_debug("conn %llu (pid %ld): write failed: %s", (unsigned long long)c->id,
+                  (long)c->pid, uv_strerror(status));
+        conn_close(c);
+    }
+    conn_unref(c);
+}
+
+void conn_flush_replies(struct conn *c)
+{
+    if (c->out.len == 0 || c->closing)
+        return;
+    struct write_req *w = malloc(sizeof *w);
+    if (!w) {
+        c->queued_replies -= c->out_replies;
+        c->srv->stats.replies_dropped += c->out_replies;
+        buf_reset(&c->out);
+        c->out_replies = 0;
+        return;
+    }
+    w->c = c;
+    w->replies = c->out_replies;
+    size_t len;
+    buf_take(&c->out, &w->data, &len);
+    c->out_replies = 0;
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
+    conn_ref(c);
+    int r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
+    if (r < 0) {
+        c->queued_replies -= w->replies;
+        free(w->data);
+        free(w);
+        conn_unref(c);
+        conn_close(c);
+    }
+}
+
+void conn_reply(struct conn *c, const char *json, size_t len)
+{
+    if (c->closing || c->queued_replies >= c->srv->cfg->max_replies) {
+        c->srv->stats.replies_dropped++;
+        return;
+    }
+    if (buf_append(&c->out, json, len) < 0 || buf_append(&c->out, "\n", 1) < 0) {
+        c->srv->stats.replies_dropped++;
+        return;
+    }
+    c->out_replies++;
+    c->queued_replies++;
+    c->srv->stats.replies++;
+}
+
+void conn_defer(struct conn *c)
+{
+    c->deferred++;
+    conn_ref(c);
+}
+
+void conn_undefer(struct conn *c)
+{
+    c->deferred--;
+    conn_flush_replies(c);
+    maybe_finish(c);
+    conn_unref(c);
+}
+
+static void handle_line(struct conn *c, const char *line, size_t len)
+{
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (len == 0)
+        return;   /* blank lines are allowed (and numbered) */
+    dispatch_line(c->srv, c, c->line_no, line, len);
+}
+
+/* Process every complete line in the buffer; keep the incomplete rest. */
+static void process_input(struct conn *c)
+{
+    size_t max_line = c->srv->cfg->max_line;
+    size_t start = 0;
+    for (;;) {
+        uint8_t *base = c->in.data;
+        size_t from = start > c->scanned ? start : c->scanned;
+        uint8_t *nl = from < c->in.len ? memchr(base + from, '\n', c->in.len - from) : NULL;
+        if (!nl) {
+            c->scanned = c->in.len;
+            break;
+        }
+        size_t end = (size_t)(nl - base);
+        if (c->skipping) {
+            /* The end of an oversize line, already answered. */
+            c->skipping = false;
+        } else {
+            c->line_no++;
+            if (end - start > max_line) {
+                c->srv->stats.errors_oversize++;
+                char msg[128];
+                snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
+                dispatch_error(c, NULL, c->line_no, msg);
+            } else {
+                handle_line(c, (const char *)base + start, end - start);
+            }
+        }
+        start = end + 1;
+        c->scanned = start;
+        if (c->closing)
+            return;
+    }
+    buf_consume(&c->in, start);
+    c->scanned -= start;
+    if (c->skipping) {
+        buf_reset(&c->in);
+        c->scanned = 0;
+    } else if (c->in.len > max_line) {
+        /* No newline within the limit: answer now, drop the line's bytes
+         * up to its newline. */
+        c->line_no++;
+        c->srv->stats.errors_oversize++;
+        char msg[128];
+        snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
+        dispatch_error(c, NULL, c->line_no, msg);
+        log_warn("conn %llu (pid %ld): line %llu longer than %zu bytes, skipped",
+                 (unsigned long long)c->id, (long)c->pid, (unsigned long long)c->line_no,
+                 max_line);
+        c->skipping = true;
+        buf_reset(&c->in);
+        c->scanned = 0;
+    }
+}
+
+static void on_eof(struct conn *c)
+{
+    /* A last line without its newline still counts. */
+    if (c->in.len > 0 && !c->skipping) {
+        c->line_no++;
+        handle_line(c, (const char *)c->in.data, c->in.len);
+    }
+    buf_reset(&c->in);
+    c->scanned = 0;
+    c->eof = true;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = false;
+    }
+    conn_flush_replies(c);
+    maybe_finish(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *ret)
+{
+    struct conn *c = h->data;
+    (void)suggested;
+    if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0) {
+        *ret = uv_buf_init(NULL, 0);
+        return;
+    }
+    *ret = uv_buf_init((char *)c->in.data + c->in.len, (unsigned)(c->in.cap - c->in.len));
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
+{
+    struct conn *c = stream->data;
+    (void)b;
+    if (nread > 0) {
+        c->in.len += (size_t)nread;
+        c->srv->stats.bytes_in += (uint64_t)nread;
+        process_input(c);
+        conn_flush_replies(c);
+        return;
+    }
+    if (nread == UV_EOF) {
+        on_eof(c);
+    } else if (nread == UV_ENOBUFS) {
+        log_error("conn %llu (pid %ld): out of memory for input, closing",
+                  (unsigned long long)c->id, (long)c->pid);
+        conn_close(c);
+    } else if (nread < 0) {
+        log_info("conn %llu (pid %ld): read error: %s", (unsigned long long)c->id,
+                 (long)c->pid, uv_strerror((int)nread));
+        conn_close(c);
+    }
+}
+
+void conn_pause(struct conn *c, bool pause)
+{
+    if (c->closing || c->eof)
+        return;
+    if (pause && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = false;
+    } else if (!pause && !c->reading) {
+        if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) == 0)
+            c->reading = true;
+    }
+}
+
+void conn_drain(struct conn *c)
+{
+    if (c->closing || c->eof)
+        return;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = false;
+    }
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0)
+        return;
+    /* The socket is non-blocking: read until it has nothing more. */
+    for (;;) {
+        if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0)
+            break;
+        ssize_t n = read(fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                on_eof(c);
+            break;
+        }
+        c->in.len += (size_t)n;
+        c->srv->stats.bytes_in += (uint64_t)n;
+        process_input(c);
+        if (c->closing)
+            return;
+    }
+    if (!c->eof && c->in.len > 0 && !c->skipping) {
+        /* Bytes after the last newline when we stop: the client has not
+         * finished that line; it is not part of anything accepted. */
+        log_warn("conn %llu (pid %ld): %zu bytes of an unfinished line dropped at shutdown",
+                 (unsigned long long)c->id, (long)c->pid, c->in.len);
+        buf_reset(&c->in);
+    }
+    conn_flush_replies(c);
+}
+
+int conn_accept(struct server *s, uv_stream_t *listener)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->srv = s;
+    c->refs = 1;   /* the handle's */
+    buf_init(&c->in, s->cfg->max_line + CONN_READ_CHUNK + 1);
+    buf_init(&c->out, BUF_NO_CAP);
+    int r = uv_pipe_init(s->loop, &c->pipe, 0);
+    if (r < 0) {
+        free_conn(c);
+        return r;
+    }
+    c->pipe.data = c;
+    r = uv_accept(listener, (uv_stream_t *)&c->pipe);
+    if (r < 0) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->pipe, (uv_close_cb)free);
+        return r;
+    }
+    c->id = ++s->next_conn_id;
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t cl = sizeof cred;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) {
+        c->pid = cred.pid;
+        c->uid = cred.uid;
+    }
+    /* Into the server's list before anything can close it. */
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->n_conns++;
+    s->stats.connections_accepted++;
+    s->stats.connections_open++;
+
+    if (s->n_conns > s->cfg->max_connections) {
+        s->stats.connections_refused++;
+        log_warn("conn %llu (pid %ld, uid %ld): refused, %u connections is the limit",
+                 (unsigned long long)c->id, (long)c->pid, (long)c->uid,
+                 s->cfg->max_connections);
+        dispatch_error(c, NULL, 0, "too many connections");
+        c->eof = true;
+        maybe_finish(c);
+        return 0;
+    }
+    log_debug("conn %llu: accepted (pid %ld, uid %ld)", (unsigned long long)c->id,
+              (long)c->pid, (long)c->uid);
+    if (!s->reading_paused)
+        conn_pause(c, false);
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* conn: one client connection.
+ *
+ * Reading: bytes go into a buffer capped at the line limit (cfg->max_line)
+ * plus one read; every complete line ('\n'-terminated, an optional '\r'
+ * dropped) is numbered from 1 and handed to dispatch. A line longer than
+ * the limit gets an error reply and is skipped up to its newline; the next
+ * lines are processed normally. At end of input a last line without a
+ * newline is processed too.
+ *
+ * Replies: appended to an output buffer and written with one write per
+ * batch of lines. At most cfg->max_replies replies wait per connection
+ * (written but not yet taken by the client, or buffered); more are dropped
+ * and counted, so a client that never reads cannot make the daemon
+ * allocate without bound or stall anyone else.
+ *
+ * Lifetime: the uv_pipe_t lives inside the conn; a conn is freed once its
+ * handle is closed and no deferred reply (a pending flush) refers to it
+ * (conn_ref / conn_unref). */
+#ifndef TFEVENTSD_CONN_H
+#define TFEVENTSD_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "buf.h"
+
+struct server;
+
+/* Bytes asked from the socket per read. */
+#define CONN_READ_CHUNK (64u * 1024)
+
+struct conn {
+    uv_pipe_t pipe;              /* first: the handle's data is the conn */
+    struct server *srv;
+    uint64_t id;                 /* for logs */
+    pid_t pid;                   /* peer, from SO_PEERCRED (0 unknown) */
+    uid_t uid;
+    struct buf in;
+    size_t scanned;              /* bytes of in known to hold no '\n' */
+    uint64_t line_no;
+    bool skipping;               /* inside an oversize line */
+    bool reading;
+    bool eof;
+    bool closing;
+    unsigned refs;
+    unsigned deferred;           /* replies still to come (flush, close) */
+    struct buf out;              /* replies not yet handed to uv_write */
+    unsigned out_replies;
+    unsigned queued_replies;     /* in out + in uv_write requests */
+    struct conn *prev, *next;
+};
+
+/* Accept a pending connection from the listener; starts reading. Logs. */
+int conn_accept(struct server *s, uv_stream_t *listener);
+
+/* Queue a reply line (json, without newline; copied). Dropped (and
+ * counted) when the queue is full or the connection is closing. */
+void conn_reply(struct conn *c, const char *json, size_t len);
+
+/* Write the buffered replies now. */
+void conn_flush_replies(struct conn *c);
+
+/* A deferred reply is owed / was sent (flush, close ops). */
+void conn_defer(struct conn *c);
+void conn_undefer(struct conn *c);
+
+void conn_ref(struct conn *c);
+void conn_unref(struct conn *c);
+
+void conn_pause(struct conn *c, bool pause);
+
+/* Shutdown: read everything the client already sent (non-blocking),
+ * process it, stop reading. */
+void conn_drain(struct conn *c);
+
+/* Close now (replies not yet written are lost). */
+void conn_close(struct conn *c);
+
+#endif

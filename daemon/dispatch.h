@@ -1,0 +1,20 @@
+/* dispatch: execute one line of a connection -- decode it
+ * (json_decode), run the op against the logdirs, and answer: a reply for
+ * every request with an id and for every error, carrying the line number.
+ * Flush and close replies are deferred to the flusher. */
+#ifndef TFEVENTSD_DISPATCH_H
+#define TFEVENTSD_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct conn;
+
+void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
+                   size_t len);
+
+/* Send {"id":..,"ok":false,"line":N,"error":"..."} (id may be NULL). */
+void dispatch_error(struct conn *c, const char *id, uint64_t line_no, const char *error);
+
+#endif

@@ -1,0 +1,499 @@
+#include "flusher.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "json_decode.h"
+#include "log.h"
+#include "server.h"
+
+/* Shortest timer period, whatever the configuration says. */
+#define FLUSHER_MIN_INTERVAL_MS 10
+
+/* A client's flush or close request: answered when every writer it waits
+ * for is done. */
+struct req {
+    struct conn *c;
+    bool has_id;
+    char id[JD_MAX_ID + 1];
+    uint64_t line_no;
+    unsigned remaining;
+    int err;
+    char err_dir[256];
+};
+
+/* One writer a request waits for, up to record number target. */
+struct wlink {
+    struct req *req;
+    uint64_t target;
+    bool sync;
+    struct wlink *next;
+};
+
+/* The flusher's state of one run writer. */
+struct fw {
+    struct flusher *f;
+    run_writer *w;
+    logdir *d;
+    const char *run;            /* borrowed from the logdir (stable) */
+    char dir[256];              /* for messages after the writer is gone */
+    uv_work_t work;
+    bool busy;
+    bool closing;               /* detached, close running or queued */
+    bool close_requested;
+    bool close_sync;
+    bool sync_next;
+    int result;
+    uint64_t last_used;
+    size_t counted_pending;
+    struct run_writer_stats seen;   /* stats already added to the totals */
+    struct run_writer_stats final;  /* filled by the close work */
+    struct wlink *waiters;
+    struct fw *prev, *next;     /* most recently used first */
+};
+
+struct flusher {
+    struct server *s;
+    uv_timer_t timer;
+    bool timer_closed;
+    struct fw *head, *tail;
+    unsigned n_open;            /* in the list and not closing */
+    unsigned n_busy;
+    uint64_t pending_total;
+    bool shutting_down;
+    void (*done)(void *ctx);
+    void *done_ctx;
+};
+
+static void kick(struct fw *fw);
+
+/* ---- bookkeeping ------------------------------------------------------- */
+
+static void list_remove(struct flusher *f, struct fw *fw)
+{
+    if (fw->prev)
+        fw->prev->next = fw->next;
+    else
+        f->head = fw->next;
+    if (fw->next)
+        fw->next->prev = fw->prev;
+    else
+        f->tail = fw->prev;
+    fw->prev = fw->next = NULL;
+}
+
+static void list_push_head(struct flusher *f, struct fw *fw)
+{
+    fw->prev = NULL;
+    fw->next = f->head;
+    if (f->head)
+        f->head->prev = fw;
+    f->head = fw;
+    if (!f->tail)
+        f->tail = fw;
+}
+
+/* Keep pending_total equal to the sum of the writers' pending bytes. */
+static void account(struct fw *fw)
+{
+    size_t now = fw->w ? run_writer_pending_bytes(fw->w) : 0;
+    fw->f->pending_total += now;
+    fw->f->pending_total -= fw->counted_pending;
+    fw->counted_pending = now;
+}
+
+static void add_stats(struct fw *fw, const struct run_writer_stats *st)
+{
+    struct stats *s = &fw->f->s->stats;
+    s->writes += st->batches - fw->seen.batches;
+    s->bytes_written += st->bytes_written - fw->seen.bytes_written;
+    s->fsyncs += st->fsyncs - fw->seen.fsyncs;
+    s->files_created += st->files - fw->seen.files;
+    s->errors_write += st->write_errors - fw->seen.write_errors;
+    fw->seen = *st;
+}
+
+static void maybe_resume(struct flusher *f)
+{
+    struct server *s = f->s;
+    if (s->reading_paused && f->pending_total <= s->cfg->max_pending / 2)
+        server_pause_reading(s, false);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct flusher *f = h->data;
+    f->timer_closed = true;
+    if (f->done)
+        f->done(f->done_ctx);
+}
+
+static void maybe_shutdown_done(struct flusher *f)
+{
+    if (!f->shutting_down || f->head || f->n_busy > 0 || uv_is_closing((uv_handle_t *)&f->timer))
+        return;
+    uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static void req_done(struct req *q, int err, const char *dir)
+{
+    if (err < 0 && q->err == 0) {
+        q->err = err;
+        snprintf(q->err_dir, sizeof q->err_dir, "%s", dir ? dir : "");
+    }
+    if (--q->remaining > 0)
+        return;
+    if (q->err < 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "writing %s failed: %s", q->err_dir, strerror(-q->err));
+        dispatch_error(q->c, q->has_id ? q->id : NULL, q->line_no, msg);
+    } else if (q->has_id) {
+        char line[64 + JD_MAX_ID];
+        int n = snprintf(line, sizeof line, "{\"id\":%s,\"ok\":true}", q->id);
+        conn_reply(q->c, line, (size_t)n);
+    }
+    conn_undefer(q->c);
+    free(q);
+}
+
+/* Answer the requests this writer satisfied (all of them, on error). */
+static void check_waiters(struct fw *fw, int err, bool closed)
+{
+    struct wlink **pp = &fw->waiters;
+    while (*pp) {
+        struct wlink *l = *pp;
+        bool done = closed || err < 0;
+        if (!done && fw->w) {
+            uint64_t have = l->sync ? run_writer_seq_synced(fw->w) : run_writer_seq_written(fw->w);
+            done = have >= l->target;
+        }
+        if (!done) {
+            if (l->sync)
+                fw->sync_next = true;
+            pp = &l->next;
+            continue;
+        }
+        *pp = l->next;
+        req_done(l->req, err, fw->dir);
+        free(l);
+    }
+}
+
+/* ---- writing and closing on the thread pool ---------------------------- */
+
+static void work_write(uv_work_t *req)
+{
+    struct fw *fw = req->data;
+    fw->result = run_writer_write(fw->w);
+}
+
+static void after_write(uv_work_t *req, int status)
+{
+    struct fw *fw = req->data;
+    struct flusher *f = fw->f;
+    (void)status;
+    fw->busy = false;
+    f->n_busy--;
+    int r = run_writer_complete(fw->w);
+    account(fw);
+    struct run_writer_stats st;
+    run_writer_get_stats(fw->w, &st);
+    add_stats(fw, &st);
+    if (r < 0)
+        log_error("writing %s failed: %s (the data stays buffered and is retried)",
+                  run_writer_file(fw->w) ? run_writer_file(fw->w) : fw->dir, strerror(-r));
+    check_waiters(fw, r, false);
+    bool again = fw->close_requested ||
+                 (r == 0 && (fw->waiters ||
+                             run_writer_pending_bytes(fw->w) >= f->s->cfg->flush_bytes ||
+                             (f->shutting_down && run_writer_pending_bytes(fw->w) > 0)));
+    if (again)
+        kick(fw);
+    maybe_resume(f);
+    maybe_shutdown_done(f);
+}
+
+static void work_close(uv_work_t *req)
+{
+    struct fw *fw = req->data;
+    int r = 0;
+    /* Write what is left (the writer is detached: nobody else touches
+     * it), keep the final statistics, then close. */
+    if (run_writer_pending_bytes(fw->w) > 0 || fw->close_sync)
+        r = run_writer_flush(fw->w, fw->close_sync);
+    run_writer_get_stats(fw->w, &fw->final);
+    int r2 = run_writer_close(fw->w, false);
+    fw->w = NULL;
+    fw->result = r < 0 ? r : r2;
+}
+
+static void after_close(uv_work_t *req, int status)
+{
+    struct fw *fw = req->data;
+    struct flusher *f = fw->f;
+    (void)status;
+    f->n_busy--;
+    add_stats(fw, &fw->final);
+    f->s->stats.writers_closed++;
+    if (fw->result < 0)
+        log_error("closing %s failed: %s (records not yet written are lost)", fw->dir,
+                  strerror(-fw->result));
+    else
+        log_debug("closed the writer of %s", fw->dir);
+    check_waiters(fw, fw->result, true);
+    list_remove(f, fw);
+    free(fw);
+    maybe_resume(f);
+    maybe_shutdown_done(f);
+}
+
+static void start_close(struct fw *fw)
+{
+    struct flusher *f = fw->f;
+    if (logdir_writer(fw->d, fw->run) == fw->w)
+        logdir_detach_writer(fw->d, fw->run);
+    fw->closing = true;
+    fw->busy = true;
+    f->n_open--;
+    f->n_busy++;
+    f->pending_total -= fw->counted_pending;
+    fw->counted_pending = 0;
+    fw->work.data = fw;
+    int r = uv_queue_work(f->s->loop, &fw->work, work_close, after_close);
+    if (r < 0) {
+        /* Cannot happen with a valid loop; close here rather than leak. */
+        work_close(&fw->work);
+        after_close(&fw->work, 0);
+    }
+}
+
+static void kick(struct fw *fw)
+{
+    struct flusher *f = fw->f;
+    if (fw->busy || fw->closing)
+        return;
+    if (fw->close_requested) {
+        start_close(fw);
+        return;
+    }
+    int r = run_writer_take(fw->w, fw->sync_next);
+    if (r <= 0) {
+        check_waiters(fw, 0, false);
+        return;
+    }
+    fw->sync_next = false;
+    fw->busy = true;
+    f->n_busy++;
+    f->pending_total -= fw->counted_pending;
+    fw->counted_pending = 0;
+    fw->work.data = fw;
+    r = uv_queue_work(f->s->loop, &fw->work, work_write, after_write);
+    if (r < 0) {
+        work_write(&fw->work);
+        after_write(&fw->work, 0);
+    }
+}
+
+/* ---- the loop side ------------------------------------------------------ */
+
+static void evict(struct flusher *f, struct fw *keep)
+{
+    for (struct fw *fw = f->tail; fw && f->n_open > f->s->cfg->max_writers; fw = fw->prev) {
+        if (fw == keep || fw->busy || fw->closing || fw->close_requested)
+            continue;
+        log_debug("closing the writer of %s: %u open writers is the limit", fw->dir,
+                  f->s->cfg->max_writers);
+        fw->close_requested = true;
+        fw->close_sync = f->s->cfg->fsync == FSYNC_ALWAYS;
+        kick(fw);
+        return;
+    }
+}
+
+void flusher_writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new)
+{
+    struct flusher *f = ctx;
+    struct fw *fw;
+    if (is_new) {
+        fw = calloc(1, sizeof *fw);
+        if (!fw) {
+            /* Untracked writers are still flushed when their logdir is
+             * freed at exit. */
+            log_error("out of memory tracking the writer of %s", run_writer_dir(w));
+            return;
+        }
+        fw->f = f;
+        fw->w = w;
+        fw->d = d;
+        fw->run = run;
+        snprintf(fw->dir, sizeof fw->dir, "%s", run_writer_dir(w));
+        run_writer_set_user(w, fw);
+        list_push_head(f, fw);
+        f->n_open++;
+        f->s->stats.writers_opened++;
+        fw->last_used = uv_now(f->s->loop);
+        if (f->n_open > f->s->cfg->max_writers)
+            evict(f, fw);
+        return;
+    }
+    fw = run_writer_user(w);
+    if (!fw)
+        return;
+    fw->last_used = uv_now(f->s->loop);
+    if (f->head != fw) {
+        list_remove(f, fw);
+        list_push_head(f, fw);
+    }
+    account(fw);
+    if (run_writer_pending_bytes(w) >= f->s->cfg->flush_bytes)
+        kick(fw);
+    if (f->pending_total > f->s->cfg->max_pending && !f->s->reading_paused) {
+        f->s->stats.read_pauses++;
+        log_warn("%llu bytes wait to be written: not reading from clients until half is "
+                 "written",
+                 (unsigned long long)f->pending_total);
+        server_pause_reading(f->s, true);
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct flusher *f = t->data;
+    uint64_t now = uv_now(f->s->loop);
+    double idle = f->s->cfg->idle_timeout;
+    struct fw *next;
+    for (struct fw *fw = f->head; fw; fw = next) {
+        next = fw->next;
+        if (fw->busy || fw->closing)
+            continue;
+        if (idle > 0 && (double)(now - fw->last_used) >= idle * 1000.0 &&
+            !fw->close_requested) {
+            log_debug("closing the writer of %s: idle", fw->dir);
+            fw->close_requested = true;
+            fw->close_sync = f->s->cfg->fsync == FSYNC_ALWAYS;
+        }
+        if (fw->close_requested || run_writer_pending_bytes(fw->w) > 0 || fw->waiters)
+            kick(fw);
+    }
+}
+
+struct flusher *flusher_new(struct server *s)
+{
+    struct flusher *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->s = s;
+    uv_timer_init(s->loop, &f->timer);
+    f->timer.data = f;
+    uint64_t ms = (uint64_t)(s->cfg->flush_interval * 1000.0);
+    if (ms < FLUSHER_MIN_INTERVAL_MS)
+        ms = FLUSHER_MIN_INTERVAL_MS;
+    uv_timer_start(&f->timer, on_timer, ms, ms);
+    /* The timer alone must not keep the loop alive after shutdown. */
+    return f;
+}
+
+void flusher_free(struct flusher *f)
+{
+    free(f);
+}
+
+void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct conn *c,
+                     const char *id, uint64_t line_no)
+{
+    struct req *q = calloc(1, sizeof *q);
+    if (!q) {
+        dispatch_error(c, id, line_no, "out of memory");
+        return;
+    }
+    q->c = c;
+    q->line_no = line_no;
+    if (id) {
+        q->has_id = true;
+        snprintf(q->id, sizeof q->id, "%s", id);
+    }
+    q->remaining = 1;   /* ours, until every writer is registered */
+    conn_defer(c);
+    for (struct fw *fw = f->head; fw; fw = fw->next) {
+        if (d && fw->d != d)
+            continue;
+        uint64_t target = UINT64_MAX;
+        if (!fw->closing && !close) {
+            target = run_writer_seq_added(fw->w);
+            uint64_t have = sync ? run_writer_seq_synced(fw->w) : run_writer_seq_written(fw->w);
+            if (have >= target)
+                continue;
+        }
+        struct wlink *l = calloc(1, sizeof *l);
+        if (!l) {
+            q->err = -ENOMEM;
+            continue;
+        }
+        l->req = q;
+        l->target = target;
+        l->sync = sync;
+        l->next = fw->waiters;
+        fw->waiters = l;
+        q->remaining++;
+        if (close && !fw->closing) {
+            fw->close_requested = true;
+            fw->close_sync = sync;
+        } else if (sync) {
+            fw->sync_next = true;
+        }
+    }
+    /* Start the writes (kick may answer and free links, not q: we still
+     * hold our count). */
+    struct fw *next;
+    for (struct fw *fw = f->head; fw; fw = next) {
+        next = fw->next;
+        if ((!d || fw->d == d) && fw->waiters)
+            kick(fw);
+    }
+    req_done(q, 0, NULL);
+}
+
+void flusher_rotate_all(struct flusher *f)
+{
+    unsigned n = 0;
+    for (struct fw *fw = f->head; fw; fw = fw->next) {
+        if (!fw->closing) {
+            run_writer_request_rotate(fw->w);
+            n++;
+        }
+    }
+    log_info("SIGHUP: %u event files will be rotated with their next record", n);
+}
+
+void flusher_shutdown(struct flusher *f, void (*done)(void *ctx), void *ctx)
+{
+    f->shutting_down = true;
+    f->done = done;
+    f->done_ctx = ctx;
+    struct fw *next;
+    for (struct fw *fw = f->head; fw; fw = next) {
+        next = fw->next;
+        if (fw->closing)
+            continue;
+        fw->close_requested = true;
+        fw->close_sync = f->s->cfg->fsync != FSYNC_NEVER;
+        kick(fw);
+    }
+    maybe_shutdown_done(f);
+}
+
+unsigned flusher_open_writers(const struct flusher *f)
+{
+    return f->n_open;
+}
+
+uint64_t flusher_pending_bytes(const struct flusher *f)
+{
+    return f->pending_total;
+}

@@ -1,0 +1,50 @@
+/* flusher: when and where the run writers write.
+ *
+ * The event loop never touches the disk for event data: a writer's
+ * pending batch is taken on the loop thread (run_writer_take), written on
+ * the libuv thread pool (uv_queue_work -> run_writer_write) and completed
+ * back on the loop (run_writer_complete). One batch per writer is in
+ * flight at a time, which keeps each file's order; meanwhile new records
+ * go to a fresh pending batch.
+ *
+ * A writer is written when its pending data reaches cfg->flush_bytes, at
+ * every flush interval, and when a client asks (flush op: the reply is
+ * sent once everything that client could have logged before it is in the
+ * file, fsynced with "sync":true). Writers unused for cfg->idle_timeout
+ * are closed, and past cfg->max_writers the least recently used one is.
+ * Closing also runs on the thread pool. */
+#ifndef TFEVENTSD_FLUSHER_H
+#define TFEVENTSD_FLUSHER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "logdir.h"
+
+struct server;
+struct conn;
+struct flusher;
+
+struct flusher *flusher_new(struct server *s);
+void flusher_free(struct flusher *f);   /* after shutdown; NULL-safe */
+
+/* The logdir hook (see logdir_options): registers new writers, keeps the
+ * LRU order and starts writes past the size threshold. */
+void flusher_writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new);
+
+/* A flush (close: flush and close) of the writers of d, or of all writers
+ * when d is NULL, answered on c with id (JSON text, may be NULL) when
+ * done. */
+void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct conn *c,
+                     const char *id, uint64_t line_no);
+
+/* SIGHUP: every open writer starts a new file with its next record. */
+void flusher_rotate_all(struct flusher *f);
+
+/* Write everything, close every writer, then call done(ctx). */
+void flusher_shutdown(struct flusher *f, void (*done)(void *ctx), void *ctx);
+
+unsigned flusher_open_writers(const struct flusher *f);
+uint64_t flusher_pending_bytes(const struct flusher *f);
+
+#endif

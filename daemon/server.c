@@ -1,0 +1,204 @@
+#include "server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "flusher.h"
+#include "log.h"
+
+/* Connections the kernel may queue before we accept them. */
+#define SERVER_BACKLOG 128
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct server *s = h->data;
+    if (signum == SIGHUP) {
+        flusher_rotate_all(s->flusher);
+        return;
+    }
+    log_info("%s: finishing (reading what clients sent, writing everything)",
+             signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    server_stop(s);
+}
+
+int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->loop = loop;
+    s->cfg = cfg;
+    jd_msg_init(&s->msg);
+    s->flusher = flusher_new(s);
+    if (!s->flusher)
+        return -ENOMEM;
+    struct logdir_options lo = {
+        .policy = cfg->step_policy,
+        .writer = {.rotate_bytes = cfg->rotate_bytes, .fsync_always = cfg->fsync == FSYNC_ALWAYS},
+        .hook = flusher_writer_hook,
+        .hook_ctx = s->flusher,
+    };
+    s->logdirs = logdir_set_new(cfg->root, &lo);
+    if (!s->logdirs)
+        return -ENOMEM;
+    uv_signal_init(loop, &s->sig_term);
+    uv_signal_init(loop, &s->sig_int);
+    uv_signal_init(loop, &s->sig_hup);
+    s->sig_term.data = s->sig_int.data = s->sig_hup.data = s;
+    uv_signal_start(&s->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&s->sig_int, on_signal, SIGINT);
+    uv_signal_start(&s->sig_hup, on_signal, SIGHUP);
+    return 0;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct server *s = listener->data;
+    if (status < 0) {
+        log_warn("accept: %s", uv_strerror(status));
+        return;
+    }
+    if (s->stopping)
+        return;
+    int r = conn_accept(s, listener);
+    if (r < 0)
+        log_warn("accept: %s", uv_strerror(r));
+}
+
+/* Is someone answering on path? 1 yes, 0 no (stale or absent), <0 the
+ * path exists and is not a socket. */
+static int socket_alive(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return 0;
+    if (!S_ISSOCK(st.st_mode))
+        return -EEXIST;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    int alive = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return alive;
+}
+
+int server_listen(struct server *s)
+{
+    const char *path = s->cfg->socket_path;
+    struct sockaddr_un sa;
+    /* uv_pipe_bind() silently truncates a path that does not fit. */
+    if (strlen(path) >= sizeof sa.sun_path) {
+        log_error("socket path %s is longer than %zu bytes, the limit of a Unix socket", path,
+                  sizeof sa.sun_path - 1);
+        return -ENAMETOOLONG;
+    }
+    int alive = socket_alive(path);
+    if (alive > 0) {
+        log_error("another process is listening on %s; not taking it over", path);
+        return -EADDRINUSE;
+    }
+    if (alive < 0) {
+        log_error("%s exists and is not a socket; not replacing it", path);
+        return alive;
+    }
+    if (unlink(path) == 0)
+        log_info("removed the stale socket %s", path);
+
+    int r = uv_pipe_init(s->loop, &s->listener, 0);
+    if (r < 0)
+        return r;
+    s->listener.data = s;
+    /* The socket is created with the final permissions: no window where
+     * it is more open than asked. */
+    mode_t old = umask(~s->cfg->socket_mode & 0777);
+    r = uv_pipe_bind(&s->listener, path);
+    umask(old);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&s->listener, SERVER_BACKLOG, on_connection);
+    if (r < 0) {
+        log_error("cannot listen on %s: %s", path, uv_strerror(r));
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        return r;
+    }
+    if (chmod(path, s->cfg->socket_mode) < 0)
+        log_warn("chmod %s: %s", path, strerror(errno));
+    s->listening = true;
+    return 0;
+}
+
+static void shutdown_done(void *ctx)
+{
+    struct server *s = ctx;
+    /* Everything is written: close the remaining handles; uv_run() returns
+     * when they are gone. */
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        conn_flush_replies(c);
+        c->eof = true;
+        conn_close(c);
+    }
+    uv_close((uv_handle_t *)&s->sig_term, NULL);
+    uv_close((uv_handle_t *)&s->sig_int, NULL);
+    uv_close((uv_handle_t *)&s->sig_hup, NULL);
+    log_info("all data written; exiting");
+}
+
+void server_stop(struct server *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    if (s->listening) {
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        unlink(s->cfg->socket_path);
+        s->listening = false;
+    }
+    /* Read and execute what every client has sent so far. */
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        conn_drain(c);
+    }
+    flusher_shutdown(s->flusher, shutdown_done, s);
+}
+
+void server_pause_reading(struct server *s, bool pause)
+{
+    s->reading_paused = pause;
+    if (s->stopping)
+        return;
+    for (struct conn *c = s->conns; c; c = c->next)
+        conn_pause(c, pause);
+}
+
+void server_conn_closed(struct server *s, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    s->n_conns--;
+    s->stats.connections_open--;
+}
+
+void server_done(struct server *s)
+{
+    /* Writers the flusher could not track are written here. */
+    int r = logdir_set_free(s->logdirs, s->cfg->fsync != FSYNC_NEVER);
+    if (r < 0)
+        log_error("closing the remaining writers: %s", strerror(-r));
+    s->logdirs = NULL;
+    flusher_free(s->flusher);
+    s->flusher = NULL;
+    jd_msg_done(&s->msg);
+}

@@ -1,0 +1,62 @@
+/* server: the listening socket, the set of connections, signals, and the
+ * objects every connection shares (logdirs, flusher, stats).
+ *
+ * Lifecycle: server_init() -> server_listen() -> uv_run() ... a signal
+ * (SIGTERM/SIGINT) calls server_stop(): stop accepting, read what clients
+ * already sent, execute it, flush and close every writer, close every
+ * handle; uv_run() then returns. SIGHUP rotates every open event file. */
+#ifndef TFEVENTSD_SERVER_H
+#define TFEVENTSD_SERVER_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "config.h"
+#include "json_decode.h"
+#include "logdir.h"
+#include "stats.h"
+
+struct conn;
+struct flusher;
+
+struct server {
+    uv_loop_t *loop;
+    const struct config *cfg;    /* borrowed */
+    struct stats stats;
+    uv_pipe_t listener;
+    bool listening;
+    bool stopping;
+    bool reading_paused;         /* too much unwritten data */
+    uv_signal_t sig_term, sig_int, sig_hup;
+    struct conn *conns;          /* doubly linked */
+    unsigned n_conns;
+    uint64_t next_conn_id;
+    logdir_set *logdirs;
+    struct flusher *flusher;
+    struct jd_msg msg;           /* reused for every line */
+    int exit_code;
+};
+
+/* Set up (no socket yet). -ENOMEM. */
+int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg);
+
+/* Bind and listen on cfg->socket_path: refuses a path too long for
+ * sockaddr_un (-ENAMETOOLONG), a live socket (-EADDRINUSE: another daemon
+ * answers there) or a path that is not a socket (-EEXIST); replaces a
+ * stale socket. Logs the reason. */
+int server_listen(struct server *s);
+
+/* Begin the orderly shutdown (idempotent). */
+void server_stop(struct server *s);
+
+/* Free what is left after uv_run() returned. */
+void server_done(struct server *s);
+
+/* Called by the flusher: stop / resume reading from every client while
+ * too much data waits to be written. */
+void server_pause_reading(struct server *s, bool pause);
+
+/* Called by conn when a connection is gone. */
+void server_conn_closed(struct server *s, struct conn *c);
+
+#endif

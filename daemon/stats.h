@@ -1,0 +1,45 @@
+/* stats: the daemon's counters, answered by the "stats" op. Plain
+ * integers updated on the loop thread. */
+#ifndef TFEVENTSD_STATS_H
+#define TFEVENTSD_STATS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+struct stats {
+    /* connections */
+    uint64_t connections_accepted;
+    uint64_t connections_open;
+    uint64_t connections_refused;    /* over the connection limit */
+    /* input */
+    uint64_t bytes_in;
+    uint64_t lines;
+    uint64_t messages;               /* lines executed successfully */
+    uint64_t events;                 /* values logged (one Event each) */
+    /* errors by kind */
+    uint64_t errors_json;            /* not JSON / not an object */
+    uint64_t errors_invalid;         /* a field or value is wrong */
+    uint64_t errors_oversize;        /* line longer than the limit */
+    uint64_t errors_step;            /* refused by the step policy */
+    uint64_t errors_write;           /* disk writes that failed */
+    uint64_t errors_other;           /* limits, out of memory */
+    /* replies */
+    uint64_t replies;
+    uint64_t replies_dropped;        /* the client did not read them */
+    /* writing */
+    uint64_t writers_opened;
+    uint64_t writers_closed;
+    uint64_t writes;                 /* batches written */
+    uint64_t bytes_written;
+    uint64_t fsyncs;
+    uint64_t files_created;
+    uint64_t flush_requests;
+    uint64_t read_pauses;            /* reading paused: too much unwritten data */
+};
+
+/* Append {"name":value,...} with the gauges given by the caller. */
+int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs,
+                  uint64_t pending_bytes, struct buf *out);
+
+#endif

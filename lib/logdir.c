@@ -1,0 +1,649 @@
+#include "logdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "event.h"
+#include "record_reader.h"
+#include "strmap.h"
+
+/* A (run, tag) never written: any step is accepted. */
+#define STEP_NONE INT64_MIN
+
+struct logdir {
+    char *name;
+    char *path;
+    struct logdir_options opts;
+    int64_t step;             /* the counter; -1 before the first step */
+    struct strmap tags;       /* "run\0tag" -> val.i64 last step, aux generation */
+    struct strmap runs;       /* run -> val.ptr run_writer or NULL */
+    uint64_t generation;      /* of logdir_log() calls, to spot duplicates */
+    uint64_t refused;
+    struct buf key;
+    struct logdir_scan scan;
+};
+
+int logdir_normalize(const char *name, size_t len, char *out, size_t out_size,
+                     const char **ret_why)
+{
+    const char *why = NULL;
+    int r = 0;
+    size_t starts[LOGDIR_MAX_DEPTH];
+    size_t depth = 0, o = 0;
+
+    if (out_size < 2) {
+        why = "no room";
+        r = -ENAMETOOLONG;
+        goto out;
+    }
+    if (len > 0 && name[0] == '/') {
+        why = "absolute paths are not allowed (names are relative to the root)";
+        r = -EINVAL;
+        goto out;
+    }
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && name[j] != '/')
+            j++;
+        const char *c = name + i;
+        size_t clen = j - i;
+        i = j + 1;
+        if (clen == 0 || (clen == 1 && c[0] == '.'))
+            continue;
+        if (clen == 2 && c[0] == '.' && c[1] == '.') {
+            if (depth == 0) {
+                why = "\"..\" would leave the root";
+                r = -EINVAL;
+                goto out;
+            }
+            o = starts[--depth];
+            continue;
+        }
+        for (size_t k = 0; k < clen; k++) {
+            unsigned char ch = (unsigned char)c[k];
+            if (ch < 0x20 || ch == 0x7f) {
+                why = "control characters are not allowed in names";
+                r = -EINVAL;
+                goto out;
+            }
+        }
+        if (c[0] == '$') {
+            why = "names starting with '$' are reserved";
+            r = -EINVAL;
+            goto out;
+        }
+        if (clen > LOGDIR_MAX_COMPONENT) {
+            why = "a path component is longer than 255 bytes";
+            r = -ENAMETOOLONG;
+            goto out;
+        }
+        if (depth == LOGDIR_MAX_DEPTH) {
+            why = "too many path components";
+            r = -ENAMETOOLONG;
+            goto out;
+        }
+        size_t need = o + (depth > 0) + clen;
+        if (need > LOGDIR_MAX_NAME || need + 1 > out_size) {
+            why = "name too long";
+            r = -ENAMETOOLONG;
+            goto out;
+        }
+        starts[depth++] = o;
+        if (o > 0)
+            out[o++] = '/';
+        memcpy(out + o, c, clen);
+        o += clen;
+    }
+    if (o == 0)
+        out[o++] = '.';
+    out[o] = '\0';
+out:
+    if (ret_why)
+        *ret_why = why;
+    return r;
+}
+
+static int make_key(logdir *d, const char *run, const void *tag, size_t tag_len)
+{
+    buf_reset(&d->key);
+    int r = buf_append(&d->key, run, strlen(run) + 1);
+    if (r == 0)
+        r = buf_append(&d->key, tag, tag_len);
+    return r;
+}
+
+/* Remember that (run, tag) was written at step (the maximum wins). */
+static int note_tag(logdir *d, const char *run, const void *tag, size_t tag_len,
+                    int64_t step)
+{
+    int r = make_key(d, run, tag, tag_len);
+    if (r < 0)
+        return r;
+    struct strmap_entry *e = strmap_get(&d->tags, d->key.data, d->key.len);
+    if (!e) {
+        if (d->tags.count >= LOGDIR_MAX_TAGS)
+            return -ENOSPC;
+        r = strmap_put(&d->tags, d->key.data, d->key.len, &e);
+        if (r < 0)
+            return r;
+        e->val.i64 = STEP_NONE;
+    }
+    if (e->val.i64 == STEP_NONE || step > e->val.i64)
+        e->val.i64 = step;
+    return 0;
+}
+
+/* After a START at step: no tag of run has a last step at or above it. */
+static void lower_run(logdir *d, const char *run, int64_t step)
+{
+    size_t rl = strlen(run) + 1;
+    for (size_t i = 0; i < d->tags.cap; i++) {
+        struct strmap_entry *e = &d->tags.slots[i];
+        if (!e->key || e->key_len < rl || memcmp(e->key, run, rl) != 0)
+            continue;
+        if (e->val.i64 != STEP_NONE && e->val.i64 >= step)
+            e->val.i64 = step - 1;
+    }
+}
+
+static int note_run(logdir *d, const char *run)
+{
+    struct strmap_entry *e;
+    if (strmap_get(&d->runs, run, strlen(run)))
+        return 0;
+    if (d->runs.count >= LOGDIR_MAX_RUNS)
+        return -ENOSPC;
+    int r = strmap_put(&d->runs, run, strlen(run), &e);
+    return r < 0 ? r : 0;
+}
+
+/* ---- scanning existing files ------------------------------------------ */
+
+static void scan_file(logdir *d, const char *path, const char *run, int64_t *max_step)
+{
+    record_reader *rr;
+    if (record_reader_open(&rr, path, 0) < 0) {
+        d->scan.unreadable++;
+        return;
+    }
+    d->scan.files++;
+    for (;;) {
+        Tensorboard__Event *ev = NULL;
+        int r = record_reader_next_event(rr, &ev);
+        if (r == 0) {
+            if (record_reader_fault(rr) == RECORD_FAULT_TRUNCATED)
+                d->scan.truncated++;
+            break;
+        }
+        if (r < 0) {
+            d->scan.corrupt++;
+            break;
+        }
+        d->scan.records++;
+        if (ev->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY && ev->summary) {
+            for (size_t i = 0; i < ev->summary->n_value; i++) {
+                const char *tag = ev->summary->value[i]->tag;
+                if (tag && *tag)
+                    note_tag(d, run, tag, strlen(tag), ev->step);
+            }
+            if (ev->summary->n_value > 0 && ev->step > *max_step)
+                *max_step = ev->step;
+        } else if (ev->what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG &&
+                   ev->session_log &&
+                   ev->session_log->status == TENSORBOARD__SESSION_LOG__SESSION_STATUS__START) {
+            lower_run(d, run, ev->step);
+            if (ev->step - 1 > *max_step)
+                *max_step = ev->step - 1;
+        }
+        event_free(ev);
+    }
+    record_reader_free(rr);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walk dir (the run named run) and its subdirectories. Files of one run
+ * are read in name order, like TensorBoard does. */
+static void scan_dir(logdir *d, const char *dir, const char *run, unsigned depth,
+                     int64_t *max_step)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **nn = realloc(names, nc * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+            cap = nc;
+        }
+        names[n] = strdup(de->d_name);
+        if (names[n])
+            n++;
+    }
+    closedir(dp);
+    if (n > 0)
+        qsort(names, n, sizeof *names, cmp_str);
+
+    bool is_run = false;
+    for (size_t i = 0; i < n; i++) {
+        char *path = NULL;
+        struct stat st;
+        if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+            continue;
+        if (lstat(path, &st) == 0) {
+            if (S_ISREG(st.st_mode) && strstr(names[i], "tfevents")) {
+                if (!is_run) {
+                    note_run(d, run);
+                    is_run = true;
+                }
+                scan_file(d, path, run, max_step);
+            } else if (S_ISDIR(st.st_mode) && depth < LOGDIR_MAX_DEPTH &&
+                       names[i][0] != '$') {
+                char sub[LOGDIR_MAX_NAME + 1];
+                int k = strcmp(run, ".") == 0
+                            ? snprintf(sub, sizeof sub, "%s", names[i])
+                            : snprintf(sub, sizeof sub, "%s/%s", run, names[i]);
+                if (k > 0 && (size_t)k < sizeof sub)
+                    scan_dir(d, path, sub, depth + 1, max_step);
+            }
+        }
+        free(path);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* ---- one logdir -------------------------------------------------------- */
+
+int logdir_open(logdir **ret, const char *root, const char *name,
+                const struct logdir_options *opts)
+{
+    char norm[LOGDIR_MAX_NAME + 1];
+    if (logdir_normalize(name, strlen(name), norm, sizeof norm, NULL) < 0 ||
+        strcmp(norm, name) != 0)
+        return -EINVAL;
+    logdir *d = calloc(1, sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    d->name = strdup(name);
+    if (strcmp(name, ".") == 0)
+        d->path = strdup(root);
+    else if (asprintf(&d->path, "%s/%s", root, name) < 0)
+        d->path = NULL;
+    if (!d->name || !d->path) {
+        free(d->name);
+        free(d->path);
+        free(d);
+        return -ENOMEM;
+    }
+    if (opts)
+        d->opts = *opts;
+    d->step = -1;
+    strmap_init(&d->tags);
+    strmap_init(&d->runs);
+    buf_init(&d->key, LOGDIR_MAX_NAME + 1 + SUMMARY_MAX_TAG + 1);
+
+    int64_t max_step = -1;
+    scan_dir(d, d->path, ".", 0, &max_step);
+    d->step = max_step;
+    *ret = d;
+    return 0;
+}
+
+int logdir_close(logdir *d, bool sync)
+{
+    if (!d)
+        return 0;
+    int r = 0;
+    for (size_t i = 0; i < d->runs.cap; i++) {
+        struct strmap_entry *e = &d->runs.slots[i];
+        if (e->key && e->val.ptr) {
+            int k = run_writer_close(e->val.ptr, sync);
+            if (r == 0)
+                r = k;
+        }
+    }
+    strmap_done(&d->tags);
+    strmap_done(&d->runs);
+    buf_free(&d->key);
+    free(d->name);
+    free(d->path);
+    free(d);
+    return r;
+}
+
+const char *logdir_name(const logdir *d)
+{
+    return d->name;
+}
+
+const char *logdir_path(const logdir *d)
+{
+    return d->path;
+}
+
+const struct logdir_scan *logdir_scan_result(const logdir *d)
+{
+    return &d->scan;
+}
+
+int64_t logdir_step(const logdir *d)
+{
+    return d->step;
+}
+
+void logdir_set_step(logdir *d, int64_t step)
+{
+    d->step = step;
+}
+
+uint64_t logdir_refused(const logdir *d)
+{
+    return d->refused;
+}
+
+static int writer_for(logdir *d, const char *run, run_writer **ret)
+{
+    struct strmap_entry *e = strmap_get(&d->runs, run, strlen(run));
+    if (!e) {
+        if (d->runs.count >= LOGDIR_MAX_RUNS)
+            return -ENOSPC;
+        int r = strmap_put(&d->runs, run, strlen(run), &e);
+        if (r < 0)
+            return r;
+    }
+    if (!e->val.ptr) {
+        char *dir = NULL;
+        int k = strcmp(run, ".") == 0 ? asprintf(&dir, "%s", d->path)
+                                      : asprintf(&dir, "%s/%s", d->path, run);
+        if (k < 0)
+            return -ENOMEM;
+        run_writer *w = run_writer_new(dir, &d->opts.writer);
+        free(dir);
+        if (!w)
+            return -ENOMEM;
+        e->val.ptr = w;
+        if (d->opts.hook)
+            d->opts.hook(d->opts.hook_ctx, d, e->key, w, true);
+    }
+    *ret = e->val.ptr;
+    return 0;
+}
+
+static void copy_cut(char *out, size_t out_size, const void *src, size_t len)
+{
+    if (len >= out_size) {
+        len = out_size - 1;
+        /* Do not cut a UTF-8 sequence in two: the text goes into JSON. */
+        while (len > 0 && (((const unsigned char *)src)[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(out, src, len);
+    out[len] = '\0';
+}
+
+int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
+               const struct logdir_item *items, size_t n, bool check_steps,
+               int64_t *ret_step, struct logdir_refusal *ret_refusal)
+{
+    int64_t s;
+    int r;
+
+    if (n == 0)
+        return -EINVAL;
+    switch (mode) {
+    case LOGDIR_STEP_NEXT:
+        if (d->step == INT64_MAX)
+            return -ERANGE;
+        s = d->step + 1;
+        break;
+    case LOGDIR_STEP_CURRENT:
+        s = d->step < 0 ? 0 : d->step;
+        break;
+    case LOGDIR_STEP_AT:
+        if (step < 0)
+            return -EINVAL;
+        s = step;
+        break;
+    default:
+        return -EINVAL;
+    }
+
+    /* Check every value before writing any: a message is written whole or
+     * refused whole. */
+    bool enforce = check_steps && d->opts.policy == LOGDIR_POLICY_INCREASING;
+    uint64_t gen = ++d->generation;
+    for (size_t i = 0; i < n; i++) {
+        const struct summary_value *v = items[i].value;
+        if (v->tag.len == 0)
+            return -EINVAL;
+        r = make_key(d, items[i].run, v->tag.data, v->tag.len);
+        if (r < 0)
+            return r;
+        struct strmap_entry *e = strmap_get(&d->tags, d->key.data, d->key.len);
+        if (!e) {
+            if (d->tags.count >= LOGDIR_MAX_TAGS)
+                return -ENOSPC;
+            r = strmap_put(&d->tags, d->key.data, d->key.len, &e);
+            if (r < 0)
+                return r;
+            e->val.i64 = STEP_NONE;
+        }
+        bool dup = e->aux == gen;
+        if (enforce && (dup || (e->val.i64 != STEP_NONE && s <= e->val.i64))) {
+            d->refused += n;
+            if (ret_refusal) {
+                copy_cut(ret_refusal->run, sizeof ret_refusal->run, items[i].run,
+                         strlen(items[i].run));
+                copy_cut(ret_refusal->tag, sizeof ret_refusal->tag, v->tag.data,
+                         v->tag.len);
+                ret_refusal->step = s;
+                ret_refusal->last_step = e->val.i64 == STEP_NONE ? s : e->val.i64;
+                ret_refusal->duplicate = dup;
+            }
+            return -ERANGE;
+        }
+        e->aux = gen;
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        run_writer *w;
+        r = writer_for(d, items[i].run, &w);
+        if (r < 0)
+            return r;
+        r = run_writer_add_summary(w, wall_time, s, items[i].value);
+        if (r < 0)
+            return r;
+        r = note_tag(d, items[i].run, items[i].value->tag.data, items[i].value->tag.len, s);
+        if (r < 0)
+            return r;
+        if (d->opts.hook)
+            d->opts.hook(d->opts.hook_ctx, d, items[i].run, w, false);
+    }
+
+    if (mode == LOGDIR_STEP_NEXT || (mode == LOGDIR_STEP_CURRENT && d->step < 0))
+        d->step = s;
+    if (ret_step)
+        *ret_step = s;
+    return 0;
+}
+
+int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
+{
+    if (step < 0)
+        return -EINVAL;
+    int r;
+    if (!run && d->runs.count == 0)
+        run = ".";
+    if (run) {
+        run_writer *w;
+        r = writer_for(d, run, &w);
+        if (r < 0)
+            return r;
+        r = run_writer_add_session_log(w, wall_time, step,
+                                       TENSORBOARD__SESSION_LOG__SESSION_STATUS__START);
+        if (r < 0)
+            return r;
+        lower_run(d, run, step);
+        if (d->opts.hook)
+            d->opts.hook(d->opts.hook_ctx, d, run, w, false);
+    } else {
+        /* Collect the names first: writer_for() may not change the map
+         * (every run is in it already) but a hook must see stable keys. */
+        size_t n = 0;
+        char **runs = calloc(d->runs.count, sizeof *runs);
+        if (!runs)
+            return -ENOMEM;
+        for (size_t i = 0; i < d->runs.cap; i++)
+            if (d->runs.slots[i].key)
+                runs[n++] = d->runs.slots[i].key;
+        qsort(runs, n, sizeof *runs, cmp_str);
+        r = 0;
+        for (size_t i = 0; i < n && r == 0; i++)
+            r = logdir_restart(d, runs[i], step, wall_time);
+        free(runs);
+        if (r < 0)
+            return r;
+    }
+    d->step = step - 1;
+    return 0;
+}
+
+run_writer *logdir_writer(const logdir *d, const char *run)
+{
+    struct strmap_entry *e = strmap_get(&d->runs, run, strlen(run));
+    return e ? e->val.ptr : NULL;
+}
+
+run_writer *logdir_detach_writer(logdir *d, const char *run)
+{
+    struct strmap_entry *e = strmap_get(&d->runs, run, strlen(run));
+    if (!e)
+        return NULL;
+    run_writer *w = e->val.ptr;
+    e->val.ptr = NULL;
+    return w;
+}
+
+void logdir_foreach_writer(logdir *d,
+                           void (*fn)(void *ctx, logdir *d, const char *run, run_writer *w),
+                           void *ctx)
+{
+    for (size_t i = 0; i < d->runs.cap; i++) {
+        struct strmap_entry *e = &d->runs.slots[i];
+        if (e->key && e->val.ptr)
+            fn(ctx, d, e->key, e->val.ptr);
+    }
+}
+
+size_t logdir_writer_count(const logdir *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->runs.cap; i++)
+        if (d->runs.slots[i].key && d->runs.slots[i].val.ptr)
+            n++;
+    return n;
+}
+
+/* ---- the set ----------------------------------------------------------- */
+
+struct logdir_set {
+    char *root;
+    struct logdir_options opts;
+    struct strmap dirs;   /* name -> logdir */
+};
+
+logdir_set *logdir_set_new(const char *root, const struct logdir_options *opts)
+{
+    logdir_set *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->root = strdup(root);
+    if (!s->root) {
+        free(s);
+        return NULL;
+    }
+    if (opts)
+        s->opts = *opts;
+    strmap_init(&s->dirs);
+    return s;
+}
+
+int logdir_set_free(logdir_set *s, bool sync)
+{
+    if (!s)
+        return 0;
+    int r = 0;
+    for (size_t i = 0; i < s->dirs.cap; i++) {
+        struct strmap_entry *e = &s->dirs.slots[i];
+        if (e->key) {
+            int k = logdir_close(e->val.ptr, sync);
+            if (r == 0)
+                r = k;
+        }
+    }
+    strmap_done(&s->dirs);
+    free(s->root);
+    free(s);
+    return r;
+}
+
+logdir *logdir_set_find(const logdir_set *s, const char *name)
+{
+    struct strmap_entry *e = strmap_get(&s->dirs, name, strlen(name));
+    return e ? e->val.ptr : NULL;
+}
+
+int logdir_set_get(logdir_set *s, const char *name, logdir **ret)
+{
+    logdir *d = logdir_set_find(s, name);
+    if (d) {
+        *ret = d;
+        return 0;
+    }
+    if (s->dirs.count >= LOGDIR_MAX_LOGDIRS)
+        return -ENOSPC;
+    int r = logdir_open(&d, s->root, name, &s->opts);
+    if (r < 0)
+        return r;
+    struct strmap_entry *e;
+    r = strmap_put(&s->dirs, name, strlen(name), &e);
+    if (r < 0) {
+        logdir_close(d, false);
+        return r;
+    }
+    e->val.ptr = d;
+    *ret = d;
+    return 0;
+}
+
+void logdir_set_foreach(logdir_set *s, void (*fn)(void *ctx, logdir *d), void *ctx)
+{
+    for (size_t i = 0; i < s->dirs.cap; i++)
+        if (s->dirs.slots[i].key)
+            fn(ctx, s->dirs.slots[i].val.ptr);
+}
+
+size_t logdir_set_count(const logdir_set *s)
+{
+    return s->dirs.count;
+}

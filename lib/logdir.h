@@ -1,0 +1,193 @@
+/* logdir: one TensorBoard logdir, as the daemon and the embedded client
+ * see it -- its global step counter, the last step written for every
+ * (run, tag), and one run_writer per run directory.
+ *
+ * Names. A logdir name is a path relative to a root directory; a run name
+ * is a path relative to its logdir ("." is the logdir itself). Both are
+ * normalised (logdir_normalize()) so that "a", "./a", "a/" and "a//b/.."
+ * are one logdir with one counter.
+ *
+ * Global step (the R package's model). The counter starts at -1; a
+ * message logged with LOGDIR_STEP_NEXT pre-increments it (the first gets
+ * step 0, one increment per message however many values it holds); an
+ * explicit step (LOGDIR_STEP_AT) leaves it alone; LOGDIR_STEP_CURRENT logs
+ * at the counter's value without advancing it (at 0, advancing, while it is
+ * still -1); logdir_set_step(n) makes the next step n+1.
+ *
+ * Step policy. TensorBoard's default (Rust) loader deletes every earlier
+ * point of a tag whose step is >= a newly read step of that tag. So, under
+ * LOGDIR_POLICY_INCREASING, a message is refused whole (nothing of it is
+ * written) when any of its values has a step not greater than the last step
+ * written for its (run, tag). logdir_restart() (SessionLog START at step S)
+ * is the way to go back: it lowers every last step of the runs it covers to
+ * S-1 and sets the counter so the next step is S.
+ *
+ * Resuming. logdir_open() scans the event files already in the logdir
+ * (every run under it, files in name order, tolerating truncated tails and
+ * stopping a file at corruption) and learns the last step of every tag,
+ * the START markers, and the counter: it resumes after the largest step
+ * found.
+ *
+ * Pure of any event loop; file I/O happens in logdir_open() (the scan) and
+ * in the writers' flushes. Not thread-safe. */
+#ifndef TFEVENTS_LOGDIR_H
+#define TFEVENTS_LOGDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "run_writer.h"
+#include "summary.h"
+
+/* Longest normalised logdir or run name in bytes (a name is put under a
+ * root directory, so the whole path must stay below PATH_MAX). */
+#define LOGDIR_MAX_NAME 1024u
+/* Most components in a logdir or run name. */
+#define LOGDIR_MAX_DEPTH 32u
+/* Longest single component (NAME_MAX of common file systems). */
+#define LOGDIR_MAX_COMPONENT 255u
+/* (run, tag) pairs remembered per logdir; new tags past it are refused
+ * (-ENOSPC) because their steps could not be checked. */
+#define LOGDIR_MAX_TAGS (1u << 20)
+/* Runs per logdir. */
+#define LOGDIR_MAX_RUNS 65536u
+/* Logdirs per set. */
+#define LOGDIR_MAX_LOGDIRS 65536u
+
+/* Normalise name[0..len) into out (NUL-terminated). Accepts relative
+ * paths; drops empty and "." components, resolves ".." against the
+ * preceding component. The root itself normalises to ".".
+ * -EINVAL: absolute path, ".." above the root, NUL or control bytes, a
+ *          component starting with '$' (reserved by the protocol).
+ * -ENAMETOOLONG: past LOGDIR_MAX_NAME / _DEPTH / _COMPONENT or out_size.
+ * *ret_why (may be NULL) gets a static English reason. */
+int logdir_normalize(const char *name, size_t len, char *out, size_t out_size,
+                     const char **ret_why);
+
+enum logdir_step_policy {
+    LOGDIR_POLICY_INCREASING = 0,  /* refuse steps that do not increase per tag */
+    LOGDIR_POLICY_ANY,             /* write whatever comes */
+};
+
+enum logdir_step_mode {
+    LOGDIR_STEP_NEXT = 0,
+    LOGDIR_STEP_CURRENT,
+    LOGDIR_STEP_AT,
+};
+
+typedef struct logdir logdir;
+
+/* Called whenever a run_writer received records (to schedule its flush)
+ * and when one is created (is_new). */
+typedef void logdir_writer_hook(void *ctx, logdir *d, const char *run,
+                                run_writer *w, bool is_new);
+
+struct logdir_options {
+    enum logdir_step_policy policy;
+    struct run_writer_options writer;   /* for every run writer */
+    logdir_writer_hook *hook;           /* may be NULL */
+    void *hook_ctx;
+};
+
+/* What the scan of existing files found. */
+struct logdir_scan {
+    uint64_t files;        /* event files read */
+    uint64_t records;
+    uint64_t truncated;    /* files ending inside a record */
+    uint64_t corrupt;      /* files with a corrupt record (read up to it) */
+    uint64_t unreadable;   /* files that could not be opened */
+};
+
+/* Open logdir `name` (normalised, see logdir_normalize()) under the
+ * directory root (borrowed path). Nothing is created on disk until the
+ * first write; existing event files are scanned. *ret is owned by the
+ * caller. -ENOMEM, -EINVAL for a name that is not normalised. */
+int logdir_open(logdir **ret, const char *root, const char *name,
+                const struct logdir_options *opts);
+
+/* Close every writer (flushing, fsync when sync) and free. Returns the
+ * first error. NULL-safe. No writer may be busy. */
+int logdir_close(logdir *d, bool sync);
+
+const char *logdir_name(const logdir *d);
+const char *logdir_path(const logdir *d);
+const struct logdir_scan *logdir_scan_result(const logdir *d);
+
+/* The counter: -1 before the first step. */
+int64_t logdir_step(const logdir *d);
+void logdir_set_step(logdir *d, int64_t step);
+
+/* One value of a message: a run name (normalised) and a value. */
+struct logdir_item {
+    const char *run;
+    const struct summary_value *value;
+};
+
+/* Why a message was refused by the step policy. */
+struct logdir_refusal {
+    char run[LOGDIR_MAX_NAME + 1];
+    char tag[128];          /* cut, for messages */
+    int64_t step;           /* the step of the message */
+    int64_t last_step;      /* the last step written for (run, tag) */
+    bool duplicate;         /* the same (run, tag) twice in one message */
+};
+
+/* Write the items of one message as one Event each, all at one step and
+ * wall time, all or none (as far as the step policy goes).
+ * check_steps false bypasses the policy (hparams, which TensorBoard reads
+ * at step 0 and replaces). *ret_step gets the step used.
+ * -ERANGE: refused by the step policy, *ret_refusal says why (may be NULL);
+ * -ENOSPC: past LOGDIR_MAX_TAGS or LOGDIR_MAX_RUNS; -ENOBUFS: a writer's
+ * pending data is full; -EINVAL, -EMSGSIZE, -ENOMEM. */
+int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
+               const struct logdir_item *items, size_t n, bool check_steps,
+               int64_t *ret_step, struct logdir_refusal *ret_refusal);
+
+/* SessionLog START at step in run (normalised), or in every known run of
+ * the logdir when run is NULL (in "." when none is known yet). Lowers the
+ * last step of every tag of those runs to step-1, and the counter to
+ * step-1 so that the next message without a step logs at step. */
+int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time);
+
+/* The writer of run, or NULL when it has none open. */
+run_writer *logdir_writer(const logdir *d, const char *run);
+
+/* Take run's writer out of the logdir (to close it elsewhere: the daemon
+ * closes on a worker thread). The run's steps stay known; its next value
+ * opens a new writer and so a new file. Returns the writer (caller owns)
+ * or NULL. */
+run_writer *logdir_detach_writer(logdir *d, const char *run);
+
+/* Call fn for every open writer (do not detach inside). */
+void logdir_foreach_writer(logdir *d,
+                           void (*fn)(void *ctx, logdir *d, const char *run, run_writer *w),
+                           void *ctx);
+
+size_t logdir_writer_count(const logdir *d);
+
+/* Total values refused by the step policy in this logdir. */
+uint64_t logdir_refused(const logdir *d);
+
+/* ---- a set of logdirs under one root --------------------------------- */
+
+typedef struct logdir_set logdir_set;
+
+/* root is copied; opts (copied) are used for every logdir. */
+logdir_set *logdir_set_new(const char *root, const struct logdir_options *opts);
+
+/* Close every logdir (see logdir_close()) and free. NULL-safe. */
+int logdir_set_free(logdir_set *s, bool sync);
+
+/* The logdir named name (normalised), opened (and scanned) on first use.
+ * -ENOSPC past LOGDIR_MAX_LOGDIRS, errors of logdir_open(). */
+int logdir_set_get(logdir_set *s, const char *name, logdir **ret);
+
+/* The logdir if already open, else NULL. */
+logdir *logdir_set_find(const logdir_set *s, const char *name);
+
+void logdir_set_foreach(logdir_set *s, void (*fn)(void *ctx, logdir *d), void *ctx);
+
+size_t logdir_set_count(const logdir_set *s);
+
+#endif

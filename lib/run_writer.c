@@ -1,0 +1,409 @@
+#include "run_writer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "event.h"
+#include "record.h"
+#include "record_writer.h"
+#include "strmap.h"
+
+/* What the file_version record adds to a file, counted towards the rotate
+ * size so that a file ends close to the limit (an estimate is enough). */
+#define FILE_HEADER_ESTIMATE 40u
+
+/* A run of whole framed records bound for one file. */
+struct batch {
+    struct buf data;
+    bool new_file;      /* rotate before writing this batch */
+    uint64_t seq_end;   /* seq_added after the last record of the batch */
+};
+
+struct batch_list {
+    struct batch *v;
+    size_t n, cap;
+};
+
+struct run_writer {
+    char *dir;
+    struct run_writer_options opts;
+    record_writer *rec;          /* NULL until the first write */
+
+    /* Loop thread side. */
+    struct batch_list pending;
+    size_t pending_bytes;
+    uint64_t file_logical;       /* bytes the current file will hold */
+    bool rotate_requested;
+    struct strmap tags_in_file;
+    struct buf scratch_values;
+    struct buf scratch_event;
+    uint64_t seq_added;
+
+    /* In flight: owned by the worker between take and complete. */
+    struct batch_list flying;
+    size_t flying_done;
+    bool busy;
+    bool flying_sync;
+    int flying_result;
+    uint64_t seq_written;
+    uint64_t seq_synced;
+    struct run_writer_stats stats;
+
+    void *user;
+};
+
+static void batch_list_free(struct batch_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        buf_free(&l->v[i].data);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static int batch_list_reserve(struct batch_list *l, size_t n)
+{
+    if (l->n + n <= l->cap)
+        return 0;
+    size_t cap = l->cap ? l->cap * 2 : 4;
+    while (cap < l->n + n)
+        cap *= 2;
+    struct batch *v = realloc(l->v, cap * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    l->v = v;
+    l->cap = cap;
+    return 0;
+}
+
+run_writer *run_writer_new(const char *dir, const struct run_writer_options *opts)
+{
+    run_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->dir = strdup(dir);
+    if (opts) {
+        w->opts = *opts;
+        if (opts->suffix)
+            w->opts.suffix = strdup(opts->suffix);
+    }
+    if (!w->dir || (opts && opts->suffix && !w->opts.suffix)) {
+        free(w->dir);
+        free((char *)w->opts.suffix);
+        free(w);
+        return NULL;
+    }
+    strmap_init(&w->tags_in_file);
+    buf_init(&w->scratch_values, BUF_NO_CAP);
+    buf_init(&w->scratch_event, BUF_NO_CAP);
+    return w;
+}
+
+/* The batch the next record of `framed` bytes goes to: the last pending
+ * one, or a new one when there is none or the file must change. */
+static int batch_for(run_writer *w, size_t framed, struct batch **ret)
+{
+    bool rotate = w->file_logical > 0 &&
+                  (w->rotate_requested ||
+                   (w->opts.rotate_bytes &&
+                    w->file_logical + framed > w->opts.rotate_bytes));
+    if (!rotate && w->pending.n > 0) {
+        *ret = &w->pending.v[w->pending.n - 1];
+        return 0;
+    }
+    int r = batch_list_reserve(&w->pending, 1);
+    if (r < 0)
+        return r;
+    struct batch *b = &w->pending.v[w->pending.n++];
+    buf_init(&b->data, RUN_WRITER_MAX_PENDING);
+    b->new_file = rotate;
+    b->seq_end = w->seq_added;
+    if (rotate) {
+        w->rotate_requested = false;
+        w->file_logical = 0;
+        strmap_clear(&w->tags_in_file);
+    }
+    *ret = b;
+    return 0;
+}
+
+/* Frame the event in scratch_event into the right batch. */
+static int add_event(run_writer *w)
+{
+    size_t framed = w->scratch_event.len + RECORD_OVERHEAD;
+    if (framed > RUN_WRITER_MAX_PENDING - w->pending_bytes)
+        return -ENOBUFS;
+    struct batch *b;
+    int r = batch_for(w, framed, &b);
+    if (r < 0)
+        return r;
+    r = record_frame(&b->data, w->scratch_event.data, w->scratch_event.len);
+    if (r < 0)
+        return r;
+    if (w->file_logical == 0)
+        w->file_logical = FILE_HEADER_ESTIMATE;
+    w->file_logical += framed;
+    w->pending_bytes += framed;
+    b->seq_end = ++w->seq_added;
+    return 0;
+}
+
+int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
+                           const struct summary_value *v)
+{
+    if (v->tag.len == 0)
+        return -EINVAL;
+    /* Decide the metadata before encoding: a rotation triggered by this
+     * record clears the set, so look again after the batch is chosen. The
+     * size estimate with metadata is an upper bound, good enough for the
+     * rotation decision. */
+    size_t estimate = v->tag.len + v->metadata.len + v->body.len + 64;
+    struct batch *b;
+    int r = batch_for(w, estimate + RECORD_OVERHEAD, &b);
+    if (r < 0)
+        return r;
+    (void)b;
+    bool with_md = strmap_get(&w->tags_in_file, v->tag.data, v->tag.len) == NULL;
+
+    buf_reset(&w->scratch_values);
+    buf_reset(&w->scratch_event);
+    r = summary_value_encode(&w->scratch_values, v, with_md);
+    if (r < 0)
+        return r;
+    r = event_encode_summary(&w->scratch_event, wall_time, step,
+                             w->scratch_values.data, w->scratch_values.len);
+    if (r < 0)
+        return r;
+    r = add_event(w);
+    if (r < 0)
+        return r;
+    if (with_md && w->tags_in_file.count < RUN_WRITER_MAX_TAGS_PER_FILE) {
+        struct strmap_entry *e;
+        /* Out of memory here only costs metadata on a later value. */
+        (void)strmap_put(&w->tags_in_file, v->tag.data, v->tag.len, &e);
+    }
+    return 0;
+}
+
+int run_writer_add_session_log(run_writer *w, double wall_time, int64_t step, int status)
+{
+    buf_reset(&w->scratch_event);
+    int r = event_encode_session_log(&w->scratch_event, wall_time, step,
+                                     (Tensorboard__SessionLog__SessionStatus)status, NULL);
+    if (r < 0)
+        return r;
+    return add_event(w);
+}
+
+void run_writer_request_rotate(run_writer *w)
+{
+    w->rotate_requested = true;
+}
+
+size_t run_writer_pending_bytes(const run_writer *w)
+{
+    return w->pending_bytes;
+}
+
+uint64_t run_writer_seq_added(const run_writer *w)
+{
+    return w->seq_added;
+}
+
+uint64_t run_writer_seq_written(const run_writer *w)
+{
+    return w->seq_written;
+}
+
+uint64_t run_writer_seq_synced(const run_writer *w)
+{
+    return w->seq_synced;
+}
+
+bool run_writer_busy(const run_writer *w)
+{
+    return w->busy;
+}
+
+int run_writer_take(run_writer *w, bool sync)
+{
+    if (w->busy)
+        return -EBUSY;
+    bool want_sync = (sync || w->opts.fsync_always) && w->rec &&
+                     w->seq_synced < w->seq_written;
+    if (w->pending.n == 0 && !want_sync)
+        return 0;
+    /* Swap the lists: the (empty) in-flight list's memory becomes the
+     * next pending list. */
+    struct batch_list tmp = w->flying;
+    w->flying = w->pending;
+    w->pending = tmp;
+    w->pending.n = 0;
+    w->pending_bytes = 0;
+    w->flying_done = 0;
+    w->flying_sync = sync || w->opts.fsync_always;
+    w->flying_result = 0;
+    w->busy = true;
+    return 1;
+}
+
+/* mkdir -p, for directories made of client-chosen (already checked)
+ * components. */
+static int make_dirs(const char *dir)
+{
+    size_t len = strlen(dir);
+    char *p = malloc(len + 1);
+    if (!p)
+        return -ENOMEM;
+    memcpy(p, dir, len + 1);
+    int r = 0;
+    for (size_t i = 1; i <= len; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+            r = -errno;
+            break;
+        }
+        p[i] = c;
+    }
+    free(p);
+    return r;
+}
+
+int run_writer_write(run_writer *w)
+{
+    int r = 0;
+    for (; w->flying_done < w->flying.n; w->flying_done++) {
+        struct batch *b = &w->flying.v[w->flying_done];
+        if (!w->rec) {
+            r = make_dirs(w->dir);
+            if (r < 0)
+                break;
+            struct record_writer_options ro = {
+                .suffix = w->opts.suffix,
+            };
+            r = record_writer_open(&w->rec, w->dir, &ro);
+            if (r < 0) {
+                w->rec = NULL;
+                break;
+            }
+            w->stats.files++;
+            b->new_file = false;
+        } else if (b->new_file) {
+            r = record_writer_rotate(w->rec);
+            if (r < 0)
+                break;
+            w->stats.files++;
+            b->new_file = false;
+        }
+        if (b->data.len > 0) {
+            r = record_writer_write_framed(w->rec, b->data.data, b->data.len);
+            if (r < 0)
+                break;
+            w->stats.bytes_written += b->data.len;
+            w->stats.batches++;
+        }
+        w->seq_written = b->seq_end;
+    }
+    if (r == 0 && w->flying_sync && w->rec && w->seq_synced < w->seq_written) {
+        r = record_writer_flush(w->rec, true);
+        if (r == 0) {
+            w->stats.fsyncs++;
+            w->seq_synced = w->seq_written;
+        }
+    }
+    if (r < 0)
+        w->stats.write_errors++;
+    w->flying_result = r;
+    return r;
+}
+
+int run_writer_complete(run_writer *w)
+{
+    if (!w->busy)
+        return 0;
+    struct batch_list *f = &w->flying;
+    size_t left = f->n - w->flying_done;
+    for (size_t i = 0; i < w->flying_done; i++)
+        buf_free(&f->v[i].data);
+    if (left > 0) {
+        /* Put the unwritten batches back in front of the pending ones. */
+        int r = batch_list_reserve(&w->pending, left);
+        if (r < 0) {
+            /* Cannot keep them: the data is lost, and said so. */
+            for (size_t i = w->flying_done; i < f->n; i++)
+                buf_free(&f->v[i].data);
+            f->n = 0;
+            w->busy = false;
+            return w->flying_result < 0 ? w->flying_result : r;
+        }
+        memmove(w->pending.v + left, w->pending.v, w->pending.n * sizeof *w->pending.v);
+        memcpy(w->pending.v, f->v + w->flying_done, left * sizeof *f->v);
+        w->pending.n += left;
+        for (size_t i = 0; i < left; i++)
+            w->pending_bytes += w->pending.v[i].data.len;
+    }
+    f->n = 0;
+    w->flying_done = 0;
+    w->busy = false;
+    return w->flying_result;
+}
+
+int run_writer_flush(run_writer *w, bool sync)
+{
+    int r = run_writer_take(w, sync);
+    if (r <= 0)
+        return r;
+    run_writer_write(w);
+    return run_writer_complete(w);
+}
+
+int run_writer_close(run_writer *w, bool sync)
+{
+    if (!w)
+        return 0;
+    int r = 0;
+    if (!w->busy)
+        r = run_writer_flush(w, sync);
+    int r2 = record_writer_close(w->rec);
+    if (r == 0)
+        r = r2;
+    batch_list_free(&w->pending);
+    batch_list_free(&w->flying);
+    strmap_done(&w->tags_in_file);
+    buf_free(&w->scratch_values);
+    buf_free(&w->scratch_event);
+    free((char *)w->opts.suffix);
+    free(w->dir);
+    free(w);
+    return r;
+}
+
+const char *run_writer_dir(const run_writer *w)
+{
+    return w->dir;
+}
+
+const char *run_writer_file(const run_writer *w)
+{
+    return w->rec ? record_writer_path(w->rec) : NULL;
+}
+
+void run_writer_get_stats(const run_writer *w, struct run_writer_stats *ret)
+{
+    *ret = w->stats;
+}
+
+void run_writer_set_user(run_writer *w, void *user)
+{
+    w->user = user;
+}
+
+void *run_writer_user(const run_writer *w)
+{
+    return w->user;
+}

@@ -1,0 +1,55 @@
+/* strmap: a hash map from byte-string keys to a small value.
+ *
+ * The logdir keeps its step bookkeeping per (run, tag) and its writers per
+ * run, and a run writer keeps the set of tags already given metadata in its
+ * current file; all are maps keyed by strings a client chose, looked up once
+ * per value on the hot path. Open addressing with linear probing and
+ * backward-shift deletion (no tombstones, so a long-lived map never
+ * degrades). Keys are copied and NUL-terminated (they may hold NUL bytes
+ * too: the length is what counts). Not thread-safe. */
+#ifndef TFEVENTS_STRMAP_H
+#define TFEVENTS_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct strmap_entry {
+    char *key;          /* owned; NULL for a free slot */
+    size_t key_len;
+    uint64_t hash;
+    union {
+        void *ptr;      /* not owned by the map */
+        int64_t i64;
+    } val;
+    uint64_t aux;       /* a second word for the user */
+};
+
+struct strmap {
+    struct strmap_entry *slots;
+    size_t cap;         /* 0 or a power of two */
+    size_t count;
+};
+
+void strmap_init(struct strmap *m);
+
+/* Frees the keys and the table, not what val.ptr points to. NULL-safe. */
+void strmap_done(struct strmap *m);
+
+/* The entry of key, or NULL. Valid until the next put or remove. */
+struct strmap_entry *strmap_get(const struct strmap *m, const void *key, size_t len);
+
+/* Find or insert key. Returns 1 and a new entry (val and aux zeroed) when
+ * it was inserted, 0 with the existing one, -ENOMEM. *ret is valid until
+ * the next put or remove. */
+int strmap_put(struct strmap *m, const void *key, size_t len, struct strmap_entry **ret);
+
+/* Remove key. Returns 1 if it was there, 0 if not. */
+int strmap_remove(struct strmap *m, const void *key, size_t len);
+
+/* Iterate: for (size_t i = 0; i < m->cap; i++) if (m->slots[i].key) ...
+ * Do not put or remove while iterating. */
+
+/* Forget every key, keep the table. */
+void strmap_clear(struct strmap *m);
+
+#endif

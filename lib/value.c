@@ -1,0 +1,1258 @@
+/* value: Summary.Value -> what TensorBoard's loader sees -> plain value.
+ *
+ * The migration rules follow TensorBoard's data_compat (legacy oneofs to
+ * tensors) and dataclass_compat (data class inference, audio projection,
+ * empty hparams tensor) as documented in shared/REFERENCE.md and
+ * shared/golden/README.md; the JSON layout is the golden "expected" one. */
+#include "value.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nettle/base64.h>
+#include <nettle/sha2.h>
+
+#include "hparams.pb-c.h"
+#include "plugins.pb-c.h"
+#include "struct.pb-c.h"
+#include "types.pb-c.h"
+
+/* ------------------------------------------------------------------ meta */
+
+static char *dup_str(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+void value_meta_init(struct value_meta *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void value_meta_done(struct value_meta *m)
+{
+    if (!m)
+        return;
+    free(m->plugin);
+    free(m->display_name);
+    free(m->description);
+    free(m->content);
+    value_meta_init(m);
+}
+
+/* Fill m from its parts; strings may be NULL. -ENOMEM leaves m empty. */
+static int meta_set(struct value_meta *m, const char *plugin, int data_class,
+                    const char *display_name, const char *description,
+                    const uint8_t *content, size_t content_len)
+{
+    value_meta_done(m);
+    m->present = true;
+    m->plugin = dup_str(plugin);
+    m->display_name = dup_str(display_name);
+    m->description = dup_str(description);
+    m->data_class = data_class;
+    m->data_class_written = data_class;
+    if (content_len > 0) {
+        m->content = malloc(content_len);
+        if (m->content) {
+            memcpy(m->content, content, content_len);
+            m->content_len = content_len;
+        }
+    }
+    if (!m->plugin || !m->display_name || !m->description ||
+        (content_len > 0 && !m->content)) {
+        value_meta_done(m);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int value_meta_copy(struct value_meta *dst, const struct value_meta *src)
+{
+    value_meta_init(dst);
+    if (!src->present)
+        return 0;
+    int r = meta_set(dst, src->plugin, src->data_class, src->display_name,
+                     src->description, src->content, src->content_len);
+    if (r < 0)
+        return r;
+    dst->data_class_written = src->data_class_written;
+    return 0;
+}
+
+static int meta_from_proto(struct value_meta *m, const Tensorboard__SummaryMetadata *md)
+{
+    const Tensorboard__SummaryMetadata__PluginData *pd = md->plugin_data;
+    return meta_set(m, pd ? pd->plugin_name : "", (int)md->data_class,
+                    md->display_name, md->summary_description,
+                    pd ? pd->content.data : NULL, pd ? pd->content.len : 0);
+}
+
+/* ------------------------------------------------------------------ value lifecycle */
+
+void value_init(struct value *v)
+{
+    memset(v, 0, sizeof *v);
+    v->plugin = "";
+}
+
+void value_done(struct value *v)
+{
+    if (!v)
+        return;
+    value_meta_done(&v->meta);
+    if (v->numbers != &v->inline_number)
+        free(v->numbers);
+    free(v->strings);
+    free(v->clips);
+    cJSON_Delete(v->hparams);
+    value_init(v);
+}
+
+const char *value_data_class_name(int dc)
+{
+    switch (dc) {
+    case 0: return "DATA_CLASS_UNKNOWN";
+    case 1: return "DATA_CLASS_SCALAR";
+    case 2: return "DATA_CLASS_TENSOR";
+    case 3: return "DATA_CLASS_BLOB_SEQUENCE";
+    default: return "DATA_CLASS_?";
+    }
+}
+
+const char *value_kind_name(enum value_kind kind)
+{
+    switch (kind) {
+    case VALUE_EMPTY: return "empty";
+    case VALUE_SCALAR: return "scalar";
+    case VALUE_TEXT: return "text";
+    case VALUE_HISTOGRAM: return "histogram";
+    case VALUE_IMAGE: return "image";
+    case VALUE_AUDIO: return "audio";
+    case VALUE_HPARAMS: return "hparams";
+    case VALUE_TENSOR: return "tensor";
+    case VALUE_INVALID: return "invalid";
+    }
+    return "?";
+}
+
+/* The data class dataclass_compat infers from a plugin name (0: none). */
+static int plugin_data_class(const char *plugin)
+{
+    static const struct { const char *name; int dc; } table[] = {
+        {"scalars", 1}, {"histograms", 2}, {"text", 2}, {"hparams", 2},
+        {"pr_curves", 2}, {"mesh", 2}, {"custom_scalars", 2},
+        {"images", 3}, {"audio", 3}, {"graph_run_metadata", 3},
+        {"graph_run_metadata_graph", 3}, {"graph_keras_model", 3},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(plugin, table[i].name) == 0)
+            return table[i].dc;
+    return 0;
+}
+
+static void shape_set(struct tensor_shape *s, size_t rank, const int64_t *dims)
+{
+    s->rank = rank;
+    s->count = 1;
+    for (size_t i = 0; i < rank; i++) {
+        s->dims[i] = dims[i];
+        s->count *= (size_t)dims[i];
+    }
+}
+
+/* ------------------------------------------------------------------ tensors */
+
+/* The string elements of t following make_ndarray's rules: tensor_content
+ * is not allowed for strings; one element fills any shape; otherwise the
+ * count must match. stride > 1 keeps every stride-th element first (the
+ * audio [k,2] -> [k] projection works on the raw list). */
+static int tensor_take_strings(struct value *v, const Tensorboard__TensorProto *t, size_t stride)
+{
+    if (t->tensor_content.len > 0)
+        return -EBADMSG;
+    size_t n = t->n_string_val;
+    if (stride > 1)
+        n = (n + stride - 1) / stride;
+    else if (stride == 0)
+        n = 0;
+    size_t want = v->shape.count;
+    if (n != want && !(n == 1 && want != 1))
+        return -EBADMSG;
+    if (want > VALUE_MAX_ELEMENTS)
+        return -EMSGSIZE;
+    if (want == 0)
+        return 0;
+    v->strings = malloc(want * sizeof *v->strings);
+    if (!v->strings)
+        return -ENOMEM;
+    for (size_t i = 0; i < want; i++) {
+        const ProtobufCBinaryData *b = &t->string_val[n == 1 ? 0 : i * (stride ? stride : 1)];
+        v->strings[i].data = b->data;
+        v->strings[i].len = b->len;
+    }
+    v->n_strings = want;
+    return 0;
+}
+
+/* A rank-0 float or double in its typed field: the overwhelmingly common
+ * scalar, decoded without allocating. */
+static bool tensor_fast_scalar(const Tensorboard__TensorProto *t, double *ret)
+{
+    if (t->tensor_shape && t->tensor_shape->n_dim != 0)
+        return false;
+    if (t->dtype == TENSORBOARD__DATA_TYPE__DT_FLOAT && t->n_float_val == 1 &&
+        t->tensor_content.len == 0) {
+        *ret = t->float_val[0];
+        return true;
+    }
+    if (t->dtype == TENSORBOARD__DATA_TYPE__DT_FLOAT && t->n_float_val == 0 &&
+        t->tensor_content.len == 4) {
+        float f;
+        memcpy(&f, t->tensor_content.data, 4);
+        *ret = f;
+        return true;
+    }
+    if (t->dtype == TENSORBOARD__DATA_TYPE__DT_DOUBLE && t->n_double_val == 1 &&
+        t->tensor_content.len == 0) {
+        *ret = t->double_val[0];
+        return true;
+    }
+    return false;
+}
+
+static bool is_complex(int dtype)
+{
+    return dtype == TENSORBOARD__DATA_TYPE__DT_COMPLEX64 ||
+           dtype == TENSORBOARD__DATA_TYPE__DT_COMPLEX128;
+}
+
+/* ------------------------------------------------------------------ WAV, SHA-256, UTF-8 */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+int value_wav_info(const uint8_t *b, size_t len, struct value_clip *ret)
+{
+    if (len < 12 || memcmp(b, "RIFF", 4) != 0 || memcmp(b + 8, "WAVE", 4) != 0)
+        return -EBADMSG;
+    size_t pos = 12;
+    bool have_fmt = false, have_data = false;
+    uint16_t channels = 0, block_align = 0;
+    uint32_t rate = 0;
+    uint64_t data_len = 0;
+    /* Walk the chunks the way the golden files' reader does: fmt is taken
+     * when it is at least 16 bytes, the walk stops at the data chunk, whose
+     * size is clamped to the bytes actually present. */
+    while (pos + 8 <= len) {
+        uint32_t size = le32(b + pos + 4);
+        if (memcmp(b + pos, "fmt ", 4) == 0 && size >= 16 && pos + 24 <= len) {
+            have_fmt = true;
+            channels = le16(b + pos + 10);
+            rate = le32(b + pos + 12);
+            block_align = le16(b + pos + 20);
+        } else if (memcmp(b + pos, "data", 4) == 0) {
+            size_t avail = len - pos - 8;
+            data_len = size < avail ? size : avail;
+            have_data = true;
+            break;
+        }
+        uint64_t next = (uint64_t)pos + 8 + size + (size & 1);
+        if (next > len)
+            break;
+        pos = (size_t)next;
+    }
+    if (!have_fmt || !have_data)
+        return -EBADMSG;
+    ret->is_wav = true;
+    ret->sample_rate = rate;
+    ret->channels = channels;
+    ret->frames = block_align ? data_len / block_align : 0;
+    return 0;
+}
+
+void value_sha256_hex(const uint8_t *data, size_t len, char out[65])
+{
+    struct sha256_ctx ctx;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, data);
+    sha256_digest(&ctx, sizeof digest, digest);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof digest; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there
+ * are not one; *ret_bad gets how many bytes form the maximal invalid
+ * subpart (what one U+FFFD replaces). */
+static size_t utf8_seq(const uint8_t *p, size_t n, size_t *ret_bad)
+{
+    uint8_t c = p[0];
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;   /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        *ret_bad = 1;
+        return 0;
+    }
+    size_t i = 1;
+    for (; i <= need; i++) {
+        uint8_t lim_lo = i == 1 ? lo : 0x80, lim_hi = i == 1 ? hi : 0xBF;
+        if (i >= n || p[i] < lim_lo || p[i] > lim_hi) {
+            *ret_bad = i;
+            return 0;
+        }
+    }
+    return need + 1;
+}
+
+static bool utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0, bad;
+    while (i < n) {
+        size_t k = utf8_seq(p + i, n - i, &bad);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* A NUL-terminated copy of p with invalid sequences replaced by U+FFFD
+ * (Python's errors="replace"). NULL when out of memory. */
+static char *utf8_replace(const uint8_t *p, size_t n)
+{
+    char *out = malloc(3 * n + 1);
+    if (!out)
+        return NULL;
+    size_t i = 0, o = 0, bad;
+    while (i < n) {
+        size_t k = utf8_seq(p + i, n - i, &bad);
+        if (k) {
+            memcpy(out + o, p + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i += bad;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* ------------------------------------------------------------------ decode */
+
+/* Legacy HistogramProto -> [k,3] float32 rows: empty buckets at both ends
+ * dropped, the first left edge is min, the last right edge max, inner edges
+ * the bucket limits. */
+static int migrate_histo(struct value *v, const Tensorboard__HistogramProto *h)
+{
+    size_t n = h->n_bucket, start = 0, end;
+    while (start < n && !(h->bucket[start] > 0))
+        start++;
+    end = n;
+    while (end > start && !(h->bucket[end - 1] > 0))
+        end--;
+    size_t k = end - start;
+    /* TensorBoard builds the left edges, right edges and counts as lists
+     * and raises when their lengths differ, which happens when bucket_limit
+     * stops before the last non-empty bucket. */
+    if (k > 0 && h->n_bucket_limit < end - 1)
+        return -EBADMSG;
+    if (k > VALUE_MAX_ELEMENTS / 3)
+        return -EMSGSIZE;
+    int64_t dims[2] = {(int64_t)k, 3};
+    shape_set(&v->shape, 2, dims);
+    v->dtype = TENSORBOARD__DATA_TYPE__DT_FLOAT;
+    if (k == 0)
+        return 0;
+    v->numbers = malloc(3 * k * sizeof *v->numbers);
+    if (!v->numbers)
+        return -ENOMEM;
+    for (size_t i = 0; i < k; i++) {
+        double left = i == 0 ? h->min : h->bucket_limit[start + i - 1];
+        double right = i == k - 1 ? h->max : h->bucket_limit[start + i];
+        v->numbers[3 * i] = (float)left;
+        v->numbers[3 * i + 1] = (float)right;
+        v->numbers[3 * i + 2] = (float)h->bucket[start + i];
+    }
+    v->n_numbers = 3 * k;
+    return 0;
+}
+
+static int set_legacy_meta(struct value *v, const Tensorboard__Summary__Value *sv,
+                           const char *plugin, const uint8_t *content, size_t content_len)
+{
+    const Tensorboard__SummaryMetadata *md = sv->metadata;
+    const char *disp = md && md->display_name && *md->display_name ? md->display_name : sv->tag;
+    const char *desc = md ? md->summary_description : "";
+    v->legacy = true;
+    return meta_set(&v->meta, plugin, 0, disp, desc, content, content_len);
+}
+
+/* Decode the tensor t into v->numbers or v->strings. -EBADMSG/-ENOTSUP/
+ * -EMSGSIZE make the value VALUE_INVALID; -ENOMEM is returned. */
+static int take_tensor(struct value *v, const Tensorboard__TensorProto *t, size_t stride)
+{
+    if (v->dtype == TENSORBOARD__DATA_TYPE__DT_STRING)
+        return tensor_take_strings(v, t, stride);
+    if (stride != 1)
+        return -EBADMSG;   /* projection of a non-string tensor: no values */
+    if (v->shape.count > VALUE_MAX_ELEMENTS)
+        return -EMSGSIZE;
+    double d;
+    if (tensor_fast_scalar(t, &d)) {
+        v->inline_number = d;
+        v->numbers = &v->inline_number;
+        v->n_numbers = 1;
+        return 0;
+    }
+    double *nums = NULL;
+    size_t count = 0;
+    int r = tensor_to_doubles(t, &nums, &count);
+    if (r < 0)
+        return r;
+    v->numbers = nums;
+    v->n_numbers = count;
+    return 0;
+}
+
+static int interpret(struct value *v, const struct value_meta *kept)
+{
+    const char *plugin = v->plugin;
+    bool str = v->dtype == TENSORBOARD__DATA_TYPE__DT_STRING;
+    bool numeric = !str && !is_complex(v->dtype);
+
+    if (strcmp(plugin, "scalars") == 0 && numeric && v->n_numbers == 1) {
+        v->kind = VALUE_SCALAR;
+        v->scalar = v->numbers[0];
+    } else if (strcmp(plugin, "histograms") == 0 && numeric && v->shape.rank == 2 &&
+               v->shape.dims[1] == 3) {
+        v->kind = VALUE_HISTOGRAM;
+    } else if (strcmp(plugin, "images") == 0 && str && v->shape.rank == 1 && v->n_strings >= 2) {
+        v->kind = VALUE_IMAGE;
+    } else if (strcmp(plugin, "audio") == 0 && str) {
+        v->kind = VALUE_AUDIO;
+        if (v->n_strings > 0) {
+            v->clips = calloc(v->n_strings, sizeof *v->clips);
+            if (!v->clips)
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < v->n_strings; i++) {
+            struct value_clip *c = &v->clips[i];
+            c->bytes = v->strings[i];
+            if (value_wav_info(c->bytes.data, c->bytes.len, c) < 0)
+                c->is_wav = false;
+        }
+        v->n_clips = v->n_strings;
+    } else if (strcmp(plugin, "text") == 0 && str) {
+        v->kind = VALUE_TEXT;
+    } else if (strcmp(plugin, "hparams") == 0) {
+        const struct value_meta *m = kept ? kept : &v->meta;
+        v->kind = VALUE_HPARAMS;
+        v->hparams = value_content_json("hparams", m->content, m->content_len);
+        if (!v->hparams)
+            return -ENOMEM;
+    } else {
+        v->kind = VALUE_TENSOR;
+    }
+    return 0;
+}
+
+int value_decode(const Tensorboard__Summary__Value *sv,
+                 const struct value_meta *file_initial,
+                 const struct value_meta *kept, struct value *v)
+{
+    int r = 0;
+    const Tensorboard__TensorProto *t = NULL;
+    value_done(v);
+
+    switch (sv->value_case) {
+    case TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE:
+        r = set_legacy_meta(v, sv, "scalars", NULL, 0);
+        if (r < 0)
+            goto fail;
+        v->has_tensor = true;
+        v->dtype = TENSORBOARD__DATA_TYPE__DT_FLOAT;
+        shape_set(&v->shape, 0, NULL);
+        v->inline_number = sv->simple_value;
+        v->numbers = &v->inline_number;
+        v->n_numbers = 1;
+        break;
+    case TENSORBOARD__SUMMARY__VALUE__VALUE_IMAGE: {
+        /* ImagePluginData{converted_to_tensor: true} */
+        static const uint8_t content[] = {0x10, 0x01};
+        const Tensorboard__Summary__Image *im = sv->image;
+        r = set_legacy_meta(v, sv, "images", content, sizeof content);
+        if (r < 0)
+            goto fail;
+        v->has_tensor = true;
+        v->dtype = TENSORBOARD__DATA_TYPE__DT_STRING;
+        int64_t dims[1] = {3};
+        shape_set(&v->shape, 1, dims);
+        v->strings = calloc(3, sizeof *v->strings);
+        if (!v->strings)
+            goto nomem;
+        snprintf(v->legacy_buf[0], sizeof v->legacy_buf[0], "%" PRId32, im->width);
+        snprintf(v->legacy_buf[1], sizeof v->legacy_buf[1], "%" PRId32, im->height);
+        for (int i = 0; i < 2; i++) {
+            v->strings[i].data = (const uint8_t *)v->legacy_buf[i];
+            v->strings[i].len = strlen(v->legacy_buf[i]);
+        }
+        v->strings[2].data = im->encoded_image_string.data;
+        v->strings[2].len = im->encoded_image_string.len;
+        v->n_strings = 3;
+        break;
+    }
+    case TENSORBOARD__SUMMARY__VALUE__VALUE_AUDIO: {
+        /* AudioPluginData{encoding: WAV, converted_to_tensor: true} */
+        static const uint8_t content[] = {0x10, 0x0b, 0x18, 0x01};
+        r = set_legacy_meta(v, sv, "audio", content, sizeof content);
+        if (r < 0)
+            goto fail;
+        v->has_tensor = true;
+        v->dtype = TENSORBOARD__DATA_TYPE__DT_STRING;
+        int64_t dims[2] = {1, 2};
+        shape_set(&v->shape, 2, dims);
+        v->strings = calloc(2, sizeof *v->strings);
+        if (!v->strings)
+            goto nomem;
+        v->strings[0].data = sv->audio->encoded_audio_string.data;
+        v->strings[0].len = sv->audio->encoded_audio_string.len;
+        v->legacy_buf[0][0] = '\0';
+        v->strings[1].data = (const uint8_t *)v->legacy_buf[0];
+        v->strings[1].len = 0;
+        v->n_strings = 2;
+        break;
+    }
+    case TENSORBOARD__SUMMARY__VALUE__VALUE_HISTO:
+        v->has_tensor = true;
+        r = migrate_histo(v, sv->histo);
+        if (r == -ENOMEM)
+            goto nomem;
+        if (r < 0) {
+            /* TensorBoard's migration raises on such a value: it is never
+             * stored, metadata included. */
+            value_done(v);
+            v->kind = VALUE_INVALID;
+            return 0;
+        }
+        r = set_legacy_meta(v, sv, "histograms", NULL, 0);
+        if (r < 0)
+            goto fail;
+        break;
+    case TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR:
+        t = sv->tensor;
+        v->has_tensor = true;
+        v->dtype = (int)t->dtype;
+        break;
+    default:
+        break;
+    }
+    if (!v->legacy && sv->metadata) {
+        r = meta_from_proto(&v->meta, sv->metadata);
+        if (r < 0)
+            goto fail;
+    }
+
+    /* dataclass_compat, driven by the tag's first value in this file. */
+    size_t stride = 1;
+    bool invalid = false;
+    if (t) {
+        if (tensor_get_shape(t, &v->shape) < 0) {
+            invalid = true;
+            memset(&v->shape, 0, sizeof v->shape);
+        }
+    }
+    const struct value_meta *init = file_initial ? file_initial : &v->meta;
+    const char *init_plugin = init->present && init->plugin ? init->plugin : "";
+    if (init->data_class_written == 0) {
+        int dc = plugin_data_class(init_plugin);
+        if (dc && v->meta.present)
+            v->meta.data_class = dc;
+        if (strcmp(init_plugin, "audio") == 0 && v->has_tensor && !invalid) {
+            /* [k, ...] -> [k]: keep the first element of each row. */
+            size_t rowlen = 1;
+            for (size_t i = 1; i < v->shape.rank; i++)
+                rowlen *= (size_t)v->shape.dims[i];
+            if (v->shape.rank > 1) {
+                int64_t k = v->shape.dims[0];
+                shape_set(&v->shape, 1, &k);
+            }
+            stride = rowlen;
+            if (v->legacy && stride != 1) {
+                /* Migrated audio [1,2] -> [1]: drop the label. */
+                v->n_strings = 1;
+                stride = 1;
+            }
+        } else if (strcmp(init_plugin, "hparams") == 0 && !v->has_tensor) {
+            v->has_tensor = true;
+            v->dtype = TENSORBOARD__DATA_TYPE__DT_FLOAT;
+            int64_t zero = 0;
+            shape_set(&v->shape, 1, &zero);
+        }
+    }
+
+    if (t && !invalid) {
+        r = take_tensor(v, t, stride);
+        if (r == -ENOMEM)
+            goto nomem;
+        if (r < 0)
+            invalid = true;
+    }
+
+    v->plugin = kept && kept->present ? kept->plugin
+              : v->meta.present ? v->meta.plugin : "";
+    if (!v->has_tensor) {
+        v->kind = VALUE_EMPTY;
+        return 0;
+    }
+    if (invalid) {
+        v->kind = VALUE_INVALID;
+        return 0;
+    }
+    r = interpret(v, kept && kept->present ? kept : NULL);
+    if (r < 0)
+        goto fail;
+    return 0;
+
+nomem:
+    r = -ENOMEM;
+fail:
+    value_done(v);
+    return r;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+cJSON *value_json_number(double d)
+{
+    if (isnan(d))
+        return cJSON_CreateString("NaN");
+    if (isinf(d))
+        return cJSON_CreateString(d > 0 ? "Infinity" : "-Infinity");
+    return cJSON_CreateNumber(d);
+}
+
+static cJSON *bytes_digest_json(const struct value_bytes *b)
+{
+    char hex[65];
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    value_sha256_hex(b->data, b->len, hex);
+    if (!cJSON_AddStringToObject(o, "sha256", hex) ||
+        !cJSON_AddNumberToObject(o, "size", (double)b->len)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *string_json(const struct value_bytes *b, bool replace)
+{
+    if (!replace && !utf8_valid(b->data, b->len))
+        return bytes_digest_json(b);
+    char *s = utf8_replace(b->data, b->len);
+    if (!s)
+        return NULL;
+    cJSON *j = cJSON_CreateString(s);
+    free(s);
+    return j;
+}
+
+/* Element i of v as JSON (generic and text rendering). */
+static cJSON *element_json(const struct value *v, size_t i)
+{
+    if (v->dtype == TENSORBOARD__DATA_TYPE__DT_STRING)
+        return string_json(&v->strings[i], v->kind == VALUE_TEXT);
+    if (v->dtype == TENSORBOARD__DATA_TYPE__DT_BOOL)
+        return cJSON_CreateBool(v->numbers[i] != 0);
+    return value_json_number(v->numbers[i]);
+}
+
+/* Nested lists following the shape, elements from *pos on. */
+static cJSON *nest_json(const struct value *v, size_t dim, size_t *pos)
+{
+    if (dim == v->shape.rank)
+        return element_json(v, (*pos)++);
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return NULL;
+    for (int64_t i = 0; i < v->shape.dims[dim]; i++) {
+        cJSON *e = nest_json(v, dim + 1, pos);
+        if (!e || !cJSON_AddItemToArray(arr, e)) {
+            cJSON_Delete(e);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static bool all_digits(const struct value_bytes *b)
+{
+    if (b->len == 0)
+        return false;
+    for (size_t i = 0; i < b->len; i++)
+        if (b->data[i] < '0' || b->data[i] > '9')
+            return false;
+    return true;
+}
+
+static cJSON *image_dim_json(const struct value_bytes *b)
+{
+    if (all_digits(b)) {
+        char tmp[64];
+        size_t n = b->len < sizeof tmp - 1 ? b->len : sizeof tmp - 1;
+        memcpy(tmp, b->data, n);
+        tmp[n] = '\0';
+        return cJSON_CreateNumber(strtod(tmp, NULL));
+    }
+    static const char hex[] = "0123456789abcdef";
+    size_t n = b->len > 1024 ? 1024 : b->len;   /* a size, not a blob */
+    char *s = malloc(2 * n + 1);
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = hex[b->data[i] >> 4];
+        s[2 * i + 1] = hex[b->data[i] & 15];
+    }
+    s[2 * n] = '\0';
+    cJSON *o = cJSON_CreateObject();
+    if (o && !cJSON_AddStringToObject(o, "hex", s)) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    free(s);
+    return o;
+}
+
+static bool add(cJSON *obj, const char *key, cJSON *item)
+{
+    if (!item)
+        return false;
+    if (!cJSON_AddItemToObject(obj, key, item)) {
+        cJSON_Delete(item);
+        return false;
+    }
+    return true;
+}
+
+static bool push(cJSON *arr, cJSON *item)
+{
+    if (!item)
+        return false;
+    if (!cJSON_AddItemToArray(arr, item)) {
+        cJSON_Delete(item);
+        return false;
+    }
+    return true;
+}
+
+cJSON *value_to_json(const struct value *v)
+{
+    cJSON *o = NULL, *arr = NULL;
+    switch (v->kind) {
+    case VALUE_EMPTY:
+        return cJSON_CreateNull();
+    case VALUE_INVALID:
+        o = cJSON_CreateObject();
+        if (o && !cJSON_AddStringToObject(o, "error", "undecodable tensor"))
+            goto fail;
+        return o;
+    case VALUE_SCALAR:
+        return value_json_number(v->scalar);
+    case VALUE_HISTOGRAM:
+        arr = cJSON_CreateArray();
+        if (!arr)
+            return NULL;
+        for (size_t i = 0; i + 2 < v->n_numbers; i += 3) {
+            cJSON *row = cJSON_CreateArray();
+            if (!push(arr, row))
+                goto fail;
+            for (size_t j = 0; j < 3; j++)
+                if (!push(row, value_json_number(v->numbers[i + j])))
+                    goto fail;
+        }
+        return arr;
+    case VALUE_IMAGE:
+        o = cJSON_CreateObject();
+        if (!o)
+            return NULL;
+        if (!add(o, "width", image_dim_json(&v->strings[0])) ||
+            !add(o, "height", image_dim_json(&v->strings[1])) ||
+            !cJSON_AddNumberToObject(o, "count", (double)(v->n_strings - 2)))
+            goto fail;
+        arr = cJSON_AddArrayToObject(o, "sha256");
+        if (!arr)
+            goto fail;
+        for (size_t i = 2; i < v->n_strings; i++) {
+            char hex[65];
+            value_sha256_hex(v->strings[i].data, v->strings[i].len, hex);
+            if (!push(arr, cJSON_CreateString(hex)))
+                goto fail;
+        }
+        return o;
+    case VALUE_AUDIO:
+        o = cJSON_CreateObject();
+        if (!o || !cJSON_AddNumberToObject(o, "count", (double)v->n_clips))
+            goto fail;
+        arr = cJSON_AddArrayToObject(o, "clips");
+        if (!arr)
+            goto fail;
+        for (size_t i = 0; i < v->n_clips; i++) {
+            const struct value_clip *c = &v->clips[i];
+            if (!c->is_wav) {
+                if (!push(arr, bytes_digest_json(&c->bytes)))
+                    goto fail;
+                continue;
+            }
+            char hex[65];
+            cJSON *cj = cJSON_CreateObject();
+            if (!push(arr, cj))
+                goto fail;
+            value_sha256_hex(c->bytes.data, c->bytes.len, hex);
+            if (!cJSON_AddNumberToObject(cj, "sample_rate", c->sample_rate) ||
+                !cJSON_AddNumberToObject(cj, "channels", c->channels) ||
+                !cJSON_AddNumberToObject(cj, "frames", (double)c->frames) ||
+                !cJSON_AddStringToObject(cj, "sha256", hex))
+                goto fail;
+        }
+        return o;
+    case VALUE_HPARAMS:
+        return cJSON_Duplicate(v->hparams, 1);
+    case VALUE_TEXT:
+    case VALUE_TENSOR: {
+        size_t pos = 0;
+        size_t have = v->dtype == TENSORBOARD__DATA_TYPE__DT_STRING ? v->n_strings : v->n_numbers;
+        if (have < v->shape.count)
+            return NULL;
+        return nest_json(v, 0, &pos);
+    }
+    }
+    return NULL;
+fail:
+    cJSON_Delete(o ? o : arr);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ plugin content JSON */
+
+static cJSON *b64_json(const uint8_t *data, size_t len)
+{
+    if (len > (SIZE_MAX / 4) * 3 - 3)
+        return NULL;
+    char *s = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
+    if (!s)
+        return NULL;
+    base64_encode_raw(s, len, data);
+    s[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
+    cJSON *j = cJSON_CreateString(s);
+    free(s);
+    return j;
+}
+
+static cJSON *message_json(const ProtobufCMessage *m, int depth);
+
+static bool is_map_entry(const ProtobufCMessageDescriptor *d)
+{
+    size_t n = strlen(d->name);
+    return d->n_fields == 2 && n > 5 && strcmp(d->name + n - 5, "Entry") == 0 &&
+           strcmp(d->fields[0].name, "key") == 0 && strcmp(d->fields[1].name, "value") == 0;
+}
+
+/* google.protobuf.Value / ListValue / Struct as plain JSON. */
+static cJSON *pbvalue_json(const Google__Protobuf__Value *v, int depth);
+
+static cJSON *pblist_json(const Google__Protobuf__ListValue *l, int depth)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; l && i < l->n_values; i++)
+        if (!push(arr, pbvalue_json(l->values[i], depth + 1))) {
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+static cJSON *pbstruct_json(const Google__Protobuf__Struct *s, int depth)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    for (size_t i = 0; s && i < s->n_fields; i++) {
+        const Google__Protobuf__Struct__FieldsEntry *e = s->fields[i];
+        cJSON_DeleteItemFromObjectCaseSensitive(o, e->key);   /* last one wins */
+        if (!add(o, e->key, pbvalue_json(e->value, depth + 1))) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static cJSON *pbvalue_json(const Google__Protobuf__Value *v, int depth)
+{
+    if (!v || depth > VALUE_MAX_JSON_DEPTH)
+        return cJSON_CreateNull();
+    switch (v->kind_case) {
+    case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE:
+        return value_json_number(v->number_value);
+    case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE:
+        return cJSON_CreateString(v->string_value);
+    case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE:
+        return cJSON_CreateBool(v->bool_value);
+    case GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE:
+        return pbstruct_json(v->struct_value, depth);
+    case GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE:
+        return pblist_json(v->list_value, depth);
+    default:
+        return cJSON_CreateNull();
+    }
+}
+
+/* One element of a field (at p, of field f) as JSON. */
+static cJSON *field_elem_json(const ProtobufCFieldDescriptor *f, const void *p, int depth)
+{
+    char num[32];
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        return cJSON_CreateNumber(*(const int32_t *)p);
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        return cJSON_CreateNumber(*(const uint32_t *)p);
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        snprintf(num, sizeof num, "%" PRId64, *(const int64_t *)p);
+        return cJSON_CreateString(num);
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        snprintf(num, sizeof num, "%" PRIu64, *(const uint64_t *)p);
+        return cJSON_CreateString(num);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return value_json_number(*(const float *)p);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return value_json_number(*(const double *)p);
+    case PROTOBUF_C_TYPE_BOOL:
+        return cJSON_CreateBool(*(const protobuf_c_boolean *)p);
+    case PROTOBUF_C_TYPE_ENUM: {
+        int e = *(const int *)p;
+        const ProtobufCEnumValue *ev =
+            protobuf_c_enum_descriptor_get_value(f->descriptor, e);
+        return ev ? cJSON_CreateString(ev->name) : cJSON_CreateNumber(e);
+    }
+    case PROTOBUF_C_TYPE_STRING:
+        return cJSON_CreateString(*(char *const *)p ? *(char *const *)p : "");
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *b = p;
+        return b64_json(b->data, b->len);
+    }
+    case PROTOBUF_C_TYPE_MESSAGE: {
+        const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)p;
+        const ProtobufCMessageDescriptor *d = f->descriptor;
+        if (depth > VALUE_MAX_JSON_DEPTH)
+            return cJSON_CreateNull();
+        if (d == &google__protobuf__value__descriptor)
+            return pbvalue_json((const Google__Protobuf__Value *)sub, depth + 1);
+        if (d == &google__protobuf__list_value__descriptor)
+            return pblist_json((const Google__Protobuf__ListValue *)sub, depth + 1);
+        if (d == &google__protobuf__struct__descriptor)
+            return pbstruct_json((const Google__Protobuf__Struct *)sub, depth + 1);
+        if (!sub)
+            return cJSON_CreateObject();
+        return message_json(sub, depth + 1);
+    }
+    }
+    return cJSON_CreateNull();
+}
+
+static bool field_is_default(const ProtobufCFieldDescriptor *f, const void *p)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_ENUM:
+        return *(const uint32_t *)p == 0;
+    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+        return *(const uint64_t *)p == 0;
+    case PROTOBUF_C_TYPE_FLOAT:
+        return *(const float *)p == 0;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return *(const double *)p == 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        return !*(const protobuf_c_boolean *)p;
+    case PROTOBUF_C_TYPE_STRING:
+        return !*(char *const *)p || !**(char *const *)p;
+    case PROTOBUF_C_TYPE_BYTES:
+        return ((const ProtobufCBinaryData *)p)->len == 0;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return *(const void *const *)p == NULL;
+    }
+    return false;
+}
+
+static size_t field_elem_size(const ProtobufCFieldDescriptor *f)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
+        return 8;
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(void *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    default:
+        return 4;
+    }
+}
+
+/* Generic protobuf JSON mapping over protobuf-c's reflection data. */
+static cJSON *message_json(const ProtobufCMessage *m, int depth)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *base = (const char *)m;
+        const void *member = base + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            const char *arr = *(const char *const *)member;
+            if (n == 0)
+                continue;
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(f->descriptor)) {
+                const ProtobufCMessageDescriptor *ed = f->descriptor;
+                cJSON *map = cJSON_CreateObject();
+                if (!add(o, f->name, map))
+                    goto fail;
+                for (size_t k = 0; k < n; k++) {
+                    const char *entry = ((const char *const *)arr)[k];
+                    const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
+                    cJSON *key = field_elem_json(kf, entry + kf->offset, depth);
+                    char kbuf[64];
+                    const char *ks = "";
+                    if (key && cJSON_IsString(key))
+                        ks = key->valuestring;
+                    else if (key && cJSON_IsNumber(key)) {
+                        snprintf(kbuf, sizeof kbuf, "%.17g", key->valuedouble);
+                        ks = kbuf;
+                    }
+                    cJSON_DeleteItemFromObjectCaseSensitive(map, ks);
+                    bool ok = add(map, ks, field_elem_json(vf, entry + vf->offset, depth));
+                    cJSON_Delete(key);
+                    if (!ok)
+                        goto fail;
+                }
+                continue;
+            }
+            cJSON *list = cJSON_CreateArray();
+            if (!add(o, f->name, list))
+                goto fail;
+            size_t sz = field_elem_size(f);
+            for (size_t k = 0; k < n; k++)
+                if (!push(list, field_elem_json(f, arr + k * sz, depth)))
+                    goto fail;
+            continue;
+        }
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t which = *(const uint32_t *)(base + f->quantifier_offset);
+            if (which != f->id)
+                continue;
+        } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+                   f->type != PROTOBUF_C_TYPE_MESSAGE && f->type != PROTOBUF_C_TYPE_STRING) {
+            if (!*(const protobuf_c_boolean *)(base + f->quantifier_offset))
+                continue;
+        } else if (field_is_default(f, member)) {
+            continue;
+        }
+        if (!add(o, f->name, field_elem_json(f, member, depth)))
+            goto fail;
+    }
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static const ProtobufCMessageDescriptor *plugin_content_descriptor(const char *plugin)
+{
+    static const struct {
+        const char *name;
+        const ProtobufCMessageDescriptor *desc;
+    } table[] = {
+        {"scalars", &tensorboard__scalar_plugin_data__descriptor},
+        {"images", &tensorboard__image_plugin_data__descriptor},
+        {"audio", &tensorboard__audio_plugin_data__descriptor},
+        {"histograms", &tensorboard__histogram_plugin_data__descriptor},
+        {"text", &tensorboard__text_plugin_data__descriptor},
+        {"hparams", &tensorboard__hparams__hparams_plugin_data__descriptor},
+        {"pr_curves", &tensorboard__pr_curve_plugin_data__descriptor},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(plugin, table[i].name) == 0)
+            return table[i].desc;
+    return NULL;
+}
+
+cJSON *value_content_json(const char *plugin, const uint8_t *content, size_t len)
+{
+    const ProtobufCMessageDescriptor *d = plugin_content_descriptor(plugin ? plugin : "");
+    static const uint8_t empty[1];
+    if (!content)
+        content = empty;
+    if (!d) {
+        cJSON *o = cJSON_CreateObject();
+        if (o && len > 0 && !add(o, "base64", b64_json(content, len))) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+        return o;
+    }
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, content);
+    if (!m) {
+        cJSON *o = cJSON_CreateObject();
+        if (o && !add(o, "undecodable_base64", b64_json(content, len))) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+        return o;
+    }
+    cJSON *j = message_json(m, 0);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return j;
+}
+
+/* ------------------------------------------------------------------ exact printing */
+
+int value_format_double(char *buf, size_t size, double d)
+{
+    if (isnan(d))
+        return snprintf(buf, size, "NaN");
+    if (isinf(d))
+        return snprintf(buf, size, d > 0 ? "Infinity" : "-Infinity");
+    /* The shortest of 15..17 significant digits that reads back exactly. */
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(buf, size, "%.*g", prec, d);
+        if (n < 0 || (size_t)n >= size || strtod(buf, NULL) == d)
+            break;
+    }
+    return n;
+}
+
+static int print_string(struct buf *out, const char *s)
+{
+    int r = buf_append(out, "\"", 1);
+    const char *run = s;
+    for (; r == 0 && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        r = buf_append(out, run, (size_t)(s - run));
+        if (r < 0)
+            break;
+        switch (c) {
+        case '"': r = buf_append_str(out, "\\\""); break;
+        case '\\': r = buf_append_str(out, "\\\\"); break;
+        case '\n': r = buf_append_str(out, "\\n"); break;
+        case '\r': r = buf_append_str(out, "\\r"); break;
+        case '\t': r = buf_append_str(out, "\\t"); break;
+        case '\b': r = buf_append_str(out, "\\b"); break;
+        case '\f': r = buf_append_str(out, "\\f"); break;
+        default: r = buf_printf(out, "\\u%04x", c); break;
+        }
+        run = s + 1;
+    }
+    if (r == 0)
+        r = buf_append(out, run, (size_t)(s - run));
+    if (r == 0)
+        r = buf_append(out, "\"", 1);
+    return r;
+}
+
+static int print_json(struct buf *out, const cJSON *j, int depth)
+{
+    int r = 0;
+    if (depth > VALUE_MAX_JSON_DEPTH * 4)
+        return buf_append_str(out, "null");
+    if (cJSON_IsNumber(j)) {
+        char num[64];
+        double d = j->valuedouble;
+        if (!isfinite(d))
+            return buf_append_str(out, "null");
+        value_format_double(num, sizeof num, d);
+        return buf_append_str(out, num);
+    }
+    if (cJSON_IsString(j))
+        return print_string(out, j->valuestring ? j->valuestring : "");
+    if (cJSON_IsTrue(j))
+        return buf_append_str(out, "true");
+    if (cJSON_IsFalse(j))
+        return buf_append_str(out, "false");
+    if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
+        bool obj = cJSON_IsObject(j);
+        r = buf_append(out, obj ? "{" : "[", 1);
+        for (const cJSON *c = j->child; r == 0 && c; c = c->next) {
+            if (c != j->child)
+                r = buf_append(out, ",", 1);
+            if (r == 0 && obj) {
+                r = print_string(out, c->string ? c->string : "");
+                if (r == 0)
+                    r = buf_append(out, ":", 1);
+            }
+            if (r == 0)
+                r = print_json(out, c, depth + 1);
+        }
+        if (r == 0)
+            r = buf_append(out, obj ? "}" : "]", 1);
+        return r;
+    }
+    return buf_append_str(out, "null");
+}
+
+int value_json_print(struct buf *out, const cJSON *j)
+{
+    return print_json(out, j, 0);
+}

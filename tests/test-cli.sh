@@ -1,0 +1,136 @@
+#!/bin/sh
+# tfevents CLI: exit codes and output of collect, dump, --help, bad usage,
+# on golden fixtures and on files this script makes from them (truncated,
+# corrupted copies). Usage: test-cli.sh PATH_TO_TFEVENTS
+# Needs TFEVENTS_SHARED for the golden data; skips (77) without it.
+set -u
+TFEVENTS=${1:?usage: test-cli.sh TFEVENTS}
+case $TFEVENTS in /*) ;; *) TFEVENTS=$(pwd)/$TFEVENTS ;; esac
+fails=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/tfev-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect STATUS CMD...: run, keep stdout in $T/out and stderr in $T/err.
+expect() {
+    want=$1; shift
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want ($(head -c 300 "$T/err"))"
+}
+has() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2'"; }
+lines() { n=$(wc -l <"$1"); [ "$n" -eq "$2" ] || fail "$1 has $n lines, expected $2"; }
+
+# Usage and help, no data needed.
+expect 0 "$TFEVENTS" --version;               has "$T/out" "tfevents "
+expect 0 "$TFEVENTS" --help;                  has "$T/out" "collect"
+expect 0 "$TFEVENTS" collect --help;          has "$T/out" "--type"
+expect 0 "$TFEVENTS" dump --help;             has "$T/out" "usage: tfevents dump"
+expect 2 "$TFEVENTS"
+expect 2 "$TFEVENTS" frobnicate;              has "$T/err" "unknown command"
+expect 2 "$TFEVENTS" collect --type bogus
+expect 2 "$TFEVENTS" collect --format xml
+expect 2 "$TFEVENTS" collect -n many
+expect 2 "$TFEVENTS" collect --no-such-option
+expect 2 "$TFEVENTS" collect a b
+expect 2 "$TFEVENTS" dump
+expect 3 "$TFEVENTS" collect "$T/missing"
+expect 3 "$TFEVENTS" dump "$T/missing"
+mkdir "$T/empty"
+expect 0 "$TFEVENTS" collect "$T/empty" --format csv;  lines "$T/out" 1
+# Default LOGDIR is ./logs.
+(cd "$T" && expect 3 "$TFEVENTS" collect);   has "$T/err" "logs"
+
+if [ -z "${TFEVENTS_SHARED:-}" ] || [ ! -d "$TFEVENTS_SHARED/golden" ]; then
+    echo "SKIP golden parts: shared golden data absent (TFEVENTS_SHARED)"
+    [ "$fails" -eq 0 ] || exit 1
+    exit 77
+fi
+G=$TFEVENTS_SHARED/golden
+
+# collect: scalar rows (3 tags x 10 steps), each format.
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format csv
+lines "$T/out" 31
+has "$T/out" "run,tag,step,wall_time,value"
+has "$T/out" "pb,accuracy,1,1700000001,0.10000000149011612"
+has "$T/out" "writer,loss,2,1700000002,0.3333333432674408"
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format jsonl
+lines "$T/out" 30
+has "$T/out" '{"run":"pb","tag":"accuracy","step":1,"wall_time":1700000001,"value":0.10000000149011612}'
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar
+lines "$T/out" 31
+head -n 1 "$T/out" | grep -q '^run  *tag  *step  *wall_time  *value$' || fail "table header"
+# Legacy simple_value (tensorboardX), runs in subdirectories.
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboardX/scalar" --type scalar --format csv
+lines "$T/out" 31
+has "$T/out" "multi/b,multi,3,1700000003,6"
+
+# --type any: one row per event, file_version included; -n limits.
+expect 0 "$TFEVENTS" collect "$G/edge/multifile" --type any --format csv
+lines "$T/out" 13
+has "$T/out" "run,step,wall_time,kind"
+has "$T/out" ".,0,1700000000,file_version"
+expect 0 "$TFEVENTS" collect "$G/edge/multifile" -n 3 --format csv
+lines "$T/out" 4
+
+# --type summary: plugins and decoded values.
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/text" --type summary --format csv
+has "$T/out" "run,step,wall_time,tag,plugin,value"
+has "$T/out" ".,0,1700000000,notes,text,**step** 0: hello _markdown_"
+has "$T/out" '.,3,1700000003,table,text,"[[""a"",""b""],[""c"",""d""]]"'
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/audio" --type summary --format jsonl
+has "$T/out" '"sample_rate":16000,"channels":1,"frames":4000'
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/hparams" --type summary --format jsonl -n 1
+lines "$T/out" 1
+has "$T/out" '"plugin":"hparams"'
+
+# Corruption: collect reports and exits 1; truncation is a warning.
+expect 1 "$TFEVENTS" collect "$G/edge/bad_crc" --type scalar --format csv
+has "$T/err" "offset 116"
+lines "$T/out" 3
+expect 0 "$TFEVENTS" collect "$G/edge/truncated" --type scalar --format csv
+has "$T/err" "offset 233: truncated record"
+lines "$T/out" 6
+
+# dump on golden files.
+expect 0 "$TFEVENTS" dump "$G/minimal/events.out.tfevents.1700000000.golden"
+has "$T/out" 'offset 0: record 0, 40 bytes (payload 24), CRCs ok'
+has "$T/out" 'file_version "brain.Event:2"'
+has "$T/out" 'offset 40: record 1, 55 bytes'
+has "$T/out" 'tag "loss": plugin scalars, DATA_CLASS_SCALAR'
+has "$T/out" '= 0.5'
+expect 1 "$TFEVENTS" dump "$G/edge/bad_crc/events.out.tfevents.1700000000.h"
+has "$T/out" "offset 116: data CRC mismatch; stopping"
+expect 1 "$TFEVENTS" dump "$G/edge/bad_length_crc/events.out.tfevents.1700000000.h"
+has "$T/out" "offset 77: length CRC mismatch; stopping"
+expect 1 "$TFEVENTS" dump "$G/edge/truncated/events.out.tfevents.1700000000.h"
+has "$T/out" "offset 233: truncated record (file ends 28 bytes into a 39-byte record)"
+expect 1 "$TFEVENTS" dump "$G/edge/garbage_record/a_garbage/events.out.tfevents.1700000000.h"
+has "$T/out" "offset 77:"
+
+# Files made here: cut and damaged copies of the minimal file (95 bytes:
+# records at 0 (40 bytes) and 40 (55 bytes)).
+M=$G/minimal/events.out.tfevents.1700000000.golden
+mkdir "$T/made"
+head -c 45 "$M" >"$T/made/events.out.tfevents.1.cut"
+expect 1 "$TFEVENTS" dump "$T/made/events.out.tfevents.1.cut"
+has "$T/out" "offset 40: truncated record (file ends 5 bytes into the 12-byte record header)"
+head -c 60 "$M" >"$T/made/events.out.tfevents.1.cut"
+expect 1 "$TFEVENTS" dump "$T/made/events.out.tfevents.1.cut"
+has "$T/out" "offset 40: truncated record (file ends 20 bytes into a 55-byte record)"
+cp "$M" "$T/made/events.out.tfevents.1.cut"
+expect 0 "$TFEVENTS" dump "$T/made/events.out.tfevents.1.cut"
+# Flip a payload byte of the second record (offset 40 + 12 + 10).
+cp "$M" "$T/flip"
+printf '\377' | dd of="$T/flip" bs=1 seek=62 conv=notrunc 2>/dev/null
+expect 1 "$TFEVENTS" dump "$T/flip"
+has "$T/out" "offset 40: data CRC mismatch; stopping"
+mkdir "$T/made/run2"
+cp "$T/flip" "$T/made/run2/events.out.tfevents.2"
+expect 1 "$TFEVENTS" collect "$T/made" --type any --format csv
+has "$T/out" "run2,0,1700000000,file_version"
+has "$T/err" "run2/events.out.tfevents.2: offset 40"
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all CLI checks passed"
