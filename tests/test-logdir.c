@@ -1,0 +1,283 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "logdir.h"
+#include "record_reader.h"
+#include "summary.h"
+#include "test.h"
+
+static void test_normalize(void)
+{
+    static const struct {
+        const char *in, *out;
+        int err;
+    } cases[] = {
+        {"a", "a", 0},
+        {"./a", "a", 0},
+        {"a/", "a", 0},
+        {"a//b/..", "a", 0},
+        {"a/./b/", "a/b", 0},
+        {"x/y/../../z", "z", 0},
+        {"", ".", 0},
+        {".", ".", 0},
+        {"./", ".", 0},
+        {"a/..", ".", 0},
+        {"..a/b..", "..a/b..", 0},
+        {"exp 1/run-2", "exp 1/run-2", 0},
+        {"..", NULL, -EINVAL},
+        {"../a", NULL, -EINVAL},
+        {"a/../../b", NULL, -EINVAL},
+        {"/abs", NULL, -EINVAL},
+        {"$run", NULL, -EINVAL},
+        {"a/$b", NULL, -EINVAL},
+        {"a\tb", NULL, -EINVAL},
+        {"a\x7f", NULL, -EINVAL},
+    };
+    char out[LOGDIR_MAX_NAME + 1];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *why = NULL;
+        int r = logdir_normalize(cases[i].in, strlen(cases[i].in), out, sizeof out, &why);
+        if (r != cases[i].err) {
+            fprintf(stderr, "normalize \"%s\": %d, want %d\n", cases[i].in, r, cases[i].err);
+            test_failures_++;
+            continue;
+        }
+        if (r == 0)
+            CHECK_STR(out, cases[i].out);
+        else
+            CHECK(why && *why);
+    }
+    /* Limits on depth and component length. */
+    char deep[4 * (LOGDIR_MAX_DEPTH + 1) + 1] = "";
+    for (unsigned i = 0; i <= LOGDIR_MAX_DEPTH; i++)
+        strcat(deep, "ab/");
+    CHECK_EQ(logdir_normalize(deep, strlen(deep), out, sizeof out, NULL), -ENAMETOOLONG);
+    char longc[LOGDIR_MAX_COMPONENT + 2];
+    memset(longc, 'x', sizeof longc - 1);
+    longc[sizeof longc - 1] = '\0';
+    CHECK_EQ(logdir_normalize(longc, strlen(longc), out, sizeof out, NULL), -ENAMETOOLONG);
+    CHECK_EQ(logdir_normalize(longc, LOGDIR_MAX_COMPONENT, out, sizeof out, NULL), 0);
+}
+
+struct vals {
+    struct summary_value v[4];
+    struct logdir_item items[4];
+};
+
+static size_t make(struct vals *vs, const char *run, const char *tag, const char *run2,
+                   const char *tag2)
+{
+    size_t n = 0;
+    for (int i = 0; i < 4; i++)
+        summary_value_init(&vs->v[i]);
+    summary_scalar(&vs->v[0], tag, 1.0, NULL);
+    vs->items[n++] = (struct logdir_item){run, &vs->v[0]};
+    if (tag2) {
+        summary_scalar(&vs->v[1], tag2, 2.0, NULL);
+        vs->items[n++] = (struct logdir_item){run2, &vs->v[1]};
+    }
+    return n;
+}
+
+static void done(struct vals *vs)
+{
+    for (int i = 0; i < 4; i++)
+        summary_value_done(&vs->v[i]);
+}
+
+static int log1(logdir *d, enum logdir_step_mode mode, int64_t step, const char *run,
+                const char *tag, int64_t *ret_step, struct logdir_refusal *rf)
+{
+    struct vals vs;
+    size_t n = make(&vs, run, tag, NULL, NULL);
+    int r = logdir_log(d, mode, step, 1700000000.0, vs.items, n, true, ret_step, rf);
+    done(&vs);
+    return r;
+}
+
+static void test_global_step(void)
+{
+    char *root = test_tmpdir("ld");
+    logdir *d;
+    REQUIRE(logdir_open(&d, root, "exp", NULL) == 0);
+    CHECK_EQ(logdir_step(d), -1);
+    int64_t s = -7;
+    /* One step per message however many values. */
+    struct vals vs;
+    size_t n = make(&vs, ".", "loss", "train", "acc");
+    CHECK_EQ(logdir_log(d, LOGDIR_STEP_NEXT, 0, 1.0, vs.items, n, true, &s, NULL), 0);
+    done(&vs);
+    CHECK_EQ(s, 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 1);
+    /* An explicit step leaves the counter alone. */
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 50, ".", "other", &s, NULL), 0);
+    CHECK_EQ(s, 50);
+    CHECK_EQ(logdir_step(d), 1);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 2);
+    /* "current" logs at the counter without advancing. */
+    CHECK_EQ(log1(d, LOGDIR_STEP_CURRENT, 0, ".", "extra", &s, NULL), 0);
+    CHECK_EQ(s, 2);
+    CHECK_EQ(logdir_step(d), 2);
+    /* set_step(n): the next step is n+1. */
+    logdir_set_step(d, 99);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 100);
+    CHECK_EQ(logdir_close(d, false), 0);
+
+    /* "current" before any step is step 0, and counts as the first. */
+    REQUIRE(logdir_open(&d, root, "fresh", NULL) == 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_CURRENT, 0, ".", "x", &s, NULL), 0);
+    CHECK_EQ(s, 0);
+    CHECK_EQ(logdir_step(d), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
+static void test_step_policy(void)
+{
+    char *root = test_tmpdir("ld");
+    logdir *d;
+    REQUIRE(logdir_open(&d, root, "p", NULL) == 0);
+    int64_t s;
+    struct logdir_refusal rf;
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 5, "r", "t", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 5, "r", "t", &s, &rf), -ERANGE);
+    CHECK_STR(rf.run, "r");
+    CHECK_STR(rf.tag, "t");
+    CHECK_EQ(rf.step, 5);
+    CHECK_EQ(rf.last_step, 5);
+    CHECK(!rf.duplicate);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 4, "r", "t", &s, &rf), -ERANGE);
+    /* Same tag in another run is another series. */
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 4, ".", "t", &s, NULL), 0);
+    /* A message is refused whole: "new" is not written either. */
+    struct vals vs;
+    size_t n = make(&vs, "r", "new", "r", "t");
+    CHECK_EQ(logdir_log(d, LOGDIR_STEP_AT, 3, 1.0, vs.items, n, true, &s, &rf), -ERANGE);
+    CHECK_STR(rf.tag, "t");
+    done(&vs);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 3, "r", "new", &s, NULL), 0);
+    /* Twice the same tag in one message. */
+    n = make(&vs, "r", "dup", "r", "dup");
+    CHECK_EQ(logdir_log(d, LOGDIR_STEP_AT, 9, 1.0, vs.items, n, true, &s, &rf), -ERANGE);
+    CHECK(rf.duplicate);
+    /* Bypassed for hparams-like values. */
+    CHECK_EQ(logdir_log(d, LOGDIR_STEP_AT, 9, 1.0, vs.items, n, false, &s, &rf), 0);
+    done(&vs);
+    CHECK_EQ(logdir_refused(d), 1 + 1 + 2 + 2);
+    /* restart: back to step 2 everywhere. */
+    CHECK_EQ(logdir_restart(d, NULL, 2, 1.0), 0);
+    CHECK_EQ(logdir_step(d), 1);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 2, "r", "t", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "t", &s, NULL), 0);
+    CHECK_EQ(s, 2);
+    CHECK_EQ(logdir_close(d, false), 0);
+
+    /* Policy "any" writes everything. */
+    struct logdir_options o = {.policy = LOGDIR_POLICY_ANY};
+    REQUIRE(logdir_open(&d, root, "any", &o) == 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 5, ".", "t", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 1, ".", "t", &s, NULL), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
+/* A second logdir object on the same directory learns steps from the
+ * files, tolerating a torn tail and a corrupt file. */
+static void test_resume_from_files(void)
+{
+    char *root = test_tmpdir("ld");
+    logdir *d;
+    int64_t s;
+    REQUIRE(logdir_open(&d, root, "res", NULL) == 0);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 20, "deep/run", "x", &s, NULL), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+
+    /* The run directories exist with one file each. */
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/res/deep/run", root);
+    CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+
+    /* A torn tail in another file of the root run. */
+    snprintf(path, sizeof path, "%s/res/events.out.tfevents.9999999999.torn", root);
+    int fd = open(path, O_CREAT | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    CHECK_EQ(write(fd, "\x20\0\0", 3), 3);
+    close(fd);
+
+    REQUIRE(logdir_open(&d, root, "res", NULL) == 0);
+    const struct logdir_scan *sc = logdir_scan_result(d);
+    CHECK_EQ(sc->files, 3);
+    CHECK_EQ(sc->truncated, 1);
+    CHECK_EQ(logdir_step(d), 20);   /* resumes after the largest step */
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 3, ".", "loss", &s, NULL), -ERANGE);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 4, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 20, "deep/run", "x", &s, NULL), -ERANGE);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 21);
+    /* A START in the files lowers what was before it. */
+    CHECK_EQ(logdir_restart(d, "deep/run", 10, 1.0), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    REQUIRE(logdir_open(&d, root, "res", NULL) == 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 10, "deep/run", "x", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 10, ".", "loss", &s, NULL), -ERANGE);
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
+static int writers_seen;
+
+static void hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new)
+{
+    (void)ctx;
+    (void)d;
+    (void)run;
+    (void)w;
+    if (is_new)
+        writers_seen++;
+}
+
+static void test_set_and_writers(void)
+{
+    char *root = test_tmpdir("ld");
+    struct logdir_options o = {.hook = hook};
+    logdir_set *set = logdir_set_new(root, &o);
+    REQUIRE(set);
+    logdir *a, *b;
+    REQUIRE(logdir_set_get(set, "a", &a) == 0);
+    REQUIRE(logdir_set_get(set, "a", &b) == 0);
+    CHECK(a == b);
+    REQUIRE(logdir_set_get(set, "b", &b) == 0);
+    CHECK(a != b);
+    CHECK_EQ(logdir_set_count(set), 2);
+    int64_t s;
+    CHECK_EQ(log1(a, LOGDIR_STEP_NEXT, 0, ".", "x", &s, NULL), 0);
+    CHECK_EQ(log1(a, LOGDIR_STEP_NEXT, 0, ".", "x", &s, NULL), 0);
+    CHECK_EQ(log1(a, LOGDIR_STEP_NEXT, 0, "r", "x", &s, NULL), 0);
+    CHECK_EQ(writers_seen, 2);   /* one writer per run, whatever the messages */
+    CHECK_EQ(logdir_writer_count(a), 2);
+    run_writer *w = logdir_detach_writer(a, "r");
+    REQUIRE(w);
+    CHECK_EQ(run_writer_close(w, false), 0);
+    CHECK_EQ(logdir_writer_count(a), 1);
+    /* The run's steps stay known after its writer is gone. */
+    CHECK_EQ(log1(a, LOGDIR_STEP_AT, 2, "r", "x", &s, NULL), -ERANGE);
+    CHECK_EQ(log1(a, LOGDIR_STEP_NEXT, 0, "r", "x", &s, NULL), 0);
+    CHECK_EQ(writers_seen, 3);
+    CHECK_EQ(logdir_set_free(set, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
+TEST_MAIN(TEST(test_normalize), TEST(test_global_step), TEST(test_step_policy),
+          TEST(test_resume_from_files), TEST(test_set_and_writers))

@@ -1,0 +1,264 @@
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "record_reader.h"
+#include "run_writer.h"
+#include "summary.h"
+#include "test.h"
+
+/* The event files of dir, sorted by name (the order TensorBoard reads). */
+static size_t list_files(const char *dir, char names[][512], size_t max)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    struct dirent *de;
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) && n < max)
+        if (strstr(de->d_name, "tfevents"))
+            snprintf(names[n++], 512, "%s/%s", dir, de->d_name);
+    closedir(d);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(names[i], names[j]) > 0) {
+                char t[512];
+                memcpy(t, names[i], 512);
+                memcpy(names[i], names[j], 512);
+                memcpy(names[j], t, 512);
+            }
+    return n;
+}
+
+struct seen {
+    size_t values, with_md, starts;
+    int64_t steps[4096];
+    char tags[4096][8];
+    bool md[4096];
+};
+
+/* Read one file: check it starts with file_version, collect values. */
+static void read_file(const char *path, struct seen *s)
+{
+    record_reader *r;
+    REQUIRE(record_reader_open(&r, path, 0) == 0);
+    Tensorboard__Event *ev;
+    bool first = true;
+    while (record_reader_next_event(r, &ev) == 1) {
+        if (first) {
+            CHECK(ev->what_case == TENSORBOARD__EVENT__WHAT_FILE_VERSION);
+            first = false;
+        } else if (ev->what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG) {
+            s->starts++;
+        } else {
+            REQUIRE(ev->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY);
+            REQUIRE(ev->summary->n_value == 1);
+            Tensorboard__Summary__Value *v = ev->summary->value[0];
+            if (s->values < 4096) {
+                s->steps[s->values] = ev->step;
+                snprintf(s->tags[s->values], 8, "%s", v->tag);
+                s->md[s->values] = v->metadata != NULL;
+            }
+            s->values++;
+            if (v->metadata)
+                s->with_md++;
+        }
+        event_free(ev);
+    }
+    CHECK_EQ(record_reader_fault(r), RECORD_FAULT_NONE);
+    record_reader_free(r);
+}
+
+static void add_scalar(run_writer *w, const char *tag, int64_t step)
+{
+    struct summary_value v;
+    summary_value_init(&v);
+    REQUIRE(summary_scalar(&v, tag, (double)step, NULL) == 0);
+    CHECK_EQ(run_writer_add_summary(w, 1700000000.5, step, &v), 0);
+    summary_value_done(&v);
+}
+
+static void test_metadata_first_per_file(void)
+{
+    char *tmp = test_tmpdir("rw");
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/a/b", tmp);   /* created on first write */
+    run_writer *w = run_writer_new(dir, NULL);
+    REQUIRE(w);
+    for (int i = 0; i < 3; i++) {
+        add_scalar(w, "a", i);
+        add_scalar(w, "b", i);
+    }
+    CHECK(run_writer_file(w) == NULL);   /* nothing on disk before a flush */
+    CHECK_EQ(run_writer_seq_added(w), 6);
+    CHECK_EQ(run_writer_flush(w, true), 0);
+    CHECK_EQ(run_writer_seq_written(w), 6);
+    CHECK_EQ(run_writer_seq_synced(w), 6);
+    REQUIRE(run_writer_file(w) != NULL);
+    add_scalar(w, "a", 3);
+    CHECK_EQ(run_writer_close(w, false), 0);
+
+    char names[4][512];
+    REQUIRE(list_files(dir, names, 4) == 1);
+    struct seen *s = calloc(1, sizeof *s);
+    read_file(names[0], s);
+    CHECK_EQ(s->values, 7);
+    CHECK_EQ(s->with_md, 2);
+    CHECK(s->md[0] && s->md[1] && !s->md[2] && !s->md[6]);
+    free(s);
+    test_rmtree(tmp);
+    free(tmp);
+}
+
+static void test_rotation(void)
+{
+    char *tmp = test_tmpdir("rw");
+    struct run_writer_options o = {.rotate_bytes = 400};
+    run_writer *w = run_writer_new(tmp, &o);
+    REQUIRE(w);
+    for (int i = 0; i < 60; i++) {
+        add_scalar(w, "a", i);
+        add_scalar(w, "b", i);
+        if (i % 7 == 0)
+            CHECK_EQ(run_writer_flush(w, false), 0);
+    }
+    CHECK_EQ(run_writer_close(w, false), 0);
+
+    char names[64][512];
+    size_t n = list_files(tmp, names, 64);
+    CHECK(n >= 5);
+    size_t total = 0;
+    int64_t last = -1;
+    for (size_t f = 0; f < n; f++) {
+        struct stat st;
+        REQUIRE(stat(names[f], &st) == 0);
+        CHECK(st.st_size <= 400 + 100);   /* near the limit, never far past */
+        struct seen *s = calloc(1, sizeof *s);
+        read_file(names[f], s);
+        /* Every file lists both tags: metadata on the first of each. */
+        CHECK_EQ(s->with_md, 2);
+        CHECK(s->md[0]);
+        for (size_t i = 0; i < s->values; i++) {
+            if (strcmp(s->tags[i], "a") == 0) {
+                CHECK(s->steps[i] == last + 1);   /* name order = write order */
+                last = s->steps[i];
+            }
+        }
+        total += s->values;
+        free(s);
+    }
+    CHECK_EQ(total, 120);
+
+    /* An explicit rotation request. */
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/r", tmp);
+    w = run_writer_new(sub, NULL);
+    add_scalar(w, "a", 0);
+    CHECK_EQ(run_writer_flush(w, false), 0);
+    run_writer_request_rotate(w);
+    add_scalar(w, "a", 1);
+    CHECK_EQ(run_writer_close(w, false), 0);
+    CHECK_EQ(list_files(sub, names, 64), 2);
+    test_rmtree(tmp);
+    free(tmp);
+}
+
+/* take / write / complete: records added while a batch is in flight go to
+ * the next batch; the order in the file is the order of the adds. */
+static void test_split_flush(void)
+{
+    char *tmp = test_tmpdir("rw");
+    run_writer *w = run_writer_new(tmp, NULL);
+    REQUIRE(w);
+    CHECK_EQ(run_writer_take(w, false), 0);   /* nothing to do */
+    add_scalar(w, "a", 0);
+    add_scalar(w, "a", 1);
+    CHECK(run_writer_pending_bytes(w) > 0);
+    CHECK_EQ(run_writer_take(w, false), 1);
+    CHECK(run_writer_busy(w));
+    CHECK_EQ(run_writer_pending_bytes(w), 0);
+    add_scalar(w, "a", 2);                     /* during the write */
+    CHECK_EQ(run_writer_take(w, false), -EBUSY);
+    CHECK_EQ(run_writer_write(w), 0);
+    CHECK_EQ(run_writer_complete(w), 0);
+    CHECK(!run_writer_busy(w));
+    CHECK_EQ(run_writer_seq_written(w), 2);
+    CHECK_EQ(run_writer_seq_added(w), 3);
+    CHECK_EQ(run_writer_flush(w, false), 0);
+    CHECK_EQ(run_writer_seq_written(w), 3);
+    /* A sync with nothing new still fsyncs what was written. */
+    CHECK_EQ(run_writer_seq_synced(w), 0);
+    CHECK_EQ(run_writer_take(w, true), 1);
+    CHECK_EQ(run_writer_write(w), 0);
+    CHECK_EQ(run_writer_complete(w), 0);
+    CHECK_EQ(run_writer_seq_synced(w), 3);
+    struct run_writer_stats st;
+    run_writer_get_stats(w, &st);
+    CHECK_EQ(st.files, 1);
+    CHECK_EQ(st.fsyncs, 1);
+    CHECK_EQ(run_writer_close(w, false), 0);
+
+    char names[4][512];
+    REQUIRE(list_files(tmp, names, 4) == 1);
+    struct seen *s = calloc(1, sizeof *s);
+    read_file(names[0], s);
+    CHECK_EQ(s->values, 3);
+    CHECK(s->steps[0] == 0 && s->steps[1] == 1 && s->steps[2] == 2);
+    free(s);
+    test_rmtree(tmp);
+    free(tmp);
+}
+
+/* A failed write keeps the data for the next attempt. */
+static void test_write_failure_keeps_data(void)
+{
+    char *tmp = test_tmpdir("rw");
+    char blocker[600], dir[700];
+    snprintf(blocker, sizeof blocker, "%s/file", tmp);
+    snprintf(dir, sizeof dir, "%s/run", blocker);
+    int fd = open(blocker, O_CREAT | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    close(fd);
+    run_writer *w = run_writer_new(dir, NULL);
+    add_scalar(w, "a", 0);
+    size_t pending = run_writer_pending_bytes(w);
+    CHECK_EQ(run_writer_flush(w, false), -ENOTDIR);
+    CHECK_EQ(run_writer_pending_bytes(w), pending);
+    CHECK_EQ(run_writer_seq_written(w), 0);
+    /* Remove the obstacle: the same records are written. */
+    unlink(blocker);
+    CHECK_EQ(run_writer_flush(w, false), 0);
+    CHECK_EQ(run_writer_seq_written(w), 1);
+    CHECK_EQ(run_writer_close(w, false), 0);
+    char names[4][512];
+    REQUIRE(list_files(dir, names, 4) == 1);
+    struct seen *s = calloc(1, sizeof *s);
+    read_file(names[0], s);
+    CHECK_EQ(s->values, 1);
+    CHECK_EQ(s->with_md, 1);
+    free(s);
+    test_rmtree(tmp);
+    free(tmp);
+}
+
+static void test_session_log(void)
+{
+    char *tmp = test_tmpdir("rw");
+    run_writer *w = run_writer_new(tmp, NULL);
+    CHECK_EQ(run_writer_add_session_log(w, 1.0, 5, TENSORBOARD__SESSION_LOG__SESSION_STATUS__START), 0);
+    CHECK_EQ(run_writer_close(w, false), 0);
+    char names[4][512];
+    REQUIRE(list_files(tmp, names, 4) == 1);
+    struct seen *s = calloc(1, sizeof *s);
+    read_file(names[0], s);
+    CHECK_EQ(s->starts, 1);
+    free(s);
+    test_rmtree(tmp);
+    free(tmp);
+}
+
+TEST_MAIN(TEST(test_metadata_first_per_file), TEST(test_rotation), TEST(test_split_flush),
+          TEST(test_write_failure_keeps_data), TEST(test_session_log))
