@@ -139,6 +139,16 @@ Tensorboard__Event *event_decode(const void *payload, size_t len)
     return tensorboard__event__unpack(NULL, len, payload);
 }
 
+int event_unpack(const void *payload, size_t len, Tensorboard__Event **ret)
+{
+    ProtobufCMessage *m;
+    int r = pb_unpack(&tensorboard__event__descriptor, payload, len, &m);
+    if (r < 0)
+        return r;
+    *ret = (Tensorboard__Event *)m;
+    return 0;
+}
+
 void event_free(Tensorboard__Event *ev)
 {
     if (ev)

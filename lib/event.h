@@ -32,6 +32,11 @@ int event_encode_session_log(struct buf *out, double wall_time, int64_t step,
 /* Decode a payload. Returns NULL if it is not an Event (or out of memory). */
 Tensorboard__Event *event_decode(const void *payload, size_t len);
 
+/* Decode a payload, telling corruption from a lack of memory: 0 with *ret
+ * (caller owns it; event_free()), -EBADMSG when it is not an Event,
+ * -ENOMEM. */
+int event_unpack(const void *payload, size_t len, Tensorboard__Event **ret);
+
 /* NULL-safe. */
 void event_free(Tensorboard__Event *ev);
 

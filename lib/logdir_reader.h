@@ -62,6 +62,9 @@ typedef struct logdir_reader logdir_reader;
 struct logdir_reader_options {
     bool decode_values;   /* decode every summary value (default true) */
     bool purge;           /* report TensorBoard's purges (default true) */
+    bool no_fast_path;    /* decode every event with protobuf-c instead of
+                             event_scan first (default false; the results
+                             are the same, this is for tests and profiling) */
 };
 
 void logdir_reader_options_init(struct logdir_reader_options *o);

@@ -1,6 +1,8 @@
 #include "pbwire.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 int pb_add_varint(struct buf *b, uint32_t field, uint64_t v)
 {
@@ -64,4 +66,38 @@ int pb_add_bytes(struct buf *b, uint32_t field, const void *data, size_t len)
 int pb_add_string(struct buf *b, uint32_t field, const char *s)
 {
     return pb_add_bytes(b, field, s, strlen(s));
+}
+
+/* protobuf-c's allocator interface, over malloc/free (so that the message
+ * can be freed with the default allocator), noting whether any allocation
+ * failed. */
+static void *unpack_alloc(void *opaque, size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        *(bool *)opaque = true;
+    return p;
+}
+
+static void unpack_free(void *opaque, void *p)
+{
+    (void)opaque;
+    free(p);
+}
+
+int pb_unpack(const ProtobufCMessageDescriptor *desc, const void *data, size_t len,
+              ProtobufCMessage **ret)
+{
+    static const uint8_t empty[1];
+    bool failed = false;
+    ProtobufCAllocator a = {
+        .alloc = unpack_alloc,
+        .free = unpack_free,
+        .allocator_data = &failed,
+    };
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, &a, len, data ? data : empty);
+    if (!m)
+        return failed ? -ENOMEM : -EBADMSG;
+    *ret = m;
+    return 0;
 }

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "buf.h"
 
 enum { PB_VARINT = 0, PB_FIXED64 = 1, PB_LEN = 2, PB_FIXED32 = 5 };
@@ -88,5 +90,13 @@ int pb_add_bytes(struct buf *b, uint32_t field, const void *data, size_t n);
 int pb_add_string(struct buf *b, uint32_t field, const char *s);
 /* Start a length-delimited field whose length is known in advance. */
 int pb_add_len_header(struct buf *b, uint32_t field, size_t n);
+
+/* Decode data[0..len) as a message of type desc. protobuf-c returns NULL
+ * both for bytes that do not decode and when an allocation fails; a caller
+ * that reports the first as corruption must not do so for the second, so
+ * this tells them apart: 0 with *ret (caller owns it; free it with
+ * protobuf_c_message_free_unpacked(*ret, NULL)), -EBADMSG, or -ENOMEM. */
+int pb_unpack(const ProtobufCMessageDescriptor *desc, const void *data, size_t len,
+              ProtobufCMessage **ret);
 
 #endif

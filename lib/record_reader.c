@@ -171,8 +171,11 @@ int record_reader_next_event(record_reader *r, Tensorboard__Event **ret)
     int rc = peek(r, &payload, &len, &size);
     if (rc <= 0)
         return rc;
-    Tensorboard__Event *ev = event_decode(payload, len);
-    if (!ev) {
+    Tensorboard__Event *ev;
+    rc = event_unpack(payload, len, &ev);
+    if (rc == -ENOMEM)
+        return rc;   /* not the file's fault: the next call tries again */
+    if (rc < 0) {
         /* The reader stays on this record, like on a CRC mismatch. */
         r->fault = RECORD_FAULT_NOT_EVENT;
         r->corrupt = true;

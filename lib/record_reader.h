@@ -21,7 +21,8 @@
 typedef struct record_reader record_reader;
 
 /* Open path and start reading at byte offset (0: the beginning; or a value
- * from record_reader_offset() of an earlier reader). -errno from open(2). */
+ * from record_reader_offset() of an earlier reader). -errno from open(2),
+ * -ENOMEM. */
 int record_reader_open(record_reader **ret, const char *path, uint64_t offset);
 
 /* NULL-safe. */
@@ -34,6 +35,7 @@ void record_reader_free(record_reader *r);
  *            later, the reader retries from the record's start
  *   -EBADMSG corrupt: record_reader_fault() says how, record_reader_offset()
  *            where; further calls return the same
+ *   -ENOMEM  out of memory: nothing was consumed, a later call retries
  *   -errno   read(2) failed */
 int record_reader_next(record_reader *r, const uint8_t **ret_payload, size_t *ret_len);
 

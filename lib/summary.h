@@ -141,10 +141,12 @@ int summary_image_u8(struct summary_value *v, const char *tag,
                      size_t width, size_t channels,
                      const struct summary_meta *meta);
 
-/* Already-encoded images: n blobs, each PNG or JPEG (sniffed; anything else
- * -EINVAL). width/height 0: read from the PNG IHDR / JPEG SOFn of the
- * blobs, which must then all agree; if given, every blob whose size can be
- * read must match them (-EINVAL): TensorBoard reports the given size. */
+/* Already-encoded images: n (1..SUMMARY_MAX_IMAGES) blobs, each a PNG or
+ * JPEG whose size can be read from its PNG IHDR / JPEG SOFn (anything else,
+ * GIF and BMP included, is -EINVAL). width and height 0: taken from the
+ * blobs, which must all have the same size; given: every blob must have
+ * that size (-EINVAL otherwise), since TensorBoard shows the tensor's size,
+ * not the image's. */
 int summary_image_encoded(struct summary_value *v, const char *tag,
                           const struct summary_bytes *blobs, size_t n,
                           uint32_t width, uint32_t height,

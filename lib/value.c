@@ -497,7 +497,11 @@ int value_decode(const Tensorboard__Summary__Value *sv,
 {
     int r = 0;
     const Tensorboard__TensorProto *t = NULL;
-    value_done(v);
+    /* Readers decode millions of values into the same slots; a slot that
+     * is still freshly initialised needs no second clearing. */
+    if (v->kind != VALUE_EMPTY || v->has_tensor || v->meta.present || v->numbers ||
+        v->strings || v->clips || v->hparams)
+        value_done(v);
 
     switch (sv->value_case) {
     case TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE:

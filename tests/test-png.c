@@ -1,6 +1,7 @@
 /* PNG encoder: every color type and odd sizes decoded back with libpng
  * (when available); PNG/JPEG size sniffing; the image summary builders. */
 #include <errno.h>
+#include <stdbool.h>
 
 #include "png.h"
 #include "summary.h"
@@ -20,7 +21,9 @@
 
 /* A deterministic pattern with both smooth and noisy parts, so every
  * filter type gets chosen somewhere. */
-static uint8_t *make_pixels(size_t w, size_t h, size_t c, uint32_t seed)
+enum pattern { BANDS, NOISE, SMOOTH };
+
+static uint8_t *make_pattern(size_t w, size_t h, size_t c, uint32_t seed, enum pattern pat)
 {
     uint8_t *p = malloc(w * h * c);
     if (!p)
@@ -30,10 +33,16 @@ static uint8_t *make_pixels(size_t w, size_t h, size_t c, uint32_t seed)
         for (size_t i = 0; i < w * c; i++) {
             x = x * 1103515245u + 12345u;
             uint8_t noise = (uint8_t)(x >> 24);
-            p[y * w * c + i] = (y / 16) % 2 ? noise : (uint8_t)(i + 3 * y);
+            bool use_noise = pat == NOISE || (pat == BANDS && (y / 16) % 2);
+            p[y * w * c + i] = use_noise ? noise : (uint8_t)(i + 3 * y);
         }
     }
     return p;
+}
+
+static uint8_t *make_pixels(size_t w, size_t h, size_t c, uint32_t seed)
+{
+    return make_pattern(w, h, c, seed, BANDS);
 }
 
 #ifdef HAVE_LIBPNG
@@ -61,18 +70,25 @@ static uint8_t *decode_png(const uint8_t *data, size_t len, size_t *w, size_t *h
 }
 #endif
 
-static void roundtrip(size_t w, size_t h, size_t c)
+/* Encode and decode; returns the PNG size (0 on failure). */
+static size_t roundtrip_pattern(size_t w, size_t h, size_t c, enum pattern pat)
 {
 #ifndef HAVE_LIBPNG
     (void)w;
     (void)h;
     (void)c;
+    (void)pat;
+    return 0;
 #else
     static const uint8_t color_type[5] = {0, 0, 4, 2, 6};
-    uint8_t *px = make_pixels(w, h, c, (uint32_t)(w * 31 + h * 7 + c));
+    uint8_t *px = make_pattern(w, h, c, (uint32_t)(w * 31 + h * 7 + c), pat);
     struct buf out;
     buf_init(&out, BUF_NO_CAP);
-    REQUIRE(png_encode(&out, px, w, h, c) == 0);
+    if (png_encode(&out, px, w, h, c) != 0) {
+        test_failures_++;
+        free(px);
+        return 0;
+    }
     CHECK_EQ(out.data[25], color_type[c]);   /* IHDR color type byte */
     CHECK_EQ(out.data[24], 8);               /* bit depth */
     size_t dw = 0, dh = 0, dc = 0;
@@ -90,8 +106,15 @@ static void roundtrip(size_t w, size_t h, size_t c)
     CHECK_EQ(sh, h);
     free(dec);
     free(px);
+    size_t size = out.len;
     buf_free(&out);
+    return size;
 #endif
+}
+
+static void roundtrip(size_t w, size_t h, size_t c)
+{
+    roundtrip_pattern(w, h, c, BANDS);
 }
 
 static void test_roundtrip_all_types(void)
@@ -106,6 +129,13 @@ static void test_roundtrip_all_types(void)
         roundtrip(257, 3, c);
         roundtrip(64, 64, c);
     }
+    /* Noise is stored (zlib stored blocks, more than 64 KiB here so
+     * several of them), smooth images are deflated. */
+    size_t noise = roundtrip_pattern(200, 150, 3, NOISE);
+    size_t raw = 150 * (200 * 3 + 1);
+    CHECK_EQ(noise, 8 + 25 + 12 + (2 + 5 * (raw / 65535 + 1) + raw + 4) + 12);
+    size_t smooth = roundtrip_pattern(200, 150, 3, SMOOTH);
+    CHECK(smooth > 0 && smooth < 200 * 150 * 3 / 4);
 #endif
 }
 
