@@ -1,6 +1,6 @@
 /* collect_bench: how fast logdir_reader reads a large scalar logdir.
  *
- *   collect_bench [MB] [DIR] [both|fast|slow]
+ *   collect_bench [MB] [DIR] [both|fast|slow|generate]
  *
  * Writes a logdir of about MB megabytes (default 256; the documented target
  * size is 1024) of scalar events under DIR (default $TMPDIR or /tmp) with
@@ -12,7 +12,8 @@
  * prints MB/s and records/s (wall clock, and per CPU second) of each pass,
  * the medians and the machine. The files are in
  * the page cache: this measures the reader, not the disk. Goal: >= 500 MB/s.
- * The logdir is removed afterwards. */
+ * The logdir is removed afterwards, except with "generate", which only
+ * writes it and prints its path (to time `tfevents collect` on it). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -197,13 +198,14 @@ int main(int argc, char **argv)
 {
     unsigned long mb = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
     if (mb == 0) {
-        fprintf(stderr, "usage: collect_bench [MB] [DIR] [both|fast|slow]\n");
+        fprintf(stderr, "usage: collect_bench [MB] [DIR] [both|fast|slow|generate]\n");
         return 2;
     }
     const char *which = argc > 3 ? argv[3] : "both";
     bool only_fast = strcmp(which, "fast") == 0, only_slow = strcmp(which, "slow") == 0;
-    if (!only_fast && !only_slow && strcmp(which, "both") != 0) {
-        fprintf(stderr, "usage: collect_bench [MB] [DIR] [both|fast|slow]\n");
+    bool only_generate = strcmp(which, "generate") == 0;
+    if (!only_fast && !only_slow && !only_generate && strcmp(which, "both") != 0) {
+        fprintf(stderr, "usage: collect_bench [MB] [DIR] [both|fast|slow|generate]\n");
         return 2;
     }
     const char *base = argc > 2 && *argv[2] ? argv[2] : getenv("TMPDIR");
@@ -230,6 +232,10 @@ int main(int argc, char **argv)
     }
     printf("generated %lu MB, %llu scalar records in %d runs in %.2f s\n", mb,
            (unsigned long long)records, RUNS, t1 - t0);
+    if (only_generate) {
+        printf("logdir: %s\n", root);
+        return 0;
+    }
 
     /* Passes alternate between the event_scan fast path and protobuf-c
      * only (no_fast_path), so both see the same machine load. */

@@ -18,6 +18,7 @@ enum {
 
 int cli_collect_main(int argc, char **argv);
 int cli_dump_main(int argc, char **argv);
+int cli_tail_main(int argc, char **argv);
 
 /* "tfevents: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,12 +4,14 @@
  * (scalar), with plain decoded values and a wall_time column, as an aligned
  * table, CSV or JSON lines. */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +42,7 @@ struct out {
     bool header_done;
     size_t width[MAX_COLS];
     struct buf line;
+    struct buf row;           /* the row being printed */
 };
 
 static const char *const cols_any[] = {"run", "step", "wall_time", "kind"};
@@ -125,35 +128,51 @@ static int json_str(struct buf *b, const char *s)
     return value_json_print(b, &tmp);
 }
 
-static void csv_cell(FILE *f, const char *s)
+/* Rows are assembled in o->row and written with one fwrite: stdio's
+ * per-call locking made putchar-per-character printing a bottleneck. */
+static void csv_cell(struct buf *b, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
+        buf_append_str(b, s);
         return;
     }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
+    buf_append(b, "\"", 1);
+    for (const char *run = s;; s++) {
+        if (*s == '"' || !*s) {
+            buf_append(b, run, (size_t)(s - run));
+            if (!*s)
+                break;
+            buf_append(b, "\"\"", 2);
+            run = s + 1;
+        }
     }
-    fputc('"', f);
+    buf_append(b, "\"", 1);
 }
 
 static void table_print_row(struct out *o, char *const *cells)
 {
+    struct buf *b = &o->row;
+    buf_reset(b);
     for (size_t i = 0; i < o->ncols; i++) {
         /* Cells hold no newlines in a table: they would break the layout. */
         const char *s = cells[i];
         bool last = i + 1 == o->ncols;
-        size_t n = 0;
-        for (const char *p = s; *p; p++, n++)
-            putchar(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p);
-        if (!last)
-            for (size_t k = n; k < o->width[i] + 2; k++)
-                putchar(' ');
+        size_t start = b->len, n = strlen(s);
+        if (buf_append(b, s, n) < 0)
+            return;
+        for (size_t k = start; k < b->len; k++)
+            if (b->data[k] == '\n' || b->data[k] == '\r' || b->data[k] == '\t')
+                b->data[k] = ' ';
+        static const char spaces[] = "                                ";
+        for (size_t k = n; !last && k < o->width[i] + 2;) {
+            size_t m = o->width[i] + 2 - k < sizeof spaces - 1 ? o->width[i] + 2 - k
+                                                                : sizeof spaces - 1;
+            buf_append(b, spaces, m);
+            k += m;
+        }
     }
-    putchar('\n');
+    buf_append(b, "\n", 1);
+    fwrite(b->data, 1, b->len, stdout);
 }
 
 static void table_flush(struct out *o)
@@ -182,12 +201,15 @@ static void table_flush(struct out *o)
 static int emit_cells(struct out *o, char *const *cells)
 {
     if (o->format == FORMAT_CSV) {
+        struct buf *b = &o->row;
+        buf_reset(b);
         for (size_t i = 0; i < o->ncols; i++) {
             if (i)
-                putchar(',');
-            csv_cell(stdout, cells[i]);
+                buf_append(b, ",", 1);
+            csv_cell(b, cells[i]);
         }
-        putchar('\n');
+        buf_append(b, "\n", 1);
+        fwrite(b->data, 1, b->len, stdout);
         return 0;
     }
     if (o->header_done) {
@@ -284,6 +306,51 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Bytes in the event files under path (what the progress line counts
+ * towards); 0 when it cannot be told. */
+static uint64_t total_bytes;
+
+static int add_size(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    const char *name = path + ftw->base;
+    size_t n = strlen(name);
+    if (flag == FTW_F && S_ISREG(st->st_mode) && strstr(name, "tfevents") &&
+        !(n >= 14 && strcmp(name + n - 14, ".profile-empty") == 0))
+        total_bytes += (uint64_t)st->st_size;
+    return 0;
+}
+
+static uint64_t logdir_bytes(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return 0;
+    if (S_ISREG(st.st_mode))
+        return (uint64_t)st.st_size;
+    total_bytes = 0;
+    /* FTW_PHYS: directory links are not followed, as by the reader. */
+    if (nftw(path, add_size, 32, FTW_PHYS) < 0)
+        return 0;
+    return total_bytes;
+}
+
+static void show_progress(logdir_reader *r, uint64_t total, double start)
+{
+    struct logdir_reader_stats st;
+    logdir_reader_stats(r, &st);
+    double dt = now_s() - start;
+    double rps = dt > 0 ? (double)st.records / dt : 0;
+    if (total > 0)
+        fprintf(stderr, "\r\033[Ktfevents: %.1f / %.1f MB (%.0f%%), %" PRIu64
+                " records, %.2f M records/s, %zu runs",
+                (double)st.bytes / 1e6, (double)total / 1e6,
+                st.bytes < total ? 100.0 * (double)st.bytes / (double)total : 100.0,
+                st.records, rps / 1e6, st.runs);
+    else
+        fprintf(stderr, "\r\033[Ktfevents: %.1f MB, %" PRIu64 " records, %.2f M records/s, %zu runs",
+                (double)st.bytes / 1e6, st.records, rps / 1e6, st.runs);
+}
+
 static void report_problem(const struct logdir_item *it, bool *corrupt)
 {
     if (it->error) {
@@ -375,6 +442,7 @@ int cli_collect_main(int argc, char **argv)
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     buf_init(&o.line, BUF_NO_CAP);
+    buf_init(&o.row, BUF_NO_CAP);
 
     if (o.format == FORMAT_CSV) {
         for (size_t i = 0; i < o.ncols; i++)
@@ -383,7 +451,9 @@ int cli_collect_main(int argc, char **argv)
     }
 
     bool progress = isatty(STDERR_FILENO);
-    double last_progress = now_s();
+    uint64_t total = progress ? logdir_bytes(logdir) : 0;
+    double start = now_s(), last_progress = start;
+    uint64_t since_check = 0;
     bool corrupt = false;
     int status = CLI_EXIT_OK;
     unsigned long long rows = 0;
@@ -411,13 +481,12 @@ int cli_collect_main(int argc, char **argv)
         }
         if (err < 0)
             break;
-        if (progress && (it.index & 4095) == 0) {
+        /* The clock is read every few thousand records only. */
+        if (progress && ++since_check >= 4096) {
+            since_check = 0;
             double t = now_s();
             if (t - last_progress > 0.2) {
-                struct logdir_reader_stats st;
-                logdir_reader_stats(r, &st);
-                fprintf(stderr, "\r\033[Ktfevents: %" PRIu64 " records, %.1f MB, %zu runs",
-                        st.records, (double)st.bytes / 1e6, st.runs);
+                show_progress(r, total, start);
                 last_progress = t;
             }
         }
@@ -432,6 +501,7 @@ int cli_collect_main(int argc, char **argv)
         table_flush(&o);
     free(o.pending);
     buf_free(&o.line);
+    buf_free(&o.row);
     if (fflush(stdout) != 0 && status == CLI_EXIT_OK) {
         cli_error("writing output: %s", strerror(errno));
         status = CLI_EXIT_IO;

@@ -20,6 +20,7 @@ struct command {
 static const struct command commands[] = {
     {"collect", "print the events, summary values or scalars of a logdir", cli_collect_main},
     {"dump", "print every record of one event file, with CRC verdicts", cli_dump_main},
+    {"tail", "follow a logdir as it is written: live scalars, or one line per value", cli_tail_main},
 };
 
 void cli_error(const char *fmt, ...)

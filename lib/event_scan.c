@@ -53,7 +53,20 @@ static inline void *scan_alloc(struct scan *s, size_t size)
     return s->alloc->alloc(s->alloc->allocator_data, size);
 }
 
-/* Message templates: assigning one is protobuf-c's __init() without the
+/* Copy a message template. gcc expands a constant-size copy or clear of
+ * more than 64 bytes into `rep movs`/`rep stos`, whose start-up cost on
+ * current x86 cores is several times what the libc routine takes for a few
+ * hundred bytes, and every event needs a 272-byte TensorProto or two. The
+ * empty asm hides the size from the compiler, so libc is called. */
+static inline void copy_template(void *dst, const void *template, size_t size)
+{
+    __asm__("" : "+r"(size));
+    memcpy(dst, template, size);
+}
+
+#define INIT_FROM(dst, template) copy_template((dst), &(template), sizeof(template))
+
+/* Message templates: copying one is protobuf-c's __init() without the
  * call. */
 static const Tensorboard__Event event_template = TENSORBOARD__EVENT__INIT;
 static const Tensorboard__Summary summary_template = TENSORBOARD__SUMMARY__INIT;
@@ -204,7 +217,7 @@ static void **new_message_array(struct scan *s, size_t n, size_t size, const voi
         return NULL;
     for (size_t i = 0; i < n; i++) {
         arr[i] = msgs + i * size;
-        memcpy(arr[i], template, size);
+        copy_template(arr[i], template, size);
     }
     return arr;
 }
@@ -326,7 +339,7 @@ static int scan_tensor(struct scan *s, const uint8_t *p, const uint8_t *end,
             t->tensor_shape = scan_alloc(s, sizeof *t->tensor_shape);
             if (!t->tensor_shape)
                 return -ENOMEM;
-            *t->tensor_shape = shape_template;
+            INIT_FROM(t->tensor_shape, shape_template);
             r = scan_shape(s, p, p + n, t->tensor_shape);
             if (r < 0)
                 return r;
@@ -431,7 +444,7 @@ static int scan_metadata(struct scan *s, const uint8_t *p, const uint8_t *end,
             md->plugin_data = scan_alloc(s, sizeof *md->plugin_data);
             if (!md->plugin_data)
                 return -ENOMEM;
-            *md->plugin_data = plugin_data_template;
+            INIT_FROM(md->plugin_data, plugin_data_template);
             r = scan_plugin_data(s, p, p + n, md->plugin_data);
             if (r < 0)
                 return r;
@@ -492,7 +505,7 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
             v->metadata = scan_alloc(s, sizeof *v->metadata);
             if (!v->metadata)
                 return -ENOMEM;
-            *v->metadata = metadata_template;
+            INIT_FROM(v->metadata, metadata_template);
             r = scan_metadata(s, p, p + n, v->metadata);
             if (r < 0)
                 return r;
@@ -516,7 +529,7 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
             v->tensor = scan_alloc(s, sizeof *v->tensor);
             if (!v->tensor)
                 return -ENOMEM;
-            *v->tensor = tensor_template;
+            INIT_FROM(v->tensor, tensor_template);
             v->value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR;
             r = scan_tensor(s, p, p + n, v->tensor);
             if (r < 0)
@@ -565,7 +578,7 @@ static int scan_summary(struct scan *s, const uint8_t *p, const uint8_t *end,
         Tensorboard__Summary__Value *v = scan_alloc(s, sizeof *v);
         if (!v)
             return -ENOMEM;
-        *v = value_template;
+        INIT_FROM(v, value_template);
         r = scan_value(s, p, p + len, v);
         if (r < 0)
             return r;
@@ -598,7 +611,7 @@ int event_scan_unpack(const uint8_t *payload, size_t len, ProtobufCAllocator *al
     Tensorboard__Event *ev = scan_alloc(&s, sizeof *ev);
     if (!ev)
         return -ENOMEM;
-    *ev = event_template;
+    INIT_FROM(ev, event_template);
     unsigned seen = 0;
     while (p < end) {
         uint8_t k = *p++;
@@ -637,7 +650,7 @@ int event_scan_unpack(const uint8_t *payload, size_t len, ProtobufCAllocator *al
             ev->summary = scan_alloc(&s, sizeof *ev->summary);
             if (!ev->summary)
                 return -ENOMEM;
-            *ev->summary = summary_template;
+            INIT_FROM(ev->summary, summary_template);
             ev->what_case = TENSORBOARD__EVENT__WHAT_SUMMARY;
             r = scan_summary(&s, p, p + n, ev->summary);
             if (r < 0)

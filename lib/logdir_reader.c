@@ -115,9 +115,10 @@ struct tag_table {
 
 /* A word-at-a-time hash: tags are looked up once per summary value, so a
  * byte-at-a-time hash (a multiply per byte) showed in profiles. */
-static uint64_t hash_tag(const char *s, size_t n)
+static uint64_t hash_tag(const char *s, size_t len)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+    size_t n = len;
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, s, 8);
@@ -127,8 +128,21 @@ static uint64_t hash_tag(const char *s, size_t n)
         n -= 8;
     }
     if (n > 0) {
-        uint64_t w = 0;
-        memcpy(&w, s, n);
+        /* The tail in whole loads (overlapping bytes already hashed when
+         * that is possible): a variable-length memcpy into a word stalls
+         * on store forwarding. */
+        uint64_t w;
+        if (len >= 8) {
+            memcpy(&w, s + n - 8, 8);
+        } else if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, s, 4);
+            memcpy(&b, s + n - 4, 4);
+            w = (uint64_t)a << 32 | b;
+        } else {
+            w = (uint64_t)(uint8_t)s[0] << 16 | (uint64_t)(uint8_t)s[n / 2] << 8 |
+                (uint8_t)s[n - 1];
+        }
         h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     }
     h ^= h >> 32;
@@ -442,7 +456,9 @@ static int scan_dir(logdir_reader *r, int dirfd, const char *rel, unsigned depth
                 goto out;
         }
     }
-    qsort(subdirs.files, subdirs.n, sizeof *subdirs.files, cmp_str);
+    /* qsort's array may not be NULL, even for no elements. */
+    if (subdirs.n > 1)
+        qsort(subdirs.files, subdirs.n, sizeof *subdirs.files, cmp_str);
     for (size_t i = 0; i < subdirs.n; i++) {
         if (depth + 1 > LOGDIR_READER_MAX_DEPTH) {
             r->stats.dirs_too_deep++;
@@ -641,7 +657,9 @@ static double parse_file_version(const char *s)
 
 static void item_base(struct logdir_item *item, const struct run *run, enum logdir_item_type type)
 {
-    memset(item, 0, sizeof *item);
+    size_t size = sizeof *item;
+    __asm__("" : "+r"(size));   /* libc memset, not `rep stos`: see value_init() */
+    memset(item, 0, size);
     item->type = type;
     item->run = run->name;
     item->file = run->cur_rel ? run->cur_rel : run->name;

@@ -1,14 +1,19 @@
 #!/bin/sh
 # tfevents CLI: exit codes and output of collect, dump, --help, bad usage,
 # on golden fixtures and on files this script makes from them (truncated,
-# corrupted copies). Usage: test-cli.sh PATH_TO_TFEVENTS
+# corrupted copies), and tail following a logdir that WRITE_EVENTS (the
+# tests/write-events helper) writes to. Usage:
+#   test-cli.sh PATH_TO_TFEVENTS [PATH_TO_WRITE_EVENTS]
 # Needs TFEVENTS_SHARED for the golden data; skips (77) without it.
 set -u
-TFEVENTS=${1:?usage: test-cli.sh TFEVENTS}
+TFEVENTS=${1:?usage: test-cli.sh TFEVENTS [WRITE_EVENTS]}
 case $TFEVENTS in /*) ;; *) TFEVENTS=$(pwd)/$TFEVENTS ;; esac
+W=${2:-}
+case $W in /*|'') ;; *) W=$(pwd)/$W ;; esac
 fails=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/tfev-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+TP=
+trap '[ -n "$TP" ] && kill "$TP" 2>/dev/null; rm -rf "$T"' EXIT
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
@@ -21,6 +26,23 @@ expect() {
 }
 has() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2'"; }
 lines() { n=$(wc -l <"$1"); [ "$n" -eq "$2" ] || fail "$1 has $n lines, expected $2"; }
+# wait_for FILE TEXT: until FILE holds TEXT, for at most 10 s.
+wait_for() {
+    i=0
+    while ! grep -qF -- "$2" "$1"; do
+        i=$((i + 1))
+        [ "$i" -gt 200 ] && { fail "$1 lacks '$2' after 10 s"; return 1; }
+        sleep 0.05
+    done
+}
+# stop_tail SIGNAL: stop the background tail, which must exit 0.
+stop_tail() {
+    kill "-$1" "$TP"
+    wait "$TP"
+    st=$?
+    TP=
+    [ "$st" -eq 0 ] || fail "tail exited $st after SIG$1"
+}
 
 # Usage and help, no data needed.
 expect 0 "$TFEVENTS" --version;               has "$T/out" "tfevents "
@@ -41,6 +63,44 @@ mkdir "$T/empty"
 expect 0 "$TFEVENTS" collect "$T/empty" --format csv;  lines "$T/out" 1
 # Default LOGDIR is ./logs.
 (cd "$T" && expect 3 "$TFEVENTS" collect);   has "$T/err" "logs"
+
+# tail: usage, then following a logdir while write-events writes to it.
+expect 0 "$TFEVENTS" tail --help;             has "$T/out" "usage: tfevents tail"
+expect 2 "$TFEVENTS" tail
+expect 2 "$TFEVENTS" tail "$T" --interval 0
+expect 2 "$TFEVENTS" tail "$T" --interval soon
+expect 3 "$TFEVENTS" tail "$T/missing"
+if [ -n "$W" ]; then
+    L=$T/live
+    mkdir "$L"
+    F=$("$W" new "$L/run1" loss 0 1.5 2.5) || fail "write-events new"
+    "$TFEVENTS" tail "$L" --plain --interval 0.05 >"$T/tail.out" 2>"$T/tail.err" &
+    TP=$!
+    wait_for "$T/tail.out" "run1 loss 1 1700000001 2.5"
+    # Records appended to the file tail is reading.
+    "$W" append "$F" loss 2 3.5 || fail "write-events append"
+    wait_for "$T/tail.out" "run1 loss 2 1700000002 3.5"
+    # Half a record: nothing shown until the rest arrives.
+    "$W" head "$F" loss 3 4.5 || fail "write-events head"
+    sleep 0.4
+    grep -q "loss 3 " "$T/tail.out" && fail "tail printed a truncated record"
+    "$W" rest "$F" loss 3 4.5 || fail "write-events rest"
+    wait_for "$T/tail.out" "run1 loss 3 1700000003 4.5"
+    # A run directory created after tail started.
+    "$W" new "$L/later/run2" acc 7 0.25 >/dev/null || fail "write-events new run2"
+    wait_for "$T/tail.out" "later/run2 acc 7 1700000007 0.25"
+    stop_tail INT
+    lines "$T/tail.out" 5
+    has "$T/tail.out" "run1 loss 0 1700000000 1.5"
+    [ -s "$T/tail.err" ] && fail "tail wrote to stderr: $(head -c 300 "$T/tail.err")"
+    # SIGTERM stops it cleanly too.
+    "$TFEVENTS" tail "$L" --plain --interval 0.05 >"$T/tail.out" 2>"$T/tail.err" &
+    TP=$!
+    wait_for "$T/tail.out" "later/run2 acc 7"
+    stop_tail TERM
+else
+    echo "SKIP tail following checks: no write-events helper given"
+fi
 
 if [ -z "${TFEVENTS_SHARED:-}" ] || [ ! -d "$TFEVENTS_SHARED/golden" ]; then
     echo "SKIP golden parts: shared golden data absent (TFEVENTS_SHARED)"
@@ -92,6 +152,16 @@ lines "$T/out" 3
 expect 0 "$TFEVENTS" collect "$G/edge/truncated" --type scalar --format csv
 has "$T/err" "offset 233: truncated record"
 lines "$T/out" 6
+
+# tail summarises non-scalar values.
+"$TFEVENTS" tail "$G/writers/tensorboard" --plain --interval 0.05 >"$T/tail.out" 2>"$T/tail.err" &
+TP=$!
+wait_for "$T/tail.out" "image sample/image_summary 2 1700000002 image 8x6 x3"
+wait_for "$T/tail.out" "histogram weights "
+stop_tail INT
+has "$T/tail.out" "audio tone/audio_summary 0 "
+has "$T/tail.out" "audio x2 16000Hz 4000 frames"
+has "$T/tail.out" "scalar/pb accuracy 1 1700000001 0.10000000149011612"
 
 # dump on golden files.
 expect 0 "$TFEVENTS" dump "$G/minimal/events.out.tfevents.1700000000.golden"

@@ -457,7 +457,66 @@ static void test_numbers_json(void)
     cJSON_Delete(a);
 }
 
-TEST_MAIN(TEST(test_simple_value), TEST(test_scalar_needs_kept_metadata),
+/* The definition value_format_double() implements faster: the fewest of
+ * 15..17 significant digits (as %.Ng prints them) that strtod reads back. */
+static int reference_format(char *buf, size_t size, double d)
+{
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(buf, size, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    return n;
+}
+
+static void check_format(double d, unsigned *mismatches)
+{
+    char a[64], b[64];
+    int na = value_format_double(a, sizeof a, d);
+    int nb = reference_format(b, sizeof b, d);
+    if (na != nb || strcmp(a, b) != 0) {
+        if (++*mismatches <= 5)
+            fprintf(stderr, "  %a: got %s, expected %s\n", d, a, b);
+    }
+}
+
+static void test_format_double_matches_printf(void)
+{
+    unsigned bad = 0;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        uint64_t r = x * 2685821657736338717ull;
+        double d;
+        memcpy(&d, &r, sizeof d);
+        if (isfinite(d))
+            check_format(d, &bad);                      /* any bit pattern */
+        float f;
+        uint32_t r32 = (uint32_t)(r >> 32);
+        memcpy(&f, &r32, sizeof f);
+        if (isfinite(f))
+            check_format((double)f, &bad);              /* widened floats */
+        check_format((double)(int64_t)(r >> 11) * 1e-3, &bad);   /* wall times */
+        check_format((double)(r % 100000) / 1000.0, &bad);        /* short decimals */
+        check_format(1700000000.0 + (double)(r % 10000000) * 1e-6, &bad);
+    }
+    static const double edge[] = {0.0, -0.0, 1.0, -1.0, 0.5, 1e-5, 1e-4, 9.9999999999999995e-5,
+                                  1e15, 1e16, 1e17, 1e22, 1e23, 123456789012345678.0,
+                                  999999999999999.9, 9999999999999998.0, 0.1, 0.3,
+                                  5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+                                  4.35, 0.15, 2.675, 1.0000000000000002};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        check_format(edge[i], &bad);
+    for (int e = -30; e <= 30; e++)
+        for (int m = 1; m < 1000; m += 37)
+            check_format((double)m * pow(10.0, e), &bad);
+    CHECK_EQ(bad, 0);
+}
+
+TEST_MAIN(TEST(test_format_double_matches_printf), TEST(test_simple_value), TEST(test_scalar_needs_kept_metadata),
           TEST(test_legacy_histogram), TEST(test_legacy_image), TEST(test_audio_projection),
           TEST(test_hparams_without_tensor), TEST(test_text_and_generic_strings),
           TEST(test_numbers_json))
