@@ -7,14 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_decode.h"
 #include "log.h"
 
-enum opt_kind { K_PATH, K_MODE, K_SECONDS, K_SIZE, K_COUNT, K_FSYNC, K_POLICY, K_LEVEL };
+enum opt_kind { K_PATH, K_MODE, K_SECONDS, K_SIZE, K_COUNT, K_FSYNC, K_POLICY, K_LEVEL, K_BOOL };
 
 struct opt {
     const char *name;
     enum opt_kind kind;
     size_t off;
+    uint64_t max;      /* K_SIZE, K_COUNT: largest accepted value; 0: the kind's */
     const char *def;   /* default, as documented */
     const char *help;
 };
@@ -22,31 +24,47 @@ struct opt {
 #define OFF(x) offsetof(struct config, x)
 
 static const struct opt opts[] = {
-    {"socket", K_PATH, OFF(socket_path), "$XDG_RUNTIME_DIR/tfevents.sock, else ./tfevents.sock",
+    {"socket", K_PATH, OFF(socket_path), 0, "$XDG_RUNTIME_DIR/tfevents.sock, else ./tfevents.sock",
      "Unix socket to listen on"},
-    {"root", K_PATH, OFF(root), "./logs", "directory under which logdirs are created"},
-    {"socket-mode", K_MODE, OFF(socket_mode), "0660", "permissions of the socket (octal)"},
-    {"flush-interval", K_SECONDS, OFF(flush_interval), "1",
+    {"root", K_PATH, OFF(root), 0, "./logs", "directory under which logdirs are created"},
+    {"socket-mode", K_MODE, OFF(socket_mode), 0, "0660", "permissions of the socket (octal)"},
+    {"flush-interval", K_SECONDS, OFF(flush_interval), 0, "1",
      "seconds between writes of buffered events"},
-    {"flush-bytes", K_SIZE, OFF(flush_bytes), "256K",
+    {"flush-bytes", K_SIZE, OFF(flush_bytes), 0, "256K",
      "buffered bytes of one run that trigger a write before the interval"},
-    {"fsync", K_FSYNC, 0, "flush",
+    {"fsync", K_FSYNC, 0, 0, "flush",
      "never | flush (when a client asks, and at exit) | always (after every write)"},
-    {"max-line", K_SIZE, OFF(max_line), "16M", "longest accepted line"},
-    {"max-connections", K_COUNT, OFF(max_connections), "1024", "simultaneous clients"},
-    {"max-writers", K_COUNT, OFF(max_writers), "256",
+    {"max-line", K_SIZE, OFF(max_line), 0, "16M", "longest accepted line"},
+    {"max-connections", K_COUNT, OFF(max_connections), 0, "1024", "simultaneous clients"},
+    {"max-writers", K_COUNT, OFF(max_writers), 0, "256",
      "open event files; the least recently used is closed past it"},
-    {"max-replies", K_COUNT, OFF(max_replies), "1024",
+    {"max-replies", K_COUNT, OFF(max_replies), 0, "1024",
      "replies queued per connection; more are dropped (and counted)"},
-    {"max-pending", K_SIZE, OFF(max_pending), "256M",
+    {"max-pending", K_SIZE, OFF(max_pending), 0, "256M",
      "unwritten bytes in all runs before the daemon stops reading from clients"},
-    {"idle-timeout", K_SECONDS, OFF(idle_timeout), "300",
+    {"idle-timeout", K_SECONDS, OFF(idle_timeout), 0, "300",
      "seconds after which an unused event file is closed (0: never)"},
-    {"rotate-size", K_SIZE, OFF(rotate_bytes), "1G",
+    {"max-logdirs", K_COUNT, OFF(max_logdirs), LOGDIR_MAX_LOGDIRS, "4096",
+     "logdirs in use at once; a message to one more is refused"},
+    {"max-runs", K_COUNT, OFF(max_runs), LOGDIR_MAX_RUNS, "4096",
+     "runs (directories) per logdir; a message to one more is refused"},
+    {"max-tags", K_COUNT, OFF(max_tags), LOGDIR_MAX_TAGS, "65536",
+     "(run, tag) pairs per logdir; a message with one more is refused"},
+    {"max-name", K_SIZE, OFF(max_name), LOGDIR_MAX_NAME, "1024",
+     "bytes of a logdir or run name (path relative to the root)"},
+    {"max-values", K_COUNT, OFF(max_values), JD_MAX_VALUES, "65536",
+     "values in one message"},
+    {"max-json-depth", K_COUNT, OFF(max_json_depth), CONFIG_MAX_JSON_DEPTH, "64",
+     "nesting of objects and arrays in one JSON line"},
+    {"max-elements", K_SIZE, OFF(max_elements), JD_MAX_ARRAY, "4M",
+     "array elements (pixels, samples, histogram data, ...) in one message"},
+    {"per-user-root", K_BOOL, OFF(per_user_root), 0, "no",
+     "yes: each client's logdirs go under <root>/<its user name>/ (by SO_PEERCRED uid)"},
+    {"rotate-size", K_SIZE, OFF(rotate_bytes), 0, "1G",
      "start a new event file past this size (0: never)"},
-    {"step-policy", K_POLICY, 0, "increasing",
+    {"step-policy", K_POLICY, 0, 0, "increasing",
      "increasing (refuse steps that do not increase per tag) | any"},
-    {"log-level", K_LEVEL, 0, "info", "error | warn | info | debug"},
+    {"log-level", K_LEVEL, 0, 0, "info", "error | warn | info | debug"},
 };
 
 void config_defaults(struct config *c)
@@ -68,6 +86,14 @@ void config_defaults(struct config *c)
     c->max_replies = 1024;
     c->max_pending = 256u << 20;
     c->idle_timeout = 300;
+    c->max_logdirs = 4096;
+    c->max_runs = 4096;
+    c->max_tags = 65536;
+    c->max_name = LOGDIR_MAX_NAME;
+    c->max_values = JD_MAX_VALUES;
+    c->max_json_depth = 64;
+    c->max_elements = 4u << 20;
+    c->per_user_root = false;
     c->rotate_bytes = RUN_WRITER_DEFAULT_ROTATE_BYTES;
     c->step_policy = LOGDIR_POLICY_INCREASING;
     c->log_level = LOG_LEVEL_INFO;
@@ -130,7 +156,7 @@ static int set_opt(struct config *c, const struct opt *o, const char *val, char 
         *(double *)field = d;
         return 0;
     case K_SIZE:
-        if (parse_size(val, &u) < 0 || u > SIZE_MAX)
+        if (parse_size(val, &u) < 0 || u > SIZE_MAX || (o->max && (u < 1 || u > o->max)))
             goto bad;
         if (o->off == OFF(rotate_bytes))
             c->rotate_bytes = u;
@@ -138,7 +164,7 @@ static int set_opt(struct config *c, const struct opt *o, const char *val, char 
             *(size_t *)field = (size_t)u;
         return 0;
     case K_COUNT:
-        if (parse_size(val, &u) < 0 || u < 1 || u > 1000000)
+        if (parse_size(val, &u) < 0 || u < 1 || u > (o->max ? o->max : 1000000))
             goto bad;
         *(unsigned *)field = (unsigned)u;
         return 0;
@@ -165,6 +191,14 @@ static int set_opt(struct config *c, const struct opt *o, const char *val, char 
         if (k < 0)
             goto bad;
         c->log_level = k;
+        return 0;
+    case K_BOOL:
+        if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
+            *(bool *)field = true;
+        else if (strcmp(val, "no") == 0 || strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
+            *(bool *)field = false;
+        else
+            goto bad;
         return 0;
     }
 bad:
@@ -239,8 +273,12 @@ static void usage(void)
            "Write TensorBoard event files for clients that send newline-delimited JSON\n"
            "over a Unix socket (see tfeventsd(8) and docs/protocol.md).\n\n");
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        printf("  --%s=VALUE\n      %s (default: %s)\n", opts[i].name, opts[i].help,
-               opts[i].def);
+        if (opts[i].max)
+            printf("  --%s=VALUE\n      %s (default: %s, at most %llu)\n", opts[i].name,
+                   opts[i].help, opts[i].def, (unsigned long long)opts[i].max);
+        else
+            printf("  --%s=VALUE\n      %s (default: %s)\n", opts[i].name, opts[i].help,
+                   opts[i].def);
     printf("  --config=FILE\n      read options from FILE (\"key = value\" lines; the\n"
            "      command line wins)\n"
            "  --help      print this help\n"

@@ -21,6 +21,10 @@ enum fsync_mode {
 /* Longest configuration file line. */
 #define CONFIG_MAX_LINE 4096
 
+/* Ceiling of --max-json-depth: cJSON recurses once per level, so the
+ * stack bounds it (cJSON's own limit is 1000). */
+#define CONFIG_MAX_JSON_DEPTH 512u
+
 struct config {
     char socket_path[4096];
     char root[4096];
@@ -34,6 +38,15 @@ struct config {
     unsigned max_replies;        /* replies queued per connection */
     size_t max_pending;          /* unwritten bytes before reading pauses */
     double idle_timeout;         /* seconds; 0: never */
+    /* Limits on what clients control (each with a compiled ceiling). */
+    unsigned max_logdirs;        /* logdirs open at once (LOGDIR_MAX_LOGDIRS) */
+    unsigned max_runs;           /* runs per logdir (LOGDIR_MAX_RUNS) */
+    unsigned max_tags;           /* (run, tag) pairs per logdir (LOGDIR_MAX_TAGS) */
+    size_t max_name;             /* bytes of a logdir or run name (LOGDIR_MAX_NAME) */
+    unsigned max_values;         /* values in one message (JD_MAX_VALUES) */
+    unsigned max_json_depth;     /* nesting of a JSON line (CONFIG_MAX_JSON_DEPTH) */
+    size_t max_elements;         /* array elements in one message (JD_MAX_ARRAY) */
+    bool per_user_root;          /* confine each peer uid to <root>/<user name> */
     uint64_t rotate_bytes;       /* 0: never */
     enum logdir_step_policy step_policy;
     int log_level;

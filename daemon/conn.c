@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "frame_decode.h"
+#include "frame_encode.h"
 #include "log.h"
 #include "server.h"
 
@@ -128,7 +130,12 @@ void conn_reply(struct conn *c, const char *json, size_t len)
         c->srv->stats.replies_dropped++;
         return;
     }
-    if (buf_append(&c->out, json, len) < 0 || buf_append(&c->out, "\n", 1) < 0) {
+    if (c->proto == CONN_PROTO_BINARY) {
+        if (frame_encode_reply_json(&c->out, json, len, c->eof) < 0) {
+            c->srv->stats.replies_dropped++;
+            return;
+        }
+    } else if (buf_append(&c->out, json, len) < 0 || buf_append(&c->out, "\n", 1) < 0) {
         c->srv->stats.replies_dropped++;
         return;
     }
@@ -160,9 +167,92 @@ static void handle_line(struct conn *c, const char *line, size_t len)
     dispatch_line(c->srv, c, c->line_no, line, len);
 }
 
+/* Binary protocol: a frame that cannot be trusted (a length above the
+ * limit, an unknown kind byte) means the stream is out of step; answer,
+ * then stop reading and close once the replies are out. */
+static void binary_give_up(struct conn *c, const char *why)
+{
+    c->line_no++;
+    log_warn("conn %llu (pid %ld): binary stream desynchronised after request %llu: %s; "
+             "closing", (unsigned long long)c->id, (long)c->pid,
+             (unsigned long long)c->line_no - 1, why);
+    buf_reset(&c->in);
+    c->eof = true;   /* also marks the reply as the last one (closing) */
+    dispatch_error(c, NULL, c->line_no, why);
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = false;
+    }
+    conn_flush_replies(c);
+    maybe_finish(c);
+}
+
+/* Execute every complete frame in the buffer; keep the incomplete rest. */
+static void process_frames(struct conn *c)
+{
+    size_t max = c->srv->cfg->max_line;
+    size_t start = 0;
+    while (!c->closing && !c->eof) {
+        uint32_t len;
+        uint8_t kind;
+        int r = frame_header_read(c->in.data + start, c->in.len - start, max, &len, &kind);
+        if (r == -EAGAIN)
+            break;
+        if (r < 0 || kind != FRAME_BATCH) {
+            char msg[160];
+            if (r == -EMSGSIZE) {
+                c->srv->stats.errors_oversize++;
+                snprintf(msg, sizeof msg, "frame longer than the limit of %zu bytes", max);
+            } else {
+                c->srv->stats.errors_json++;
+                snprintf(msg, sizeof msg, "bad frame kind byte %u (expected %u): the stream "
+                         "is out of step", (unsigned)c->in.data[start + 4], FRAME_BATCH);
+            }
+            binary_give_up(c, msg);
+            return;
+        }
+        if (c->in.len - start - FRAME_HEADER_LEN < len)
+            break;
+        dispatch_frame(c->srv, c, c->in.data + start + FRAME_HEADER_LEN, len);
+        start += FRAME_HEADER_LEN + len;
+    }
+    if (!c->closing && !c->eof)
+        buf_consume(&c->in, start);
+}
+
+/* The first bytes decide the protocol: FRAME_MAGIC starts binary frames
+ * (answered with a Hello frame), anything else is JSON lines. Returns
+ * false while undecided. */
+static bool decide_protocol(struct conn *c)
+{
+    int r = frame_magic_check(c->in.data, c->in.len);
+    if (r == 0)
+        return false;
+    if (r < 0) {
+        c->proto = CONN_PROTO_JSON;
+        return true;
+    }
+    c->proto = CONN_PROTO_BINARY;
+    buf_consume(&c->in, FRAME_MAGIC_LEN);
+    char real[4096];
+    const char *root = realpath(c->srv->cfg->root, real) ? real : c->srv->cfg->root;
+    if (frame_encode_hello(&c->out, c->srv->cfg->max_line, root) < 0) {
+        conn_close(c);
+        return false;
+    }
+    log_debug("conn %llu (pid %ld): binary protocol", (unsigned long long)c->id, (long)c->pid);
+    return true;
+}
+
 /* Process every complete line in the buffer; keep the incomplete rest. */
 static void process_input(struct conn *c)
 {
+    if (c->proto == CONN_PROTO_UNKNOWN && !decide_protocol(c))
+        return;
+    if (c->proto == CONN_PROTO_BINARY) {
+        process_frames(c);
+        return;
+    }
     size_t max_line = c->srv->cfg->max_line;
     size_t start = 0;
     for (;;) {
@@ -217,8 +307,13 @@ static void process_input(struct conn *c)
 
 static void on_eof(struct conn *c)
 {
-    /* A last line without its newline still counts. */
-    if (c->in.len > 0 && !c->skipping) {
+    if (c->proto == CONN_PROTO_BINARY) {
+        if (c->in.len > 0) {
+            c->line_no++;
+            dispatch_error(c, NULL, c->line_no, "the connection ended inside a frame");
+        }
+    } else if (c->in.len > 0 && !c->skipping) {
+        /* A last line without its newline still counts. */
         c->line_no++;
         handle_line(c, (const char *)c->in.data, c->in.len);
     }
@@ -252,6 +347,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
         c->in.len += (size_t)nread;
         c->srv->stats.bytes_in += (uint64_t)nread;
         process_input(c);
+        /* A connection between lines keeps no input buffer, so thousands
+         * of idle clients cost little memory. */
+        if (c->in.len == 0)
+            buf_free(&c->in);
         conn_flush_replies(c);
         return;
     }

@@ -28,6 +28,10 @@
 
 struct server;
 
+/* Which protocol a connection speaks: JSON lines, or binary frames after
+ * FRAME_MAGIC (frame_decode.h); undecided until the first bytes arrive. */
+enum { CONN_PROTO_UNKNOWN = 0, CONN_PROTO_JSON, CONN_PROTO_BINARY };
+
 /* Bytes asked from the socket per read. */
 #define CONN_READ_CHUNK (64u * 1024)
 
@@ -41,6 +45,7 @@ struct conn {
     size_t scanned;              /* bytes of in known to hold no '\n' */
     uint64_t line_no;
     bool skipping;               /* inside an oversize line */
+    uint8_t proto;               /* CONN_PROTO_*: decided by the first bytes */
     bool reading;
     bool eof;
     bool closing;

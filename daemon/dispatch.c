@@ -2,13 +2,18 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "confine.h"
 #include "conn.h"
 #include "event.h"
 #include "flusher.h"
+#include "frame_decode.h"
 #include "json_decode.h"
+#include "json_guard.h"
 #include "log.h"
 #include "server.h"
 #include "utf8.h"
@@ -94,9 +99,100 @@ static void fail(struct server *s, struct conn *c, const struct jd_msg *m, uint6
 {
     count_error(s, r);
     dispatch_error(c, m->has_id ? m->id : NULL, line_no, why);
-    log_info("conn %llu (pid %ld) line %llu%s%s: %s", (unsigned long long)c->id, (long)c->pid,
-             (unsigned long long)line_no, m->has_logdir ? " logdir " : "",
-             m->has_logdir ? m->logdir : "", why);
+    log_info("conn %llu (pid %ld, uid %ld) line %llu%s%s: %s", (unsigned long long)c->id,
+             (long)c->pid, (long)c->uid, (unsigned long long)line_no,
+             m->has_logdir ? " logdir " : "", m->has_logdir ? m->logdir : "", why);
+}
+
+/* ---- per-user roots ----------------------------------------------------- */
+
+/* Peer uids whose directory name was looked up (getpwuid_r may ask a
+ * network service: once per uid is enough). */
+#define DISPATCH_USER_CACHE 64u
+/* Longest user name used as a directory; longer ones get uid-<n>. */
+#define DISPATCH_MAX_USER_NAME 64u
+
+static struct {
+    bool used;
+    uid_t uid;
+    char name[DISPATCH_MAX_USER_NAME + 1];
+} user_cache[DISPATCH_USER_CACHE];
+static unsigned user_cache_next;
+
+/* The directory under the root for peer uid: its user name when that is
+ * a plain path component, else "uid-<n>". */
+static const char *user_dir(uid_t uid)
+{
+    for (unsigned i = 0; i < DISPATCH_USER_CACHE; i++)
+        if (user_cache[i].used && user_cache[i].uid == uid)
+            return user_cache[i].name;
+    unsigned slot = user_cache_next++ % DISPATCH_USER_CACHE;
+    char *out = user_cache[slot].name;
+    snprintf(out, DISPATCH_MAX_USER_NAME + 1, "uid-%lu", (unsigned long)uid);
+    struct passwd pw, *res = NULL;
+    char pwbuf[16384];
+    if (getpwuid_r(uid, &pw, pwbuf, sizeof pwbuf, &res) == 0 && res && res->pw_name) {
+        char norm[LOGDIR_MAX_NAME + 1];
+        size_t n = strlen(res->pw_name);
+        if (n > 0 && n <= DISPATCH_MAX_USER_NAME && !strchr(res->pw_name, '/') &&
+            logdir_normalize(res->pw_name, n, norm, sizeof norm, NULL) == 0 &&
+            strcmp(norm, res->pw_name) == 0)
+            snprintf(out, DISPATCH_MAX_USER_NAME + 1, "%s", res->pw_name);
+    }
+    user_cache[slot].uid = uid;
+    user_cache[slot].used = true;
+    return out;
+}
+
+/* ---- limits ------------------------------------------------------------- */
+
+/* Check the sizes of a decoded message against the configured limits and,
+ * with --per-user-root, put its logdir under the peer's directory. 0, or
+ * an error already answered. */
+static int check_msg(struct server *s, struct conn *c, uint64_t line_no, struct jd_msg *m)
+{
+    const struct config *cfg = s->cfg;
+    char why[256];
+    if (m->n_values > cfg->max_values) {
+        s->stats.limit_values++;
+        snprintf(why, sizeof why, "%zu values in one message; the limit is %u (--max-values)",
+                 m->n_values, cfg->max_values);
+        fail(s, c, m, line_no, -EMSGSIZE, why);
+        return -EMSGSIZE;
+    }
+    const char *long_name = NULL;
+    if (m->has_logdir && strlen(m->logdir) > cfg->max_name)
+        long_name = m->logdir;
+    if (m->has_run && strlen(m->run) > cfg->max_name)
+        long_name = m->run;
+    for (size_t i = 0; !long_name && i < m->n_values; i++)
+        if (strlen(m->values[i].run) > cfg->max_name)
+            long_name = m->values[i].run;
+    if (long_name) {
+        s->stats.limit_name++;
+        snprintf(why, sizeof why,
+                 "the logdir or run name '%.40s...' is longer than %zu bytes (--max-name)",
+                 long_name, cfg->max_name);
+        fail(s, c, m, line_no, -ENAMETOOLONG, why);
+        return -ENAMETOOLONG;
+    }
+    if (cfg->per_user_root && m->has_logdir) {
+        const char *u = user_dir(c->uid);
+        char name[LOGDIR_MAX_NAME + 1];
+        bool dot = strcmp(m->logdir, ".") == 0;
+        int k = snprintf(name, sizeof name, "%s%s%s", u, dot ? "" : "/", dot ? "" : m->logdir);
+        if (k < 0 || (size_t)k >= sizeof name) {
+            s->stats.limit_name++;
+            snprintf(why, sizeof why,
+                     "the logdir name is too long once put under the user directory '%s' "
+                     "(at most %u bytes in all)",
+                     u, LOGDIR_MAX_NAME);
+            fail(s, c, m, line_no, -ENAMETOOLONG, why);
+            return -ENAMETOOLONG;
+        }
+        memcpy(m->logdir, name, (size_t)k + 1);
+    }
+    return 0;
 }
 
 static void step_refusal_text(char *out, size_t size, const struct logdir_refusal *rf)
@@ -124,7 +220,35 @@ static const char *logdir_error(int r)
     case -ENOMEM:
         return "out of memory";
     default:
-        return strerror(-r);
+        return confine_strerror(r);
+    }
+}
+
+/* A refusal of logdir_log() other than the step policy: which limit, or
+ * which run directory. */
+static void refusal_text(struct server *s, char *out, size_t size, int r,
+                         const struct logdir_refusal *rf, const char *ldname)
+{
+    if (r == -ENOSPC && rf->kind == LOGDIR_REFUSED_RUNS) {
+        s->stats.limit_runs++;
+        snprintf(out, size,
+                 "run '%s' would be one run too many in logdir '%s' (the limit is %d runs, "
+                 "--max-runs); nothing of this message was written",
+                 rf->run, ldname, rf->limit);
+    } else if (r == -ENOSPC && rf->kind == LOGDIR_REFUSED_TAGS) {
+        s->stats.limit_tags++;
+        snprintf(out, size,
+                 "tag '%s' in run '%s' would be one tag too many in logdir '%s' (the limit is "
+                 "%d run/tag pairs, --max-tags); nothing of this message was written",
+                 rf->tag, rf->run, ldname, rf->limit);
+    } else if (rf->kind == LOGDIR_REFUSED_DIR) {
+        s->stats.errors_path++;
+        snprintf(out, size,
+                 "run '%s' of logdir '%s': cannot use its directory: %s; nothing of this "
+                 "message was written",
+                 rf->run, ldname, confine_strerror(r));
+    } else {
+        snprintf(out, size, "%s", logdir_error(r));
     }
 }
 
@@ -147,6 +271,7 @@ static void do_log(struct server *s, struct conn *c, struct jd_msg *m, uint64_t 
     }
     int64_t step = 0;
     struct logdir_refusal rf;
+    memset(&rf, 0, sizeof rf);
     enum logdir_step_mode mode = check_steps ? m->step_mode : LOGDIR_STEP_AT;
     int r = logdir_log(d, mode, check_steps ? m->step : 0, wall_time, items, m->n_values,
                        check_steps, &step, &rf);
@@ -159,7 +284,9 @@ static void do_log(struct server *s, struct conn *c, struct jd_msg *m, uint64_t 
         return;
     }
     if (r < 0) {
-        fail(s, c, m, line_no, r, logdir_error(r));
+        char why[2560];
+        refusal_text(s, why, sizeof why, r, &rf, m->logdir);
+        fail(s, c, m, line_no, r, why);
         return;
     }
     s->stats.messages++;
@@ -171,27 +298,107 @@ static void do_log(struct server *s, struct conn *c, struct jd_msg *m, uint64_t 
     }
 }
 
+static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no,
+                         struct jd_msg *m);
+
 void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
                    size_t len)
 {
     struct jd_msg *m = &s->msg;
     char err[JD_ERROR_SIZE];
     s->stats.lines++;
+    /* Depth and element counts before cJSON pays for them. */
+    struct json_guard_limits gl = {
+        .max_depth = s->cfg->max_json_depth,
+        .max_elements = s->cfg->max_elements,
+    };
+    enum json_guard_what what;
+    if (json_guard_check(line, len, &gl, &what) < 0) {
+        jd_msg_done(m);   /* no id of an earlier message in the reply */
+        if (json_guard_find_id(line, len, m->id, sizeof m->id) > 0)
+            m->has_id = true;
+        if (what == JSON_GUARD_DEPTH) {
+            s->stats.limit_json_depth++;
+            snprintf(err, sizeof err,
+                     "JSON nested deeper than the limit of %u levels (--max-json-depth)",
+                     gl.max_depth);
+        } else if (what == JSON_GUARD_NUL) {
+            s->stats.errors_invalid++;
+            snprintf(err, sizeof err,
+                     "a string holds \\u0000; names, tags and texts cannot hold NUL");
+            fail(s, c, m, line_no, -EINVAL, err);
+            return;
+        } else {
+            s->stats.limit_elements++;
+            snprintf(err, sizeof err,
+                     "more than %zu array elements in one message (--max-elements)",
+                     gl.max_elements);
+        }
+        fail(s, c, m, line_no, -EMSGSIZE, err);
+        return;
+    }
     int r = jd_decode(m, line, len, err, sizeof err);
     if (r < 0) {
         fail(s, c, m, line_no, r, err);
         return;
     }
+    dispatch_msg(s, c, line_no, m);
+}
+
+/* Binary protocol: every request of the frame is numbered like a line and
+ * executed exactly as the equivalent JSON line would be. */
+void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, size_t len)
+{
+    struct jd_msg *m = &s->msg;
+    char err[JD_ERROR_SIZE];
+    Tfevents__Batch *b = NULL;
+    int r = frame_decode_batch(payload, len, &b, err, sizeof err);
+    if (r < 0) {
+        /* An undecodable frame counts as one request. */
+        s->stats.lines++;
+        jd_msg_done(m);
+        fail(s, c, m, ++c->line_no, r == -EBADMSG ? -EBADMSG : -EINVAL, err);
+        return;
+    }
+    for (size_t i = 0; i < b->n_requests && !c->closing; i++) {
+        s->stats.lines++;
+        c->line_no++;
+        r = frame_decode_request(b->requests[i], m, err, sizeof err);
+        if (r < 0)
+            fail(s, c, m, c->line_no, r, err);
+        else
+            dispatch_msg(s, c, c->line_no, m);
+    }
+    frame_batch_free(b);
+}
+
+static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct jd_msg *m)
+{
+    int r;
     double wall_time = m->has_wall_time ? m->wall_time : event_now();
     const char *id = m->has_id ? m->id : NULL;
     logdir *d = NULL;
     bool needs_logdir = m->op != JD_OP_FLUSH && m->op != JD_OP_CLOSE &&
                         m->op != JD_OP_PING && m->op != JD_OP_STATS;
+    if (check_msg(s, c, line_no, m) < 0)
+        return;
     if (needs_logdir) {
         bool is_new = logdir_set_find(s->logdirs, m->logdir) == NULL;
         r = logdir_set_get(s->logdirs, m->logdir, &d);
         if (r < 0) {
-            fail(s, c, m, line_no, r, logdir_error(r));
+            char why[LOGDIR_MAX_NAME + 256];
+            if (r == -ENOSPC) {
+                s->stats.limit_logdirs++;
+                snprintf(why, sizeof why,
+                         "logdir '%s' would be one logdir too many (the limit is %u, "
+                         "--max-logdirs)",
+                         m->logdir, s->cfg->max_logdirs);
+            } else {
+                if (r != -ENOMEM)
+                    s->stats.errors_path++;
+                snprintf(why, sizeof why, "logdir '%s': %s", m->logdir, logdir_error(r));
+            }
+            fail(s, c, m, line_no, r, why);
             return;
         }
         if (is_new) {
@@ -234,6 +441,8 @@ void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const cha
     case JD_OP_RESTART:
         r = logdir_restart(d, m->has_run ? m->run : NULL, m->step, wall_time);
         if (r < 0) {
+            if (r == -ELOOP || r == -ENOTDIR || r == -EXDEV || r == -EACCES)
+                s->stats.errors_path++;
             fail(s, c, m, line_no, r, logdir_error(r));
             return;
         }

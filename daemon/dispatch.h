@@ -14,6 +14,10 @@ struct conn;
 void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
                    size_t len);
 
+/* Binary protocol: decode one Batch frame payload (frame_decode) and
+ * execute its requests in order, numbering them with c->line_no. */
+void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, size_t len);
+
 /* Send {"id":..,"ok":false,"line":N,"error":"..."} (id may be NULL). */
 void dispatch_error(struct conn *c, const char *id, uint64_t line_no, const char *error);
 

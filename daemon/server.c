@@ -1,6 +1,8 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +40,9 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
         return -ENOMEM;
     struct logdir_options lo = {
         .policy = cfg->step_policy,
+        .max_runs = cfg->max_runs,
+        .max_tags = cfg->max_tags,
+        .max_logdirs = cfg->max_logdirs,
         .writer = {.rotate_bytes = cfg->rotate_bytes, .fsync_always = cfg->fsync == FSYNC_ALWAYS},
         .hook = flusher_writer_hook,
         .hook_ctx = s->flusher,
@@ -128,6 +133,55 @@ int server_listen(struct server *s)
     }
     if (chmod(path, s->cfg->socket_mode) < 0)
         log_warn("chmod %s: %s", path, strerror(errno));
+    /* Remember which inode is ours: at exit we remove the path only if it
+     * still names our socket, not one another daemon has put there since. */
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        s->owns_socket_path = true;
+        s->socket_dev = st.st_dev;
+        s->socket_ino = st.st_ino;
+    }
+    snprintf(s->socket_name, sizeof s->socket_name, "%s", path);
+    s->listening = true;
+    return 0;
+}
+
+int server_adopt(struct server *s, int fd)
+{
+    struct sockaddr_un sa;
+    socklen_t len = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+        len <= offsetof(struct sockaddr_un, sun_path)) {
+        snprintf(s->socket_name, sizeof s->socket_name, "fd %d", fd);
+    } else if (sa.sun_path[0] == '\0') {
+        size_t n = len - offsetof(struct sockaddr_un, sun_path) - 1;
+        s->socket_name[0] = '@';
+        memcpy(s->socket_name + 1, sa.sun_path + 1, n);
+        s->socket_name[1 + n] = '\0';
+    } else {
+        snprintf(s->socket_name, sizeof s->socket_name, "%.*s",
+                 (int)sizeof sa.sun_path, sa.sun_path);
+    }
+    int r = uv_pipe_init(s->loop, &s->listener, 0);
+    if (r < 0) {
+        log_error("cannot use the socket passed by the service manager: %s", uv_strerror(r));
+        close(fd);
+        return r;
+    }
+    s->listener.data = s;
+    r = uv_pipe_open(&s->listener, fd);
+    if (r < 0)
+        close(fd);   /* ours, and the handle did not take it */
+    else
+        r = uv_listen((uv_stream_t *)&s->listener, SERVER_BACKLOG, on_connection);
+    if (r < 0) {
+        log_error("cannot serve on the socket passed by the service manager (%s): %s",
+                  s->socket_name, uv_strerror(r));
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        return r;
+    }
+    s->owns_socket_path = false;
     s->listening = true;
     return 0;
 }
@@ -157,7 +211,10 @@ void server_stop(struct server *s)
     s->stopping = true;
     if (s->listening) {
         uv_close((uv_handle_t *)&s->listener, NULL);
-        unlink(s->cfg->socket_path);
+        struct stat st;
+        if (s->owns_socket_path && lstat(s->cfg->socket_path, &st) == 0 &&
+            st.st_dev == s->socket_dev && st.st_ino == s->socket_ino)
+            unlink(s->cfg->socket_path);
         s->listening = false;
     }
     /* Read and execute what every client has sent so far. */

@@ -9,6 +9,8 @@
 #define TFEVENTSD_SERVER_H
 
 #include <stdbool.h>
+#include <sys/types.h>
+#include <sys/un.h>
 #include <uv.h>
 
 #include "config.h"
@@ -25,6 +27,11 @@ struct server {
     struct stats stats;
     uv_pipe_t listener;
     bool listening;
+    bool owns_socket_path;       /* we bound it: remove it at exit */
+    dev_t socket_dev;            /* ... if it is still our socket */
+    ino_t socket_ino;
+    /* Where we serve, for messages ("@name" when abstract). */
+    char socket_name[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
     bool stopping;
     bool reading_paused;         /* too much unwritten data */
     uv_signal_t sig_term, sig_int, sig_hup;
@@ -45,6 +52,12 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg);
  * answers there) or a path that is not a socket (-EEXIST); replaces a
  * stale socket. Logs the reason. */
 int server_listen(struct server *s);
+
+/* Serve on an inherited listening socket (socket activation) instead of
+ * binding one: takes ownership of fd (closed by the loop). The socket's
+ * path belongs to whoever created it and is never unlinked by us. Returns
+ * the libuv error of uv_pipe_open / uv_listen; logs it. */
+int server_adopt(struct server *s, int fd);
 
 /* Begin the orderly shutdown (idempotent). */
 void server_stop(struct server *s);

@@ -36,6 +36,15 @@ struct stats {
     uint64_t files_created;
     uint64_t flush_requests;
     uint64_t read_pauses;            /* reading paused: too much unwritten data */
+    /* refusals by named limit (each also counted in errors_*) */
+    uint64_t limit_logdirs;          /* --max-logdirs */
+    uint64_t limit_runs;             /* --max-runs */
+    uint64_t limit_tags;             /* --max-tags */
+    uint64_t limit_name;             /* --max-name */
+    uint64_t limit_values;           /* --max-values */
+    uint64_t limit_json_depth;       /* --max-json-depth */
+    uint64_t limit_elements;         /* --max-elements */
+    uint64_t errors_path;            /* a logdir/run path refused (link, not a dir) */
 };
 
 /* Append {"name":value,...} with the gauges given by the caller. */

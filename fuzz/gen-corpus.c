@@ -54,6 +54,20 @@ static void put_buf(const char *target, const char *name, const struct buf *b)
     put(target, name, b->data, b->len);
 }
 
+/* fuzz-record's input: a mode byte (0: as is, 1: repair the CRCs), then
+ * the file. */
+static void put_record(const char *name, int mode, const void *data, size_t len)
+{
+    uint8_t *p = malloc(len + 1);
+    if (!p)
+        abort();
+    p[0] = (uint8_t)mode;
+    if (len)
+        memcpy(p + 1, data, len);
+    put("record", name, p, len + 1);
+    free(p);
+}
+
 /* ---- seed blobs --------------------------------------------------------- */
 
 static void make_png(struct buf *out, size_t w, size_t h, size_t ch)
@@ -336,7 +350,7 @@ static void gen_record(void)
     buf_init(&ev, BUF_NO_CAP);
     buf_init(&values, BUF_NO_CAP);
 
-    put("record", "empty", "", 0);
+    put_record("empty", 0, "", 0);
     check(event_encode_file_version(&ev, 1700000000, "brain.Event:2"), "file_version");
     check(record_frame(&file, ev.data, ev.len), "frame");
     struct summary_value v;
@@ -351,24 +365,25 @@ static void gen_record(void)
         check(record_frame(&file, ev.data, ev.len), "frame");
     }
     summary_value_done(&v);
-    put_buf("record", "scalars", &file);
+    put_record("scalars", 0, file.data, file.len);
 
     /* The writer died inside the last record. */
-    put("record", "truncated", file.data, file.len - 7);
+    put_record("truncated", 0, file.data, file.len - 7);
     /* A flipped payload bit: data CRC mismatch in the second record. */
     size_t second = RECORD_OVERHEAD + file.data[0];
     file.data[second + RECORD_HEADER_SIZE] ^= 0x10;
-    put_buf("record", "data_crc", &file);
+    put_record("data_crc", 0, file.data, file.len);
+    put_record("data_crc_repaired", 1, file.data, file.len);
     file.data[second + RECORD_HEADER_SIZE] ^= 0x10;
     /* A flipped length bit: length CRC mismatch. */
     file.data[second] ^= 0x01;
-    put_buf("record", "length_crc", &file);
+    put_record("length_crc", 0, file.data, file.len);
 
     /* A valid record whose payload is not an Event (a bad wire type). */
     buf_reset(&file);
     const uint8_t junk[] = {0x0f, 0xff, 0xff};
     check(record_frame(&file, junk, sizeof junk), "frame");
-    put_buf("record", "not_event", &file);
+    put_record("not_event", 0, file.data, file.len);
 
     buf_free(&file);
     buf_free(&ev);

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "confine.h"
 #include "event.h"
 #include "record_reader.h"
 #include "strmap.h"
@@ -19,7 +21,9 @@
 
 struct logdir {
     char *name;
-    char *path;
+    char *root;               /* the root's path (trusted) */
+    char *path;               /* root/name, for messages */
+    unsigned max_runs, max_tags;
     struct logdir_options opts;
     int64_t step;             /* the counter; -1 before the first step */
     struct strmap tags;       /* "run\0tag" -> val.i64 last step, aux generation */
@@ -128,7 +132,7 @@ static int note_tag(logdir *d, const char *run, const void *tag, size_t tag_len,
         return r;
     struct strmap_entry *e = strmap_get(&d->tags, d->key.data, d->key.len);
     if (!e) {
-        if (d->tags.count >= LOGDIR_MAX_TAGS)
+        if (d->tags.count >= d->max_tags)
             return -ENOSPC;
         r = strmap_put(&d->tags, d->key.data, d->key.len, &e);
         if (r < 0)
@@ -158,7 +162,7 @@ static int note_run(logdir *d, const char *run)
     struct strmap_entry *e;
     if (strmap_get(&d->runs, run, strlen(run)))
         return 0;
-    if (d->runs.count >= LOGDIR_MAX_RUNS)
+    if (d->runs.count >= d->max_runs)
         return -ENOSPC;
     int r = strmap_put(&d->runs, run, strlen(run), &e);
     return r < 0 ? r : 0;
@@ -166,17 +170,36 @@ static int note_run(logdir *d, const char *run)
 
 /* ---- scanning existing files ------------------------------------------ */
 
-static void scan_file(logdir *d, const char *path, const char *run, int64_t *max_step)
+/* Read the file name in dirfd, which was seen as a regular file. It is
+ * opened without following a link and read through /proc/self/fd, so a
+ * link swapped in after the directory was listed is not followed either;
+ * without /proc, through its path (display). */
+static void scan_file(logdir *d, int dirfd, const char *name, const char *display,
+                      const char *run, int64_t *max_step)
 {
     record_reader *rr;
-    if (record_reader_open(&rr, path, 0) < 0) {
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        d->scan.unreadable++;
+        return;
+    }
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    int r = record_reader_open(&rr, proc, 0);
+    if (r == -ENOENT)
+        r = record_reader_open(&rr, display, 0);
+    close(fd);
+    if (r < 0) {
         d->scan.unreadable++;
         return;
     }
     d->scan.files++;
     for (;;) {
         Tensorboard__Event *ev = NULL;
-        int r = record_reader_next_event(rr, &ev);
+        r = record_reader_next_event(rr, &ev);
         if (r == 0) {
             if (record_reader_fault(rr) == RECORD_FAULT_TRUNCATED)
                 d->scan.truncated++;
@@ -212,14 +235,17 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Walk dir (the run named run) and its subdirectories. Files of one run
+/* Walk the directory open as dirfd (taken: closed here), the run named
+ * run, and its subdirectories, never following a link. Files of one run
  * are read in name order, like TensorBoard does. */
-static void scan_dir(logdir *d, const char *dir, const char *run, unsigned depth,
-                     int64_t *max_step)
+static void scan_dir(logdir *d, int dirfd, const char *display, const char *run,
+                     unsigned depth, int64_t *max_step)
 {
-    DIR *dp = opendir(dir);
-    if (!dp)
+    DIR *dp = fdopendir(dirfd);
+    if (!dp) {
+        close(dirfd);
         return;
+    }
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
@@ -238,7 +264,6 @@ static void scan_dir(logdir *d, const char *dir, const char *run, unsigned depth
         if (names[n])
             n++;
     }
-    closedir(dp);
     if (n > 0)
         qsort(names, n, sizeof *names, cmp_str);
 
@@ -246,27 +271,32 @@ static void scan_dir(logdir *d, const char *dir, const char *run, unsigned depth
     for (size_t i = 0; i < n; i++) {
         char *path = NULL;
         struct stat st;
-        if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+        if (asprintf(&path, "%s/%s", display, names[i]) < 0)
             continue;
-        if (lstat(path, &st) == 0) {
+        if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
             if (S_ISREG(st.st_mode) && strstr(names[i], "tfevents")) {
                 if (!is_run) {
                     note_run(d, run);
                     is_run = true;
                 }
-                scan_file(d, path, run, max_step);
+                scan_file(d, dirfd, names[i], path, run, max_step);
             } else if (S_ISDIR(st.st_mode) && depth < LOGDIR_MAX_DEPTH &&
                        names[i][0] != '$') {
                 char sub[LOGDIR_MAX_NAME + 1];
                 int k = strcmp(run, ".") == 0
                             ? snprintf(sub, sizeof sub, "%s", names[i])
                             : snprintf(sub, sizeof sub, "%s/%s", run, names[i]);
-                if (k > 0 && (size_t)k < sizeof sub)
-                    scan_dir(d, path, sub, depth + 1, max_step);
+                int subfd = openat(dirfd, names[i],
+                                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (subfd >= 0 && k > 0 && (size_t)k < sizeof sub)
+                    scan_dir(d, subfd, path, sub, depth + 1, max_step);
+                else if (subfd >= 0)
+                    close(subfd);
             }
         }
         free(path);
     }
+    closedir(dp);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -281,29 +311,51 @@ int logdir_open(logdir **ret, const char *root, const char *name,
     if (logdir_normalize(name, strlen(name), norm, sizeof norm, NULL) < 0 ||
         strcmp(norm, name) != 0)
         return -EINVAL;
+    /* The logdir's own directory, if it exists, confined like the runs:
+     * a link planted as (or above) the logdir is refused now. */
+    int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0)
+        return -errno;
+    int dir_fd = -1;
+    int r = confine_open_dir(root_fd, name, false, &dir_fd);
+    close(root_fd);
+    if (r < 0 && r != -ENOENT)
+        return r;
     logdir *d = calloc(1, sizeof *d);
-    if (!d)
+    if (!d) {
+        if (dir_fd >= 0)
+            close(dir_fd);
         return -ENOMEM;
+    }
     d->name = strdup(name);
+    d->root = strdup(root);
     if (strcmp(name, ".") == 0)
         d->path = strdup(root);
     else if (asprintf(&d->path, "%s/%s", root, name) < 0)
         d->path = NULL;
-    if (!d->name || !d->path) {
+    if (!d->name || !d->root || !d->path) {
+        if (dir_fd >= 0)
+            close(dir_fd);
         free(d->name);
+        free(d->root);
         free(d->path);
         free(d);
         return -ENOMEM;
     }
     if (opts)
         d->opts = *opts;
+    d->max_runs = d->opts.max_runs && d->opts.max_runs < LOGDIR_MAX_RUNS ? d->opts.max_runs
+                                                                         : LOGDIR_MAX_RUNS;
+    d->max_tags = d->opts.max_tags && d->opts.max_tags < LOGDIR_MAX_TAGS ? d->opts.max_tags
+                                                                         : LOGDIR_MAX_TAGS;
     d->step = -1;
     strmap_init(&d->tags);
     strmap_init(&d->runs);
     buf_init(&d->key, LOGDIR_MAX_NAME + 1 + SUMMARY_MAX_TAG + 1);
 
     int64_t max_step = -1;
-    scan_dir(d, d->path, ".", 0, &max_step);
+    if (dir_fd >= 0)
+        scan_dir(d, dir_fd, d->path, ".", 0, &max_step);
     d->step = max_step;
     *ret = d;
     return 0;
@@ -326,6 +378,7 @@ int logdir_close(logdir *d, bool sync)
     strmap_done(&d->runs);
     buf_free(&d->key);
     free(d->name);
+    free(d->root);
     free(d->path);
     free(d);
     return r;
@@ -361,23 +414,71 @@ uint64_t logdir_refused(const logdir *d)
     return d->refused;
 }
 
-static int writer_for(logdir *d, const char *run, run_writer **ret)
+static void copy_cut(char *out, size_t out_size, const void *src, size_t len)
+{
+    if (len >= out_size) {
+        len = out_size - 1;
+        /* Do not cut a UTF-8 sequence in two: the text goes into JSON. */
+        while (len > 0 && (((const unsigned char *)src)[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(out, src, len);
+    out[len] = '\0';
+}
+
+/* Open (making it if needed) the directory of run, confined under the
+ * root. *ret_fd is the caller's. */
+static int open_run_dir(logdir *d, const char *run, int *ret_fd)
+{
+    char rel[CONFINE_MAX_PATH + 1];
+    bool is_root = strcmp(d->name, ".") == 0, is_dot = strcmp(run, ".") == 0;
+    int k = snprintf(rel, sizeof rel, "%s%s%s", is_root ? "" : d->name,
+                     is_root || is_dot ? "" : "/", is_dot ? "" : run);
+    if (k < 0 || (size_t)k >= sizeof rel)
+        return -ENAMETOOLONG;
+    int root_fd = open(d->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0)
+        return -errno;
+    int r = confine_open_dir(root_fd, rel, true, ret_fd);
+    close(root_fd);
+    return r;
+}
+
+/* The writer of run, created (with its directory) when it has none.
+ * Errors: -ENOSPC past max_runs, confine_open_dir()'s, -ENOMEM. */
+static int writer_for(logdir *d, const char *run, run_writer **ret,
+                      enum logdir_refusal_kind *ret_kind)
 {
     struct strmap_entry *e = strmap_get(&d->runs, run, strlen(run));
+    bool made = false;
     if (!e) {
-        if (d->runs.count >= LOGDIR_MAX_RUNS)
+        if (d->runs.count >= d->max_runs) {
+            *ret_kind = LOGDIR_REFUSED_RUNS;
             return -ENOSPC;
+        }
         int r = strmap_put(&d->runs, run, strlen(run), &e);
         if (r < 0)
             return r;
+        made = true;
     }
     if (!e->val.ptr) {
+        int dirfd;
+        int r = open_run_dir(d, run, &dirfd);
+        if (r < 0) {
+            /* A run that could not be made does not count. */
+            if (made)
+                strmap_remove(&d->runs, run, strlen(run));
+            *ret_kind = LOGDIR_REFUSED_DIR;
+            return r;
+        }
         char *dir = NULL;
         int k = strcmp(run, ".") == 0 ? asprintf(&dir, "%s", d->path)
                                       : asprintf(&dir, "%s/%s", d->path, run);
-        if (k < 0)
+        if (k < 0) {
+            close(dirfd);
             return -ENOMEM;
-        run_writer *w = run_writer_new(dir, &d->opts.writer);
+        }
+        run_writer *w = run_writer_new_at(dirfd, dir, &d->opts.writer);
         free(dir);
         if (!w)
             return -ENOMEM;
@@ -389,16 +490,17 @@ static int writer_for(logdir *d, const char *run, run_writer **ret)
     return 0;
 }
 
-static void copy_cut(char *out, size_t out_size, const void *src, size_t len)
+static void refuse(struct logdir_refusal *rf, enum logdir_refusal_kind kind, const char *run,
+                   const void *tag, size_t tag_len, int limit)
 {
-    if (len >= out_size) {
-        len = out_size - 1;
-        /* Do not cut a UTF-8 sequence in two: the text goes into JSON. */
-        while (len > 0 && (((const unsigned char *)src)[len] & 0xC0) == 0x80)
-            len--;
-    }
-    memcpy(out, src, len);
-    out[len] = '\0';
+    if (!rf)
+        return;
+    memset(rf, 0, sizeof *rf);
+    rf->kind = kind;
+    copy_cut(rf->run, sizeof rf->run, run, strlen(run));
+    if (tag)
+        copy_cut(rf->tag, sizeof rf->tag, tag, tag_len);
+    rf->limit = limit;
 }
 
 int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
@@ -432,50 +534,73 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
      * refused whole. */
     bool enforce = check_steps && d->opts.policy == LOGDIR_POLICY_INCREASING;
     uint64_t gen = ++d->generation;
+    size_t seen = 0;   /* items whose (run, tag) entry may have been made here */
     for (size_t i = 0; i < n; i++) {
         const struct summary_value *v = items[i].value;
-        if (v->tag.len == 0)
-            return -EINVAL;
+        if (v->tag.len == 0) {
+            r = -EINVAL;
+            goto fail;
+        }
         r = make_key(d, items[i].run, v->tag.data, v->tag.len);
         if (r < 0)
-            return r;
+            goto fail;
         struct strmap_entry *e = strmap_get(&d->tags, d->key.data, d->key.len);
         if (!e) {
-            if (d->tags.count >= LOGDIR_MAX_TAGS)
-                return -ENOSPC;
+            if (d->tags.count >= d->max_tags) {
+                refuse(ret_refusal, LOGDIR_REFUSED_TAGS, items[i].run, v->tag.data, v->tag.len,
+                       (int)d->max_tags);
+                r = -ENOSPC;
+                goto fail;
+            }
             r = strmap_put(&d->tags, d->key.data, d->key.len, &e);
             if (r < 0)
-                return r;
+                goto fail;
             e->val.i64 = STEP_NONE;
         }
+        seen = i + 1;
         bool dup = e->aux == gen;
         if (enforce && (dup || (e->val.i64 != STEP_NONE && s <= e->val.i64))) {
             d->refused += n;
             if (ret_refusal) {
-                copy_cut(ret_refusal->run, sizeof ret_refusal->run, items[i].run,
-                         strlen(items[i].run));
-                copy_cut(ret_refusal->tag, sizeof ret_refusal->tag, v->tag.data,
-                         v->tag.len);
+                refuse(ret_refusal, dup ? LOGDIR_REFUSED_DUPLICATE : LOGDIR_REFUSED_STEP,
+                       items[i].run, v->tag.data, v->tag.len, 0);
                 ret_refusal->step = s;
                 ret_refusal->last_step = e->val.i64 == STEP_NONE ? s : e->val.i64;
                 ret_refusal->duplicate = dup;
             }
-            return -ERANGE;
+            r = -ERANGE;
+            goto fail;
         }
         e->aux = gen;
     }
 
+    /* Every run's writer (and directory) before any record: a refused or
+     * unmakeable run directory refuses the whole message. Items of one run
+     * are usually adjacent, so look back one to skip repeats cheaply. */
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && strcmp(items[i].run, items[i - 1].run) == 0)
+            continue;
+        run_writer *w;
+        enum logdir_refusal_kind kind = LOGDIR_REFUSED_DIR;
+        r = writer_for(d, items[i].run, &w, &kind);
+        if (r < 0) {
+            if (r != -ENOMEM)
+                refuse(ret_refusal, kind, items[i].run, NULL, 0, (int)d->max_runs);
+            goto fail;
+        }
+    }
+
     for (size_t i = 0; i < n; i++) {
         run_writer *w;
-        r = writer_for(d, items[i].run, &w);
+        enum logdir_refusal_kind kind;
+        r = writer_for(d, items[i].run, &w, &kind);
+        if (r == 0)
+            r = run_writer_add_summary(w, wall_time, s, items[i].value);
+        if (r == 0)
+            r = note_tag(d, items[i].run, items[i].value->tag.data, items[i].value->tag.len,
+                         s);
         if (r < 0)
-            return r;
-        r = run_writer_add_summary(w, wall_time, s, items[i].value);
-        if (r < 0)
-            return r;
-        r = note_tag(d, items[i].run, items[i].value->tag.data, items[i].value->tag.len, s);
-        if (r < 0)
-            return r;
+            goto fail;
         if (d->opts.hook)
             d->opts.hook(d->opts.hook_ctx, d, items[i].run, w, false);
     }
@@ -485,6 +610,19 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
     if (ret_step)
         *ret_step = s;
     return 0;
+
+fail:
+    /* Forget the (run, tag) pairs this refused message introduced, so that
+     * refused messages never use up the tag limit. */
+    for (size_t i = 0; i < seen; i++) {
+        const struct summary_value *v = items[i].value;
+        if (make_key(d, items[i].run, v->tag.data, v->tag.len) < 0)
+            continue;
+        struct strmap_entry *e = strmap_get(&d->tags, d->key.data, d->key.len);
+        if (e && e->val.i64 == STEP_NONE)
+            strmap_remove(&d->tags, d->key.data, d->key.len);
+    }
+    return r;
 }
 
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
@@ -496,7 +634,8 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
         run = ".";
     if (run) {
         run_writer *w;
-        r = writer_for(d, run, &w);
+        enum logdir_refusal_kind kind;
+        r = writer_for(d, run, &w, &kind);
         if (r < 0)
             return r;
         r = run_writer_add_session_log(w, wall_time, step,
@@ -620,7 +759,10 @@ int logdir_set_get(logdir_set *s, const char *name, logdir **ret)
         *ret = d;
         return 0;
     }
-    if (s->dirs.count >= LOGDIR_MAX_LOGDIRS)
+    unsigned max = s->opts.max_logdirs && s->opts.max_logdirs < LOGDIR_MAX_LOGDIRS
+                       ? s->opts.max_logdirs
+                       : LOGDIR_MAX_LOGDIRS;
+    if (s->dirs.count >= max)
         return -ENOSPC;
     int r = logdir_open(&d, s->root, name, &s->opts);
     if (r < 0)

@@ -28,8 +28,17 @@
  * the START markers, and the counter: it resumes after the largest step
  * found.
  *
- * Pure of any event loop; file I/O happens in logdir_open() (the scan) and
- * in the writers' flushes. Not thread-safe. */
+ * Confinement. Every directory is reached from the root with
+ * confine_open_dir(): a symbolic link anywhere below the root, in the
+ * logdir name or a run name, is refused (-ELOOP), and so is a component
+ * that is not a directory (-ENOTDIR). A run's directory is opened (and
+ * made) when its writer is created, on the caller's thread, so that a
+ * refused path is known when the message is logged, not at the next
+ * flush; the writer then keeps that directory's descriptor.
+ *
+ * Pure of any event loop; file I/O happens in logdir_open() (the scan),
+ * when a run's writer is created (opening or making its directory) and in
+ * the writers' flushes. Not thread-safe. */
 #ifndef TFEVENTS_LOGDIR_H
 #define TFEVENTS_LOGDIR_H
 
@@ -85,6 +94,11 @@ typedef void logdir_writer_hook(void *ctx, logdir *d, const char *run,
 
 struct logdir_options {
     enum logdir_step_policy policy;
+    /* Lower limits than the compiled ones (0: LOGDIR_MAX_RUNS, _TAGS,
+     * _LOGDIRS; larger values are cut to those). */
+    unsigned max_runs;                  /* runs per logdir */
+    unsigned max_tags;                  /* (run, tag) pairs per logdir */
+    unsigned max_logdirs;               /* logdirs per set */
     struct run_writer_options writer;   /* for every run writer */
     logdir_writer_hook *hook;           /* may be NULL */
     void *hook_ctx;
@@ -100,9 +114,12 @@ struct logdir_scan {
 };
 
 /* Open logdir `name` (normalised, see logdir_normalize()) under the
- * directory root (borrowed path). Nothing is created on disk until the
- * first write; existing event files are scanned. *ret is owned by the
- * caller. -ENOMEM, -EINVAL for a name that is not normalised. */
+ * directory root (borrowed path, trusted: it may itself be a link).
+ * Nothing is created on disk until the first value; existing event files
+ * are scanned (links under the root are not followed). *ret is owned by
+ * the caller. -ENOMEM, -EINVAL for a name that is not normalised, the
+ * errors of confine_open_dir() when the logdir's path is refused (-ELOOP,
+ * -ENOTDIR, -EACCES, ...; a missing directory is fine). */
 int logdir_open(logdir **ret, const char *root, const char *name,
                 const struct logdir_options *opts);
 
@@ -124,22 +141,36 @@ struct logdir_item {
     const struct summary_value *value;
 };
 
-/* Why a message was refused by the step policy. */
+enum logdir_refusal_kind {
+    LOGDIR_REFUSED_STEP = 0,   /* step policy (-ERANGE) */
+    LOGDIR_REFUSED_DUPLICATE,  /* same (run, tag) twice in a message (-ERANGE) */
+    LOGDIR_REFUSED_RUNS,       /* past max_runs (-ENOSPC) */
+    LOGDIR_REFUSED_TAGS,       /* past max_tags (-ENOSPC) */
+    LOGDIR_REFUSED_DIR,        /* the run's directory: confine_open_dir() error */
+};
+
+/* Why a message was refused (see logdir_log()). */
 struct logdir_refusal {
+    enum logdir_refusal_kind kind;
     char run[LOGDIR_MAX_NAME + 1];
     char tag[128];          /* cut, for messages */
     int64_t step;           /* the step of the message */
     int64_t last_step;      /* the last step written for (run, tag) */
-    bool duplicate;         /* the same (run, tag) twice in one message */
+    bool duplicate;         /* kind == LOGDIR_REFUSED_DUPLICATE */
+    int limit;              /* RUNS, TAGS: the limit in force */
 };
 
 /* Write the items of one message as one Event each, all at one step and
  * wall time, all or none (as far as the step policy goes).
  * check_steps false bypasses the policy (hparams, which TensorBoard reads
  * at step 0 and replaces). *ret_step gets the step used.
- * -ERANGE: refused by the step policy, *ret_refusal says why (may be NULL);
- * -ENOSPC: past LOGDIR_MAX_TAGS or LOGDIR_MAX_RUNS; -ENOBUFS: a writer's
- * pending data is full; -EINVAL, -EMSGSIZE, -ENOMEM. */
+ * Nothing is written unless every value can be: steps are checked and
+ * every run's writer (and directory) is set up first.
+ * -ERANGE: refused by the step policy; -ENOSPC: past max_tags or max_runs;
+ * a confine_open_dir() error (-ELOOP, -ENOTDIR, -EACCES, -ENOSPC, ...)
+ * for a run directory that is refused or cannot be made. For these,
+ * *ret_refusal (may be NULL) says which run and why. -ENOBUFS: a
+ * writer's pending data is full; -EINVAL, -EMSGSIZE, -ENOMEM. */
 int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
                const struct logdir_item *items, size_t n, bool check_steps,
                int64_t *ret_step, struct logdir_refusal *ret_refusal);
@@ -180,7 +211,7 @@ logdir_set *logdir_set_new(const char *root, const struct logdir_options *opts);
 int logdir_set_free(logdir_set *s, bool sync);
 
 /* The logdir named name (normalised), opened (and scanned) on first use.
- * -ENOSPC past LOGDIR_MAX_LOGDIRS, errors of logdir_open(). */
+ * -ENOSPC past max_logdirs, errors of logdir_open(). */
 int logdir_set_get(logdir_set *s, const char *name, logdir **ret);
 
 /* The logdir if already open, else NULL. */

@@ -14,12 +14,17 @@
  * one record bigger than a block (at most RECORD_MAX_PAYLOAD plus framing,
  * a length that record_parse() has checked). */
 #define READER_BLOCK ((size_t)1 << 20)
+/* The first read is smaller, and the block doubles up to READER_BLOCK only
+ * while reads fill it: a reader of a small file (most of a logdir, and
+ * every fuzz input) does not pay for a megabyte it never uses. */
+#define READER_FIRST_BLOCK ((size_t)64 << 10)
 
 struct record_reader {
     int fd;
     char *path;             /* owned */
     uint8_t *data;          /* owned; file bytes [base, base + end) */
     size_t cap;
+    size_t block;           /* bytes to ask of the next read */
     size_t start;           /* where the next record starts in data */
     size_t end;             /* bytes of data that are valid */
     uint64_t base;          /* file offset of data[0] */
@@ -83,7 +88,9 @@ static ssize_t fill(record_reader *r, size_t need)
         r->end = avail;
         r->start = 0;
     }
-    size_t want = need > READER_BLOCK ? need : READER_BLOCK;
+    if (r->block == 0)
+        r->block = READER_FIRST_BLOCK;
+    size_t want = need > r->block ? need : r->block;
     if (want > r->cap) {
         uint8_t *p = realloc(r->data, want);
         if (!p)
@@ -100,6 +107,8 @@ static ssize_t fill(record_reader *r, size_t need)
             continue;
         if (n < 0)
             return -errno;
+        if ((size_t)n == r->cap - r->end && r->block < READER_BLOCK)
+            r->block *= 2;
         r->end += (size_t)n;
         return n;
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "event.h"
 #include "record.h"
@@ -28,6 +29,7 @@ struct batch_list {
 
 struct run_writer {
     char *dir;
+    int dirfd;                   /* run_writer_new_at(); -1: dir is a path */
     struct run_writer_options opts;
     record_writer *rec;          /* NULL until the first write */
 
@@ -83,6 +85,7 @@ run_writer *run_writer_new(const char *dir, const struct run_writer_options *opt
     run_writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
+    w->dirfd = -1;
     w->dir = strdup(dir);
     if (opts) {
         w->opts = *opts;
@@ -251,6 +254,18 @@ int run_writer_take(run_writer *w, bool sync)
 
 /* mkdir -p, for directories made of client-chosen (already checked)
  * components. */
+run_writer *run_writer_new_at(int dirfd, const char *dir,
+                              const struct run_writer_options *opts)
+{
+    run_writer *w = run_writer_new(dir, opts);
+    if (!w) {
+        close(dirfd);
+        return NULL;
+    }
+    w->dirfd = dirfd;
+    return w;
+}
+
 static int make_dirs(const char *dir)
 {
     size_t len = strlen(dir);
@@ -280,13 +295,22 @@ int run_writer_write(run_writer *w)
     for (; w->flying_done < w->flying.n; w->flying_done++) {
         struct batch *b = &w->flying.v[w->flying_done];
         if (!w->rec) {
-            r = make_dirs(w->dir);
-            if (r < 0)
-                break;
             struct record_writer_options ro = {
                 .suffix = w->opts.suffix,
             };
-            r = record_writer_open(&w->rec, w->dir, &ro);
+            if (w->dirfd >= 0) {
+                r = record_writer_openat(&w->rec, w->dirfd, w->dir, &ro);
+                if (r == 0) {
+                    /* The record writer holds its own duplicate (for
+                     * rotations): one descriptor less per open run. */
+                    close(w->dirfd);
+                    w->dirfd = -1;
+                }
+            } else {
+                r = make_dirs(w->dir);
+                if (r == 0)
+                    r = record_writer_open(&w->rec, w->dir, &ro);
+            }
             if (r < 0) {
                 w->rec = NULL;
                 break;
@@ -378,6 +402,8 @@ int run_writer_close(run_writer *w, bool sync)
     buf_free(&w->scratch_values);
     buf_free(&w->scratch_event);
     free((char *)w->opts.suffix);
+    if (w->dirfd >= 0)
+        close(w->dirfd);
     free(w->dir);
     free(w);
     return r;

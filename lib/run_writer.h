@@ -62,6 +62,14 @@ typedef struct run_writer run_writer;
  * parents are created when the first batch is written. NULL = no memory. */
 run_writer *run_writer_new(const char *dir, const struct run_writer_options *opts);
 
+/* The same for a directory already open as dirfd (takes ownership: it is
+ * closed by run_writer_close(), also when this returns NULL). Files are
+ * created in it with openat(), so the writer keeps writing into that very
+ * directory even if its path is later renamed or replaced by a symbolic
+ * link (see confine.h). dir names it in messages and run_writer_file(). */
+run_writer *run_writer_new_at(int dirfd, const char *dir,
+                              const struct run_writer_options *opts);
+
 /* Encode one Event {wall_time, step, summary {v}} (with v's metadata when
  * its tag is new in the current file) and append it to the pending batch.
  * v is borrowed. -EINVAL for an empty tag, -ENOBUFS past
@@ -99,7 +107,8 @@ int run_writer_take(run_writer *w, bool sync);
  * for the in-flight batches (create directories and the file on first
  * use, rotate when a batch says so, write, fsync if sync was asked at take
  * or fsync_always). Returns 0 or the first -errno; batches not written stay
- * in flight for complete() to give back. */
+ * in flight for complete() to give back (a failed write leaves no part of
+ * a record in the file: see record_writer_write_framed()). */
 int run_writer_write(run_writer *w);
 
 /* Loop thread, after write. Batches that failed go back in front of the

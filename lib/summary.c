@@ -806,11 +806,13 @@ int summary_custom(struct summary_value *v, const char *tag, const char *plugin_
         return fail(v, -EINVAL, "tensor bytes are NULL");
     /* Decoding costs a copy, but a tensor that does not decode would make
      * the whole Event undecodable, which stops TensorBoard's reloads. */
-    Tensorboard__TensorProto *t =
-        tensorboard__tensor_proto__unpack(NULL, tensor_len, tensor_proto);
-    if (!t)
+    ProtobufCMessage *t;
+    int ur = pb_unpack(&tensorboard__tensor_proto__descriptor, tensor_proto, tensor_len, &t);
+    if (ur == -ENOMEM)
+        return fail(v, ur, NULL);
+    if (ur < 0)
         return fail(v, -EBADMSG, "tensor bytes are not a TensorProto");
-    tensorboard__tensor_proto__free_unpacked(t, NULL);
+    protobuf_c_message_free_unpacked(t, NULL);
     int r = custom_head(v, tag, plugin_name, content, content_len, data_class, meta, &why);
     if (r == 0)
         r = pb_add_bytes(&v->body, F_VALUE_TENSOR, tensor_proto, tensor_len);

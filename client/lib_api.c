@@ -1,0 +1,705 @@
+/* libtfevents' handle: the public functions of tfevents.h other than the
+ * value builders (lib_values.c) and the reader (lib_reader.c).
+ *
+ * A handle holds the transport (lib_daemon or lib_embedded, or both in
+ * auto mode when some logdir lies outside the daemon's root), the stack of
+ * default logdirs, a small cache of logdir routes, the last error sentence
+ * and the background flush thread. Every public function takes the
+ * handle's mutex. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "lib_daemon.h"
+#include "lib_embedded.h"
+#include "lib_request.h"
+#include "lib_values.h"
+#include "logdir.h"
+#include "tfevents.h"
+
+#define TFEV_API __attribute__((visibility("default")))
+
+/* Default bytes per batch (and per run's pending records, embedded). */
+#define LIB_DEFAULT_BATCH ((size_t)256 * 1024)
+/* Logdirs whose route (transport and name) is remembered. */
+#define LIB_ROUTES 8u
+/* Largest step a request carries (the JSON protocol's limit). */
+#define LIB_MAX_STEP ((int64_t)1 << 53)
+
+struct route {
+    char *abs;                 /* lexically normalised absolute path */
+    enum tfevents_mode mode;
+    char name[LOGDIR_MAX_NAME + 1];   /* the transport's name for it */
+};
+
+struct tfevents {
+    pthread_mutex_t mu;
+    struct tfevents_options opts;
+    bool forced_daemon;
+    struct lib_daemon *dm;     /* NULL in embedded mode */
+    struct lib_embedded *em;   /* created on first use */
+    char *stack[TFEVENTS_MAX_LOGDIR_STACK + 1];   /* [0] is the default */
+    size_t depth;
+    struct route routes[LIB_ROUTES];
+    unsigned next_route;
+    struct buf req;
+    char err[LIB_ERROR_SIZE];
+    /* background flush */
+    pthread_t thread;
+    bool has_thread;
+    bool stop;
+    pthread_cond_t cv;
+};
+
+TFEV_API const char *tfevents_version(void)
+{
+    return LIBTFEVENTS_VERSION;
+}
+
+TFEV_API void tfevents_options_init(struct tfevents_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = TFEVENTS_MODE_AUTO;
+    o->batch_bytes = LIB_DEFAULT_BATCH;
+    o->flush_interval = 1.0;
+}
+
+static int set_err(tfevents *h, int r, const char *why)
+{
+    snprintf(h->err, sizeof h->err, "%s", why && *why ? why : strerror(-r));
+    return r;
+}
+
+/* ---- paths ----------------------------------------------------------------- */
+
+/* path made absolute (against the working directory) and normalised
+ * lexically: "." and empty components dropped, ".." resolved. */
+static int absolute_path(const char *path, char *out, size_t size)
+{
+    char tmp[TFEVENTS_MAX_PATH * 2];
+    if (!path || !*path)
+        return -EINVAL;
+    if (path[0] == '/') {
+        if (strlen(path) >= sizeof tmp)
+            return -ENAMETOOLONG;
+        strcpy(tmp, path);
+    } else {
+        char cwd[TFEVENTS_MAX_PATH];
+        if (!getcwd(cwd, sizeof cwd))
+            return -errno;
+        int n = snprintf(tmp, sizeof tmp, "%s/%s", cwd, path);
+        if (n < 0 || (size_t)n >= sizeof tmp)
+            return -ENAMETOOLONG;
+    }
+    size_t len = 0;
+    char *save = NULL;
+    for (char *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0) {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--;
+            continue;
+        }
+        size_t cl = strlen(c);
+        if (len + 1 + cl + 1 > size || len + 1 + cl >= TFEVENTS_MAX_PATH)
+            return -ENAMETOOLONG;
+        out[len++] = '/';
+        memcpy(out + len, c, cl);
+        len += cl;
+    }
+    if (len == 0) {
+        if (size < 2)
+            return -ENAMETOOLONG;
+        out[len++] = '/';
+    }
+    out[len] = '\0';
+    return 0;
+}
+
+/* abs with symbolic links of its longest existing prefix resolved (the
+ * daemon's root is a real path, so both must be compared that way). */
+static int resolve_existing(const char *abs, char *out)
+{
+    char head[PATH_MAX];
+    if (strlen(abs) >= sizeof head)
+        return -ENAMETOOLONG;
+    strcpy(head, abs);
+    char *tail = NULL;
+    for (;;) {
+        char real[PATH_MAX];
+        if (realpath(head, real)) {
+            int n = snprintf(out, PATH_MAX, "%s%s%s", real,
+                             tail && strcmp(real, "/") != 0 ? "/" : "", tail ? tail : "");
+            return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+        }
+        char *slash = strrchr(head, '/');
+        if (!slash || slash == head)
+            return -ENOENT;
+        /* Move the last component of head in front of tail. */
+        *slash = '\0';
+        const char *comp = slash + 1;
+        char t[PATH_MAX];
+        int n = snprintf(t, sizeof t, "%s%s%s", comp, tail ? "/" : "", tail ? tail : "");
+        if (n < 0 || (size_t)n >= sizeof t)
+            return -ENAMETOOLONG;
+        free(tail);
+        tail = strdup(t);
+        if (!tail)
+            return -ENOMEM;
+    }
+}
+
+static int embedded_name(const char *abs, char *name)
+{
+    const char *why = NULL;
+    if (strcmp(abs, "/") == 0) {
+        strcpy(name, ".");
+        return 0;
+    }
+    return logdir_normalize(abs + 1, strlen(abs + 1), name, LOGDIR_MAX_NAME + 1, &why);
+}
+
+/* The daemon's name for abs: its path under the daemon's root, or
+ * -EXDEV when it lies elsewhere. */
+static int daemon_name(tfevents *h, const char *abs, char *name)
+{
+    const char *root = lib_daemon_root(h->dm);
+    char real[PATH_MAX];
+    int r = resolve_existing(abs, real);
+    if (r < 0)
+        return r;
+    size_t rl = strlen(root);
+    if (rl == 0 || root[0] != '/')
+        return -EXDEV;
+    if (strcmp(real, root) == 0) {
+        strcpy(name, ".");
+        return 0;
+    }
+    if (strcmp(root, "/") == 0)
+        rl = 0;
+    else if (strncmp(real, root, rl) != 0 || real[rl] != '/')
+        return -EXDEV;
+    const char *rel = real + rl + 1;
+    const char *why = NULL;
+    return logdir_normalize(rel, strlen(rel), name, LOGDIR_MAX_NAME + 1, &why);
+}
+
+static int ensure_embedded(tfevents *h)
+{
+    if (h->em)
+        return 0;
+    h->em = lib_embedded_new(h->opts.batch_bytes, h->opts.any_step);
+    return h->em ? 0 : -ENOMEM;
+}
+
+/* How dir (NULL: the default) is reached. *ret is borrowed from h. */
+static int route(tfevents *h, const char *dir, struct route **ret)
+{
+    char abs[TFEVENTS_MAX_PATH];
+    int r;
+    if (dir) {
+        if ((r = absolute_path(dir, abs, sizeof abs)) < 0)
+            return set_err(h, r, "invalid logdir path");
+    } else {
+        snprintf(abs, sizeof abs, "%s", h->stack[h->depth]);
+    }
+    for (unsigned i = 0; i < LIB_ROUTES; i++) {
+        if (h->routes[i].abs && strcmp(h->routes[i].abs, abs) == 0) {
+            *ret = &h->routes[i];
+            return 0;
+        }
+    }
+    struct route *rt = &h->routes[h->next_route];
+    h->next_route = (h->next_route + 1) % LIB_ROUTES;
+    free(rt->abs);
+    rt->abs = NULL;
+    rt->mode = TFEVENTS_MODE_EMBEDDED;
+    if (h->dm) {
+        r = daemon_name(h, abs, rt->name);
+        if (r == 0)
+            rt->mode = TFEVENTS_MODE_DAEMON;
+        else if (r != -EXDEV || h->forced_daemon)
+            return set_err(h, r, r == -EXDEV ? "the logdir is outside the daemon's root"
+                                             : "invalid logdir for the daemon");
+    }
+    if (rt->mode == TFEVENTS_MODE_EMBEDDED) {
+        if ((r = embedded_name(abs, rt->name)) < 0)
+            return set_err(h, r, "invalid logdir name");
+        if ((r = ensure_embedded(h)) < 0)
+            return set_err(h, r, NULL);
+    }
+    if (!(rt->abs = strdup(abs)))
+        return set_err(h, -ENOMEM, NULL);
+    *ret = rt;
+    return 0;
+}
+
+/* ---- executing requests ----------------------------------------------------- */
+
+/* Run the request in h->req on rt's transport. wait: the daemon's answer
+ * is needed (a reply into *rp); otherwise the request is batched. */
+static int submit(tfevents *h, const struct route *rt, bool wait, struct lib_reply *rp)
+{
+    int r;
+    memset(rp, 0, sizeof *rp);
+    if (rt->mode == TFEVENTS_MODE_EMBEDDED) {
+        r = lib_embedded_exec(h->em, h->req.data, h->req.len, rp);
+        return r < 0 ? set_err(h, r, rp->error) : 0;
+    }
+    if (!wait) {
+        r = lib_daemon_queue(h->dm, h->req.data, h->req.len);
+        return r < 0 ? set_err(h, r, NULL) : 0;
+    }
+    r = lib_daemon_call(h->dm, h->req.data, h->req.len, rp);
+    if (r < 0)
+        return set_err(h, r, NULL);
+    if (!rp->ok)
+        return set_err(h, -EREMOTEIO, rp->error);
+    /* Refusals of earlier batched requests surface at the first wait. */
+    r = lib_daemon_take_error(h->dm, h->err, sizeof h->err);
+    return r;
+}
+
+/* ---- the background flush --------------------------------------------------- */
+
+static void *flush_thread(void *arg)
+{
+    tfevents *h = arg;
+    pthread_mutex_lock(&h->mu);
+    while (!h->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double t = (double)ts.tv_sec + ts.tv_nsec / 1e9 + h->opts.flush_interval;
+        ts.tv_sec = (time_t)t;
+        ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+        int r = 0;
+        while (!h->stop && r != ETIMEDOUT)
+            r = pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+        if (h->stop)
+            break;
+        /* Errors stay with the transports and surface on the next call. */
+        if (h->dm)
+            lib_daemon_send(h->dm);
+        if (h->em)
+            lib_embedded_tick(h->em);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* ---- open / close ----------------------------------------------------------- */
+
+TFEV_API int tfevents_open(tfevents **ret, const struct tfevents_options *opts)
+{
+    *ret = NULL;
+    tfevents *h = calloc(1, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    if (opts)
+        h->opts = *opts;
+    else
+        tfevents_options_init(&h->opts);
+    if (h->opts.batch_bytes == 0)
+        h->opts.batch_bytes = LIB_DEFAULT_BATCH;
+    buf_init(&h->req, BUF_NO_CAP);
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    int r = 0;
+    enum tfevents_mode mode = h->opts.mode;
+    if ((unsigned)mode > TFEVENTS_MODE_EMBEDDED || !(h->opts.flush_interval >= 0)) {
+        r = -EINVAL;
+        goto fail;
+    }
+    const char *env = getenv("TFEVENTS_MODE");
+    if (mode == TFEVENTS_MODE_AUTO && env && *env) {
+        if (strcmp(env, "daemon") == 0)
+            mode = TFEVENTS_MODE_DAEMON;
+        else if (strcmp(env, "embedded") == 0)
+            mode = TFEVENTS_MODE_EMBEDDED;
+        else if (strcmp(env, "auto") != 0) {
+            r = -EINVAL;
+            goto fail;
+        }
+    }
+    h->forced_daemon = mode == TFEVENTS_MODE_DAEMON;
+    if (mode != TFEVENTS_MODE_EMBEDDED) {
+        char sock[TFEVENTS_MAX_PATH];
+        if (h->opts.socket_path)
+            r = snprintf(sock, sizeof sock, "%s", h->opts.socket_path) >= (int)sizeof sock
+                    ? -ENAMETOOLONG : 0;
+        else
+            r = lib_daemon_default_socket(sock, sizeof sock);
+        if (r == 0)
+            r = lib_daemon_connect(&h->dm, sock, h->opts.batch_bytes);
+        if (r < 0 && (mode == TFEVENTS_MODE_DAEMON || r == -ENOMEM))
+            goto fail;
+        r = 0;
+    }
+    if (!h->dm && (r = ensure_embedded(h)) < 0)
+        goto fail;
+    char abs[TFEVENTS_MAX_PATH];
+    if ((r = absolute_path(h->opts.logdir ? h->opts.logdir : "logs", abs, sizeof abs)) < 0)
+        goto fail;
+    if (!(h->stack[0] = strdup(abs))) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    h->opts.logdir = NULL;
+    h->opts.socket_path = NULL;
+    if (h->opts.flush_interval > 0) {
+        if (pthread_create(&h->thread, NULL, flush_thread, h) != 0) {
+            r = -EAGAIN;
+            goto fail;
+        }
+        h->has_thread = true;
+    }
+    *ret = h;
+    return 0;
+fail:
+    lib_daemon_free(h->dm, NULL, 0);
+    lib_embedded_free(h->em);
+    free(h->stack[0]);
+    buf_free(&h->req);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+    return r;
+}
+
+TFEV_API int tfevents_close(tfevents *h)
+{
+    if (!h)
+        return 0;
+    if (h->has_thread) {
+        pthread_mutex_lock(&h->mu);
+        h->stop = true;
+        pthread_cond_signal(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        pthread_join(h->thread, NULL);
+    }
+    int r = 0;
+    if (h->dm) {
+        /* Everything in the files before returning, like embedded mode. */
+        struct lib_reply rp;
+        r = lib_request_flush(&h->req, NULL, false, false);
+        if (r == 0)
+            r = lib_daemon_call(h->dm, h->req.data, h->req.len, &rp);
+        if (r == 0 && !rp.ok)
+            r = -EREMOTEIO;
+        int r2 = lib_daemon_free(h->dm, h->err, sizeof h->err);
+        if (r == 0)
+            r = r2;
+    }
+    int r3 = lib_embedded_free(h->em);
+    if (r == 0)
+        r = r3;
+    for (size_t i = 0; i <= h->depth; i++)
+        free(h->stack[i]);
+    for (unsigned i = 0; i < LIB_ROUTES; i++)
+        free(h->routes[i].abs);
+    buf_free(&h->req);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+    return r;
+}
+
+TFEV_API enum tfevents_mode tfevents_mode(tfevents *h)
+{
+    return h->dm ? TFEVENTS_MODE_DAEMON : TFEVENTS_MODE_EMBEDDED;
+}
+
+TFEV_API int tfevents_logdir_mode(tfevents *h, const char *dir)
+{
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    int r = route(h, dir, &rt);
+    if (r == 0)
+        r = (int)rt->mode;
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API size_t tfevents_last_error(tfevents *h, char *out, size_t size)
+{
+    pthread_mutex_lock(&h->mu);
+    size_t n = strlen(h->err);
+    if (size > 0)
+        snprintf(out, size, "%s", h->err);
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+TFEV_API uint64_t tfevents_refused(tfevents *h)
+{
+    pthread_mutex_lock(&h->mu);
+    uint64_t n = h->dm ? lib_daemon_refused(h->dm) : 0;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+/* ---- logdirs ---------------------------------------------------------------- */
+
+static int replace_top(tfevents *h, const char *dir, bool push)
+{
+    char abs[TFEVENTS_MAX_PATH];
+    int r = absolute_path(dir, abs, sizeof abs);
+    if (r < 0)
+        return set_err(h, r, "invalid logdir path");
+    if (push && h->depth >= TFEVENTS_MAX_LOGDIR_STACK)
+        return set_err(h, -ENOSPC, "logdir stack full");
+    char *copy = strdup(abs);
+    if (!copy)
+        return set_err(h, -ENOMEM, NULL);
+    if (push) {
+        h->stack[++h->depth] = copy;
+    } else {
+        free(h->stack[h->depth]);
+        h->stack[h->depth] = copy;
+    }
+    return 0;
+}
+
+TFEV_API int tfevents_set_logdir(tfevents *h, const char *dir)
+{
+    pthread_mutex_lock(&h->mu);
+    int r = replace_top(h, dir, false);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_push_logdir(tfevents *h, const char *dir)
+{
+    pthread_mutex_lock(&h->mu);
+    int r = replace_top(h, dir, true);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_pop_logdir(tfevents *h)
+{
+    pthread_mutex_lock(&h->mu);
+    int r = 0;
+    if (h->depth == 0)
+        r = set_err(h, -ENOENT, "no logdir was pushed");
+    else
+        free(h->stack[h->depth--]);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_get_logdir(tfevents *h, char *out, size_t size)
+{
+    pthread_mutex_lock(&h->mu);
+    size_t n = strlen(h->stack[h->depth]);
+    int r = (int)n;
+    if (!out || n >= size) {
+        if (out && size > 0)
+            out[0] = '\0';
+        r = -ERANGE;
+    } else {
+        memcpy(out, h->stack[h->depth], n + 1);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+/* ---- steps ------------------------------------------------------------------ */
+
+TFEV_API int tfevents_get_step(tfevents *h, const char *dir, int64_t *ret_step)
+{
+    if (!ret_step)
+        return -EINVAL;
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_step_get(&h->req, rt->name)) < 0)
+        set_err(h, r, NULL);
+    if (r == 0)
+        r = submit(h, rt, true, &rp);
+    if (r == 0 || (r == -EREMOTEIO && rp.ok))
+        *ret_step = rp.step;
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_set_step(tfevents *h, const char *dir, int64_t step)
+{
+    if (step < -1 || step > LIB_MAX_STEP)
+        return -EINVAL;
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_step_set(&h->req, rt->name, step)) < 0)
+        set_err(h, r, NULL);
+    if (r == 0)
+        r = submit(h, rt, false, &rp);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+/* ---- logging ---------------------------------------------------------------- */
+
+TFEV_API int tfevents_log(tfevents *h, const char *dir, const tfevents_values *vs,
+                          int64_t step, double wall_time, int64_t *ret_step)
+{
+    if (!h || !vs || vs->n == 0)
+        return -EINVAL;
+    if (step != TFEVENTS_STEP_NEXT && step != TFEVENTS_STEP_CURRENT &&
+        (step < 0 || step > LIB_MAX_STEP))
+        return -EINVAL;
+    /* The wall time is taken now: a batch may wait a while before the
+     * daemon reads it. */
+    if (wall_time < 0)
+        wall_time = event_now();
+    else if (!(wall_time < 1e10))
+        return -EINVAL;
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_log(&h->req, rt->name, step, wall_time, &vs->packed)) < 0)
+        set_err(h, r, NULL);
+    if (r == 0)
+        r = submit(h, rt, ret_step != NULL, &rp);
+    if (ret_step && (r == 0 || (r == -EREMOTEIO && rp.ok)))
+        *ret_step = rp.step;
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_log_scalar(tfevents *h, const char *dir, const char *run,
+                                 const char *tag, double value, int64_t step)
+{
+    /* One value on the stack: no allocation beyond the buffers. */
+    tfevents_values vs;
+    buf_init(&vs.packed, LIB_VALUES_MAX_BYTES);
+    vs.n = 0;
+    vs.last_off = 0;
+    int r = tfevents_add_scalar(&vs, run, tag, value);
+    if (r == 0)
+        r = tfevents_log(h, dir, &vs, step, TFEVENTS_NOW, NULL);
+    buf_free(&vs.packed);
+    return r;
+}
+
+TFEV_API int tfevents_restart(tfevents *h, const char *dir, const char *run, int64_t step)
+{
+    if (step < 0 || step > LIB_MAX_STEP)
+        return -EINVAL;
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_restart(&h->req, rt->name, run, (uint64_t)step)) < 0)
+        set_err(h, r, NULL);
+    if (r == 0)
+        r = submit(h, rt, false, &rp);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_flush(tfevents *h, bool sync)
+{
+    pthread_mutex_lock(&h->mu);
+    struct lib_reply rp;
+    int r = 0;
+    if (h->em) {
+        struct route rt = {.mode = TFEVENTS_MODE_EMBEDDED};
+        r = lib_request_flush(&h->req, NULL, sync, false);
+        if (r == 0)
+            r = submit(h, &rt, true, &rp);
+    }
+    if (h->dm) {
+        struct route rt = {.mode = TFEVENTS_MODE_DAEMON};
+        int r2 = lib_request_flush(&h->req, NULL, sync, false);
+        if (r2 == 0)
+            r2 = submit(h, &rt, true, &rp);
+        if (r == 0)
+            r = r2;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_close_files(tfevents *h, const char *dir, bool sync)
+{
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_flush(&h->req, rt->name, sync, true)) < 0)
+        set_err(h, r, NULL);
+    if (r == 0)
+        r = submit(h, rt, true, &rp);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+/* ---- hparams ---------------------------------------------------------------- */
+
+TFEV_API int tfevents_hparams_config(tfevents *h, const char *dir, const char *run,
+                                     const struct tfevents_hparam_info *hparams,
+                                     size_t n_hparams,
+                                     const struct tfevents_metric_info *metrics,
+                                     size_t n_metrics)
+{
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_hparams_config(&h->req, rt->name, run, hparams, n_hparams,
+                                                  metrics, n_metrics)) < 0)
+        set_err(h, r, "invalid hparams config");
+    if (r == 0)
+        r = submit(h, rt, false, &rp);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_hparams_session_start(tfevents *h, const char *dir, const char *run,
+                                            const struct tfevents_hparam *hparams, size_t n,
+                                            const char *group_name)
+{
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 &&
+        (r = lib_request_session_start(&h->req, rt->name, run, hparams, n, group_name)) < 0)
+        set_err(h, r, "invalid hparams");
+    if (r == 0)
+        r = submit(h, rt, false, &rp);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_hparams_session_end(tfevents *h, const char *dir, const char *run,
+                                          enum tfevents_status status)
+{
+    pthread_mutex_lock(&h->mu);
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_session_end(&h->req, rt->name, run, status)) < 0)
+        set_err(h, r, "invalid session status");
+    if (r == 0)
+        r = submit(h, rt, false, &rp);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}

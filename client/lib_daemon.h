@@ -1,0 +1,62 @@
+/* lib_daemon: libtfevents' transport to tfeventsd over the binary
+ * protocol (docs/protocol.md, "Binary protocol").
+ *
+ * Requests are appended to a batch (one Batch frame) that is sent when the
+ * next request would make it larger than batch_bytes (or the daemon's
+ * frame limit), before any request that waits for an answer, and on
+ * lib_daemon_send(). Requests without an id get a reply only when they
+ * fail; those replies are read whenever the transport touches the socket
+ * and remembered (lib_daemon_take_error()). The daemon never blocks on a
+ * client that does not read, so blocking sends cannot deadlock. Not
+ * thread-safe (the handle's mutex serialises calls). */
+#ifndef TFEVENTS_LIB_DAEMON_H
+#define TFEVENTS_LIB_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib_request.h"
+
+/* Milliseconds to wait for the daemon's Hello. */
+#define LIB_DAEMON_HELLO_TIMEOUT_MS 5000
+
+struct lib_daemon;
+
+/* The socket path the library uses when none is given: $TFEVENTS_SOCKET,
+ * else $XDG_RUNTIME_DIR/tfevents.sock, else ./tfevents.sock. Returns
+ * -ENAMETOOLONG when it does not fit out. */
+int lib_daemon_default_socket(char *out, size_t size);
+
+/* Connect to path and exchange magic and Hello. -ENOENT, -ECONNREFUSED...
+ * (no daemon), -ENAMETOOLONG, -EPROTO (not tfeventsd), -ETIMEDOUT,
+ * -ENOMEM. */
+int lib_daemon_connect(struct lib_daemon **ret, const char *path, size_t batch_bytes);
+
+/* Send what is batched, wait for the replies still owed, then close and
+ * free. Returns the first error (including -EREMOTEIO for refusals not yet
+ * taken, with the sentence in err). NULL-safe. */
+int lib_daemon_free(struct lib_daemon *d, char *err, size_t err_size);
+
+/* The daemon's root directory (from its Hello; "" if it did not say). */
+const char *lib_daemon_root(const struct lib_daemon *d);
+
+/* Batch one request (without id). -EMSGSIZE when it cannot fit a frame,
+ * -EPIPE/-ECONNRESET when the daemon is gone, -ENOMEM. */
+int lib_daemon_queue(struct lib_daemon *d, const uint8_t *req, size_t len);
+
+/* Send the request with an id (and everything batched before it) and wait
+ * for its reply into *rp. 0 when a reply came (rp->ok says how it went). */
+int lib_daemon_call(struct lib_daemon *d, const uint8_t *req, size_t len,
+                    struct lib_reply *rp);
+
+/* Send the batch now (and read the replies already there). */
+int lib_daemon_send(struct lib_daemon *d);
+
+/* Refusals of batched requests: total so far, and -EREMOTEIO with the
+ * first new one's sentence in out when some came since the last take
+ * (0 when none). */
+uint64_t lib_daemon_refused(const struct lib_daemon *d);
+int lib_daemon_take_error(struct lib_daemon *d, char *out, size_t size);
+
+#endif

@@ -1,0 +1,43 @@
+/* lib_request: the tfevents.Request messages libtfevents sends (the body
+ * of one request, without its id), and what comes back (struct lib_reply),
+ * whichever transport carries them. */
+#ifndef TFEVENTS_LIB_REQUEST_H
+#define TFEVENTS_LIB_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "tfevents.h"
+
+/* Bytes of an error sentence kept from a reply. */
+#define LIB_ERROR_SIZE 1024u
+
+struct lib_reply {
+    bool ok;
+    bool has_step, has_next;
+    int64_t step, next;
+    char error[LIB_ERROR_SIZE];
+};
+
+/* Each appends one Request (without id) to out (reset first). logdir is the
+ * transport's name for the logdir. 0, -ENOMEM, -EMSGSIZE, -EINVAL. */
+int lib_request_log(struct buf *out, const char *logdir, int64_t step, double wall_time,
+                    const struct buf *values);
+int lib_request_step_get(struct buf *out, const char *logdir);
+int lib_request_step_set(struct buf *out, const char *logdir, int64_t step);
+/* logdir NULL: every logdir. */
+int lib_request_flush(struct buf *out, const char *logdir, bool sync, bool close);
+int lib_request_restart(struct buf *out, const char *logdir, const char *run, uint64_t step);
+int lib_request_ping(struct buf *out);
+int lib_request_hparams_config(struct buf *out, const char *logdir, const char *run,
+                               const struct tfevents_hparam_info *hparams, size_t n_hparams,
+                               const struct tfevents_metric_info *metrics, size_t n_metrics);
+int lib_request_session_start(struct buf *out, const char *logdir, const char *run,
+                              const struct tfevents_hparam *hparams, size_t n,
+                              const char *group_name);
+int lib_request_session_end(struct buf *out, const char *logdir, const char *run,
+                            enum tfevents_status status);
+
+#endif

@@ -1,0 +1,538 @@
+/* Hand-encoded tfevents.Value messages (proto/tfevents.proto), one per
+ * tfevents_add_*() call. The field numbers below are the .proto's. */
+#include "lib_values.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbwire.h"
+
+#define TFEV_API __attribute__((visibility("default")))
+
+enum {
+    V_RUN = 1, V_TAG = 2, V_DISPLAY = 3, V_DESCRIPTION = 4,
+    V_SCALAR = 10, V_TEXT = 11, V_HISTOGRAM = 12, V_IMAGE = 13, V_AUDIO = 14, V_CUSTOM = 15,
+    V_ENCODED = 16,
+};
+#define LOG_VALUES 5
+
+TFEV_API tfevents_values *tfevents_values_new(void)
+{
+    tfevents_values *vs = calloc(1, sizeof *vs);
+    if (vs)
+        buf_init(&vs->packed, LIB_VALUES_MAX_BYTES);
+    return vs;
+}
+
+TFEV_API void tfevents_values_free(tfevents_values *vs)
+{
+    if (!vs)
+        return;
+    buf_free(&vs->packed);
+    free(vs);
+}
+
+TFEV_API void tfevents_values_clear(tfevents_values *vs)
+{
+    if (!vs)
+        return;
+    buf_reset(&vs->packed);
+    vs->n = 0;
+    vs->last_off = 0;
+}
+
+TFEV_API size_t tfevents_values_count(const tfevents_values *vs)
+{
+    return vs ? vs->n : 0;
+}
+
+/* Packed repeated fields. */
+static int add_packed_doubles(struct buf *b, uint32_t field, const double *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n > SIZE_MAX / 8)
+        return -EMSGSIZE;
+    int r = pb_add_len_header(b, field, n * 8);
+    if (r == 0)
+        r = buf_reserve(b, n * 8);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        b->len += pb_put_double(b->data + b->len, v[i]);
+    return 0;
+}
+
+static int add_packed_floats(struct buf *b, uint32_t field, const float *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n > SIZE_MAX / 4)
+        return -EMSGSIZE;
+    int r = pb_add_len_header(b, field, n * 4);
+    if (r == 0)
+        r = buf_reserve(b, n * 4);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        b->len += pb_put_float(b->data + b->len, v[i]);
+    return 0;
+}
+
+static int add_packed_sizes(struct buf *b, uint32_t field, const size_t *v, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += pb_varint_size(v[i]);
+    int r = pb_add_len_header(b, field, len);
+    if (r == 0)
+        r = buf_reserve(b, len);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        b->len += pb_put_varint(b->data + b->len, v[i]);
+    return 0;
+}
+
+static bool mul_ok(size_t *acc, size_t x)
+{
+    if (x != 0 && *acc > SIZE_MAX / x)
+        return false;
+    *acc *= x;
+    return true;
+}
+
+/* One value: its run and tag, then the kind field built by the caller in
+ * body (a sub-message for kind >= V_TEXT, or a scalar). */
+struct entry {
+    tfevents_values *vs;
+    size_t start;
+    struct buf body;
+};
+
+static int begin(struct entry *e, tfevents_values *vs, const char *run, const char *tag)
+{
+    e->vs = vs;
+    e->start = vs ? vs->packed.len : 0;
+    buf_init(&e->body, LIB_VALUES_MAX_BYTES);
+    if (!vs)
+        return -EINVAL;
+    if (vs->n >= TFEVENTS_MAX_VALUES)
+        return -EMSGSIZE;
+    if (tag && !*tag)
+        return -EINVAL;
+    int r = 0;
+    if (run && strcmp(run, ".") != 0)
+        r = pb_add_string(&e->body, V_RUN, run);
+    if (r == 0 && tag)
+        r = pb_add_string(&e->body, V_TAG, tag);
+    return r;
+}
+
+/* Append the entry (or, on error, nothing). */
+static int finish(struct entry *e, int r)
+{
+    tfevents_values *vs = e->vs;
+    if (r == 0)
+        r = pb_add_bytes(&vs->packed, LOG_VALUES, e->body.data, e->body.len);
+    buf_free(&e->body);
+    if (r < 0) {
+        if (vs)
+            vs->packed.len = e->start;
+        return r;
+    }
+    vs->last_off = e->start;
+    vs->n++;
+    return 0;
+}
+
+/* Append sub (a built sub-message) as field of the body. */
+static int add_sub(struct entry *e, uint32_t field, struct buf *sub)
+{
+    int r = pb_add_bytes(&e->body, field, sub->data, sub->len);
+    buf_free(sub);
+    return r;
+}
+
+TFEV_API int tfevents_values_meta(tfevents_values *vs, const char *display_name,
+                                  const char *description)
+{
+    if (!vs)
+        return -EINVAL;
+    if (vs->n == 0)
+        return -ENOENT;
+    /* Re-frame the last entry with the two fields added: protobuf allows
+     * fields in any order, only the entry's length prefix changes. */
+    const uint8_t *p = vs->packed.data + vs->last_off + 1;   /* after the key */
+    uint64_t len = 0;
+    unsigned shift = 0;
+    while (*p & 0x80) {
+        len |= (uint64_t)(*p++ & 0x7f) << shift;
+        shift += 7;
+    }
+    len |= (uint64_t)*p++ << shift;
+    struct buf body;
+    buf_init(&body, LIB_VALUES_MAX_BYTES);
+    int r = buf_append(&body, p, (size_t)len);
+    if (r == 0 && display_name)
+        r = pb_add_string(&body, V_DISPLAY, display_name);
+    if (r == 0 && description)
+        r = pb_add_string(&body, V_DESCRIPTION, description);
+    if (r == 0) {
+        size_t old = vs->packed.len;
+        vs->packed.len = vs->last_off;
+        r = pb_add_bytes(&vs->packed, LOG_VALUES, body.data, body.len);
+        if (r < 0)
+            vs->packed.len = old;   /* the old bytes are still there */
+    }
+    buf_free(&body);
+    return r;
+}
+
+TFEV_API int tfevents_add_scalar(tfevents_values *vs, const char *run, const char *tag,
+                                 double value)
+{
+    struct entry e;
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && !tag)
+        r = -EINVAL;
+    if (r == 0)
+        r = pb_add_double(&e.body, V_SCALAR, value);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_text(tfevents_values *vs, const char *run, const char *tag,
+                               const char *text)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && (!tag || !text))
+        r = -EINVAL;
+    if (r == 0)
+        r = pb_add_string(&sub, 1, text);
+    if (r == 0)
+        r = add_sub(&e, V_TEXT, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_text_table(tfevents_values *vs, const char *run, const char *tag,
+                                     const char *const *cells, size_t rows, size_t cols)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    size_t n = rows;
+    if (r == 0 && (!tag || !mul_ok(&n, cols ? cols : 1)))
+        r = -EINVAL;
+    if (r == 0 && n > 0 && !cells)
+        r = -EINVAL;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = cells[i] ? pb_add_string(&sub, 1, cells[i]) : -EINVAL;
+    size_t dims[2] = {rows, cols};
+    if (r == 0)
+        r = add_packed_sizes(&sub, 2, dims, cols ? 2 : 1);
+    if (r == 0)
+        r = add_sub(&e, V_TEXT, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_histogram(tfevents_values *vs, const char *run, const char *tag,
+                                    const double *data, size_t n, int bucket_count)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && (!tag || (n > 0 && !data)))
+        r = -EINVAL;
+    if (r == 0)
+        r = add_packed_doubles(&sub, 1, data, n);
+    if (r == 0 && bucket_count >= 0)
+        r = pb_add_varint(&sub, 2, (uint64_t)bucket_count);
+    if (r == 0)
+        r = add_sub(&e, V_HISTOGRAM, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_histogram_buckets(tfevents_values *vs, const char *run,
+                                            const char *tag, const double *edges,
+                                            const double *counts, size_t k)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && (!tag || !edges || (k > 0 && !counts) || k == SIZE_MAX))
+        r = -EINVAL;
+    if (r == 0)
+        r = add_packed_doubles(&sub, 3, edges, k + 1);
+    if (r == 0)
+        r = add_packed_doubles(&sub, 4, counts, k);
+    if (r == 0)
+        r = add_sub(&e, V_HISTOGRAM, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+static int add_image_pixels(tfevents_values *vs, const char *run, const char *tag,
+                            const void *pixels, bool bytes, size_t n, size_t height,
+                            size_t width, size_t channels)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    size_t count = n;
+    if (r == 0 && (!tag || !pixels || !mul_ok(&count, height) || !mul_ok(&count, width) ||
+                   !mul_ok(&count, channels) || count == 0))
+        r = -EINVAL;
+    if (r == 0)
+        r = bytes ? pb_add_bytes(&sub, 5, pixels, count)
+                  : add_packed_floats(&sub, 6, pixels, count);
+    size_t dims[4] = {n, height, width, channels};
+    if (r == 0)
+        r = add_packed_sizes(&sub, 7, dims, 4);
+    if (r == 0)
+        r = add_sub(&e, V_IMAGE, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_image_u8(tfevents_values *vs, const char *run, const char *tag,
+                                   const uint8_t *pixels, size_t n, size_t height,
+                                   size_t width, size_t channels)
+{
+    return add_image_pixels(vs, run, tag, pixels, true, n, height, width, channels);
+}
+
+TFEV_API int tfevents_add_image_float(tfevents_values *vs, const char *run, const char *tag,
+                                      const float *pixels, size_t n, size_t height,
+                                      size_t width, size_t channels)
+{
+    return add_image_pixels(vs, run, tag, pixels, false, n, height, width, channels);
+}
+
+/* A list of blobs as repeated bytes field `field` of a sub-message. */
+static int add_blobs(struct buf *sub, uint32_t field, const void *const *blobs,
+                     const size_t *lens, size_t n)
+{
+    if (n == 0 || !blobs || !lens)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!blobs[i] && lens[i] > 0)
+            return -EINVAL;
+        int r = pb_add_bytes(sub, field, blobs[i] ? blobs[i] : "", lens[i]);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int add_image_encoded(tfevents_values *vs, const char *run, const char *tag,
+                             uint32_t field, const void *const *blobs, const size_t *lens,
+                             size_t n)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && !tag)
+        r = -EINVAL;
+    if (r == 0)
+        r = add_blobs(&sub, field, blobs, lens, n);
+    if (r == 0)
+        r = add_sub(&e, V_IMAGE, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_image_png(tfevents_values *vs, const char *run, const char *tag,
+                                    const void *const *blobs, const size_t *lens, size_t n)
+{
+    return add_image_encoded(vs, run, tag, 1, blobs, lens, n);
+}
+
+TFEV_API int tfevents_add_image_jpeg(tfevents_values *vs, const char *run, const char *tag,
+                                     const void *const *blobs, const size_t *lens, size_t n)
+{
+    return add_image_encoded(vs, run, tag, 2, blobs, lens, n);
+}
+
+TFEV_API int tfevents_add_audio_float(tfevents_values *vs, const char *run, const char *tag,
+                                      const float *samples, size_t clips, size_t frames,
+                                      size_t channels, uint32_t sample_rate)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    size_t count = clips;
+    if (r == 0 && (!tag || !samples || !mul_ok(&count, frames) || !mul_ok(&count, channels) ||
+                   count == 0 || sample_rate == 0))
+        r = -EINVAL;
+    if (r == 0)
+        r = add_packed_floats(&sub, 2, samples, count);
+    size_t dims[3] = {clips, frames, channels};
+    if (r == 0)
+        r = add_packed_sizes(&sub, 3, dims, 3);
+    if (r == 0)
+        r = pb_add_varint(&sub, 4, sample_rate);
+    if (r == 0)
+        r = add_sub(&e, V_AUDIO, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_audio_wav(tfevents_values *vs, const char *run, const char *tag,
+                                    const void *const *wavs, const size_t *lens, size_t n)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && !tag)
+        r = -EINVAL;
+    if (r == 0)
+        r = add_blobs(&sub, 1, wavs, lens, n);
+    if (r == 0)
+        r = add_sub(&e, V_AUDIO, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+/* The fields every custom value shares. */
+static int custom_head(struct buf *sub, const char *plugin, const void *content,
+                       size_t content_len, enum tfevents_data_class data_class)
+{
+    if (!plugin || !*plugin || (content_len > 0 && !content) || (unsigned)data_class > 3)
+        return -EINVAL;
+    int r = pb_add_string(sub, 1, plugin);
+    if (r == 0 && content_len > 0)
+        r = pb_add_bytes(sub, 2, content, content_len);
+    if (r == 0)
+        r = pb_add_varint(sub, 3, (uint64_t)data_class);
+    return r;
+}
+
+/* Shape: rank 0 is the rank0 flag, otherwise packed sizes whose product
+ * must be n. */
+static int custom_shape(struct buf *sub, size_t rank, const size_t *dims, size_t n)
+{
+    if (rank == 0)
+        return n == 1 ? pb_add_varint(sub, 9, 1) : -EINVAL;
+    if (rank > 8 || !dims)
+        return -EINVAL;
+    size_t count = 1;
+    for (size_t i = 0; i < rank; i++)
+        if (!mul_ok(&count, dims[i]))
+            return -EINVAL;
+    if (count != n)
+        return -EINVAL;
+    return add_packed_sizes(sub, 7, dims, rank);
+}
+
+static size_t shape_elements(size_t rank, const size_t *dims, bool *ok)
+{
+    size_t count = 1;
+    *ok = rank <= 8 && (rank == 0 || dims);
+    for (size_t i = 0; *ok && i < rank; i++)
+        *ok = mul_ok(&count, dims[i]);
+    return count;
+}
+
+TFEV_API int tfevents_add_custom_numbers(tfevents_values *vs, const char *run, const char *tag,
+                                         const char *plugin, const void *content,
+                                         size_t content_len, enum tfevents_data_class data_class,
+                                         const double *values, size_t rank, const size_t *dims,
+                                         enum tfevents_dtype dtype)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    bool ok;
+    size_t n = shape_elements(rank, dims, &ok);
+    /* The protocol tells "numbers" from "strings" by which list is
+     * non-empty, so an empty numeric tensor cannot travel. */
+    if (r == 0 && (!tag || !ok || n == 0 || !values ||
+                   (dtype != TFEVENTS_DTYPE_FLOAT && dtype != TFEVENTS_DTYPE_DOUBLE)))
+        r = -EINVAL;
+    if (r == 0)
+        r = custom_head(&sub, plugin, content, content_len, data_class);
+    if (r == 0)
+        r = add_packed_doubles(&sub, 5, values, n);
+    if (r == 0)
+        r = custom_shape(&sub, rank, dims, n);
+    if (r == 0)
+        r = pb_add_varint(&sub, 8, (uint64_t)dtype);
+    if (r == 0)
+        r = add_sub(&e, V_CUSTOM, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_custom_strings(tfevents_values *vs, const char *run, const char *tag,
+                                         const char *plugin, const void *content,
+                                         size_t content_len, enum tfevents_data_class data_class,
+                                         const void *const *strings, const size_t *lens,
+                                         size_t rank, const size_t *dims)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    bool ok;
+    size_t n = shape_elements(rank, dims, &ok);
+    if (r == 0 && (!tag || !ok || n == 0))
+        r = -EINVAL;
+    if (r == 0)
+        r = custom_head(&sub, plugin, content, content_len, data_class);
+    if (r == 0)
+        r = add_blobs(&sub, 6, strings, lens, n);
+    if (r == 0)
+        r = custom_shape(&sub, rank, dims, n);
+    if (r == 0)
+        r = add_sub(&e, V_CUSTOM, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, const char *tag,
+                                        const char *plugin, const void *content,
+                                        size_t content_len, enum tfevents_data_class data_class,
+                                        const void *tensor_proto, size_t tensor_len)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && (!tag || (!tensor_proto && tensor_len > 0)))
+        r = -EINVAL;
+    if (r == 0)
+        r = custom_head(&sub, plugin, content, content_len, data_class);
+    if (r == 0)
+        r = pb_add_bytes(&sub, 4, tensor_proto ? tensor_proto : "", tensor_len);
+    if (r == 0)
+        r = add_sub(&e, V_CUSTOM, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_encoded(tfevents_values *vs, const char *run,
+                                  const void *summary_value, size_t len)
+{
+    struct entry e;
+    int r = begin(&e, vs, run, NULL);
+    if (r == 0 && !summary_value)
+        r = -EINVAL;
+    if (r == 0)
+        r = pb_add_bytes(&e.body, V_ENCODED, summary_value, len);
+    return finish(&e, r);
+}

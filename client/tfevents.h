@@ -1,0 +1,451 @@
+/* tfevents.h -- libtfevents, the C library of tfevents: write TensorBoard
+ * event files through the tfeventsd daemon or in-process, and read them back.
+ *
+ * The model is the one of the R package tfevents:
+ *   - a default logdir (tfevents_set_logdir(), or a scoped override with
+ *     tfevents_push_logdir() / tfevents_pop_logdir());
+ *   - one global step counter per logdir, starting at -1: every
+ *     tfevents_log() without an explicit step pre-increments it once (the
+ *     first call logs at step 0) however many values it carries;
+ *     tfevents_set_step(n) makes the next step n+1;
+ *   - values are named by a run (a path relative to the logdir: "train",
+ *     "train/eval"; NULL or "." is the logdir itself) and a tag; each value
+ *     becomes its own Event in the run's event file.
+ *
+ * Steps never go back per (run, tag): a message with a step not greater than
+ * the last step written for one of its tags is refused whole (TensorBoard
+ * would delete the newer points); tfevents_restart() is the way back.
+ *
+ * Transports. A handle talks to tfeventsd over its binary protocol (socket:
+ * the option, else $TFEVENTS_SOCKET, else $XDG_RUNTIME_DIR/tfevents.sock,
+ * else ./tfevents.sock) when one answers there, and otherwise writes the
+ * files itself ("embedded" mode, the same code as the daemon: same names,
+ * counters, step policy and metadata rules). $TFEVENTS_MODE=daemon|embedded|
+ * auto or the mode option forces the choice; tfevents_mode() tells it.
+ *   - Daemon mode: requests are batched in memory and sent when a batch is
+ *     full (batch_bytes), on tfevents_flush(), every flush_interval seconds
+ *     and on tfevents_close(). A logdir must lie under the daemon's root
+ *     directory; in auto mode a logdir outside it is written in-process
+ *     instead (tfevents_logdir_mode()), in daemon mode it is -EXDEV.
+ *     Values are checked by the daemon: a refused log is reported by the
+ *     next call that waits for the daemon (tfevents_flush(), tfevents_close(),
+ *     tfevents_get_step(), a tfevents_log() asking for its step) as
+ *     -EREMOTEIO, with the daemon's sentence in tfevents_last_error().
+ *   - Embedded mode: values are encoded at once (errors are returned by the
+ *     call itself) and written synchronously by the calling thread when a
+ *     run's pending data reaches batch_bytes, on tfevents_flush(), on
+ *     tfevents_close(), and by a small background thread every
+ *     flush_interval seconds.
+ *
+ * Conventions. Functions that can fail return 0 (or a count) on success and
+ * a negative errno on failure (-EINVAL bad argument, -ENOMEM, -EMSGSIZE past
+ * a limit, -EILSEQ invalid UTF-8, -ERANGE step refused, -EXDEV logdir outside
+ * the daemon's root, -EPIPE/-ECONNRESET daemon gone, -EREMOTEIO daemon
+ * refused an earlier request, or an I/O errno). Constructors returning a
+ * pointer return NULL only when out of memory. Every pointer argument is
+ * borrowed for the duration of the call: the library copies what it keeps.
+ * Nothing here prints, aborts or exits. Handles are thread-safe (one mutex
+ * per handle); a tfevents_values or tfevents_reader object is used by one
+ * thread at a time. SIGPIPE is never raised (MSG_NOSIGNAL).
+ *
+ * Link with `pkg-config --cflags --libs tfevents`. */
+#ifndef TFEVENTS_H
+#define TFEVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TFEVENTS_VERSION_MAJOR 0
+#define TFEVENTS_VERSION_MINOR 1
+
+/* The version of the library as "0.1.0" (static string). */
+const char *tfevents_version(void);
+
+/* ---- handles ----------------------------------------------------------- */
+
+typedef struct tfevents tfevents;
+
+enum tfevents_mode {
+    TFEVENTS_MODE_AUTO = 0,      /* daemon when reachable, else embedded */
+    TFEVENTS_MODE_DAEMON = 1,
+    TFEVENTS_MODE_EMBEDDED = 2,
+};
+
+struct tfevents_options {
+    /* AUTO: $TFEVENTS_MODE if set, else daemon when its socket answers. */
+    enum tfevents_mode mode;
+    /* NULL: $TFEVENTS_SOCKET, else $XDG_RUNTIME_DIR/tfevents.sock, else
+     * ./tfevents.sock. */
+    const char *socket_path;
+    /* The initial default logdir; NULL: "logs". */
+    const char *logdir;
+    /* Daemon: bytes of requests batched before a frame is sent; embedded:
+     * encoded bytes pending per run before they are written. 0: 256 KiB. */
+    size_t batch_bytes;
+    /* Seconds between background flushes; 0 disables the thread (data is
+     * then written only when a batch fills, on flush and on close).
+     * Default 1.0. */
+    double flush_interval;
+    /* Embedded mode: false (default) refuses steps that do not increase
+     * per tag, true writes whatever comes (the daemon's --step-policy). */
+    bool any_step;
+};
+
+/* Fill o with the defaults above. */
+void tfevents_options_init(struct tfevents_options *o);
+
+/* Open a handle (*ret, caller owns; release with tfevents_close()).
+ * opts may be NULL for the defaults. -ECONNREFUSED/-ENOENT... when daemon
+ * mode is forced and no daemon answers, -EPROTO when the socket does not
+ * speak the protocol, -EINVAL for a bad option or $TFEVENTS_MODE, -ENOMEM. */
+int tfevents_open(tfevents **ret, const struct tfevents_options *opts);
+
+/* Send or write everything, close the files and free h. Returns the first
+ * error (including -EREMOTEIO for a refused batched request); h is freed
+ * whatever happens. NULL-safe (returns 0). */
+int tfevents_close(tfevents *h);
+
+/* The transport in use: TFEVENTS_MODE_DAEMON or TFEVENTS_MODE_EMBEDDED. */
+enum tfevents_mode tfevents_mode(tfevents *h);
+
+/* The transport used for logdir (NULL: the default logdir): embedded for
+ * a logdir outside the daemon's root in auto mode. Negative errno for an
+ * invalid logdir. */
+int tfevents_logdir_mode(tfevents *h, const char *logdir);
+
+/* Copy the sentence explaining the last error of h into out (always
+ * NUL-terminated; "" when none). Returns its full length. */
+size_t tfevents_last_error(tfevents *h, char *out, size_t size);
+
+/* Requests the daemon refused so far (batched requests whose error came
+ * back later); 0 in embedded mode, where calls fail directly. */
+uint64_t tfevents_refused(tfevents *h);
+
+/* ---- the default logdir -------------------------------------------------
+ * A relative logdir is resolved against the working directory when it is
+ * set (or, for a logdir argument, when the call is made); "logs", "./logs"
+ * and its absolute path are one logdir with one step counter. */
+
+/* Longest logdir path. */
+#define TFEVENTS_MAX_PATH 4096
+/* Depth of the push/pop stack. */
+#define TFEVENTS_MAX_LOGDIR_STACK 64
+
+int tfevents_set_logdir(tfevents *h, const char *logdir);
+
+/* Copy the default logdir (absolute) into out. Returns its length, or
+ * -ERANGE when size is too small (out then holds "" ). */
+int tfevents_get_logdir(tfevents *h, char *out, size_t size);
+
+/* Make logdir the default until the matching pop. -ENOSPC past
+ * TFEVENTS_MAX_LOGDIR_STACK. */
+int tfevents_push_logdir(tfevents *h, const char *logdir);
+/* -ENOENT when nothing was pushed. */
+int tfevents_pop_logdir(tfevents *h);
+
+/* ---- the global step ----------------------------------------------------
+ * logdir NULL: the default logdir. */
+
+/* *ret_step gets the counter: the step of the last tfevents_log() without
+ * an explicit step, -1 before the first (resumed from the files already in
+ * the logdir when it is first used). Sends pending requests first. */
+int tfevents_get_step(tfevents *h, const char *logdir, int64_t *ret_step);
+/* The next tfevents_log() without a step logs at step+1 (-1: start over at
+ * 0). step: -1 .. 2^53. */
+int tfevents_set_step(tfevents *h, const char *logdir, int64_t step);
+
+/* ---- values -------------------------------------------------------------
+ * A tfevents_values collects the values of one tfevents_log() call. run is
+ * NULL or "." for the logdir itself, or a relative path ("train/eval");
+ * tag must be non-empty UTF-8 not starting with '$'. The data are copied.
+ * Errors: -EINVAL (NULL where data is needed, a bad size), -ENOMEM,
+ * -EMSGSIZE (more than TFEVENTS_MAX_VALUES values, or a value too large for
+ * a frame). Kind-specific checks (UTF-8, pixel ranges, WAV headers...) are
+ * made when the values are logged. */
+
+/* Values in one tfevents_values. */
+#define TFEVENTS_MAX_VALUES 65536u
+
+typedef struct tfevents_values tfevents_values;
+
+tfevents_values *tfevents_values_new(void);
+void tfevents_values_free(tfevents_values *vs);    /* NULL-safe */
+/* Forget the values (keep the memory). */
+void tfevents_values_clear(tfevents_values *vs);
+size_t tfevents_values_count(const tfevents_values *vs);
+
+/* Display name and description (either may be NULL) of the value added
+ * last. -ENOENT when there is none. */
+int tfevents_values_meta(tfevents_values *vs, const char *display_name,
+                         const char *description);
+
+/* A scalar (rank-0 float, plugin "scalars"). */
+int tfevents_add_scalar(tfevents_values *vs, const char *run, const char *tag, double value);
+
+/* Text rendered as Markdown. */
+int tfevents_add_text(tfevents_values *vs, const char *run, const char *tag, const char *text);
+/* A table of rows x cols NUL-terminated cells, row-major; cols 0 makes a
+ * list of rows strings. */
+int tfevents_add_text_table(tfevents_values *vs, const char *run, const char *tag,
+                            const char *const *cells, size_t rows, size_t cols);
+
+/* A histogram of n values with TensorBoard's own bucketing; bucket_count < 0
+ * means the default (30). */
+int tfevents_add_histogram(tfevents_values *vs, const char *run, const char *tag,
+                           const double *data, size_t n, int bucket_count);
+/* A histogram from k buckets: k+1 non-decreasing edges, k counts >= 0. */
+int tfevents_add_histogram_buckets(tfevents_values *vs, const char *run, const char *tag,
+                                   const double *edges, const double *counts, size_t k);
+
+/* Images from pixels [n][height][width][channels] row-major, channels 1
+ * (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA); floats in [0,1]. */
+int tfevents_add_image_u8(tfevents_values *vs, const char *run, const char *tag,
+                          const uint8_t *pixels, size_t n, size_t height, size_t width,
+                          size_t channels);
+int tfevents_add_image_float(tfevents_values *vs, const char *run, const char *tag,
+                             const float *pixels, size_t n, size_t height, size_t width,
+                             size_t channels);
+/* n already-encoded images of one size: PNG or JPEG files (not mixed). */
+int tfevents_add_image_png(tfevents_values *vs, const char *run, const char *tag,
+                           const void *const *blobs, const size_t *lens, size_t n);
+int tfevents_add_image_jpeg(tfevents_values *vs, const char *run, const char *tag,
+                            const void *const *blobs, const size_t *lens, size_t n);
+
+/* Audio clips from samples [clips][frames][channels] in [-1,1], written as
+ * 16-bit PCM WAV at sample_rate. */
+int tfevents_add_audio_float(tfevents_values *vs, const char *run, const char *tag,
+                             const float *samples, size_t clips, size_t frames,
+                             size_t channels, uint32_t sample_rate);
+/* n WAV files as they are (the rate comes from each file). */
+int tfevents_add_audio_wav(tfevents_values *vs, const char *run, const char *tag,
+                           const void *const *wavs, const size_t *lens, size_t n);
+
+/* Data classes and dtypes of custom values (TensorBoard's numbers). */
+enum tfevents_data_class {
+    TFEVENTS_DATA_CLASS_UNKNOWN = 0,
+    TFEVENTS_DATA_CLASS_SCALAR = 1,
+    TFEVENTS_DATA_CLASS_TENSOR = 2,
+    TFEVENTS_DATA_CLASS_BLOB_SEQUENCE = 3,
+};
+enum tfevents_dtype { TFEVENTS_DTYPE_FLOAT = 1, TFEVENTS_DTYPE_DOUBLE = 2 };
+
+/* Any plugin: plugin name, plugin content bytes (content may be NULL when
+ * content_len is 0), a data class, and a tensor of shape dims[0..rank)
+ * (rank 0: one element; rank <= 8). */
+int tfevents_add_custom_numbers(tfevents_values *vs, const char *run, const char *tag,
+                                const char *plugin, const void *content, size_t content_len,
+                                enum tfevents_data_class data_class, const double *values,
+                                size_t rank, const size_t *dims, enum tfevents_dtype dtype);
+int tfevents_add_custom_strings(tfevents_values *vs, const char *run, const char *tag,
+                                const char *plugin, const void *content, size_t content_len,
+                                enum tfevents_data_class data_class,
+                                const void *const *strings, const size_t *lens, size_t rank,
+                                const size_t *dims);
+/* tensor_proto: a serialized tensorboard.TensorProto, checked on logging. */
+int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, const char *tag,
+                               const char *plugin, const void *content, size_t content_len,
+                               enum tfevents_data_class data_class, const void *tensor_proto,
+                               size_t tensor_len);
+
+/* A serialized tensorboard.Summary.Value with its own tag and metadata
+ * (naming a plugin) and a tensor or simple_value: checked and written. */
+int tfevents_add_encoded(tfevents_values *vs, const char *run, const void *summary_value,
+                         size_t len);
+
+/* ---- logging ------------------------------------------------------------ */
+
+/* Steps for tfevents_log(): the counter's next step, or its current one. */
+#define TFEVENTS_STEP_NEXT (-1)
+#define TFEVENTS_STEP_CURRENT (-2)
+/* wall_time for "now" (any negative number does). */
+#define TFEVENTS_NOW (-1.0)
+
+/* Log every value of vs (at least one) at one step and wall time, each as
+ * its own Event, all or none. step: TFEVENTS_STEP_NEXT (advances the
+ * counter), TFEVENTS_STEP_CURRENT (the counter's step, not advancing) or
+ * 0 .. 2^53 (the counter is left alone). wall_time: seconds since 1970 or
+ * TFEVENTS_NOW. ret_step may be NULL; in daemon mode a non-NULL ret_step
+ * makes the call wait for the daemon's answer (so refusals are returned
+ * directly), otherwise the request is batched. -ERANGE: refused by the
+ * step policy (embedded, or daemon with ret_step: -EREMOTEIO). */
+int tfevents_log(tfevents *h, const char *logdir, const tfevents_values *vs, int64_t step,
+                 double wall_time, int64_t *ret_step);
+
+/* One scalar: tfevents_log() of a single value, at step (TFEVENTS_STEP_NEXT
+ * ...) and now. */
+int tfevents_log_scalar(tfevents *h, const char *logdir, const char *run, const char *tag,
+                        double value, int64_t step);
+
+/* SessionLog START at step in run (NULL: every known run of the logdir):
+ * TensorBoard drops the run's points from step on; the next step without
+ * an explicit step is `step`. */
+int tfevents_restart(tfevents *h, const char *logdir, const char *run, int64_t step);
+
+/* Send (daemon) or write (embedded) everything logged so far, in every
+ * logdir, and wait until it is in the files; sync: fsync them too. */
+int tfevents_flush(tfevents *h, bool sync);
+
+/* Flush, then close the event files of logdir (NULL: the default logdir);
+ * the next value opens a new file. Counters are kept. */
+int tfevents_close_files(tfevents *h, const char *logdir, bool sync);
+
+/* ---- hparams ------------------------------------------------------------ */
+
+enum tfevents_hparam_kind {
+    TFEVENTS_HPARAM_NUMBER = 0,   /* .number */
+    TFEVENTS_HPARAM_INT,          /* .integer (grouped like a Python int) */
+    TFEVENTS_HPARAM_STRING,       /* .string (UTF-8) */
+    TFEVENTS_HPARAM_BOOL,         /* .boolean */
+};
+
+struct tfevents_hparam_value {
+    enum tfevents_hparam_kind kind;
+    double number;
+    int64_t integer;
+    const char *string;
+    bool boolean;
+};
+
+enum tfevents_hparam_type {
+    TFEVENTS_HPARAM_TYPE_UNSET = 0,   /* from the domain */
+    TFEVENTS_HPARAM_TYPE_STRING = 1,
+    TFEVENTS_HPARAM_TYPE_BOOL = 2,
+    TFEVENTS_HPARAM_TYPE_FLOAT = 3,
+};
+
+/* One hyperparameter of the experiment: a discrete domain (values), an
+ * interval (has_interval, min, max) or neither. */
+struct tfevents_hparam_info {
+    const char *name;                   /* required */
+    const char *display_name;           /* may be NULL */
+    const char *description;
+    enum tfevents_hparam_type type;
+    const struct tfevents_hparam_value *values;
+    size_t n_values;
+    bool has_interval;
+    double min, max;
+};
+
+enum tfevents_dataset { TFEVENTS_DATASET_UNKNOWN = 0, TFEVENTS_DATASET_TRAINING = 1,
+                        TFEVENTS_DATASET_VALIDATION = 2 };
+
+/* A metric: the scalars of tag `tag` in run "<session run>/<group>". */
+struct tfevents_metric_info {
+    const char *tag;                    /* required */
+    const char *group;                  /* may be NULL */
+    const char *display_name;
+    const char *description;
+    enum tfevents_dataset dataset_type;
+};
+
+/* The experiment (tag _hparams_/experiment) in run (NULL: the logdir
+ * itself), at step 0. */
+int tfevents_hparams_config(tfevents *h, const char *logdir, const char *run,
+                            const struct tfevents_hparam_info *hparams, size_t n_hparams,
+                            const struct tfevents_metric_info *metrics, size_t n_metrics);
+
+struct tfevents_hparam {
+    const char *name;
+    struct tfevents_hparam_value value;
+};
+
+/* A session in run: its hparams (distinct names); group_name NULL gives
+ * TensorBoard's default (SHA-256 of the hparams). */
+int tfevents_hparams_session_start(tfevents *h, const char *logdir, const char *run,
+                                   const struct tfevents_hparam *hparams, size_t n,
+                                   const char *group_name);
+
+enum tfevents_status { TFEVENTS_STATUS_UNKNOWN = 0, TFEVENTS_STATUS_SUCCESS = 1,
+                       TFEVENTS_STATUS_FAILURE = 2, TFEVENTS_STATUS_RUNNING = 3 };
+
+int tfevents_hparams_session_end(tfevents *h, const char *logdir, const char *run,
+                                 enum tfevents_status status);
+
+/* ---- reading -------------------------------------------------------------
+ * An incremental reader of a logdir: every run (directory holding event
+ * files, "." for the logdir itself), files in name order, each from where
+ * the last call stopped; appended records, new files and new runs are
+ * picked up by later calls; a truncated last record is retried; corruption
+ * ends that file (reported once as a TFEVENTS_KIND_PROBLEM record). */
+
+typedef struct tfevents_reader tfevents_reader;
+
+enum tfevents_kind {
+    TFEVENTS_KIND_SCALAR = 1,    /* .scalar */
+    TFEVENTS_KIND_TEXT,          /* .strings (rank/dims) */
+    TFEVENTS_KIND_HISTOGRAM,     /* .numbers: n_numbers/3 rows (left, right, count) */
+    TFEVENTS_KIND_IMAGE,         /* .width, .height, .blobs (PNG/JPEG files) */
+    TFEVENTS_KIND_AUDIO,         /* .clips */
+    TFEVENTS_KIND_HPARAMS,       /* .json: the plugin content as JSON text */
+    TFEVENTS_KIND_TENSOR,        /* .numbers or .strings (rank/dims) */
+    TFEVENTS_KIND_EMPTY,         /* a value with metadata only */
+    TFEVENTS_KIND_INVALID,       /* a value whose tensor does not decode */
+    TFEVENTS_KIND_SESSION_LOG,   /* .status (1 START, 2 STOP, 3 CHECKPOINT) */
+    TFEVENTS_KIND_FILE_VERSION,  /* the first record of a file */
+    TFEVENTS_KIND_OTHER,         /* any other event */
+    TFEVENTS_KIND_PROBLEM,       /* .problem says what; .truncated */
+};
+
+struct tfevents_blob {
+    const void *data;
+    size_t len;
+};
+
+struct tfevents_clip {
+    uint32_t sample_rate;        /* 0 when not a readable WAV */
+    uint32_t channels;
+    uint64_t frames;
+    struct tfevents_blob wav;
+};
+
+/* One summary value (or one non-summary event, or a problem). Every
+ * pointer is borrowed from the reader, valid until the next
+ * tfevents_reader_next() or tfevents_reader_free(). */
+struct tfevents_record {
+    enum tfevents_kind kind;
+    const char *run;             /* "." or "a/b" */
+    const char *file;            /* relative to the logdir */
+    uint64_t offset;             /* of the record in the file */
+    int64_t step;
+    double wall_time;
+    const char *tag;             /* "" for non-summary records */
+    const char *plugin;          /* the plugin TensorBoard uses, "" if none */
+    const char *display_name;
+    const char *description;
+    double scalar;
+    const double *numbers;
+    size_t n_numbers;
+    const struct tfevents_blob *strings;   /* text cells, tensor strings */
+    size_t n_strings;
+    size_t rank;
+    const int64_t *dims;
+    uint32_t width, height;                /* images */
+    const struct tfevents_blob *blobs;     /* images */
+    size_t n_blobs;
+    const struct tfevents_clip *clips;     /* audio */
+    size_t n_clips;
+    const char *json;                      /* hparams */
+    int status;                            /* session log */
+    const char *problem;                   /* TFEVENTS_KIND_PROBLEM */
+    bool truncated;                        /* a truncated tail (retried) */
+};
+
+/* Open a reader on a logdir (or one event file). *ret: caller owns.
+ * -ENOENT/-ENOTDIR/-EACCES..., -ENOMEM. */
+int tfevents_reader_open(tfevents_reader **ret, const char *logdir);
+void tfevents_reader_free(tfevents_reader *r);    /* NULL-safe */
+
+/* 1: *rec is filled; 0: nothing more for now (call again later for
+ * appended data); negative errno: -ENOMEM, or the logdir cannot be read. */
+int tfevents_reader_next(tfevents_reader *r, struct tfevents_record *rec);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,57 @@
+#!/bin/sh
+# examples/c against the INSTALLED library: `meson install --destdir` into a
+# temporary directory, compile every examples/c/*.c with the flags
+# pkg-config gives for the installed tfevents.pc (relocated with
+# PKG_CONFIG_SYSROOT_DIR), run it with LD_LIBRARY_PATH and check its
+# logdir (the scalars it prints from its own reader, and eventlint --strict
+# when the shared tools are present).
+# Usage: test-example.sh BUILD_ROOT SOURCE_ROOT PREFIX LIBDIR
+set -eu
+build=$1 src=$2 prefix=$3 libdir=$4
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cc=${CC:-cc}
+command -v pkg-config >/dev/null || { echo "SKIP: pkg-config not found"; exit 77; }
+
+meson install -C "$build" --destdir "$tmp/dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log"; echo "FAIL: meson install"; exit 1; }
+case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+pcdir=$tmp/dest$libdir/pkgconfig
+[ -f "$pcdir/tfevents.pc" ] || { echo "FAIL: no tfevents.pc in $pcdir"; exit 1; }
+[ -f "$tmp/dest$prefix/include/tfevents.h" ] || { echo "FAIL: tfevents.h not installed"; exit 1; }
+
+# Only the public API is exported.
+if command -v nm >/dev/null; then
+    bad=$(nm -D --defined-only "$tmp/dest$libdir/libtfevents.so" | awk '{print $3}' |
+          grep -v '^tfevents_' | grep -v '^TFEVENTS_' || true)
+    [ -z "$bad" ] || { echo "FAIL: libtfevents.so exports more than tfevents_*: $bad"; exit 1; }
+fi
+
+export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$tmp/dest PKG_CONFIG_LIBDIR=$pcdir
+flags=$(pkg-config --cflags --libs tfevents)
+status=0
+for ex in "$src"/examples/c/*.c; do
+    name=$(basename "$ex" .c)
+    # shellcheck disable=SC2086
+    "$cc" -std=c11 -Wall -Wextra -Werror "$ex" $flags -o "$tmp/$name" ||
+        { echo "FAIL: $name does not compile with: $flags"; status=1; continue; }
+    logdir=$tmp/logs-$name
+    # embedded for sure: no daemon on this socket
+    if ! TFEVENTS_SOCKET=$tmp/none.sock LD_LIBRARY_PATH=$tmp/dest$libdir \
+            "$tmp/$name" "$logdir" >"$tmp/$name.out" 2>&1; then
+        cat "$tmp/$name.out"; echo "FAIL: $name exited non-zero"; status=1; continue
+    fi
+    for want in "mode: embedded" ". loss 0 1" ". loss 4 0.2" "validation loss 4 0.3" \
+                ". done 4 1"; do
+        grep -qx "$want" "$tmp/$name.out" ||
+            { cat "$tmp/$name.out"; echo "FAIL: $name: no line '$want'"; status=1; }
+    done
+    if [ -n "${TFEVENTS_SHARED:-}" ] && [ -f "$TFEVENTS_SHARED/tools/eventlint" ]; then
+        python3 "$TFEVENTS_SHARED/tools/eventlint" --strict -q "$logdir" ||
+            { echo "FAIL: eventlint --strict $logdir"; status=1; }
+    else
+        echo "note: eventlint part skipped (TFEVENTS_SHARED absent)"
+    fi
+    [ $status -eq 0 ] && echo "ok   $name"
+done
+exit $status

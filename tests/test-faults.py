@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Fault tests of tfeventsd: a file that cannot grow (RLIMIT_FSIZE, EFBIG),
+a full file system (a 1 MiB tmpfs, ENOSPC; root only), kill -9 at random
+moments while clients write, slowloris clients, clients vanishing mid-line.
+
+After every fault: the daemon is up (or, after kill -9, a new one starts),
+every file reads as whole records (a truncated final record at most), and
+every event acknowledged by a flush is in the files.
+
+Standard library only; the harness is test-daemon.py's.
+Usage: test-faults.py [TEST-NAME-SUBSTRING]"""
+
+import importlib.util
+import os
+import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
+td = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(td)
+Daemon, Client, check, evfile, eventlint = td.Daemon, td.Client, td.check, td.evfile, td.eventlint
+
+
+def verify_files(logdir):
+    """Every file: whole records, a truncated tail at most (records() raises
+    on a CRC error). Returns {(run, tag): [(step, value)]}."""
+    out = {}
+    for run, paths in evfile.event_files(logdir).items():
+        for p in paths:
+            for payload in evfile.records(p):
+                ev = evfile.decode_event(payload)
+                for v in ev.get("values", []):
+                    out.setdefault((run, v["tag"]), []).append((ev["step"],
+                                                               evfile.scalar_of(v)))
+    return out
+
+
+def fill_until_error(c, logdir, tag, start, batch=200):
+    """Log batches and flush until a flush fails; returns (next value,
+    values acknowledged by a successful flush, the error)."""
+    v = start
+    acked = start
+    for _ in range(2000):
+        c.send_raw("".join('{"logdir":"%s","values":{"%s":%d}}\n' % (logdir, tag, v + i)
+                           for i in range(batch)).encode())
+        v += batch
+        r = c.request({"op": "flush", "logdir": logdir}, timeout=30)
+        if not r.get("ok"):
+            return v, acked, r.get("error", "")
+        acked = v
+    raise td.Failure("writes never failed")
+
+
+def disk_fault(d, c, logdir, make_room, want_err):
+    v, acked, err = fill_until_error(c, logdir, "x", 0)
+    check(want_err in err, "flush error %r lacks %r" % (err, want_err))
+    check(c.request({"op": "ping"})["pong"], "daemon alive after the fault")
+    st = c.request({"op": "stats"})["stats"]
+    check(st["errors_write"] > 0, "write errors counted: %s" % st["errors_write"])
+    # While the fault lasts: no corrupt record, nothing lost that was acked.
+    got = verify_files(os.path.join(d.root, logdir))
+    vals = [int(x) for _, x in got.get((".", "x"), [])]
+    check(vals[:acked] == list(range(acked)), "acked events present during the fault")
+    # More logging while full: accepted, kept in memory.
+    c.send_raw("".join('{"logdir":"%s","values":{"x":%d}}\n' % (logdir, v + i)
+                       for i in range(100)).encode())
+    v += 100
+    make_room()
+    r = None
+    for _ in range(50):
+        r = c.request({"op": "flush", "logdir": logdir, "sync": True}, timeout=30)
+        if r.get("ok"):
+            break
+        time.sleep(0.1)
+    check(r.get("ok"), "flush after the fault: %s" % r)
+    got = verify_files(os.path.join(d.root, logdir))
+    vals = [int(x) for _, x in got.get((".", "x"), [])]
+    check(vals == list(range(v)), "every event present once, in order, after the fault "
+          "(%d of %d)" % (len(vals), v))
+    check(d.stop() == 0, "exit status")
+    eventlint(os.path.join(d.root, logdir))
+
+
+def test_efbig(tmp):
+    limit = 64 * 1024
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+    d = Daemon.__new__(Daemon)
+    # The harness's Daemon with a preexec hook: start it by hand.
+    d.tmp = tmp
+    d.sock = os.path.join(tmp, "d.sock")
+    d.root = os.path.join(tmp, "logs")
+    d.errpath = os.path.join(tmp, "stderr")
+    d.err = open(d.errpath, "w")
+    d.p = subprocess.Popen([td.DAEMON, "--socket", d.sock, "--root", d.root, "--log-level",
+                            "debug", "--flush-interval", "0.1"], preexec_fn=small_files,
+                           stdout=subprocess.PIPE, stderr=d.err, text=True)
+    check("listening" in d.p.stdout.readline(), "daemon started")
+    c = d.client()
+
+    def lift():
+        resource.prlimit(d.p.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    disk_fault(d, c, "big", lift, "File too large")
+
+
+def test_enospc(tmp):
+    if os.getuid() != 0:
+        td.notes.append("test_enospc skipped: needs root to mount a tmpfs")
+        print("skip test_enospc: not root")
+        return
+    mnt = os.path.join(tmp, "mnt")
+    os.mkdir(mnt)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        td.notes.append("test_enospc skipped: mount not permitted (%s)" % p.stderr.strip())
+        print("skip test_enospc: mount failed: %s" % p.stderr.strip())
+        return
+    try:
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb") as f:
+            f.write(b"\0" * (1024 * 1024 - 160 * 1024))
+        d = Daemon(tmp, "--flush-interval", "0.1", root=os.path.join(mnt, "logs"))
+        c = d.client()
+        disk_fault(d, c, "full", lambda: os.unlink(filler), "No space left")
+    finally:
+        subprocess.run(["umount", "-l", mnt])
+
+
+# ---- kill -9 ------------------------------------------------------------------
+
+class Writer(threading.Thread):
+    """Logs (step, value) = (base + i) to its own run, flushing every 40
+    events; acked is the count acknowledged by a flush."""
+
+    def __init__(self, sock, run, base):
+        super().__init__(daemon=True)
+        self.sock, self.run_name, self.base = sock, run, base
+        self.acked = 0
+
+    def run(self):  # noqa: D102
+        try:
+            c = Client(self.sock)
+            i = 0
+            while True:
+                c.send_raw("".join('{"logdir":"k","step":%d,"values":{"%s":{"v":%d}}}\n' %
+                                   (self.base + i + j, self.run_name, self.base + i + j)
+                                   for j in range(40)).encode())
+                i += 40
+                r = c.request({"op": "flush", "logdir": "k"}, timeout=10)
+                if r.get("ok"):
+                    self.acked = i
+        except (OSError, td.Failure, ValueError):
+            return
+
+
+def test_kill9_loop(tmp):
+    rng = random.Random(1234)
+    root = os.path.join(tmp, "logs")
+    acked = {}
+    iterations = 50
+    t0 = time.monotonic()
+    for it in range(iterations):
+        d = Daemon(tmp, "--flush-interval", "0.05", root=root)
+        base = (it + 1) * 1000000   # steps grow across restarts, per run
+        ws = [Writer(d.sock, "w%d" % k, base) for k in range(3)]
+        for w in ws:
+            w.start()
+        time.sleep(rng.uniform(0.02, 0.25))
+        d.p.kill()
+        d.p.wait()
+        d.p.stdout.close()
+        d.err.close()
+        for w in ws:
+            w.join(10)
+            acked.setdefault(w.run_name, set()).update(range(base, base + w.acked))
+        got = verify_files(os.path.join(root, "k"))
+        for run, want in acked.items():
+            have = set(int(v) for _, v in got.get((run, "v"), []))
+            missing = want - have
+            check(not missing, "iteration %d: %d acknowledged events of %s missing" %
+                  (it, len(missing), run))
+    total = sum(len(a) for a in acked.values())
+    check(total > 0, "nothing was ever acknowledged")
+    print("     kill -9 loop: %d iterations, %d acknowledged events, all present (%.1fs)" %
+          (iterations, total, time.monotonic() - t0))
+    # A daemon started on the aftermath resumes and writes.
+    d = Daemon(tmp, root=root)
+    c = d.client()
+    r = c.request({"logdir": "k", "step": 10 ** 9, "values": {"w0": {"v": 1}}})
+    check(r.get("ok"), "resume: %s" % r)
+    check(d.stop() == 0, "exit status")
+
+
+# ---- slow and vanishing clients ------------------------------------------------
+
+def test_slowloris(tmp):
+    d = Daemon(tmp)
+    slow = []
+    lines = []
+    for k in range(5):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(d.sock)
+        slow.append(s)
+        lines.append(b'{"logdir":"slow","values":{"s%d":1}}\n' % k)
+    stop = threading.Event()
+
+    def dribble():
+        pos = 0
+        while not stop.is_set() and pos < max(len(x) for x in lines):
+            for s, line in zip(slow, lines):
+                if pos < len(line):
+                    s.send(line[pos:pos + 1])
+            pos += 1
+            time.sleep(0.1)
+    t = threading.Thread(target=dribble, daemon=True)
+    t.start()
+    c = d.client()
+    t0 = time.monotonic()
+    worst = 0
+    for i in range(300):
+        t1 = time.monotonic()
+        r = c.request({"logdir": "fast", "values": {"v": i}}, timeout=5)
+        worst = max(worst, time.monotonic() - t1)
+        check(r.get("ok"), "fast client: %s" % r)
+        if time.monotonic() - t0 > 2.5:
+            break
+    check(t.is_alive(), "the slow clients were still sending during the fast client's work")
+    check(worst < 1.0, "a fast request waited %.2fs behind slow clients" % worst)
+    t.join(30)
+    check(c.request({"op": "flush"})["ok"], "flush")
+    tags, _ = evfile.load(os.path.join(d.root, "slow"))
+    check(sorted(tags["."]) == ["s%d" % k for k in range(5)], "slow lines applied once "
+          "complete: %s" % sorted(tags.get(".", {})))
+    check(d.stop() == 0, "exit status")
+
+
+def _vanish(sock, data):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    s.sendall(data)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_vanishing(tmp):
+    d = Daemon(tmp)
+    full = b'{"logdir":"van","values":{"gone":{"$histogram":{"values":[1,2,3]}},"x":7}}'
+    cuts = [1, 10, len(full) // 2, len(full) - 2, len(full) - 1]
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    good = b'{"logdir":"van","values":{"kept":1}}\n'
+    for cut in cuts:
+        for prefix in (b"", good):
+            p = ctx.Process(target=_vanish, args=(d.sock, prefix + full[:cut]))
+            p.start()
+            p.join(10)
+            check(p.exitcode == -signal.SIGKILL, "client killed")
+    c = d.client()
+    check(c.request({"op": "flush"})["ok"], "flush")
+    tags, _ = evfile.load(os.path.join(d.root, "van"))
+    check("gone" not in tags["."] and "x" not in tags["."], "a partial line was applied")
+    check(len(tags["."]["kept"]) == len(cuts), "whole lines before the cut were applied")
+    st = c.request({"op": "stats"})["stats"]
+    check(st["connections_open"] == 1, "vanished connections closed: %s" % st["connections_open"])
+    check(d.stop() == 0, "exit status")
+
+
+TESTS = [test_efbig, test_enospc, test_kill9_loop, test_slowloris, test_vanishing]
+
+if __name__ == "__main__":
+    td.TESTS[:] = TESTS
+    sys.exit(td.main())

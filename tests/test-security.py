@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Security tests of tfeventsd: confinement of logdirs and runs under the
+root (every escape: "..", absolute paths, links planted before or swapped in
+between two messages, links where an event file will be created, control
+bytes, overlong names), the socket (permissions, stale and live sockets,
+peer credentials in the log), --per-user-root, and one test per named limit.
+
+Runs the real daemon (harness of test-daemon.py). Standard library only.
+Usage: test-security.py [TEST-NAME-SUBSTRING]"""
+
+import importlib.util
+import json
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
+td = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(td)
+Daemon, Client, check, evfile, eventlint = td.Daemon, td.Client, td.check, td.evfile, td.eventlint
+
+
+def listdir_all(path):
+    out = []
+    for base, dirs, files in os.walk(path):
+        out += [os.path.join(base, f) for f in dirs + files]
+    return out
+
+
+def err_of(r):
+    check(r.get("ok") is False, "expected an error reply, got %s" % r)
+    return r.get("error", "")
+
+
+def logged(d, logdir, run, tag):
+    tags, _ = evfile.load(os.path.join(d.root, logdir))
+    return [v for _, v in td.scalars(tags.get(run, {}), tag)]
+
+
+# ---- confinement --------------------------------------------------------------
+
+def test_escapes(tmp):
+    outside = os.path.join(tmp, "outside")
+    os.mkdir(outside)
+    d = Daemon(tmp)
+    os.symlink(outside, os.path.join(d.root, "evil"))
+    os.makedirs(os.path.join(d.root, "ok"))
+    os.symlink(outside, os.path.join(d.root, "ok", "evil"))
+    os.symlink("/etc", os.path.join(d.root, "etc"))
+    c = d.client()
+    cases = [
+        ({"logdir": "../x", "values": {"v": 1}}, "leave the root"),
+        ({"logdir": "/etc", "values": {"v": 1}}, "absolute"),
+        ({"logdir": "a/../../x", "values": {"v": 1}}, "leave the root"),
+        ({"logdir": "ok", "values": {"..": {"v": 1}}}, "'..'"),
+        ({"logdir": "ok", "values": {"a": {"..": {"..": {"v": 1}}}}}, "'..'"),
+        ({"op": "restart", "logdir": "ok", "run": "../../x", "step": 1}, "leave the root"),
+        # Links planted under the root, as a logdir, as a run, above a run.
+        ({"logdir": "evil", "values": {"v": 1}}, "symbolic link"),
+        ({"logdir": "evil/sub", "values": {"v": 1}}, "symbolic link"),
+        ({"logdir": "etc", "values": {"v": 1}}, "symbolic link"),
+        ({"logdir": "ok", "values": {"evil": {"v": 1}}}, "symbolic link"),
+        ({"logdir": "ok", "values": {"evil": {"deeper": {"v": 1}}}}, "symbolic link"),
+        ({"op": "restart", "logdir": "ok", "run": "evil", "step": 1}, "symbolic link"),
+        # Control bytes, NUL included, in logdir and run names.
+        ({"logdir": "a\u0000b", "values": {"v": 1}}, "NUL"),
+        ({"logdir": "ok", "values": {"t\u0000ag": 1}}, "NUL"),
+        ({"logdir": "a\nb", "values": {"v": 1}}, "control characters"),
+        ({"logdir": "ok", "values": {"r\u0001": {"v": 1}}}, "control characters"),
+        ({"logdir": "ok", "values": {"r\u0000x": {"v": 1}}}, "NUL"),
+        # Overlong component and path.
+        ({"logdir": "x" * 256, "values": {"v": 1}}, "255 bytes"),
+        ({"logdir": "/".join(["abcdefgh"] * 120), "values": {"v": 1}}, "too"),
+        ({"logdir": "ok", "values": {"y" * 300: {"v": 1}}}, "255 bytes"),
+    ]
+    for msg, want in cases:
+        e = err_of(c.request(msg))
+        if want in ("255 bytes", "too") and (e.startswith('"logdir" \'') or
+                                             e.startswith("run name '")):
+            # The decoder quotes the name before the reason, and cuts the
+            # sentence at 256 bytes: the reason may be gone.
+            want = e[:10]
+        check(want in e, "%s: error %r lacks %r" % (json.dumps(msg)[:80], e, want))
+    # A message mixing a good run with a refused one writes nothing.
+    e = err_of(c.request({"logdir": "ok", "values": {"good": {"v": 1}, "evil": {"v": 2}}}))
+    check("symbolic link" in e, "mixed message: %s" % e)
+    check(c.request({"op": "flush"})["ok"], "flush")
+    check(logged(d, "ok", "good", "v") == [], "part of a refused message was written")
+    st = c.request({"op": "stats"})["stats"]
+    check(st["errors_path"] >= 7, "errors_path counted: %s" % st["errors_path"])
+    check(c.request({"logdir": "ok", "values": {"good": {"v": 3}}})["ok"], "good run still works")
+    check(d.stop() == 0, "exit status")
+    check(listdir_all(outside) == [], "something was made outside the root: %s" %
+          listdir_all(outside))
+    check(logged(d, "ok", "good", "v") == [3.0], "good run data")
+    check("uid %d" % os.getuid() in d.stderr(), "peer uid logged with errors")
+
+
+def test_link_race(tmp):
+    """Links swapped in between two messages: for a run whose writer was
+    closed (refused), and under an open writer (it keeps its directory)."""
+    outside = os.path.join(tmp, "outside")
+    os.mkdir(outside)
+    d = Daemon(tmp)
+    c = d.client()
+    check(c.request({"logdir": "race", "values": {"r": {"v": 1}, "s": {"v": 1}}})["ok"], "log 1")
+    check(c.request({"op": "flush"})["ok"], "flush 1")
+    rdir = os.path.join(d.root, "race")
+    # s: renamed away and replaced by a link while its file is open.
+    os.rename(os.path.join(rdir, "s"), os.path.join(rdir, "s.old"))
+    os.symlink(outside, os.path.join(rdir, "s"))
+    check(c.request({"logdir": "race", "values": {"s": {"v": 2}}})["ok"], "log into open writer")
+    # r: closed, then replaced by a link before the next message.
+    check(c.request({"op": "close", "logdir": "race"})["ok"], "close")
+    os.rename(os.path.join(rdir, "r"), os.path.join(rdir, "r.old"))
+    os.symlink(outside, os.path.join(rdir, "r"))
+    e = err_of(c.request({"logdir": "race", "values": {"r": {"v": 3}}}))
+    check("symbolic link" in e and "'r'" in e, "swapped-in link: %s" % e)
+    e = err_of(c.request({"logdir": "race", "values": {"s": {"v": 4}}}))
+    check("symbolic link" in e, "s after close: %s" % e)
+    # The logdir itself swapped for a link: a new daemon resumes (scans) it.
+    check(d.stop() == 0, "exit status")
+    check(listdir_all(outside) == [], "written outside: %s" % listdir_all(outside))
+    tags, _ = evfile.load(rdir)
+    check([v for _, v in td.scalars(tags["s.old"], "v")] == [1.0, 2.0],
+          "the open writer kept writing into its own directory: %s" % tags.keys())
+    os.rename(rdir, rdir + ".moved")
+    os.symlink(outside, rdir)
+    d2 = Daemon(tmp, root=d.root)
+    c = d2.client()
+    e = err_of(c.request({"logdir": "race", "values": {"v": 5}}))
+    check("symbolic link" in e, "logdir replaced by a link: %s" % e)
+    check(d2.stop() == 0, "exit status")
+    check(listdir_all(outside) == [], "written outside: %s" % listdir_all(outside))
+
+
+def test_file_name_links(tmp):
+    """Links planted where the daemon's next event file names will be: the
+    file is created with O_EXCL, so the names are skipped, never followed."""
+    outside = os.path.join(tmp, "outside")
+    os.mkdir(outside)
+    d = Daemon(tmp)
+    run = os.path.join(d.root, "fn")
+    os.makedirs(run)
+    host = "".join(ch if ch.isalnum() or ch in "-_." else "_"
+                   for ch in socket.gethostname())[:64] or "localhost"
+    now = int(time.time())
+    planted = 0
+    for secs in range(now - 1, now + 6):
+        for seq in range(8):
+            name = "events.out.tfevents.%010d.%s.%d.%d" % (secs, host, d.p.pid, seq)
+            os.symlink(os.path.join(outside, "t%d.%d" % (secs, seq)), os.path.join(run, name))
+            planted += 1
+    c = d.client()
+    check(c.request({"logdir": "fn", "values": {"v": 1}})["ok"], "log")
+    check(c.request({"op": "flush"})["ok"], "flush")
+    check(d.stop() == 0, "exit status")
+    check(listdir_all(outside) == [], "a planted link was followed: %s" % listdir_all(outside))
+    regular = [f for f in os.listdir(run) if not os.path.islink(os.path.join(run, f))]
+    check(len(regular) == 1, "one new regular event file: %s" % regular)
+    for f in os.listdir(run):
+        if os.path.islink(os.path.join(run, f)):
+            os.unlink(os.path.join(run, f))
+    check(logged(d, "fn", ".", "v") == [1.0], "data in the new file")
+
+
+# ---- socket -----------------------------------------------------------------
+
+def test_socket(tmp):
+    d = Daemon(tmp, "--socket-mode", "0600")
+    check(os.stat(d.sock).st_mode & 0o777 == 0o600, "socket mode 0600")
+    # A live socket is not stolen.
+    p = subprocess.run([td.DAEMON, "--socket", d.sock, "--root", d.root], capture_output=True,
+                       text=True, timeout=20)
+    check(p.returncode != 0 and "another process" in p.stderr, "live socket: %s" % p.stderr)
+    # Peer credentials are logged with errors.
+    c = d.client()
+    err_of(c.request({"logdir": "/abs", "values": {"v": 1}}))
+    log = d.stderr()
+    check("pid %d, uid %d" % (os.getpid(), os.getuid()) in log, "peer pid and uid logged:\n" +
+          log[-2000:])
+    d.stop(signal.SIGKILL)
+    # Stale: replaced, with the default mode.
+    d2 = Daemon(tmp)
+    check(os.stat(d2.sock).st_mode & 0o777 == 0o660, "default socket mode 0660")
+    check(d2.client().request({"op": "ping"})["pong"], "stale socket replaced")
+    check(d2.stop() == 0, "exit status")
+    # Not a socket: never replaced.
+    with open(d2.sock, "w") as f:
+        f.write("precious")
+    p = subprocess.run([td.DAEMON, "--socket", d2.sock, "--root", d2.root],
+                       capture_output=True, text=True, timeout=20)
+    check(p.returncode != 0 and "not a socket" in p.stderr, "regular file: %s" % p.stderr)
+    with open(d2.sock) as f:
+        check(f.read() == "precious", "file kept")
+
+
+def _as_user(sock, uid, msgs, outq):
+    """In a child: become uid and send msgs, report the replies."""
+    try:
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(uid)
+        c = Client(sock)
+        outq.send([c.request(m) for m in msgs])
+    except Exception as e:  # noqa: BLE001
+        outq.send("child failed: %r" % e)
+    os._exit(0)
+
+
+def test_per_user_root(tmp):
+    d = Daemon(tmp, "--per-user-root", "yes", "--socket-mode", "0666")
+    me = pwd.getpwuid(os.getuid()).pw_name
+    c = d.client()
+    check(c.request({"logdir": "exp", "values": {"v": 1}})["ok"], "log as self")
+    check(c.request({"logdir": ".", "values": {"w": 1}})["ok"], "log at the user's root")
+    e = err_of(c.request({"logdir": "../other", "values": {"v": 1}}))
+    check("leave the root" in e, "no way up: %s" % e)
+    check(c.request({"op": "flush"})["ok"], "flush")
+    check(logged(d, os.path.join(me, "exp"), ".", "v") == [1.0], "self under <root>/%s" % me)
+    check(logged(d, me, ".", "w") == [1.0], "'.' is <root>/%s" % me)
+    if os.getuid() != 0:
+        td.notes.append("per-user-root: other uids not tested (needs root)")
+        check(d.stop() == 0, "exit status")
+        return
+    import multiprocessing
+    os.chmod(tmp, 0o755)
+    ctx = multiprocessing.get_context("fork")
+    nobody = pwd.getpwuid(65534).pw_name
+    unknown = 54321
+    while True:
+        try:
+            pwd.getpwuid(unknown)
+            unknown += 1
+        except KeyError:
+            break
+    for uid, name in ((65534, nobody), (unknown, "uid-%d" % unknown)):
+        rd, wr = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_as_user, args=(d.sock, uid, [
+            {"logdir": "exp", "values": {"v": 2}},
+            {"logdir": "../%s/exp" % me, "values": {"v": 3}},
+            {"op": "flush"}], wr))
+        p.start()
+        check(rd.poll(30), "no answer from the child")
+        got = rd.recv()
+        p.join(30)
+        check(isinstance(got, list), str(got))
+        check(got[0]["ok"] and not got[1]["ok"] and got[2]["ok"], "uid %d replies %s" % (uid, got))
+        check(logged(d, os.path.join(name, "exp"), ".", "v") == [2.0],
+              "uid %d confined to <root>/%s" % (uid, name))
+    check(logged(d, os.path.join(me, "exp"), ".", "v") == [1.0], "other users cannot reach mine")
+    check(d.stop() == 0, "exit status")
+
+
+# ---- limits -------------------------------------------------------------------
+
+def test_limits(tmp):
+    d = Daemon(tmp, "--max-line", "2K", "--max-connections", "4", "--max-logdirs", "2",
+               "--max-runs", "2", "--max-tags", "3", "--max-name", "32", "--max-values", "4",
+               "--max-json-depth", "8", "--max-elements", "100", "--max-replies", "8")
+    c = d.client()
+
+    def stat(name):
+        return c.request({"op": "stats"})["stats"][name]
+
+    def refused(msg, want, counter):
+        before = stat(counter)
+        if isinstance(msg, bytes):
+            c.send_raw(msg + b"\n")
+            r = c.reply()
+        else:
+            r = c.request(msg)
+        e = err_of(r)
+        check(want in e, "%r: error %r lacks %r" % (str(msg)[:60], e, want))
+        check(stat(counter) == before + 1, "counter %s not counted" % counter)
+
+    refused(b'{"logdir":"l1","values":{"t":"' + b"x" * 3000 + b'"}}', "longer than the limit",
+            "errors_oversize")
+    check(c.request({"logdir": "l1", "values": {"a": {"t": 1}}})["ok"], "logdir 1")
+    check(c.request({"logdir": "l2", "values": {"t": 1}})["ok"], "logdir 2")
+    refused({"logdir": "l3", "values": {"t": 1}}, "--max-logdirs", "limit_logdirs")
+    check(c.request({"logdir": "l1", "values": {"b": {"t": 1}}})["ok"], "run 2")
+    refused({"logdir": "l1", "values": {"c": {"t": 1}}}, "--max-runs", "limit_runs")
+    check(c.request({"logdir": "l1", "values": {"a": {"u": 1}}})["ok"], "tag 3")
+    refused({"logdir": "l1", "values": {"a": {"w": 1}}}, "--max-tags", "limit_tags")
+    # Refused messages did not use up the limits: the same still fit.
+    check(c.request({"logdir": "l1", "values": {"a": {"t": 2}}})["ok"], "known tag")
+    refused({"logdir": "n" * 33, "values": {"t": 1}}, "--max-name", "limit_name")
+    refused({"logdir": "l2", "values": {"r" * 40: {"t": 1}}}, "--max-name", "limit_name")
+    refused({"logdir": "l2", "values": {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}},
+            "--max-values", "limit_values")
+    nested = {"t": 1}
+    for i in range(8):
+        nested = {"r%d" % i: nested}
+    refused({"logdir": "l2", "values": nested}, "--max-json-depth", "limit_json_depth")
+    refused(b'{"id":"deep","x":' + b"[" * 1000, "--max-json-depth", "limit_json_depth")
+    refused({"logdir": "l2", "values": {"h": {"$histogram": {"values": list(range(101))}}}},
+            "--max-elements", "limit_elements")
+    refused({"logdir": "l2", "values": {"i": {"$image": {"pixels": [[0.5] * 11] * 10}}}},
+            "--max-elements", "limit_elements")
+    check(c.request({"logdir": "l2", "values": {"h": {"$histogram": {"values": [1] * 100}}}})
+          ["ok"], "100 elements fit")
+    # Replies to a client that does not read are dropped past --max-replies.
+    lazy = d.client()
+    lazy.send_raw(b"".join(b'{"op":"ping","id":%d}\n' % i for i in range(200)))
+    time.sleep(0.5)
+    check(stat("replies_dropped") > 0, "replies dropped past --max-replies")
+    lazy.close()
+    for _ in range(100):
+        if stat("connections_open") == 1:
+            break
+        time.sleep(0.05)
+    # Connections past --max-connections (c + 3 more = 4; the 5th is refused).
+    extra = [d.client() for _ in range(3)]
+    for x in extra:
+        check(x.request({"op": "ping"})["pong"], "within the connection limit")
+    fifth = d.client()
+    r = fifth.reply()
+    check("too many connections" in err_of(r), "5th connection: %s" % r)
+    check(stat("connections_refused") == 1, "connections_refused counted")
+    for x in extra:
+        x.close()
+    check(d.stop() == 0, "exit status")
+    # Out-of-range settings are refused at startup.
+    for bad in (["--max-json-depth", "100000"], ["--max-name", "5000"],
+                ["--max-elements", "0"], ["--per-user-root", "maybe"]):
+        p = subprocess.run([td.DAEMON, "--socket", os.path.join(tmp, "x.sock")] + bad,
+                           capture_output=True, text=True, timeout=20)
+        check(p.returncode == 2 and "invalid value" in p.stderr, "%s: %s" % (bad, p.stderr))
+
+
+TESTS = [test_escapes, test_link_race, test_file_name_links, test_socket, test_per_user_root,
+         test_limits]
+
+if __name__ == "__main__":
+    td.TESTS[:] = TESTS
+    sys.exit(td.main())
