@@ -1,7 +1,8 @@
 /* server: the listening socket, the set of connections, signals, and the
  * objects every connection shares (logdirs, flusher, stats).
  *
- * Lifecycle: server_init() -> server_listen() -> uv_run() ... a signal
+ * Lifecycle: server_init() -> server_listen() (or server_adopt() of a
+ * socket passed by systemd) -> uv_run() ... a signal
  * (SIGTERM/SIGINT) calls server_stop(): stop accepting, read what clients
  * already sent, execute it, flush and close every writer, close every
  * handle; uv_run() then returns. SIGHUP rotates every open event file. */
