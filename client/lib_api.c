@@ -139,19 +139,22 @@ static int resolve_existing(const char *abs, char *out)
         if (realpath(head, real)) {
             int n = snprintf(out, PATH_MAX, "%s%s%s", real,
                              tail && strcmp(real, "/") != 0 ? "/" : "", tail ? tail : "");
+            free(tail);
             return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
         }
         char *slash = strrchr(head, '/');
-        if (!slash || slash == head)
+        if (!slash || slash == head) {
+            free(tail);
             return -ENOENT;
+        }
         /* Move the last component of head in front of tail. */
         *slash = '\0';
         const char *comp = slash + 1;
         char t[PATH_MAX];
         int n = snprintf(t, sizeof t, "%s%s%s", comp, tail ? "/" : "", tail ? tail : "");
+        free(tail);
         if (n < 0 || (size_t)n >= sizeof t)
             return -ENAMETOOLONG;
-        free(tail);
         tail = strdup(t);
         if (!tail)
             return -ENOMEM;
