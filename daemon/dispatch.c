@@ -339,6 +339,9 @@ void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const cha
     }
     int r = jd_decode(m, line, len, err, sizeof err);
     if (r < 0) {
+        /* Invalid JSON: still answer with the id when one can be seen. */
+        if (!m->has_id && json_guard_find_id(line, len, m->id, sizeof m->id) > 0)
+            m->has_id = true;
         fail(s, c, m, line_no, r, err);
         return;
     }

@@ -634,20 +634,28 @@ static int s_record_reader(void)
     if (r < 0)
         return r;
     unsigned n = 0;
+    int first_error = 0;
     for (;;) {
         Tensorboard__Event *ev;
         r = record_reader_next_event(rr, &ev);
+        if (r == -ENOMEM && !first_error) {
+            /* Out of memory is not corruption: with memory back, the same
+             * reader goes on from where it was and misses nothing. */
+            first_error = r;
+            oom.armed = false;
+            continue;
+        }
         if (r <= 0)
             break;
         event_free(ev);
         n++;
     }
     if (r == 0 && n != 4) {
-        fprintf(stderr, "record_reader: %u events, not 4\n", n);
+        fprintf(stderr, "record_reader: %u events, not 4 (after %d)\n", n, first_error);
         test_failures_++;
     }
     record_reader_free(rr);
-    return r;
+    return first_error ? first_error : r;
 }
 
 /* Everything a reader does with the values of one event: decode with the
@@ -763,6 +771,9 @@ static void test_wrapper_works(void)
     cJSON *b = cJSON_CreateObject();
     void *c = calloc(3, 4);
     oom.armed = false;
+    if (oom.calls == 0)
+        fprintf(stderr, "this program's malloc is not called: replaced by a tool? (valgrind "
+                        "needs --soname-synonyms=somalloc=nouserintercepts)\n");
     CHECK(a != NULL);
     CHECK(b == NULL);   /* the second allocation, made inside libcjson */
     CHECK(c != NULL);
