@@ -11,6 +11,10 @@ build=$1 src=$2 prefix=$3 libdir=$4
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc=${CC:-cc}
+# Under the sanitizer build (.ci/extra-checks) the installed library needs
+# the sanitizer runtime first: build the example with the same flags.
+san=
+[ -n "${TFEVENTS_SANITIZE:-}" ] && san="-fsanitize=$TFEVENTS_SANITIZE"
 command -v pkg-config >/dev/null || { echo "SKIP: pkg-config not found"; exit 77; }
 
 meson install -C "$build" --destdir "$tmp/dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 ||
@@ -33,7 +37,7 @@ status=0
 for ex in "$src"/examples/c/*.c; do
     name=$(basename "$ex" .c)
     # shellcheck disable=SC2086
-    "$cc" -std=c11 -Wall -Wextra -Werror "$ex" $flags -o "$tmp/$name" ||
+    "$cc" -std=c11 -Wall -Wextra -Werror $san "$ex" $flags -o "$tmp/$name" ||
         { echo "FAIL: $name does not compile with: $flags"; status=1; continue; }
     logdir=$tmp/logs-$name
     # embedded for sure: no daemon on this socket

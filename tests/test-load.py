@@ -39,6 +39,19 @@ IDLE_RSS_BOUND = 32 * MIB
 ENDLESS_RSS_BOUND = 32 * MIB
 NOREAD_RSS_BOUND = 32 * MIB
 
+# AddressSanitizer keeps freed memory in a quarantine (256 MiB by default)
+# and adds shadow memory, so RSS says nothing about our buffers there: under
+# the sanitizer build (.ci/extra-checks) the memory bounds are reported but
+# not enforced; everything else is still checked.
+SANITIZED = bool(os.environ.get("TFEVENTS_SANITIZE"))
+
+
+def check_memory(ok, what):
+    if SANITIZED and not ok:
+        print("     (not enforced under sanitizers: %s)" % what)
+        return
+    check(ok, what)
+
 N_CONN = 1000
 N_EVENTS = 1000
 N_RUNS = 10
@@ -158,7 +171,7 @@ def test_million(tmp):
     print("     %d events from %d connections in %.1fs; daemon peak RSS %.1f MiB "
           "(bound %d MiB); read pauses %d" % (total, N_CONN, elapsed, hwm / MIB,
                                               LOAD_HWM_BOUND // MIB, st["read_pauses"]))
-    check(hwm < LOAD_HWM_BOUND, "peak RSS %.1f MiB over the bound" % (hwm / MIB))
+    check_memory(hwm < LOAD_HWM_BOUND, "peak RSS %.1f MiB over the bound" % (hwm / MIB))
 
 
 def test_idle_connections(tmp):
@@ -187,7 +200,7 @@ def test_idle_connections(tmp):
     check(st["connections_open"] == n + 1, "connections open: %d" % st["connections_open"])
     print("     %d idle connections: RSS %.1f MiB (%.1f at start; bound %d MiB)" %
           (n, rss / MIB, base / MIB, IDLE_RSS_BOUND // MIB))
-    check(rss < IDLE_RSS_BOUND, "RSS %.1f MiB with idle connections" % (rss / MIB))
+    check_memory(rss < IDLE_RSS_BOUND, "RSS %.1f MiB with idle connections" % (rss / MIB))
     for s in conns:
         s.close()
     check(d.stop() == 0, "exit status")
@@ -212,7 +225,7 @@ def test_endless_line(tmp):
     check(c.request({"logdir": "e", "values": {"t": 1}})["ok"], "next line processed")
     print("     200 MiB line: RSS peak %.1f MiB (bound %d MiB)" % (peak / MIB,
                                                               ENDLESS_RSS_BOUND // MIB))
-    check(peak < ENDLESS_RSS_BOUND, "RSS %.1f MiB while reading an endless line" % (peak / MIB))
+    check_memory(peak < ENDLESS_RSS_BOUND, "RSS %.1f MiB while reading an endless line" % (peak / MIB))
     check(d.stop() == 0, "exit status")
 
 
@@ -234,7 +247,7 @@ def test_never_reads(tmp):
     check(st["replies_dropped"] > 0, "replies dropped")
     print("     200,000 unread replies: RSS peak %.1f MiB (bound %d MiB), %d dropped" %
           (peak / MIB, NOREAD_RSS_BOUND // MIB, st["replies_dropped"]))
-    check(peak < NOREAD_RSS_BOUND, "RSS %.1f MiB with an unread reply queue" % (peak / MIB))
+    check_memory(peak < NOREAD_RSS_BOUND, "RSS %.1f MiB with an unread reply queue" % (peak / MIB))
     lazy.close()
     check(d.stop() == 0, "exit status")
 
