@@ -48,7 +48,9 @@ struct tfevents {
     size_t depth;
     struct route routes[LIB_ROUTES];
     unsigned next_route;
+    unsigned last_route;       /* the route found last: looked at first */
     struct buf req;
+    struct lib_scalars scalars;   /* tfevents_log()'s direct route */
     char err[LIB_ERROR_SIZE];
     /* background flush */
     pthread_t thread;
@@ -207,21 +209,30 @@ static int ensure_embedded(tfevents *h)
 /* How dir (NULL: the default) is reached. *ret is borrowed from h. */
 static int route(tfevents *h, const char *dir, struct route **ret)
 {
-    char abs[TFEVENTS_MAX_PATH];
+    char buf[TFEVENTS_MAX_PATH];
+    const char *abs = buf;
     int r;
     if (dir) {
-        if ((r = absolute_path(dir, abs, sizeof abs)) < 0)
+        if ((r = absolute_path(dir, buf, sizeof buf)) < 0)
             return set_err(h, r, "invalid logdir path");
     } else {
-        snprintf(abs, sizeof abs, "%s", h->stack[h->depth]);
+        abs = h->stack[h->depth];
+    }
+    /* Most calls name the logdir of the call before. */
+    struct route *last = &h->routes[h->last_route];
+    if (last->abs && strcmp(last->abs, abs) == 0) {
+        *ret = last;
+        return 0;
     }
     for (unsigned i = 0; i < LIB_ROUTES; i++) {
         if (h->routes[i].abs && strcmp(h->routes[i].abs, abs) == 0) {
+            h->last_route = i;
             *ret = &h->routes[i];
             return 0;
         }
     }
     struct route *rt = &h->routes[h->next_route];
+    h->last_route = h->next_route;
     h->next_route = (h->next_route + 1) % LIB_ROUTES;
     free(rt->abs);
     rt->abs = NULL;
@@ -314,6 +325,7 @@ TFEV_API int tfevents_open(tfevents **ret, const struct tfevents_options *opts)
     if (h->opts.batch_bytes == 0)
         h->opts.batch_bytes = LIB_DEFAULT_BATCH;
     buf_init(&h->req, BUF_NO_CAP);
+    lib_scalars_init(&h->scalars);
     pthread_mutex_init(&h->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -376,6 +388,7 @@ fail:
     lib_embedded_free(h->em);
     free(h->stack[0]);
     buf_free(&h->req);
+    lib_scalars_done(&h->scalars);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
     free(h);
@@ -414,6 +427,7 @@ TFEV_API int tfevents_close(tfevents *h)
     for (unsigned i = 0; i < LIB_ROUTES; i++)
         free(h->routes[i].abs);
     buf_free(&h->req);
+    lib_scalars_done(&h->scalars);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
     free(h);
@@ -558,6 +572,33 @@ TFEV_API int tfevents_set_step(tfevents *h, const char *dir, int64_t step)
 
 /* ---- logging ---------------------------------------------------------------- */
 
+/* The direct route of plain scalars (under h->mu): straight into the
+ * in-process writer, or encoded straight into the daemon batch. 1 when
+ * it declines (the general route then runs and answers). */
+static int log_scalars(tfevents *h, const struct route *rt, const struct lib_scalar *sc,
+                       size_t n, int64_t step, double wall_time, int64_t *ret_step)
+{
+    if (rt->mode == TFEVENTS_MODE_EMBEDDED) {
+        struct lib_reply rp;
+        enum logdir_step_mode mode = step == TFEVENTS_STEP_NEXT      ? LOGDIR_STEP_NEXT
+                                     : step == TFEVENTS_STEP_CURRENT ? LOGDIR_STEP_CURRENT
+                                                                     : LOGDIR_STEP_AT;
+        int r = lib_embedded_log_scalars(h->em, rt->name, mode, step, wall_time, sc, n, &rp);
+        if (r == LIB_EMBEDDED_DECLINED)
+            return 1;
+        if (r < 0)
+            return set_err(h, r, rp.error);
+        if (ret_step)
+            *ret_step = rp.step;
+        return 0;
+    }
+    /* A caller waiting for its step takes the general route (a call). */
+    if (ret_step)
+        return 1;
+    int r = lib_daemon_queue_log_scalars(h->dm, rt->name, step, wall_time, sc, n);
+    return r < 0 ? set_err(h, r, NULL) : 0;
+}
+
 TFEV_API int tfevents_log(tfevents *h, const char *dir, const tfevents_values *vs,
                           int64_t step, double wall_time, int64_t *ret_step)
 {
@@ -576,12 +617,18 @@ TFEV_API int tfevents_log(tfevents *h, const char *dir, const tfevents_values *v
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);
+    if (r == 0 && lib_values_scalars(vs, &h->scalars) == 1 &&
+        (r = log_scalars(h, rt, h->scalars.v, h->scalars.n, step, wall_time, ret_step)) != 1)
+        goto out;
+    if (r == 1)
+        r = 0;
     if (r == 0 && (r = lib_request_log(&h->req, rt->name, step, wall_time, &vs->packed)) < 0)
         set_err(h, r, NULL);
     if (r == 0)
         r = submit(h, rt, ret_step != NULL, &rp);
     if (ret_step && (r == 0 || (r == -EREMOTEIO && rp.ok)))
         *ret_step = rp.step;
+out:
     pthread_mutex_unlock(&h->mu);
     return r;
 }
@@ -589,6 +636,22 @@ TFEV_API int tfevents_log(tfevents *h, const char *dir, const tfevents_values *v
 TFEV_API int tfevents_log_scalar(tfevents *h, const char *dir, const char *run,
                                  const char *tag, double value, int64_t step)
 {
+    /* The direct route needs what tfevents_add_scalar() and tfevents_log()
+     * check before any transport is involved; otherwise they say no. */
+    if (h && tag && *tag &&
+        (step == TFEVENTS_STEP_NEXT || step == TFEVENTS_STEP_CURRENT ||
+         (step >= 0 && step <= LIB_MAX_STEP))) {
+        double wall_time = event_now();
+        struct lib_scalar sc = {run, tag, value};
+        pthread_mutex_lock(&h->mu);
+        struct route *rt;
+        int r = route(h, dir, &rt);
+        if (r == 0)
+            r = log_scalars(h, rt, &sc, 1, step, wall_time, NULL);
+        pthread_mutex_unlock(&h->mu);
+        if (r != 1)
+            return r;
+    }
     /* One value on the stack: no allocation beyond the buffers. */
     tfevents_values vs;
     buf_init(&vs.packed, LIB_VALUES_MAX_BYTES);

@@ -265,9 +265,12 @@ int lib_daemon_send(struct lib_daemon *d)
     return r;
 }
 
-/* Append one Batch entry (field 1: the request, plus its id when has_id). */
-static int append(struct lib_daemon *d, const uint8_t *req, size_t len, bool has_id,
-                  uint64_t id)
+/* Room for one Batch entry (field 1: a request of len bytes, plus its id
+ * when has_id) at the end of the batch, sending the batch first when the
+ * entry would not fit. The entry's key and length are written; *ret is
+ * where the request's bytes go (then the id, by the caller). */
+static int entry_room(struct lib_daemon *d, size_t len, bool has_id, uint64_t id,
+                      uint8_t **ret)
 {
     size_t body = len + (has_id ? 1 + pb_varint_size(id) : 0);
     size_t entry = pb_len_field_size(1, body);
@@ -280,22 +283,33 @@ static int append(struct lib_daemon *d, const uint8_t *req, size_t len, bool has
         if ((r = lib_daemon_send(d)) < 0)
             return r;
     }
-    if (d->batch.len == 0) {
-        if ((r = buf_reserve(&d->batch, FRAME_HEADER_LEN)) < 0)
-            return r;
-        d->batch.len = FRAME_HEADER_LEN;
-    }
-    size_t before = d->batch.len;
-    r = pb_add_len_header(&d->batch, 1, body);
-    if (r == 0)
-        r = buf_append(&d->batch, req, len);
-    if (r == 0 && has_id)
-        r = pb_add_varint(&d->batch, 1, id);
-    if (r < 0) {
-        d->batch.len = before;
+    size_t header = d->batch.len == 0 ? FRAME_HEADER_LEN : 0;
+    if ((r = buf_reserve(&d->batch, header + entry)) < 0)
         return r;
-    }
+    d->batch.len += header;
+    uint8_t *p = d->batch.data + d->batch.len;
+    p += pb_put_tag(p, 1, PB_LEN);
+    p += pb_put_varint(p, body);
+    *ret = p;
+    d->batch.len += entry;
     d->batch_requests++;
+    return 0;
+}
+
+/* Append one Batch entry (field 1: the request, plus its id when has_id). */
+static int append(struct lib_daemon *d, const uint8_t *req, size_t len, bool has_id,
+                  uint64_t id)
+{
+    uint8_t *p;
+    int r = entry_room(d, len, has_id, id, &p);
+    if (r < 0)
+        return r;
+    memcpy(p, req, len);
+    if (has_id) {
+        p += len;
+        p += pb_put_tag(p, 1, PB_VARINT);
+        pb_put_varint(p, id);
+    }
     return 0;
 }
 
@@ -306,6 +320,22 @@ int lib_daemon_queue(struct lib_daemon *d, const uint8_t *req, size_t len)
     int r = append(d, req, len, false, 0);
     /* A batch that is full goes out now rather than with the next one. */
     if (r == 0 && d->batch.len - FRAME_HEADER_LEN >= d->batch_limit)
+        r = lib_daemon_send(d);
+    return r;
+}
+
+int lib_daemon_queue_log_scalars(struct lib_daemon *d, const char *logdir_name, int64_t step,
+                                 double wall_time, const struct lib_scalar *sc, size_t n)
+{
+    if (d->broken)
+        return d->broken_err;
+    size_t len = lib_request_log_scalars_size(logdir_name, step, wall_time, sc, n);
+    uint8_t *p;
+    int r = entry_room(d, len, false, 0, &p);
+    if (r < 0)
+        return r;
+    lib_request_put_log_scalars(p, logdir_name, step, wall_time, sc, n);
+    if (d->batch.len - FRAME_HEADER_LEN >= d->batch_limit)
         r = lib_daemon_send(d);
     return r;
 }

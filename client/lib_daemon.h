@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "lib_request.h"
+#include "lib_values.h"
 
 /* Milliseconds to wait for the daemon's Hello. */
 #define LIB_DAEMON_HELLO_TIMEOUT_MS 5000
@@ -44,6 +45,11 @@ const char *lib_daemon_root(const struct lib_daemon *d);
 /* Batch one request (without id). -EMSGSIZE when it cannot fit a frame,
  * -EPIPE/-ECONNRESET when the daemon is gone, -ENOMEM. */
 int lib_daemon_queue(struct lib_daemon *d, const uint8_t *req, size_t len);
+
+/* lib_daemon_queue() of lib_request_log() for plain scalars, encoded
+ * straight into the batch (the same bytes; sc borrowed, tags non-NULL). */
+int lib_daemon_queue_log_scalars(struct lib_daemon *d, const char *logdir_name, int64_t step,
+                                 double wall_time, const struct lib_scalar *sc, size_t n);
 
 /* Send the request with an id (and everything batched before it) and wait
  * for its reply into *rp. 0 when a reply came (rp->ok says how it went). */

@@ -9,7 +9,28 @@
 #include "event.h"
 #include "frame_decode.h"
 #include "logdir.h"
+#include "pbwire.h"
 #include "run_writer.h"
+#include "utf8.h"
+
+/* The direct route keeps its scratch between calls, so that logging a
+ * scalar allocates nothing once the buffers have grown. */
+struct direct {
+    struct summary_value *vals;      /* built values, reused */
+    bool *is_scalar;                 /* vals[i] holds summary_scalar(tag, x, NULL) */
+    struct logdir_item *items;
+    size_t cap;                      /* of vals (all initialised) */
+    size_t items_cap;                /* of items and is_scalar */
+    struct buf runs;                 /* normalised run names, NUL-separated */
+    /* The last logdir name seen and its logdir (logdirs stay in the set
+     * for its lifetime, so the pointer stays valid). */
+    char logdir_name[LOGDIR_MAX_NAME + 1];
+    logdir *logdir;
+    /* The last run as given and its normalised name. */
+    struct buf run_raw;
+    bool has_run;
+    char run_norm[LOGDIR_MAX_NAME + 1];
+};
 
 /* The write errors seen in the writer hook are kept for the next call. */
 struct lib_embedded {
@@ -17,6 +38,7 @@ struct lib_embedded {
     struct jd_msg msg;
     size_t batch_bytes;
     int write_error;
+    struct direct direct;
 };
 
 static void writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new)
@@ -39,6 +61,8 @@ struct lib_embedded *lib_embedded_new(size_t batch_bytes, bool any_step)
         return NULL;
     e->batch_bytes = batch_bytes;
     jd_msg_init(&e->msg);
+    buf_init(&e->direct.runs, BUF_NO_CAP);
+    buf_init(&e->direct.run_raw, BUF_NO_CAP);
     struct logdir_options o = {
         .policy = any_step ? LOGDIR_POLICY_ANY : LOGDIR_POLICY_INCREASING,
         .writer = {.rotate_bytes = RUN_WRITER_DEFAULT_ROTATE_BYTES},
@@ -62,6 +86,13 @@ int lib_embedded_free(struct lib_embedded *e)
     if (r == 0)
         r = e->write_error;
     jd_msg_done(&e->msg);
+    for (size_t i = 0; i < e->direct.cap; i++)
+        summary_value_done(&e->direct.vals[i]);
+    free(e->direct.vals);
+    free(e->direct.items);
+    free(e->direct.is_scalar);
+    buf_free(&e->direct.runs);
+    buf_free(&e->direct.run_raw);
     free(e);
     return r;
 }
@@ -157,26 +188,17 @@ static const char *logdir_error(int r)
     }
 }
 
-/* The message's values at its step (dispatch.c's do_log, without replies). */
-static int do_log(struct lib_embedded *e, logdir *d, struct lib_reply *rp, bool check_steps)
+/* Write items[0..n) at one step (dispatch.c's do_log, without replies):
+ * shared by the general and the direct route, so both refuse with the
+ * same words. */
+static int log_items(struct lib_embedded *e, logdir *d, const struct logdir_item *items,
+                     size_t n, enum logdir_step_mode mode, int64_t step, double wall_time,
+                     bool check_steps, struct lib_reply *rp)
 {
-    struct jd_msg *m = &e->msg;
-    struct logdir_item small[16];
-    struct logdir_item *items = small;
-    if (m->n_values > 16 && !(items = malloc(m->n_values * sizeof *items)))
-        return failed(rp, -ENOMEM, "out of memory");
-    for (size_t i = 0; i < m->n_values; i++) {
-        items[i].run = m->values[i].run;
-        items[i].value = &m->values[i].value;
-    }
-    double wall_time = m->has_wall_time ? m->wall_time : event_now();
     struct logdir_refusal rf;
-    int64_t step = 0;
-    int r = logdir_log(d, check_steps ? m->step_mode : LOGDIR_STEP_AT,
-                       check_steps ? m->step : 0, wall_time, items, m->n_values, check_steps,
-                       &step, &rf);
-    if (items != small)
-        free(items);
+    int64_t used = 0;
+    int r = logdir_log(d, check_steps ? mode : LOGDIR_STEP_AT, check_steps ? step : 0,
+                       wall_time, items, n, check_steps, &used, &rf);
     if (r == -ERANGE) {
         if (rf.duplicate)
             snprintf(rp->error, sizeof rp->error,
@@ -201,8 +223,148 @@ static int do_log(struct lib_embedded *e, logdir *d, struct lib_reply *rp, bool 
     }
     rp->ok = true;
     rp->has_step = true;
-    rp->step = step;
+    rp->step = used;
     return 0;
+}
+
+/* The message's values at its step. */
+static int do_log(struct lib_embedded *e, logdir *d, struct lib_reply *rp, bool check_steps)
+{
+    struct jd_msg *m = &e->msg;
+    struct logdir_item small[16];
+    struct logdir_item *items = small;
+    if (m->n_values > 16 && !(items = malloc(m->n_values * sizeof *items)))
+        return failed(rp, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_values; i++) {
+        items[i].run = m->values[i].run;
+        items[i].value = &m->values[i].value;
+    }
+    double wall_time = m->has_wall_time ? m->wall_time : event_now();
+    int r = log_items(e, d, items, m->n_values, m->step_mode, m->step, wall_time, check_steps,
+                      rp);
+    if (items != small)
+        free(items);
+    return r;
+}
+
+/* ---- the direct route for scalars --------------------------------------- */
+
+static int direct_reserve(struct direct *dr, size_t n)
+{
+    size_t cap = dr->cap ? dr->cap : 4;
+    while (cap < n)
+        cap *= 2;
+    if (cap > dr->cap) {
+        struct summary_value *v = realloc(dr->vals, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        dr->vals = v;
+        /* New slots are initialised at once: free releases cap of them. */
+        for (size_t i = dr->cap; i < cap; i++)
+            summary_value_init(&v[i]);
+        dr->cap = cap;
+    }
+    if (cap > dr->items_cap) {
+        struct logdir_item *it = realloc(dr->items, cap * sizeof *it);
+        if (!it)
+            return -ENOMEM;
+        dr->items = it;
+        bool *sc = realloc(dr->is_scalar, cap * sizeof *sc);
+        if (!sc)
+            return -ENOMEM;
+        dr->is_scalar = sc;
+        for (size_t i = dr->items_cap; i < cap; i++)
+            sc[i] = false;
+        dr->items_cap = cap;
+    }
+    return 0;
+}
+
+/* The normalised name of run (NULL: "."), as frame_decode reads it:
+ * valid UTF-8, then logdir_normalize(). NULL when that refuses it (the
+ * general route then says why). The last run is remembered. */
+static const char *direct_run(struct direct *dr, const char *run)
+{
+    if (!run)
+        return ".";
+    size_t len = strlen(run);
+    if (dr->has_run && dr->run_raw.len == len && memcmp(dr->run_raw.data, run, len) == 0)
+        return dr->run_norm;
+    dr->has_run = false;
+    if (!utf8_valid(run, len) ||
+        logdir_normalize(run, len, dr->run_norm, sizeof dr->run_norm, NULL) < 0)
+        return NULL;
+    buf_reset(&dr->run_raw);
+    if (buf_append(&dr->run_raw, run, len) < 0)
+        return NULL;
+    dr->has_run = true;
+    return dr->run_norm;
+}
+
+/* vals[i] = summary_scalar(tag, value, NULL). When vals[i] already holds
+ * a scalar of this tag, only the float in its body differs from what the
+ * builder would make (summary.c lays it out at the end of the 12-byte
+ * body), so that is all that is written. */
+static bool direct_scalar(struct direct *dr, size_t i, const char *tag, double value)
+{
+    struct summary_value *v = &dr->vals[i];
+    size_t len = strlen(tag);
+    if (dr->is_scalar[i] && v->tag.len == len && v->body.len == 12 &&
+        memcmp(v->tag.data, tag, len) == 0) {
+        pb_put_float(v->body.data + 8, (float)value);
+        return true;
+    }
+    dr->is_scalar[i] = summary_scalar(v, tag, value, NULL) == 0;
+    return dr->is_scalar[i];
+}
+
+int lib_embedded_log_scalars(struct lib_embedded *e, const char *logdir_name,
+                             enum logdir_step_mode mode, int64_t step, double wall_time,
+                             const struct lib_scalar *sc, size_t n, struct lib_reply *rp)
+{
+    struct direct *dr = &e->direct;
+    /* What frame_decode would refuse is left to it, for its sentence. */
+    if (n == 0 || n > JD_MAX_VALUES || !(wall_time >= 0 && wall_time < 1e10) ||
+        (mode == LOGDIR_STEP_AT && (step < 0 || step > ((int64_t)1 << 53))))
+        return LIB_EMBEDDED_DECLINED;
+    if (direct_reserve(dr, n) < 0)
+        return LIB_EMBEDDED_DECLINED;
+    /* Runs first, into one buffer (it may move while growing), then the
+     * pointers. */
+    buf_reset(&dr->runs);
+    for (size_t i = 0; i < n; i++) {
+        const char *tag = sc[i].tag;
+        if (!tag || !*tag || tag[0] == '$')
+            return LIB_EMBEDDED_DECLINED;
+        const char *run = direct_run(dr, sc[i].run);
+        if (!run || buf_append(&dr->runs, run, strlen(run) + 1) < 0)
+            return LIB_EMBEDDED_DECLINED;
+        if (!direct_scalar(dr, i, tag, sc[i].value))
+            return LIB_EMBEDDED_DECLINED;
+    }
+    const char *run = (const char *)dr->runs.data;
+    for (size_t i = 0; i < n; i++) {
+        dr->items[i].run = run;
+        dr->items[i].value = &dr->vals[i];
+        run += strlen(run) + 1;
+    }
+    logdir *d = dr->logdir;
+    if (!d || strcmp(dr->logdir_name, logdir_name) != 0) {
+        size_t len = strlen(logdir_name);
+        char norm[LOGDIR_MAX_NAME + 1];
+        if (len > LOGDIR_MAX_NAME || !utf8_valid(logdir_name, len) ||
+            logdir_normalize(logdir_name, len, norm, sizeof norm, NULL) < 0 ||
+            strcmp(norm, logdir_name) != 0)
+            return LIB_EMBEDDED_DECLINED;
+        int r = logdir_set_get(e->set, logdir_name, &d);
+        if (r < 0)
+            return failed(rp, r, logdir_error(r));
+        memcpy(dr->logdir_name, logdir_name, len + 1);
+        dr->logdir = d;
+    }
+    rp->ok = rp->has_step = rp->has_next = false;
+    rp->error[0] = '\0';
+    return log_items(e, d, dr->items, n, mode, step, wall_time, true, rp);
 }
 
 int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "lib_request.h"
+#include "lib_values.h"
+#include "logdir.h"
 
 struct lib_embedded;
 
@@ -29,6 +31,23 @@ int lib_embedded_free(struct lib_embedded *e);
  * (-ERANGE: refused by the step policy). */
 int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,
                       struct lib_reply *rp);
+
+/* lib_embedded_log_scalars() left the call to lib_embedded_exec(). */
+#define LIB_EMBEDDED_DECLINED 1
+
+/* The direct route of plain scalars (the hot path): a Log request of
+ * sc[0..n) (borrowed) at step (mode as in logdir.h) and wall_time into
+ * logdir_name (the transport's name), handed to logdir_log() without
+ * encoding a request and decoding it again. It does exactly what
+ * lib_embedded_exec() does for the equivalent request, or declines:
+ * whatever the decoder would refuse (an invalid run, tag, step, wall time)
+ * returns LIB_EMBEDDED_DECLINED having changed nothing, so that the
+ * general route answers with its own words. Otherwise 0 or a negative
+ * errno with rp->error, as lib_embedded_exec() (rp is not cleared first:
+ * only ok, has_step, step and error are set). */
+int lib_embedded_log_scalars(struct lib_embedded *e, const char *logdir_name,
+                             enum logdir_step_mode mode, int64_t step, double wall_time,
+                             const struct lib_scalar *sc, size_t n, struct lib_reply *rp);
 
 /* Write whatever is pending (the background flush). Returns the first
  * write error. */

@@ -52,6 +52,79 @@ int lib_request_log(struct buf *out, const char *logdir, int64_t step, double wa
     return r;
 }
 
+/* Log.values entry of one plain scalar: its body's length. The layout is
+ * lib_values.c's (run unless NULL or ".", tag, scalar), which the tests
+ * compare byte for byte. */
+static size_t scalar_body(const struct lib_scalar *s, size_t *run_len, size_t *tag_len)
+{
+    bool has_run = s->run && strcmp(s->run, ".") != 0;
+    *run_len = has_run ? strlen(s->run) : SIZE_MAX;
+    *tag_len = strlen(s->tag);
+    return (has_run ? pb_len_field_size(1, *run_len) : 0) + pb_len_field_size(2, *tag_len) + 9;
+}
+
+/* The Log body (without its own key and length). */
+static size_t log_scalars_body(const char *logdir, int64_t step, double wall_time,
+                               const struct lib_scalar *sc, size_t n)
+{
+    size_t len = pb_len_field_size(1, strlen(logdir));
+    if (step >= 0)
+        len += 1 + pb_varint_size((uint64_t)step);
+    else if (step == TFEVENTS_STEP_CURRENT)
+        len += 2;
+    if (wall_time >= 0)
+        len += 9;
+    for (size_t i = 0; i < n; i++) {
+        size_t rl, tl;
+        len += pb_len_field_size(5, scalar_body(&sc[i], &rl, &tl));
+    }
+    return len;
+}
+
+size_t lib_request_log_scalars_size(const char *logdir, int64_t step, double wall_time,
+                                    const struct lib_scalar *sc, size_t n)
+{
+    return pb_len_field_size(RQ_LOG, log_scalars_body(logdir, step, wall_time, sc, n));
+}
+
+static uint8_t *put_str(uint8_t *p, uint32_t field, const char *s, size_t len)
+{
+    p += pb_put_tag(p, field, PB_LEN);
+    p += pb_put_varint(p, len);
+    memcpy(p, s, len);
+    return p + len;
+}
+
+void lib_request_put_log_scalars(uint8_t *p, const char *logdir, int64_t step,
+                                 double wall_time, const struct lib_scalar *sc, size_t n)
+{
+    p += pb_put_tag(p, RQ_LOG, PB_LEN);
+    p += pb_put_varint(p, log_scalars_body(logdir, step, wall_time, sc, n));
+    p = put_str(p, 1, logdir, strlen(logdir));
+    if (step >= 0) {
+        p += pb_put_tag(p, 2, PB_VARINT);
+        p += pb_put_varint(p, (uint64_t)step);
+    } else if (step == TFEVENTS_STEP_CURRENT) {
+        p += pb_put_tag(p, 3, PB_VARINT);
+        *p++ = 1;
+    }
+    if (wall_time >= 0) {
+        p += pb_put_tag(p, 4, PB_FIXED64);
+        p += pb_put_double(p, wall_time);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t rl, tl;
+        size_t body = scalar_body(&sc[i], &rl, &tl);
+        p += pb_put_tag(p, 5, PB_LEN);
+        p += pb_put_varint(p, body);
+        if (rl != SIZE_MAX)
+            p = put_str(p, 1, sc[i].run, rl);
+        p = put_str(p, 2, sc[i].tag, tl);
+        p += pb_put_tag(p, 10, PB_FIXED64);
+        p += pb_put_double(p, sc[i].value);
+    }
+}
+
 int lib_request_step_get(struct buf *out, const char *logdir)
 {
     struct buf sub;

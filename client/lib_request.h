@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "lib_values.h"
 #include "tfevents.h"
 
 /* Bytes of an error sentence kept from a reply. */
@@ -25,6 +26,15 @@ struct lib_reply {
  * transport's name for the logdir. 0, -ENOMEM, -EMSGSIZE, -EINVAL. */
 int lib_request_log(struct buf *out, const char *logdir, int64_t step, double wall_time,
                     const struct buf *values);
+/* The same Log request for plain scalars sc[0..n) (what lib_request_log()
+ * makes of values built by tfevents_add_scalar() alone, byte for byte),
+ * written straight to its destination: lib_request_log_scalars_size()
+ * says how many bytes lib_request_put_log_scalars() writes at p. Every
+ * sc[i].tag must be non-NULL. */
+size_t lib_request_log_scalars_size(const char *logdir, int64_t step, double wall_time,
+                                    const struct lib_scalar *sc, size_t n);
+void lib_request_put_log_scalars(uint8_t *p, const char *logdir, int64_t step,
+                                 double wall_time, const struct lib_scalar *sc, size_t n);
 int lib_request_step_get(struct buf *out, const char *logdir);
 int lib_request_step_set(struct buf *out, const char *logdir, int64_t step);
 /* logdir NULL: every logdir. */

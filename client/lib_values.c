@@ -536,3 +536,106 @@ TFEV_API int tfevents_add_encoded(tfevents_values *vs, const char *run,
         r = pb_add_bytes(&e.body, V_ENCODED, summary_value, len);
     return finish(&e, r);
 }
+
+/* ---- the direct route's view of plain scalars ----------------------------- */
+
+void lib_scalars_init(struct lib_scalars *s)
+{
+    s->v = NULL;
+    s->n = s->cap = 0;
+    buf_init(&s->text, LIB_VALUES_MAX_BYTES);
+}
+
+void lib_scalars_done(struct lib_scalars *s)
+{
+    if (!s)
+        return;
+    free(s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+    buf_free(&s->text);
+}
+
+/* A varint at *p (before end); false when it does not fit. */
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *ret = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parse the entries of vs->packed, which this file wrote: each is field
+ * LOG_VALUES holding V_RUN and V_TAG strings (either may be absent) and a
+ * V_SCALAR double. Any other field means "not a plain scalar". The copies
+ * of the strings (with their NUL) cannot outgrow the packed bytes plus two
+ * NULs per value, so s->text is reserved once and never moves meanwhile. */
+int lib_values_scalars(const tfevents_values *vs, struct lib_scalars *s)
+{
+    s->n = 0;
+    buf_reset(&s->text);
+    if (vs->n == 0)
+        return 0;
+    if (vs->n > s->cap) {
+        struct lib_scalar *v = realloc(s->v, vs->n * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        s->v = v;
+        s->cap = vs->n;
+    }
+    int r = buf_reserve(&s->text, vs->packed.len + 2 * vs->n);
+    if (r < 0)
+        return r == -ENOMEM ? r : 0;
+    char *text = (char *)s->text.data;
+    size_t used = 0;
+    const uint8_t *p = vs->packed.data, *end = p + vs->packed.len;
+    while (p < end) {
+        uint64_t len;
+        if (*p++ != ((LOG_VALUES << 3) | PB_LEN) || !read_varint(&p, end, &len) ||
+            len > (uint64_t)(end - p) || s->n >= vs->n)
+            return 0;
+        const uint8_t *q = p, *qe = p + len;
+        p = qe;
+        struct lib_scalar *sc = &s->v[s->n];
+        sc->run = sc->tag = NULL;
+        bool has_scalar = false;
+        while (q < qe) {
+            uint8_t key = *q++;
+            if (key == ((V_SCALAR << 3) | PB_FIXED64) && qe - q >= 8) {
+                uint64_t bits = 0;
+                for (int i = 0; i < 8; i++)
+                    bits |= (uint64_t)q[i] << (8 * i);
+                memcpy(&sc->value, &bits, 8);
+                q += 8;
+                has_scalar = true;
+                continue;
+            }
+            if (key != ((V_RUN << 3) | PB_LEN) && key != ((V_TAG << 3) | PB_LEN))
+                return 0;
+            uint64_t sl;
+            if (!read_varint(&q, qe, &sl) || sl > (uint64_t)(qe - q) || memchr(q, 0, sl))
+                return 0;
+            if (used + sl + 1 > s->text.cap)
+                return 0;   /* cannot happen for bytes this file wrote */
+            memcpy(text + used, q, (size_t)sl);
+            text[used + sl] = '\0';
+            if (key == ((V_RUN << 3) | PB_LEN))
+                sc->run = text + used;
+            else
+                sc->tag = text + used;
+            used += sl + 1;
+            q += sl;
+        }
+        if (!has_scalar || !sc->tag)
+            return 0;
+        s->n++;
+    }
+    s->text.len = used;
+    return s->n == vs->n ? 1 : 0;
+}

@@ -22,6 +22,30 @@ struct tfevents_values {
     size_t last_off;       /* where the last entry starts in packed */
 };
 
+/* One plain scalar (no display name or description) of a log call, for
+ * the direct routes of lib_embedded and lib_daemon. run NULL is ".". */
+struct lib_scalar {
+    const char *run;
+    const char *tag;
+    double value;
+};
+
+/* Reusable storage for lib_values_scalars(). */
+struct lib_scalars {
+    struct lib_scalar *v;
+    size_t n, cap;
+    struct buf text;       /* NUL-terminated copies of runs and tags */
+};
+
+void lib_scalars_init(struct lib_scalars *s);
+void lib_scalars_done(struct lib_scalars *s);   /* NULL-safe */
+
+/* When every value of vs is a plain scalar (what tfevents_add_scalar()
+ * alone makes), fill s with them (pointers into s->text, valid until the
+ * next call) and return 1; 0 when some value is of another kind or
+ * carries metadata (the general path then handles the call); -ENOMEM. */
+int lib_values_scalars(const tfevents_values *vs, struct lib_scalars *s);
+
 /* Encoded Log.values entries (borrowed). */
 static inline const struct buf *lib_values_bytes(const tfevents_values *vs)
 {

@@ -92,6 +92,43 @@ void frame_id_text(uint64_t id, char out[JD_MAX_ID + 1]);
 int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *err,
                          size_t err_size);
 
+/* ---- the lean path ----------------------------------------------------
+ * A Batch split into its requests without building protobuf-c trees for
+ * the commonest one, a Log of plain scalars (run, tag and scalar only):
+ * those are decoded straight from the wire into a message the split owns,
+ * reusing its memory from request to request. Every other request is
+ * unpacked with protobuf-c and decoded by frame_decode_request(). The
+ * lean decoder accepts only requests whose meaning is plain (each field
+ * once, the wire types of the schema, no NUL in strings, values the
+ * general decoder accepts); anything else, including every error, goes
+ * the general way, so the two produce the same message, refuse the same
+ * requests with the same words, and a frame is refused whole exactly when
+ * frame_decode_batch() refuses it. */
+
+struct frame_split;
+
+/* Split payload[0..len) (borrowed: it must outlive *ret). *ret (caller
+ * owns; frame_split_free()) on success; the errors of frame_decode_batch()
+ * otherwise, with the same sentences. */
+int frame_split_open(const uint8_t *payload, size_t len, struct frame_split **ret, char *err,
+                     size_t err_size);
+void frame_split_free(struct frame_split *b);   /* NULL-safe */
+
+size_t frame_split_count(const struct frame_split *b);
+
+/* Decode request i (in order, each once) as frame_decode_request() would:
+ * into m, or, on the lean path, into the split's own message. *ret_msg
+ * (borrowed, valid until the next call) is the one filled, also on error.
+ * Returns what frame_decode_request() returns. */
+int frame_split_decode(struct frame_split *b, size_t i, struct jd_msg *m,
+                       struct jd_msg **ret_msg, char *err, size_t err_size);
+
+/* The lean decoder alone, for the differential tests: 0 with *m (as
+ * filled by frame_split_decode()) or 1 when it leaves req[0..len) (one
+ * serialized Request) to the general path. */
+int frame_split_lean(struct frame_split *b, const uint8_t *req, size_t len,
+                     struct jd_msg **ret_msg);
+
 /* Check that msg (borrowed) and every message inside it have no unknown
  * fields. 0, or -EINVAL with "unknown field N in tfevents.Value" in err. */
 int frame_check_unknown(const ProtobufCMessage *msg, char *err, size_t err_size);
