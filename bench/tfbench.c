@@ -668,11 +668,12 @@ static double normal(void)
     return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
-enum encoder { ENC_HISTOGRAM, ENC_IMAGE, ENC_AUDIO };
+enum encoder { ENC_HISTOGRAM, ENC_IMAGE, ENC_IMAGE_SMOOTH, ENC_AUDIO };
 
 struct enc_input {
     double hist[10000];
     uint8_t image[64 * 64 * 3];
+    uint8_t smooth[64 * 64 * 3];
     double audio[16000];
 };
 
@@ -683,6 +684,8 @@ static int encode_once(struct summary_value *v, enum encoder e, const struct enc
         return summary_histogram(v, "weights", in->hist, 10000, HISTOGRAM_DEFAULT_BUCKETS, NULL);
     case ENC_IMAGE:
         return summary_image_u8(v, "image", in->image, 1, 64, 64, 3, NULL);
+    case ENC_IMAGE_SMOOTH:
+        return summary_image_u8(v, "image", in->smooth, 1, 64, 64, 3, NULL);
     case ENC_AUDIO:
         return summary_audio_doubles(v, "audio", in->audio, 1, 16000, 1, 16000, NULL);
     }
@@ -701,6 +704,11 @@ static void figure_encode(void)
             for (int ch = 0; ch < 3; ch++)
                 in.image[(y * 64 + x) * 3 + ch] =
                     (uint8_t)((x * 2 + y * (ch + 1)) % 200 + (int)(uniform() * 32));
+    /* A smooth one (a plot, a rendered mask): what deflate is good at. */
+    for (int y = 0; y < 64; y++)
+        for (int x = 0; x < 64; x++)
+            for (int ch = 0; ch < 3; ch++)
+                in.smooth[(y * 64 + x) * 3 + ch] = (uint8_t)(x * 2 + y * ch + (x * y) / 64);
     for (int i = 0; i < 16000; i++)
         in.audio[i] = 0.8 * sin(i * 2 * M_PI * 440 / 16000) + 0.05 * (uniform() - 0.5);
     static const struct {
@@ -709,7 +717,8 @@ static void figure_encode(void)
         const char *goal;
     } encs[] = {
         {ENC_HISTOGRAM, "histogram of 10k doubles", "  [goal <= 30 us]"},
-        {ENC_IMAGE, "image 64x64x3 u8 -> PNG", "  [goal <= 150 us]"},
+        {ENC_IMAGE, "image 64x64x3 u8 -> PNG, noisy", "  [goal <= 150 us]"},
+        {ENC_IMAGE_SMOOTH, "image 64x64x3 u8 -> PNG, smooth", "  [goal <= 150 us]"},
         {ENC_AUDIO, "audio 1 s 16 kHz mono -> WAV", NULL},
     };
     struct summary_value v;
@@ -833,7 +842,7 @@ static void figure_collect(struct series *ret_mbs)
 
 /* The loader: JSON lines as fast as it can until its time is up or it is
  * killed. */
-static int loader(double seconds)
+static int loader(const char *ldname, double seconds)
 {
     int fd = connect_unix(dmn.sock);
     if (fd < 0)
@@ -846,7 +855,7 @@ static int loader(double seconds)
     while (now_s() < end) {
         size_t len = 0;
         while (len < CLIENT_CHUNK)
-            len += json_line(chunk + len, "load", step++);
+            len += json_line(chunk + len, ldname, step++);
         if (write_all(fd, chunk, len) < 0)
             return 1;
     }
@@ -882,16 +891,16 @@ static int cmp_dbl_asc(const void *a, const void *b)
 
 /* Time LATENCY_PROBES flush requests; with_value logs one value to the
  * probe's own logdir first and flushes that logdir, else flushes all. */
-static int probe_flushes(int fd, bool with_value, double *lat, long *rss_max_kb)
+static int probe_flushes(int fd, bool with_value, int run, double *lat, long *rss_max_kb)
 {
     for (int i = 0; i < LATENCY_PROBES; i++) {
         char req[512], id[64];
         snprintf(id, sizeof id, "%d", i + 1);
         int len = with_value
                       ? snprintf(req, sizeof req,
-                                 "{\"logdir\":\"probe\",\"step\":%d,\"values\":{\"x\":%d}}\n"
-                                 "{\"op\":\"flush\",\"logdir\":\"probe\",\"id\":%s}\n",
-                                 i, i, id)
+                                 "{\"logdir\":\"probe-%d\",\"step\":%d,\"values\":{\"x\":%d}}\n"
+                                 "{\"op\":\"flush\",\"logdir\":\"probe-%d\",\"id\":%s}\n",
+                                 run, i, i, run, id)
                       : snprintf(req, sizeof req, "{\"op\":\"flush\",\"id\":%s}\n", id);
         double t0 = now_s();
         if (write_all(fd, req, (size_t)len) < 0 || await_reply(fd, id, false) < 0)
@@ -914,9 +923,11 @@ static void figure_latency(long idle_kb)
     long rss_load_kb = 0;
     struct series load = {0};
     for (int r = 0; r < opt.runs; r++) {
+        char ldname[64];
+        snprintf(ldname, sizeof ldname, "load-%d", r);
         pid_t ld = fork();
         if (ld == 0)
-            _exit(loader(LOADER_MAX_SECONDS));
+            _exit(loader(ldname, LOADER_MAX_SECONDS));
         usleep(300000);   /* let the load build up */
         int fd = connect_unix(dmn.sock);
         double lat[LATENCY_PROBES];
@@ -924,7 +935,7 @@ static void figure_latency(long idle_kb)
         long long ev0 = ok ? daemon_events(fd) : -1;
         double t0 = now_s();
         for (int mode = 0; mode < 2 && ok; mode++) {
-            if (probe_flushes(fd, mode == 1, lat, &rss_load_kb) < 0) {
+            if (probe_flushes(fd, mode == 1, r, lat, &rss_load_kb) < 0) {
                 ok = false;
                 break;
             }
@@ -954,11 +965,13 @@ static void figure_latency(long idle_kb)
            "daemon memory (VmRSS)", (double)idle_kb / 1024, (double)rss_load_kb / 1024,
            (double)hwm / 1024);
     fflush(stdout);
-    char path[4400];
-    snprintf(path, sizeof path, "%s/load", dmn.root);
-    remove_tree(path);
-    snprintf(path, sizeof path, "%s/probe", dmn.root);
-    remove_tree(path);
+    for (int r = 0; r < opt.runs; r++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/load-%d", dmn.root, r);
+        remove_tree(path);
+        snprintf(path, sizeof path, "%s/probe-%d", dmn.root, r);
+        remove_tree(path);
+    }
 }
 
 /* ---- limits ------------------------------------------------------------- */

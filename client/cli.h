@@ -12,13 +12,20 @@
 enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_DATA = 1,    /* the data has a problem: corruption, truncation */
+    CLI_EXIT_FAIL = 1,    /* log, send, step...: a request failed (refused) */
     CLI_EXIT_USAGE = 2,   /* bad command line */
-    CLI_EXIT_IO = 3,      /* a file or directory could not be read/written */
+    CLI_EXIT_IO = 3,      /* a file or directory could not be read/written,
+                           * or no daemon answers */
 };
 
 int cli_collect_main(int argc, char **argv);
 int cli_dump_main(int argc, char **argv);
 int cli_tail_main(int argc, char **argv);
+int cli_log_main(int argc, char **argv);
+int cli_send_main(int argc, char **argv);
+int cli_step_main(int argc, char **argv);
+int cli_stats_main(int argc, char **argv);
+int cli_ping_main(int argc, char **argv);
 
 /* "tfevents: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

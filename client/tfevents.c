@@ -21,6 +21,11 @@ static const struct command commands[] = {
     {"collect", "print the events, summary values or scalars of a logdir", cli_collect_main},
     {"dump", "print every record of one event file, with CRC verdicts", cli_dump_main},
     {"tail", "follow a logdir as it is written: live scalars, or one line per value", cli_tail_main},
+    {"log", "log scalars and text at one step (through tfeventsd, or in-process)", cli_log_main},
+    {"send", "send JSON lines to tfeventsd and print its replies", cli_send_main},
+    {"step", "get or set a logdir's step counter in tfeventsd", cli_step_main},
+    {"stats", "print tfeventsd's counters", cli_stats_main},
+    {"ping", "check that tfeventsd answers", cli_ping_main},
 };
 
 void cli_error(const char *fmt, ...)
@@ -53,7 +58,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'tfevents COMMAND --help' describes a command.\n"
-               "exit status: 0 ok, 1 data problem, 2 usage error, 3 I/O error\n");
+               "exit status: 0 ok, 1 data problem or refused request, 2 usage error,\n"
+               "3 I/O error or no daemon\n");
 }
 
 int main(int argc, char **argv)

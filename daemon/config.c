@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -10,7 +11,8 @@
 #include "json_decode.h"
 #include "log.h"
 
-enum opt_kind { K_PATH, K_MODE, K_SECONDS, K_SIZE, K_COUNT, K_FSYNC, K_POLICY, K_LEVEL, K_BOOL };
+enum opt_kind { K_PATH, K_MODE, K_SECONDS, K_SIZE, K_COUNT, K_FSYNC, K_POLICY, K_LEVEL, K_BOOL,
+                K_PORT, K_LOOPBACK };
 
 struct opt {
     const char *name;
@@ -60,6 +62,11 @@ static const struct opt opts[] = {
      "array elements (pixels, samples, histogram data, ...) in one message"},
     {"per-user-root", K_BOOL, OFF(per_user_root), 0, "no",
      "yes: each client's logdirs go under <root>/<its user name>/ (by SO_PEERCRED uid)"},
+    {"tcp-port", K_PORT, OFF(tcp_port), 0, "0 (off)",
+     "also listen on this TCP port of --tcp-address, for clients without Unix sockets; "
+     "any local user can connect, with no peer credentials"},
+    {"tcp-address", K_LOOPBACK, OFF(tcp_address), 0, "127.0.0.1",
+     "address of the TCP listener: a loopback address only (127.x.x.x or ::1)"},
     {"rotate-size", K_SIZE, OFF(rotate_bytes), 0, "1G",
      "start a new event file past this size (0: never)"},
     {"step-policy", K_POLICY, 0, 0, "increasing",
@@ -94,6 +101,8 @@ void config_defaults(struct config *c)
     c->max_json_depth = 64;
     c->max_elements = 4u << 20;
     c->per_user_root = false;
+    c->tcp_port = 0;
+    snprintf(c->tcp_address, sizeof c->tcp_address, "127.0.0.1");
     c->rotate_bytes = RUN_WRITER_DEFAULT_ROTATE_BYTES;
     c->step_policy = LOGDIR_POLICY_INCREASING;
     c->log_level = LOG_LEVEL_INFO;
@@ -192,6 +201,26 @@ static int set_opt(struct config *c, const struct opt *o, const char *val, char 
             goto bad;
         c->log_level = k;
         return 0;
+    case K_PORT:
+        errno = 0;
+        u = strtoul(val, &end, 10);
+        if (errno || *end || end == val || val[0] == '-' || u > 65535)
+            goto bad;
+        *(unsigned *)field = (unsigned)u;
+        return 0;
+    case K_LOOPBACK: {
+        /* Never a routable address: the TCP listener has no peer
+         * credentials, so only local processes may reach it at all. */
+        unsigned char a[16];
+        static const unsigned char v6_loopback[16] = {[15] = 1};
+        bool loop4 = inet_pton(AF_INET, val, a) == 1 && a[0] == 127;
+        bool loop6 = !loop4 && inet_pton(AF_INET6, val, a) == 1 &&
+                     memcmp(a, v6_loopback, 16) == 0;
+        if ((!loop4 && !loop6) || strlen(val) >= sizeof c->tcp_address)
+            goto bad;
+        snprintf(field, sizeof c->tcp_address, "%s", val);
+        return 0;
+    }
     case K_BOOL:
         if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
             *(bool *)field = true;
@@ -355,6 +384,12 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t err_
         int r = set_opt(c, o, val, err, err_size);
         if (r < 0)
             return r;
+    }
+    /* A TCP peer has no uid to confine it by: per-user roots cannot hold. */
+    if (c->tcp_port && c->per_user_root) {
+        snprintf(err, err_size, "--tcp-port cannot be combined with --per-user-root: TCP "
+                 "clients have no peer credentials to pick their directory by");
+        return -EINVAL;
     }
     return 0;
 }

@@ -25,6 +25,9 @@ enum fsync_mode {
  * stack bounds it (cJSON's own limit is 1000). */
 #define CONFIG_MAX_JSON_DEPTH 512u
 
+/* Longest --tcp-address text (an IPv6 address fits INET6_ADDRSTRLEN, 46). */
+#define CONFIG_MAX_TCP_ADDRESS 48
+
 struct config {
     char socket_path[4096];
     char root[4096];
@@ -47,6 +50,10 @@ struct config {
     unsigned max_json_depth;     /* nesting of a JSON line (CONFIG_MAX_JSON_DEPTH) */
     size_t max_elements;         /* array elements in one message (JD_MAX_ARRAY) */
     bool per_user_root;          /* confine each peer uid to <root>/<user name> */
+    /* Opt-in TCP listener for clients that cannot open a Unix socket (base
+     * R): 0 off; bound to a loopback address only (tcp_address). */
+    unsigned tcp_port;
+    char tcp_address[CONFIG_MAX_TCP_ADDRESS];
     uint64_t rotate_bytes;       /* 0: never */
     enum logdir_step_policy step_policy;
     int log_level;

@@ -298,22 +298,318 @@ static void do_log(struct server *s, struct conn *c, struct jd_msg *m, uint64_t 
     }
 }
 
-static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no,
-                         struct jd_msg *m);
+static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct jd_msg *m,
+                        logdir **ret_wait);
+
+/* ---- logdirs being scanned ---------------------------------------------
+ *
+ * The first message naming a logdir that holds event files starts the
+ * scan of those files (to resume steps) on the libuv thread pool; the
+ * logdir is "scanning" until it is done. A message that needs such a
+ * logdir is not executed: it is held, raw (the line, or the request's
+ * bytes), with its line number, and so is everything its connection sends
+ * after it, which keeps each connection's order (a flush after a log waits
+ * for the log). Connections are held in the order they first waited; when
+ * a scan completes, the connections waiting for that logdir execute what
+ * they hold, in order, until a message names another logdir still being
+ * scanned (they then wait for that one) or nothing is left. Other
+ * connections, and the other messages of none, are not delayed.
+ *
+ * A held connection owes replies (conn_defer), so it is not closed at
+ * end of input before its messages ran. Held messages are bounded: past
+ * DISPATCH_WAIT_MAX_COUNT or DISPATCH_WAIT_MAX_BYTES for one connection,
+ * or DISPATCH_WAIT_MAX_TOTAL for all, reading from that connection stops
+ * until it is released (what was already read is still held: at most one
+ * input buffer more); the kernel's socket buffer then blocks the client.
+ * Nothing is refused for waiting. One server per process: the state is
+ * static, like the user cache. */
+
+/* Messages and bytes held per connection before its reading is paused. */
+#define DISPATCH_WAIT_MAX_COUNT 65536u
+#define DISPATCH_WAIT_MAX_BYTES (32u << 20)
+/* Bytes held over all connections before reading is paused. */
+#define DISPATCH_WAIT_MAX_TOTAL (256u << 20)
+
+enum { WAIT_LINE = 0, WAIT_REQUEST, WAIT_ERROR };
+
+struct wentry {
+    struct wentry *next;
+    uint64_t line_no;
+    int kind;                 /* WAIT_* */
+    int code;                 /* WAIT_ERROR: the error */
+    size_t len;
+    char data[];              /* the line, the Request's bytes, or the error text */
+};
+
+struct waiter {
+    struct conn *c;           /* referenced (conn_defer) */
+    logdir *on;               /* the scanning logdir its first message needs */
+    struct wentry *head, *tail;
+    size_t count, bytes;
+    bool paused;
+    struct waiter *next;
+};
+
+struct scan_job {
+    uv_work_t work;
+    struct server *s;
+    logdir *d;
+    logdir_scanner *sc;
+};
+
+static struct {
+    struct waiter *head, *tail;   /* in the order they started waiting */
+    size_t total_bytes;
+    unsigned scans;               /* running */
+    void (*idle)(struct server *s);
+} waits;
+
+static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
+                     size_t len, logdir **ret_wait);
+static int exec_request(struct server *s, struct conn *c, uint64_t line_no, const uint8_t *req,
+                        size_t len, logdir **ret_wait);
+
+static struct waiter *waiter_of(const struct conn *c)
+{
+    for (struct waiter *w = waits.head; w; w = w->next)
+        if (w->c == c)
+            return w;
+    return NULL;
+}
+
+static struct waiter *wait_start(struct conn *c, logdir *on)
+{
+    struct waiter *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->c = c;
+    w->on = on;
+    conn_defer(c);
+    if (waits.tail)
+        waits.tail->next = w;
+    else
+        waits.head = w;
+    waits.tail = w;
+    return w;
+}
+
+/* Hold one message of w's connection. -ENOMEM. */
+static int wait_push(struct waiter *w, int kind, int code, uint64_t line_no, const void *data,
+                     size_t len)
+{
+    struct wentry *e = malloc(sizeof *e + len + 1);
+    if (!e)
+        return -ENOMEM;
+    e->next = NULL;
+    e->line_no = line_no;
+    e->kind = kind;
+    e->code = code;
+    e->len = len;
+    memcpy(e->data, data, len);
+    e->data[len] = '\0';
+    if (w->tail)
+        w->tail->next = e;
+    else
+        w->head = e;
+    w->tail = e;
+    w->count++;
+    w->bytes += len;
+    waits.total_bytes += len;
+    if (w->count > DISPATCH_WAIT_MAX_COUNT || w->bytes > DISPATCH_WAIT_MAX_BYTES ||
+        waits.total_bytes > DISPATCH_WAIT_MAX_TOTAL) {
+        if (!w->paused)
+            log_info("conn %llu (pid %ld): %zu messages wait for a logdir scan; not reading "
+                     "from it until they ran",
+                     (unsigned long long)w->c->id, (long)w->c->pid, w->count);
+        w->paused = true;
+        conn_pause(w->c, true);   /* again, if the server resumed everyone */
+    }
+    return 0;
+}
+
+/* Hold a message of c, which must wait for on (NULL: it waits already). */
+static void hold(struct server *s, struct conn *c, logdir *on, int kind, int code,
+                 uint64_t line_no, const void *data, size_t len)
+{
+    struct waiter *w = waiter_of(c);
+    if (!w)
+        w = wait_start(c, on);
+    if (!w || wait_push(w, kind, code, line_no, data, len) < 0) {
+        s->stats.errors_other++;
+        dispatch_error(c, NULL, line_no, "out of memory");
+    }
+}
+
+static void wait_end(struct server *s, struct waiter *w)
+{
+    struct waiter **pp = &waits.head, *prev = NULL;
+    while (*pp != w) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    *pp = w->next;
+    if (waits.tail == w)
+        waits.tail = prev;
+    if (w->paused && !s->reading_paused && !s->stopping)
+        conn_pause(w->c, false);
+    conn_undefer(w->c);
+    free(w);
+}
+
+/* Execute what w holds, in order, until a message must wait again. */
+static void replay(struct server *s, struct waiter *w)
+{
+    while (w->head) {
+        struct wentry *e = w->head;
+        logdir *on = NULL;
+        int r = 0;
+        if (e->kind == WAIT_LINE) {
+            r = exec_line(s, w->c, e->line_no, e->data, e->len, &on);
+        } else if (e->kind == WAIT_REQUEST) {
+            r = exec_request(s, w->c, e->line_no, (const uint8_t *)e->data, e->len, &on);
+        } else {
+            count_error(s, e->code);
+            dispatch_error(w->c, NULL, e->line_no, e->data);
+        }
+        if (r > 0) {
+            w->on = on;
+            return;
+        }
+        w->head = e->next;
+        if (!w->head)
+            w->tail = NULL;
+        w->count--;
+        w->bytes -= e->len;
+        waits.total_bytes -= e->len;
+        free(e);
+    }
+    wait_end(s, w);
+}
+
+static void log_opened(logdir *d)
+{
+    const struct logdir_scan *sc = logdir_scan_result(d);
+    log_info("logdir '%s': opened (%llu event files, %llu records found; next step %lld)%s",
+             logdir_name(d), (unsigned long long)sc->files, (unsigned long long)sc->records,
+             (long long)logdir_step(d) + 1,
+             sc->corrupt || sc->truncated ? " - some files end early" : "");
+}
+
+static void scan_work(uv_work_t *req)
+{
+    struct scan_job *j = req->data;
+    logdir_scanner_run(j->sc);
+}
+
+static void scan_done(uv_work_t *req, int status)
+{
+    struct scan_job *j = req->data;
+    struct server *s = j->s;
+    (void)status;   /* never cancelled; finish would scan here if it were */
+    logdir_scan_finish(j->d, j->sc);
+    log_opened(j->d);
+    waits.scans--;
+    struct waiter *next;
+    for (struct waiter *w = waits.head; w; w = next) {
+        next = w->next;   /* replay() frees only w */
+        if (w->on == j->d)
+            replay(s, w);
+    }
+    free(j);
+    if (waits.scans == 0 && waits.idle) {
+        void (*fn)(struct server *) = waits.idle;
+        waits.idle = NULL;
+        fn(s);
+    }
+}
+
+static void scan_start(struct server *s, logdir *d, logdir_scanner *sc)
+{
+    struct scan_job *j = calloc(1, sizeof *j);
+    if (j) {
+        j->s = s;
+        j->d = d;
+        j->sc = sc;
+        j->work.data = j;
+        if (uv_queue_work(s->loop, &j->work, scan_work, scan_done) == 0) {
+            waits.scans++;
+            return;
+        }
+        free(j);
+    }
+    /* No job: scan here, as the daemon always did before. */
+    logdir_scan_finish(d, sc);
+    log_opened(d);
+}
+
+void dispatch_after_scans(struct server *s, void (*fn)(struct server *s))
+{
+    if (waits.scans == 0) {
+        fn(s);
+        return;
+    }
+    waits.idle = fn;
+}
+
+/* The serialized requests of a Batch payload that frame_split_open()
+ * accepted (so it holds nothing but field 1, length-delimited): their
+ * offsets and lengths, n of them. 0, or -EBADMSG if it does not add up. */
+static int batch_requests(const uint8_t *p, size_t len, size_t n, size_t *off, size_t *rlen)
+{
+    size_t i = 0, k = 0;
+    while (i < len) {
+        uint64_t v[2];
+        for (int f = 0; f < 2; f++) {
+            v[f] = 0;
+            for (unsigned shift = 0;; shift += 7) {
+                if (i >= len || shift > 63)
+                    return -EBADMSG;
+                uint8_t b = p[i++];
+                v[f] |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80))
+                    break;
+            }
+        }
+        if (v[0] != ((1u << 3) | 2u) || v[1] > len - i || k >= n)
+            return -EBADMSG;
+        off[k] = i;
+        rlen[k++] = (size_t)v[1];
+        i += (size_t)v[1];
+    }
+    return k == n ? 0 : -EBADMSG;
+}
+
 
 void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
                    size_t len)
 {
+    s->stats.lines++;
+    logdir *on = NULL;
+    if (waiter_of(c) || exec_line(s, c, line_no, line, len, &on) > 0)
+        hold(s, c, on, WAIT_LINE, 0, line_no, line, len);
+}
+
+/* Execute one line; 1 (nothing done) when it needs a logdir being
+ * scanned, *ret_wait. */
+static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
+                     size_t len, logdir **ret_wait)
+{
     struct jd_msg *m = &s->msg;
     char err[JD_ERROR_SIZE];
-    s->stats.lines++;
+    /* The commonest line (op "log", plain scalars, no escapes) is decoded
+     * without cJSON by the fast path, which accepts nothing the guard
+     * below could refuse (it nests 2 deep and holds no array and no
+     * \u0000): the guard's scan of it is skipped (docs/performance.md). */
+    if (s->cfg->max_json_depth >= 2 && jd_decode_fast(m, line, len) == 0)
+        return dispatch_msg(s, c, line_no, m, ret_wait);
     /* Depth and element counts before cJSON pays for them. */
     struct json_guard_limits gl = {
         .max_depth = s->cfg->max_json_depth,
         .max_elements = s->cfg->max_elements,
     };
     enum json_guard_what what;
-    if (json_guard_check(line, len, &gl, &what) < 0) {
+    size_t num_off = 0, num_len = 0;
+    if (json_guard_scan(line, len, &gl, &what, &num_off, &num_len) < 0) {
         jd_msg_done(m);   /* no id of an earlier message in the reply */
         if (json_guard_find_id(line, len, m->id, sizeof m->id) > 0)
             m->has_id = true;
@@ -322,12 +618,20 @@ void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const cha
             snprintf(err, sizeof err,
                      "JSON nested deeper than the limit of %u levels (--max-json-depth)",
                      gl.max_depth);
+        } else if (what == JSON_GUARD_RANGE) {
+            /* cJSON would read it as an infinity; NaN and the infinities
+             * are spelt "NaN", "Infinity", "-Infinity" in a $scalar. */
+            bool more = num_len > 64;
+            snprintf(err, sizeof err, "number out of range: %.*s%s", more ? 64 : (int)num_len,
+                     line + num_off, more ? "\xe2\x80\xa6" : "");
+            fail(s, c, m, line_no, -EINVAL, err);
+            return 0;
         } else if (what == JSON_GUARD_NUL) {
             s->stats.errors_invalid++;
             snprintf(err, sizeof err,
                      "a string holds \\u0000; names, tags and texts cannot hold NUL");
             fail(s, c, m, line_no, -EINVAL, err);
-            return;
+            return 0;
         } else {
             s->stats.limit_elements++;
             snprintf(err, sizeof err,
@@ -335,17 +639,17 @@ void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const cha
                      gl.max_elements);
         }
         fail(s, c, m, line_no, -EMSGSIZE, err);
-        return;
+        return 0;
     }
-    int r = jd_decode(m, line, len, err, sizeof err);
+    int r = jd_decode_full(m, line, len, err, sizeof err);   /* the fast path declined */
     if (r < 0) {
         /* Invalid JSON: still answer with the id when one can be seen. */
         if (!m->has_id && json_guard_find_id(line, len, m->id, sizeof m->id) > 0)
             m->has_id = true;
         fail(s, c, m, line_no, r, err);
-        return;
+        return 0;
     }
-    dispatch_msg(s, c, line_no, m);
+    return dispatch_msg(s, c, line_no, m, ret_wait);
 }
 
 /* Binary protocol: every request of the frame is numbered like a line and
@@ -354,28 +658,97 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
 {
     struct jd_msg *m = &s->msg;
     char err[JD_ERROR_SIZE];
-    Tfevents__Batch *b = NULL;
-    int r = frame_decode_batch(payload, len, &b, err, sizeof err);
+    struct frame_split *b = NULL;
+    /* Plain scalar logs are decoded by the lean path of frame_decode into
+     * a message of its own (mm), everything else into m as before. */
+    int r = frame_split_open(payload, len, &b, err, sizeof err);
     if (r < 0) {
         /* An undecodable frame counts as one request. */
         s->stats.lines++;
+        r = r == -EBADMSG ? -EBADMSG : -EINVAL;
+        if (waiter_of(c)) {
+            /* Answered in its turn, after what the connection holds. */
+            hold(s, c, NULL, WAIT_ERROR, r, ++c->line_no, err, strlen(err));
+            return;
+        }
         jd_msg_done(m);
-        fail(s, c, m, ++c->line_no, r == -EBADMSG ? -EBADMSG : -EINVAL, err);
+        fail(s, c, m, ++c->line_no, r, err);
         return;
     }
-    for (size_t i = 0; i < b->n_requests && !c->closing; i++) {
+    size_t n = frame_split_count(b);
+    size_t *off = NULL, *rlen = NULL;   /* the requests' bytes, once one must wait */
+    for (size_t i = 0; i < n && !c->closing; i++) {
         s->stats.lines++;
         c->line_no++;
-        r = frame_decode_request(b->requests[i], m, err, sizeof err);
-        if (r < 0)
-            fail(s, c, m, c->line_no, r, err);
-        else
-            dispatch_msg(s, c, c->line_no, m);
+        logdir *on = NULL;
+        if (!waiter_of(c)) {
+            /* Decoded in order while none waited; the rest are held. */
+            struct jd_msg *mm;
+            r = frame_split_decode(b, i, m, &mm, err, sizeof err);
+            if (r < 0)
+                fail(s, c, mm, c->line_no, r, err);
+            if (r < 0 || dispatch_msg(s, c, c->line_no, mm, &on) == 0)
+                continue;
+        }
+        if (!off) {
+            off = malloc(n * sizeof *off);
+            rlen = malloc(n * sizeof *rlen);
+            if (!off || !rlen || batch_requests(payload, len, n, off, rlen) < 0) {
+                free(off);
+                free(rlen);
+                off = rlen = NULL;
+                s->stats.errors_other++;
+                dispatch_error(c, NULL, c->line_no, "out of memory");
+                continue;
+            }
+        }
+        hold(s, c, on, WAIT_REQUEST, 0, c->line_no, payload + off[i], rlen[i]);
     }
-    frame_batch_free(b);
+    free(off);
+    free(rlen);
+    frame_split_free(b);
 }
 
-static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct jd_msg *m)
+/* Execute one held request (a serialized Request): as a Batch of one. */
+static int exec_request(struct server *s, struct conn *c, uint64_t line_no, const uint8_t *req,
+                        size_t len, logdir **ret_wait)
+{
+    char err[JD_ERROR_SIZE];
+    uint8_t *p = malloc(len + 11);
+    if (!p) {
+        s->stats.errors_other++;
+        dispatch_error(c, NULL, line_no, "out of memory");
+        return 0;
+    }
+    size_t k = 0;
+    p[k++] = (1u << 3) | 2u;   /* Batch.requests */
+    for (uint64_t v = len; ; v >>= 7) {
+        p[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        if (v <= 0x7f)
+            break;
+    }
+    memcpy(p + k, req, len);
+    struct frame_split *b = NULL;
+    struct jd_msg *mm = &s->msg;
+    int r = frame_split_open(p, k + len, &b, err, sizeof err);
+    if (r == 0 && frame_split_count(b) == 1)
+        r = frame_split_decode(b, 0, &s->msg, &mm, err, sizeof err);
+    else if (r == 0)
+        r = -EBADMSG;
+    int wait = 0;
+    if (r < 0)
+        fail(s, c, mm, line_no, r, err);
+    else
+        wait = dispatch_msg(s, c, line_no, mm, ret_wait);
+    frame_split_free(b);
+    free(p);
+    return wait;
+}
+
+/* Execute a decoded message; 1 (nothing done) when it needs a logdir that
+ * is being scanned, *ret_wait. */
+static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct jd_msg *m,
+                        logdir **ret_wait)
 {
     int r;
     double wall_time = m->has_wall_time ? m->wall_time : event_now();
@@ -384,10 +757,12 @@ static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, str
     bool needs_logdir = m->op != JD_OP_FLUSH && m->op != JD_OP_CLOSE &&
                         m->op != JD_OP_PING && m->op != JD_OP_STATS;
     if (check_msg(s, c, line_no, m) < 0)
-        return;
+        return 0;
     if (needs_logdir) {
-        bool is_new = logdir_set_find(s->logdirs, m->logdir) == NULL;
-        r = logdir_set_get(s->logdirs, m->logdir, &d);
+        d = logdir_set_find(s->logdirs, m->logdir);
+        bool is_new = d == NULL;
+        logdir_scanner *sc = NULL;
+        r = d ? 0 : logdir_set_get_deferred(s->logdirs, m->logdir, &d, &sc);
         if (r < 0) {
             char why[LOGDIR_MAX_NAME + 256];
             if (r == -ENOSPC) {
@@ -402,15 +777,15 @@ static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, str
                 snprintf(why, sizeof why, "logdir '%s': %s", m->logdir, logdir_error(r));
             }
             fail(s, c, m, line_no, r, why);
-            return;
+            return 0;
         }
-        if (is_new) {
-            const struct logdir_scan *sc = logdir_scan_result(d);
-            log_info("logdir '%s': opened (%llu event files, %llu records found; next step "
-                     "%lld)%s",
-                     m->logdir, (unsigned long long)sc->files,
-                     (unsigned long long)sc->records, (long long)logdir_step(d) + 1,
-                     sc->corrupt || sc->truncated ? " - some files end early" : "");
+        if (sc)
+            scan_start(s, d, sc);   /* the files are read on the thread pool */
+        else if (is_new)
+            log_opened(d);
+        if (logdir_scanning(d)) {
+            *ret_wait = d;
+            return 1;
         }
     }
 
@@ -418,20 +793,20 @@ static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, str
     switch (m->op) {
     case JD_OP_LOG:
         do_log(s, c, m, line_no, d, wall_time, true);
-        return;
+        return 0;
     case JD_OP_HPARAMS_CONFIG:
     case JD_OP_HPARAMS_SESSION_START:
     case JD_OP_HPARAMS_SESSION_END:
         /* hparams live at step 0 and are replaced by a newer copy:
          * outside the step policy. */
         do_log(s, c, m, line_no, d, wall_time, false);
-        return;
+        return 0;
     case JD_OP_STEP_GET:
         s->stats.messages++;
         snprintf(extra, sizeof extra, ",\"step\":%" PRId64 ",\"next\":%" PRId64, logdir_step(d),
                  logdir_step(d) + 1);
         reply_ok(c, id, extra);
-        return;
+        return 0;
     case JD_OP_STEP_SET:
         s->stats.messages++;
         logdir_set_step(d, m->step);
@@ -440,14 +815,14 @@ static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, str
                      m->step + 1);
             reply_ok(c, id, extra);
         }
-        return;
+        return 0;
     case JD_OP_RESTART:
         r = logdir_restart(d, m->has_run ? m->run : NULL, m->step, wall_time);
         if (r < 0) {
             if (r == -ELOOP || r == -ENOTDIR || r == -EXDEV || r == -EACCES)
                 s->stats.errors_path++;
             fail(s, c, m, line_no, r, logdir_error(r));
-            return;
+            return 0;
         }
         s->stats.messages++;
         log_info("logdir '%s': restart at step %lld%s%s", m->logdir, (long long)m->step,
@@ -456,7 +831,7 @@ static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, str
             snprintf(extra, sizeof extra, ",\"step\":%" PRId64, m->step);
             reply_ok(c, id, extra);
         }
-        return;
+        return 0;
     case JD_OP_FLUSH:
     case JD_OP_CLOSE:
         s->stats.messages++;
@@ -467,16 +842,22 @@ static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, str
                 /* Nothing was ever logged there: nothing to write. */
                 if (id)
                     reply_ok(c, id, "");
-                return;
+                return 0;
+            }
+            if (logdir_scanning(d)) {
+                /* Messages of other connections may wait for the scan:
+                 * this waits for them too. */
+                *ret_wait = d;
+                return 1;
             }
         }
         flusher_request(s->flusher, d, m->sync && s->cfg->fsync != FSYNC_NEVER,
                         m->op == JD_OP_CLOSE, c, id, line_no);
-        return;
+        return 0;
     case JD_OP_PING:
         s->stats.messages++;
         reply_ok(c, id, ",\"pong\":true,\"protocol\":1");
-        return;
+        return 0;
     case JD_OP_STATS: {
         s->stats.messages++;
         struct buf b;
@@ -492,7 +873,8 @@ static void dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, str
         if (r == 0)
             conn_reply(c, (const char *)b.data, b.len);
         buf_free(&b);
-        return;
+        return 0;
     }
     }
+    return 0;
 }

@@ -9,8 +9,11 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <float.h>
+#include <locale.h>
 #include <math.h>
 #include <nettle/base64.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +128,47 @@ static int fail(struct ctx *c, int code, const char *fmt, ...)
     return code;
 }
 
+/* Longest name quoted whole in an error message: a longer one is cut
+ * there (whole UTF-8 characters) and marked with an ellipsis, and it
+ * comes after the reason, so that the reason always fits in
+ * JD_ERROR_SIZE. */
+#define JD_ERROR_NAME 64u
+
+struct cut_name {
+    char s[JD_ERROR_NAME + 4];
+};
+
+static const char *cut(struct cut_name *b, const char *name)
+{
+    size_t n = strlen(name);
+    if (n <= JD_ERROR_NAME)
+        return name;
+    n = JD_ERROR_NAME;
+    while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(b->s, name, n);
+    memcpy(b->s + n, "\xe2\x80\xa6", 4);   /* U+2026 and the NUL */
+    return b->s;
+}
+
+/* "<reason> (<what> '<name>')": the reason first, the name cut. */
+__attribute__((format(printf, 5, 6)))
+static int fail_at(struct ctx *c, int code, const char *what, const char *name,
+                   const char *fmt, ...)
+{
+    if (!c->err || c->err_size == 0)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, c->err_size, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(c->err);
+    struct cut_name b;
+    if (n + 1 < c->err_size)
+        snprintf(c->err + n, c->err_size - n, " (%s '%s')", what, cut(&b, name));
+    return code;
+}
+
 /* Builder failures carry the builder's own reason. */
 static int fail_builder(struct ctx *c, int r, const char *tag, const char *kind)
 {
@@ -133,7 +177,7 @@ static int fail_builder(struct ctx *c, int r, const char *tag, const char *kind)
         return fail(c, r, "out of memory");
     if (!why || !*why)
         why = r == -EILSEQ ? "invalid UTF-8" : r == -EMSGSIZE ? "too large" : "invalid";
-    return fail(c, r, "value '%s' (%s): %s", tag, kind, why);
+    return fail_at(c, r, "value", tag, "%s: %s", kind, why);
 }
 
 void jd_msg_init(struct jd_msg *m)
@@ -141,16 +185,70 @@ void jd_msg_init(struct jd_msg *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The run of values outside any run: shared by every such value rather
+ * than copied (an allocation per value saved on the hot path); never
+ * written and never freed. */
+static char run_root[] = ".";
+
+/* Every field but the value slots as jd_msg_init() leaves it, without
+ * clearing the name buffers (2 KiB) once per line: every string is empty. */
+static void msg_clear_fields(struct jd_msg *m)
+{
+    m->op = JD_OP_LOG;
+    m->has_id = false;
+    m->id[0] = '\0';
+    m->has_logdir = false;
+    m->logdir[0] = '\0';
+    m->has_run = false;
+    m->run[0] = '\0';
+    m->step_mode = LOGDIR_STEP_NEXT;
+    m->step = 0;
+    m->has_wall_time = false;
+    m->wall_time = 0;
+    m->sync = false;
+}
+
 void jd_msg_done(struct jd_msg *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n_values; i++) {
-        free(m->values[i].run);
+    size_t used = m->n_kept > m->n_values ? m->n_kept : m->n_values;
+    for (size_t i = 0; i < used; i++) {
+        if (i < m->n_values && m->values[i].run != run_root)
+            free(m->values[i].run);
         summary_value_done(&m->values[i].value);
     }
     free(m->values);
-    jd_msg_init(m);
+    msg_clear_fields(m);
+    m->values = NULL;
+    m->n_values = 0;
+    m->cap_values = 0;
+    m->n_kept = 0;
+}
+
+/* Ready m for the next line like jd_msg_done(), but keep up to
+ * JD_KEEP_VALUES value slots with their (small) buffers: a summary builder
+ * then reuses them instead of allocating three buffers per value. */
+static void msg_recycle(struct jd_msg *m)
+{
+    size_t used = m->n_kept > m->n_values ? m->n_kept : m->n_values;
+    if (m->cap_values > JD_KEEP_VALUES) {
+        jd_msg_done(m);
+        return;
+    }
+    for (size_t i = 0; i < used; i++) {
+        struct jd_value *v = &m->values[i];
+        if (i < m->n_values && v->run != run_root)
+            free(v->run);
+        v->run = NULL;
+        if (v->value.tag.cap + v->value.metadata.cap + v->value.body.cap > JD_KEEP_BYTES) {
+            summary_value_done(&v->value);   /* allocates nothing when used again */
+            summary_value_init(&v->value);
+        }
+    }
+    msg_clear_fields(m);
+    m->n_values = 0;
+    m->n_kept = used;
 }
 
 /* A new value slot for run (copied). */
@@ -168,11 +266,20 @@ static int add_value(struct ctx *c, const char *run, struct summary_value **ret)
         m->cap_values = cap;
     }
     struct jd_value *v = &m->values[m->n_values];
-    v->run = strdup(run);
+    v->run = strcmp(run, ".") == 0 ? run_root : strdup(run);
     if (!v->run)
         return fail(c, -ENOMEM, "out of memory");
-    summary_value_init(&v->value);
+    if (m->n_values < m->n_kept) {
+        /* A kept slot: empty it, as summary_value_init() would. */
+        buf_reset(&v->value.tag);
+        buf_reset(&v->value.metadata);
+        buf_reset(&v->value.body);
+    } else {
+        summary_value_init(&v->value);
+    }
     m->n_values++;
+    if (m->n_kept < m->n_values)
+        m->n_kept = m->n_values;
     *ret = &v->value;
     return 0;
 }
@@ -394,9 +501,23 @@ static int typed_scalar(struct ctx *c, const cJSON *o, const char *tag,
     if (r < 0)
         return r;
     const cJSON *val = cJSON_GetObjectItemCaseSensitive(o, "value");
-    if (!cJSON_IsNumber(val))
-        return fail(c, -EINVAL, "value '%s': $scalar needs a numeric \"value\"", tag);
-    r = summary_scalar(v, tag, val->valuedouble, meta);
+    /* JSON has no literal for NaN or the infinities (and a number too
+     * large for a double is refused before parsing): they are spelt as
+     * these strings, the names JavaScript and Python print. */
+    double x;
+    if (cJSON_IsNumber(val))
+        x = val->valuedouble;
+    else if (cJSON_IsString(val) && strcmp(val->valuestring, "NaN") == 0)
+        x = NAN;
+    else if (cJSON_IsString(val) && strcmp(val->valuestring, "Infinity") == 0)
+        x = INFINITY;
+    else if (cJSON_IsString(val) && strcmp(val->valuestring, "-Infinity") == 0)
+        x = -INFINITY;
+    else
+        return fail_at(c, -EINVAL, "value", tag,
+                       "$scalar needs a numeric \"value\" (or \"NaN\", \"Infinity\", "
+                       "\"-Infinity\")");
+    r = summary_scalar(v, tag, x, meta);
     return r < 0 ? fail_builder(c, r, tag, "scalar") : 0;
 }
 
@@ -413,10 +534,9 @@ static int typed_text(struct ctx *c, const cJSON *o, const char *tag,
         return r < 0 ? fail_builder(c, r, tag, "text") : 0;
     }
     if (!cJSON_IsArray(val))
-        return fail(c, -EINVAL,
-                    "value '%s': $text \"value\" must be a string, an array of strings "
-                    "or an array of rows of strings",
-                    tag);
+        return fail_at(c, -EINVAL,
+                    "value", tag, "$text \"value\" must be a string, an array of strings "
+                    "or an array of rows of strings");
     size_t dims[2] = {(size_t)cJSON_GetArraySize(val), 0};
     size_t rank = 1;
     if (val->child && cJSON_IsArray(val->child)) {
@@ -425,7 +545,7 @@ static int typed_text(struct ctx *c, const cJSON *o, const char *tag,
     }
     if (dims[0] > SUMMARY_MAX_STRINGS || (rank == 2 && dims[1] > SUMMARY_MAX_STRINGS) ||
         dims[0] * (rank == 2 ? dims[1] : 1) > SUMMARY_MAX_STRINGS)
-        return fail(c, -EMSGSIZE, "value '%s': more than %u strings", tag, SUMMARY_MAX_STRINGS);
+        return fail_at(c, -EMSGSIZE, "value", tag, "more than %u strings", SUMMARY_MAX_STRINGS);
     size_t total = dims[0] * (rank == 2 ? dims[1] : 1);
     struct summary_bytes *s = calloc(total ? total : 1, sizeof *s);
     if (!s)
@@ -435,7 +555,7 @@ static int typed_text(struct ctx *c, const cJSON *o, const char *tag,
     for (const cJSON *row = val->child; row && r == 0; row = row->next) {
         if (rank == 1) {
             if (!cJSON_IsString(row)) {
-                r = fail(c, -EINVAL, "value '%s': $text array elements must be strings", tag);
+                r = fail_at(c, -EINVAL, "value", tag, "$text array elements must be strings");
                 break;
             }
             s[k].data = row->valuestring;
@@ -443,12 +563,12 @@ static int typed_text(struct ctx *c, const cJSON *o, const char *tag,
             continue;
         }
         if (!cJSON_IsArray(row) || (size_t)cJSON_GetArraySize(row) != dims[1]) {
-            r = fail(c, -EINVAL, "value '%s': $text rows must be arrays of equal length", tag);
+            r = fail_at(c, -EINVAL, "value", tag, "$text rows must be arrays of equal length");
             break;
         }
         for (const cJSON *cell = row->child; cell; cell = cell->next) {
             if (!cJSON_IsString(cell)) {
-                r = fail(c, -EINVAL, "value '%s': $text cells must be strings", tag);
+                r = fail_at(c, -EINVAL, "value", tag, "$text cells must be strings");
                 break;
             }
             s[k].data = cell->valuestring;
@@ -485,9 +605,10 @@ static int typed_histogram(struct ctx *c, const cJSON *o, const char *tag,
             return r;
         if (has) {
             if (!is_integer(bc, HISTOGRAM_MAX_BUCKETS))
-                return fail(c, -EINVAL,
-                            "value '%s': \"bucket_count\" must be an integer from 0 to %d",
-                            tag, HISTOGRAM_MAX_BUCKETS);
+                return fail_at(c, -EINVAL,
+                            "value", tag,
+                            "\"bucket_count\" must be an integer from 0 to %d",
+                            HISTOGRAM_MAX_BUCKETS);
             k = (int)bc;
         }
         r = get_numbers(c, values, "$histogram \"values\"", &a);
@@ -498,23 +619,21 @@ static int typed_histogram(struct ctx *c, const cJSON *o, const char *tag,
         }
     } else if (edges && counts && !values) {
         if (cJSON_GetObjectItemCaseSensitive(o, "bucket_count"))
-            return fail(c, -EINVAL, "value '%s': \"bucket_count\" goes with \"values\"", tag);
+            return fail_at(c, -EINVAL, "value", tag, "\"bucket_count\" goes with \"values\"");
         r = get_numbers(c, edges, "$histogram \"edges\"", &a);
         if (r == 0)
             r = get_numbers(c, counts, "$histogram \"counts\"", &b);
         if (r == 0 && (a.rank != 1 || b.rank != 1 || a.n != b.n + 1))
-            r = fail(c, -EINVAL,
-                     "value '%s': $histogram needs k+1 \"edges\" and k \"counts\" (flat arrays)",
-                     tag);
+            r = fail_at(c, -EINVAL,
+                     "value", tag, "$histogram needs k+1 \"edges\" and k \"counts\" (flat arrays)");
         if (r == 0) {
             r = summary_histogram_buckets(v, tag, a.v, b.v, b.n, meta);
             if (r < 0)
                 r = fail_builder(c, r, tag, "histogram");
         }
     } else {
-        r = fail(c, -EINVAL,
-                 "value '%s': $histogram needs either \"values\" or \"edges\" and \"counts\"",
-                 tag);
+        r = fail_at(c, -EINVAL,
+                 "value", tag, "$histogram needs either \"values\" or \"edges\" and \"counts\"");
     }
     numbers_done(&a);
     numbers_done(&b);
@@ -534,8 +653,8 @@ static int typed_image(struct ctx *c, const cJSON *o, const char *tag,
     const cJSON *jpeg = cJSON_GetObjectItemCaseSensitive(o, "jpeg");
     const cJSON *pixels = cJSON_GetObjectItemCaseSensitive(o, "pixels");
     if (!!png + !!jpeg + !!pixels != 1)
-        return fail(c, -EINVAL,
-                    "value '%s': $image needs exactly one of \"png\", \"jpeg\", \"pixels\"", tag);
+        return fail_at(c, -EINVAL,
+                    "value", tag, "$image needs exactly one of \"png\", \"jpeg\", \"pixels\"");
     if (!pixels) {
         bool hw, hh;
         double w = 0, h = 0;
@@ -545,11 +664,10 @@ static int typed_image(struct ctx *c, const cJSON *o, const char *tag,
         if (r < 0)
             return r;
         if ((hw && !is_integer(w, UINT32_MAX)) || (hh && !is_integer(h, UINT32_MAX)))
-            return fail(c, -EINVAL, "value '%s': width and height must be integers", tag);
+            return fail_at(c, -EINVAL, "value", tag, "width and height must be integers");
         if (cJSON_GetObjectItemCaseSensitive(o, "shape") ||
             cJSON_GetObjectItemCaseSensitive(o, "dtype"))
-            return fail(c, -EINVAL, "value '%s': \"shape\" and \"dtype\" go with \"pixels\"",
-                        tag);
+            return fail_at(c, -EINVAL, "value", tag, "\"shape\" and \"dtype\" go with \"pixels\"");
         struct blobs bl;
         r = get_blobs(c, png ? png : jpeg, png ? "$image \"png\"" : "$image \"jpeg\"",
                       SUMMARY_MAX_IMAGES, &bl);
@@ -563,7 +681,7 @@ static int typed_image(struct ctx *c, const cJSON *o, const char *tag,
     }
     if (cJSON_GetObjectItemCaseSensitive(o, "width") ||
         cJSON_GetObjectItemCaseSensitive(o, "height"))
-        return fail(c, -EINVAL, "value '%s': with \"pixels\" the size comes from the shape", tag);
+        return fail_at(c, -EINVAL, "value", tag, "with \"pixels\" the size comes from the shape");
     const char *dtype = NULL;
     r = get_string(c, o, "dtype", "$image", &dtype);
     if (r < 0)
@@ -572,7 +690,7 @@ static int typed_image(struct ctx *c, const cJSON *o, const char *tag,
     if (dtype && strcmp(dtype, "uint8") == 0)
         bytes = true;
     else if (dtype && strcmp(dtype, "float") != 0)
-        return fail(c, -EINVAL, "value '%s': $image \"dtype\" must be \"float\" or \"uint8\"", tag);
+        return fail_at(c, -EINVAL, "value", tag, "$image \"dtype\" must be \"float\" or \"uint8\"");
     struct numbers a;
     r = get_numbers(c, pixels, "$image \"pixels\"", &a);
     if (r == 0)
@@ -592,9 +710,8 @@ static int typed_image(struct ctx *c, const cJSON *o, const char *tag,
             wid = a.dims[2];
             ch = a.dims[3];
         } else {
-            r = fail(c, -EINVAL,
-                     "value '%s': $image pixels must have shape [h,w], [h,w,c] or [n,h,w,c]",
-                     tag);
+            r = fail_at(c, -EINVAL,
+                     "value", tag, "$image pixels must have shape [h,w], [h,w,c] or [n,h,w,c]");
         }
     }
     if (r == 0 && bytes) {
@@ -603,7 +720,7 @@ static int typed_image(struct ctx *c, const cJSON *o, const char *tag,
             r = fail(c, -ENOMEM, "out of memory");
         for (size_t i = 0; r == 0 && i < a.n; i++) {
             if (!(a.v[i] >= 0 && a.v[i] <= 255) || floor(a.v[i]) != a.v[i])
-                r = fail(c, -EINVAL, "value '%s': uint8 pixels must be integers 0..255", tag);
+                r = fail_at(c, -EINVAL, "value", tag, "uint8 pixels must be integers 0..255");
             else
                 px[i] = (uint8_t)a.v[i];
         }
@@ -633,13 +750,13 @@ static int typed_audio(struct ctx *c, const cJSON *o, const char *tag,
     const cJSON *wav = cJSON_GetObjectItemCaseSensitive(o, "wav");
     const cJSON *samples = cJSON_GetObjectItemCaseSensitive(o, "samples");
     if (!!wav + !!samples != 1)
-        return fail(c, -EINVAL, "value '%s': $audio needs exactly one of \"wav\", \"samples\"",
-                    tag);
+        return fail_at(c, -EINVAL, "value", tag,
+                       "$audio needs exactly one of \"wav\", \"samples\"");
     if (wav) {
         if (cJSON_GetObjectItemCaseSensitive(o, "sample_rate") ||
             cJSON_GetObjectItemCaseSensitive(o, "shape"))
-            return fail(c, -EINVAL,
-                        "value '%s': a WAV file carries its own rate and shape", tag);
+            return fail_at(c, -EINVAL,
+                        "value", tag, "a WAV file carries its own rate and shape");
         struct blobs bl;
         r = get_blobs(c, wav, "$audio \"wav\"", SUMMARY_MAX_AUDIO_CLIPS, &bl);
         if (r == 0) {
@@ -656,8 +773,7 @@ static int typed_audio(struct ctx *c, const cJSON *o, const char *tag,
     if (r < 0)
         return r;
     if (!has || !is_integer(rate, UINT32_MAX) || rate < 1)
-        return fail(c, -EINVAL, "value '%s': $audio samples need an integer \"sample_rate\"",
-                    tag);
+        return fail_at(c, -EINVAL, "value", tag, "$audio samples need an integer \"sample_rate\"");
     struct numbers a;
     r = get_numbers(c, samples, "$audio \"samples\"", &a);
     if (r == 0)
@@ -674,10 +790,9 @@ static int typed_audio(struct ctx *c, const cJSON *o, const char *tag,
             frames = a.dims[1];
             ch = a.dims[2];
         } else {
-            r = fail(c, -EINVAL,
-                     "value '%s': $audio samples must have shape [frames], [frames,channels] "
-                     "or [clips,frames,channels]",
-                     tag);
+            r = fail_at(c, -EINVAL,
+                     "value", tag, "$audio samples must have shape [frames], [frames,channels] "
+                     "or [clips,frames,channels]");
         }
     }
     if (r == 0) {
@@ -716,13 +831,12 @@ static int typed_custom(struct ctx *c, const cJSON *o, const char *tag,
     if (r < 0)
         return r;
     if (!plugin || !*plugin)
-        return fail(c, -EINVAL, "value '%s': $custom needs a \"plugin\" name", tag);
+        return fail_at(c, -EINVAL, "value", tag, "$custom needs a \"plugin\" name");
     int data_class = 2;
     if (dc && (data_class = data_class_of(dc)) < 0)
-        return fail(c, -EINVAL,
-                    "value '%s': \"data_class\" must be \"unknown\", \"scalar\", \"tensor\" "
-                    "or \"blob_sequence\"",
-                    tag);
+        return fail_at(c, -EINVAL,
+                    "value", tag, "\"data_class\" must be \"unknown\", \"scalar\", \"tensor\" "
+                    "or \"blob_sequence\"");
     uint8_t *content = NULL, *tensor = NULL;
     size_t content_len = 0, tensor_len = 0;
     const cJSON *ci = cJSON_GetObjectItemCaseSensitive(o, "content");
@@ -733,10 +847,9 @@ static int typed_custom(struct ctx *c, const cJSON *o, const char *tag,
     const cJSON *si = cJSON_GetObjectItemCaseSensitive(o, "strings");
     struct numbers a = {0};
     if (!!ti + !!ni + !!si != 1) {
-        r = fail(c, -EINVAL,
-                 "value '%s': $custom needs exactly one of \"tensor\" (base64 TensorProto), "
-                 "\"numbers\", \"strings\"",
-                 tag);
+        r = fail_at(c, -EINVAL,
+                 "value", tag, "$custom needs exactly one of \"tensor\" (base64 TensorProto), "
+                 "\"numbers\", \"strings\"");
     } else if (ti) {
         r = base64(c, ti, "$custom \"tensor\"", &tensor, &tensor_len);
         if (r == 0) {
@@ -750,7 +863,7 @@ static int typed_custom(struct ctx *c, const cJSON *o, const char *tag,
         if (dtype && strcmp(dtype, "double") == 0)
             dt = 2;
         else if (dtype && strcmp(dtype, "float") != 0)
-            r = fail(c, -EINVAL, "value '%s': \"dtype\" must be \"float\" or \"double\"", tag);
+            r = fail_at(c, -EINVAL, "value", tag, "\"dtype\" must be \"float\" or \"double\"");
         if (r == 0)
             r = get_numbers(c, ni, "$custom \"numbers\"", &a);
         if (r == 0)
@@ -766,16 +879,16 @@ static int typed_custom(struct ctx *c, const cJSON *o, const char *tag,
         size_t n = cJSON_IsArray(si) ? (size_t)cJSON_GetArraySize(si) : 1;
         struct summary_bytes *s = NULL;
         if (!cJSON_IsArray(si) && !cJSON_IsString(si))
-            r = fail(c, -EINVAL, "value '%s': \"strings\" must be a string or an array", tag);
+            r = fail_at(c, -EINVAL, "value", tag, "\"strings\" must be a string or an array");
         else if (n > SUMMARY_MAX_STRINGS)
-            r = fail(c, -EMSGSIZE, "value '%s': too many strings", tag);
+            r = fail_at(c, -EMSGSIZE, "value", tag, "too many strings");
         else if (!(s = calloc(n ? n : 1, sizeof *s)))
             r = fail(c, -ENOMEM, "out of memory");
         size_t k = 0;
         const cJSON *e = cJSON_IsArray(si) ? si->child : si;
         for (; r == 0 && e && k < n; e = e->next, k++) {
             if (!cJSON_IsString(e)) {
-                r = fail(c, -EINVAL, "value '%s': \"strings\" elements must be strings", tag);
+                r = fail_at(c, -EINVAL, "value", tag, "\"strings\" elements must be strings");
                 break;
             }
             s[k].data = e->valuestring;
@@ -813,15 +926,17 @@ static const struct {
 static int typed_value(struct ctx *c, const cJSON *obj, const char *run, const char *tag)
 {
     const cJSON *t = obj->child;
+    struct cut_name tb;
     if (t->next)
-        return fail(c, -EINVAL,
-                    "value '%s': a typed value is an object with exactly one key (\"%s\")",
-                    tag, t->string);
+        return fail_at(c, -EINVAL,
+                    "value", tag, "a typed value is an object with exactly one key (\"%s\")",
+                       cut(&tb, t->string));
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         if (strcmp(t->string, kinds[i].key) != 0)
             continue;
         if (!cJSON_IsObject(t))
-            return fail(c, -EINVAL, "value '%s': \"%s\" must hold an object", tag, t->string);
+            return fail_at(c, -EINVAL, "value", tag, "\"%s\" must hold an object",
+                           cut(&tb, t->string));
         struct summary_meta meta = {0};
         int r = read_meta(c, t, t->string, &meta);
         if (r < 0)
@@ -832,10 +947,9 @@ static int typed_value(struct ctx *c, const cJSON *obj, const char *run, const c
             return r;
         return kinds[i].fn(c, t, tag, v, &meta);
     }
-    return fail(c, -EINVAL,
-                "value '%s': unknown type \"%s\" (known: $scalar, $text, $histogram, $image, "
-                "$audio, $custom)",
-                tag, t->string);
+    return fail_at(c, -EINVAL,
+                "value", tag, "unknown type \"%s\" (known: $scalar, $text, $histogram, $image, "
+                "$audio, $custom)", cut(&tb, t->string));
 }
 
 /* The values (or runs) inside obj, all in run. */
@@ -849,10 +963,9 @@ static int values_of(struct ctx *c, const cJSON *obj, const char *run)
         if (!*key)
             return fail(c, -EINVAL, "empty name in \"values\" (in run '%s')", run);
         if (key[0] == '$')
-            return fail(c, -EINVAL,
-                        "name '%s' in \"values\": names starting with '$' are reserved for "
-                        "typed values (write {\"tag\": {\"%s\": ...}})",
-                        key, key);
+            return fail_at(c, -EINVAL, "name in \"values\"", key,
+                           "names starting with '$' are reserved for typed values (write "
+                           "{\"tag\": {\"$scalar\": ...}})");
         if (cJSON_IsNumber(it)) {
             struct summary_value *v;
             r = add_value(c, run, &v);
@@ -871,30 +984,27 @@ static int values_of(struct ctx *c, const cJSON *obj, const char *run)
             if (!utf8_valid(key, strlen(key)))
                 return fail(c, -EILSEQ, "a run name (in run '%s') is not valid UTF-8", run);
             if (strchr(key, '/') || strcmp(key, ".") == 0 || strcmp(key, "..") == 0)
-                return fail(c, -EINVAL,
-                            "run name '%s' (in run '%s'): a run is one directory name, "
-                            "without '/', '.' or '..'",
-                            key, run);
+                return fail_at(c, -EINVAL, "run name", key,
+                               "a run is one directory name, without '/', '.' or '..'");
             char path[LOGDIR_MAX_NAME + 1], norm[LOGDIR_MAX_NAME + 1];
             int k = strcmp(run, ".") == 0 ? snprintf(path, sizeof path, "%s", key)
                                           : snprintf(path, sizeof path, "%s/%s", run, key);
             const char *why = "name too long";
             if (k < 0 || (size_t)k >= sizeof path ||
                 logdir_normalize(path, (size_t)k, norm, sizeof norm, &why) < 0)
-                return fail(c, -EINVAL, "run name '%s': %s", key, why);
+                return fail_at(c, -EINVAL, "run name", key, "%s", why);
             if (!it->child)
-                return fail(c, -EINVAL, "run '%s' holds no values", norm);
+                return fail_at(c, -EINVAL, "run", norm, "a run holds no values");
             r = values_of(c, it, norm);
         } else if (cJSON_IsBool(it)) {
-            r = fail(c, -EINVAL,
-                     "value '%s': true/false is not a value kind (send 1 or 0 as a number)", key);
+            r = fail_at(c, -EINVAL,
+                     "value", key, "true/false is not a value kind (send 1 or 0 as a number)");
         } else if (cJSON_IsNull(it)) {
-            r = fail(c, -EINVAL, "value '%s': null is not a value", key);
+            r = fail_at(c, -EINVAL, "value", key, "null is not a value");
         } else {
-            r = fail(c, -EINVAL,
-                     "value '%s': an array is not a value (use {\"$histogram\": {\"values\": "
-                     "[...]}} or another typed value)",
-                     key);
+            r = fail_at(c, -EINVAL,
+                     "value", key, "an array is not a value (use {\"$histogram\": {\"values\": "
+                     "[...]}} or another typed value)");
         }
         if (r < 0)
             return r;
@@ -927,7 +1037,7 @@ static int hparam_value(struct ctx *c, const cJSON *it, const char *name,
         }
         ret->number = d;
     } else {
-        return fail(c, -EINVAL, "hparam '%s' must be a number, a string or a boolean", name);
+        return fail_at(c, -EINVAL, "hparam", name, "must be a number, a string or a boolean");
     }
     return 0;
 }
@@ -1032,28 +1142,28 @@ static int decode_experiment(struct ctx *c, const cJSON *root, struct summary_va
         if (type) {
             int t = hparams_type_of(type);
             if (t < 0) {
-                r = fail(c, -EINVAL,
-                         "hparam '%s': \"type\" must be \"string\", \"bool\" or \"float\"",
-                         hi[i].name);
+                r = fail_at(c, -EINVAL,
+                         "hparam", hi[i].name,
+                         "\"type\" must be \"string\", \"bool\" or \"float\"");
                 break;
             }
             hi[i].type = (enum hparams_type)t;
         }
         const cJSON *vals = cJSON_GetObjectItemCaseSensitive(it, "values");
-        bool hmin, hmax;
+        bool hmin = false, hmax = false;
         r = get_number(c, it, "min", "hparams item", &hmin, &hi[i].min_value);
         if (r == 0)
             r = get_number(c, it, "max", "hparams item", &hmax, &hi[i].max_value);
         if (r < 0)
             break;
         if (vals && (hmin || hmax)) {
-            r = fail(c, -EINVAL, "hparam '%s': a domain is \"values\" or \"min\"/\"max\"",
-                     hi[i].name);
+            r = fail_at(c, -EINVAL, "hparam", hi[i].name,
+                        "a domain is \"values\" or \"min\"/\"max\"");
             break;
         }
         if (hmin != hmax) {
-            r = fail(c, -EINVAL, "hparam '%s': an interval needs both \"min\" and \"max\"",
-                     hi[i].name);
+            r = fail_at(c, -EINVAL, "hparam", hi[i].name,
+                        "an interval needs both \"min\" and \"max\"");
             break;
         }
         if (hmin) {
@@ -1063,7 +1173,7 @@ static int decode_experiment(struct ctx *c, const cJSON *root, struct summary_va
         } else if (vals) {
             if (!cJSON_IsArray(vals) ||
                 (size_t)cJSON_GetArraySize(vals) > HPARAMS_MAX_DOMAIN_VALUES) {
-                r = fail(c, -EINVAL, "hparam '%s': \"values\" must be an array", hi[i].name);
+                r = fail_at(c, -EINVAL, "hparam", hi[i].name, "\"values\" must be an array");
                 break;
             }
             size_t nv = (size_t)cJSON_GetArraySize(vals);
@@ -1115,8 +1225,8 @@ static int decode_experiment(struct ctx *c, const cJSON *root, struct summary_va
         else if (ds && strcmp(ds, "validation") == 0)
             mi[i].dataset_type = HPARAMS_DATASET_VALIDATION;
         else if (ds)
-            r = fail(c, -EINVAL, "metric '%s': \"dataset_type\" must be \"training\" or "
-                     "\"validation\"", mi[i].tag);
+            r = fail_at(c, -EINVAL, "metric", mi[i].tag, "\"dataset_type\" must be \"training\" or "
+                     "\"validation\"");
     }
     if (r == 0) {
         struct hparams_experiment e = {0};
@@ -1207,8 +1317,8 @@ static int read_name(struct ctx *c, const cJSON *it, const char *field, char *ou
     int r = logdir_normalize(it->valuestring, strlen(it->valuestring), out,
                              LOGDIR_MAX_NAME + 1, &why);
     if (r < 0)
-        return fail(c, r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, "\"%s\" '%s': %s", field,
-                    it->valuestring, why ? why : "invalid");
+        return fail_at(c, r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, field,
+                       it->valuestring, "%s", why ? why : "invalid");
     return 0;
 }
 
@@ -1346,10 +1456,356 @@ static int decode_root(struct ctx *c, const cJSON *root)
     }
 }
 
+/* ---- the fast path ------------------------------------------------------
+ *
+ * Nearly every line a training loop sends is one shape:
+ *   {"op":"log","logdir":"exp","step":12,"values":{"loss":0.25,"acc":0.9}}
+ * Building a cJSON tree for it (a node and a string per member), looking
+ * every field up by name and freeing the tree costs several times what the
+ * rest of the daemon spends on the line. The fast path reads that shape
+ * directly from the bytes. It is a strict subset: it accepts a line only
+ * when the full decoder would accept it and fill the message the same
+ * way, and declines (returns 1) anything else -- escapes, control bytes,
+ * nested runs, typed or text values, other ops, unusual numbers or
+ * whitespace, duplicate or unknown fields, and everything the full
+ * decoder would refuse -- which then goes through the full decoder, whose
+ * error messages are the only ones. tests/test-json_fastpath.c holds the
+ * two to the same results. */
+
+/* Longest number text the fast path reads; cJSON copies at most 63 bytes
+ * of a number before converting it, so longer ones go the full way. */
+#define FAST_MAX_NUMBER 63u
+/* Digits of an integer read exactly (< 2^53, so no rounding anywhere). */
+#define FAST_MAX_INT_DIGITS 15u
+
+struct fast {
+    const char *p, *end;
+};
+
+static inline void fast_ws(struct fast *f)
+{
+    /* Compact JSON has no whitespace: one test in the usual case. */
+    if (f->p < f->end && (unsigned char)*f->p > ' ')
+        return;
+    while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' || *f->p == '\r'))
+        f->p++;
+}
+
+/* Bytes that end the fast scan of a string: the closing quote, and
+ * those it leaves to the full decoder (a backslash, control bytes). */
+static const unsigned char string_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x00 - 0x0f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x10 - 0x1f */
+    ['"'] = 1, ['\\'] = 1,
+};
+
+/* A string without escapes or control bytes: its bytes (unterminated). */
+static bool fast_string(struct fast *f, const char **ret, size_t *ret_len)
+{
+    const char *p = f->p, *end = f->end;
+    if (p >= end || *p != '"')
+        return false;
+    const char *s = ++p;
+    while (p < end && !string_stop[(unsigned char)*p])
+        p++;
+    if (p >= end || *p != '"')
+        return false;
+    *ret = s;
+    *ret_len = (size_t)(p - s);
+    f->p = p + 1;
+    return true;
+}
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* Exact powers of ten: every one up to 1e22 is a double. */
+static const double pow10_exact[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* A number in strict JSON grammar, converted to the double cJSON would
+ * give (strtod of the same text in the C locale, correctly rounded).
+ * Short numbers are converted here: a mantissa below 2^53 times or
+ * divided by an exact power of ten is one correctly rounded operation,
+ * so the result is strtod's. *is_int: only digits (no sign, fraction or
+ * exponent, no leading zero), at most FAST_MAX_INT_DIGITS of them. */
+static bool fast_number(struct fast *f, double *ret, bool *is_int)
+{
+    const char *s = f->p, *p = s, *end = f->end;
+    bool neg = false;
+    if (p < end && *p == '-') {
+        neg = true;
+        p++;
+    }
+    if (p >= end || (unsigned)(*p - '0') > 9)
+        return false;
+    /* The digits go into mant as they come; with at most 19 of them in
+     * all it cannot overflow, and with more the number goes to strtod. */
+    uint64_t mant = 0;
+    const char *int_start = p;
+    if (*p == '0') {
+        p++;
+    } else {
+        for (; p < end && (unsigned)(*p - '0') <= 9; p++)
+            mant = mant * 10 + (uint64_t)(*p - '0');
+    }
+    size_t int_len = (size_t)(p - int_start), frac_len = 0;
+    int exp10 = 0;
+    bool plain = !neg;
+    if (p < end && *p == '.') {
+        plain = false;
+        const char *frac = ++p;
+        for (; p < end && (unsigned)(*p - '0') <= 9; p++)
+            mant = mant * 10 + (uint64_t)(*p - '0');
+        frac_len = (size_t)(p - frac);
+        if (frac_len == 0)
+            return false;
+        exp10 = -(int)(frac_len < 10000 ? frac_len : 10000);
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        plain = false;
+        p++;
+        bool eneg = false;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p >= end || (unsigned)(*p - '0') > 9)
+            return false;
+        int e = 0;
+        for (; p < end && (unsigned)(*p - '0') <= 9; p++)
+            e = e < 10000 ? e * 10 + (*p - '0') : e;
+        exp10 += eneg ? -e : e;
+    }
+    size_t n = (size_t)(p - s);
+    if (n > FAST_MAX_NUMBER)
+        return false;
+    /* The number must end where JSON says a value ends. */
+    if (p < end && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' && *p != '\r')
+        return false;
+    *is_int = plain && int_len <= FAST_MAX_INT_DIGITS;
+#if FLT_EVAL_METHOD == 0
+    if (int_len + frac_len <= 19 && mant <= ((uint64_t)1 << 53) && exp10 >= -22 &&
+        exp10 <= 22) {
+        double d = (double)mant;
+        d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
+        *ret = neg ? -d : d;
+        f->p = p;
+        return true;
+    }
+#endif
+    pthread_once(&c_locale_once, c_locale_init);
+    if (c_locale == (locale_t)0)
+        return false;
+    char buf[FAST_MAX_NUMBER + 1];
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *after;
+    *ret = strtod_l(buf, &after, c_locale);
+    if (after != buf + n || !isfinite(*ret))   /* 1e400: refused by the guard */
+        return false;
+    f->p = p;
+    return true;
+}
+
+int jd_decode_fast(struct jd_msg *m, const char *line, size_t len)
+{
+    enum { S_V = 1, S_OP = 2, S_ID = 4, S_LOGDIR = 8, S_STEP = 16, S_WALL = 32, S_VALUES = 64 };
+    struct fast f = {.p = line, .end = line + len};
+    struct ctx c = {.m = m, .err = NULL, .err_size = 0};
+    char err[8];
+    unsigned seen = 0;
+    const char *ldname = NULL;
+    size_t ldname_len = 0;
+
+    c.err = err;
+    c.err_size = sizeof err;
+    msg_recycle(m);
+    m->op = JD_OP_LOG;
+    m->step_mode = LOGDIR_STEP_NEXT;
+    strcpy(m->run, ".");
+    fast_ws(&f);
+    if (f.p >= f.end || *f.p++ != '{')
+        return 1;
+    for (;;) {
+        const char *key;
+        size_t klen;
+        fast_ws(&f);
+        if (!fast_string(&f, &key, &klen))
+            return 1;
+        fast_ws(&f);
+        if (f.p >= f.end || *f.p++ != ':')
+            return 1;
+        fast_ws(&f);
+        if (f.p >= f.end)
+            return 1;
+        unsigned bit = 0;
+        double d;
+        bool is_int;
+        const char *s;
+        size_t slen;
+        switch (klen) {
+        case 1:
+            bit = key[0] == 'v' ? S_V : 0;
+            break;
+        case 2:
+            bit = memcmp(key, "op", 2) == 0 ? S_OP : memcmp(key, "id", 2) == 0 ? S_ID : 0;
+            break;
+        case 4:
+            bit = memcmp(key, "step", 4) == 0 ? S_STEP : 0;
+            break;
+        case 6:
+            bit = memcmp(key, "logdir", 6) == 0   ? S_LOGDIR
+                  : memcmp(key, "values", 6) == 0 ? S_VALUES
+                                                  : 0;
+            break;
+        case 9:
+            bit = memcmp(key, "wall_time", 9) == 0 ? S_WALL : 0;
+            break;
+        default:
+            break;
+        }
+        if (!bit || (seen & bit))
+            return 1;
+        seen |= bit;
+        switch (bit) {
+        case S_V:
+            if (!fast_number(&f, &d, &is_int) || d != JD_PROTOCOL_VERSION)
+                return 1;
+            break;
+        case S_OP:
+            if (!fast_string(&f, &s, &slen) || slen != 3 || memcmp(s, "log", 3) != 0)
+                return 1;
+            break;
+        case S_ID:
+            /* The id is echoed as cJSON prints it: the same text for a
+             * plain integer of up to 15 digits and for a string of
+             * printable ASCII without quotes or backslashes. */
+            if (*f.p == '"') {
+                if (!fast_string(&f, &s, &slen) || slen + 2 > JD_MAX_ID)
+                    return 1;
+                for (size_t i = 0; i < slen; i++)
+                    if ((unsigned char)s[i] >= 0x7f)
+                        return 1;
+                m->id[0] = '"';
+                memcpy(m->id + 1, s, slen);
+                m->id[slen + 1] = '"';
+                m->id[slen + 2] = '\0';
+            } else {
+                s = f.p;
+                if (!fast_number(&f, &d, &is_int) || !is_int)
+                    return 1;
+                slen = (size_t)(f.p - s);
+                memcpy(m->id, s, slen);
+                m->id[slen] = '\0';
+            }
+            m->has_id = true;
+            break;
+        case S_LOGDIR:
+            if (!fast_string(&f, &ldname, &ldname_len))
+                return 1;
+            break;
+        case S_STEP:
+            if (*f.p == '"') {
+                if (!fast_string(&f, &s, &slen) || slen != 7 || memcmp(s, "current", 7) != 0)
+                    return 1;
+                m->step_mode = LOGDIR_STEP_CURRENT;
+            } else {
+                if (!fast_number(&f, &d, &is_int) || !is_int)
+                    return 1;
+                m->step_mode = LOGDIR_STEP_AT;
+                m->step = (int64_t)d;
+            }
+            break;
+        case S_WALL:
+            if (!fast_number(&f, &d, &is_int) || !(d >= 0 && d < JD_MAX_WALL_TIME))
+                return 1;
+            m->has_wall_time = true;
+            m->wall_time = d;
+            break;
+        case S_VALUES:
+            if (*f.p++ != '{')
+                return 1;
+            for (;;) {
+                char tag[SUMMARY_MAX_TAG + 1];
+                fast_ws(&f);
+                if (!fast_string(&f, &key, &klen) || klen == 0 || key[0] == '$' ||
+                    klen > SUMMARY_MAX_TAG)
+                    return 1;
+                fast_ws(&f);
+                if (f.p >= f.end || *f.p++ != ':')
+                    return 1;
+                fast_ws(&f);
+                if (!fast_number(&f, &d, &is_int))
+                    return 1;
+                memcpy(tag, key, klen);
+                tag[klen] = '\0';
+                struct summary_value *v;
+                if (add_value(&c, ".", &v) < 0 || summary_scalar(v, tag, d, NULL) < 0)
+                    return 1;
+                fast_ws(&f);
+                if (f.p >= f.end)
+                    return 1;
+                if (*f.p == '}') {
+                    f.p++;
+                    break;
+                }
+                if (*f.p++ != ',')
+                    return 1;
+            }
+            break;
+        default:
+            return 1;
+        }
+        fast_ws(&f);
+        if (f.p >= f.end)
+            return 1;
+        if (*f.p == '}') {
+            f.p++;
+            break;
+        }
+        if (*f.p++ != ',')
+            return 1;
+    }
+    fast_ws(&f);
+    if (f.p != f.end || !(seen & S_LOGDIR) || !(seen & S_VALUES))
+        return 1;
+    /* The logdir last, as read_name() checks it. A plain name (one
+     * component of printable ASCII, not starting with '.' or '$') is
+     * valid UTF-8 and its own normal form: copied as it is. */
+    bool plain = ldname_len > 0 && ldname_len <= LOGDIR_MAX_COMPONENT && ldname[0] != '.' &&
+                 ldname[0] != '$';
+    for (size_t i = 0; plain && i < ldname_len; i++)
+        plain = ldname[i] >= 0x20 && ldname[i] < 0x7f && ldname[i] != '/';
+    if (plain) {
+        memcpy(m->logdir, ldname, ldname_len);
+        m->logdir[ldname_len] = '\0';
+    } else if (!utf8_valid(ldname, ldname_len) ||
+               logdir_normalize(ldname, ldname_len, m->logdir, LOGDIR_MAX_NAME + 1, NULL) < 0) {
+        return 1;
+    }
+    m->has_logdir = true;
+    return 0;
+}
+
 int jd_decode(struct jd_msg *m, const char *line, size_t len, char *err, size_t err_size)
 {
+    if (jd_decode_fast(m, line, len) == 0) {
+        err[0] = '\0';
+        return 0;
+    }
+    return jd_decode_full(m, line, len, err, err_size);
+}
+
+int jd_decode_full(struct jd_msg *m, const char *line, size_t len, char *err, size_t err_size)
+{
     struct ctx c = {.m = m, .err = err, .err_size = err_size};
-    jd_msg_done(m);
+    msg_recycle(m);
     err[0] = '\0';
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, false);

@@ -1,7 +1,8 @@
 /* json_decode: one line of the tfeventsd protocol -> one message.
  *
  * The wire format is described in docs/protocol.md. This module is pure:
- * it parses one JSON object (cJSON_ParseWithLength), checks every field,
+ * it parses one JSON object (cJSON_ParseWithLength; the commonest line,
+ * plain scalars, without cJSON: see jd_decode_fast()), checks every field,
  * normalises the logdir and run names and builds the summary values with
  * the summary.h builders. It never logs and keeps no state; errors come
  * back as a sentence a person understands.
@@ -72,18 +73,41 @@ struct jd_msg {
     bool sync;                   /* flush, close: fsync too */
     struct jd_value *values;     /* log and hparams ops */
     size_t n_values, cap_values;
+    /* Private to json_decode.c: values[n_values .. n_kept) are summary
+     * values kept from earlier lines (empty, with their buffers), so that a
+     * line of scalars is decoded without allocating. jd_msg_done() frees
+     * them; other code filling a message starts with jd_msg_done(). */
+    size_t n_kept;
 };
 
 void jd_msg_init(struct jd_msg *m);
 /* Release and re-initialise. NULL-safe. */
 void jd_msg_done(struct jd_msg *m);
 
+/* Value slots (and bytes of buffers per slot) a message keeps between
+ * decodes; a larger message's extra memory is freed by the next decode. */
+#define JD_KEEP_VALUES 64u
+#define JD_KEEP_BYTES 4096u
+
 /* Decode line[0..len) (without the newline) into m (initialised; reused
- * messages are reset first). Returns 0, or a negative errno with a reason
+ * messages are reset first, keeping some memory for the next line: see
+ * n_kept). Returns 0, or a negative errno with a reason
  * in err (err_size >= 1): -EBADMSG (not JSON / not an object), -EINVAL
  * (a field is wrong), -EILSEQ (bad UTF-8), -EMSGSIZE (past a limit),
  * -ENOMEM. Even on error, m->has_id/m->id are filled when the id could be
  * read, so the error reply can carry it. */
 int jd_decode(struct jd_msg *m, const char *line, size_t len, char *err, size_t err_size);
+
+/* The two ways jd_decode() works, exported for the differential test
+ * (tests/test-json_fastpath.c). jd_decode_fast() decodes only the commonest
+ * shape of line -- op "log" with plain scalars under "values" and no
+ * escapes -- without building a cJSON tree: it returns 0 with m filled
+ * exactly as jd_decode_full() would fill it, or 1 ("not mine": another
+ * shape, or anything the full decoder would refuse), leaving m to be reset.
+ * jd_decode_full() is the cJSON decoder, which also produces every error.
+ * jd_decode() is fast, then full when the fast path declines. */
+int jd_decode_fast(struct jd_msg *m, const char *line, size_t len);
+int jd_decode_full(struct jd_msg *m, const char *line, size_t len, char *err,
+                   size_t err_size);
 
 #endif

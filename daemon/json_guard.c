@@ -1,16 +1,95 @@
 #include "json_guard.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Containers are tracked as bits of a word array, one bit per level (1:
  * array), so the depth limit costs no allocation. */
 #define GUARD_STACK_WORDS 64u   /* 4096 levels, well past any sane limit */
 
+/* Bytes the scan must look at: everything else (digits, letters, ':',
+ * whitespace) is skipped in a tight loop, which is most of a line. */
+enum { C_PLAIN = 0, C_QUOTE, C_OPEN, C_CLOSE, C_COMMA, C_EXP };
+static const unsigned char guard_class[256] = {
+    ['"'] = C_QUOTE, ['['] = C_OPEN, ['{'] = C_OPEN,
+    [']'] = C_CLOSE, ['}'] = C_CLOSE, [','] = C_COMMA,
+    ['e'] = C_EXP, ['E'] = C_EXP,
+};
+
+/* cJSON reads at most this many bytes of a number (its buffer of 64). */
+#define GUARD_NUMBER_MAX 63u
+
+static bool number_byte(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' ||
+           ch == 'E';
+}
+
+static bool digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* Does the number p[0..n) overflow a double, read as cJSON reads it (its
+ * first GUARD_NUMBER_MAX bytes, strtod)? Only a number with an exponent
+ * can: 63 digits are at most 1e63. The decimal point is dropped before
+ * strtod, which would otherwise depend on the locale. */
+static bool number_overflows(const char *p, size_t n)
+{
+    char digits[GUARD_NUMBER_MAX + 1];
+    size_t nd = 0, i = 0;
+    long exp = 0, e = 0;
+    if (n > GUARD_NUMBER_MAX)
+        n = GUARD_NUMBER_MAX;
+    if (i < n && p[i] == '-')
+        i++;
+    if (i >= n || !digit(p[i]))
+        return false;
+    for (; i < n && digit(p[i]); i++)
+        if (nd > 0 || p[i] != '0')
+            digits[nd++] = p[i];
+    if (i < n && p[i] == '.')
+        for (i++; i < n && digit(p[i]); i++, exp--)
+            if (nd > 0 || p[i] != '0')
+                digits[nd++] = p[i];
+    if (i >= n || (p[i] != 'e' && p[i] != 'E'))
+        return false;
+    i++;
+    bool eneg = i < n && p[i] == '-';
+    if (i < n && (p[i] == '-' || p[i] == '+'))
+        i++;
+    if (i >= n || !digit(p[i]))
+        return false;
+    for (; i < n && digit(p[i]); i++)
+        if (e < 1000000)
+            e = e * 10 + (p[i] - '0');
+    exp += eneg ? -e : e;
+    if (nd == 0)
+        return false;   /* zero, whatever the exponent */
+    /* The value is d.ddd x 10^(nd + exp - 1); DBL_MAX is 1.8 x 10^308. */
+    long mag = (long)nd + exp - 1;
+    if (mag != 308)
+        return mag > 308;
+    char buf[GUARD_NUMBER_MAX + 16];
+    memcpy(buf, digits, nd);
+    snprintf(buf + nd, sizeof buf - nd, "e%ld", exp);
+    return isinf(strtod(buf, NULL));
+}
+
 int json_guard_check(const char *line, size_t len, const struct json_guard_limits *lim,
                      enum json_guard_what *ret_what)
+{
+    size_t off, n;
+    return json_guard_scan(line, len, lim, ret_what, &off, &n);
+}
+
+int json_guard_scan(const char *line, size_t len, const struct json_guard_limits *lim,
+                    enum json_guard_what *ret_what, size_t *ret_off, size_t *ret_len)
 {
     uint64_t is_array[GUARD_STACK_WORDS] = {0};
     unsigned max_depth = lim->max_depth;
@@ -20,25 +99,33 @@ int json_guard_check(const char *line, size_t len, const struct json_guard_limit
     size_t elements = 0;
     bool expect_element = false;   /* just after '[' or an array's ',' */
     enum json_guard_what what = JSON_GUARD_OK;
+    const unsigned char *s = (const unsigned char *)line;
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)line[i];
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
-            continue;
-        bool in_array = depth > 0 &&
-                        (is_array[(depth - 1) / 64] >> ((depth - 1) % 64) & 1u);
+    size_t i = 0;
+    while (i < len) {
+        unsigned char ch = s[i];
         if (expect_element) {
+            /* The first byte of an array element decides whether it
+             * counts (a scalar) or not (a container, or the array's end). */
+            if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+                i++;
+                continue;
+            }
             expect_element = false;
             if (ch != '[' && ch != '{' && ch != ']' && ++elements > lim->max_elements) {
                 what = JSON_GUARD_ELEMENTS;
                 break;
             }
         }
-        switch (ch) {
-        case '"':
+        switch (guard_class[ch]) {
+        case C_PLAIN:
+            for (i++; i < len && guard_class[s[i]] == C_PLAIN; i++)
+                ;
+            continue;
+        case C_QUOTE:
             /* Skip the string; an escaped quote does not end it. */
-            for (i++; i < len && line[i] != '"'; i++) {
-                if (line[i] != '\\')
+            for (i++; i < len && s[i] != '"'; i++) {
+                if (s[i] != '\\')
                     continue;
                 i++;
                 if (len - i >= 5 && memcmp(line + i, "u0000", 5) == 0) {
@@ -47,8 +134,7 @@ int json_guard_check(const char *line, size_t len, const struct json_guard_limit
                 }
             }
             break;
-        case '[':
-        case '{':
+        case C_OPEN:
             if (depth >= max_depth) {
                 what = JSON_GUARD_DEPTH;
                 goto out;
@@ -60,21 +146,40 @@ int json_guard_check(const char *line, size_t len, const struct json_guard_limit
             depth++;
             expect_element = ch == '[';
             break;
-        case ']':
-        case '}':
+        case C_CLOSE:
             if (depth > 0)
                 depth--;
             break;
-        case ',':
-            expect_element = in_array;
-            break;
-        default:
+        case C_EXP: {
+            /* The first 'e' of a number (or of true/false): the whole
+             * token is looked at once, then skipped. */
+            size_t start = i, end = i + 1;
+            while (start > 0 && i - start <= GUARD_NUMBER_MAX && number_byte(s[start - 1]))
+                start--;
+            while (end < len && number_byte(s[end]))
+                end++;
+            if ((start == 0 || !number_byte(s[start - 1])) &&
+                number_overflows(line + start, end - start)) {
+                what = JSON_GUARD_RANGE;
+                *ret_off = start;
+                *ret_len = end - start;
+                goto out;
+            }
+            i = end;
+            continue;
+        }
+        default: /* C_COMMA */
+            expect_element = depth > 0 &&
+                             (is_array[(depth - 1) / 64] >> ((depth - 1) % 64) & 1u);
             break;
         }
+        i++;
     }
 out:
     if (ret_what)
         *ret_what = what;
+    if (what == JSON_GUARD_RANGE)
+        return -ERANGE;
     return what == JSON_GUARD_OK ? 0 : -EMSGSIZE;
 }
 

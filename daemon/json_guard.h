@@ -24,12 +24,20 @@ enum json_guard_what {
     JSON_GUARD_ELEMENTS,
     JSON_GUARD_NUL,         /* a string holds \u0000: cJSON would cut it
                                there, silently changing a name or tag */
+    JSON_GUARD_RANGE,       /* a number literal overflows a double (1e400):
+                               cJSON would read it as +-Infinity */
 };
 
 /* Scan line[0..len). Returns 0, or -EMSGSIZE with *ret_what saying which
- * limit was passed (ret_what may be NULL). */
+ * limit was passed (ret_what may be NULL), or -ERANGE for
+ * JSON_GUARD_RANGE. */
 int json_guard_check(const char *line, size_t len, const struct json_guard_limits *lim,
                      enum json_guard_what *ret_what);
+
+/* The same, and for JSON_GUARD_RANGE where the number is: line[*ret_off ..
+ * *ret_off + *ret_len) (unset otherwise). */
+int json_guard_scan(const char *line, size_t len, const struct json_guard_limits *lim,
+                    enum json_guard_what *ret_what, size_t *ret_off, size_t *ret_len);
 
 /* The JSON text of the top-level "id" member of line, so that a refused
  * line's error reply can carry it: a number, or a string of printable

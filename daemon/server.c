@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "dispatch.h"
 #include "flusher.h"
 #include "log.h"
 
@@ -72,6 +74,57 @@ static void on_connection(uv_stream_t *listener, int status)
     int r = conn_accept(s, listener);
     if (r < 0)
         log_warn("accept: %s", uv_strerror(r));
+}
+
+/* The opt-in TCP listener, for clients whose language cannot open a Unix
+ * socket (base R's socketConnection() is TCP only). It is bound to a
+ * loopback address only (config.c refuses others): a TCP peer carries no
+ * credentials, so any local user can connect and --per-user-root cannot
+ * apply (config.c refuses the combination); the socket's permissions
+ * (--socket-mode) do not protect it.
+ *
+ * Its connections are served by the same conn code as the Unix ones:
+ * conn_accept() accepts into a uv_pipe_t, which libuv (on Unix) opens over
+ * any connected stream descriptor -- uv_accept() takes a TCP or pipe
+ * client for either kind of listener. TCP_NODELAY is set on the listener
+ * and inherited by accepted sockets on Linux, so that small replies are
+ * not held back by Nagle's algorithm. */
+static int listen_tcp(struct server *s)
+{
+    const struct config *cfg = s->cfg;
+    if (!cfg->tcp_port)
+        return 0;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } addr;
+    int r = uv_ip4_addr(cfg->tcp_address, (int)cfg->tcp_port, &addr.in4);
+    if (r < 0)
+        r = uv_ip6_addr(cfg->tcp_address, (int)cfg->tcp_port, &addr.in6);
+    if (r < 0) {
+        log_error("bad --tcp-address %s: %s", cfg->tcp_address, uv_strerror(r));
+        return r;
+    }
+    r = uv_tcp_init(s->loop, &s->tcp_listener);
+    if (r < 0)
+        return r;
+    s->tcp_listener.data = s;
+    r = uv_tcp_bind(&s->tcp_listener, &addr.sa, 0);
+    if (r == 0)
+        r = uv_tcp_nodelay(&s->tcp_listener, 1);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&s->tcp_listener, SERVER_BACKLOG, on_connection);
+    if (r < 0) {
+        log_error("cannot listen on TCP %s port %u: %s", cfg->tcp_address, cfg->tcp_port,
+                  uv_strerror(r));
+        uv_close((uv_handle_t *)&s->tcp_listener, NULL);
+        return r;
+    }
+    s->tcp_listening = true;
+    log_warn("also listening on TCP %s port %u: any local user can connect (no peer "
+             "credentials, --socket-mode does not apply)", cfg->tcp_address, cfg->tcp_port);
+    return 0;
 }
 
 /* Is someone answering on path? 1 yes, 0 no (stale or absent), <0 the
@@ -143,7 +196,7 @@ int server_listen(struct server *s)
     }
     snprintf(s->socket_name, sizeof s->socket_name, "%s", path);
     s->listening = true;
-    return 0;
+    return listen_tcp(s);
 }
 
 int server_adopt(struct server *s, int fd)
@@ -183,7 +236,7 @@ int server_adopt(struct server *s, int fd)
     }
     s->owns_socket_path = false;
     s->listening = true;
-    return 0;
+    return listen_tcp(s);
 }
 
 static void shutdown_done(void *ctx)
@@ -204,6 +257,11 @@ static void shutdown_done(void *ctx)
     log_info("all data written; exiting");
 }
 
+static void stop_writers(struct server *s)
+{
+    flusher_shutdown(s->flusher, shutdown_done, s);
+}
+
 void server_stop(struct server *s)
 {
     if (s->stopping)
@@ -217,13 +275,19 @@ void server_stop(struct server *s)
             unlink(s->cfg->socket_path);
         s->listening = false;
     }
+    if (s->tcp_listening) {
+        uv_close((uv_handle_t *)&s->tcp_listener, NULL);
+        s->tcp_listening = false;
+    }
     /* Read and execute what every client has sent so far. */
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
         conn_drain(c);
     }
-    flusher_shutdown(s->flusher, shutdown_done, s);
+    /* Messages waiting for a logdir's scan run when it completes: write
+     * and close only after them. */
+    dispatch_after_scans(s, stop_writers);
 }
 
 void server_pause_reading(struct server *s, bool pause)

@@ -28,6 +28,10 @@ struct server {
     struct stats stats;
     uv_pipe_t listener;
     bool listening;
+    /* The opt-in loopback TCP listener (cfg->tcp_port); its connections
+     * are served by the same conn code (see server.c). */
+    uv_tcp_t tcp_listener;
+    bool tcp_listening;
     bool owns_socket_path;       /* we bound it: remove it at exit */
     dev_t socket_dev;            /* ... if it is still our socket */
     ino_t socket_ino;
@@ -51,7 +55,9 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg);
 /* Bind and listen on cfg->socket_path: refuses a path too long for
  * sockaddr_un (-ENAMETOOLONG), a live socket (-EADDRINUSE: another daemon
  * answers there) or a path that is not a socket (-EEXIST); replaces a
- * stale socket. Logs the reason. */
+ * stale socket. Logs the reason. With cfg->tcp_port, also listens on
+ * cfg->tcp_address:tcp_port (server_adopt() too); failing that is an
+ * error (the libuv code). */
 int server_listen(struct server *s);
 
 /* Serve on an inherited listening socket (socket activation) instead of

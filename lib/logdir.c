@@ -32,6 +32,7 @@ struct logdir {
     uint64_t refused;
     struct buf key;
     struct logdir_scan scan;
+    bool scanning;            /* its scan has not been applied yet */
 };
 
 int logdir_normalize(const char *name, size_t len, char *out, size_t out_size,
@@ -114,27 +115,41 @@ out:
     return r;
 }
 
-static int make_key(logdir *d, const char *run, const void *tag, size_t tag_len)
+/* The step bookkeeping of a logdir, or of a scan that builds it off the
+ * loop thread to be moved into its logdir afterwards: the same maps, so
+ * that the scan and the writes learn steps by the same rules. */
+struct book {
+    struct strmap *tags;      /* "run\0tag" -> val.i64 last step, aux generation */
+    struct strmap *runs;      /* run -> val.ptr run_writer or NULL, aux RUN_* flags */
+    struct buf *key;
+    unsigned max_tags, max_runs;
+};
+
+/* Run flag (runs map, aux): the run's files hold a SessionLog START
+ * (learned by the scan, or written by logdir_restart()). */
+#define RUN_STARTED 1u
+
+static int book_key(struct book *b, const char *run, const void *tag, size_t tag_len)
 {
-    buf_reset(&d->key);
-    int r = buf_append(&d->key, run, strlen(run) + 1);
+    buf_reset(b->key);
+    int r = buf_append(b->key, run, strlen(run) + 1);
     if (r == 0)
-        r = buf_append(&d->key, tag, tag_len);
+        r = buf_append(b->key, tag, tag_len);
     return r;
 }
 
 /* Remember that (run, tag) was written at step (the maximum wins). */
-static int note_tag(logdir *d, const char *run, const void *tag, size_t tag_len,
-                    int64_t step)
+static int book_note_tag(struct book *b, const char *run, const void *tag, size_t tag_len,
+                         int64_t step)
 {
-    int r = make_key(d, run, tag, tag_len);
+    int r = book_key(b, run, tag, tag_len);
     if (r < 0)
         return r;
-    struct strmap_entry *e = strmap_get(&d->tags, d->key.data, d->key.len);
+    struct strmap_entry *e = strmap_get(b->tags, b->key->data, b->key->len);
     if (!e) {
-        if (d->tags.count >= d->max_tags)
+        if (b->tags->count >= b->max_tags)
             return -ENOSPC;
-        r = strmap_put(&d->tags, d->key.data, d->key.len, &e);
+        r = strmap_put(b->tags, b->key->data, b->key->len, &e);
         if (r < 0)
             return r;
         e->val.i64 = STEP_NONE;
@@ -145,11 +160,11 @@ static int note_tag(logdir *d, const char *run, const void *tag, size_t tag_len,
 }
 
 /* After a START at step: no tag of run has a last step at or above it. */
-static void lower_run(logdir *d, const char *run, int64_t step)
+static void book_lower_run(struct book *b, const char *run, int64_t step)
 {
     size_t rl = strlen(run) + 1;
-    for (size_t i = 0; i < d->tags.cap; i++) {
-        struct strmap_entry *e = &d->tags.slots[i];
+    for (size_t i = 0; i < b->tags->cap; i++) {
+        struct strmap_entry *e = &b->tags->slots[i];
         if (!e->key || e->key_len < rl || memcmp(e->key, run, rl) != 0)
             continue;
         if (e->val.i64 != STEP_NONE && e->val.i64 >= step)
@@ -157,25 +172,64 @@ static void lower_run(logdir *d, const char *run, int64_t step)
     }
 }
 
-static int note_run(logdir *d, const char *run)
+/* The run's entry, made when new; NULL past max_runs or without memory. */
+static struct strmap_entry *book_note_run(struct book *b, const char *run)
 {
-    struct strmap_entry *e;
-    if (strmap_get(&d->runs, run, strlen(run)))
-        return 0;
-    if (d->runs.count >= d->max_runs)
-        return -ENOSPC;
-    int r = strmap_put(&d->runs, run, strlen(run), &e);
-    return r < 0 ? r : 0;
+    struct strmap_entry *e = strmap_get(b->runs, run, strlen(run));
+    if (e)
+        return e;
+    if (b->runs->count >= b->max_runs)
+        return NULL;
+    return strmap_put(b->runs, run, strlen(run), &e) < 0 ? NULL : e;
+}
+
+static struct book logdir_book(logdir *d)
+{
+    struct book b = {&d->tags, &d->runs, &d->key, d->max_tags, d->max_runs};
+    return b;
+}
+
+static int make_key(logdir *d, const char *run, const void *tag, size_t tag_len)
+{
+    struct book b = logdir_book(d);
+    return book_key(&b, run, tag, tag_len);
+}
+
+static int note_tag(logdir *d, const char *run, const void *tag, size_t tag_len,
+                    int64_t step)
+{
+    struct book b = logdir_book(d);
+    return book_note_tag(&b, run, tag, tag_len, step);
+}
+
+static void lower_run(logdir *d, const char *run, int64_t step)
+{
+    struct book b = logdir_book(d);
+    book_lower_run(&b, run, step);
 }
 
 /* ---- scanning existing files ------------------------------------------ */
+
+/* A scan of a logdir's existing files. It owns everything it touches (the
+ * directory descriptor, its own maps), so that it can run on any thread
+ * while its logdir stays on the loop's. */
+struct logdir_scanner {
+    int dir_fd;               /* the logdir's directory, taken; -1 once scanned */
+    char *path;               /* for reading through a path when /proc is absent */
+    struct strmap tags, runs;
+    struct buf key;
+    struct book book;
+    int64_t max_step;
+    bool done;
+    struct logdir_scan scan;
+};
 
 /* Read the file name in dirfd, which was seen as a regular file. It is
  * opened without following a link and read through /proc/self/fd, so a
  * link swapped in after the directory was listed is not followed either;
  * without /proc, through its path (display). */
-static void scan_file(logdir *d, int dirfd, const char *name, const char *display,
-                      const char *run, int64_t *max_step)
+static void scan_file(logdir_scanner *sc, int dirfd, const char *name, const char *display,
+                      const char *run, struct strmap_entry *run_e)
 {
     record_reader *rr;
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -183,7 +237,7 @@ static void scan_file(logdir *d, int dirfd, const char *name, const char *displa
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);
-        d->scan.unreadable++;
+        sc->scan.unreadable++;
         return;
     }
     char proc[64];
@@ -193,37 +247,39 @@ static void scan_file(logdir *d, int dirfd, const char *name, const char *displa
         r = record_reader_open(&rr, display, 0);
     close(fd);
     if (r < 0) {
-        d->scan.unreadable++;
+        sc->scan.unreadable++;
         return;
     }
-    d->scan.files++;
+    sc->scan.files++;
     for (;;) {
         Tensorboard__Event *ev = NULL;
         r = record_reader_next_event(rr, &ev);
         if (r == 0) {
             if (record_reader_fault(rr) == RECORD_FAULT_TRUNCATED)
-                d->scan.truncated++;
+                sc->scan.truncated++;
             break;
         }
         if (r < 0) {
-            d->scan.corrupt++;
+            sc->scan.corrupt++;
             break;
         }
-        d->scan.records++;
+        sc->scan.records++;
         if (ev->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY && ev->summary) {
             for (size_t i = 0; i < ev->summary->n_value; i++) {
                 const char *tag = ev->summary->value[i]->tag;
                 if (tag && *tag)
-                    note_tag(d, run, tag, strlen(tag), ev->step);
+                    book_note_tag(&sc->book, run, tag, strlen(tag), ev->step);
             }
-            if (ev->summary->n_value > 0 && ev->step > *max_step)
-                *max_step = ev->step;
+            if (ev->summary->n_value > 0 && ev->step > sc->max_step)
+                sc->max_step = ev->step;
         } else if (ev->what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG &&
                    ev->session_log &&
                    ev->session_log->status == TENSORBOARD__SESSION_LOG__SESSION_STATUS__START) {
-            lower_run(d, run, ev->step);
-            if (ev->step - 1 > *max_step)
-                *max_step = ev->step - 1;
+            book_lower_run(&sc->book, run, ev->step);
+            if (run_e)
+                run_e->aux |= RUN_STARTED;
+            if (ev->step - 1 > sc->max_step)
+                sc->max_step = ev->step - 1;
         }
         event_free(ev);
     }
@@ -238,8 +294,8 @@ static int cmp_str(const void *a, const void *b)
 /* Walk the directory open as dirfd (taken: closed here), the run named
  * run, and its subdirectories, never following a link. Files of one run
  * are read in name order, like TensorBoard does. */
-static void scan_dir(logdir *d, int dirfd, const char *display, const char *run,
-                     unsigned depth, int64_t *max_step)
+static void scan_dir(logdir_scanner *sc, int dirfd, const char *display, const char *run,
+                     unsigned depth)
 {
     DIR *dp = fdopendir(dirfd);
     if (!dp) {
@@ -276,10 +332,13 @@ static void scan_dir(logdir *d, int dirfd, const char *display, const char *run,
         if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
             if (S_ISREG(st.st_mode) && strstr(names[i], "tfevents")) {
                 if (!is_run) {
-                    note_run(d, run);
+                    book_note_run(&sc->book, run);
                     is_run = true;
                 }
-                scan_file(d, dirfd, names[i], path, run, max_step);
+                /* Looked up per file: the tags map may grow, the runs map
+                 * does not change while this run's files are read. */
+                scan_file(sc, dirfd, names[i], path, run,
+                          strmap_get(&sc->runs, run, strlen(run)));
             } else if (S_ISDIR(st.st_mode) && depth < LOGDIR_MAX_DEPTH &&
                        names[i][0] != '$') {
                 char sub[LOGDIR_MAX_NAME + 1];
@@ -289,7 +348,7 @@ static void scan_dir(logdir *d, int dirfd, const char *display, const char *run,
                 int subfd = openat(dirfd, names[i],
                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (subfd >= 0 && k > 0 && (size_t)k < sizeof sub)
-                    scan_dir(d, subfd, path, sub, depth + 1, max_step);
+                    scan_dir(sc, subfd, path, sub, depth + 1);
                 else if (subfd >= 0)
                     close(subfd);
             }
@@ -302,12 +361,36 @@ static void scan_dir(logdir *d, int dirfd, const char *display, const char *run,
     free(names);
 }
 
+void logdir_scanner_run(logdir_scanner *sc)
+{
+    if (sc->done)
+        return;
+    int fd = sc->dir_fd;
+    sc->dir_fd = -1;
+    sc->done = true;
+    scan_dir(sc, fd, sc->path, ".", 0);
+}
+
+void logdir_scanner_free(logdir_scanner *sc)
+{
+    if (!sc)
+        return;
+    if (sc->dir_fd >= 0)
+        close(sc->dir_fd);
+    strmap_done(&sc->tags);
+    strmap_done(&sc->runs);
+    buf_free(&sc->key);
+    free(sc->path);
+    free(sc);
+}
+
 /* ---- one logdir -------------------------------------------------------- */
 
-int logdir_open(logdir **ret, const char *root, const char *name,
-                const struct logdir_options *opts)
+int logdir_open_deferred(logdir **ret, const char *root, const char *name,
+                         const struct logdir_options *opts, logdir_scanner **ret_scanner)
 {
     char norm[LOGDIR_MAX_NAME + 1];
+    *ret_scanner = NULL;
     if (logdir_normalize(name, strlen(name), norm, sizeof norm, NULL) < 0 ||
         strcmp(norm, name) != 0)
         return -EINVAL;
@@ -322,9 +405,12 @@ int logdir_open(logdir **ret, const char *root, const char *name,
     if (r < 0 && r != -ENOENT)
         return r;
     logdir *d = calloc(1, sizeof *d);
-    if (!d) {
+    logdir_scanner *sc = dir_fd >= 0 ? calloc(1, sizeof *sc) : NULL;
+    if (!d || (dir_fd >= 0 && !sc)) {
         if (dir_fd >= 0)
             close(dir_fd);
+        free(d);
+        free(sc);
         return -ENOMEM;
     }
     d->name = strdup(name);
@@ -333,8 +419,14 @@ int logdir_open(logdir **ret, const char *root, const char *name,
         d->path = strdup(root);
     else if (asprintf(&d->path, "%s/%s", root, name) < 0)
         d->path = NULL;
-    if (!d->name || !d->root || !d->path) {
-        if (dir_fd >= 0)
+    if (sc) {
+        sc->dir_fd = dir_fd;
+        sc->path = d->path ? strdup(d->path) : NULL;
+    }
+    if (!d->name || !d->root || !d->path || (sc && !sc->path)) {
+        if (sc)
+            logdir_scanner_free(sc);
+        else if (dir_fd >= 0)
             close(dir_fd);
         free(d->name);
         free(d->root);
@@ -352,13 +444,50 @@ int logdir_open(logdir **ret, const char *root, const char *name,
     strmap_init(&d->tags);
     strmap_init(&d->runs);
     buf_init(&d->key, LOGDIR_MAX_NAME + 1 + SUMMARY_MAX_TAG + 1);
-
-    int64_t max_step = -1;
-    if (dir_fd >= 0)
-        scan_dir(d, dir_fd, d->path, ".", 0, &max_step);
-    d->step = max_step;
+    if (sc) {
+        strmap_init(&sc->tags);
+        strmap_init(&sc->runs);
+        buf_init(&sc->key, LOGDIR_MAX_NAME + 1 + SUMMARY_MAX_TAG + 1);
+        sc->book = (struct book){&sc->tags, &sc->runs, &sc->key, d->max_tags, d->max_runs};
+        sc->max_step = -1;
+        d->scanning = true;
+    }
     *ret = d;
+    *ret_scanner = sc;
     return 0;
+}
+
+bool logdir_scanning(const logdir *d)
+{
+    return d->scanning;
+}
+
+void logdir_scan_finish(logdir *d, logdir_scanner *sc)
+{
+    if (!sc)
+        return;
+    /* Nothing used the logdir while it was scanned (logdir_scanning()),
+     * so its maps are empty: the scan's replace them whole. */
+    logdir_scanner_run(sc);
+    struct strmap t = d->tags, r = d->runs;
+    d->tags = sc->tags;
+    d->runs = sc->runs;
+    sc->tags = t;
+    sc->runs = r;
+    d->step = sc->max_step;
+    d->scan = sc->scan;
+    d->scanning = false;
+    logdir_scanner_free(sc);
+}
+
+int logdir_open(logdir **ret, const char *root, const char *name,
+                const struct logdir_options *opts)
+{
+    logdir_scanner *sc;
+    int r = logdir_open_deferred(ret, root, name, opts, &sc);
+    if (r == 0)
+        logdir_scan_finish(*ret, sc);
+    return r;
 }
 
 int logdir_close(logdir *d, bool sync)
@@ -512,6 +641,8 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
 
     if (n == 0)
         return -EINVAL;
+    if (d->scanning)
+        return -EBUSY;
     switch (mode) {
     case LOGDIR_STEP_NEXT:
         if (d->step == INT64_MAX)
@@ -535,6 +666,11 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
     bool enforce = check_steps && d->opts.policy == LOGDIR_POLICY_INCREASING;
     uint64_t gen = ++d->generation;
     size_t seen = 0;   /* items whose (run, tag) entry may have been made here */
+    /* A message of one value (the common case) keeps its tag entry and
+     * writer from the checks for the write: nothing puts into d->tags in
+     * between, so the entry cannot move. */
+    struct strmap_entry *only_e = NULL;
+    run_writer *only_w = NULL;
     for (size_t i = 0; i < n; i++) {
         const struct summary_value *v = items[i].value;
         if (v->tag.len == 0) {
@@ -558,6 +694,8 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
             e->val.i64 = STEP_NONE;
         }
         seen = i + 1;
+        if (n == 1)
+            only_e = e;
         bool dup = e->aux == gen;
         if (enforce && (dup || (e->val.i64 != STEP_NONE && s <= e->val.i64))) {
             d->refused += n;
@@ -588,17 +726,23 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
                 refuse(ret_refusal, kind, items[i].run, NULL, 0, (int)d->max_runs);
             goto fail;
         }
+        if (n == 1)
+            only_w = w;
     }
 
     for (size_t i = 0; i < n; i++) {
-        run_writer *w;
+        run_writer *w = only_w;
         enum logdir_refusal_kind kind;
-        r = writer_for(d, items[i].run, &w, &kind);
+        r = w ? 0 : writer_for(d, items[i].run, &w, &kind);
         if (r == 0)
             r = run_writer_add_summary(w, wall_time, s, items[i].value);
-        if (r == 0)
+        if (r == 0 && only_e) {
+            if (only_e->val.i64 == STEP_NONE || s > only_e->val.i64)
+                only_e->val.i64 = s;
+        } else if (r == 0) {
             r = note_tag(d, items[i].run, items[i].value->tag.data, items[i].value->tag.len,
                          s);
+        }
         if (r < 0)
             goto fail;
         if (d->opts.hook)
@@ -625,26 +769,50 @@ fail:
     return r;
 }
 
+/* SessionLog START at step in run. TensorBoard's Python loader ignores
+ * the first START of a run and purges at every later one; so a run whose
+ * files hold no START yet gets two at step: the first is the one ignored,
+ * the second purges the points at step and above. A loader that purged at
+ * every START would purge the same points twice, so the result is the
+ * same whichever rule a loader follows. */
+static int restart_run(logdir *d, const char *run, int64_t step, double wall_time)
+{
+    run_writer *w;
+    enum logdir_refusal_kind kind;
+    int r = writer_for(d, run, &w, &kind);
+    if (r < 0)
+        return r;
+    struct strmap_entry *e = strmap_get(&d->runs, run, strlen(run));
+    if (!e)
+        return -ENOENT;   /* cannot happen: writer_for() made it */
+    int starts = e->aux & RUN_STARTED ? 1 : 2;
+    for (int i = 0; i < starts && r == 0; i++) {
+        r = run_writer_add_session_log(w, wall_time, step,
+                                       TENSORBOARD__SESSION_LOG__SESSION_STATUS__START);
+        if (r == 0)
+            e->aux |= RUN_STARTED;
+    }
+    if (r < 0)
+        return r;
+    lower_run(d, run, step);
+    if (d->opts.hook)
+        d->opts.hook(d->opts.hook_ctx, d, run, w, false);
+    return 0;
+}
+
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
 {
     if (step < 0)
         return -EINVAL;
+    if (d->scanning)
+        return -EBUSY;
     int r;
     if (!run && d->runs.count == 0)
         run = ".";
     if (run) {
-        run_writer *w;
-        enum logdir_refusal_kind kind;
-        r = writer_for(d, run, &w, &kind);
+        r = restart_run(d, run, step, wall_time);
         if (r < 0)
             return r;
-        r = run_writer_add_session_log(w, wall_time, step,
-                                       TENSORBOARD__SESSION_LOG__SESSION_STATUS__START);
-        if (r < 0)
-            return r;
-        lower_run(d, run, step);
-        if (d->opts.hook)
-            d->opts.hook(d->opts.hook_ctx, d, run, w, false);
     } else {
         /* Collect the names first: writer_for() may not change the map
          * (every run is in it already) but a hook must see stable keys. */
@@ -658,7 +826,7 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
         qsort(runs, n, sizeof *runs, cmp_str);
         r = 0;
         for (size_t i = 0; i < n && r == 0; i++)
-            r = logdir_restart(d, runs[i], step, wall_time);
+            r = restart_run(d, runs[i], step, wall_time);
         free(runs);
         if (r < 0)
             return r;
@@ -752,8 +920,10 @@ logdir *logdir_set_find(const logdir_set *s, const char *name)
     return e ? e->val.ptr : NULL;
 }
 
-int logdir_set_get(logdir_set *s, const char *name, logdir **ret)
+int logdir_set_get_deferred(logdir_set *s, const char *name, logdir **ret,
+                            logdir_scanner **ret_scanner)
 {
+    *ret_scanner = NULL;
     logdir *d = logdir_set_find(s, name);
     if (d) {
         *ret = d;
@@ -764,18 +934,30 @@ int logdir_set_get(logdir_set *s, const char *name, logdir **ret)
                        : LOGDIR_MAX_LOGDIRS;
     if (s->dirs.count >= max)
         return -ENOSPC;
-    int r = logdir_open(&d, s->root, name, &s->opts);
+    logdir_scanner *sc;
+    int r = logdir_open_deferred(&d, s->root, name, &s->opts, &sc);
     if (r < 0)
         return r;
     struct strmap_entry *e;
     r = strmap_put(&s->dirs, name, strlen(name), &e);
     if (r < 0) {
+        logdir_scanner_free(sc);
         logdir_close(d, false);
         return r;
     }
     e->val.ptr = d;
     *ret = d;
+    *ret_scanner = sc;
     return 0;
+}
+
+int logdir_set_get(logdir_set *s, const char *name, logdir **ret)
+{
+    logdir_scanner *sc;
+    int r = logdir_set_get_deferred(s, name, ret, &sc);
+    if (r == 0)
+        logdir_scan_finish(*ret, sc);
+    return r;
 }
 
 void logdir_set_foreach(logdir_set *s, void (*fn)(void *ctx, logdir *d), void *ctx)

@@ -25,8 +25,9 @@
  * Resuming. logdir_open() scans the event files already in the logdir
  * (every run under it, files in name order, tolerating truncated tails and
  * stopping a file at corruption) and learns the last step of every tag,
- * the START markers, and the counter: it resumes after the largest step
- * found.
+ * the START markers (which runs hold one, and the steps they lower), and
+ * the counter: it resumes after the largest step found. The scan can also
+ * run apart, on another thread (logdir_open_deferred()).
  *
  * Confinement. Every directory is reached from the root with
  * confine_open_dir(): a symbolic link anywhere below the root, in the
@@ -36,7 +37,8 @@
  * refused path is known when the message is logged, not at the next
  * flush; the writer then keeps that directory's descriptor.
  *
- * Pure of any event loop; file I/O happens in logdir_open() (the scan),
+ * Pure of any event loop; file I/O happens in logdir_open() (the scan, or
+ * logdir_scanner_run() on any thread),
  * when a run's writer is created (opening or making its directory) and in
  * the writers' flushes. Not thread-safe. */
 #ifndef TFEVENTS_LOGDIR_H
@@ -123,6 +125,33 @@ struct logdir_scan {
 int logdir_open(logdir **ret, const char *root, const char *name,
                 const struct logdir_options *opts);
 
+/* The scan of a logdir's existing files, split from logdir_open() so that
+ * a caller with an event loop can run it on another thread: the scanner
+ * owns what it reads and fills (the directory's descriptor, its own maps)
+ * and never touches the logdir, which stays with its thread. */
+typedef struct logdir_scanner logdir_scanner;
+
+/* Like logdir_open(), without the scan: when the logdir's directory exists
+ * *ret_scanner gets its scan (caller owns) and the logdir is "scanning"
+ * (logdir_scanning()) until logdir_scan_finish(): nothing may be logged,
+ * restarted or stepped in it meanwhile (-EBUSY). *ret_scanner is NULL
+ * when there is nothing to scan (the logdir is ready). */
+int logdir_open_deferred(logdir **ret, const char *root, const char *name,
+                         const struct logdir_options *opts, logdir_scanner **ret_scanner);
+
+/* Read the files (the slow part). Touches nothing but sc: any thread. */
+void logdir_scanner_run(logdir_scanner *sc);
+
+/* On the logdir's thread: apply what sc found to d (running the scan
+ * first if it has not run), which is then ready; frees sc. NULL-safe sc. */
+void logdir_scan_finish(logdir *d, logdir_scanner *sc);
+
+/* Free a scanner without applying it. NULL-safe. */
+void logdir_scanner_free(logdir_scanner *sc);
+
+/* True between logdir_open_deferred() and logdir_scan_finish(). */
+bool logdir_scanning(const logdir *d);
+
 /* Close every writer (flushing, fsync when sync) and free. Returns the
  * first error. NULL-safe. No writer may be busy. */
 int logdir_close(logdir *d, bool sync);
@@ -178,7 +207,10 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
 /* SessionLog START at step in run (normalised), or in every known run of
  * the logdir when run is NULL (in "." when none is known yet). Lowers the
  * last step of every tag of those runs to step-1, and the counter to
- * step-1 so that the next message without a step logs at step. */
+ * step-1 so that the next message without a step logs at step.
+ * TensorBoard's Python loader ignores the first START of a run, so a run
+ * whose files hold no START yet (neither written here nor found by the
+ * scan) gets two STARTs at step; one otherwise. -EBUSY while scanning. */
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time);
 
 /* The writer of run, or NULL when it has none open. */
@@ -213,6 +245,13 @@ int logdir_set_free(logdir_set *s, bool sync);
 /* The logdir named name (normalised), opened (and scanned) on first use.
  * -ENOSPC past max_logdirs, errors of logdir_open(). */
 int logdir_set_get(logdir_set *s, const char *name, logdir **ret);
+
+/* Like logdir_set_get(), but a logdir opened now is not scanned: its scan
+ * is handed over in *ret_scanner (see logdir_open_deferred(); NULL when the
+ * logdir was open already or has nothing to scan). The logdir is in the set
+ * at once, scanning until logdir_scan_finish(). */
+int logdir_set_get_deferred(logdir_set *s, const char *name, logdir **ret,
+                            logdir_scanner **ret_scanner);
 
 /* The logdir if already open, else NULL. */
 logdir *logdir_set_find(const logdir_set *s, const char *name);

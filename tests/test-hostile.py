@@ -24,7 +24,7 @@ L = b'{"id":%d,"logdir":"h",'
 # (line without its id prefix or newline, expected text in the error)
 HOSTILE = [
     (b'"values":{"x":1}', None),                                   # sanity: accepted
-    (b'"values":{"x":1e400}}', "invalid JSON"),                    # extra brace
+    (b'"values":{"x":1e400}}', "out of range: 1e400"),  # extra brace too; the guard sees 1e400 first
     (b'"values":{"x":NaN}', "invalid JSON"),
     (b'"values":{"x":"\xff\xfe"}', "UTF-8"),                       # invalid UTF-8 text
     (b'"values":{"\xc0\xaf":1}', "UTF-8"),                         # overlong '/'
@@ -55,7 +55,9 @@ HOSTILE = [
     (b'"values":{"c":{"$custom":{"plugin":"p","numbers":[1,2],"shape":[3]}}}', "shape"),
     (b'"values":{"t":{"$text":{"value":[["a"],["b","c"]]}}}', "equal length"),
     (b'"values":{"x":1},"colour":"red"', "unknown field"),
-    (b'"values":{"' + b"t" * 5000 + b'":1}', "value 'tttt"),      # reason cut off
+    (b'"values":{"' + b"t" * 5000 + b'":1}', "tag longer than"),  # reason before the name
+    (b'"values":{"x":1e400}', "number out of range: 1e400"),
+    (b'"values":{"x":-1e400}', "number out of range: -1e400"),
     (b'"values":' + b'{"r":' * 30 + b'1' + b'}' * 30, "nested deeper than 16"),
     (b'"values":' + b'{"r":' * 70 + b'1' + b'}' * 70, "--max-json-depth"),
     (b'"values":{"h":{"$histogram":{"values":' + b"[" * 70 + b"]" * 70 + b'}}}',

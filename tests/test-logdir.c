@@ -247,6 +247,49 @@ static void hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_n
         writers_seen++;
 }
 
+/* The scan split from the open (the daemon runs it on its thread pool):
+ * nothing can be done in a scanning logdir, and applying the scan gives
+ * what logdir_open() gives. A run whose files hold a START is known. */
+static void test_deferred_scan(void)
+{
+    char *root = test_tmpdir("ld");
+    logdir *d;
+    logdir_scanner *sc = NULL;
+    int64_t s;
+    /* No directory yet: nothing to scan, ready at once. */
+    REQUIRE(logdir_open_deferred(&d, root, "def", NULL, &sc) == 0);
+    CHECK(sc == NULL && !logdir_scanning(d));
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 7, "r", "x", &s, NULL), 0);
+    CHECK_EQ(logdir_restart(d, "r", 5, 1.0), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+
+    REQUIRE(logdir_open_deferred(&d, root, "def", NULL, &sc) == 0);
+    REQUIRE(sc != NULL);
+    CHECK(logdir_scanning(d));
+    CHECK_EQ(logdir_step(d), -1);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), -EBUSY);
+    CHECK_EQ(logdir_restart(d, NULL, 1, 1.0), -EBUSY);
+    logdir_scanner_run(sc);   /* the worker's part */
+    CHECK(logdir_scanning(d));
+    logdir_scan_finish(d, sc);
+    CHECK(!logdir_scanning(d));
+    CHECK_EQ(logdir_scan_result(d)->files, 2);
+    CHECK_EQ(logdir_step(d), 7);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 2, ".", "loss", &s, NULL), -ERANGE);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 5, "r", "x", &s, NULL), 0);   /* lowered by START */
+    CHECK_EQ(logdir_close(d, false), 0);
+
+    /* A scanner dropped unapplied frees what it holds. */
+    REQUIRE(logdir_open_deferred(&d, root, "def", NULL, &sc) == 0);
+    logdir_scanner_free(sc);
+    logdir_scanner_free(NULL);
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
 static void test_set_and_writers(void)
 {
     char *root = test_tmpdir("ld");
@@ -280,4 +323,5 @@ static void test_set_and_writers(void)
 }
 
 TEST_MAIN(TEST(test_normalize), TEST(test_global_step), TEST(test_step_policy),
+          TEST(test_deferred_scan),
           TEST(test_resume_from_files), TEST(test_set_and_writers))

@@ -1,0 +1,80 @@
+# Log to tfeventsd from R with nothing but base R.
+#
+# Usage: Rscript tfevents_client.R PORT LOGDIR
+#
+# Base R cannot open a Unix socket (socketConnection() is TCP only), so this
+# client needs the daemon's opt-in loopback TCP listener:
+#   tfeventsd --tcp-port 6006x ...   (see tfeventsd(8): any local user can
+#   connect to it, and --per-user-root cannot apply)
+# PORT is that port on 127.0.0.1; LOGDIR a directory relative to the
+# daemon's root. Logs five steps of scalars (loss, train/acc), a text and a
+# histogram, then flushes and checks every reply. The protocol is in
+# docs/protocol.md: one JSON object per line, one reply line for each
+# request that carries an "id". Base R has no JSON parser either: the
+# requests are built with sprintf() and the replies only searched for
+# "ok":true.
+
+args <- commandArgs(trailingOnly = TRUE)
+if (length(args) != 2) {
+  message("usage: Rscript tfevents_client.R PORT LOGDIR")
+  quit(status = 2)
+}
+port <- as.integer(args[1])
+logdir <- args[2]
+
+# A JSON string literal: quotes, backslashes and control characters escaped.
+json_string <- function(s) {
+  s <- gsub("\\", "\\\\", s, fixed = TRUE)
+  s <- gsub("\"", "\\\"", s, fixed = TRUE)
+  s <- gsub("\n", "\\n", s, fixed = TRUE)
+  s <- gsub("\t", "\\t", s, fixed = TRUE)
+  s <- gsub("\r", "\\r", s, fixed = TRUE)
+  paste0("\"", s, "\"")
+}
+# Numbers with all their digits (17 significant: the double round-trips).
+json_number <- function(x) sprintf("%.17g", x)
+
+con <- socketConnection(host = "127.0.0.1", port = port, blocking = TRUE,
+                        open = "r+", timeout = 30)
+next_id <- 0L
+
+# Send one request (JSON text without its closing brace's id) and return
+# the reply line that carries its id.
+request <- function(body) {
+  next_id <<- next_id + 1L
+  writeLines(sprintf("{\"id\":%d,%s}", next_id, body), con)
+  repeat {
+    line <- readLines(con, n = 1)
+    if (length(line) == 0) stop("the daemon closed the connection")
+    if (grepl(sprintf("\"id\":%d[,}]", next_id), line)) return(line)
+  }
+}
+ok <- function(reply) grepl("\"ok\":true", reply, fixed = TRUE)
+
+failed <- FALSE
+for (step in 0:4) {
+  values <- c(sprintf("\"loss\":%s", json_number(1 / (step + 1))),
+              sprintf("\"train\":{\"acc\":%s}", json_number(step / 4)))
+  if (step == 0)
+    values <- c(values, sprintf("\"notes\":%s", json_string("hello from **R**")))
+  if (step == 4) {
+    w <- c(0.1, 0.2, 0.2, 0.7, 1.5)
+    values <- c(values, sprintf("\"weights\":{\"$histogram\":{\"values\":[%s]}}",
+                                paste(json_number(w), collapse = ",")))
+  }
+  reply <- request(sprintf("\"logdir\":%s,\"step\":%d,\"values\":{%s}",
+                           json_string(logdir), step, paste(values, collapse = ",")))
+  if (!ok(reply)) {
+    message(sprintf("step %d refused: %s", step, reply))
+    failed <- TRUE
+  }
+}
+# The reply to a flush comes once everything before it is in the files.
+reply <- request(sprintf("\"op\":\"flush\",\"logdir\":%s,\"sync\":true", json_string(logdir)))
+close(con)
+if (!ok(reply)) {
+  message("flush failed: ", reply)
+  quit(status = 1)
+}
+if (failed) quit(status = 1)
+cat("ok\n")

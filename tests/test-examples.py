@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""The standard-library clients in examples/ (Python, R, Go, shell with
+socat or nc) against the real daemon, and the daemon's opt-in loopback TCP
+listener that the R client needs.
+
+Each example logs five steps of loss and train/acc, a text at step 0 and a
+histogram at step 4 into a logdir, flushes and checks the reply; here the
+logdir is read back with the independent reader (clients/evfile.py) and
+checked with eventlint --strict when TFEVENTS_SHARED is present. An example
+whose interpreter is not installed is skipped with a message (exit 77 when
+nothing at all could run).
+
+Standard library only; the harness is test-daemon.py's.
+Usage: test-examples.py [TEST-NAME-SUBSTRING]"""
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
+td = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(td)
+Daemon, check, evfile, Failure = td.Daemon, td.check, td.evfile, td.Failure
+
+SOURCE = os.environ.get("TFEVENTS_SOURCE_ROOT") or os.path.dirname(_here)
+EXAMPLES = os.path.join(SOURCE, "examples")
+
+
+class Skip(Exception):
+    pass
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 free right now (the daemon binds it next)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def check_logdir(logdir, greeting):
+    """What every example logs (see their docstrings)."""
+    tags, _ = evfile.load(logdir)
+    check(sorted(tags) == [".", "train"], "runs %s" % sorted(tags))
+    loss = [(s, evfile.scalar_of(v)) for s, v in tags["."].get("loss", [])]
+    check([s for s, _ in loss] == [0, 1, 2, 3, 4], "loss steps %s" % loss)
+    for s, v in loss:
+        check(abs(v - 1.0 / (s + 1)) < 1e-6, "loss at %d: %r" % (s, v))
+    acc = [(s, evfile.scalar_of(v)) for s, v in tags["train"].get("acc", [])]
+    check(acc == [(0, 0.0), (1, 0.25), (2, 0.5), (3, 0.75), (4, 1.0)], "acc %s" % acc)
+    notes = tags["."].get("notes", [])
+    check(len(notes) == 1 and notes[0][0] == 0, "notes %s" % notes)
+    check(notes[0][1]["tensor"]["strings"] == [greeting.encode()],
+          "notes text %r" % notes[0][1]["tensor"]["strings"])
+    check(notes[0][1].get("plugin") == "text", "notes plugin")
+    w = tags["."].get("weights", [])
+    check(len(w) == 1 and w[0][0] == 4, "weights %s" % w)
+    t = w[0][1]["tensor"]
+    check(w[0][1].get("plugin") == "histograms", "weights plugin")
+    check(len(t["shape"]) == 2 and t["shape"][1] == 3, "histogram shape %s" % t["shape"])
+    nums = t["doubles"] or t["floats"]
+    rows = [nums[i:i + 3] for i in range(0, len(nums), 3)]
+    check(len(rows) == t["shape"][0], "histogram rows")
+    check(sum(r[2] for r in rows) == 5, "histogram counts %s" % [r[2] for r in rows])
+    check(abs(rows[0][0] - 0.1) < 1e-9 and abs(rows[-1][1] - 1.5) < 1e-9, "histogram range")
+    td.eventlint(logdir)
+
+
+def run_example(tmp, argv, logdir_name, greeting, env=None, cwd=None, tcp=False, timeout=300):
+    args = ["--tcp-port", str(free_port())] if tcp else []
+    d = Daemon(tmp, *args)
+    try:
+        port = args[1] if tcp else None
+        full = [a.replace("@SOCK@", d.sock).replace("@PORT@", port or "") for a in argv]
+        full.append(logdir_name)
+        t0 = time.monotonic()
+        p = subprocess.run(full, cwd=cwd, env=dict(os.environ, **(env or {})),
+                           capture_output=True, text=True, timeout=timeout)
+        dt = time.monotonic() - t0
+        check(p.returncode == 0 and p.stdout.strip() == "ok",
+              "%s exited %d\nstdout: %s\nstderr: %s" % (" ".join(full), p.returncode,
+                                                        p.stdout, p.stderr))
+        # The example's own flush reply says the data is in the files.
+        check_logdir(os.path.join(d.root, logdir_name), greeting)
+        td.notes.append("%s ran in %.1f s" % (os.path.basename(full[0]), dt))
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
+def need(prog):
+    path = shutil.which(prog)
+    if not path:
+        raise Skip("%s not installed" % prog)
+    return path
+
+
+def test_python(tmp):
+    run_example(tmp, [sys.executable, os.path.join(EXAMPLES, "python", "tfevents_client.py"),
+                      "@SOCK@"], "py", "hello from **Python**")
+
+
+def test_r(tmp):
+    rscript = need("Rscript")
+    run_example(tmp, [rscript, "--vanilla", os.path.join(EXAMPLES, "r", "tfevents_client.R"),
+                      "@PORT@"], "r", "hello from **R**", tcp=True)
+
+
+def test_go(tmp):
+    go = need("go")
+    env = {}
+    # A build cache of our own unless the caller has one (HOME may be
+    # read-only in CI).
+    if not os.environ.get("GOCACHE"):
+        env["GOCACHE"] = os.path.join(tmp, "gocache")
+    env.setdefault("GOPATH", os.environ.get("GOPATH") or os.path.join(tmp, "gopath"))
+    env["GOFLAGS"] = ""
+    run_example(tmp, [go, "run", "main.go", "@SOCK@"], "go", "hello from **Go**", env=env,
+                cwd=os.path.join(EXAMPLES, "go"))
+
+
+def test_shell_socat(tmp):
+    need("socat")
+    run_example(tmp, ["sh", os.path.join(EXAMPLES, "shell", "tfevents_client.sh"), "@SOCK@"],
+                "sh", "hello from **shell**", env={"TFEVENTS_CONNECTOR": "socat"})
+
+
+def test_shell_nc(tmp):
+    nc = need("nc")
+    # Only OpenBSD's nc has -U (Unix sockets) and -N (half-close at EOF).
+    h = subprocess.run([nc, "-h"], capture_output=True, text=True)
+    if "OpenBSD" not in h.stdout + h.stderr:
+        raise Skip("nc is not OpenBSD netcat (no -U/-N)")
+    run_example(tmp, ["sh", os.path.join(EXAMPLES, "shell", "tfevents_client.sh"), "@SOCK@"],
+                "sh", "hello from **shell**", env={"TFEVENTS_CONNECTOR": "nc"})
+
+
+def test_tcp_listener(tmp):
+    """--tcp-port: both protocols' requests over 127.0.0.1, the Unix socket
+    still served; non-loopback addresses and --per-user-root refused."""
+    port = free_port()
+    d = Daemon(tmp, "--tcp-port", str(port))
+    try:
+        check("also listening on TCP 127.0.0.1 port %d" % port in d.stderr(),
+              "no TCP warning in the log:\n" + d.stderr())
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        f = s.makefile("rwb")
+        lines = [{"id": 1, "op": "ping"},
+                 {"logdir": "tcp", "values": {"x": 1.5, "t": "over tcp"}},
+                 {"id": 2, "logdir": "tcp", "values": {"x": 2.5}},
+                 {"id": 3, "logdir": "tcp", "step": 0, "values": {"x": 9}},
+                 {"id": 4, "op": "flush", "logdir": "tcp"}]
+        f.write(b"".join(json.dumps(m).encode() + b"\n" for m in lines))
+        f.flush()
+        replies = {}
+        while len(replies) < 4:
+            line = f.readline()
+            check(line, "TCP connection closed early")
+            r = json.loads(line)
+            replies[r.get("id")] = r
+        check(replies[1].get("pong") is True, "ping %r" % replies[1])
+        check(replies[2] == {"id": 2, "ok": True, "step": 1}, "log %r" % replies[2])
+        check(replies[3]["ok"] is False and "not greater" in replies[3]["error"], "step policy")
+        check(replies[4]["ok"] is True, "flush %r" % replies[4])
+        s.close()
+        # The Unix socket at the same time.
+        c = d.client()
+        check(c.request({"op": "ping"})["ok"], "unix ping")
+        c.close()
+        tags, _ = evfile.load(os.path.join(d.root, "tcp"))
+        x = [(st, evfile.scalar_of(v)) for st, v in tags["."]["x"]]
+        check(x == [(0, 1.5), (1, 2.5)], "x %s" % x)
+        td.eventlint(os.path.join(d.root, "tcp"))
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    # The port is closed after the daemon exits.
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        raise Failure("TCP port still open after exit")
+    except ConnectionRefusedError:
+        pass
+    # Refused at startup: status 2 and a sentence.
+    for args, what in ((["--tcp-port", "1", "--tcp-address", "0.0.0.0"], "tcp-address"),
+                       (["--tcp-port", "1", "--tcp-address", "192.168.1.1"], "tcp-address"),
+                       (["--tcp-port", "1", "--tcp-address", "::"], "tcp-address"),
+                       (["--tcp-port", "70000"], "tcp-port"),
+                       (["--tcp-port", "1", "--per-user-root", "yes"], "per-user-root")):
+        p = subprocess.run([td.DAEMON, "--socket", os.path.join(tmp, "x.sock"),
+                            "--root", os.path.join(tmp, "x")] + args,
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 2 and what in p.stderr,
+              "%s: exit %d %r" % (args, p.returncode, p.stderr))
+    # A port already taken: the daemon does not start (exit 1).
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    p = subprocess.run([td.DAEMON, "--socket", os.path.join(tmp, "y.sock"),
+                        "--root", os.path.join(tmp, "y"), "--tcp-port",
+                        str(busy.getsockname()[1])], capture_output=True, text=True, timeout=60)
+    busy.close()
+    check(p.returncode == 1 and "cannot listen on TCP" in p.stderr,
+          "busy port: exit %d %r" % (p.returncode, p.stderr))
+    check(not os.path.exists(os.path.join(tmp, "y.sock")), "Unix socket left behind")
+
+
+TESTS = [test_tcp_listener, test_python, test_r, test_go, test_shell_socat, test_shell_nc]
+
+
+def main():
+    sel = sys.argv[1] if len(sys.argv) > 1 else ""
+    if not os.path.exists(td.DAEMON):
+        print("daemon not found at %s" % td.DAEMON)
+        return 1
+    failed = ran = 0
+    for t in TESTS:
+        if sel not in t.__name__:
+            continue
+        tmp = tempfile.mkdtemp(prefix="tfx.")   # short: socket paths are limited
+        t0 = time.monotonic()
+        try:
+            t(tmp)
+            ran += 1
+            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - t0))
+        except Skip as e:
+            print("SKIP %s: %s" % (t.__name__, e))
+        except Exception as e:  # noqa: BLE001
+            failed += 1
+            print("FAIL %s: %s" % (t.__name__, e))
+            if not isinstance(e, Failure):
+                traceback.print_exc()
+            print("     (files kept in %s)" % tmp)
+            tmp = None
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        sys.stdout.flush()
+    for n in sorted(set(td.notes)):
+        print("note: " + n)
+    if failed:
+        return 1
+    return 0 if ran else 77
+
+
+if __name__ == "__main__":
+    sys.exit(main())
