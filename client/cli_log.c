@@ -220,7 +220,8 @@ int cli_log_main(int argc, char **argv)
     o.mode = mode;
     o.socket_path = sock;
     o.logdir = logdir;
-    /* A short-lived process: everything is written by tfevents_close(). */
+    /* A short-lived process: tfevents_close() sends and writes everything,
+     * and returns once it is in the files (in daemon mode too). */
     o.flush_interval = 0;
     int r = tfevents_open(&h, &o);
     if (r < 0) {
@@ -235,14 +236,14 @@ int cli_log_main(int argc, char **argv)
     /* ret_step makes a daemon-mode call wait for the answer, so that a
      * refusal is reported here, with the daemon's sentence. */
     r = tfevents_log(h, NULL, vs, step, TFEVENTS_NOW, &at);
-    if (r == 0)
-        r = tfevents_flush(h, false);
     if (r < 0) {
         char msg[1024];
         tfevents_last_error(h, msg, sizeof msg);
         if (r == -EXDEV)
             cli_error("log: %s is outside the daemon's root (use --embedded to write it "
                       "here)", logdir);
+        else if (*msg && (r == -EREMOTEIO || r == -ERANGE))
+            cli_error("log: refused: %s", msg);
         else
             cli_error("log: %s%s%s", strerror(-r), *msg ? ": " : "", msg);
         st = cli_daemon_lib_exit(r);

@@ -64,6 +64,33 @@ expect 0 "$TFEVENTS" collect "$T/empty" --format csv;  lines "$T/out" 1
 # Default LOGDIR is ./logs.
 (cd "$T" && expect 3 "$TFEVENTS" collect);   has "$T/err" "logs"
 
+# The daemon commands (tested with a daemon in test-cli-daemon.py): help,
+# bad usage, and no daemon on the socket (exit 3).
+for c in log send step stats ping; do
+    expect 0 "$TFEVENTS" "$c" --help;         has "$T/out" "usage: tfevents $c"
+done
+expect 2 "$TFEVENTS" log
+expect 2 "$TFEVENTS" log no-value
+expect 2 "$TFEVENTS" step
+expect 2 "$TFEVENTS" step set
+expect 2 "$TFEVENTS" ping extra
+(
+    export TFEVENTS_SOCKET="$T/none.sock"
+    expect 3 "$TFEVENTS" ping;                has "$T/err" "$T/none.sock"
+    expect 3 "$TFEVENTS" stats
+    expect 3 "$TFEVENTS" step get
+    expect 3 "$TFEVENTS" log --daemon x=1
+    echo '{"op":"ping"}' >"$T/ping.jsonl"
+    expect 3 "$TFEVENTS" send "$T/ping.jsonl"
+    # No daemon: log writes the files itself.
+    cd "$T" && expect 0 "$TFEVENTS" log --logdir "$T/own" --print-step x=1
+    has "$T/out" "0"
+    expect 0 "$TFEVENTS" collect "$T/own" --type scalar --format csv
+    has "$T/out" ".,x,0,"
+    [ "$fails" -eq 0 ] || exit 1
+) || fail "daemon command checks"
+rm -rf "$T/own"
+
 # tail: usage, then following a logdir while write-events writes to it.
 expect 0 "$TFEVENTS" tail --help;             has "$T/out" "usage: tfevents tail"
 expect 2 "$TFEVENTS" tail
