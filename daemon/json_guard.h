@@ -2,7 +2,9 @@
  * sizes a parse would pay for before any field is checked: nesting depth
  * (cJSON recurses once per level) and array elements (cJSON allocates a
  * node of about 80 bytes for every number, so a 16 MiB line of "0," would
- * cost some 640 MiB before the decoder could refuse it).
+ * cost some 640 MiB before the decoder could refuse it). It also finds
+ * the number literals that overflow a double (1e400), which cJSON would
+ * silently read as an infinity, and a \u0000 in a string.
  *
  * One pass, no allocation. It is not a validator: malformed JSON passes
  * (the decoder rejects it with a better message), and it never rejects
