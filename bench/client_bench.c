@@ -17,40 +17,19 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "tfevents.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void machine(void)
 {
-    struct utsname u;
-    char model[256] = "?";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        char line[512];
-        while (fgets(line, sizeof line, f))
-            if (strncmp(line, "model name", 10) == 0) {
-                char *p = strchr(line, ':');
-                snprintf(model, sizeof model, "%.200s", p ? p + 2 : line);
-                model[strcspn(model, "\n")] = '\0';
-                break;
-            }
-        fclose(f);
-    }
-    uname(&u);
-    printf("machine: %s %s %s, %s, %ld CPUs online\n", u.sysname, u.release, u.machine, model,
-           sysconf(_SC_NPROCESSORS_ONLN));
+    char sys[512], model[256];
+    benchutil_system(sys, sizeof sys);
+    benchutil_cpu_model(model, sizeof model, "?");
+    printf("machine: %s, %s, %ld CPUs online\n", sys, model, benchutil_cores());
 }
 
 /* One client: n scalars into run "p<k>" of logdir, then flush. */
@@ -76,11 +55,11 @@ static int client(enum tfevents_mode mode, const char *sock, const char *logdir,
 static double one_run(enum tfevents_mode mode, const char *sock, const char *logdir, int procs,
                       long n)
 {
-    double t0 = now();
+    double t0 = benchutil_now_s();
     if (procs == 1 && mode == TFEVENTS_MODE_EMBEDDED) {
         if (client(mode, sock, logdir, 0, n) != 0)
             return -1;
-        return (double)n / (now() - t0);
+        return (double)n / (benchutil_now_s() - t0);
     }
     pid_t pids[64];
     for (int k = 0; k < procs; k++) {
@@ -94,13 +73,7 @@ static double one_run(enum tfevents_mode mode, const char *sock, const char *log
         waitpid(pids[k], &st, 0);
         bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
     }
-    return bad ? -1 : (double)n * procs / (now() - t0);
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    return bad ? -1 : (double)n * procs / (benchutil_now_s() - t0);
 }
 
 static void report(const char *what, enum tfevents_mode mode, const char *sock,
@@ -116,9 +89,9 @@ static void report(const char *what, enum tfevents_mode mode, const char *sock,
             return;
         }
     }
-    qsort(v, 3, sizeof v[0], cmp);
-    printf("%-34s %10.0f scalars/s  (min %.0f, max %.0f; %d x %ld)\n", what, v[1], v[0], v[2],
-           procs, n);
+    struct benchutil_stats st = benchutil_summarize(v, 3);
+    printf("%-34s %10.0f scalars/s  (min %.0f, max %.0f; %d x %ld)\n", what, st.median, st.min,
+           st.max, procs, n);
     fflush(stdout);
 }
 

@@ -20,116 +20,73 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+#include "buf.h"
 #include "crc32c.h"
 #include "logdir_reader.h"
 #include "record_writer.h"
+#include "scalar_event.h"
 
 #define RUNS 4
 #define TAGS 4
 #define ROTATE_BYTES (64ull << 20)
 
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double now_s(void)
-{
-    return clock_s(CLOCK_MONOTONIC);
-}
-
-/* CPU time of this process: on a shared, loaded machine it says more about
- * the reader than the wall clock does. */
-static double cpu_s(void)
-{
-    return clock_s(CLOCK_PROCESS_CPUTIME_ID);
-}
-
-static size_t scalar_event(uint8_t *out, const char *tag, int64_t step, float x, bool md)
-{
-    Tensorboard__TensorProto t;
-    tensorboard__tensor_proto__init(&t);
-    t.dtype = TENSORBOARD__DATA_TYPE__DT_FLOAT;
-    t.n_float_val = 1;
-    t.float_val = &x;
-    Tensorboard__SummaryMetadata__PluginData pd;
-    tensorboard__summary_metadata__plugin_data__init(&pd);
-    pd.plugin_name = "scalars";
-    Tensorboard__SummaryMetadata meta;
-    tensorboard__summary_metadata__init(&meta);
-    meta.plugin_data = &pd;
-    meta.data_class = TENSORBOARD__DATA_CLASS__DATA_CLASS_SCALAR;
-    Tensorboard__Summary__Value v, *vp = &v;
-    tensorboard__summary__value__init(&v);
-    v.tag = (char *)tag;
-    v.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR;
-    v.tensor = &t;
-    v.metadata = md ? &meta : NULL;
-    Tensorboard__Summary s;
-    tensorboard__summary__init(&s);
-    s.n_value = 1;
-    s.value = &vp;
-    Tensorboard__Event ev;
-    tensorboard__event__init(&ev);
-    ev.wall_time = 1700000000.0 + (double)step * 0.001;
-    ev.step = step;
-    ev.what_case = TENSORBOARD__EVENT__WHAT_SUMMARY;
-    ev.summary = &s;
-    return tensorboard__event__pack(&ev, out);
-}
-
 static int generate(const char *root, uint64_t bytes, uint64_t *ret_records)
 {
     static const char *tags[TAGS] = {"loss", "accuracy", "learning_rate", "grad_norm"};
     uint64_t per_run = bytes / RUNS, records = 0;
+    struct buf payload;
+    buf_init(&payload, BUF_NO_CAP);
+    record_writer *w = NULL;
+    int err = 0;
     for (int run = 0; run < RUNS; run++) {
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/run_%d", root, run);
-        if (mkdir(dir, 0755) < 0)
-            return -errno;
-        record_writer *w = NULL;
+        if (mkdir(dir, 0755) < 0) {
+            err = -errno;
+            goto out;
+        }
         struct record_writer_options o = {.wall_time = 1700000000.0 + run};
-        int err = record_writer_open(&w, dir, &o);
+        err = record_writer_open(&w, dir, &o);
         if (err < 0)
-            return err;
+            goto out;
         bool first[TAGS] = {true, true, true, true};
         uint64_t written = 0;
         for (int64_t step = 0; written < per_run; step++) {
             for (int k = 0; k < TAGS; k++) {
-                uint8_t payload[256];
-                size_t n = scalar_event(payload, tags[k], step, (float)(1.0 / (double)(step + k + 1)),
-                                        first[k]);
-                first[k] = false;
-                err = record_writer_append(w, payload, n);
+                buf_reset(&payload);
+                err = scalar_event_append(&payload, tags[k], step,
+                                          1700000000.0 + (double)step * 0.001,
+                                          (float)(1.0 / (double)(step + k + 1)), first[k]);
                 if (err < 0)
-                    goto fail;
-                written += n + 16;
+                    goto out;
+                first[k] = false;
+                err = record_writer_append(w, payload.data, payload.len);
+                if (err < 0)
+                    goto out;
+                written += payload.len + 16;
                 records++;
             }
             if (record_writer_size(w) >= ROTATE_BYTES) {
                 err = record_writer_rotate(w);
                 if (err < 0)
-                    goto fail;
+                    goto out;
                 for (int k = 0; k < TAGS; k++)
                     first[k] = true;
             }
         }
         err = record_writer_close(w);
+        w = NULL;
         if (err < 0)
-            return err;
-        continue;
-    fail:
-        record_writer_close(w);
-        return err;
+            goto out;
     }
     *ret_records = records;
-    return 0;
+out:
+    record_writer_close(w);
+    buf_free(&payload);
+    return err;
 }
 
 static int read_all(const char *root, bool slow, uint64_t *ret_records, uint64_t *ret_bytes,
@@ -165,32 +122,14 @@ static int read_all(const char *root, bool slow, uint64_t *ret_records, uint64_t
     return (int)st.problems;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void print_machine(void)
 {
-    struct utsname u;
-    if (uname(&u) == 0)
-        printf("machine: %s %s %s", u.sysname, u.release, u.machine);
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *c = strchr(line, ':');
-            if (c) {
-                c[strcspn(c, "\n")] = '\0';
-                printf(",%s", c + 1);
-            }
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    printf(", %ld CPUs, CRC-32C %s\n", sysconf(_SC_NPROCESSORS_ONLN),
+    char sys[512], model[256];
+    benchutil_system(sys, sizeof sys);
+    printf("machine: %s", sys);
+    if (benchutil_cpu_model(model, sizeof model, "") == 0)
+        printf(", %s", model);
+    printf(", %ld CPUs, CRC-32C %s\n", benchutil_cores(),
            crc32c_hw_available() ? "hardware" : "software");
 }
 
@@ -223,9 +162,9 @@ int main(int argc, char **argv)
     }
     print_machine();
     uint64_t records = 0;
-    double t0 = now_s();
+    double t0 = benchutil_now_s();
     int err = generate(root, (uint64_t)mb << 20, &records);
-    double t1 = now_s();
+    double t1 = benchutil_now_s();
     if (err < 0) {
         fprintf(stderr, "collect_bench: generating: %s\n", strerror(-err));
         goto out;
@@ -246,9 +185,9 @@ int main(int argc, char **argv)
             if ((mode == 0 && only_slow) || (mode == 1 && only_fast))
                 continue;   /* e.g. to profile one path alone */
             uint64_t n = 0, bytes = 0, values = 0;
-            double a = now_s(), ca = cpu_s();
+            double a = benchutil_now_s(), ca = benchutil_cpu_s();
             err = read_all(root, mode == 1, &n, &bytes, &values);
-            double b = now_s(), cb = cpu_s();
+            double b = benchutil_now_s(), cb = benchutil_cpu_s();
             if (err < 0) {
                 fprintf(stderr, "collect_bench: reading: %s\n", strerror(-err));
                 goto out;
@@ -266,11 +205,10 @@ int main(int argc, char **argv)
     for (int mode = 0; mode < 2; mode++) {
         if ((mode == 0 && only_slow) || (mode == 1 && only_fast))
             continue;
-        qsort(mbs[mode], 3, sizeof mbs[mode][0], cmp_double);
-        qsort(rps[mode], 3, sizeof rps[mode][0], cmp_double);
-        qsort(cpu_mbs[mode], 3, sizeof cpu_mbs[mode][0], cmp_double);
         printf("median, %s: %.0f MB/s, %.2f M records/s; CPU-time %.0f MB/s%s\n",
-               mode_name[mode], mbs[mode][1], rps[mode][1] / 1e6, cpu_mbs[mode][1],
+               mode_name[mode], benchutil_summarize(mbs[mode], 3).median,
+               benchutil_summarize(rps[mode], 3).median / 1e6,
+               benchutil_summarize(cpu_mbs[mode], 3).median,
                mode == 0 ? " (goal: >= 500 MB/s)" : "");
     }
     err = 0;

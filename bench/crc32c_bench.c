@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "buf.h"
 #include "crc32c.h"
 #include "event.h"
@@ -19,46 +19,19 @@
 #define RECORDS 500000
 #define PAYLOAD 100
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void report(const char *what, double *rates, const char *unit)
 {
-    qsort(rates, RUNS, sizeof rates[0], cmp_double);
-    printf("%-34s median %8.2f  min %8.2f  max %8.2f %s\n", what, rates[RUNS / 2], rates[0],
-           rates[RUNS - 1], unit);
+    struct benchutil_stats st = benchutil_summarize(rates, RUNS);
+    printf("%-34s median %8.2f  min %8.2f  max %8.2f %s\n", what, st.median, st.min, st.max,
+           unit);
 }
 
 static void machine(void)
 {
-    char model[256] = "unknown";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        char line[512];
-        while (fgets(line, sizeof line, f)) {
-            if (strncmp(line, "model name", 10) == 0) {
-                char *c = strchr(line, ':');
-                if (c) {
-                    snprintf(model, sizeof model, "%s", c + 2);
-                    model[strcspn(model, "\n")] = '\0';
-                }
-                break;
-            }
-        }
-        fclose(f);
-    }
-    printf("cpu: %s, %ld cores online; CRC-32C instruction: %s\n", model,
-           sysconf(_SC_NPROCESSORS_ONLN), crc32c_hw_available() ? "yes" : "no");
+    char model[256];
+    benchutil_cpu_model(model, sizeof model, "unknown");
+    printf("cpu: %s, %ld cores online; CRC-32C instruction: %s\n", model, benchutil_cores(),
+           crc32c_hw_available() ? "yes" : "no");
 }
 
 static void bench_crc(void)
@@ -72,24 +45,24 @@ static void bench_crc(void)
     volatile uint32_t sink = 0;
 
     for (int r = 0; r < RUNS; r++) {
-        double t = now();
+        double t = benchutil_now_s();
         sink ^= crc32c_extend_sw(0, data, CRC_BYTES);
-        rates[r] = (double)CRC_BYTES / (now() - t) / 1e9;
+        rates[r] = (double)CRC_BYTES / (benchutil_now_s() - t) / 1e9;
     }
     report("crc32c software (slicing-by-8)", rates, "GB/s");
     if (crc32c_hw_available()) {
         for (int r = 0; r < RUNS; r++) {
-            double t = now();
+            double t = benchutil_now_s();
             sink ^= crc32c_extend_hw(0, data, CRC_BYTES);
-            rates[r] = (double)CRC_BYTES / (now() - t) / 1e9;
+            rates[r] = (double)CRC_BYTES / (benchutil_now_s() - t) / 1e9;
         }
         report("crc32c hardware (SSE4.2)", rates, "GB/s");
         /* Small buffers: the size of typical records. */
         for (int r = 0; r < RUNS; r++) {
-            double t = now();
+            double t = benchutil_now_s();
             for (size_t off = 0; off + 100 <= CRC_BYTES; off += 100)
                 sink ^= crc32c(data + off, 100);
-            rates[r] = (double)CRC_BYTES / (now() - t) / 1e9;
+            rates[r] = (double)CRC_BYTES / (benchutil_now_s() - t) / 1e9;
         }
         report("crc32c auto, 100-byte buffers", rates, "GB/s");
     }
@@ -140,7 +113,7 @@ static void bench_files(void)
             return;
         }
         snprintf(path, sizeof path, "%s", record_writer_path(w));
-        double t = now();
+        double t = benchutil_now_s();
         for (int i = 0; i < RECORDS; i++) {
             /* Patch the step's value bytes in place: same size, new record. */
             payload.data[96] = (uint8_t)i;
@@ -148,7 +121,7 @@ static void bench_files(void)
         }
         uint64_t size = record_writer_size(w);
         record_writer_close(w);
-        double dt = now() - t;
+        double dt = benchutil_now_s() - t;
         wrates[r] = (double)size / dt / 1e6;
         recs[r] = RECORDS / dt / 1e6;
     }
@@ -162,10 +135,10 @@ static void bench_files(void)
         const uint8_t *p;
         size_t len;
         long n = 0;
-        double t = now();
+        double t = benchutil_now_s();
         while (record_reader_next(rd, &p, &len) == 1)
             n++;
-        double dt = now() - t;
+        double dt = benchutil_now_s() - t;
         rrates[r] = (double)record_reader_offset(rd) / dt / 1e6;
         if (n != RECORDS + 1)
             fprintf(stderr, "read %ld records\n", n);
@@ -178,10 +151,10 @@ static void bench_files(void)
         if (record_reader_open(&rd, path, 0) < 0)
             return;
         Tensorboard__Event *ev;
-        double t = now();
+        double t = benchutil_now_s();
         while (record_reader_next_event(rd, &ev) == 1)
             event_free(ev);
-        erates[r] = (double)record_reader_offset(rd) / (now() - t) / 1e6;
+        erates[r] = (double)record_reader_offset(rd) / (benchutil_now_s() - t) / 1e6;
         record_reader_free(rd);
     }
     report("reader, decoded Events (protobuf-c)", erates, "MB/s");

@@ -39,13 +39,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "benchutil.h"
 #include "crc32c.h"
 #include "decode_limit.h"
 #include "logdir_reader.h"
@@ -78,28 +78,6 @@ static struct {
 static char tmp[4096];   /* this run's directory */
 static int failures;
 
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double now_s(void)
-{
-    return clock_s(CLOCK_MONOTONIC);
-}
-
-static double thread_cpu_s(void)
-{
-    return clock_s(CLOCK_THREAD_CPUTIME_ID);
-}
-
-static double process_cpu_s(void)
-{
-    return clock_s(CLOCK_PROCESS_CPUTIME_ID);
-}
-
 static bool want(const char *figure)
 {
     if (strcmp(opt.figures, "all") == 0)
@@ -118,12 +96,6 @@ static void fail_msg(const char *what, const char *why)
     failures++;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The results of the runs of one figure. */
 struct series {
     double v[MAX_RUNS];
@@ -136,69 +108,41 @@ static void series_add(struct series *s, double x)
         s->v[s->n++] = x;
 }
 
-static double series_median(const struct series *s)
+/* The runs of s summarized (s itself keeps its order). */
+static struct benchutil_stats series_stats(const struct series *s)
 {
     double v[MAX_RUNS];
-    if (s->n == 0)
-        return NAN;
     memcpy(v, s->v, (size_t)s->n * sizeof v[0]);
-    qsort(v, (size_t)s->n, sizeof v[0], cmp_double);
-    return s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+    return benchutil_summarize(v, (size_t)s->n);
 }
 
-static double series_min(const struct series *s)
+static double series_median(const struct series *s)
 {
-    double m = INFINITY;
-    for (int i = 0; i < s->n; i++)
-        m = s->v[i] < m ? s->v[i] : m;
-    return m;
-}
-
-static double series_max(const struct series *s)
-{
-    double m = -INFINITY;
-    for (int i = 0; i < s->n; i++)
-        m = s->v[i] > m ? s->v[i] : m;
-    return m;
+    return series_stats(s).median;
 }
 
 /* "median X unit (min A, max B)" with a precision fitting the size. */
 static void print_series(const char *what, const struct series *s, const char *unit,
                          const char *extra)
 {
-    double m = series_median(s);
+    struct benchutil_stats st = series_stats(s);
+    double m = st.median;
     int prec = fabs(m) >= 1000 ? 0 : fabs(m) >= 10 ? 1 : fabs(m) >= 1 ? 2 : 3;
     printf("%-36s %12.*f %-12s (min %.*f, max %.*f; %d runs)%s\n", what, prec, m, unit, prec,
-           series_min(s), prec, series_max(s), s->n, extra ? extra : "");
+           st.min, prec, st.max, s->n, extra ? extra : "");
     fflush(stdout);
 }
 
 static void print_machine(void)
 {
-    char model[256] = "unknown CPU";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *c = strchr(line, ':');
-            if (c) {
-                snprintf(model, sizeof model, "%s", c + 2);
-                model[strcspn(model, "\n")] = '\0';
-            }
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    struct utsname u;
-    if (uname(&u) < 0)
-        memset(&u, 0, sizeof u);
+    char model[256], sys[512];
+    benchutil_cpu_model(model, sizeof model, "unknown CPU");
+    benchutil_system(sys, sizeof sys);
     double load[3] = {0};
     if (getloadavg(load, 3) < 0)
         load[0] = -1;
-    printf("machine: %s, %ld cores online, %s %s %s, CRC-32C %s, load average %.2f\n", model,
-           sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine,
-           crc32c_hw_available() ? "SSE4.2" : "software", load[0]);
+    printf("machine: %s, %ld cores online, %s, CRC-32C %s, load average %.2f\n", model,
+           benchutil_cores(), sys, crc32c_hw_available() ? "SSE4.2" : "software", load[0]);
     printf("tfbench: %d runs per figure; median (min, max); rates are wall clock unless "
            "marked CPU\n",
            opt.runs);
@@ -527,7 +471,7 @@ static int ingest_run(enum ingest_kind kind, int clients, long n, int run, doubl
     while (up < clients && read(ready[0], &c, 1) == 1)
         up++;
     close(ready[0]);
-    double cpu0 = daemon_cpu_s(), t0 = now_s();
+    double cpu0 = daemon_cpu_s(), t0 = benchutil_now_s();
     close(go[1]);   /* go */
     int bad = up < clients;
     for (int k = 0; k < clients; k++) {
@@ -535,7 +479,7 @@ static int ingest_run(enum ingest_kind kind, int clients, long n, int run, doubl
         waitpid(pids[k], &st, 0);
         bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
     }
-    double t1 = now_s(), cpu1 = daemon_cpu_s();
+    double t1 = benchutil_now_s(), cpu1 = daemon_cpu_s();
     if (bad) {
         snprintf(why, why_size, "a client failed (see above)");
         return -1;
@@ -623,13 +567,13 @@ static void figure_embedded(void)
             fail_msg(what, "tfevents_open failed");
             return;
         }
-        double t0 = now_s(), c0 = process_cpu_s();
+        double t0 = benchutil_now_s(), c0 = benchutil_cpu_s();
         int err = 0;
         for (long i = 0; i < opt.scalars && err == 0; i++)
             err = tfevents_log_scalar(h, NULL, ".", "loss", 1.0 / (double)(i + 1), i);
         if (err == 0)
             err = tfevents_flush(h, false);
-        double t1 = now_s(), c1 = process_cpu_s();
+        double t1 = benchutil_now_s(), c1 = benchutil_cpu_s();
         if (tfevents_close(h) < 0 || err < 0) {
             fail_msg(what, "logging failed");
             return;
@@ -651,22 +595,6 @@ static void figure_embedded(void)
 }
 
 /* ---- encoders ----------------------------------------------------------- */
-
-static uint64_t rng_state = 88172645463325252ull;
-
-static double uniform(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0;
-}
-
-static double normal(void)
-{
-    double u = uniform() + 1e-300, v = uniform();
-    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
 
 enum encoder { ENC_HISTOGRAM, ENC_IMAGE, ENC_IMAGE_SMOOTH, ENC_AUDIO };
 
@@ -696,21 +624,21 @@ static void figure_encode(void)
 {
     static struct enc_input in;
     for (int i = 0; i < 10000; i++)
-        in.hist[i] = normal();
+        in.hist[i] = benchutil_normal();
     /* A gradient with some noise: a photograph-like image, neither flat
      * nor random. */
     for (int y = 0; y < 64; y++)
         for (int x = 0; x < 64; x++)
             for (int ch = 0; ch < 3; ch++)
                 in.image[(y * 64 + x) * 3 + ch] =
-                    (uint8_t)((x * 2 + y * (ch + 1)) % 200 + (int)(uniform() * 32));
+                    (uint8_t)((x * 2 + y * (ch + 1)) % 200 + (int)(benchutil_uniform() * 32));
     /* A smooth one (a plot, a rendered mask): what deflate is good at. */
     for (int y = 0; y < 64; y++)
         for (int x = 0; x < 64; x++)
             for (int ch = 0; ch < 3; ch++)
                 in.smooth[(y * 64 + x) * 3 + ch] = (uint8_t)(x * 2 + y * ch + (x * y) / 64);
     for (int i = 0; i < 16000; i++)
-        in.audio[i] = 0.8 * sin(i * 2 * M_PI * 440 / 16000) + 0.05 * (uniform() - 0.5);
+        in.audio[i] = 0.8 * sin(i * 2 * M_PI * 440 / 16000) + 0.05 * (benchutil_uniform() - 0.5);
     static const struct {
         enum encoder e;
         const char *what;
@@ -732,12 +660,12 @@ static void figure_encode(void)
         for (int r = 0; r < opt.runs; r++) {
             /* About 0.2 s of CPU per run, whatever the encoder costs. */
             long iters = 0;
-            double c0 = thread_cpu_s(), c1;
+            double c0 = benchutil_thread_cpu_s(), c1;
             do {
                 for (int i = 0; i < 50; i++)
                     encode_once(&v, encs[k].e, &in);
                 iters += 50;
-                c1 = thread_cpu_s();
+                c1 = benchutil_thread_cpu_s();
             } while (c1 - c0 < 0.2);
             series_add(&s, (c1 - c0) / (double)iters * 1e6);
         }
@@ -805,7 +733,7 @@ static void figure_collect(struct series *ret_mbs)
         struct logdir_reader_options o;
         logdir_reader_options_init(&o);
         o.purge = false;
-        double t0 = now_s(), c0 = process_cpu_s();
+        double t0 = benchutil_now_s(), c0 = benchutil_cpu_s();
         if (logdir_reader_open(&rd, root, &o) < 0) {
             fail_msg(what, "cannot open the logdir");
             return;
@@ -820,7 +748,7 @@ static void figure_collect(struct series *ret_mbs)
         struct logdir_reader_stats st;
         logdir_reader_stats(rd, &st);
         logdir_reader_free(rd);
-        double t1 = now_s(), c1 = process_cpu_s();
+        double t1 = benchutil_now_s(), c1 = benchutil_cpu_s();
         if (rc < 0 || st.problems || sink <= 0) {
             fail_msg(what, "reading failed or found problems");
             return;
@@ -850,9 +778,9 @@ static int loader(const char *ldname, double seconds)
     char *chunk = malloc(CLIENT_CHUNK + 256);
     if (!chunk)
         return 1;
-    double end = now_s() + seconds;
+    double end = benchutil_now_s() + seconds;
     long step = 0;
-    while (now_s() < end) {
+    while (benchutil_now_s() < end) {
         size_t len = 0;
         while (len < CLIENT_CHUNK)
             len += json_line(chunk + len, ldname, step++);
@@ -884,11 +812,6 @@ static long long daemon_events(int fd)
     return -1;
 }
 
-static int cmp_dbl_asc(const void *a, const void *b)
-{
-    return cmp_double(a, b);
-}
-
 /* Time LATENCY_PROBES flush requests; with_value logs one value to the
  * probe's own logdir first and flushes that logdir, else flushes all. */
 static int probe_flushes(int fd, bool with_value, int run, double *lat, long *rss_max_kb)
@@ -902,15 +825,15 @@ static int probe_flushes(int fd, bool with_value, int run, double *lat, long *rs
                                  "{\"op\":\"flush\",\"logdir\":\"probe-%d\",\"id\":%s}\n",
                                  run, i, i, run, id)
                       : snprintf(req, sizeof req, "{\"op\":\"flush\",\"id\":%s}\n", id);
-        double t0 = now_s();
+        double t0 = benchutil_now_s();
         if (write_all(fd, req, (size_t)len) < 0 || await_reply(fd, id, false) < 0)
             return -1;
-        lat[i] = now_s() - t0;
+        lat[i] = benchutil_now_s() - t0;
         long kb = daemon_status_kb("VmRSS:");
         if (kb > *rss_max_kb)
             *rss_max_kb = kb;
     }
-    qsort(lat, LATENCY_PROBES, sizeof lat[0], cmp_dbl_asc);
+    benchutil_sort(lat, LATENCY_PROBES);
     return 0;
 }
 
@@ -933,7 +856,7 @@ static void figure_latency(long idle_kb)
         double lat[LATENCY_PROBES];
         bool ok = fd >= 0;
         long long ev0 = ok ? daemon_events(fd) : -1;
-        double t0 = now_s();
+        double t0 = benchutil_now_s();
         for (int mode = 0; mode < 2 && ok; mode++) {
             if (probe_flushes(fd, mode == 1, r, lat, &rss_load_kb) < 0) {
                 ok = false;
@@ -944,7 +867,7 @@ static void figure_latency(long idle_kb)
         }
         long long ev1 = ok ? daemon_events(fd) : -1;
         if (ok && ev0 >= 0 && ev1 >= ev0)
-            series_add(&load, (double)(ev1 - ev0) / (now_s() - t0));
+            series_add(&load, (double)(ev1 - ev0) / (benchutil_now_s() - t0));
         if (fd >= 0)
             close(fd);
         kill(ld, SIGKILL);
@@ -997,7 +920,7 @@ static void figure_limits(const struct series *collect_cpu_mbs)
     /* cJSON alone: parse and free every line, nothing else. */
     struct series parse = {0}, decode = {0};
     for (int r = 0; r < opt.runs; r++) {
-        double c0 = thread_cpu_s();
+        double c0 = benchutil_thread_cpu_s();
         for (long i = 0; i < n; i++) {
             cJSON *j = cJSON_ParseWithLength(starts[i], lens[i]);
             if (!j) {
@@ -1006,7 +929,7 @@ static void figure_limits(const struct series *collect_cpu_mbs)
             }
             cJSON_Delete(j);
         }
-        series_add(&parse, (double)n / (thread_cpu_s() - c0));
+        series_add(&parse, (double)n / (benchutil_thread_cpu_s() - c0));
     }
     print_series("limit: cJSON parse only, same lines", &parse, "lines/s CPU", NULL);
 
@@ -1032,7 +955,7 @@ static void figure_limits(const struct series *collect_cpu_mbs)
     snprintf(path, sizeof path, "%s/write-limit", tmp);
     for (int r = 0; wbuf && r < opt.runs; r++) {
         memset(wbuf, 'x' + r, bufsize);
-        double t0 = now_s();
+        double t0 = benchutil_now_s();
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
             break;
@@ -1040,7 +963,7 @@ static void figure_limits(const struct series *collect_cpu_mbs)
             if (write_all(fd, wbuf, total - off < bufsize ? total - off : bufsize) < 0)
                 break;
         close(fd);
-        series_add(&wr, (double)total / 1e6 / (now_s() - t0));
+        series_add(&wr, (double)total / 1e6 / (benchutil_now_s() - t0));
         unlink(path);
     }
     free(wbuf);
@@ -1057,14 +980,14 @@ static void figure_limits(const struct series *collect_cpu_mbs)
         cbuf[i] = (uint8_t)(i * 131 + 7);
     uint32_t sink = 0;
     for (int r = 0; cbuf && r < opt.runs; r++) {
-        double c0 = thread_cpu_s();
+        double c0 = benchutil_thread_cpu_s();
         for (int i = 0; i < 500; i++)
             sink ^= crc32c(cbuf, blen);
-        series_add(&big, 500.0 * (double)blen / 1e9 / (thread_cpu_s() - c0));
-        c0 = thread_cpu_s();
+        series_add(&big, 500.0 * (double)blen / 1e9 / (benchutil_thread_cpu_s() - c0));
+        c0 = benchutil_thread_cpu_s();
         for (int i = 0; i < 2000000; i++)
             sink ^= crc32c(cbuf + (i & 63), slen);
-        series_add(&small, (thread_cpu_s() - c0) / 2000000.0 * 1e9);
+        series_add(&small, (benchutil_thread_cpu_s() - c0) / 2000000.0 * 1e9);
     }
     free(cbuf);
     print_series("limit: CRC-32C, 1 MiB buffers", &big, "GB/s CPU", sink == 1 ? " " : NULL);

@@ -7,36 +7,24 @@ When the shared tools are present the logdir must pass eventlint --strict.
 
 Usage: test-binary.py [TEST-NAME-SUBSTRING]"""
 
+import importlib.util
 import os
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients"))
-import evfile  # noqa: E402
-
-BUILD = os.environ.get("TFEVENTS_BUILD_ROOT", ".")
-DAEMON = os.environ.get("TFEVENTSD") or os.path.join(BUILD, "daemon", "tfeventsd")
-SHARED = os.environ.get("TFEVENTS_SHARED", "")
-EVENTLINT = os.path.join(SHARED, "tools", "eventlint") if SHARED else ""
-if EVENTLINT and not os.path.exists(EVENTLINT):
-    EVENTLINT = ""
+_here = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
+td = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(td)
+check, evfile, Failure = td.check, td.evfile, td.Failure
+DAEMON, EVENTLINT = td.DAEMON, td.EVENTLINT
 
 MAGIC = b"TFEVBIN\x01"
 BATCH, REPLY, HELLO = 1, 2, 3
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
 
 
 # ---- protobuf, by hand ----------------------------------------------------

@@ -11,14 +11,11 @@ Usage: test-cli-daemon.py [TEST-NAME-SUBSTRING]"""
 import importlib.util
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
@@ -325,25 +322,7 @@ def main():
         if not os.path.exists(path):
             print("%s not found at %s" % (what, path))
             return 1
-    failed = 0
-    for t in TESTS:
-        if sel not in t.__name__:
-            continue
-        tmp = tempfile.mkdtemp(prefix="tfc.")   # short: socket paths are limited
-        t0 = time.monotonic()
-        try:
-            t(tmp)
-            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - t0))
-            shutil.rmtree(tmp, ignore_errors=True)
-        except Exception as e:  # noqa: BLE001
-            failed += 1
-            print("FAIL %s: %s" % (t.__name__, e))
-            if not isinstance(e, Failure):
-                traceback.print_exc()
-            print("     (files kept in %s)" % tmp)
-        sys.stdout.flush()
-    for n in sorted(set(td.notes)):
-        print("note: " + n)
+    failed, _ = td.run_tests(TESTS, sel, prefix="tfc.")
     return 1 if failed else 0
 
 

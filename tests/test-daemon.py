@@ -40,6 +40,10 @@ class Failure(Exception):
     pass
 
 
+class Skip(Exception):
+    """A test that cannot run here (a tool or a permission is missing)."""
+
+
 def check(cond, what):
     if not cond:
         raise Failure(what)
@@ -543,30 +547,46 @@ TESTS = [test_sixteen_clients, test_value_kinds, test_flush_ack, test_sigterm_dr
          test_startup_checks, test_sighup_rotates, test_writer_limits]
 
 
-def main():
-    sel = sys.argv[1] if len(sys.argv) > 1 else ""
-    if not os.path.exists(DAEMON):
-        print("daemon not found at %s" % DAEMON)
-        return 1
-    failed = 0
-    for t in TESTS:
+def run_tests(tests, sel="", prefix="tfd.", note_skips=False):
+    """Runs the tests whose names contain sel, each with a new temporary
+    directory (kept when the test fails, for a look at its files), prints a
+    line per test and then the notes. A test raising Skip is not counted as
+    run (with note_skips it also leaves a note). Returns (failed, ran)."""
+    failed = ran = 0
+    for t in tests:
         if sel not in t.__name__:
             continue
-        tmp = tempfile.mkdtemp(prefix="tfd.")   # short: socket paths are limited
+        tmp = tempfile.mkdtemp(prefix=prefix)   # short: socket paths are limited
         t0 = time.monotonic()
         try:
             t(tmp)
+            ran += 1
             print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - t0))
-            shutil.rmtree(tmp, ignore_errors=True)
+        except Skip as e:
+            if note_skips:
+                notes.append("%s skipped: %s" % (t.__name__, e))
+            print("SKIP %s: %s" % (t.__name__, e))
         except Exception as e:  # noqa: BLE001
             failed += 1
             print("FAIL %s: %s" % (t.__name__, e))
             if not isinstance(e, Failure):
                 traceback.print_exc()
             print("     (files kept in %s)" % tmp)
+            tmp = None
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
         sys.stdout.flush()
     for n in sorted(set(notes)):
         print("note: " + n)
+    return failed, ran
+
+
+def main():
+    sel = sys.argv[1] if len(sys.argv) > 1 else ""
+    if not os.path.exists(DAEMON):
+        print("daemon not found at %s" % DAEMON)
+        return 1
+    failed, _ = run_tests(TESTS, sel)
     return 1 if failed else 0
 
 

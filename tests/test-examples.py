@@ -20,22 +20,16 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
 td = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(td)
-Daemon, check, evfile, Failure = td.Daemon, td.check, td.evfile, td.Failure
+Daemon, check, evfile, Failure, Skip = td.Daemon, td.check, td.evfile, td.Failure, td.Skip
 
 SOURCE = os.environ.get("TFEVENTS_SOURCE_ROOT") or os.path.dirname(_here)
 EXAMPLES = os.path.join(SOURCE, "examples")
-
-
-class Skip(Exception):
-    pass
 
 
 def free_port():
@@ -221,30 +215,7 @@ def main():
     if not os.path.exists(td.DAEMON):
         print("daemon not found at %s" % td.DAEMON)
         return 1
-    failed = ran = 0
-    for t in TESTS:
-        if sel not in t.__name__:
-            continue
-        tmp = tempfile.mkdtemp(prefix="tfx.")   # short: socket paths are limited
-        t0 = time.monotonic()
-        try:
-            t(tmp)
-            ran += 1
-            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - t0))
-        except Skip as e:
-            print("SKIP %s: %s" % (t.__name__, e))
-        except Exception as e:  # noqa: BLE001
-            failed += 1
-            print("FAIL %s: %s" % (t.__name__, e))
-            if not isinstance(e, Failure):
-                traceback.print_exc()
-            print("     (files kept in %s)" % tmp)
-            tmp = None
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
-        sys.stdout.flush()
-    for n in sorted(set(td.notes)):
-        print("note: " + n)
+    failed, ran = td.run_tests(TESTS, sel, prefix="tfx.")
     if failed:
         return 1
     return 0 if ran else 77

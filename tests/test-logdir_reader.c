@@ -8,43 +8,18 @@
 #include "buf.h"
 #include "logdir_reader.h"
 #include "record.h"
+#include "scalar_event.h"
 #include "test.h"
 
-/* A framed scalar event {wall_time, step, summary{value{tag, tensor float,
- * metadata scalars if with_md}}} appended to out. */
+/* A framed scalar event (scalar_event.h) at wall time 1700000000.5 + step
+ * appended to out, with the scalars metadata if with_md. */
 static void frame_scalar(struct buf *out, const char *tag, int64_t step, float x, bool with_md)
 {
-    Tensorboard__TensorProto t;
-    tensorboard__tensor_proto__init(&t);
-    t.dtype = TENSORBOARD__DATA_TYPE__DT_FLOAT;
-    t.n_float_val = 1;
-    t.float_val = &x;
-    Tensorboard__SummaryMetadata__PluginData pd;
-    tensorboard__summary_metadata__plugin_data__init(&pd);
-    pd.plugin_name = "scalars";
-    Tensorboard__SummaryMetadata md;
-    tensorboard__summary_metadata__init(&md);
-    md.plugin_data = &pd;
-    md.data_class = TENSORBOARD__DATA_CLASS__DATA_CLASS_SCALAR;
-    Tensorboard__Summary__Value v, *vp = &v;
-    tensorboard__summary__value__init(&v);
-    v.tag = (char *)tag;
-    v.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR;
-    v.tensor = &t;
-    v.metadata = with_md ? &md : NULL;
-    Tensorboard__Summary s;
-    tensorboard__summary__init(&s);
-    s.n_value = 1;
-    s.value = &vp;
-    Tensorboard__Event ev;
-    tensorboard__event__init(&ev);
-    ev.wall_time = 1700000000.5 + (double)step;
-    ev.step = step;
-    ev.what_case = TENSORBOARD__EVENT__WHAT_SUMMARY;
-    ev.summary = &s;
-    uint8_t payload[512];
-    size_t n = tensorboard__event__pack(&ev, payload);
-    CHECK(record_frame(out, payload, n) == 0);
+    struct buf ev;
+    buf_init(&ev, BUF_NO_CAP);
+    CHECK(scalar_event_append(&ev, tag, step, 1700000000.5 + (double)step, x, with_md) == 0);
+    CHECK(record_frame(out, ev.data, ev.len) == 0);
+    buf_free(&ev);
 }
 
 static void frame_file_version(struct buf *out, const char *version)

@@ -20,12 +20,9 @@ import math
 import os
 import re
 import select
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
@@ -36,7 +33,7 @@ _spec = importlib.util.spec_from_file_location("tbinary", os.path.join(_here, "t
 tb = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tb)
 
-notes = []
+notes = td.notes
 
 
 def lint_json(logdir):
@@ -254,25 +251,7 @@ TESTS = [test_restart_purges, test_scan_off_the_loop, test_nonfinite_scalars]
 
 def main():
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
-    failed = 0
-    for t in TESTS:
-        if sel not in t.__name__:
-            continue
-        tmp = tempfile.mkdtemp(prefix="tfs.")
-        t0 = time.monotonic()
-        try:
-            t(tmp)
-            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - t0))
-            shutil.rmtree(tmp, ignore_errors=True)
-        except Exception as e:  # noqa: BLE001
-            failed += 1
-            print("FAIL %s: %s" % (t.__name__, e))
-            if not isinstance(e, td.Failure):
-                traceback.print_exc()
-            print("     (files kept in %s)" % tmp)
-        sys.stdout.flush()
-    for n in sorted(set(notes + td.notes)):
-        print("note: " + n)
+    failed, _ = td.run_tests(TESTS, sel, prefix="tfs.")
     return 1 if failed else 0
 
 

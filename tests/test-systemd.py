@@ -13,7 +13,7 @@ Standard library only. Environment: TFEVENTSD (the daemon), TFEVENTS_UNITS_DIR
 (the build's systemd/ directory with the generated units) and
 TFEVENTS_UNIT_SBINDIR (the sbindir the units were generated for)."""
 
-import json
+import importlib.util
 import os
 import re
 import shutil
@@ -21,15 +21,15 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients"))
-import evfile  # noqa: E402
+_here = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
+td = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(td)
+Client, check, evfile, Failure, Skip = td.Client, td.check, td.evfile, td.Failure, td.Skip
+BUILD, DAEMON, notes = td.BUILD, td.DAEMON, td.notes
 
-BUILD = os.environ.get("TFEVENTS_BUILD_ROOT", ".")
-DAEMON = os.environ.get("TFEVENTSD") or os.path.join(BUILD, "daemon", "tfeventsd")
 UNITS_DIR = os.environ.get("TFEVENTS_UNITS_DIR") or os.path.join(BUILD, "systemd")
 UNIT_SBINDIR = os.environ.get("TFEVENTS_UNIT_SBINDIR", "")
 
@@ -43,21 +43,6 @@ UNIT_SBINDIR = os.environ.get("TFEVENTS_UNIT_SBINDIR", "")
 # from eroding. docs/architecture.md quotes these figures.
 MAX_EXPOSURE_SYSTEM = 1.0
 MAX_EXPOSURE_USER = 6.5
-
-notes = []
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
 
 
 # ---- the units ---------------------------------------------------------
@@ -158,29 +143,6 @@ def test_security(tmp):
 
 # ---- the daemon --------------------------------------------------------
 
-class Client:
-    def __init__(self, path, timeout=20):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
-        self.buf = b""
-
-    def send(self, obj):
-        self.s.sendall(json.dumps(obj).encode() + b"\n")
-
-    def reply(self):
-        while b"\n" not in self.buf:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise Failure("connection closed while waiting for a reply")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def close(self):
-        self.s.close()
-
-
 def log_and_flush(sock_path, logdir, values):
     """Log one scalar per value, then a flush; returns the flush reply."""
     c = Client(sock_path)
@@ -197,7 +159,7 @@ def check_logged(root, name, values):
     logdir = os.path.join(root, name)
     check(os.path.isdir(logdir), "no logdir %s" % logdir)
     tags, _ = evfile.load(logdir)
-    got = [(step, evfile.scalar_of(v)) for step, v in tags.get(".", {}).get("x", [])]
+    got = td.scalars(tags.get(".", {}), "x")
     want = [(i, float(v)) for i, v in enumerate(values)]
     check(got == want, "read back %s, logged %s" % (got, want))
 
@@ -520,29 +482,7 @@ def main():
             print("daemon not found at %s" % DAEMON)
             return 1
         tests = DAEMON_TESTS
-    failed = 0
-    for t in tests:
-        if sel not in t.__name__:
-            continue
-        tmp = tempfile.mkdtemp(prefix="tfs.")   # short: socket paths are limited
-        t0 = time.monotonic()
-        try:
-            t(tmp)
-            print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - t0))
-            shutil.rmtree(tmp, ignore_errors=True)
-        except Skip as e:
-            notes.append("%s skipped: %s" % (t.__name__, e))
-            print("skip %s: %s" % (t.__name__, e))
-            shutil.rmtree(tmp, ignore_errors=True)
-        except Exception as e:  # noqa: BLE001
-            failed += 1
-            print("FAIL %s: %s" % (t.__name__, e))
-            if not isinstance(e, Failure):
-                traceback.print_exc()
-            print("     (files kept in %s)" % tmp)
-        sys.stdout.flush()
-    for n in sorted(set(notes)):
-        print("note: " + n)
+    failed, _ = td.run_tests(tests, sel, prefix="tfs.", note_skips=True)
     return 1 if failed else 0
 
 
