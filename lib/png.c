@@ -6,14 +6,26 @@
 #include <string.h>
 #include <zlib.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Deflate level: higher levels buy a few percent for several times the
  * time. */
 #define PNG_DEFLATE_LEVEL 3
 /* Mean |filtered byte| (as a signed value) from which an image counts as
  * noise and is stored uncompressed: uniform noise gives about 64, smooth
  * images a few units; from 32 on (an entropy near 7.4 bits per byte)
- * deflate saves under 8% at twice the encoding time. */
+ * deflate saves under 8% at several times the encoding time. */
 #define PNG_NOISE_COST 32
+/* Mean |filtered byte| from which a band of rows is deflated with
+ * Z_RLE (runs only, no search for matches): with noise of amplitude 12
+ * or more on a smooth image (a mean of 4 and up), searching for matches
+ * takes most of deflate's time and finds so few that the result is 5 to
+ * 15% larger than Huffman coding with runs. Below it the search pays off. */
+#define PNG_RLE_COST 4
+/* Rows are given a deflate strategy in bands of about this many bytes. */
+#define PNG_BAND_BYTES 8192
 
 static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
@@ -62,71 +74,97 @@ static inline unsigned cost(uint8_t v)
     return (unsigned)abs((int8_t)v);
 }
 
-/* The cost of each filter type on one row: the sum of the filtered bytes
- * taken as signed values, the "minimum sum of absolute differences"
- * heuristic of the PNG spec. One pass computes all five (each byte's
- * neighbours are loaded once); prev is a row of zeros for the first row.
- * This loop is most of the encoder's time. */
-static void filter_costs(const uint8_t *restrict row, const uint8_t *restrict prev, size_t n,
-                         size_t bpp, unsigned long costs[5])
+/* One byte of all five filters: its filtered values go to f[k][i] and
+ * their costs are added to s[k]. a, b, c are the left, up and up-left
+ * neighbours (0 outside the image). */
+static inline void filter_byte(uint8_t *const f[5], size_t i, unsigned x, unsigned a,
+                               unsigned b, unsigned c, unsigned long s[5])
 {
-    unsigned long s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
-    size_t i;
-    for (i = 0; i < bpp && i < n; i++) {
-        unsigned x = row[i], b = prev[i];
-        s0 += cost((uint8_t)x);
-        s1 += cost((uint8_t)x);
-        s2 += cost((uint8_t)(x - b));
-        s3 += cost((uint8_t)(x - (b >> 1)));
-        s4 += cost((uint8_t)(x - b));
+    uint8_t v[5] = {(uint8_t)x, (uint8_t)(x - a), (uint8_t)(x - b),
+                    (uint8_t)(x - ((a + b) >> 1)),
+                    (uint8_t)(x - paeth((int)a, (int)b, (int)c))};
+    for (int k = 0; k < 5; k++) {
+        f[k][i] = v[k];
+        s[k] += cost(v[k]);
     }
-    for (; i < n; i++) {
-        unsigned x = row[i], a = row[i - bpp], b = prev[i], c = prev[i - bpp];
-        s0 += cost((uint8_t)x);
-        s1 += cost((uint8_t)(x - a));
-        s2 += cost((uint8_t)(x - b));
-        s3 += cost((uint8_t)(x - ((a + b) >> 1)));
-        s4 += cost((uint8_t)(x - paeth((int)a, (int)b, (int)c)));
-    }
-    costs[0] = s0;
-    costs[1] = s1;
-    costs[2] = s2;
-    costs[3] = s3;
-    costs[4] = s4;
 }
 
-/* Write row filtered with type ft into dst[0..n). */
-static void filter_row(uint8_t *restrict dst, const uint8_t *restrict row,
-                       const uint8_t *restrict prev, size_t n, size_t bpp, int ft)
+#ifdef __SSE2__
+/* Bytes [i, i + 16) of all five filters, as filter_byte, 16 at a time;
+ * needs i >= bpp. The costs (|byte| as int8: min(v, -v) as unsigned) are
+ * summed by psadbw into the two 64-bit halves of sums[k]. Paeth needs 9
+ * bits, so it runs on 16-bit lanes, 8 at a time. */
+static inline void filter_16(uint8_t *const f[5], size_t i, const uint8_t *row,
+                             const uint8_t *prev, size_t bpp, __m128i sums[5])
 {
-    size_t i;
-    size_t head = bpp < n ? bpp : n;
-    switch (ft) {
-    case 0:
-        memcpy(dst, row, n);
-        break;
-    case 1:
-        memcpy(dst, row, head);
-        for (i = head; i < n; i++)
-            dst[i] = (uint8_t)(row[i] - row[i - bpp]);
-        break;
-    case 2:
-        for (i = 0; i < n; i++)
-            dst[i] = (uint8_t)(row[i] - prev[i]);
-        break;
-    case 3:
-        for (i = 0; i < head; i++)
-            dst[i] = (uint8_t)(row[i] - (prev[i] >> 1));
-        for (; i < n; i++)
-            dst[i] = (uint8_t)(row[i] - ((row[i - bpp] + prev[i]) >> 1));
-        break;
-    default:
-        for (i = 0; i < head; i++)
-            dst[i] = (uint8_t)(row[i] - prev[i]);   /* Paeth(0, b, 0) = b */
-        for (; i < n; i++)
-            dst[i] = (uint8_t)(row[i] - paeth(row[i - bpp], prev[i], prev[i - bpp]));
-        break;
+    const __m128i zero = _mm_setzero_si128();
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(row + i));
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(row + i - bpp));
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(prev + i));
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(prev + i - bpp));
+
+    /* Average: floor((a + b) / 2) = pavgb's rounded-up mean minus the odd bit. */
+    __m128i avg = _mm_sub_epi8(_mm_avg_epu8(a, b),
+                               _mm_and_si128(_mm_xor_si128(a, b), _mm_set1_epi8(1)));
+
+    __m128i pred[2];
+    for (int h = 0; h < 2; h++) {
+        __m128i a16 = h ? _mm_unpackhi_epi8(a, zero) : _mm_unpacklo_epi8(a, zero);
+        __m128i b16 = h ? _mm_unpackhi_epi8(b, zero) : _mm_unpacklo_epi8(b, zero);
+        __m128i c16 = h ? _mm_unpackhi_epi8(c, zero) : _mm_unpacklo_epi8(c, zero);
+        __m128i db = _mm_sub_epi16(b16, c16), da = _mm_sub_epi16(a16, c16);
+        __m128i dab = _mm_add_epi16(da, db);
+        __m128i pa = _mm_max_epi16(db, _mm_sub_epi16(zero, db));
+        __m128i pb = _mm_max_epi16(da, _mm_sub_epi16(zero, da));
+        __m128i pc = _mm_max_epi16(dab, _mm_sub_epi16(zero, dab));
+        __m128i b_wins = _mm_cmpgt_epi16(pa, pb);   /* pb < pa */
+        __m128i ab = _mm_or_si128(_mm_and_si128(b_wins, b16), _mm_andnot_si128(b_wins, a16));
+        __m128i pab = _mm_min_epi16(pa, pb);
+        __m128i c_wins = _mm_cmpgt_epi16(pab, pc);   /* pc < min(pa, pb) */
+        pred[h] = _mm_or_si128(_mm_and_si128(c_wins, c16), _mm_andnot_si128(c_wins, ab));
     }
+    __m128i paeth16 = _mm_packus_epi16(pred[0], pred[1]);
+
+    __m128i v[5] = {x, _mm_sub_epi8(x, a), _mm_sub_epi8(x, b), _mm_sub_epi8(x, avg),
+                    _mm_sub_epi8(x, paeth16)};
+    for (int k = 0; k < 5; k++) {
+        _mm_storeu_si128((__m128i *)(void *)(f[k] + i), v[k]);
+        __m128i mag = _mm_min_epu8(v[k], _mm_sub_epi8(zero, v[k]));
+        sums[k] = _mm_add_epi64(sums[k], _mm_sad_epu8(mag, zero));
+    }
+}
+#endif
+
+/* Filter one row of n bytes with each of the five filter types into
+ * f[0..4] and return the cost of each: the sum of the filtered bytes taken
+ * as signed values, the "minimum sum of absolute differences" heuristic of
+ * the PNG spec. One pass does all five (each byte's neighbours are loaded
+ * once) and keeps their output, so the chosen row is a copy; prev is a row
+ * of zeros for the first row. This loop is most of the filtering time. */
+static void filter_all(uint8_t *const f[5], const uint8_t *restrict row,
+                       const uint8_t *restrict prev, size_t n, size_t bpp,
+                       unsigned long costs[5])
+{
+    unsigned long s[5] = {0, 0, 0, 0, 0};
+    size_t i;
+    for (i = 0; i < bpp && i < n; i++)
+        filter_byte(f, i, row[i], 0, prev[i], 0, s);
+#ifdef __SSE2__
+    __m128i sums[5];
+    for (int k = 0; k < 5; k++)
+        sums[k] = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16)
+        filter_16(f, i, row, prev, bpp, sums);
+    for (int k = 0; k < 5; k++) {
+        uint64_t halves[2];
+        _mm_storeu_si128((__m128i *)(void *)halves, sums[k]);
+        s[k] += (unsigned long)(halves[0] + halves[1]);
+    }
+#endif
+    for (; i < n; i++)
+        filter_byte(f, i, row[i], row[i - bpp], prev[i], prev[i - bpp], s);
+    for (int k = 0; k < 5; k++)
+        costs[k] = s[k];
 }
 
 /* IDAT holding a zlib stream of stored (uncompressed) deflate blocks:
@@ -171,22 +209,34 @@ static int put_idat_stored(struct buf *out, const uint8_t *data, size_t len)
     return 0;
 }
 
-/* IDAT holding data deflated in one call. A window just big enough for
- * the image, and a hash table and symbol buffer scaled to it (memLevel
- * wbits - 8), keep deflate's state near 6 * 2^wbits bytes: for small
- * images that is small enough that malloc does not grow and trim the heap
- * on every call, which cost more than the compression itself. */
-static int put_idat_deflate(struct buf *out, const uint8_t *data, size_t len)
+/* IDAT holding data deflated in one call. The data is in bands of
+ * band_len bytes (the last may be shorter), band k with strategy
+ * strategies[k]: changing the strategy ends a deflate block, so that
+ * smooth and noisy parts of one image each get their own.
+ *
+ * The window covers half the data (image matches are mostly a row or a
+ * few pixels back) and the hash table and symbol buffer are scaled to it
+ * (memLevel wbits - 7, so a 12 KiB image makes blocks of 8 Ki symbols): a
+ * 64x64 RGB image then needs 64 KiB of deflate state, and with the
+ * filtered copy its temporary memory stays under glibc's default trim
+ * threshold (128 KiB). Above it every call would grow the heap with brk()
+ * and shrink it again on free, page faults and TLB flushes that cost more
+ * than the compression. */
+static int put_idat_deflate(struct buf *out, const uint8_t *data, size_t len,
+                            const uint8_t *strategies, size_t band_len)
 {
     int wbits = 9;
-    while (wbits < 15 && ((size_t)1 << wbits) < len)
+    while (wbits < 15 && ((size_t)2 << wbits) < len)
         wbits++;
-    int mem_level = wbits - 8 < 1 ? 1 : wbits - 8;
+    int mem_level = wbits - 7 > 8 ? 8 : wbits - 7;
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, PNG_DEFLATE_LEVEL, Z_DEFLATED, wbits, mem_level,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&zs, PNG_DEFLATE_LEVEL, Z_DEFLATED, wbits, mem_level, strategies[0]) !=
+        Z_OK)
         return -ENOMEM;
+    /* With our window size deflateBound is the conservative bound (an
+     * eighth more than the data, and more), room enough for the extra
+     * block ends of strategy changes. */
     uLong bound = deflateBound(&zs, (uLong)len);
     int r = 0;
     if (bound > 0x7FFFFFFFu || len > UINT32_MAX) {
@@ -200,11 +250,20 @@ static int put_idat_deflate(struct buf *out, const uint8_t *data, size_t len)
     memcpy(chunk + 4, "IDAT", 4);
     zs.next_out = chunk + 8;
     zs.avail_out = (uInt)bound;
-    zs.next_in = (Bytef *)(uintptr_t)data;
-    zs.avail_in = (uInt)len;
-    if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-        r = -ENOMEM;
-        goto out;
+    for (size_t k = 0, off = 0; off < len; k++, off += band_len) {
+        if (k > 0 && strategies[k] != strategies[k - 1] &&
+            deflateParams(&zs, PNG_DEFLATE_LEVEL, strategies[k]) != Z_OK) {
+            r = -ENOMEM;   /* cannot happen with the output room we gave */
+            goto out;
+        }
+        bool last = len - off <= band_len;
+        zs.next_in = (Bytef *)(uintptr_t)(data + off);
+        zs.avail_in = (uInt)(last ? len - off : band_len);
+        int zr = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
+        if (last ? zr != Z_STREAM_END : (zr != Z_OK || zs.avail_in != 0)) {
+            r = -ENOMEM;
+            goto out;
+        }
     }
     uint32_t zlen = (uint32_t)zs.total_out;
     put_be32(chunk, zlen);
@@ -245,21 +304,28 @@ int png_encode(struct buf *out, const uint8_t *pixels, size_t width, size_t heig
         goto fail;
 
     /* Filter every row first: the filtered bytes tell how compressible the
-     * image is before deflate spends time on it. */
-    uint8_t *filtered = malloc(raw + stride + 1);
+     * image is before deflate spends time on it. Behind the filtered image
+     * come a row of zeros (the row above the first), five scratch rows, one
+     * per filter type, and the deflate strategy of each band of rows. */
+    size_t band_rows = (PNG_BAND_BYTES + stride) / (stride + 1);
+    size_t bands = (height + band_rows - 1) / band_rows;
+    uint8_t *filtered = malloc(raw + 6 * stride + bands);
     if (!filtered) {
         r = -ENOMEM;
         goto fail;
     }
     uint8_t *zeros = filtered + raw;
-    memset(zeros, 0, stride + 1);
-    unsigned long long total_cost = 0;
+    memset(zeros, 0, stride);
+    uint8_t *const trial[5] = {zeros + stride, zeros + 2 * stride, zeros + 3 * stride,
+                               zeros + 4 * stride, zeros + 5 * stride};
+    uint8_t *strategies = zeros + 6 * stride;
+    unsigned long long total_cost = 0, band_cost = 0;
     for (size_t y = 0; y < height; y++) {
         const uint8_t *row = pixels + y * stride;
         const uint8_t *prev = y ? row - stride : zeros;
         uint8_t *dst = filtered + y * (stride + 1);
         unsigned long costs[5];
-        filter_costs(row, prev, stride, channels, costs);
+        filter_all(trial, row, prev, stride, channels, costs);
         /* Ties go to the simpler filter. On the first row Up and Paeth
          * equal None and Sub. */
         int best = 0;
@@ -267,15 +333,25 @@ int png_encode(struct buf *out, const uint8_t *pixels, size_t width, size_t heig
             if (costs[ft] < costs[best])
                 best = ft;
         dst[0] = (uint8_t)best;
-        filter_row(dst + 1, row, prev, stride, channels, best);
+        memcpy(dst + 1, trial[best], stride);
         total_cost += costs[best];
+        band_cost += costs[best];
+        /* A noisy band: matches are rare and short, and searching for
+         * them is most of deflate's time; runs (flat areas) remain. */
+        if ((y + 1) % band_rows == 0 || y + 1 == height) {
+            size_t n = ((y % band_rows) + 1) * stride;
+            strategies[y / band_rows] =
+                band_cost >= PNG_RLE_COST * (unsigned long long)n ? Z_RLE : Z_DEFAULT_STRATEGY;
+            band_cost = 0;
+        }
     }
 
     /* Noise (random weights, untrained activations) stays noise after
      * filtering, and deflate would spend most of the encoding time to save
      * a few percent: such images are stored. */
     bool noise = total_cost >= PNG_NOISE_COST * (unsigned long long)(height * stride);
-    r = noise ? put_idat_stored(out, filtered, raw) : put_idat_deflate(out, filtered, raw);
+    r = noise ? put_idat_stored(out, filtered, raw)
+              : put_idat_deflate(out, filtered, raw, strategies, band_rows * (stride + 1));
     free(filtered);
     if (r < 0)
         goto fail;

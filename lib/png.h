@@ -4,7 +4,10 @@
  * Output: signature, IHDR, one IDAT, IEND; chunk CRCs with zlib's crc32
  * (PNG's CRC is the same ISO 3309 polynomial). Each row gets the filter
  * (None, Sub, Up, Average or Paeth) with the smallest sum of absolute
- * values, the usual heuristic; deflate runs at a fast level. */
+ * values, the usual heuristic (SSE2 where available). Deflate runs at a
+ * fast level; bands of rows that still look noisy after filtering are
+ * deflated with runs only (Z_RLE), images that are noise throughout are
+ * stored. Reentrant: no state outside the call. */
 #ifndef TFEVENTS_PNG_H
 #define TFEVENTS_PNG_H
 

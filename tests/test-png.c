@@ -20,22 +20,29 @@
 #endif
 
 /* A deterministic pattern with both smooth and noisy parts, so every
- * filter type gets chosen somewhere. */
-enum pattern { BANDS, NOISE, SMOOTH };
+ * filter type gets chosen somewhere. GRAINY is a gradient with noise of
+ * amplitude 24 (noisy enough to be deflated with runs only, not enough to
+ * be stored); MIXED alternates smooth and grainy bands of 32 rows, so the
+ * deflate strategy changes within the image. */
+enum pattern { BANDS, NOISE, SMOOTH, GRAINY, MIXED };
 
 static uint8_t *make_pattern(size_t w, size_t h, size_t c, uint32_t seed, enum pattern pat)
 {
-    uint8_t *p = malloc(w * h * c);
+    size_t stride = w * c, n = h * stride;
+    uint8_t *p = malloc(n);
     if (!p)
         abort();
     uint32_t x = seed;
-    for (size_t y = 0; y < h; y++) {
-        for (size_t i = 0; i < w * c; i++) {
-            x = x * 1103515245u + 12345u;
-            uint8_t noise = (uint8_t)(x >> 24);
-            bool use_noise = pat == NOISE || (pat == BANDS && (y / 16) % 2);
-            p[y * w * c + i] = use_noise ? noise : (uint8_t)(i + 3 * y);
-        }
+    for (size_t k = 0; k < n; k++) {
+        size_t y = k / stride, i = k % stride;
+        x = x * 1103515245u + 12345u;
+        uint8_t noise = (uint8_t)(x >> 24);
+        uint8_t smooth = (uint8_t)(i + 3 * y);
+        bool grainy = pat == GRAINY || (pat == MIXED && (y / 32) % 2);
+        if (grainy)
+            p[k] = (uint8_t)(smooth / 2 + noise % 24);
+        else
+            p[k] = pat == NOISE || (pat == BANDS && (y / 16) % 2) ? noise : smooth;
     }
     return p;
 }
@@ -136,6 +143,29 @@ static void test_roundtrip_all_types(void)
     CHECK_EQ(noise, 8 + 25 + 12 + (2 + 5 * (raw / 65535 + 1) + raw + 4) + 12);
     size_t smooth = roundtrip_pattern(200, 150, 3, SMOOTH);
     CHECK(smooth > 0 && smooth < 200 * 150 * 3 / 4);
+#endif
+}
+
+/* Noisy bands are deflated with runs only, smooth ones with the match
+ * search, switching within one stream; every row width around the SSE2
+ * block of 16 bytes (and its scalar tail) for every pixel size. */
+static void test_roundtrip_strategies_and_widths(void)
+{
+#ifndef HAVE_LIBPNG
+    TEST_SKIP("libpng not found at build time: PNG decoding not checked");
+#else
+    for (size_t c = 1; c <= 4; c++) {
+        size_t raw = 160 * (300 * c + 1);
+        /* Deflated, not stored (which would be larger than raw). */
+        size_t mixed = roundtrip_pattern(300, 160, c, MIXED);
+        CHECK(mixed > 0 && mixed < raw * 9 / 10);
+        size_t grainy = roundtrip_pattern(300, 160, c, GRAINY);
+        CHECK(grainy > 0 && grainy < raw * 9 / 10);
+        for (size_t w = 1; w <= 40; w++) {
+            CHECK(roundtrip_pattern(w, 5, c, GRAINY) > 0);
+            CHECK(roundtrip_pattern(w, 3, c, NOISE) > 0);
+        }
+    }
 #endif
 }
 
@@ -283,5 +313,6 @@ static void test_image_builders(void)
     summary_value_done(&v);
 }
 
-TEST_MAIN(TEST(test_roundtrip_all_types), TEST(test_encode_rejects), TEST(test_sniff),
+TEST_MAIN(TEST(test_roundtrip_all_types), TEST(test_roundtrip_strategies_and_widths),
+          TEST(test_encode_rejects), TEST(test_sniff),
           TEST(test_image_builders))
