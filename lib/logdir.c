@@ -31,6 +31,14 @@ struct logdir {
     uint64_t generation;      /* of logdir_log() calls, to spot duplicates */
     uint64_t refused;
     struct buf key;
+    /* The entries used last, kept while their map's gen says they have not
+     * moved: one value after another usually goes to the same (run, tag)
+     * and run, which then costs a compare instead of building a key and
+     * hashing it. NULL: none. */
+    struct strmap_entry *hot_tag;
+    uint64_t hot_tag_gen;
+    struct strmap_entry *hot_run;
+    uint64_t hot_run_gen;
     struct logdir_scan scan;
     bool scanning;            /* its scan has not been applied yet */
 };
@@ -474,6 +482,7 @@ void logdir_scan_finish(logdir *d, logdir_scanner *sc)
     d->runs = sc->runs;
     sc->tags = t;
     sc->runs = r;
+    d->hot_tag = d->hot_run = NULL;
     d->step = sc->max_step;
     d->scan = sc->scan;
     d->scanning = false;
@@ -573,12 +582,24 @@ static int open_run_dir(logdir *d, const char *run, int *ret_fd)
     return r;
 }
 
+/* The writer of run if it is the run used last and still open, else NULL
+ * (then ask writer_for()). */
+static inline run_writer *hot_writer(const logdir *d, const char *run)
+{
+    const struct strmap_entry *e = d->hot_run;
+    if (!e || d->hot_run_gen != d->runs.gen || !e->val.ptr)
+        return NULL;
+    size_t rl = strlen(run);
+    return e->key_len == rl && strmap_bytes_equal(e->key, run, rl) ? e->val.ptr : NULL;
+}
+
 /* The writer of run, created (with its directory) when it has none.
  * Errors: -ENOSPC past max_runs, confine_open_dir()'s, -ENOMEM. */
 static int writer_for(logdir *d, const char *run, run_writer **ret,
                       enum logdir_refusal_kind *ret_kind)
 {
-    struct strmap_entry *e = strmap_get(&d->runs, run, strlen(run));
+    size_t rl = strlen(run);
+    struct strmap_entry *e = strmap_get(&d->runs, run, rl);
     bool made = false;
     if (!e) {
         if (d->runs.count >= d->max_runs) {
@@ -615,8 +636,25 @@ static int writer_for(logdir *d, const char *run, run_writer **ret,
         if (d->opts.hook)
             d->opts.hook(d->opts.hook_ctx, d, e->key, w, true);
     }
+    d->hot_run = e;
+    d->hot_run_gen = d->runs.gen;
     *ret = e->val.ptr;
     return 0;
+}
+
+/* The entry of (run, tag) if it is the one used last and still in place,
+ * else NULL (then look it up). */
+static struct strmap_entry *hot_tag(logdir *d, const char *run, const void *tag,
+                                    size_t tag_len)
+{
+    struct strmap_entry *e = d->hot_tag;
+    if (!e || d->hot_tag_gen != d->tags.gen)
+        return NULL;
+    size_t rl = strlen(run) + 1;   /* with its NUL, as in the key */
+    if (e->key_len != rl + tag_len || !strmap_bytes_equal(e->key, run, rl) ||
+        !strmap_bytes_equal(e->key + rl, tag, tag_len))
+        return NULL;
+    return e;
 }
 
 static void refuse(struct logdir_refusal *rf, enum logdir_refusal_kind kind, const char *run,
@@ -677,10 +715,13 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
             r = -EINVAL;
             goto fail;
         }
-        r = make_key(d, items[i].run, v->tag.data, v->tag.len);
-        if (r < 0)
-            goto fail;
-        struct strmap_entry *e = strmap_get(&d->tags, d->key.data, d->key.len);
+        struct strmap_entry *e = hot_tag(d, items[i].run, v->tag.data, v->tag.len);
+        if (!e) {
+            r = make_key(d, items[i].run, v->tag.data, v->tag.len);
+            if (r < 0)
+                goto fail;
+            e = strmap_get(&d->tags, d->key.data, d->key.len);
+        }
         if (!e) {
             if (d->tags.count >= d->max_tags) {
                 refuse(ret_refusal, LOGDIR_REFUSED_TAGS, items[i].run, v->tag.data, v->tag.len,
@@ -694,6 +735,8 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
             e->val.i64 = STEP_NONE;
         }
         seen = i + 1;
+        d->hot_tag = e;
+        d->hot_tag_gen = d->tags.gen;
         if (n == 1)
             only_e = e;
         bool dup = e->aux == gen;
@@ -718,9 +761,9 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && strcmp(items[i].run, items[i - 1].run) == 0)
             continue;
-        run_writer *w;
+        run_writer *w = hot_writer(d, items[i].run);
         enum logdir_refusal_kind kind = LOGDIR_REFUSED_DIR;
-        r = writer_for(d, items[i].run, &w, &kind);
+        r = w ? 0 : writer_for(d, items[i].run, &w, &kind);
         if (r < 0) {
             if (r != -ENOMEM)
                 refuse(ret_refusal, kind, items[i].run, NULL, 0, (int)d->max_runs);
@@ -731,7 +774,7 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
     }
 
     for (size_t i = 0; i < n; i++) {
-        run_writer *w = only_w;
+        run_writer *w = only_w ? only_w : hot_writer(d, items[i].run);
         enum logdir_refusal_kind kind;
         r = w ? 0 : writer_for(d, items[i].run, &w, &kind);
         if (r == 0)

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "event.h"
+#include "pbwire.h"
 #include "record.h"
 #include "record_writer.h"
 #include "strmap.h"
@@ -39,8 +41,10 @@ struct run_writer {
     uint64_t file_logical;       /* bytes the current file will hold */
     bool rotate_requested;
     struct strmap tags_in_file;
-    struct buf scratch_values;
+    struct buf last_tag;         /* a tag known to be in tags_in_file */
     struct buf scratch_event;
+    size_t hdr_len;              /* payload length of the last summary record */
+    uint32_t hdr_crc;            /* and its masked length CRC (0 length: none) */
     uint64_t seq_added;
 
     /* In flight: owned by the worker between take and complete. */
@@ -99,7 +103,7 @@ run_writer *run_writer_new(const char *dir, const struct run_writer_options *opt
         return NULL;
     }
     strmap_init(&w->tags_in_file);
-    buf_init(&w->scratch_values, BUF_NO_CAP);
+    buf_init(&w->last_tag, RUN_WRITER_LAST_TAG_MAX);
     buf_init(&w->scratch_event, BUF_NO_CAP);
     return w;
 }
@@ -127,6 +131,7 @@ static int batch_for(run_writer *w, size_t framed, struct batch **ret)
         w->rotate_requested = false;
         w->file_logical = 0;
         strmap_clear(&w->tags_in_file);
+        buf_reset(&w->last_tag);
     }
     *ret = b;
     return 0;
@@ -153,6 +158,60 @@ static int add_event(run_writer *w)
     return 0;
 }
 
+/* Field numbers of the Event {wall_time = 1, step = 2, summary = 5}, of
+ * Summary {value = 1} and of Summary.Value {tag = 1, metadata = 9}
+ * (proto/event.proto, proto/summary.proto). */
+enum {
+    F_EVENT_WALL_TIME = 1,
+    F_EVENT_STEP = 2,
+    F_EVENT_SUMMARY = 5,
+    F_SUMMARY_VALUE = 1,
+    F_VALUE_TAG = 1,
+    F_VALUE_METADATA = 9,
+};
+
+/* Little-endian stores for the frame and the fixed64 wall time: one store
+ * where the byte loops of pbwire.h are not merged by every compiler. */
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
+    pb_put_fixed64(p, v);
+#endif
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
+    pb_put_fixed32(p, v);
+#endif
+}
+
+static bool tag_in_file(run_writer *w, const struct summary_value *v)
+{
+    /* Runs usually log one tag after another of the same few: the last tag
+     * found (or put) is checked first, by its bytes. */
+    if (w->last_tag.len == v->tag.len && w->last_tag.len > 0 &&
+        strmap_bytes_equal(w->last_tag.data, v->tag.data, v->tag.len))
+        return true;
+    if (!strmap_get(&w->tags_in_file, v->tag.data, v->tag.len))
+        return false;
+    buf_reset(&w->last_tag);
+    /* Out of memory here only costs the shortcut. */
+    if (v->tag.len <= RUN_WRITER_LAST_TAG_MAX)
+        (void)buf_append(&w->last_tag, v->tag.data, v->tag.len);
+    return true;
+}
+
+/* The same bytes as summary_value_encode() followed by
+ * event_encode_summary() and record_frame(), written straight into the
+ * batch: the Event is encoded once, behind room left for the frame header,
+ * and the CRCs are computed in place. Field order and the proto3 rules
+ * must stay those of summary.c and event.c: the files are expected to be
+ * byte for byte what those encoders give. */
 int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
                            const struct summary_value *v)
 {
@@ -167,21 +226,89 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
     int r = batch_for(w, estimate + RECORD_OVERHEAD, &b);
     if (r < 0)
         return r;
-    (void)b;
-    bool with_md = strmap_get(&w->tags_in_file, v->tag.data, v->tag.len) == NULL;
+    bool with_md = !tag_in_file(w, v);
 
-    buf_reset(&w->scratch_values);
-    buf_reset(&w->scratch_event);
-    r = summary_value_encode(&w->scratch_values, v, with_md);
-    if (r < 0)
-        return r;
-    r = event_encode_summary(&w->scratch_event, wall_time, step,
-                             w->scratch_values.data, w->scratch_values.len);
-    if (r < 0)
-        return r;
-    r = add_event(w);
-    if (r < 0)
-        return r;
+    /* Sizes inside out: Summary.Value, Summary, Event. */
+    size_t inner = pb_len_field_size(F_VALUE_TAG, v->tag.len) + v->body.len;
+    bool put_md = with_md && v->metadata.len > 0;
+    if (put_md)
+        inner += pb_len_field_size(F_VALUE_METADATA, v->metadata.len);
+    size_t values_len = pb_len_field_size(F_SUMMARY_VALUE, inner);
+    uint64_t wt_bits;
+    memcpy(&wt_bits, &wall_time, sizeof wt_bits);
+    /* proto3 leaves out defaults by bit pattern: -0.0 is written, 0.0 not
+     * (as event.c does). */
+    size_t payload = pb_len_field_size(F_EVENT_SUMMARY, values_len);
+    if (wt_bits != 0)
+        payload += 1 + 8;
+    if (step != 0)
+        payload += 1 + pb_varint_size((uint64_t)step);
+
+    size_t framed = payload + RECORD_OVERHEAD;
+    if (framed > RUN_WRITER_MAX_PENDING - w->pending_bytes)
+        return -ENOBUFS;
+    /* The first choice stands when the record is no bigger than its
+     * estimate (always, in practice): asking again could not rotate. */
+    if (framed > estimate + RECORD_OVERHEAD) {
+        r = batch_for(w, framed, &b);
+        if (r < 0)
+            return r;
+    }
+    if ((uint64_t)payload > RECORD_MAX_PAYLOAD)
+        return -EMSGSIZE;
+    /* Room within cap is room within the limit too (cap never passes it). */
+    if (b->data.cap - b->data.len < framed) {
+        r = buf_reserve(&b->data, framed);
+        if (r < 0)
+            return r;
+    }
+
+    uint8_t *rec = b->data.data + b->data.len;
+    uint8_t *p = rec + RECORD_HEADER_SIZE;
+    if (wt_bits != 0) {
+        p += pb_put_tag(p, F_EVENT_WALL_TIME, PB_FIXED64);
+        put_le64(p, wt_bits);
+        p += 8;
+    }
+    if (step != 0) {
+        p += pb_put_tag(p, F_EVENT_STEP, PB_VARINT);
+        p += pb_put_varint(p, (uint64_t)step);
+    }
+    p += pb_put_tag(p, F_EVENT_SUMMARY, PB_LEN);
+    p += pb_put_varint(p, values_len);
+    p += pb_put_tag(p, F_SUMMARY_VALUE, PB_LEN);
+    p += pb_put_varint(p, inner);
+    p += pb_put_tag(p, F_VALUE_TAG, PB_LEN);
+    p += pb_put_varint(p, v->tag.len);
+    memcpy(p, v->tag.data, v->tag.len);
+    p += v->tag.len;
+    if (v->body.len > 0) {
+        memcpy(p, v->body.data, v->body.len);
+        p += v->body.len;
+    }
+    if (put_md) {
+        p += pb_put_tag(p, F_VALUE_METADATA, PB_LEN);
+        p += pb_put_varint(p, v->metadata.len);
+        memcpy(p, v->metadata.data, v->metadata.len);
+        p += v->metadata.len;
+    }
+    put_le64(rec, (uint64_t)payload);
+    /* Records of one writer mostly have one length (scalars): keep the
+     * header's CRC of the last length. */
+    if (payload != w->hdr_len) {
+        w->hdr_len = payload;
+        w->hdr_crc = crc32c_mask(crc32c(rec, 8));
+    }
+    put_le32(rec + 8, w->hdr_crc);
+    put_le32(p, crc32c_mask(crc32c(rec + RECORD_HEADER_SIZE, payload)));
+    b->data.len += framed;
+
+    if (w->file_logical == 0)
+        w->file_logical = FILE_HEADER_ESTIMATE;
+    w->file_logical += framed;
+    w->pending_bytes += framed;
+    b->seq_end = ++w->seq_added;
+
     if (with_md && w->tags_in_file.count < RUN_WRITER_MAX_TAGS_PER_FILE) {
         struct strmap_entry *e;
         /* Out of memory here only costs metadata on a later value. */
@@ -399,7 +526,7 @@ int run_writer_close(run_writer *w, bool sync)
     batch_list_free(&w->pending);
     batch_list_free(&w->flying);
     strmap_done(&w->tags_in_file);
-    buf_free(&w->scratch_values);
+    buf_free(&w->last_tag);
     buf_free(&w->scratch_event);
     free((char *)w->opts.suffix);
     if (w->dirfd >= 0)

@@ -50,6 +50,11 @@
  * on every value. Bounded because clients choose tag names. */
 #define RUN_WRITER_MAX_TAGS_PER_FILE (1u << 20)
 
+/* Longest tag a writer keeps a copy of as the last one seen in its file (a
+ * shortcut past the tag set; longer tags are always looked up). Bounds the
+ * copy, whatever tags clients choose. */
+#define RUN_WRITER_LAST_TAG_MAX 256u
+
 struct run_writer_options {
     uint64_t rotate_bytes;   /* start a new file past this size; 0: never */
     bool fsync_always;       /* fsync after every written batch */

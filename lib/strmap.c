@@ -28,6 +28,7 @@ void strmap_init(struct strmap *m)
     m->slots = NULL;
     m->cap = 0;
     m->count = 0;
+    m->gen = 0;
 }
 
 void strmap_clear(struct strmap *m)
@@ -37,6 +38,7 @@ void strmap_clear(struct strmap *m)
         m->slots[i].key = NULL;
     }
     m->count = 0;
+    m->gen++;
 }
 
 void strmap_done(struct strmap *m)
@@ -45,7 +47,9 @@ void strmap_done(struct strmap *m)
         return;
     strmap_clear(m);
     free(m->slots);
+    uint64_t gen = m->gen;
     strmap_init(m);
+    m->gen = gen;   /* a map used again stays apart from its old entries */
 }
 
 static size_t find_slot(const struct strmap *m, const void *key, size_t len, uint64_t h)
@@ -56,7 +60,7 @@ static size_t find_slot(const struct strmap *m, const void *key, size_t len, uin
         const struct strmap_entry *e = &m->slots[i];
         if (!e->key)
             return i;
-        if (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0)
+        if (e->hash == h && e->key_len == len && strmap_bytes_equal(e->key, key, len))
             return i;
         i = (i + 1) & mask;
     }
@@ -81,6 +85,7 @@ static int grow(struct strmap *m)
     struct strmap old = *m;
     m->slots = slots;
     m->cap = cap;
+    m->gen++;
     for (size_t i = 0; i < old.cap; i++) {
         struct strmap_entry *e = &old.slots[i];
         if (e->key)
@@ -133,6 +138,7 @@ int strmap_remove(struct strmap *m, const void *key, size_t len)
     free(m->slots[i].key);
     m->slots[i].key = NULL;
     m->count--;
+    m->gen++;
     /* Backward shift: move later members of the probe run into the hole
      * when their home slot is not between the hole and themselves. */
     size_t hole = i, j = i;

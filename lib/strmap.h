@@ -10,8 +10,10 @@
 #ifndef TFEVENTS_STRMAP_H
 #define TFEVENTS_STRMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct strmap_entry {
     char *key;          /* owned; NULL for a free slot */
@@ -28,7 +30,43 @@ struct strmap {
     struct strmap_entry *slots;
     size_t cap;         /* 0 or a power of two */
     size_t count;
+    /* Changes whenever entries may move or go (the table grows, a key is
+     * removed, the map is cleared): an entry pointer stays valid, holding
+     * the same key, while gen is what it was when the entry was found.
+     * Lets a caller keep the entry it used last. */
+    uint64_t gen;
 };
+
+/* a[0..n) == b[0..n). Keys are mostly short names, for which a call to
+ * memcmp() costs more than the compare: up to 16 bytes are compared with
+ * two overlapping loads per side. */
+static inline bool strmap_bytes_equal(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, x1, y0, y1;
+        memcpy(&x0, x, 8);
+        memcpy(&y0, y, 8);
+        memcpy(&x1, x + n - 8, 8);
+        memcpy(&y1, y + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, x1, y0, y1;
+        memcpy(&x0, x, 4);
+        memcpy(&y0, y, 4);
+        memcpy(&x1, x + n - 4, 4);
+        memcpy(&y1, y + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (x[i] != y[i])
+                return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
 
 void strmap_init(struct strmap *m);
 
