@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -174,6 +175,52 @@ static int write_pending(record_writer *w)
     return err;
 }
 
+/* The name every new file must sort after: the greatest existing
+ * "events.out.tfevents.*" name in the directory (and our own previous
+ * one). TensorBoard reads a run's files in name order and never goes back,
+ * so a file that sorted before an older one -- another writer of this run
+ * earlier in the same second, whose decimal sequence number or pid happens
+ * to sort higher -- would be read out of order. Names of other shapes are
+ * left out: no name of ours can be made to sort after them. Fills out
+ * (empty when there is none); errors listing the directory are ignored, as
+ * O_EXCL still guarantees that nothing is overwritten. */
+static void name_floor(const record_writer *w, char *out, size_t size)
+{
+    static const char prefix[] = "events.out.tfevents.";
+    snprintf(out, size, "%s", w->name);
+    int fd = openat(w->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, sizeof prefix - 1) == 0 &&
+            strlen(e->d_name) < size && strcmp(e->d_name, out) > 0)
+            snprintf(out, size, "%s", e->d_name);
+    }
+    closedir(d);
+}
+
+/* The seconds field of a name of ours (or 0). */
+static long long name_seconds(const char *name)
+{
+    static const char prefix[] = "events.out.tfevents.";
+    if (strncmp(name, prefix, sizeof prefix - 1) != 0)
+        return 0;
+    long long secs = 0;
+    const char *p = name + sizeof prefix - 1;
+    for (int i = 0; i < 10; i++, p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        secs = secs * 10 + (*p - '0');
+    }
+    return secs;
+}
+
 /* Create the next file and write its file_version record. On failure
  * nothing of the new file is left and w still refers to its old file. */
 static int start_file(record_writer *w, double wall_time, long long min_secs)
@@ -187,6 +234,8 @@ static int start_file(record_writer *w, double wall_time, long long min_secs)
     long long secs = (long long)floor(wall_time);
     if (secs < min_secs)
         secs = min_secs;
+    char floor_name[FILE_NAME_MAX];
+    name_floor(w, floor_name, sizeof floor_name);
 
     for (int attempt = 0;; attempt++) {
         if (attempt == NAME_ATTEMPTS) {
@@ -196,11 +245,19 @@ static int start_file(record_writer *w, double wall_time, long long min_secs)
         r = file_name_secs(name, sizeof name, secs, w->suffix);
         if (r < 0)
             goto fail;
-        /* A rotated file must sort after the one it follows: TensorBoard
-         * reads a run's files in name order. The decimal sequence number
-         * does not sort ("...9" > "...10"), so move on a second instead. */
-        if (w->name[0] && strcmp(name, w->name) <= 0) {
-            secs++;
+        /* A new file must sort after every file of the run before it
+         * (see name_floor()). The rest of a name does not sort reliably
+         * ("...9" > "...10"), so move on to a later second instead. */
+        if (floor_name[0] && strcmp(name, floor_name) <= 0) {
+            long long floor_secs = name_seconds(floor_name);
+            long long next = floor_secs >= secs ? floor_secs + 1 : secs + 1;
+            if (next > 9999999999LL) {
+                /* A name from the far future (a broken clock, a crafted
+                 * file) cannot be followed: writing beats refusing. */
+                floor_name[0] = '\0';
+                continue;
+            }
+            secs = next;
             continue;
         }
         /* 0666 like any file a user creates: the umask decides. O_EXCL

@@ -241,6 +241,9 @@ static int count_files(const char *dir)
     return n;
 }
 
+/* Many writers in one directory in one second: distinct names, and each
+ * sorts after the ones created before it (TensorBoard reads a run's files in
+ * name order), which moves later ones to later seconds. */
 static void many_writers_one_second(void)
 {
     enum { N = 200 };
@@ -250,13 +253,60 @@ static void many_writers_one_second(void)
     for (int i = 0; i < N; i++)
         REQUIRE(record_writer_open(&ws[i], dir, &o) == 0);
     for (int i = 0; i < N; i++) {
-        CHECK(check_name(base_name(record_writer_path(ws[i])), 1700000000, NULL) >= 0);
-        for (int j = 0; j < i; j++)
-            CHECK(strcmp(record_writer_path(ws[i]), record_writer_path(ws[j])) != 0);
+        const char *name = base_name(record_writer_path(ws[i]));
+        long long secs = 0;
+        CHECK(sscanf(name, "events.out.tfevents.%10lld.", &secs) == 1);
+        CHECK(secs >= 1700000000 && secs < 1700000000 + N);
+        if (i > 0)
+            CHECK(strcmp(name, base_name(record_writer_path(ws[i - 1]))) > 0);
     }
     CHECK_EQ(count_files(dir), N);
     for (int i = 0; i < N; i++)
         CHECK_EQ(record_writer_close(ws[i]), 0);
+    test_rmtree(dir);
+    free(dir);
+}
+
+/* A file of another writer of the run, even a later-second one or one whose
+ * pid and sequence number sort high, is followed, not preceded: otherwise
+ * TensorBoard would read the new file first and the old one after it. */
+static void sorts_after_existing(void)
+{
+    char *dir = test_tmpdir("writer");
+    char path[4096];
+    static const char *const others[] = {
+        "events.out.tfevents.1700000000.zz.99999.9",
+        "events.out.tfevents.1700000003.aa.1.0",
+        "zzz.tfevents.not-ours",   /* no name of ours sorts after it: ignored */
+    };
+    for (size_t k = 0; k < sizeof others / sizeof others[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, others[k]);
+        FILE *f = fopen(path, "w");
+        REQUIRE(f);
+        fclose(f);
+    }
+    struct record_writer_options o = {.wall_time = 1700000000.5};
+    record_writer *w, *w2;
+    REQUIRE(record_writer_open(&w, dir, &o) == 0);
+    const char *name = base_name(record_writer_path(w));
+    CHECK(strcmp(name, others[1]) > 0);
+    CHECK(strncmp(name, "events.out.tfevents.1700000004.", 31) == 0);
+    /* Close and reopen in the same second: still in order. */
+    char first[256];
+    snprintf(first, sizeof first, "%s", name);
+    CHECK_EQ(record_writer_close(w), 0);
+    REQUIRE(record_writer_open(&w2, dir, &o) == 0);
+    CHECK(strcmp(base_name(record_writer_path(w2)), first) > 0);
+    CHECK_EQ(record_writer_close(w2), 0);
+    /* A name from the last possible second cannot be followed: the writer
+     * still opens, at its own time. */
+    snprintf(path, sizeof path, "%s/events.out.tfevents.9999999999.h.1.0", dir);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    fclose(f);
+    REQUIRE(record_writer_open(&w, dir, &o) == 0);
+    CHECK(strncmp(base_name(record_writer_path(w)), "events.out.tfevents.1700000000.", 31) == 0);
+    CHECK_EQ(record_writer_close(w), 0);
     test_rmtree(dir);
     free(dir);
 }
@@ -282,7 +332,8 @@ static void never_truncates(void)
     struct record_writer_options o = {.wall_time = 1700000000.0};
     record_writer *w;
     REQUIRE(record_writer_open(&w, dir, &o) == 0);
-    CHECK(check_name(base_name(record_writer_path(w)), 1700000000, NULL) > seq + 3);
+    /* It sorts after them, so it takes the next second. */
+    CHECK(check_name(base_name(record_writer_path(w)), 1700000001, NULL) >= 0);
     CHECK_EQ(record_writer_close(w), 0);
     for (int k = 1; k <= 3; k++) {
         snprintf(path, sizeof path, "%s/%s.%lld", dir, name, seq + k);
@@ -570,6 +621,6 @@ static void eventlint_accepts(void)
     free(dir);
 }
 
-TEST_MAIN(TEST(file_names), TEST(odd_host_names), TEST(open_and_round_trip), TEST(many_writers_one_second),
+TEST_MAIN(TEST(file_names), TEST(odd_host_names), TEST(open_and_round_trip), TEST(many_writers_one_second), TEST(sorts_after_existing),
           TEST(never_truncates), TEST(buffering), TEST(write_failure), TEST(rotation),
           TEST(eventlint_accepts))
