@@ -6,6 +6,7 @@ present, check them with eventlint --strict.
 
 Standard library only. Usage: test-daemon.py [TEST-NAME-SUBSTRING]"""
 
+import atexit
 import base64
 import io
 import json
@@ -58,6 +59,22 @@ def eventlint(logdir):
     check(p.returncode == 0, "eventlint --strict %s failed:\n%s%s" % (logdir, p.stdout, p.stderr))
 
 
+# Every daemon a test starts, so that none outlives this process whichever
+# way a test ends (a failed check raises before its stop()).
+_live_daemons = []
+_owner_pid = os.getpid()
+
+
+@atexit.register
+def _kill_live_daemons():
+    if os.getpid() != _owner_pid:   # a forked child: not its daemons
+        return
+    for p in _live_daemons:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 class Daemon:
     def __init__(self, tmp, *args, root=None):
         self.tmp = tmp
@@ -68,6 +85,7 @@ class Daemon:
         self.p = subprocess.Popen([DAEMON, "--socket", self.sock, "--root", self.root,
                                    "--log-level", "debug"] + list(args),
                                   stdout=subprocess.PIPE, stderr=self.err, text=True)
+        _live_daemons.append(self.p)
         line = self.p.stdout.readline()
         check("listening on " + self.sock in line, "daemon did not start: %r\n%s" %
               (line, self.stderr()))
