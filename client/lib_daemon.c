@@ -11,7 +11,7 @@
 
 #include "frame_decode.h"
 #include "pbwire.h"
-#include "tfevents.pb-c.h"
+#include "tfwire.pb-c.h"
 
 struct lib_daemon {
     int fd;

@@ -1,4 +1,4 @@
-/* Field numbers are those of proto/tfevents.proto. The log request, the
+/* Field numbers are those of proto/tfwire.proto. The log request, the
  * hot path, is encoded by hand; the rare hparams requests with protobuf-c. */
 #include "lib_request.h"
 
@@ -8,7 +8,7 @@
 
 #include "event.h"
 #include "pbwire.h"
-#include "tfevents.pb-c.h"
+#include "tfwire.pb-c.h"
 
 enum {
     RQ_LOG = 2, RQ_STEP_GET = 3, RQ_STEP_SET = 4, RQ_FLUSH = 5, RQ_HPARAMS_CONFIG = 6,

@@ -1,4 +1,4 @@
-/* Hand-encoded tfevents.Value messages (proto/tfevents.proto), one per
+/* Hand-encoded tfevents.Value messages (proto/tfwire.proto), one per
  * tfevents_add_*() call. The field numbers below are the .proto's. */
 #include "lib_values.h"
 

@@ -1,7 +1,7 @@
 /* lib_values: the tfevents_values collection of libtfevents (tfevents.h).
  *
  * Every tfevents_add_*() encodes its value at once as a tfevents.Value
- * (proto/tfevents.proto) and appends it, as field 5 of a tfevents.Log, to
+ * (proto/tfwire.proto) and appends it, as field 5 of a tfevents.Log, to
  * one buffer: logging is then a copy of that buffer into a request, and the
  * same bytes feed the daemon (binary protocol) or the in-process writer
  * (frame_decode), so both transports interpret values identically. */

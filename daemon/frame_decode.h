@@ -7,7 +7,7 @@
  *     u32le length | u8 kind | payload[length]
  *
  * where the payload of a client frame (kind FRAME_BATCH) is a serialized
- * tfevents.Batch (proto/tfevents.proto): a list of requests, each one the
+ * tfevents.Batch (proto/tfwire.proto): a list of requests, each one the
  * equivalent of one JSON line. The decoder checks everything the JSON
  * decoder checks (the same normalisation of names, the same limits, the
  * same summary builders), and also refuses unknown protobuf fields at any
@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "json_decode.h"
-#include "tfevents.pb-c.h"
+#include "tfwire.pb-c.h"
 
 /* The first bytes a binary client sends. A JSON line starts with '{' or
  * white space, never with 'T', so the two protocols cannot be confused. */

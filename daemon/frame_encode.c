@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "frame_decode.h"
-#include "tfevents.pb-c.h"
+#include "tfwire.pb-c.h"
 
 /* Pack msg behind a frame header of kind into out. */
 static int append_frame(struct buf *out, const ProtobufCMessage *msg, uint8_t kind)

@@ -3,7 +3,7 @@
  *
  * dispatch and the flusher compose every reply as a JSON object (the JSON
  * protocol's reply line). For a binary connection that object is carried
- * over field by field into a tfevents.Reply (proto/tfevents.proto), so the
+ * over field by field into a tfevents.Reply (proto/tfwire.proto), so the
  * two protocols answer with exactly the same facts and only one place
  * decides what a reply says. Pure; never logs. */
 #ifndef TFEVENTSD_FRAME_ENCODE_H

@@ -82,7 +82,7 @@ def parse(b):
     return out
 
 
-# tfevents.proto
+# tfwire.proto
 def value_scalar(tag, x, run=None):
     return (f_bytes(1, run) if run else b"") + f_bytes(2, tag) + f_double(10, x)
 
