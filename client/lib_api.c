@@ -36,6 +36,7 @@ struct route {
     char *abs;                 /* lexically normalised absolute path */
     enum tfevents_mode mode;
     char name[LOGDIR_MAX_NAME + 1];   /* the transport's name for it */
+    logdir *em_logdir;         /* embedded: its logdir, once known */
 };
 
 struct tfevents {
@@ -49,6 +50,7 @@ struct tfevents {
     struct route routes[LIB_ROUTES];
     unsigned next_route;
     unsigned last_route;       /* the route found last: looked at first */
+    struct route *top_route;   /* the route of stack[depth]; NULL: look */
     struct buf req;
     struct lib_scalars scalars;   /* tfevents_log()'s direct route */
     char err[LIB_ERROR_SIZE];
@@ -212,6 +214,10 @@ static int route(tfevents *h, const char *dir, struct route **ret)
     char buf[TFEVENTS_MAX_PATH];
     const char *abs = buf;
     int r;
+    if (!dir && h->top_route) {
+        *ret = h->top_route;
+        return 0;
+    }
     if (dir) {
         if ((r = absolute_path(dir, buf, sizeof buf)) < 0)
             return set_err(h, r, "invalid logdir path");
@@ -222,20 +228,23 @@ static int route(tfevents *h, const char *dir, struct route **ret)
     struct route *last = &h->routes[h->last_route];
     if (last->abs && strcmp(last->abs, abs) == 0) {
         *ret = last;
-        return 0;
+        goto found;
     }
     for (unsigned i = 0; i < LIB_ROUTES; i++) {
         if (h->routes[i].abs && strcmp(h->routes[i].abs, abs) == 0) {
             h->last_route = i;
             *ret = &h->routes[i];
-            return 0;
+            goto found;
         }
     }
     struct route *rt = &h->routes[h->next_route];
     h->last_route = h->next_route;
     h->next_route = (h->next_route + 1) % LIB_ROUTES;
+    if (h->top_route == rt)
+        h->top_route = NULL;
     free(rt->abs);
     rt->abs = NULL;
+    rt->em_logdir = NULL;
     rt->mode = TFEVENTS_MODE_EMBEDDED;
     if (h->dm) {
         r = daemon_name(h, abs, rt->name);
@@ -254,6 +263,9 @@ static int route(tfevents *h, const char *dir, struct route **ret)
     if (!(rt->abs = strdup(abs)))
         return set_err(h, -ENOMEM, NULL);
     *ret = rt;
+found:
+    if (!dir)
+        h->top_route = *ret;
     return 0;
 }
 
@@ -481,6 +493,7 @@ static int replace_top(tfevents *h, const char *dir, bool push)
     char *copy = strdup(abs);
     if (!copy)
         return set_err(h, -ENOMEM, NULL);
+    h->top_route = NULL;
     if (push) {
         h->stack[++h->depth] = copy;
     } else {
@@ -514,6 +527,7 @@ TFEV_API int tfevents_pop_logdir(tfevents *h)
         r = set_err(h, -ENOENT, "no logdir was pushed");
     else
         free(h->stack[h->depth--]);
+    h->top_route = NULL;
     pthread_mutex_unlock(&h->mu);
     return r;
 }
@@ -575,7 +589,7 @@ TFEV_API int tfevents_set_step(tfevents *h, const char *dir, int64_t step)
 /* The direct route of plain scalars (under h->mu): straight into the
  * in-process writer, or encoded straight into the daemon batch. 1 when
  * it declines (the general route then runs and answers). */
-static int log_scalars(tfevents *h, const struct route *rt, const struct lib_scalar *sc,
+static int log_scalars(tfevents *h, struct route *rt, const struct lib_scalar *sc,
                        size_t n, int64_t step, double wall_time, int64_t *ret_step)
 {
     if (rt->mode == TFEVENTS_MODE_EMBEDDED) {
@@ -583,7 +597,10 @@ static int log_scalars(tfevents *h, const struct route *rt, const struct lib_sca
         enum logdir_step_mode mode = step == TFEVENTS_STEP_NEXT      ? LOGDIR_STEP_NEXT
                                      : step == TFEVENTS_STEP_CURRENT ? LOGDIR_STEP_CURRENT
                                                                      : LOGDIR_STEP_AT;
-        int r = lib_embedded_log_scalars(h->em, rt->name, mode, step, wall_time, sc, n, &rp);
+        int r = n == 1 ? lib_embedded_log_scalar(h->em, rt->name, &rt->em_logdir, mode, step,
+                                                 wall_time, sc->run, sc->tag, sc->value, &rp)
+                       : lib_embedded_log_scalars(h->em, rt->name, mode, step, wall_time, sc,
+                                                  n, &rp);
         if (r == LIB_EMBEDDED_DECLINED)
             return 1;
         if (r < 0)

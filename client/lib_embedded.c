@@ -11,6 +11,7 @@
 #include "logdir.h"
 #include "pbwire.h"
 #include "run_writer.h"
+#include "strmap.h"
 #include "utf8.h"
 
 /* The direct route keeps its scratch between calls, so that logging a
@@ -30,6 +31,7 @@ struct direct {
     struct buf run_raw;
     bool has_run;
     char run_norm[LOGDIR_MAX_NAME + 1];
+    size_t run_norm_len;
 };
 
 /* The write errors seen in the writer hook are kept for the next call. */
@@ -283,17 +285,21 @@ static int direct_reserve(struct direct *dr, size_t n)
 /* The normalised name of run (NULL: "."), as frame_decode reads it:
  * valid UTF-8, then logdir_normalize(). NULL when that refuses it (the
  * general route then says why). The last run is remembered. */
-static const char *direct_run(struct direct *dr, const char *run)
+static const char *direct_run(struct direct *dr, const char *run, size_t *ret_len)
 {
-    if (!run)
+    if (!run) {
+        *ret_len = 1;
         return ".";
+    }
     size_t len = strlen(run);
-    if (dr->has_run && dr->run_raw.len == len && memcmp(dr->run_raw.data, run, len) == 0)
+    *ret_len = dr->run_norm_len;
+    if (dr->has_run && dr->run_raw.len == len && strmap_bytes_equal(dr->run_raw.data, run, len))
         return dr->run_norm;
     dr->has_run = false;
     if (!utf8_valid(run, len) ||
         logdir_normalize(run, len, dr->run_norm, sizeof dr->run_norm, NULL) < 0)
         return NULL;
+    *ret_len = dr->run_norm_len = strlen(dr->run_norm);
     buf_reset(&dr->run_raw);
     if (buf_append(&dr->run_raw, run, len) < 0)
         return NULL;
@@ -336,8 +342,9 @@ int lib_embedded_log_scalars(struct lib_embedded *e, const char *logdir_name,
         const char *tag = sc[i].tag;
         if (!tag || !*tag || tag[0] == '$')
             return LIB_EMBEDDED_DECLINED;
-        const char *run = direct_run(dr, sc[i].run);
-        if (!run || buf_append(&dr->runs, run, strlen(run) + 1) < 0)
+        size_t run_len;
+        const char *run = direct_run(dr, sc[i].run, &run_len);
+        if (!run || buf_append(&dr->runs, run, run_len + 1) < 0)
             return LIB_EMBEDDED_DECLINED;
         if (!direct_scalar(dr, i, tag, sc[i].value))
             return LIB_EMBEDDED_DECLINED;
@@ -365,6 +372,46 @@ int lib_embedded_log_scalars(struct lib_embedded *e, const char *logdir_name,
     rp->ok = rp->has_step = rp->has_next = false;
     rp->error[0] = '\0';
     return log_items(e, d, dr->items, n, mode, step, wall_time, true, rp);
+}
+
+int lib_embedded_log_scalar(struct lib_embedded *e, const char *logdir_name, logdir **cache,
+                            enum logdir_step_mode mode, int64_t step, double wall_time,
+                            const char *run, const char *tag, double value,
+                            struct lib_reply *rp)
+{
+    struct direct *dr = &e->direct;
+    logdir *d = *cache;
+    /* The checks of lib_embedded_log_scalars() that the logdir's shortcut
+     * does not make itself: it knows the tag only if it was valid. */
+    if (d && tag && tag[0] && tag[0] != '$' && wall_time >= 0 && wall_time < 1e10 &&
+        (mode != LOGDIR_STEP_AT || (step >= 0 && step <= ((int64_t)1 << 53)))) {
+        size_t run_len;
+        const char *run_n = direct_run(dr, run, &run_len);
+        int64_t used;
+        int r = run_n ? logdir_log_scalar(d, mode, step, wall_time, run_n, run_len, tag,
+                                          strlen(tag), value, &used)
+                      : LOGDIR_DECLINED;
+        if (r != LOGDIR_DECLINED) {
+            rp->has_next = false;
+            rp->error[0] = '\0';
+            if (r == 0 && e->write_error) {
+                r = e->write_error;
+                e->write_error = 0;
+                return failed(rp, r, strerror(-r));
+            }
+            if (r < 0)
+                return failed(rp, r, logdir_error(r));
+            rp->ok = rp->has_step = true;
+            rp->step = used;
+            return 0;
+        }
+    }
+    struct lib_scalar sc = {run, tag, value};
+    int r = lib_embedded_log_scalars(e, logdir_name, mode, step, wall_time, &sc, 1, rp);
+    if (!d && r != LIB_EMBEDDED_DECLINED && dr->logdir &&
+        strcmp(dr->logdir_name, logdir_name) == 0)
+        *cache = dr->logdir;
+    return r;
 }
 
 int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,

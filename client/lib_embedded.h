@@ -49,6 +49,16 @@ int lib_embedded_log_scalars(struct lib_embedded *e, const char *logdir_name,
                              enum logdir_step_mode mode, int64_t step, double wall_time,
                              const struct lib_scalar *sc, size_t n, struct lib_reply *rp);
 
+/* lib_embedded_log_scalars() for one scalar, the commonest call:
+ * *cache is the caller's slot for logdir_name's logdir (NULL at first;
+ * filled here, valid for e's lifetime; reset it when the name changes).
+ * When the logdir's shortcut takes the value (logdir_log_scalar()),
+ * nothing else is done; otherwise this is lib_embedded_log_scalars(). */
+int lib_embedded_log_scalar(struct lib_embedded *e, const char *logdir_name, logdir **cache,
+                            enum logdir_step_mode mode, int64_t step, double wall_time,
+                            const char *run, const char *tag, double value,
+                            struct lib_reply *rp);
+
 /* Write whatever is pending (the background flush). Returns the first
  * write error. */
 int lib_embedded_tick(struct lib_embedded *e);

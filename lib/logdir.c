@@ -19,6 +19,10 @@
 /* A (run, tag) never written: any step is accepted. */
 #define STEP_NONE INT64_MIN
 
+/* (run, tag) entries kept at hand per logdir: a training loop logs a few
+ * tags over and over. A power of two. */
+#define LOGDIR_HOT_TAGS 8u
+
 struct logdir {
     char *name;
     char *root;               /* the root's path (trusted) */
@@ -35,8 +39,10 @@ struct logdir {
      * moved: one value after another usually goes to the same (run, tag)
      * and run, which then costs a compare instead of building a key and
      * hashing it. NULL: none. */
-    struct strmap_entry *hot_tag;
-    uint64_t hot_tag_gen;
+    struct hot_tag {
+        struct strmap_entry *e;
+        uint64_t gen;
+    } hot_tags[LOGDIR_HOT_TAGS];   /* slot: strmap_quick_hash() of the tag */
     struct strmap_entry *hot_run;
     uint64_t hot_run_gen;
     struct logdir_scan scan;
@@ -482,7 +488,8 @@ void logdir_scan_finish(logdir *d, logdir_scanner *sc)
     d->runs = sc->runs;
     sc->tags = t;
     sc->runs = r;
-    d->hot_tag = d->hot_run = NULL;
+    memset(d->hot_tags, 0, sizeof d->hot_tags);
+    d->hot_run = NULL;
     d->step = sc->max_step;
     d->scan = sc->scan;
     d->scanning = false;
@@ -584,13 +591,17 @@ static int open_run_dir(logdir *d, const char *run, int *ret_fd)
 
 /* The writer of run if it is the run used last and still open, else NULL
  * (then ask writer_for()). */
-static inline run_writer *hot_writer(const logdir *d, const char *run)
+static inline run_writer *hot_writer_n(const logdir *d, const char *run, size_t rl)
 {
     const struct strmap_entry *e = d->hot_run;
     if (!e || d->hot_run_gen != d->runs.gen || !e->val.ptr)
         return NULL;
-    size_t rl = strlen(run);
     return e->key_len == rl && strmap_bytes_equal(e->key, run, rl) ? e->val.ptr : NULL;
+}
+
+static inline run_writer *hot_writer(const logdir *d, const char *run)
+{
+    return hot_writer_n(d, run, strlen(run));
 }
 
 /* The writer of run, created (with its directory) when it has none.
@@ -642,19 +653,31 @@ static int writer_for(logdir *d, const char *run, run_writer **ret,
     return 0;
 }
 
-/* The entry of (run, tag) if it is the one used last and still in place,
- * else NULL (then look it up). */
-static struct strmap_entry *hot_tag(logdir *d, const char *run, const void *tag,
-                                    size_t tag_len)
+static inline struct hot_tag *hot_slot(logdir *d, const void *tag, size_t tag_len)
 {
-    struct strmap_entry *e = d->hot_tag;
-    if (!e || d->hot_tag_gen != d->tags.gen)
+    return &d->hot_tags[strmap_quick_hash(tag, tag_len) & (LOGDIR_HOT_TAGS - 1)];
+}
+
+/* The entry of (run, tag) if it is at hand in its slot and still in
+ * place, else NULL (then look it up). run_len: strlen(run); tag_len > 0. */
+static inline struct strmap_entry *hot_tag_n(logdir *d, const char *run, size_t run_len,
+                                             const void *tag, size_t tag_len)
+{
+    const struct hot_tag *h = hot_slot(d, tag, tag_len);
+    struct strmap_entry *e = h->e;
+    if (!e || h->gen != d->tags.gen)
         return NULL;
-    size_t rl = strlen(run) + 1;   /* with its NUL, as in the key */
+    size_t rl = run_len + 1;   /* with its NUL, as in the key */
     if (e->key_len != rl + tag_len || !strmap_bytes_equal(e->key, run, rl) ||
         !strmap_bytes_equal(e->key + rl, tag, tag_len))
         return NULL;
     return e;
+}
+
+static struct strmap_entry *hot_tag(logdir *d, const char *run, const void *tag,
+                                    size_t tag_len)
+{
+    return hot_tag_n(d, run, strlen(run), tag, tag_len);
 }
 
 static void refuse(struct logdir_refusal *rf, enum logdir_refusal_kind kind, const char *run,
@@ -670,6 +693,62 @@ static void refuse(struct logdir_refusal *rf, enum logdir_refusal_kind kind, con
     rf->limit = limit;
 }
 
+int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
+                      const char *run, size_t run_len, const char *tag, size_t tag_len,
+                      double value, int64_t *ret_step)
+{
+    int64_t s;
+    if (d->scanning || tag_len == 0)
+        return LOGDIR_DECLINED;
+    switch (mode) {
+    case LOGDIR_STEP_NEXT:
+        if (d->step == INT64_MAX)
+            return LOGDIR_DECLINED;
+        s = d->step + 1;
+        break;
+    case LOGDIR_STEP_CURRENT:
+        s = d->step < 0 ? 0 : d->step;
+        break;
+    case LOGDIR_STEP_AT:
+        if (step < 0)
+            return LOGDIR_DECLINED;
+        s = step;
+        break;
+    default:
+        return LOGDIR_DECLINED;
+    }
+    struct strmap_entry *e = hot_tag_n(d, run, run_len, tag, tag_len);
+    bool enforce = d->opts.policy == LOGDIR_POLICY_INCREASING;
+    if (!e || e->val.i64 == STEP_NONE || (enforce && s <= e->val.i64))
+        return LOGDIR_DECLINED;
+    run_writer *w = hot_writer_n(d, run, run_len);
+    if (!w) {
+        /* Another run than the last: an open writer is used as found. */
+        struct strmap_entry *re = strmap_get(&d->runs, run, run_len);
+        if (!re || !re->val.ptr)
+            return LOGDIR_DECLINED;
+        w = re->val.ptr;
+        d->hot_run = re;
+        d->hot_run_gen = d->runs.gen;
+    }
+    int r = run_writer_add_scalar(w, wall_time, s, tag, tag_len, value);
+    if (r == RUN_WRITER_DECLINED)
+        return LOGDIR_DECLINED;
+    if (r < 0)
+        return r;
+    /* What logdir_log() leaves behind for one value. */
+    e->aux = ++d->generation;
+    if (s > e->val.i64)
+        e->val.i64 = s;
+    if (d->opts.hook)
+        d->opts.hook(d->opts.hook_ctx, d, run, w, false);
+    if (mode == LOGDIR_STEP_NEXT || (mode == LOGDIR_STEP_CURRENT && d->step < 0))
+        d->step = s;
+    if (ret_step)
+        *ret_step = s;
+    return 0;
+}
+
 int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
                const struct logdir_item *items, size_t n, bool check_steps,
                int64_t *ret_step, struct logdir_refusal *ret_refusal)
@@ -679,6 +758,16 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
 
     if (n == 0)
         return -EINVAL;
+    /* One plain scalar (most messages): the shortcut, when it applies. */
+    double x;
+    if (n == 1 && check_steps && items[0].value->tag.len > 0 &&
+        summary_is_plain_scalar(items[0].value, &x)) {
+        const struct summary_value *v = items[0].value;
+        r = logdir_log_scalar(d, mode, step, wall_time, items[0].run, strlen(items[0].run),
+                              (const char *)v->tag.data, v->tag.len, x, ret_step);
+        if (r != LOGDIR_DECLINED)
+            return r;
+    }
     if (d->scanning)
         return -EBUSY;
     switch (mode) {
@@ -735,8 +824,9 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
             e->val.i64 = STEP_NONE;
         }
         seen = i + 1;
-        d->hot_tag = e;
-        d->hot_tag_gen = d->tags.gen;
+        struct hot_tag *h = hot_slot(d, v->tag.data, v->tag.len);
+        h->e = e;
+        h->gen = d->tags.gen;
         if (n == 1)
             only_e = e;
         bool dup = e->aux == gen;
@@ -920,6 +1010,10 @@ struct logdir_set {
     char *root;
     struct logdir_options opts;
     struct strmap dirs;   /* name -> logdir */
+    /* The entry found last, while dirs.gen says it has not moved: messages
+     * mostly name the logdir of the one before. */
+    struct strmap_entry *last;
+    uint64_t last_gen;
 };
 
 logdir_set *logdir_set_new(const char *root, const struct logdir_options *opts)
@@ -957,10 +1051,19 @@ int logdir_set_free(logdir_set *s, bool sync)
     return r;
 }
 
-logdir *logdir_set_find(const logdir_set *s, const char *name)
+logdir *logdir_set_find(logdir_set *s, const char *name)
 {
-    struct strmap_entry *e = strmap_get(&s->dirs, name, strlen(name));
-    return e ? e->val.ptr : NULL;
+    size_t len = strlen(name);
+    struct strmap_entry *e = s->last;
+    if (e && s->last_gen == s->dirs.gen && e->key_len == len &&
+        strmap_bytes_equal(e->key, name, len))
+        return e->val.ptr;
+    e = strmap_get(&s->dirs, name, len);
+    if (!e)
+        return NULL;
+    s->last = e;
+    s->last_gen = s->dirs.gen;
+    return e->val.ptr;
 }
 
 int logdir_set_get_deferred(logdir_set *s, const char *name, logdir **ret,

@@ -204,6 +204,22 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
                const struct logdir_item *items, size_t n, bool check_steps,
                int64_t *ret_step, struct logdir_refusal *ret_refusal);
 
+/* logdir_log_scalar() left the value to logdir_log(); nothing changed. */
+#define LOGDIR_DECLINED 1
+
+/* The shortcut of logdir_log() for one plain scalar (summary_scalar(tag,
+ * value, NULL)) under the step policy, with the same effect: taken when
+ * (run, tag) is the pair logged last, its run's writer is the one used
+ * last, the step passes the policy and the writer takes the record by
+ * run_writer_add_scalar(). run[0..run_len) is normalised (and NUL-ended),
+ * tag[0..tag_len) as
+ * summary_scalar() would accept it (the writer's shortcut only matches a
+ * tag it already wrote). Returns LOGDIR_DECLINED otherwise (every refusal
+ * included: logdir_log() then says why), or -ENOBUFS, -ENOMEM. */
+int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
+                      const char *run, size_t run_len, const char *tag, size_t tag_len,
+                      double value, int64_t *ret_step);
+
 /* SessionLog START at step in run (normalised), or in every known run of
  * the logdir when run is NULL (in "." when none is known yet). Lowers the
  * last step of every tag of those runs to step-1, and the counter to
@@ -254,7 +270,7 @@ int logdir_set_get_deferred(logdir_set *s, const char *name, logdir **ret,
                             logdir_scanner **ret_scanner);
 
 /* The logdir if already open, else NULL. */
-logdir *logdir_set_find(const logdir_set *s, const char *name);
+logdir *logdir_set_find(logdir_set *s, const char *name);
 
 void logdir_set_foreach(logdir_set *s, void (*fn)(void *ctx, logdir *d), void *ctx);
 

@@ -17,6 +17,22 @@
  * size so that a file ends close to the limit (an estimate is enough). */
 #define FILE_HEADER_ESTIMATE 40u
 
+/* The scalar shortcut (run_writer_add_scalar()) keeps the heads of up to
+ * SCALAR_HEADS tags per writer (a power of two; slot by strmap_quick_hash()),
+ * of tags up to SCALAR_TAG_MAX bytes. A head is the Summary, Value and
+ * tag fields' tag and length (3 bytes each at most for these lengths), the
+ * tag, and the tensor's 8 bytes before its float. */
+#define SCALAR_HEADS 8u
+#define SCALAR_TAG_MAX 64u
+#define SCALAR_HEAD_MAX (3u * 3u + SCALAR_TAG_MAX + SUMMARY_SCALAR_BODY_LEN - 4u)
+
+struct scalar_head {
+    uint8_t len;       /* of bytes; 0: empty slot */
+    uint8_t tag_off;   /* where the tag is in bytes */
+    uint8_t tag_len;
+    uint8_t bytes[SCALAR_HEAD_MAX];
+};
+
 /* A run of whole framed records bound for one file. */
 struct batch {
     struct buf data;
@@ -43,6 +59,10 @@ struct run_writer {
     struct strmap tags_in_file;
     struct buf last_tag;         /* a tag known to be in tags_in_file */
     struct buf scratch_event;
+    /* Plain scalar records of the current file (see
+     * run_writer_add_scalar()): the Event bytes of a tag's record from the
+     * summary field up to the float. NULL until the first. */
+    struct scalar_head *heads;
     size_t hdr_len;              /* payload length of the last summary record */
     uint32_t hdr_crc;            /* and its masked length CRC (0 length: none) */
     uint64_t seq_added;
@@ -132,6 +152,8 @@ static int batch_for(run_writer *w, size_t framed, struct batch **ret)
         w->file_logical = 0;
         strmap_clear(&w->tags_in_file);
         buf_reset(&w->last_tag);
+        if (w->heads)
+            memset(w->heads, 0, SCALAR_HEADS * sizeof *w->heads);
     }
     *ret = b;
     return 0;
@@ -188,6 +210,68 @@ static inline void put_le32(uint8_t *p, uint32_t v)
 #else
     pb_put_fixed32(p, v);
 #endif
+}
+
+static inline struct scalar_head *head_slot(run_writer *w, const void *tag, size_t tag_len)
+{
+    return &w->heads[strmap_quick_hash(tag, tag_len) & (SCALAR_HEADS - 1)];
+}
+
+/* After a record of v whose tag is now in the file: when v is a plain
+ * scalar, keep the bytes a later value of its tag starts with. */
+static void keep_scalar_head(run_writer *w, const struct summary_value *v)
+{
+    if (v->body.len != SUMMARY_SCALAR_BODY_LEN || v->tag.len > SCALAR_TAG_MAX ||
+        v->tag.len == 0 ||
+        memcmp(v->body.data, summary_scalar_body_head, sizeof summary_scalar_body_head) != 0)
+        return;
+    /* Out of memory only costs the shortcut. */
+    if (!w->heads && !(w->heads = calloc(SCALAR_HEADS, sizeof *w->heads)))
+        return;
+    struct scalar_head *h = head_slot(w, v->tag.data, v->tag.len);
+    if (h->len > 0 && h->tag_len == v->tag.len &&
+        memcmp(h->bytes + h->tag_off, v->tag.data, v->tag.len) == 0)
+        return;
+    size_t inner = pb_len_field_size(F_VALUE_TAG, v->tag.len) + SUMMARY_SCALAR_BODY_LEN;
+    size_t values_len = pb_len_field_size(F_SUMMARY_VALUE, inner);
+    uint8_t *p = h->bytes;
+    p += pb_put_tag(p, F_EVENT_SUMMARY, PB_LEN);
+    p += pb_put_varint(p, values_len);
+    p += pb_put_tag(p, F_SUMMARY_VALUE, PB_LEN);
+    p += pb_put_varint(p, inner);
+    p += pb_put_tag(p, F_VALUE_TAG, PB_LEN);
+    p += pb_put_varint(p, v->tag.len);
+    h->tag_off = (uint8_t)(p - h->bytes);
+    h->tag_len = (uint8_t)v->tag.len;
+    memcpy(p, v->tag.data, v->tag.len);
+    p += v->tag.len;
+    memcpy(p, summary_scalar_body_head, sizeof summary_scalar_body_head);
+    p += sizeof summary_scalar_body_head;
+    h->len = (uint8_t)(p - h->bytes);
+}
+_Static_assert(SCALAR_HEAD_MAX <= 255, "scalar_head lengths are bytes");
+
+/* The payload of payload bytes is in place at rec + RECORD_HEADER_SIZE, at
+ * the end of b: write the frame around it and count the record. */
+static inline void seal_record(run_writer *w, struct batch *b, uint8_t *rec, size_t payload)
+{
+    size_t framed = payload + RECORD_OVERHEAD;
+    put_le64(rec, (uint64_t)payload);
+    /* Records of one writer mostly have one length (scalars): keep the
+     * header's CRC of the last length. */
+    if (payload != w->hdr_len) {
+        w->hdr_len = payload;
+        w->hdr_crc = crc32c_mask(crc32c(rec, 8));
+    }
+    put_le32(rec + 8, w->hdr_crc);
+    put_le32(rec + RECORD_HEADER_SIZE + payload,
+             crc32c_mask(crc32c(rec + RECORD_HEADER_SIZE, payload)));
+    b->data.len += framed;
+    if (w->file_logical == 0)
+        w->file_logical = FILE_HEADER_ESTIMATE;
+    w->file_logical += framed;
+    w->pending_bytes += framed;
+    b->seq_end = ++w->seq_added;
 }
 
 static bool tag_in_file(run_writer *w, const struct summary_value *v)
@@ -292,28 +376,68 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
         memcpy(p, v->metadata.data, v->metadata.len);
         p += v->metadata.len;
     }
-    put_le64(rec, (uint64_t)payload);
-    /* Records of one writer mostly have one length (scalars): keep the
-     * header's CRC of the last length. */
-    if (payload != w->hdr_len) {
-        w->hdr_len = payload;
-        w->hdr_crc = crc32c_mask(crc32c(rec, 8));
-    }
-    put_le32(rec + 8, w->hdr_crc);
-    put_le32(p, crc32c_mask(crc32c(rec + RECORD_HEADER_SIZE, payload)));
-    b->data.len += framed;
+    seal_record(w, b, rec, payload);
 
-    if (w->file_logical == 0)
-        w->file_logical = FILE_HEADER_ESTIMATE;
-    w->file_logical += framed;
-    w->pending_bytes += framed;
-    b->seq_end = ++w->seq_added;
-
+    bool in_file = !with_md;
     if (with_md && w->tags_in_file.count < RUN_WRITER_MAX_TAGS_PER_FILE) {
         struct strmap_entry *e;
         /* Out of memory here only costs metadata on a later value. */
-        (void)strmap_put(&w->tags_in_file, v->tag.data, v->tag.len, &e);
+        in_file = strmap_put(&w->tags_in_file, v->tag.data, v->tag.len, &e) == 0;
     }
+    if (in_file)
+        keep_scalar_head(w, v);
+    return 0;
+}
+
+int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const char *tag,
+                          size_t tag_len, double value)
+{
+    if (!w->heads || tag_len == 0 || w->pending.n == 0)
+        return RUN_WRITER_DECLINED;
+    const struct scalar_head *h = head_slot(w, tag, tag_len);
+    if (h->len == 0 || h->tag_len != tag_len ||
+        !strmap_bytes_equal(h->bytes + h->tag_off, tag, tag_len))
+        return RUN_WRITER_DECLINED;
+    uint64_t wt_bits;
+    memcpy(&wt_bits, &wall_time, sizeof wt_bits);
+    size_t payload = h->len + 4u;
+    if (wt_bits != 0)
+        payload += 1 + 8;
+    if (step != 0)
+        payload += 1 + pb_varint_size((uint64_t)step);
+    size_t framed = payload + RECORD_OVERHEAD;
+    if (framed > RUN_WRITER_MAX_PENDING - w->pending_bytes)
+        return -ENOBUFS;
+    /* What batch_for() would decide for add_summary(): the open batch,
+     * unless a rotation, judged on the same estimate. */
+    size_t estimate = tag_len + SUMMARY_SCALAR_METADATA_LEN + SUMMARY_SCALAR_BODY_LEN + 64 +
+                      RECORD_OVERHEAD;
+    if (w->file_logical > 0 &&
+        (w->rotate_requested ||
+         (w->opts.rotate_bytes && w->file_logical + estimate > w->opts.rotate_bytes)))
+        return RUN_WRITER_DECLINED;
+    struct batch *b = &w->pending.v[w->pending.n - 1];
+    if (b->data.cap - b->data.len < framed) {
+        int r = buf_reserve(&b->data, framed);
+        if (r < 0)
+            return r;
+    }
+
+    uint8_t *rec = b->data.data + b->data.len;
+    uint8_t *p = rec + RECORD_HEADER_SIZE;
+    if (wt_bits != 0) {
+        *p++ = (F_EVENT_WALL_TIME << 3) | PB_FIXED64;
+        put_le64(p, wt_bits);
+        p += 8;
+    }
+    if (step != 0) {
+        *p++ = (F_EVENT_STEP << 3) | PB_VARINT;
+        p += pb_put_varint(p, (uint64_t)step);
+    }
+    memcpy(p, h->bytes, h->len);
+    p += h->len;
+    pb_put_float(p, (float)value);
+    seal_record(w, b, rec, payload);
     return 0;
 }
 
@@ -527,6 +651,7 @@ int run_writer_close(run_writer *w, bool sync)
     batch_list_free(&w->flying);
     strmap_done(&w->tags_in_file);
     buf_free(&w->last_tag);
+    free(w->heads);
     buf_free(&w->scratch_event);
     free((char *)w->opts.suffix);
     if (w->dirfd >= 0)

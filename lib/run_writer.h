@@ -82,6 +82,21 @@ run_writer *run_writer_new_at(int dirfd, const char *dir,
 int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
                            const struct summary_value *v);
 
+/* run_writer_add_scalar() could not take its shortcut; nothing changed. */
+#define RUN_WRITER_DECLINED 1
+
+/* The shortcut for the commonest record: the same bytes as
+ * run_writer_add_summary() with summary_scalar(tag, value, NULL), when a
+ * plain scalar of this tag was written to the current file and its record
+ * is still at hand (the writer keeps those of a few tags of up to 64
+ * bytes), so the tag is valid, already in the file and needs no metadata,
+ * and the record goes to the open batch without a rotation. Only the wall
+ * time, step and float are encoded; the rest is copied from that record.
+ * Returns RUN_WRITER_DECLINED otherwise (then build the value and call
+ * run_writer_add_summary()), or -ENOBUFS, -ENOMEM as that. */
+int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const char *tag,
+                          size_t tag_len, double value);
+
 /* Encode one Event {wall_time, step, session_log {status}} (status: a
  * Tensorboard__SessionLog__SessionStatus value). Errors as above. */
 int run_writer_add_session_log(run_writer *w, double wall_time, int64_t step,

@@ -37,6 +37,16 @@ struct strmap {
     uint64_t gen;
 };
 
+/* A cheap hash of a non-empty short key (its length, middle and last
+ * bytes), to pick the slot of a small direct-mapped cache kept in front of
+ * a map for the few keys a caller uses over and over (the tags of a
+ * training loop mostly differ in length or in their last letters). */
+static inline unsigned strmap_quick_hash(const void *key, size_t len)
+{
+    const unsigned char *k = key;
+    return (unsigned)len + 3u * k[len - 1] + 5u * k[len / 2];
+}
+
 /* a[0..n) == b[0..n). Keys are mostly short names, for which a call to
  * memcmp() costs more than the compare: up to 16 bytes are compared with
  * two overlapping loads per side. */
@@ -60,10 +70,8 @@ static inline bool strmap_bytes_equal(const void *a, const void *b, size_t n)
         return ((x0 ^ y0) | (x1 ^ y1)) == 0;
     }
     if (n < 4) {
-        for (size_t i = 0; i < n; i++)
-            if (x[i] != y[i])
-                return false;
-        return true;
+        /* First, middle and last byte: every byte of 1 to 3. */
+        return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
     }
     return memcmp(a, b, n) == 0;
 }

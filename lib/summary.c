@@ -311,6 +311,28 @@ static int check_dims(size_t rank, const size_t *dims, size_t max_count, uint64_
 static const uint8_t scalar_metadata[] = {
     0x0a, 0x09, 0x0a, 0x07, 's', 'c', 'a', 'l', 'a', 'r', 's', 0x20, 0x01,
 };
+_Static_assert(sizeof scalar_metadata == SUMMARY_SCALAR_METADATA_LEN, "summary.h");
+
+const uint8_t summary_scalar_body_head[8] = {
+    (F_VALUE_TENSOR << 3) | PB_LEN, 10,
+    (F_TENSOR_DTYPE << 3) | PB_VARINT, TENSORBOARD__DATA_TYPE__DT_FLOAT,
+    (F_TENSOR_SHAPE << 3) | PB_LEN, 0,
+    (F_TENSOR_FLOAT_VAL << 3) | PB_LEN, 4,
+};
+
+bool summary_is_plain_scalar(const struct summary_value *v, double *ret_value)
+{
+    if (v->body.len != SUMMARY_SCALAR_BODY_LEN || v->metadata.len != sizeof scalar_metadata ||
+        memcmp(v->body.data, summary_scalar_body_head, sizeof summary_scalar_body_head) != 0 ||
+        memcmp(v->metadata.data, scalar_metadata, sizeof scalar_metadata) != 0)
+        return false;
+    uint32_t bits = (uint32_t)v->body.data[8] | (uint32_t)v->body.data[9] << 8 |
+                    (uint32_t)v->body.data[10] << 16 | (uint32_t)v->body.data[11] << 24;
+    float f;
+    memcpy(&f, &bits, 4);
+    *ret_value = f;
+    return true;
+}
 
 int summary_scalar(struct summary_value *v, const char *tag, double value,
                    const struct summary_meta *meta)
@@ -330,19 +352,12 @@ int summary_scalar(struct summary_value *v, const char *tag, double value,
         return fail(v, r, why);
     /* Value.tensor = TensorProto{dtype: DT_FLOAT, tensor_shape: {},
      * float_val: [value]} with float_val packed, as protobuf emits it. */
-    if ((r = buf_reserve(&v->body, 12)) < 0)
+    if ((r = buf_reserve(&v->body, SUMMARY_SCALAR_BODY_LEN)) < 0)
         return fail(v, r, NULL);
     uint8_t *p = v->body.data;
-    p[0] = (F_VALUE_TENSOR << 3) | PB_LEN;
-    p[1] = 10;
-    p[2] = (F_TENSOR_DTYPE << 3) | PB_VARINT;
-    p[3] = TENSORBOARD__DATA_TYPE__DT_FLOAT;
-    p[4] = (F_TENSOR_SHAPE << 3) | PB_LEN;
-    p[5] = 0;
-    p[6] = (F_TENSOR_FLOAT_VAL << 3) | PB_LEN;
-    p[7] = 4;
+    memcpy(p, summary_scalar_body_head, sizeof summary_scalar_body_head);
     pb_put_float(p + 8, (float)value);
-    v->body.len = 12;
+    v->body.len = SUMMARY_SCALAR_BODY_LEN;
     last_error = "";
     return 0;
 }

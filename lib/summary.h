@@ -77,6 +77,19 @@ struct summary_bytes {
  * success. Thread-local; valid until the next builder call. */
 const char *summary_last_error(void);
 
+/* The body summary_scalar() makes: Value.tensor = TensorProto {dtype:
+ * DT_FLOAT, tensor_shape: {}, float_val: [x]} (packed), i.e. these 8 bytes
+ * and the float's 4, little-endian. */
+#define SUMMARY_SCALAR_BODY_LEN 12u
+extern const uint8_t summary_scalar_body_head[8];
+/* The length of its metadata without display name and description
+ * (plugin "scalars", DATA_CLASS_SCALAR). */
+#define SUMMARY_SCALAR_METADATA_LEN 13u
+
+/* True when v holds exactly what summary_scalar(tag, x, NULL) makes of
+ * its tag (body and metadata); *ret_value gets x as stored (a float). */
+bool summary_is_plain_scalar(const struct summary_value *v, double *ret_value);
+
 /* ---- scalars ------------------------------------------------------------
  * A rank-0 DT_FLOAT tensor (float_val), data_class SCALAR, plugin "scalars".
  * value is rounded to float; NaN and +-Inf are kept. Integers go through

@@ -5,7 +5,8 @@
  *   - frame_decode's lean decoder against protobuf-c + frame_decode_request()
  *     (the same message, or the same error for requests it leaves alone),
  *     and frame_split_open() against frame_decode_batch() on whole frames;
- *   - the embedded direct route (lib_embedded_log_scalars()) against the
+ *   - the embedded direct route (lib_embedded_log_scalars()) and its
+ *     single-scalar shortcut (lib_embedded_log_scalar()) against the
  *     request route (lib_embedded_exec()): the same replies and the same
  *     event records in the files (wall times given explicitly). */
 #include <dirent.h>
@@ -491,5 +492,121 @@ static void test_embedded_routes(void)
     free(tmp);
 }
 
+/* lib_embedded_log_scalar() (the shortcut through the logdir and the
+ * writer, else lib_embedded_log_scalars()) against lib_embedded_exec(), on
+ * a long random sequence of single scalars with a few tags and runs over
+ * and over (which the shortcut takes), refusals, bad names and steps in
+ * every mode, under both step policies: the same replies, the same files. */
+static void test_embedded_single(void)
+{
+    static const char *const runs[] = {NULL, ".", "train", "eval", "./train", "../out"};
+    static const char *const tags[] = {
+        "loss", "acc", "lr", "caf\xc3\xa9", "loss", "acc", "$bad", "",
+        "a-tag-of-seventy-bytes-which-is-longer-than-the-writers-shortcut-keeps",
+    };
+    for (int any = 0; any < 2; any++) {
+        char *tmp = test_tmpdir("fastpath1");
+        REQUIRE(tmp);
+        struct lib_embedded *single = lib_embedded_new(1 << 12, any);
+        struct lib_embedded *general = lib_embedded_new(1 << 12, any);
+        REQUIRE(single && general);
+        char ld[2][2][1024];
+        for (int j = 0; j < 2; j++) {
+            snprintf(ld[0][j], sizeof ld[0][j], "%s/single/l%d", tmp + 1, j);
+            snprintf(ld[1][j], sizeof ld[1][j], "%s/general/l%d", tmp + 1, j);
+        }
+        logdir *cache[2] = {NULL, NULL};
+        struct buf req;
+        buf_init(&req, BUF_NO_CAP);
+        uint64_t rng = 7 + (uint64_t)any;
+        int64_t at[2] = {0, 0};
+        size_t ok = 0, refused = 0;
+        for (int i = 0; i < 6000; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t x = (uint32_t)(rng >> 33);
+            int j = (x >> 20) % 8 == 0;   /* mostly the first logdir */
+            const char *run = runs[(x >> 4) % 16 < 10 ? 2 : (x >> 8) % 6];
+            const char *tag = tags[(x >> 12) % 64 < 40 ? (x >> 12) % 3 : (x >> 12) % 9];
+            int64_t step;
+            enum logdir_step_mode mode;
+            switch (x % 10) {
+            case 0:
+                mode = LOGDIR_STEP_NEXT;
+                step = TFEVENTS_STEP_NEXT;
+                break;
+            case 1:
+                mode = LOGDIR_STEP_CURRENT;
+                step = TFEVENTS_STEP_CURRENT;
+                break;
+            case 2:   /* often below a tag's last step: refused */
+                mode = LOGDIR_STEP_AT;
+                step = at[j] - (int64_t)((x >> 24) % 4);
+                break;
+            default:
+                mode = LOGDIR_STEP_AT;
+                step = ++at[j];
+                break;
+            }
+            if (mode == LOGDIR_STEP_AT && step < 0)
+                step = 0;
+            double wt = (x >> 9) % 17 == 0 ? 0.0 : 1700000000.0 + i * 0.25;
+            double value = (double)(int32_t)x / 7.0;
+            struct lib_scalar sc = {run, tag, value};
+            struct lib_reply r1, r2;
+            int a = lib_embedded_log_scalar(single, ld[0][j], &cache[j], mode, step, wt, run,
+                                            tag, value, &r1);
+            if (a == LIB_EMBEDDED_DECLINED) {
+                struct req q = {ld[0][j], step, wt, {sc}, 1};
+                direct_bytes(&q, &req);
+                a = lib_embedded_exec(single, req.data, req.len, &r1);
+            }
+            /* What the client refuses before any request: the same here. */
+            tfevents_values *vs = tfevents_values_new();
+            REQUIRE(vs);
+            bool valid = tfevents_add_scalar(vs, run, tag, value) == 0;
+            tfevents_values_free(vs);
+            if (!valid) {
+                CHECK(a < 0 && !r1.ok);
+                refused++;
+                continue;
+            }
+            struct req q = {ld[1][j], step, wt, {sc}, 1};
+            general_bytes(&q, &req);
+            int b = lib_embedded_exec(general, req.data, req.len, &r2);
+            CHECK_EQ(a, b);
+            CHECK_EQ(r1.ok, r2.ok);
+            if (a < 0 && b < 0)
+                CHECK_STR(r1.error, r2.error);
+            else if (a == 0 && b == 0)
+                CHECK_EQ(r1.step, r2.step);
+            if (a == 0)
+                ok++;
+            else
+                refused++;
+        }
+        CHECK(cache[0] != NULL && cache[1] != NULL);
+        CHECK(ok > 3000);
+        CHECK(refused > 100);
+        CHECK_EQ(lib_embedded_free(single), 0);
+        CHECK_EQ(lib_embedded_free(general), 0);
+        struct buf x, y;
+        buf_init(&x, BUF_NO_CAP);
+        buf_init(&y, BUF_NO_CAP);
+        char p[2048];
+        snprintf(p, sizeof p, "%s/single", tmp);
+        collect(p, ".", &x);
+        snprintf(p, sizeof p, "%s/general", tmp);
+        collect(p, ".", &y);
+        CHECK(x.len > 100000);
+        CHECK_EQ(x.len, y.len);
+        CHECK(x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
+        buf_free(&x);
+        buf_free(&y);
+        buf_free(&req);
+        test_rmtree(tmp);
+        free(tmp);
+    }
+}
+
 TEST_MAIN(TEST(test_client_encoding), TEST(test_lean_decoder), TEST(test_frames),
-          TEST(test_embedded_routes))
+          TEST(test_embedded_routes), TEST(test_embedded_single))

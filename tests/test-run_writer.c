@@ -166,6 +166,127 @@ static void test_rotation(void)
     free(tmp);
 }
 
+/* Every record of every file of dir but the first of each (file_version,
+ * which holds the time the file was made), in name order, each preceded by
+ * its length; files separated by a marker. */
+static void file_records(const char *dir, struct buf *out)
+{
+    char names[64][512];
+    size_t n = list_files(dir, names, 64);
+    for (size_t f = 0; f < n; f++) {
+        record_reader *r;
+        REQUIRE(record_reader_open(&r, names[f], 0) == 0);
+        const uint8_t *p;
+        size_t len;
+        bool first = true;
+        while (record_reader_next(r, &p, &len) == 1) {
+            if (!first) {
+                REQUIRE(buf_append(out, &len, sizeof len) == 0);
+                REQUIRE(buf_append(out, p, len) == 0);
+            }
+            first = false;
+        }
+        CHECK_EQ(record_reader_fault(r), RECORD_FAULT_NONE);
+        record_reader_free(r);
+        REQUIRE(buf_append(out, "|file|", 6) == 0);
+    }
+}
+
+/* run_writer_add_scalar(), falling back to add_summary() when it
+ * declines, writes the very bytes add_summary() alone writes: the same
+ * files (rotations and metadata included), record for record. */
+static void test_scalar_shortcut(void)
+{
+    char *tmp = test_tmpdir("rw");
+    char da[600], db[600];
+    snprintf(da, sizeof da, "%s/short", tmp);
+    snprintf(db, sizeof db, "%s/general", tmp);
+    struct run_writer_options o = {.rotate_bytes = 30000};   /* about 20 files */
+    run_writer *a = run_writer_new(da, &o);
+    run_writer *b = run_writer_new(db, &o);
+    REQUIRE(a && b);
+    char longtag[66];
+    memset(longtag, 'x', sizeof longtag - 1);
+    longtag[sizeof longtag - 1] = '\0';
+    char edge[65];   /* the longest tag the shortcut keeps */
+    memset(edge, 'e', sizeof edge - 1);
+    edge[sizeof edge - 1] = '\0';
+    const char *tags[] = {"loss", "loss", "loss", "acc", "caf\xc3\xa9", longtag, edge, "t"};
+    const double walls[] = {1700000000.25, 0.0, -0.0, 1e9 + 0.5};
+    const int64_t steps[] = {0, 1, 127, 128, 16384, (int64_t)1 << 53};
+    struct summary_meta shown = {.display_name = "Shown"};
+    struct summary_value v;
+    summary_value_init(&v);
+    uint64_t rng = 42;
+    size_t shortcut = 0, declined = 0;
+    for (int i = 0; i < 3000; i++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t x = (uint32_t)(rng >> 33);
+        const char *tag = tags[x % 8];
+        double wall = walls[(x >> 3) % 4];
+        int64_t step = (x >> 5) % 3 ? i : steps[(x >> 7) % 6];
+        double value = (double)(int32_t)(x >> 1) / 1024.0;
+        bool meta = (x >> 10) % 50 == 0;   /* a display name: other metadata */
+        if ((x >> 16) % 301 == 0)
+            run_writer_request_rotate(i % 2 ? a : b), run_writer_request_rotate(i % 2 ? b : a);
+        if ((x >> 16) % 89 == 1) {
+            CHECK_EQ(run_writer_flush(a, false), 0);
+            CHECK_EQ(run_writer_flush(b, false), 0);
+        }
+        REQUIRE(summary_scalar(&v, tag, value, meta ? &shown : NULL) == 0);
+        CHECK_EQ(run_writer_add_summary(b, wall, step, &v), 0);
+        int r = meta ? RUN_WRITER_DECLINED
+                     : run_writer_add_scalar(a, wall, step, tag, strlen(tag), value);
+        if (r == RUN_WRITER_DECLINED) {
+            declined++;
+            r = run_writer_add_summary(a, wall, step, &v);
+        } else {
+            shortcut++;
+        }
+        CHECK_EQ(r, 0);
+        CHECK_EQ(run_writer_seq_added(a), run_writer_seq_added(b));
+        CHECK_EQ(run_writer_pending_bytes(a), run_writer_pending_bytes(b));
+    }
+    /* Without a scalar of that tag in the file, or after a rotation is
+     * asked for, the shortcut declines and changes nothing. */
+    CHECK_EQ(run_writer_flush(a, false), 0);
+    uint64_t added = run_writer_seq_added(a);
+    CHECK_EQ(run_writer_add_scalar(a, 1.0, 1, "never", 5, 1.0), RUN_WRITER_DECLINED);
+    CHECK_EQ(run_writer_add_scalar(a, 1.0, 1, longtag, strlen(longtag), 1.0),
+             RUN_WRITER_DECLINED);
+    run_writer_request_rotate(a);
+    CHECK_EQ(run_writer_add_scalar(a, 1.0, 1, "t", 1, 1.0), RUN_WRITER_DECLINED);
+    CHECK_EQ(run_writer_seq_added(a), added);
+    CHECK_EQ(run_writer_pending_bytes(a), 0);
+    summary_value_done(&v);
+    CHECK(shortcut > 1000);
+    CHECK(declined > 100);
+    CHECK_EQ(run_writer_close(a, false), 0);
+    CHECK_EQ(run_writer_close(b, false), 0);
+
+    struct buf x, y;
+    buf_init(&x, BUF_NO_CAP);
+    buf_init(&y, BUF_NO_CAP);
+    char names[64][512];
+    size_t files = list_files(da, names, 64);
+    CHECK(files >= 10 && files < 64);
+    CHECK_EQ(list_files(db, names, 64), files);
+    file_records(da, &x);
+    file_records(db, &y);
+    for (size_t i = 0; i < x.len && i < y.len; i++)
+        if (x.data[i] != y.data[i]) {
+            fprintf(stderr, "first difference at byte %zu\n", i);
+            break;
+        }
+    CHECK(x.len > 100000);
+    CHECK_EQ(x.len, y.len);
+    CHECK(x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
+    buf_free(&x);
+    buf_free(&y);
+    test_rmtree(tmp);
+    free(tmp);
+}
+
 /* take / write / complete: records added while a batch is in flight go to
  * the next batch; the order in the file is the order of the adds. */
 static void test_split_flush(void)
@@ -260,5 +381,5 @@ static void test_session_log(void)
     free(tmp);
 }
 
-TEST_MAIN(TEST(test_metadata_first_per_file), TEST(test_rotation), TEST(test_split_flush),
+TEST_MAIN(TEST(test_metadata_first_per_file), TEST(test_rotation), TEST(test_scalar_shortcut), TEST(test_split_flush),
           TEST(test_write_failure_keeps_data), TEST(test_session_log))

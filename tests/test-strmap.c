@@ -61,4 +61,27 @@ static void test_binary_keys(void)
     strmap_done(&m);
 }
 
-TEST_MAIN(TEST(test_put_get_remove), TEST(test_binary_keys))
+/* strmap_bytes_equal() (overlapping loads, or first/middle/last byte for
+ * short keys) against memcmp(): every length up to 40, a difference at
+ * every position, and equal keys. */
+static void test_bytes_equal(void)
+{
+    unsigned char a[48], b[48];
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = (unsigned char)('a' + (i * 7) % 26);
+        CHECK(strmap_bytes_equal(a, b, n));
+        for (size_t pos = 0; pos < n; pos++) {
+            b[pos] ^= 0x20;
+            CHECK(!strmap_bytes_equal(a, b, n));
+            CHECK_EQ(strmap_bytes_equal(a, b, n), memcmp(a, b, n) == 0);
+            b[pos] ^= 0x20;
+        }
+        /* A difference past n is not looked at. */
+        a[n] = 1;
+        b[n] = 2;
+        CHECK(strmap_bytes_equal(a, b, n));
+    }
+}
+
+TEST_MAIN(TEST(test_put_get_remove), TEST(test_binary_keys), TEST(test_bytes_equal))
