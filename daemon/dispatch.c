@@ -256,7 +256,8 @@ static void refusal_text(struct server *s, char *out, size_t size, int r,
 static void do_log(struct server *s, struct conn *c, struct jd_msg *m, uint64_t line_no,
                    logdir *d, double wall_time, bool check_steps)
 {
-    struct logdir_item small[16] = {{0}};
+    struct logdir_item small[16];
+    small[0] = (struct logdir_item){NULL, NULL};   /* n_values is never 0 here */
     struct logdir_item *items = small;
     if (m->n_values > 16) {
         items = malloc(m->n_values * sizeof *items);
@@ -270,8 +271,14 @@ static void do_log(struct server *s, struct conn *c, struct jd_msg *m, uint64_t 
         items[i].value = &m->values[i].value;
     }
     int64_t step = 0;
+    /* Filled by logdir_log() when it refuses; only the fields read for
+     * other errors are set here (the whole struct is over 4 KiB). */
     struct logdir_refusal rf;
-    memset(&rf, 0, sizeof rf);
+    rf.kind = LOGDIR_REFUSED_STEP;
+    rf.run[0] = rf.tag[0] = '\0';
+    rf.step = rf.last_step = 0;
+    rf.duplicate = false;
+    rf.limit = 0;
     enum logdir_step_mode mode = check_steps ? m->step_mode : LOGDIR_STEP_AT;
     int r = logdir_log(d, mode, check_steps ? m->step : 0, wall_time, items, m->n_values,
                        check_steps, &step, &rf);

@@ -1000,6 +1000,11 @@ struct cur {
 
 static bool cur_varint(struct cur *c, uint64_t *ret)
 {
+    /* Keys, lengths and small numbers are one byte. */
+    if (c->p < c->end && *c->p < 0x80) {
+        *ret = *c->p++;
+        return true;
+    }
     uint64_t v = 0;
     for (unsigned i = 0; i < 9 && c->p < c->end; i++) {
         uint8_t b = *c->p++;
@@ -1038,9 +1043,14 @@ static bool cur_fixed64(struct cur *c, double *ret)
 {
     if (c->end - c->p < 8)
         return false;
-    uint64_t v = 0;
+    uint64_t v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, c->p, 8);
+#else
+    v = 0;
     for (int i = 0; i < 8; i++)
         v |= (uint64_t)c->p[i] << (8 * i);
+#endif
     memcpy(ret, &v, 8);
     c->p += 8;
     return true;

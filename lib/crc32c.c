@@ -1,6 +1,7 @@
 #include "crc32c.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -79,9 +80,17 @@ static void tables_init(void)
 #endif
 }
 
+/* Set (release) once tables_init() has run: after that, a load (acquire)
+ * instead of a call to pthread_once() per CRC, most of which are of one
+ * short record. */
+static atomic_bool tables_done;
+
 static inline void tables_ready(void)
 {
+    if (atomic_load_explicit(&tables_done, memory_order_acquire))
+        return;
     pthread_once(&tables_once, tables_init);
+    atomic_store_explicit(&tables_done, true, memory_order_release);
 }
 
 static inline uint64_t load_le64(const uint8_t *p)

@@ -49,10 +49,16 @@ static atomic_ullong name_seq;
 
 static inline uint64_t get_le64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);   /* one load: gcc does not merge the loop below */
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = (v << 8) | p[i];
     return v;
+#endif
 }
 
 /* Length of the longest run of whole records at the start of data that

@@ -88,6 +88,15 @@ static void varints(void)
     }
     /* A negative int64 is ten bytes, as protobuf encodes it. */
     CHECK_EQ(pb_varint_size((uint64_t)(int64_t)-1), 10);
+    /* The size agrees with the bytes written around every power of two
+     * (the size is computed from the bit length, the writer loops). */
+    for (int b = 0; b < 64; b++) {
+        for (int d = -1; d <= 1; d++) {
+            uint64_t v = ((uint64_t)1 << b) + (uint64_t)(int64_t)d;
+            uint8_t out[10];
+            CHECK_EQ(pb_varint_size(v), pb_put_varint(out, v));
+        }
+    }
 }
 
 static void fields(void)
