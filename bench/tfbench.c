@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -551,10 +552,14 @@ static void figure_ingest(enum ingest_kind kind)
 
 /* ---- embedded ----------------------------------------------------------- */
 
-static void figure_embedded(void)
+/* tags: 1 (one series), or 4 (a training loop's loss, accuracy, learning
+ * rate and gradient norm at each step, one call each). */
+static void figure_embedded(int tags)
 {
+    static const char *const names[] = {"loss", "accuracy", "learning_rate", "grad_norm"};
     struct series rate = {0}, cpu = {0};
-    const char *what = "embedded C API, 1 process";
+    char what[96];
+    snprintf(what, sizeof what, "embedded C API, 1 process%s", tags > 1 ? ", 4 tags" : "");
     for (int r = 0; r < opt.runs; r++) {
         char ldpath[4200];
         snprintf(ldpath, sizeof ldpath, "%s/embedded-%d", tmp, r);
@@ -570,7 +575,8 @@ static void figure_embedded(void)
         double t0 = benchutil_now_s(), c0 = benchutil_cpu_s();
         int err = 0;
         for (long i = 0; i < opt.scalars && err == 0; i++)
-            err = tfevents_log_scalar(h, NULL, ".", "loss", 1.0 / (double)(i + 1), i);
+            err = tfevents_log_scalar(h, NULL, ".", names[i % tags], 1.0 / (double)(i + 1),
+                                      i / tags);
         if (err == 0)
             err = tfevents_flush(h, false);
         double t1 = benchutil_now_s(), c1 = benchutil_cpu_s();
@@ -591,7 +597,8 @@ static void figure_embedded(void)
         series_add(&cpu, (c1 - c0) / (double)opt.scalars * 1e6);
     }
     print_series(what, &rate, "scalars/s", NULL);
-    print_series("  CPU per scalar, embedded", &cpu, "us CPU", NULL);
+    print_series(tags > 1 ? "  CPU per scalar, embedded, 4 tags" : "  CPU per scalar, embedded",
+                 &cpu, "us CPU", NULL);
 }
 
 /* ---- encoders ----------------------------------------------------------- */
@@ -994,6 +1001,33 @@ static void figure_limits(const struct series *collect_cpu_mbs)
     snprintf(extra, sizeof extra, "  [%zu bytes, unaligned]", slen);
     print_series("  CRC-32C of one scalar record", &small, "ns CPU", extra);
 
+    /* What every tfevents_log_scalar() pays whatever the library does: the
+     * wall time (clock_gettime(CLOCK_REALTIME), which TensorBoard shows)
+     * and the handle's mutex, locked and unlocked. */
+    struct series clk = {0}, mtx = {0};
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    double tsink = 0;
+    volatile unsigned msink = 0;
+    for (int r = 0; r < opt.runs; r++) {
+        double c0 = benchutil_thread_cpu_s();
+        for (int i = 0; i < 2000000; i++) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            tsink += (double)ts.tv_nsec;
+        }
+        series_add(&clk, (benchutil_thread_cpu_s() - c0) / 2000000.0 * 1e9);
+        c0 = benchutil_thread_cpu_s();
+        for (int i = 0; i < 2000000; i++) {
+            pthread_mutex_lock(&mu);
+            msink++;
+            pthread_mutex_unlock(&mu);
+        }
+        series_add(&mtx, (benchutil_thread_cpu_s() - c0) / 2000000.0 * 1e9);
+    }
+    print_series("limit: clock_gettime(CLOCK_REALTIME)", &clk, "ns CPU",
+                 tsink < 0 ? " " : NULL);
+    print_series("limit: mutex lock + unlock, uncontended", &mtx, "ns CPU", NULL);
+
     /* Ratios within this run. */
     if (json1_rate.n > 0) {
         double pm = series_median(&parse);
@@ -1098,8 +1132,10 @@ int main(int argc, char **argv)
         figure_ingest(INGEST_JSON);
     if (need_daemon && want("binary"))
         figure_ingest(INGEST_BINARY);
-    if (want("embedded"))
-        figure_embedded();
+    if (want("embedded")) {
+        figure_embedded(1);
+        figure_embedded(4);
+    }
     if (want("encode"))
         figure_encode();
     struct series collect_cpu = {0};

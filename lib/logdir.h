@@ -215,7 +215,7 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
  * tag[0..tag_len) as
  * summary_scalar() would accept it (the writer's shortcut only matches a
  * tag it already wrote). Returns LOGDIR_DECLINED otherwise (every refusal
- * included: logdir_log() then says why), or -ENOBUFS, -ENOMEM. */
+ * included: logdir_log() then says why), or -ENOBUFS. */
 int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
                       const char *run, size_t run_len, const char *tag, size_t tag_len,
                       double value, int64_t *ret_step);

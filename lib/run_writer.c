@@ -26,11 +26,17 @@
 #define SCALAR_TAG_MAX 64u
 #define SCALAR_HEAD_MAX (3u * 3u + SCALAR_TAG_MAX + SUMMARY_SCALAR_BODY_LEN - 4u)
 
+/* Heads are copied whole (a fixed size is a few vector moves; a variable
+ * one became `rep movsq`, slow to start), into a batch with that much room
+ * past the record. */
+#define SCALAR_HEAD_COPY 96u
+_Static_assert(SCALAR_HEAD_MAX <= SCALAR_HEAD_COPY, "a head fits its copy");
+
 struct scalar_head {
+    uint8_t bytes[SCALAR_HEAD_COPY];
     uint8_t len;       /* of bytes; 0: empty slot */
     uint8_t tag_off;   /* where the tag is in bytes */
     uint8_t tag_len;
-    uint8_t bytes[SCALAR_HEAD_MAX];
 };
 
 /* A run of whole framed records bound for one file. */
@@ -417,11 +423,10 @@ int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const c
          (w->opts.rotate_bytes && w->file_logical + estimate > w->opts.rotate_bytes)))
         return RUN_WRITER_DECLINED;
     struct batch *b = &w->pending.v[w->pending.n - 1];
-    if (b->data.cap - b->data.len < framed) {
-        int r = buf_reserve(&b->data, framed);
-        if (r < 0)
-            return r;
-    }
+    /* Out of room or memory: add_summary() reserves exactly and says why. */
+    if (b->data.cap - b->data.len < framed + SCALAR_HEAD_COPY &&
+        buf_reserve(&b->data, framed + SCALAR_HEAD_COPY) < 0)
+        return RUN_WRITER_DECLINED;
 
     uint8_t *rec = b->data.data + b->data.len;
     uint8_t *p = rec + RECORD_HEADER_SIZE;
@@ -434,7 +439,7 @@ int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const c
         *p++ = (F_EVENT_STEP << 3) | PB_VARINT;
         p += pb_put_varint(p, (uint64_t)step);
     }
-    memcpy(p, h->bytes, h->len);
+    memcpy(p, h->bytes, SCALAR_HEAD_COPY);   /* the float and the CRC overwrite the rest */
     p += h->len;
     pb_put_float(p, (float)value);
     seal_record(w, b, rec, payload);

@@ -93,7 +93,8 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
  * and the record goes to the open batch without a rotation. Only the wall
  * time, step and float are encoded; the rest is copied from that record.
  * Returns RUN_WRITER_DECLINED otherwise (then build the value and call
- * run_writer_add_summary()), or -ENOBUFS, -ENOMEM as that. */
+ * run_writer_add_summary(), which also answers when memory is short), or
+ * -ENOBUFS as that. */
 int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const char *tag,
                           size_t tag_len, double value);
 
