@@ -21,7 +21,10 @@ static const unsigned char guard_class[256] = {
     ['e'] = C_EXP, ['E'] = C_EXP,
 };
 
-/* cJSON reads at most this many bytes of a number (its buffer of 64). */
+/* cJSON 1.7.15 as released reads at most this many bytes of a number (its
+ * buffer of 64); later releases, and Debian's patched 1.7.15, read the
+ * whole run of number bytes. The guard refuses a number that either
+ * reading finds infinite, whichever cJSON the daemon is linked with. */
 #define GUARD_NUMBER_MAX 63u
 
 static bool number_byte(unsigned char ch)
@@ -35,50 +38,107 @@ static bool digit(char ch)
     return ch >= '0' && ch <= '9';
 }
 
-/* Does the number p[0..n) overflow a double, read as cJSON reads it (its
- * first GUARD_NUMBER_MAX bytes, strtod)? Only a number with an exponent
- * can: 63 digits are at most 1e63. The decimal point is dropped before
- * strtod, which would otherwise depend on the locale. */
-static bool number_overflows(const char *p, size_t n)
+/* Does strtod read the number bytes p[0..n) as an infinity? It reads the
+ * longest prefix of the form [-]digits[.digits](e|E)[+|-]digits (a bare
+ * "-.5" included); without an exponent the value is at most 10^n, which
+ * needs n > 308 digits... and is then checked the same way. Decided from
+ * the digit count and the exponent; only a value of magnitude 10^308 goes
+ * through strtod, given its significant digits and the exponent alone
+ * (digits and 'e': no decimal point, so no locale). */
+static bool reads_infinite(const char *p, size_t n)
 {
-    char digits[GUARD_NUMBER_MAX + 1];
-    size_t nd = 0, i = 0;
-    long exp = 0, e = 0;
-    if (n > GUARD_NUMBER_MAX)
-        n = GUARD_NUMBER_MAX;
-    if (i < n && p[i] == '-')
+    size_t nd = 0, i = 0, first = 0;   /* significant digits from p[first] */
+    long long exp = 0, e = 0;
+    bool neg = i < n && p[i] == '-';
+    if (neg)
         i++;
-    if (i >= n || !digit(p[i]))
+    /* cJSON hands "-.9e999" to strtod too (a value may start with '-'),
+     * which reads it; a token starting with '.' is no value at all. */
+    bool lead_dot = neg && i + 1 < n && p[i] == '.' && digit(p[i + 1]);
+    if (i >= n || (!digit(p[i]) && !lead_dot))
         return false;
     for (; i < n && digit(p[i]); i++)
-        if (nd > 0 || p[i] != '0')
-            digits[nd++] = p[i];
+        if (nd > 0 || p[i] != '0') {
+            if (nd++ == 0)
+                first = i;
+        }
     if (i < n && p[i] == '.')
         for (i++; i < n && digit(p[i]); i++, exp--)
-            if (nd > 0 || p[i] != '0')
-                digits[nd++] = p[i];
-    if (i >= n || (p[i] != 'e' && p[i] != 'E'))
-        return false;
-    i++;
-    bool eneg = i < n && p[i] == '-';
-    if (i < n && (p[i] == '-' || p[i] == '+'))
-        i++;
-    if (i >= n || !digit(p[i]))
-        return false;
-    for (; i < n && digit(p[i]); i++)
-        if (e < 1000000)
-            e = e * 10 + (p[i] - '0');
-    exp += eneg ? -e : e;
+            if (nd > 0 || p[i] != '0') {
+                if (nd++ == 0)
+                    first = i;
+            }
+    size_t mantissa_end = i;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        size_t j = i + 1;
+        bool eneg = j < n && p[j] == '-';
+        if (j < n && (p[j] == '-' || p[j] == '+'))
+            j++;
+        if (j < n && digit(p[j])) {   /* else strtod stops before the 'e' */
+            for (; j < n && digit(p[j]); j++)
+                if (e < 100000000)
+                    e = e * 10 + (p[j] - '0');
+            exp += eneg ? -e : e;
+        }
+    }
     if (nd == 0)
         return false;   /* zero, whatever the exponent */
     /* The value is d.ddd x 10^(nd + exp - 1); DBL_MAX is 1.8 x 10^308. */
-    long mag = (long)nd + exp - 1;
+    long long mag = (long long)nd + exp - 1;
     if (mag != 308)
         return mag > 308;
-    char buf[GUARD_NUMBER_MAX + 16];
-    memcpy(buf, digits, nd);
-    snprintf(buf + nd, sizeof buf - nd, "e%ld", exp);
-    return isinf(strtod(buf, NULL));
+    char small[128];
+    size_t cap = nd + 24;
+    char *buf = cap <= sizeof small ? small : malloc(cap);
+    if (!buf)
+        return true;   /* cannot tell: refuse rather than let infinity in */
+    size_t k = 0;
+    for (size_t q = first; q < mantissa_end; q++)
+        if (digit(p[q]))
+            buf[k++] = p[q];
+    snprintf(buf + k, cap - k, "e%lld", exp);
+    bool inf = isinf(strtod(buf, NULL));
+    if (buf != small)
+        free(buf);
+    return inf;
+}
+
+/* Does the number token p[0..n) (a whole run of number bytes) overflow a
+ * double as cJSON reads it? */
+static bool number_overflows(const char *p, size_t n)
+{
+    return reads_infinite(p, n) || (n > GUARD_NUMBER_MAX && reads_infinite(p, GUARD_NUMBER_MAX));
+}
+
+/* Shorter number tokens without an exponent are below 10^308. */
+#define GUARD_LONG_NUMBER 309u
+
+/* Number tokens without an exponent inside the plain bytes line[from..to)
+ * (a token running on into an 'e' at `to` is the exponent case's). True,
+ * with the what and where of JSON_GUARD_RANGE, for one that overflows. */
+static bool long_number(const char *line, size_t len, size_t from, size_t to,
+                        enum json_guard_what *what, size_t *ret_off, size_t *ret_len)
+{
+    const unsigned char *s = (const unsigned char *)line;
+    for (size_t a = from; a < to;) {
+        if (!number_byte(s[a])) {
+            a++;
+            continue;
+        }
+        size_t b = a;
+        while (b < to && number_byte(s[b]))
+            b++;
+        bool to_exp = b == to && to < len && (s[to] == 'e' || s[to] == 'E');
+        if (b - a >= GUARD_LONG_NUMBER && !to_exp && (a == 0 || !number_byte(s[a - 1])) &&
+            number_overflows(line + a, b - a)) {
+            *what = JSON_GUARD_RANGE;
+            *ret_off = a;
+            *ret_len = b - a;
+            return true;
+        }
+        a = b;
+    }
+    return false;
 }
 
 int json_guard_check(const char *line, size_t len, const struct json_guard_limits *lim,
@@ -118,10 +178,17 @@ int json_guard_scan(const char *line, size_t len, const struct json_guard_limits
             }
         }
         switch (guard_class[ch]) {
-        case C_PLAIN:
+        case C_PLAIN: {
+            size_t from = i;
             for (i++; i < len && guard_class[s[i]] == C_PLAIN; i++)
                 ;
+            /* A number without an exponent overflows only past 308
+             * digits; a run of plain bytes that long is looked at. */
+            if (i - from >= GUARD_LONG_NUMBER &&
+                long_number(line, len, from, i, &what, ret_off, ret_len))
+                goto out;
             continue;
+        }
         case C_QUOTE:
             /* Skip the string; an escaped quote does not end it. */
             for (i++; i < len && s[i] != '"'; i++) {
@@ -154,7 +221,7 @@ int json_guard_scan(const char *line, size_t len, const struct json_guard_limits
             /* The first 'e' of a number (or of true/false): the whole
              * token is looked at once, then skipped. */
             size_t start = i, end = i + 1;
-            while (start > 0 && i - start <= GUARD_NUMBER_MAX && number_byte(s[start - 1]))
+            while (start > 0 && number_byte(s[start - 1]))
                 start--;
             while (end < len && number_byte(s[end]))
                 end++;

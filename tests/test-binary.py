@@ -188,6 +188,7 @@ class Daemon:
         self.p = subprocess.Popen([DAEMON, "--socket", self.sock, "--root", self.root,
                                    "--log-level", "debug", "--max-line", "65536"],
                                   stdout=subprocess.PIPE, stderr=self.err, text=True)
+        td._live_daemons.append(self.p)   # killed at exit if a check fails first
         line = self.p.stdout.readline()
         check("listening on" in line, "daemon did not start: %r" % line)
 

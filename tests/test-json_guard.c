@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "json_guard.h"
+#include "json_guard_ref.h"
 #include "test.h"
 
 static int check(const char *line, unsigned depth, size_t elements, enum json_guard_what *what)
@@ -72,6 +73,11 @@ static void table(void)
         {"{\"v\":\"1e400\"}", 1, 0, JSON_GUARD_OK},               /* a string */
         {"[1,2,9e999]", 1, 2, JSON_GUARD_ELEMENTS},                 /* first come */
         {"[1,9e999,3]", 1, 2, JSON_GUARD_RANGE},
+        /* Not JSON, but cJSON reads it (strtod after a '-'): found by
+         * fuzz-json_guard. */
+        {"{\"x\":-.9e99531}", 1, 0, JSON_GUARD_RANGE},
+        {"{\"x\":-.9e99}", 1, 0, JSON_GUARD_OK},
+        {"{\"x\":-.e999}", 1, 0, JSON_GUARD_OK},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         enum json_guard_what what = (enum json_guard_what)-1;
@@ -82,6 +88,43 @@ static void table(void)
         CHECK_EQ(r, expect_r(cases[i].want));
     }
     CHECK_EQ(check("[[1]]", 1, 5, NULL), -EMSGSIZE);   /* ret_what may be NULL */
+
+    /* Long numbers: this cJSON reads the whole token (older releases its
+     * first 63 bytes; either reading that overflows is refused). Found by
+     * fuzz-json_guard. */
+    struct {
+        size_t int_digits, frac_digits;
+        const char *exp;
+        enum json_guard_what want;
+    } longs[] = {
+        {60, 0, "e300", JSON_GUARD_RANGE},     /* 60 digits, e within 63 bytes */
+        {62, 0, "e250", JSON_GUARD_RANGE},     /* the exponent past byte 63 */
+        {1, 70, "e308", JSON_GUARD_RANGE},     /* 9.99...e308 > DBL_MAX */
+        {1, 70, "e307", JSON_GUARD_OK},
+        {308, 0, "", JSON_GUARD_OK},           /* 10^308 > 999...9 (308 digits) */
+        {309, 0, "", JSON_GUARD_RANGE},        /* 999...9 (309 digits) */
+        {400, 0, "", JSON_GUARD_RANGE},
+        {200, 200, "", JSON_GUARD_OK},
+        {310, 0, "e-10", JSON_GUARD_OK},       /* 1e299 */
+    };
+    for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) {
+        char buf[1024];
+        size_t k = (size_t)snprintf(buf, sizeof buf, "{\"v\":[1,");
+        for (size_t d = 0; d < longs[i].int_digits; d++)
+            buf[k++] = '9';
+        if (longs[i].frac_digits) {
+            buf[k++] = '.';
+            for (size_t d = 0; d < longs[i].frac_digits; d++)
+                buf[k++] = '9';
+        }
+        snprintf(buf + k, sizeof buf - k, "%s,2]}", longs[i].exp);
+        enum json_guard_what what = (enum json_guard_what)-1;
+        check(buf, 4, 10, &what);
+        if (what != longs[i].want)
+            fprintf(stderr, "long case %zu: %s\n", i, buf);
+        CHECK_EQ(what, longs[i].want);
+        CHECK_EQ(json_guard_reference(buf, strlen(buf), 4, 10), longs[i].want);
+    }
     /* Where the number is, for the error message. */
     const char *line = "{\"a\":[1, 2e5],\"b\": -12.5e9999 }";
     struct json_guard_limits lim = {.max_depth = 4, .max_elements = 10};
@@ -91,86 +134,6 @@ static void table(void)
     CHECK_EQ(what, JSON_GUARD_RANGE);
     CHECK_EQ(n, 10);
     CHECK(n == 10 && memcmp(line + off, "-12.5e9999", 10) == 0);
-}
-
-/* The reference for numbers: what cJSON reads of a number token (its first
- * 63 bytes, strtod in the C locale) is an infinity. */
-static bool ref_overflows(const char *tok, size_t n)
-{
-    char buf[64];
-    if (n > 63)
-        n = 63;
-    memcpy(buf, tok, n);
-    buf[n] = '\0';
-    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
-        return false;
-    return isinf(strtod(buf, NULL));
-}
-
-static bool ref_number_byte(char ch)
-{
-    return (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' ||
-           ch == 'E';
-}
-
-/* The reference: every byte in turn, the rules written plainly. */
-static enum json_guard_what reference(const char *line, size_t len, unsigned max_depth,
-                                      size_t max_elements)
-{
-    bool is_array[5000] = {false};
-    unsigned depth = 0;
-    size_t elements = 0;
-    bool expect_element = false;
-    for (size_t i = 0; i < len; i++) {
-        char ch = line[i];
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
-            continue;
-        if (expect_element) {
-            expect_element = false;
-            if (ch != '[' && ch != '{' && ch != ']') {
-                elements++;
-                if (elements > max_elements)
-                    return JSON_GUARD_ELEMENTS;
-            }
-        }
-        if (ch == '"') {
-            i++;
-            while (i < len && line[i] != '"') {
-                if (line[i] == '\\') {
-                    i++;
-                    if (i + 5 <= len && memcmp(line + i, "u0000", 5) == 0)
-                        return JSON_GUARD_NUL;
-                }
-                i++;
-            }
-        } else if (ch == '[' || ch == '{') {
-            if (depth >= max_depth)
-                return JSON_GUARD_DEPTH;
-            is_array[depth] = ch == '[';
-            depth++;
-            expect_element = ch == '[';
-        } else if (ch == ']' || ch == '}') {
-            if (depth > 0)
-                depth--;
-        } else if (ch == ',') {
-            expect_element = depth > 0 && is_array[depth - 1];
-        } else if ((ch == 'e' || ch == 'E') && ref_number_byte(ch)) {
-            /* The first e of a token of number bytes, at most 64 bytes
-             * after its start (cJSON would not see one further). */
-            size_t a = i, b = i;
-            while (a > 0 && ref_number_byte(line[a - 1]))
-                a--;
-            while (b < len && ref_number_byte(line[b]))
-                b++;
-            bool first_e = true;
-            for (size_t k = a; k < i; k++)
-                first_e = first_e && line[k] != 'e' && line[k] != 'E';
-            if (first_e && i - a <= 64 && ref_overflows(line + a, b - a))
-                return JSON_GUARD_RANGE;
-            i = b - 1;
-        }
-    }
-    return JSON_GUARD_OK;
 }
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
@@ -197,7 +160,7 @@ static void against_reference(void)
         struct json_guard_limits lim = {.max_depth = depth, .max_elements = elements};
         enum json_guard_what got;
         int r = json_guard_check(line, len, &lim, &got);
-        enum json_guard_what want = reference(line, len, depth, elements);
+        enum json_guard_what want = json_guard_reference(line, len, depth, elements);
         if (got != want || r != expect_r(want)) {
             fprintf(stderr, "differs (%d, want %d) for depth %u, elements %zu: %.*s\n",
                     (int)got, (int)want, depth, elements, (int)len, line);
@@ -234,7 +197,7 @@ static void numbers_against_strtod(void)
         int len = snprintf(line, sizeof line, "{\"v\":[%s]}", tok);
         enum json_guard_what got;
         json_guard_check(line, (size_t)len, &lim, &got);
-        bool want = ref_overflows(tok, k);
+        bool want = json_guard_ref_overflows(tok, k);
         if ((got == JSON_GUARD_RANGE) != want) {
             fprintf(stderr, "differs for %s: guard %d, strtod %g\n", tok, (int)got,
                     strtod(tok, NULL));
