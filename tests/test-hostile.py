@@ -58,6 +58,10 @@ HOSTILE = [
     (b'"values":{"' + b"t" * 5000 + b'":1}', "tag longer than"),  # reason before the name
     (b'"values":{"x":1e400}', "number out of range: 1e400"),
     (b'"values":{"x":-1e400}', "number out of range: -1e400"),
+    # cJSON reads these as infinities too (found by fuzz-json_guard)
+    (b'"values":{"x":-.9e999}', "number out of range: -.9e999"),
+    (b'"values":{"x":' + b"9" * 400 + b'}', "number out of range"),
+    (b'"values":{"x":' + b"1" * 62 + b'e300}', "number out of range"),
     (b'"values":' + b'{"r":' * 30 + b'1' + b'}' * 30, "nested deeper than 16"),
     (b'"values":' + b'{"r":' * 70 + b'1' + b'}' * 70, "--max-json-depth"),
     (b'"values":{"h":{"$histogram":{"values":' + b"[" * 70 + b"]" * 70 + b'}}}',
