@@ -382,6 +382,10 @@ static int await_reply(int fd, const char *id, bool quiet)
 
 /* One client process: connect, say it is ready, wait for go (EOF on the
  * pipe), send the lines in CLIENT_CHUNK writes, flush, wait for the ack. */
+/* In a client process: its CPU time when the start was given (what it
+ * spends from there to its answered flush is reported to the parent). */
+static double client_cpu_at_go;
+
 static int json_client(const char *ldname, long n, int ready_fd, int go_fd)
 {
     size_t len;
@@ -394,6 +398,7 @@ static int json_client(const char *ldname, long n, int ready_fd, int go_fd)
         return 1;
     while (read(go_fd, &g, 1) > 0)
         ;
+    client_cpu_at_go = benchutil_cpu_s();
     for (size_t off = 0; off < len; off += CLIENT_CHUNK) {
         size_t k = len - off < CLIENT_CHUNK ? len - off : CLIENT_CHUNK;
         if (write_all(fd, lines + off, k) < 0)
@@ -424,6 +429,7 @@ static int binary_client(const char *ldname, long n, int ready_fd, int go_fd)
         return 1;
     while (read(go_fd, &g, 1) > 0)
         ;
+    client_cpu_at_go = benchutil_cpu_s();
     for (long i = 0; i < n; i++)
         if (tfevents_log_scalar(h, NULL, ".", "loss", 1.0 / (double)(i + 1), i) < 0)
             return 1;
@@ -442,10 +448,11 @@ enum ingest_kind { INGEST_JSON, INGEST_BINARY };
  * logdirs <tag>-<run>-<k>. Returns 0 and the rate and daemon CPU µs per
  * scalar, after checking the counts in the files. */
 static int ingest_run(enum ingest_kind kind, int clients, long n, int run, double *ret_rate,
-                      double *ret_cpu_us, double *ret_record_bytes, char *why, size_t why_size)
+                      double *ret_cpu_us, double *ret_client_cpu_us, double *ret_record_bytes,
+                      char *why, size_t why_size)
 {
-    int ready[2], go[2];
-    if (pipe(ready) < 0 || pipe(go) < 0) {
+    int ready[2], go[2], spent[2];
+    if (pipe(ready) < 0 || pipe(go) < 0 || pipe(spent) < 0) {
         snprintf(why, why_size, "pipe: %s", strerror(errno));
         return -1;
     }
@@ -461,12 +468,18 @@ static int ingest_run(enum ingest_kind kind, int clients, long n, int run, doubl
         if (pids[k] == 0) {
             close(ready[0]);
             close(go[1]);
-            _exit(kind == INGEST_JSON ? json_client(ldname, n, ready[1], go[0])
-                                      : binary_client(ldname, n, ready[1], go[0]));
+            close(spent[0]);
+            int rc = kind == INGEST_JSON ? json_client(ldname, n, ready[1], go[0])
+                                         : binary_client(ldname, n, ready[1], go[0]);
+            double cpu = benchutil_cpu_s() - client_cpu_at_go;
+            if (write(spent[1], &cpu, sizeof cpu) != (ssize_t)sizeof cpu)
+                rc = 1;
+            _exit(rc);
         }
     }
     close(ready[1]);
     close(go[0]);
+    close(spent[1]);
     int up = 0;
     char c;
     while (up < clients && read(ready[0], &c, 1) == 1)
@@ -481,6 +494,10 @@ static int ingest_run(enum ingest_kind kind, int clients, long n, int run, doubl
         bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
     }
     double t1 = benchutil_now_s(), cpu1 = daemon_cpu_s();
+    double clients_cpu = 0, one;
+    for (int k = 0; k < clients && read(spent[0], &one, sizeof one) == (ssize_t)sizeof one; k++)
+        clients_cpu += one;
+    close(spent[0]);
     if (bad) {
         snprintf(why, why_size, "a client failed (see above)");
         return -1;
@@ -502,6 +519,7 @@ static int ingest_run(enum ingest_kind kind, int clients, long n, int run, doubl
     double total = (double)n * clients;
     *ret_rate = total / (t1 - t0);
     *ret_cpu_us = (cpu1 - cpu0) / total * 1e6;
+    *ret_client_cpu_us = clients_cpu / total * 1e6;
     *ret_record_bytes = records ? (double)bytes / (double)records : 0;
     return 0;
 }
@@ -518,20 +536,21 @@ static void figure_ingest(enum ingest_kind kind)
     for (int ci = 0; ci < 2; ci++) {
         int clients = counts[ci];
         long n = clients == 1 ? opt.scalars : opt.scalars / clients;
-        struct series rate = {0}, cpu = {0};
+        struct series rate = {0}, cpu = {0}, client_cpu = {0};
         char what[96], why[512];
         snprintf(what, sizeof what, "%s ingest, %d client%s", name, clients,
                  clients == 1 ? "" : "s");
         bool ok = true;
         for (int r = 0; r < opt.runs && ok; r++) {
-            double x, y, rb;
-            if (ingest_run(kind, clients, n, r, &x, &y, &rb, why, sizeof why) < 0) {
+            double x, y, z, rb;
+            if (ingest_run(kind, clients, n, r, &x, &y, &z, &rb, why, sizeof why) < 0) {
                 fail_msg(what, why);
                 ok = false;
                 break;
             }
             series_add(&rate, x);
             series_add(&cpu, y);
+            series_add(&client_cpu, z);
             if (kind == INGEST_JSON)
                 record_bytes = rb;
         }
@@ -543,6 +562,9 @@ static void figure_ingest(enum ingest_kind kind)
         snprintf(what, sizeof what, "  daemon CPU per scalar, %d client%s", clients,
                  clients == 1 ? "" : "s");
         print_series(what, &cpu, "us CPU", NULL);
+        snprintf(what, sizeof what, "  client CPU per scalar, %d client%s", clients,
+                 clients == 1 ? "" : "s");
+        print_series(what, &client_cpu, "us CPU", NULL);
         if (kind == INGEST_JSON && clients == 1) {
             json1_rate = rate;
             json1_cpu = cpu;

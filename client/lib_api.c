@@ -612,7 +612,9 @@ static int log_scalars(tfevents *h, struct route *rt, const struct lib_scalar *s
     /* A caller waiting for its step takes the general route (a call). */
     if (ret_step)
         return 1;
-    int r = lib_daemon_queue_log_scalars(h->dm, rt->name, step, wall_time, sc, n);
+    int r = n == 1 ? lib_daemon_queue_log_scalar(h->dm, rt->name, step, wall_time, sc->run,
+                                                 sc->tag, sc->value)
+                   : lib_daemon_queue_log_scalars(h->dm, rt->name, step, wall_time, sc, n);
     return r < 0 ? set_err(h, r, NULL) : 0;
 }
 

@@ -27,6 +27,7 @@ struct lib_daemon {
     uint64_t refused;
     uint64_t refused_taken;
     char first_error[LIB_ERROR_SIZE];
+    struct lib_scalar_tmpl tmpl;   /* of the last single scalar queued */
 };
 
 int lib_daemon_default_socket(char *out, size_t size)
@@ -335,6 +336,28 @@ int lib_daemon_queue_log_scalars(struct lib_daemon *d, const char *logdir_name, 
     if (r < 0)
         return r;
     lib_request_put_log_scalars(p, logdir_name, step, wall_time, sc, n);
+    if (d->batch.len - FRAME_HEADER_LEN >= d->batch_limit)
+        r = lib_daemon_send(d);
+    return r;
+}
+
+int lib_daemon_queue_log_scalar(struct lib_daemon *d, const char *logdir_name, int64_t step,
+                                double wall_time, const char *run, const char *tag,
+                                double value)
+{
+    if (d->broken)
+        return d->broken_err;
+    size_t len = lib_request_log_scalar_prepare(&d->tmpl, logdir_name, step, wall_time, run,
+                                                tag);
+    if (len == 0) {
+        struct lib_scalar sc = {run, tag, value};
+        return lib_daemon_queue_log_scalars(d, logdir_name, step, wall_time, &sc, 1);
+    }
+    uint8_t *p;
+    int r = entry_room(d, len, false, 0, &p);
+    if (r < 0)
+        return r;
+    lib_request_log_scalar_put(&d->tmpl, p, step, wall_time, value);
     if (d->batch.len - FRAME_HEADER_LEN >= d->batch_limit)
         r = lib_daemon_send(d);
     return r;

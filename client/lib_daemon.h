@@ -51,6 +51,12 @@ int lib_daemon_queue(struct lib_daemon *d, const uint8_t *req, size_t len);
 int lib_daemon_queue_log_scalars(struct lib_daemon *d, const char *logdir_name, int64_t step,
                                  double wall_time, const struct lib_scalar *sc, size_t n);
 
+/* The same for one scalar, from the bytes kept of the last one
+ * (lib_request_log_scalar_prepare()): the same request, byte for byte. */
+int lib_daemon_queue_log_scalar(struct lib_daemon *d, const char *logdir_name, int64_t step,
+                                double wall_time, const char *run, const char *tag,
+                                double value);
+
 /* Send the request with an id (and everything batched before it) and wait
  * for its reply into *rp. 0 when a reply came (rp->ok says how it went). */
 int lib_daemon_call(struct lib_daemon *d, const uint8_t *req, size_t len,

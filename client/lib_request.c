@@ -125,6 +125,71 @@ void lib_request_put_log_scalars(uint8_t *p, const char *logdir, int64_t step,
     }
 }
 
+size_t lib_request_log_scalar_prepare(struct lib_scalar_tmpl *t, const char *logdir,
+                                      int64_t step, double wall_time, const char *run,
+                                      const char *tag)
+{
+    const char *r = run && strcmp(run, ".") != 0 ? run : "";
+    if (!t->valid || strcmp(t->tag, tag) != 0 || strcmp(t->run, r) != 0 ||
+        strcmp(t->logdir, logdir) != 0) {
+        size_t ll = strlen(logdir), rl = strlen(r), tl = strlen(tag);
+        t->valid = false;
+        if (ll > LIB_SCALAR_TMPL_LOGDIR || rl > LIB_SCALAR_TMPL_NAME ||
+            tl > LIB_SCALAR_TMPL_NAME)
+            return 0;
+        memcpy(t->logdir, logdir, ll + 1);
+        memcpy(t->run, r, rl + 1);
+        memcpy(t->tag, tag, tl + 1);
+        t->logdir_field_len = (size_t)(put_str(t->logdir_field, 1, logdir, ll) - t->logdir_field);
+        /* The value as lib_request_put_log_scalars() lays it out, up to
+         * the double. */
+        struct lib_scalar sc = {run, tag, 0};
+        size_t rlen, tlen;
+        size_t body = scalar_body(&sc, &rlen, &tlen);
+        uint8_t *p = t->value_head;
+        p += pb_put_tag(p, 5, PB_LEN);
+        p += pb_put_varint(p, body);
+        if (rlen != SIZE_MAX)
+            p = put_str(p, 1, run, rlen);
+        p = put_str(p, 2, tag, tlen);
+        p += pb_put_tag(p, 10, PB_FIXED64);
+        t->value_head_len = (size_t)(p - t->value_head);
+        t->valid = true;
+    }
+    size_t body = t->logdir_field_len + t->value_head_len + 8;
+    if (step >= 0)
+        body += 1 + pb_varint_size((uint64_t)step);
+    else if (step == TFEVENTS_STEP_CURRENT)
+        body += 2;
+    if (wall_time >= 0)
+        body += 9;
+    t->body_len = body;
+    return 1 + pb_varint_size(body) + body;
+}
+
+void lib_request_log_scalar_put(const struct lib_scalar_tmpl *t, uint8_t *p, int64_t step,
+                                double wall_time, double value)
+{
+    p += pb_put_tag(p, RQ_LOG, PB_LEN);
+    p += pb_put_varint(p, t->body_len);
+    memcpy(p, t->logdir_field, t->logdir_field_len);
+    p += t->logdir_field_len;
+    if (step >= 0) {
+        *p++ = (2 << 3) | PB_VARINT;
+        p += pb_put_varint(p, (uint64_t)step);
+    } else if (step == TFEVENTS_STEP_CURRENT) {
+        *p++ = (3 << 3) | PB_VARINT;
+        *p++ = 1;
+    }
+    if (wall_time >= 0) {
+        *p++ = (4 << 3) | PB_FIXED64;
+        p += pb_put_double(p, wall_time);
+    }
+    memcpy(p, t->value_head, t->value_head_len);
+    p += t->value_head_len;
+    pb_put_double(p, value);
+}
+
 int lib_request_step_get(struct buf *out, const char *logdir)
 {
     struct buf sub;

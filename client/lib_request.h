@@ -35,6 +35,33 @@ size_t lib_request_log_scalars_size(const char *logdir, int64_t step, double wal
                                     const struct lib_scalar *sc, size_t n);
 void lib_request_put_log_scalars(uint8_t *p, const char *logdir, int64_t step,
                                  double wall_time, const struct lib_scalar *sc, size_t n);
+
+/* The same for one scalar, the commonest request, from the bytes kept of
+ * the last one: its logdir field and its value up to the float are
+ * encoded once per (logdir, run, tag), then only the step, wall time and
+ * value per call. lib_request_log_scalar_prepare() makes t hold them
+ * (when the names are not those it holds) and returns the size
+ * lib_request_log_scalar_put() then writes, or 0 when a name is longer
+ * than the bytes kept (use the functions above). tag non-NULL; run NULL
+ * or "." is the logdir itself. */
+#define LIB_SCALAR_TMPL_LOGDIR 255u
+#define LIB_SCALAR_TMPL_NAME 128u
+struct lib_scalar_tmpl {
+    bool valid;
+    char logdir[LIB_SCALAR_TMPL_LOGDIR + 1];
+    char run[LIB_SCALAR_TMPL_NAME + 1];   /* "" for the logdir itself */
+    char tag[LIB_SCALAR_TMPL_NAME + 1];
+    uint8_t logdir_field[LIB_SCALAR_TMPL_LOGDIR + 3];
+    size_t logdir_field_len;
+    uint8_t value_head[2 * (LIB_SCALAR_TMPL_NAME + 3) + 4];   /* up to the double */
+    size_t value_head_len;
+    size_t body_len;   /* of the request being put: set by prepare */
+};
+size_t lib_request_log_scalar_prepare(struct lib_scalar_tmpl *t, const char *logdir,
+                                      int64_t step, double wall_time, const char *run,
+                                      const char *tag);
+void lib_request_log_scalar_put(const struct lib_scalar_tmpl *t, uint8_t *p, int64_t step,
+                                double wall_time, double value);
 int lib_request_step_get(struct buf *out, const char *logdir);
 int lib_request_step_set(struct buf *out, const char *logdir, int64_t step);
 /* logdir NULL: every logdir. */

@@ -1,7 +1,8 @@
 /* The direct routes of plain scalars against the general ones, byte for
  * byte:
  *   - the client's straight encoding of a scalar Log request against
- *     tfevents_add_scalar() + lib_request_log();
+ *     tfevents_add_scalar() + lib_request_log(), and its single-scalar
+ *     template (lib_request_log_scalar_prepare/put) against that;
  *   - frame_decode's lean decoder against protobuf-c + frame_decode_request()
  *     (the same message, or the same error for requests it leaves alone),
  *     and frame_split_open() against frame_decode_batch() on whole frames;
@@ -96,6 +97,68 @@ static void test_client_encoding(void)
         CHECK_EQ(rq->log->n_values, reqs[i].n);
         tfevents__request__free_unpacked(rq, NULL);
     }
+    buf_free(&a);
+    buf_free(&b);
+}
+
+/* The single-scalar template (lib_request_log_scalar_prepare/put) against
+ * lib_request_put_log_scalars(), over a random sequence with repeats (the
+ * kept bytes reused) and changes of every name, long ones included (then
+ * it declines: 0). */
+static void test_client_template(void)
+{
+    char longname[300];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    const char *logdirs[] = {"a", "deep/er/logdir", longname};
+    const char *runs[] = {NULL, ".", "train", "eval/x", longname + 100};
+    const char *tags[] = {"loss", "acc", "caf\xc3\xa9", longname + 150};
+    const int64_t steps[] = {TFEVENTS_STEP_NEXT, TFEVENTS_STEP_CURRENT, 0, 1, 127, 128,
+                             (int64_t)1 << 40};
+    const double walls[] = {-1, 0, 1700000000.25};
+    struct lib_scalar_tmpl t;
+    memset(&t, 0, sizeof t);
+    struct buf a, b;
+    buf_init(&a, BUF_NO_CAP);
+    buf_init(&b, BUF_NO_CAP);
+    uint64_t rng = 99;
+    size_t taken = 0, declined = 0;
+    for (int i = 0; i < 20000; i++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t x = (uint32_t)(rng >> 33);
+        bool same = x % 4 != 0;   /* mostly the names of the call before */
+        static size_t li, ri, ti;
+        if (!same) {
+            li = (x >> 2) % 8 == 0 ? 2 : (x >> 2) % 2;
+            ri = (x >> 5) % 5;
+            ti = (x >> 8) % 4;
+        }
+        struct req q = {logdirs[li], steps[(x >> 11) % 7], walls[(x >> 14) % 3],
+                        {{runs[ri], tags[ti], (double)(int32_t)x / 3.0}}, 1};
+        direct_bytes(&q, &a);
+        size_t len = lib_request_log_scalar_prepare(&t, q.logdir, q.step, q.wall_time,
+                                                    q.sc[0].run, q.sc[0].tag);
+        if (len == 0) {
+            declined++;
+            CHECK(strlen(q.logdir) > LIB_SCALAR_TMPL_LOGDIR ||
+                  (q.sc[0].run && strlen(q.sc[0].run) > LIB_SCALAR_TMPL_NAME) ||
+                  strlen(q.sc[0].tag) > LIB_SCALAR_TMPL_NAME);
+            continue;
+        }
+        taken++;
+        buf_reset(&b);
+        REQUIRE(buf_reserve(&b, len) == 0);
+        lib_request_log_scalar_put(&t, b.data, q.step, q.wall_time, q.sc[0].value);
+        b.len = len;
+        CHECK_EQ(a.len, b.len);
+        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+            fprintf(stderr, "differs at call %d\n", i);
+            CHECK(false);
+            break;
+        }
+    }
+    CHECK(taken > 10000);
+    CHECK(declined > 100);
     buf_free(&a);
     buf_free(&b);
 }
@@ -608,5 +671,5 @@ static void test_embedded_single(void)
     }
 }
 
-TEST_MAIN(TEST(test_client_encoding), TEST(test_lean_decoder), TEST(test_frames),
+TEST_MAIN(TEST(test_client_encoding), TEST(test_client_template), TEST(test_lean_decoder), TEST(test_frames),
           TEST(test_embedded_routes), TEST(test_embedded_single))
