@@ -24,6 +24,32 @@ static int put_sub(struct buf *out, uint32_t field, struct buf *sub, int r)
     return r;
 }
 
+/* Log's step (2) or current (3) and wall_time (4) fields: step >= 0 is
+ * given, TFEVENTS_STEP_CURRENT asks for the current one, next otherwise;
+ * a negative wall time is left to the daemon. */
+static size_t log_head_size(int64_t step, double wall_time)
+{
+    size_t n = step >= 0 ? 1 + pb_varint_size((uint64_t)step)
+                         : step == TFEVENTS_STEP_CURRENT ? 2 : 0;
+    return n + (wall_time >= 0 ? 9 : 0);
+}
+
+static uint8_t *put_log_head(uint8_t *p, int64_t step, double wall_time)
+{
+    if (step >= 0) {
+        *p++ = (2 << 3) | PB_VARINT;
+        p += pb_put_varint(p, (uint64_t)step);
+    } else if (step == TFEVENTS_STEP_CURRENT) {
+        *p++ = (3 << 3) | PB_VARINT;
+        *p++ = 1;
+    }
+    if (wall_time >= 0) {
+        *p++ = (4 << 3) | PB_FIXED64;
+        p += pb_put_double(p, wall_time);
+    }
+    return p;
+}
+
 int lib_request_log(struct buf *out, const char *logdir, int64_t step, double wall_time,
                     const struct buf *values)
 {
@@ -31,13 +57,8 @@ int lib_request_log(struct buf *out, const char *logdir, int64_t step, double wa
     /* Log: logdir=1, step=2 | current=3, wall_time=4, values=5 (already
      * encoded as field 5 entries). Its length is known up front, so the
      * values are copied once. */
-    size_t len = pb_len_field_size(1, strlen(logdir)) + values->len;
-    if (step >= 0)
-        len += 1 + pb_varint_size((uint64_t)step);
-    else if (step == TFEVENTS_STEP_CURRENT)
-        len += 2;
-    if (wall_time >= 0)
-        len += 9;
+    size_t len = pb_len_field_size(1, strlen(logdir)) + values->len +
+                 log_head_size(step, wall_time);
     int r = pb_add_len_header(out, RQ_LOG, len);
     if (r == 0)
         r = pb_add_string(out, 1, logdir);
@@ -67,13 +88,7 @@ static size_t scalar_body(const struct lib_scalar *s, size_t *run_len, size_t *t
 static size_t log_scalars_body(const char *logdir, int64_t step, double wall_time,
                                const struct lib_scalar *sc, size_t n)
 {
-    size_t len = pb_len_field_size(1, strlen(logdir));
-    if (step >= 0)
-        len += 1 + pb_varint_size((uint64_t)step);
-    else if (step == TFEVENTS_STEP_CURRENT)
-        len += 2;
-    if (wall_time >= 0)
-        len += 9;
+    size_t len = pb_len_field_size(1, strlen(logdir)) + log_head_size(step, wall_time);
     for (size_t i = 0; i < n; i++) {
         size_t rl, tl;
         len += pb_len_field_size(5, scalar_body(&sc[i], &rl, &tl));
@@ -101,17 +116,7 @@ void lib_request_put_log_scalars(uint8_t *p, const char *logdir, int64_t step,
     p += pb_put_tag(p, RQ_LOG, PB_LEN);
     p += pb_put_varint(p, log_scalars_body(logdir, step, wall_time, sc, n));
     p = put_str(p, 1, logdir, strlen(logdir));
-    if (step >= 0) {
-        p += pb_put_tag(p, 2, PB_VARINT);
-        p += pb_put_varint(p, (uint64_t)step);
-    } else if (step == TFEVENTS_STEP_CURRENT) {
-        p += pb_put_tag(p, 3, PB_VARINT);
-        *p++ = 1;
-    }
-    if (wall_time >= 0) {
-        p += pb_put_tag(p, 4, PB_FIXED64);
-        p += pb_put_double(p, wall_time);
-    }
+    p = put_log_head(p, step, wall_time);
     for (size_t i = 0; i < n; i++) {
         size_t rl, tl;
         size_t body = scalar_body(&sc[i], &rl, &tl);
@@ -156,13 +161,7 @@ size_t lib_request_log_scalar_prepare(struct lib_scalar_tmpl *t, const char *log
         t->value_head_len = (size_t)(p - t->value_head);
         t->valid = true;
     }
-    size_t body = t->logdir_field_len + t->value_head_len + 8;
-    if (step >= 0)
-        body += 1 + pb_varint_size((uint64_t)step);
-    else if (step == TFEVENTS_STEP_CURRENT)
-        body += 2;
-    if (wall_time >= 0)
-        body += 9;
+    size_t body = t->logdir_field_len + log_head_size(step, wall_time) + t->value_head_len + 8;
     t->body_len = body;
     return 1 + pb_varint_size(body) + body;
 }
@@ -174,17 +173,7 @@ void lib_request_log_scalar_put(const struct lib_scalar_tmpl *t, uint8_t *p, int
     p += pb_put_varint(p, t->body_len);
     memcpy(p, t->logdir_field, t->logdir_field_len);
     p += t->logdir_field_len;
-    if (step >= 0) {
-        *p++ = (2 << 3) | PB_VARINT;
-        p += pb_put_varint(p, (uint64_t)step);
-    } else if (step == TFEVENTS_STEP_CURRENT) {
-        *p++ = (3 << 3) | PB_VARINT;
-        *p++ = 1;
-    }
-    if (wall_time >= 0) {
-        *p++ = (4 << 3) | PB_FIXED64;
-        p += pb_put_double(p, wall_time);
-    }
+    p = put_log_head(p, step, wall_time);
     memcpy(p, t->value_head, t->value_head_len);
     p += t->value_head_len;
     pb_put_double(p, value);

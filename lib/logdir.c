@@ -693,30 +693,36 @@ static void refuse(struct logdir_refusal *rf, enum logdir_refusal_kind kind, con
     rf->limit = limit;
 }
 
+/* The step a message logs at: -ERANGE past the counter's end, -EINVAL. */
+static inline int step_of(const logdir *d, enum logdir_step_mode mode, int64_t step,
+                          int64_t *ret)
+{
+    switch (mode) {
+    case LOGDIR_STEP_NEXT:
+        if (d->step == INT64_MAX)
+            return -ERANGE;
+        *ret = d->step + 1;
+        return 0;
+    case LOGDIR_STEP_CURRENT:
+        *ret = d->step < 0 ? 0 : d->step;
+        return 0;
+    case LOGDIR_STEP_AT:
+        if (step < 0)
+            return -EINVAL;
+        *ret = step;
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
 int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
                       const char *run, size_t run_len, const char *tag, size_t tag_len,
                       double value, int64_t *ret_step)
 {
     int64_t s;
-    if (d->scanning || tag_len == 0)
+    if (d->scanning || tag_len == 0 || step_of(d, mode, step, &s) < 0)
         return LOGDIR_DECLINED;
-    switch (mode) {
-    case LOGDIR_STEP_NEXT:
-        if (d->step == INT64_MAX)
-            return LOGDIR_DECLINED;
-        s = d->step + 1;
-        break;
-    case LOGDIR_STEP_CURRENT:
-        s = d->step < 0 ? 0 : d->step;
-        break;
-    case LOGDIR_STEP_AT:
-        if (step < 0)
-            return LOGDIR_DECLINED;
-        s = step;
-        break;
-    default:
-        return LOGDIR_DECLINED;
-    }
     struct strmap_entry *e = hot_tag_n(d, run, run_len, tag, tag_len);
     bool enforce = d->opts.policy == LOGDIR_POLICY_INCREASING;
     if (!e || e->val.i64 == STEP_NONE || (enforce && s <= e->val.i64))
@@ -770,23 +776,8 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
     }
     if (d->scanning)
         return -EBUSY;
-    switch (mode) {
-    case LOGDIR_STEP_NEXT:
-        if (d->step == INT64_MAX)
-            return -ERANGE;
-        s = d->step + 1;
-        break;
-    case LOGDIR_STEP_CURRENT:
-        s = d->step < 0 ? 0 : d->step;
-        break;
-    case LOGDIR_STEP_AT:
-        if (step < 0)
-            return -EINVAL;
-        s = step;
-        break;
-    default:
-        return -EINVAL;
-    }
+    if ((r = step_of(d, mode, step, &s)) < 0)
+        return r;
 
     /* Check every value before writing any: a message is written whole or
      * refused whole. */

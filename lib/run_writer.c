@@ -218,6 +218,20 @@ static inline void put_le32(uint8_t *p, uint32_t v)
 #endif
 }
 
+/* Event.summary (values_len bytes) holding one Summary.Value (inner
+ * bytes), up to its tag's bytes: the keys and lengths. */
+static inline uint8_t *put_value_start(uint8_t *p, size_t values_len, size_t inner,
+                                       size_t tag_len)
+{
+    p += pb_put_tag(p, F_EVENT_SUMMARY, PB_LEN);
+    p += pb_put_varint(p, values_len);
+    p += pb_put_tag(p, F_SUMMARY_VALUE, PB_LEN);
+    p += pb_put_varint(p, inner);
+    p += pb_put_tag(p, F_VALUE_TAG, PB_LEN);
+    p += pb_put_varint(p, tag_len);
+    return p;
+}
+
 static inline struct scalar_head *head_slot(run_writer *w, const void *tag, size_t tag_len)
 {
     return &w->heads[strmap_quick_hash(tag, tag_len) & (SCALAR_HEADS - 1)];
@@ -240,13 +254,7 @@ static void keep_scalar_head(run_writer *w, const struct summary_value *v)
         return;
     size_t inner = pb_len_field_size(F_VALUE_TAG, v->tag.len) + SUMMARY_SCALAR_BODY_LEN;
     size_t values_len = pb_len_field_size(F_SUMMARY_VALUE, inner);
-    uint8_t *p = h->bytes;
-    p += pb_put_tag(p, F_EVENT_SUMMARY, PB_LEN);
-    p += pb_put_varint(p, values_len);
-    p += pb_put_tag(p, F_SUMMARY_VALUE, PB_LEN);
-    p += pb_put_varint(p, inner);
-    p += pb_put_tag(p, F_VALUE_TAG, PB_LEN);
-    p += pb_put_varint(p, v->tag.len);
+    uint8_t *p = put_value_start(h->bytes, values_len, inner, v->tag.len);
     h->tag_off = (uint8_t)(p - h->bytes);
     h->tag_len = (uint8_t)v->tag.len;
     memcpy(p, v->tag.data, v->tag.len);
@@ -256,6 +264,31 @@ static void keep_scalar_head(run_writer *w, const struct summary_value *v)
     h->len = (uint8_t)(p - h->bytes);
 }
 _Static_assert(SCALAR_HEAD_MAX <= 255, "scalar_head lengths are bytes");
+
+/* The Event's wall_time and step fields. proto3 leaves out defaults by
+ * bit pattern: -0.0 is written, 0.0 not (as event.c does). */
+static inline size_t event_head_size(double wall_time, int64_t step)
+{
+    uint64_t wt_bits;
+    memcpy(&wt_bits, &wall_time, sizeof wt_bits);
+    return (wt_bits != 0 ? 1 + 8 : 0) + (step != 0 ? 1 + pb_varint_size((uint64_t)step) : 0);
+}
+
+static inline uint8_t *put_event_head(uint8_t *p, double wall_time, int64_t step)
+{
+    uint64_t wt_bits;
+    memcpy(&wt_bits, &wall_time, sizeof wt_bits);
+    if (wt_bits != 0) {
+        *p++ = (F_EVENT_WALL_TIME << 3) | PB_FIXED64;
+        put_le64(p, wt_bits);
+        p += 8;
+    }
+    if (step != 0) {
+        *p++ = (F_EVENT_STEP << 3) | PB_VARINT;
+        p += pb_put_varint(p, (uint64_t)step);
+    }
+    return p;
+}
 
 /* The payload of payload bytes is in place at rec + RECORD_HEADER_SIZE, at
  * the end of b: write the frame around it and count the record. */
@@ -324,15 +357,8 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
     if (put_md)
         inner += pb_len_field_size(F_VALUE_METADATA, v->metadata.len);
     size_t values_len = pb_len_field_size(F_SUMMARY_VALUE, inner);
-    uint64_t wt_bits;
-    memcpy(&wt_bits, &wall_time, sizeof wt_bits);
-    /* proto3 leaves out defaults by bit pattern: -0.0 is written, 0.0 not
-     * (as event.c does). */
-    size_t payload = pb_len_field_size(F_EVENT_SUMMARY, values_len);
-    if (wt_bits != 0)
-        payload += 1 + 8;
-    if (step != 0)
-        payload += 1 + pb_varint_size((uint64_t)step);
+    size_t payload = pb_len_field_size(F_EVENT_SUMMARY, values_len) +
+                     event_head_size(wall_time, step);
 
     size_t framed = payload + RECORD_OVERHEAD;
     if (framed > RUN_WRITER_MAX_PENDING - w->pending_bytes)
@@ -355,21 +381,8 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
 
     uint8_t *rec = b->data.data + b->data.len;
     uint8_t *p = rec + RECORD_HEADER_SIZE;
-    if (wt_bits != 0) {
-        p += pb_put_tag(p, F_EVENT_WALL_TIME, PB_FIXED64);
-        put_le64(p, wt_bits);
-        p += 8;
-    }
-    if (step != 0) {
-        p += pb_put_tag(p, F_EVENT_STEP, PB_VARINT);
-        p += pb_put_varint(p, (uint64_t)step);
-    }
-    p += pb_put_tag(p, F_EVENT_SUMMARY, PB_LEN);
-    p += pb_put_varint(p, values_len);
-    p += pb_put_tag(p, F_SUMMARY_VALUE, PB_LEN);
-    p += pb_put_varint(p, inner);
-    p += pb_put_tag(p, F_VALUE_TAG, PB_LEN);
-    p += pb_put_varint(p, v->tag.len);
+    p = put_event_head(p, wall_time, step);
+    p = put_value_start(p, values_len, inner, v->tag.len);
     memcpy(p, v->tag.data, v->tag.len);
     p += v->tag.len;
     if (v->body.len > 0) {
@@ -404,13 +417,7 @@ int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const c
     if (h->len == 0 || h->tag_len != tag_len ||
         !strmap_bytes_equal(h->bytes + h->tag_off, tag, tag_len))
         return RUN_WRITER_DECLINED;
-    uint64_t wt_bits;
-    memcpy(&wt_bits, &wall_time, sizeof wt_bits);
-    size_t payload = h->len + 4u;
-    if (wt_bits != 0)
-        payload += 1 + 8;
-    if (step != 0)
-        payload += 1 + pb_varint_size((uint64_t)step);
+    size_t payload = event_head_size(wall_time, step) + h->len + 4u;
     size_t framed = payload + RECORD_OVERHEAD;
     if (framed > RUN_WRITER_MAX_PENDING - w->pending_bytes)
         return -ENOBUFS;
@@ -430,15 +437,7 @@ int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const c
 
     uint8_t *rec = b->data.data + b->data.len;
     uint8_t *p = rec + RECORD_HEADER_SIZE;
-    if (wt_bits != 0) {
-        *p++ = (F_EVENT_WALL_TIME << 3) | PB_FIXED64;
-        put_le64(p, wt_bits);
-        p += 8;
-    }
-    if (step != 0) {
-        *p++ = (F_EVENT_STEP << 3) | PB_VARINT;
-        p += pb_put_varint(p, (uint64_t)step);
-    }
+    p = put_event_head(p, wall_time, step);
     memcpy(p, h->bytes, SCALAR_HEAD_COPY);   /* the float and the CRC overwrite the rest */
     p += h->len;
     pb_put_float(p, (float)value);

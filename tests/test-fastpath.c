@@ -474,6 +474,25 @@ static void collect(const char *dir, const char *run, struct buf *out)
     free(names);
 }
 
+/* The records of tmp/a and tmp/b (every file of every run, file_version
+ * left out) are the same bytes, and more than min_len of them. */
+static void same_records(const char *tmp, const char *a, const char *b, size_t min_len)
+{
+    struct buf x, y;
+    buf_init(&x, BUF_NO_CAP);
+    buf_init(&y, BUF_NO_CAP);
+    char p[2048];
+    snprintf(p, sizeof p, "%s/%s", tmp, a);
+    collect(p, ".", &x);
+    snprintf(p, sizeof p, "%s/%s", tmp, b);
+    collect(p, ".", &y);
+    CHECK(x.len > min_len);
+    CHECK_EQ(x.len, y.len);
+    CHECK(x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
+    buf_free(&x);
+    buf_free(&y);
+}
+
 static void test_embedded_routes(void)
 {
     char *tmp = test_tmpdir("fastpath");
@@ -537,19 +556,7 @@ static void test_embedded_routes(void)
     }
     CHECK_EQ(lib_embedded_free(direct), 0);
     CHECK_EQ(lib_embedded_free(general), 0);
-    struct buf x, y;
-    buf_init(&x, BUF_NO_CAP);
-    buf_init(&y, BUF_NO_CAP);
-    char p[2048];
-    snprintf(p, sizeof p, "%s/direct", tmp);
-    collect(p, ".", &x);
-    snprintf(p, sizeof p, "%s/general", tmp);
-    collect(p, ".", &y);
-    CHECK(x.len > 500);
-    CHECK_EQ(x.len, y.len);
-    CHECK(x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
-    buf_free(&x);
-    buf_free(&y);
+    same_records(tmp, "direct", "general", 500);
     buf_free(&req);
     test_rmtree(tmp);
     free(tmp);
@@ -652,19 +659,7 @@ static void test_embedded_single(void)
         CHECK(refused > 100);
         CHECK_EQ(lib_embedded_free(single), 0);
         CHECK_EQ(lib_embedded_free(general), 0);
-        struct buf x, y;
-        buf_init(&x, BUF_NO_CAP);
-        buf_init(&y, BUF_NO_CAP);
-        char p[2048];
-        snprintf(p, sizeof p, "%s/single", tmp);
-        collect(p, ".", &x);
-        snprintf(p, sizeof p, "%s/general", tmp);
-        collect(p, ".", &y);
-        CHECK(x.len > 100000);
-        CHECK_EQ(x.len, y.len);
-        CHECK(x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
-        buf_free(&x);
-        buf_free(&y);
+        same_records(tmp, "single", "general", 100000);
         buf_free(&req);
         test_rmtree(tmp);
         free(tmp);
