@@ -41,6 +41,7 @@ struct config {
     unsigned max_replies;        /* replies queued per connection */
     size_t max_pending;          /* unwritten bytes before reading pauses */
     double idle_timeout;         /* seconds; 0: never */
+    double read_timeout;         /* seconds to finish a begun message; 0: never */
     /* Limits on what clients control (each with a compiled ceiling). */
     unsigned max_logdirs;        /* logdirs open at once (LOGDIR_MAX_LOGDIRS) */
     unsigned max_runs;           /* runs per logdir (LOGDIR_MAX_RUNS) */

@@ -215,6 +215,7 @@ static void process_frames(struct conn *c)
             break;
         dispatch_frame(c->srv, c, c->in.data + start + FRAME_HEADER_LEN, len);
         start += FRAME_HEADER_LEN + len;
+        c->completed++;
     }
     if (!c->closing && !c->eof)
         buf_consume(&c->in, start);
@@ -264,6 +265,7 @@ static void process_input(struct conn *c)
             break;
         }
         size_t end = (size_t)(nl - base);
+        c->completed++;
         if (c->skipping) {
             /* The end of an oversize line, already answered. */
             c->skipping = false;
@@ -339,11 +341,30 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *ret)
     *ret = uv_buf_init((char *)c->in.data + c->in.len, (unsigned)(c->in.cap - c->in.len));
 }
 
+/* uv_now(), never 0 (0 means "no unfinished message"). */
+static uint64_t now_ms(const struct conn *c)
+{
+    uint64_t t = uv_now(c->srv->loop);
+    return t ? t : 1;
+}
+
+/* After input was processed: when does the unfinished message (if any)
+ * count from? Its first byte came in the read that finished the message
+ * before it, or in an earlier one. */
+static void note_partial(struct conn *c, uint64_t completed_before)
+{
+    if (c->in.len == 0 && !c->skipping)
+        c->partial_since = 0;
+    else if (c->partial_since == 0 || c->completed != completed_before)
+        c->partial_since = now_ms(c);
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
     struct conn *c = stream->data;
     (void)b;
     if (nread > 0) {
+        uint64_t completed = c->completed;
         c->in.len += (size_t)nread;
         c->srv->stats.bytes_in += (uint64_t)nread;
         process_input(c);
@@ -351,6 +372,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
          * of idle clients cost little memory. */
         if (c->in.len == 0)
             buf_free(&c->in);
+        if (!c->closing && !c->eof)
+            note_partial(c, completed);
         conn_flush_replies(c);
         return;
     }
@@ -377,7 +400,36 @@ void conn_pause(struct conn *c, bool pause)
     } else if (!pause && !c->reading) {
         if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) == 0)
             c->reading = true;
+        /* Time spent paused by the daemon is not the client's. */
+        if (c->partial_since)
+            c->partial_since = now_ms(c);
     }
+}
+
+void conn_check_read_timeout(struct conn *c, uint64_t now)
+{
+    double limit = c->srv->cfg->read_timeout;
+    if (limit <= 0 || c->closing || c->eof || !c->reading || c->partial_since == 0 ||
+        (double)(now - c->partial_since) < limit * 1000.0)
+        return;
+    char why[160];
+    snprintf(why, sizeof why,
+             "no complete %s within %g seconds of its first byte (--read-timeout); closing",
+             c->proto == CONN_PROTO_BINARY ? "frame" : "line", limit);
+    log_warn("conn %llu (pid %ld): %zu bytes of an unfinished %s for %g s; closing",
+             (unsigned long long)c->id, (long)c->pid, c->in.len,
+             c->proto == CONN_PROTO_BINARY ? "frame" : "line", limit);
+    c->srv->stats.errors_timeout++;
+    c->line_no++;
+    buf_reset(&c->in);
+    c->skipping = false;
+    c->partial_since = 0;
+    c->eof = true;   /* also marks the reply as the last one (closing) */
+    dispatch_error(c, NULL, c->line_no, why);
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    c->reading = false;
+    conn_flush_replies(c);
+    maybe_finish(c);
 }
 
 void conn_drain(struct conn *c)

@@ -51,6 +51,9 @@ struct conn {
     bool closing;
     unsigned refs;
     unsigned deferred;           /* replies still to come (flush, close) */
+    uint64_t completed;          /* lines and frames finished (read-timeout) */
+    uint64_t partial_since;      /* uv_now() when the unfinished message in
+                                    `in` began (or reading resumed); 0: none */
     struct buf out;              /* replies not yet handed to uv_write */
     unsigned out_replies;
     unsigned queued_replies;     /* in out + in uv_write requests */
@@ -75,6 +78,11 @@ void conn_ref(struct conn *c);
 void conn_unref(struct conn *c);
 
 void conn_pause(struct conn *c, bool pause);
+
+/* Close, with an error reply, a connection whose unfinished line or
+ * frame began more than cfg->read_timeout ago (the time it spent paused
+ * by the daemon not counted). now: uv_now(). */
+void conn_check_read_timeout(struct conn *c, uint64_t now);
 
 /* Shutdown: read everything the client already sent (non-blocking),
  * process it, stop reading. */

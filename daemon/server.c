@@ -31,6 +31,17 @@ static void on_signal(uv_signal_t *h, int signum)
     server_stop(s);
 }
 
+static void on_read_timer(uv_timer_t *t)
+{
+    struct server *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;   /* c may close */
+        conn_check_read_timeout(c, now);
+    }
+}
+
 int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
 {
     memset(s, 0, sizeof *s);
@@ -59,6 +70,17 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
     uv_signal_start(&s->sig_term, on_signal, SIGTERM);
     uv_signal_start(&s->sig_int, on_signal, SIGINT);
     uv_signal_start(&s->sig_hup, on_signal, SIGHUP);
+    if (cfg->read_timeout > 0) {
+        /* A quarter of the timeout between looks (between 50 ms and 1 s),
+         * so that a connection is closed at most that late. */
+        double ms = cfg->read_timeout * 250.0;
+        uint64_t period = ms < 50 ? 50 : ms > 1000 ? 1000 : (uint64_t)ms;
+        uv_timer_init(loop, &s->read_timer);
+        s->read_timer.data = s;
+        uv_timer_start(&s->read_timer, on_read_timer, period, period);
+        uv_unref((uv_handle_t *)&s->read_timer);   /* never keeps the loop alive */
+        s->read_timer_on = true;
+    }
     return 0;
 }
 
@@ -267,6 +289,10 @@ void server_stop(struct server *s)
     if (s->stopping)
         return;
     s->stopping = true;
+    if (s->read_timer_on) {
+        uv_close((uv_handle_t *)&s->read_timer, NULL);
+        s->read_timer_on = false;
+    }
     if (s->listening) {
         uv_close((uv_handle_t *)&s->listener, NULL);
         struct stat st;

@@ -40,6 +40,8 @@ struct server {
     bool stopping;
     bool reading_paused;         /* too much unwritten data */
     uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t read_timer;       /* cfg->read_timeout: checks connections */
+    bool read_timer_on;
     struct conn *conns;          /* doubly linked */
     unsigned n_conns;
     uint64_t next_conn_id;

@@ -14,7 +14,7 @@ int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs
 #define F(x) {#x, offsetof(struct stats, x)}
         F(connections_accepted), F(connections_open), F(connections_refused),
         F(bytes_in), F(lines), F(messages), F(events),
-        F(errors_json), F(errors_invalid), F(errors_oversize), F(errors_step),
+        F(errors_json), F(errors_invalid), F(errors_oversize), F(errors_timeout), F(errors_step),
         F(errors_write), F(errors_other),
         F(replies), F(replies_dropped),
         F(writers_opened), F(writers_closed), F(writes), F(bytes_written), F(fsyncs),

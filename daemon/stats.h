@@ -21,6 +21,7 @@ struct stats {
     uint64_t errors_json;            /* not JSON / not an object */
     uint64_t errors_invalid;         /* a field or value is wrong */
     uint64_t errors_oversize;        /* line longer than the limit */
+    uint64_t errors_timeout;         /* a line or frame not finished in time */
     uint64_t errors_step;            /* refused by the step policy */
     uint64_t errors_write;           /* disk writes that failed */
     uint64_t errors_other;           /* limits, out of memory */

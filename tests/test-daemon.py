@@ -560,9 +560,73 @@ def test_writer_limits(tmp):
     eventlint(os.path.join(d.root, "lim"))
 
 
+def _read_until_closed(c, timeout):
+    """Every byte until the daemon closes the connection; raises when it is
+    still open after timeout seconds."""
+    c.s.settimeout(timeout)
+    data = c.buf
+    while True:
+        try:
+            chunk = c.s.recv(65536)
+        except socket.timeout:
+            raise Failure("the connection is still open after %g s" % timeout)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_read_timeout(tmp):
+    # A line or frame begun and not finished within --read-timeout gets an
+    # error reply and its connection is closed; a client dripping bytes
+    # gains nothing; idle connections and the data before stay.
+    d = Daemon(tmp, "--read-timeout", "0.5")
+    idle = d.client()
+    half = d.client()
+    half.send_raw(b'{"logdir":"rt","values":{"x":1}}\n{"logdir":"rt","val')
+    drip = d.client()
+    t0 = time.monotonic()
+    drip.send_raw(b'{"logdir":"rt",')
+    closed = False
+    for _ in range(40):   # a byte every 0.1 s, for up to 4 s
+        try:
+            drip.send_raw(b" ")
+        except OSError:
+            closed = True
+            break
+        time.sleep(0.1)
+        drip.s.settimeout(0)
+        try:
+            if drip.s.recv(65536, socket.MSG_PEEK) == b"":
+                closed = True
+                break
+        except (BlockingIOError, socket.timeout):
+            pass
+        except OSError:
+            closed = True
+            break
+    waited = time.monotonic() - t0
+    check(closed and waited < 3, "the dripping client was closed in time (%.1f s)" % waited)
+    replies = [json.loads(x) for x in _read_until_closed(half, 5).split(b"\n") if x.strip()]
+    check(len(replies) == 1 and replies[0]["ok"] is False and replies[0]["line"] == 2 and
+          "--read-timeout" in replies[0]["error"], "half line: %s" % replies)
+    # A binary client stuck inside a frame header: the Hello, then an error
+    # frame naming the timeout, then the end.
+    b = d.client()
+    b.send_raw(b"TFEVBIN\x01" + b"\x05\x00")
+    check(b"--read-timeout" in _read_until_closed(b, 5), "binary: the error names the limit")
+    # The idle connection is still served, and the finished line was kept.
+    r = idle.request({"op": "flush", "logdir": "rt"})
+    check(r["ok"], "idle client still served: %s" % r)
+    s = idle.request({"op": "stats"})["stats"]
+    check(s["errors_timeout"] == 3, "errors_timeout %s" % s)
+    check(d.stop() == 0, "exit status")
+    tags, _ = evfile.load(os.path.join(d.root, "rt"))
+    check(scalars(tags["."], "x") == [(0, 1.0)], "kept: %s" % tags)
+
+
 TESTS = [test_sixteen_clients, test_value_kinds, test_flush_ack, test_sigterm_drain,
          test_resume, test_step_policy, test_bad_lines, test_reader_that_never_reads,
-         test_startup_checks, test_sighup_rotates, test_writer_limits]
+         test_startup_checks, test_sighup_rotates, test_writer_limits, test_read_timeout]
 
 
 def run_tests(tests, sel="", prefix="tfd.", note_skips=False):
