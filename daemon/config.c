@@ -46,7 +46,7 @@ static const struct opt opts[] = {
      "unwritten bytes in all runs before the daemon stops reading from clients"},
     {"idle-timeout", K_SECONDS, OFF(idle_timeout), 0, "300",
      "seconds after which an unused event file is closed (0: never)"},
-    {"read-timeout", K_SECONDS, OFF(read_timeout), 0, "60",
+    {"read-timeout", K_SECONDS, OFF(read_timeout), 0, "0",
      "seconds a client has to finish a line or frame it began; then it gets an error "
      "and its connection is closed (0: never)"},
     {"max-logdirs", K_COUNT, OFF(max_logdirs), LOGDIR_MAX_LOGDIRS, "4096",
@@ -96,7 +96,7 @@ void config_defaults(struct config *c)
     c->max_replies = 1024;
     c->max_pending = 256u << 20;
     c->idle_timeout = 300;
-    c->read_timeout = 60;
+    c->read_timeout = 0;   /* off: see tfeventsd(8) */
     c->max_logdirs = 4096;
     c->max_runs = 4096;
     c->max_tags = 65536;
