@@ -533,6 +533,77 @@ static void test_equivalent(void)
     }
 }
 
+/* tfevents_log_scalar() without a logdir goes where the default logdir is
+ * now: after set, push and pop, and after the routes of more logdirs than
+ * the handle keeps (LIB_ROUTES, 8) pushed the default's route out; in
+ * both transports. Each logdir gets exactly its scalars. */
+static void routes_follow(tfevents *h, const char *base)
+{
+    char a[700], b[700], c[700], d[700];
+    snprintf(a, sizeof a, "%s/a", base);
+    snprintf(b, sizeof b, "%s/b", base);
+    snprintf(c, sizeof c, "%s/c", base);
+    CHECK_EQ(tfevents_set_logdir(h, a), 0);
+    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 1, 0), 0);
+    CHECK_EQ(tfevents_push_logdir(h, b), 0);
+    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 2, 0), 0);
+    CHECK_EQ(tfevents_pop_logdir(h), 0);
+    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 3, 1), 0);
+    /* Ten other logdirs by name: the handle forgets a's route. */
+    for (int i = 0; i < 10; i++) {
+        snprintf(d, sizeof d, "%s/other%d", base, i);
+        CHECK_EQ(tfevents_log_scalar(h, d, NULL, "y", i, 0), 0);
+    }
+    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 4, 2), 0);
+    CHECK_EQ(tfevents_set_logdir(h, c), 0);
+    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 5, 0), 0);
+    CHECK_EQ(tfevents_set_logdir(h, a), 0);
+    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 6, 3), 0);
+    CHECK_EQ(tfevents_close(h), 0);
+    /* dump() sorts the lines: each file's file_version record comes last. */
+    static const struct {
+        const char *dir, *want;
+    } wants[] = {
+        {"a", ".|x|0|1|scalars|1||\n.|x|1|1|scalars|3||\n.|x|2|1|scalars|4||\n"
+              ".|x|3|1|scalars|6||\n.||0|11||||\n"},
+        {"b", ".|x|0|1|scalars|2||\n.||0|11||||\n"},
+        {"c", ".|x|0|1|scalars|5||\n.||0|11||||\n"},
+        {"other9", ".|y|0|1|scalars|9||\n.||0|11||||\n"},
+    };
+    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
+        snprintf(d, sizeof d, "%s/%s", base, wants[i].dir);
+        size_t n = 0;
+        char *got = dump(d, &n);
+        CHECK(got != NULL);
+        if (got && strcmp(got, wants[i].want) != 0) {
+            fprintf(stderr, "%s holds:\n%s", wants[i].dir, got);
+            CHECK(0);
+        }
+        free(got);
+    }
+}
+
+static void test_routes_follow(void)
+{
+    struct tfevents_options o;
+    tfevents_options_init(&o);
+    o.mode = TFEVENTS_MODE_EMBEDDED;
+    char base[700];
+    snprintf(base, sizeof base, "%s/routes-emb", tmp);
+    o.logdir = base;
+    tfevents *h;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    routes_follow(h, base);
+    if (daemon_pid <= 0)
+        TEST_SKIP("embedded checked; the daemon did not start");
+    o.mode = TFEVENTS_MODE_DAEMON;
+    o.socket_path = daemon_sock;
+    snprintf(base, sizeof base, "%s/routes-dmn", daemon_root);
+    o.logdir = base;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    routes_follow(h, base);
+}
+
 /* Mode selection: the option, $TFEVENTS_MODE, the fallback, -EXDEV. */
 static void test_modes(void)
 {
@@ -653,4 +724,4 @@ static void teardown(void)
 }
 
 TEST_MAIN(TEST(test_all), TEST(test_embedded), TEST(test_daemon), TEST(test_equivalent),
-          TEST(test_modes), TEST(test_reader_incremental), TEST(teardown))
+          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental), TEST(teardown))
