@@ -837,8 +837,13 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
     }
 
     /* Every run's writer (and directory) before any record: a refused or
-     * unmakeable run directory refuses the whole message. Items of one run
-     * are usually adjacent, so look back one to skip repeats cheaply. */
+     * unmakeable run directory refuses the whole message, and so does a
+     * writer without room for all of it (its pending cap; rare: the
+     * daemon stops reading long before). Items of one run are usually
+     * adjacent, so look back one to skip repeats cheaply. */
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        need += run_writer_record_bound(items[i].value);
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && strcmp(items[i].run, items[i - 1].run) == 0)
             continue;
@@ -848,6 +853,10 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
         if (r < 0) {
             if (r != -ENOMEM)
                 refuse(ret_refusal, kind, items[i].run, NULL, 0, (int)d->max_runs);
+            goto fail;
+        }
+        if (run_writer_room(w) < need) {
+            r = -ENOBUFS;
             goto fail;
         }
         if (n == 1)

@@ -199,7 +199,9 @@ struct logdir_refusal {
  * a confine_open_dir() error (-ELOOP, -ENOTDIR, -EACCES, -ENOSPC, ...)
  * for a run directory that is refused or cannot be made. For these,
  * *ret_refusal (may be NULL) says which run and why. -ENOBUFS: a
- * writer's pending data is full; -EINVAL, -EMSGSIZE, -ENOMEM. */
+ * writer of the message has less room left under its pending cap than
+ * the whole message could need (nothing written); -EINVAL, -EMSGSIZE,
+ * -ENOMEM. */
 int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
                const struct logdir_item *items, size_t n, bool check_steps,
                int64_t *ret_step, struct logdir_refusal *ret_refusal);

@@ -122,6 +122,8 @@ run_writer *run_writer_new(const char *dir, const struct run_writer_options *opt
         if (opts->suffix)
             w->opts.suffix = strdup(opts->suffix);
     }
+    if (w->opts.max_pending == 0 || w->opts.max_pending > RUN_WRITER_MAX_PENDING)
+        w->opts.max_pending = RUN_WRITER_MAX_PENDING;
     if (!w->dir || (opts && opts->suffix && !w->opts.suffix)) {
         free(w->dir);
         free((char *)w->opts.suffix);
@@ -169,7 +171,7 @@ static int batch_for(run_writer *w, size_t framed, struct batch **ret)
 static int add_event(run_writer *w)
 {
     size_t framed = w->scratch_event.len + RECORD_OVERHEAD;
-    if (framed > RUN_WRITER_MAX_PENDING - w->pending_bytes)
+    if (framed > run_writer_room(w))
         return -ENOBUFS;
     struct batch *b;
     int r = batch_for(w, framed, &b);
@@ -344,7 +346,7 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
      * record clears the set, so look again after the batch is chosen. The
      * size estimate with metadata is an upper bound, good enough for the
      * rotation decision. */
-    size_t estimate = v->tag.len + v->metadata.len + v->body.len + 64;
+    size_t estimate = run_writer_record_bound(v) - RECORD_OVERHEAD;
     struct batch *b;
     int r = batch_for(w, estimate + RECORD_OVERHEAD, &b);
     if (r < 0)
@@ -361,7 +363,7 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
                      event_head_size(wall_time, step);
 
     size_t framed = payload + RECORD_OVERHEAD;
-    if (framed > RUN_WRITER_MAX_PENDING - w->pending_bytes)
+    if (framed > run_writer_room(w))
         return -ENOBUFS;
     /* The first choice stands when the record is no bigger than its
      * estimate (always, in practice): asking again could not rotate. */
@@ -419,7 +421,7 @@ int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const c
         return RUN_WRITER_DECLINED;
     size_t payload = event_head_size(wall_time, step) + h->len + 4u;
     size_t framed = payload + RECORD_OVERHEAD;
-    if (framed > RUN_WRITER_MAX_PENDING - w->pending_bytes)
+    if (framed > run_writer_room(w))
         return -ENOBUFS;
     /* What batch_for() would decide for add_summary(): the open batch,
      * unless a rotation, judged on the same estimate. */
@@ -463,6 +465,16 @@ void run_writer_request_rotate(run_writer *w)
 size_t run_writer_pending_bytes(const run_writer *w)
 {
     return w->pending_bytes;
+}
+
+size_t run_writer_room(const run_writer *w)
+{
+    return w->pending_bytes < w->opts.max_pending ? w->opts.max_pending - w->pending_bytes : 0;
+}
+
+size_t run_writer_record_bound(const struct summary_value *v)
+{
+    return v->tag.len + v->metadata.len + v->body.len + 64 + RECORD_OVERHEAD;
 }
 
 uint64_t run_writer_seq_added(const run_writer *w)

@@ -59,6 +59,7 @@ struct run_writer_options {
     uint64_t rotate_bytes;   /* start a new file past this size; 0: never */
     bool fsync_always;       /* fsync after every written batch */
     const char *suffix;      /* file name suffix (borrowed); NULL: none */
+    size_t max_pending;      /* 0 (or more): RUN_WRITER_MAX_PENDING */
 };
 
 typedef struct run_writer run_writer;
@@ -108,6 +109,13 @@ void run_writer_request_rotate(run_writer *w);
 
 /* Encoded bytes not yet handed to run_writer_take(). */
 size_t run_writer_pending_bytes(const run_writer *w);
+
+/* Bytes that may still be added before -ENOBUFS (the pending cap). */
+size_t run_writer_room(const run_writer *w);
+
+/* At least the framed bytes run_writer_add_summary() adds for v (an upper
+ * bound: its fields' keys and lengths take at most 64 bytes). */
+size_t run_writer_record_bound(const struct summary_value *v);
 
 /* Records added so far (monotonic), and of them the ones written to the
  * file / written and fsynced. A flush of everything added up to now is

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "logdir.h"
+#include "run_writer.h"
 #include "record_reader.h"
 #include "summary.h"
 #include "test.h"
@@ -322,6 +323,43 @@ static void test_set_and_writers(void)
     free(root);
 }
 
+/* A message that a writer has no room for (its pending cap) is refused
+ * whole: with room for one of its two records, neither is written. */
+static void test_room_for_whole_message(void)
+{
+    char *root = test_tmpdir("ld");
+    struct logdir_options o = {.writer = {.max_pending = 1000}};
+    logdir *d;
+    REQUIRE(logdir_open(&d, root, "room", &o) == 0);
+    int64_t s;
+    REQUIRE(log1(d, LOGDIR_STEP_AT, 0, "r", "fill", &s, NULL) == 0);
+    run_writer *w = logdir_writer(d, "r");
+    REQUIRE(w);
+    /* Fill until one record of a new tag fits (about 60 bytes with its
+     * metadata) but not two. */
+    int64_t step = 1;
+    while (run_writer_room(w) >= 120)
+        REQUIRE(log1(d, LOGDIR_STEP_AT, step++, "r", "fill", &s, NULL) == 0);
+    CHECK(run_writer_room(w) >= 62);
+    size_t pending = run_writer_pending_bytes(w);
+    uint64_t added = run_writer_seq_added(w);
+    struct vals vs;
+    size_t n = make(&vs, "r", "a", "r", "b");
+    CHECK_EQ(logdir_log(d, LOGDIR_STEP_AT, 7, 1.0, vs.items, n, true, &s, NULL), -ENOBUFS);
+    CHECK_EQ(run_writer_pending_bytes(w), pending);
+    CHECK_EQ(run_writer_seq_added(w), added);
+    /* Once written out, the same message at the same step goes in whole:
+     * nothing of it was counted before. */
+    CHECK_EQ(run_writer_flush(w, false), 0);
+    CHECK_EQ(logdir_log(d, LOGDIR_STEP_AT, 7, 1.0, vs.items, n, true, &s, NULL), 0);
+    CHECK_EQ(run_writer_seq_added(w), added + 2);
+    done(&vs);
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
 TEST_MAIN(TEST(test_normalize), TEST(test_global_step), TEST(test_step_policy),
           TEST(test_deferred_scan),
-          TEST(test_resume_from_files), TEST(test_set_and_writers))
+          TEST(test_resume_from_files), TEST(test_set_and_writers),
+          TEST(test_room_for_whole_message))
