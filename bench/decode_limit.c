@@ -15,17 +15,17 @@ static double thread_cpu_s(void)
 double decode_limit_run(const char *const *lines, const size_t *lens, long n, char *err,
                         size_t err_size)
 {
-    struct jd_msg m;
-    char why[JD_ERROR_SIZE];
-    jd_msg_init(&m);
+    struct request m;
+    char why[REQUEST_ERROR_SIZE];
+    request_init(&m);
     double c0 = thread_cpu_s();
     for (long i = 0; i < n; i++)
         if (jd_decode(&m, lines[i], lens[i], why, sizeof why) < 0) {
             snprintf(err, err_size, "line %ld: %s", i + 1, why);
-            jd_msg_done(&m);
+            request_done(&m);
             return -1;
         }
     double t = thread_cpu_s() - c0;
-    jd_msg_done(&m);
+    request_done(&m);
     return t;
 }

@@ -37,7 +37,7 @@ struct direct {
 /* The write errors seen in the writer hook are kept for the next call. */
 struct lib_embedded {
     logdir_set *set;
-    struct jd_msg msg;
+    struct request msg;
     size_t batch_bytes;
     int write_error;
     struct direct direct;
@@ -62,7 +62,7 @@ struct lib_embedded *lib_embedded_new(size_t batch_bytes, bool any_step)
     if (!e)
         return NULL;
     e->batch_bytes = batch_bytes;
-    jd_msg_init(&e->msg);
+    request_init(&e->msg);
     buf_init(&e->direct.runs, BUF_NO_CAP);
     buf_init(&e->direct.run_raw, BUF_NO_CAP);
     struct logdir_options o = {
@@ -87,7 +87,7 @@ int lib_embedded_free(struct lib_embedded *e)
     int r = logdir_set_free(e->set, false);
     if (r == 0)
         r = e->write_error;
-    jd_msg_done(&e->msg);
+    request_done(&e->msg);
     for (size_t i = 0; i < e->direct.cap; i++)
         summary_value_done(&e->direct.vals[i]);
     free(e->direct.vals);
@@ -232,7 +232,7 @@ static int log_items(struct lib_embedded *e, logdir *d, const struct logdir_item
 /* The message's values at its step. */
 static int do_log(struct lib_embedded *e, logdir *d, struct lib_reply *rp, bool check_steps)
 {
-    struct jd_msg *m = &e->msg;
+    struct request *m = &e->msg;
     struct logdir_item small[16];
     struct logdir_item *items = small;
     if (m->n_values > 16 && !(items = malloc(m->n_values * sizeof *items)))
@@ -330,7 +330,7 @@ int lib_embedded_log_scalars(struct lib_embedded *e, const char *logdir_name,
 {
     struct direct *dr = &e->direct;
     /* What frame_decode would refuse is left to it, for its sentence. */
-    if (n == 0 || n > JD_MAX_VALUES || !(wall_time >= 0 && wall_time < 1e10) ||
+    if (n == 0 || n > REQUEST_MAX_VALUES || !(wall_time >= 0 && wall_time < 1e10) ||
         (mode == LOGDIR_STEP_AT && (step < 0 || step > ((int64_t)1 << 53))))
         return LIB_EMBEDDED_DECLINED;
     if (direct_reserve(dr, n) < 0)
@@ -421,7 +421,7 @@ int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,
     Tfevents__Request *rq = tfevents__request__unpack(NULL, len, req);
     if (!rq)
         return failed(rp, -EBADMSG, "the request does not encode (a library bug)");
-    struct jd_msg *m = &e->msg;
+    struct request *m = &e->msg;
     int r = frame_decode_request(rq, m, rp->error, sizeof rp->error);
     tfevents__request__free_unpacked(rq, NULL);
     if (r < 0) {
@@ -429,32 +429,32 @@ int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,
         return r;
     }
     logdir *d = NULL;
-    if (m->op != JD_OP_FLUSH && m->op != JD_OP_CLOSE && m->op != JD_OP_PING &&
-        m->op != JD_OP_STATS) {
+    if (m->op != REQUEST_FLUSH && m->op != REQUEST_CLOSE && m->op != REQUEST_PING &&
+        m->op != REQUEST_STATS) {
         r = logdir_set_get(e->set, m->logdir, &d);
         if (r < 0)
             return failed(rp, r, logdir_error(r));
     }
     switch (m->op) {
-    case JD_OP_LOG:
+    case REQUEST_LOG:
         return do_log(e, d, rp, true);
-    case JD_OP_HPARAMS_CONFIG:
-    case JD_OP_HPARAMS_SESSION_START:
-    case JD_OP_HPARAMS_SESSION_END:
+    case REQUEST_HPARAMS_CONFIG:
+    case REQUEST_HPARAMS_SESSION_START:
+    case REQUEST_HPARAMS_SESSION_END:
         /* Step 0 and outside the step policy, as in the daemon. */
         return do_log(e, d, rp, false);
-    case JD_OP_STEP_GET:
+    case REQUEST_STEP_GET:
         rp->has_step = rp->has_next = true;
         rp->step = logdir_step(d);
         rp->next = rp->step + 1;
         break;
-    case JD_OP_STEP_SET:
+    case REQUEST_STEP_SET:
         logdir_set_step(d, m->step);
         rp->has_step = rp->has_next = true;
         rp->step = m->step;
         rp->next = m->step + 1;
         break;
-    case JD_OP_RESTART:
+    case REQUEST_RESTART:
         r = logdir_restart(d, m->has_run ? m->run : NULL, m->step,
                            m->has_wall_time ? m->wall_time : event_now());
         if (r < 0)
@@ -462,16 +462,16 @@ int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,
         rp->has_step = true;
         rp->step = m->step;
         break;
-    case JD_OP_FLUSH:
-    case JD_OP_CLOSE:
+    case REQUEST_FLUSH:
+    case REQUEST_CLOSE:
         if (m->has_logdir && !(d = logdir_set_find(e->set, m->logdir)))
             break;   /* nothing was ever logged there */
-        r = do_flush(e, d, m->sync, m->op == JD_OP_CLOSE);
+        r = do_flush(e, d, m->sync, m->op == REQUEST_CLOSE);
         if (r < 0)
             return failed(rp, r, strerror(-r));
         break;
-    case JD_OP_PING:
-    case JD_OP_STATS:
+    case REQUEST_PING:
+    case REQUEST_STATS:
         break;
     }
     rp->ok = true;

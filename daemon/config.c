@@ -57,11 +57,11 @@ static const struct opt opts[] = {
      "(run, tag) pairs per logdir; a message with one more is refused"},
     {"max-name", K_SIZE, OFF(max_name), LOGDIR_MAX_NAME, "1024",
      "bytes of a logdir or run name (path relative to the root)"},
-    {"max-values", K_COUNT, OFF(max_values), JD_MAX_VALUES, "65536",
+    {"max-values", K_COUNT, OFF(max_values), REQUEST_MAX_VALUES, "65536",
      "values in one message"},
     {"max-json-depth", K_COUNT, OFF(max_json_depth), CONFIG_MAX_JSON_DEPTH, "64",
      "nesting of objects and arrays in one JSON line"},
-    {"max-elements", K_SIZE, OFF(max_elements), JD_MAX_ARRAY, "4M",
+    {"max-elements", K_SIZE, OFF(max_elements), REQUEST_MAX_ARRAY, "4M",
      "array elements (pixels, samples, histogram data, ...) in one message"},
     {"per-user-root", K_BOOL, OFF(per_user_root), 0, "no",
      "yes: each client's logdirs go under <root>/<its user name>/ (by SO_PEERCRED uid)"},
@@ -101,7 +101,7 @@ void config_defaults(struct config *c)
     c->max_runs = 4096;
     c->max_tags = 65536;
     c->max_name = LOGDIR_MAX_NAME;
-    c->max_values = JD_MAX_VALUES;
+    c->max_values = REQUEST_MAX_VALUES;
     c->max_json_depth = 64;
     c->max_elements = 4u << 20;
     c->per_user_root = false;

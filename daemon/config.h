@@ -47,9 +47,9 @@ struct config {
     unsigned max_runs;           /* runs per logdir (LOGDIR_MAX_RUNS) */
     unsigned max_tags;           /* (run, tag) pairs per logdir (LOGDIR_MAX_TAGS) */
     size_t max_name;             /* bytes of a logdir or run name (LOGDIR_MAX_NAME) */
-    unsigned max_values;         /* values in one message (JD_MAX_VALUES) */
+    unsigned max_values;         /* values in one message (REQUEST_MAX_VALUES) */
     unsigned max_json_depth;     /* nesting of a JSON line (CONFIG_MAX_JSON_DEPTH) */
-    size_t max_elements;         /* array elements in one message (JD_MAX_ARRAY) */
+    size_t max_elements;         /* array elements in one message (REQUEST_MAX_ARRAY) */
     bool per_user_root;          /* confine each peer uid to <root>/<user name> */
     /* Opt-in TCP listener for clients that cannot open a Unix socket (base
      * R): 0 off; bound to a loopback address only (tcp_address). */

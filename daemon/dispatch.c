@@ -75,7 +75,7 @@ void dispatch_error(struct conn *c, const char *id, uint64_t line_no, const char
 /* {"id":ID,"ok":true<extra>} where extra starts with ',' or is empty. */
 static void reply_ok(struct conn *c, const char *id, const char *extra)
 {
-    char line[256 + JD_MAX_ID];
+    char line[256 + REQUEST_MAX_ID];
     int n = id ? snprintf(line, sizeof line, "{\"id\":%s,\"ok\":true%s}", id, extra)
                : snprintf(line, sizeof line, "{\"ok\":true%s}", extra);
     if (n > 0 && (size_t)n < sizeof line)
@@ -94,7 +94,7 @@ static void count_error(struct server *s, int r)
         s->stats.errors_invalid++;
 }
 
-static void fail(struct server *s, struct conn *c, const struct jd_msg *m, uint64_t line_no,
+static void fail(struct server *s, struct conn *c, const struct request *m, uint64_t line_no,
                  int r, const char *why)
 {
     count_error(s, r);
@@ -149,7 +149,7 @@ static const char *user_dir(uid_t uid)
 /* Check the sizes of a decoded message against the configured limits and,
  * with --per-user-root, put its logdir under the peer's directory. 0, or
  * an error already answered. */
-static int check_msg(struct server *s, struct conn *c, uint64_t line_no, struct jd_msg *m)
+static int check_msg(struct server *s, struct conn *c, uint64_t line_no, struct request *m)
 {
     const struct config *cfg = s->cfg;
     char why[256];
@@ -253,7 +253,7 @@ static void refusal_text(struct server *s, char *out, size_t size, int r,
 }
 
 /* Write the message's values at its step. */
-static void do_log(struct server *s, struct conn *c, struct jd_msg *m, uint64_t line_no,
+static void do_log(struct server *s, struct conn *c, struct request *m, uint64_t line_no,
                    logdir *d, double wall_time, bool check_steps)
 {
     struct logdir_item small[16];
@@ -305,7 +305,7 @@ static void do_log(struct server *s, struct conn *c, struct jd_msg *m, uint64_t 
     }
 }
 
-static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct jd_msg *m,
+static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct request *m,
                         logdir **ret_wait);
 
 /* ---- logdirs being scanned ---------------------------------------------
@@ -601,8 +601,8 @@ void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const cha
 static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
                      size_t len, logdir **ret_wait)
 {
-    struct jd_msg *m = &s->msg;
-    char err[JD_ERROR_SIZE];
+    struct request *m = &s->msg;
+    char err[REQUEST_ERROR_SIZE];
     /* The commonest line (op "log", plain scalars, no escapes) is decoded
      * without cJSON by the fast path, which accepts nothing the guard
      * below could refuse (it nests 2 deep and holds no array and no
@@ -617,7 +617,7 @@ static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const c
     enum json_guard_what what;
     size_t num_off = 0, num_len = 0;
     if (json_guard_scan(line, len, &gl, &what, &num_off, &num_len) < 0) {
-        jd_msg_done(m);   /* no id of an earlier message in the reply */
+        request_done(m);   /* no id of an earlier message in the reply */
         if (json_guard_find_id(line, len, m->id, sizeof m->id) > 0)
             m->has_id = true;
         if (what == JSON_GUARD_DEPTH) {
@@ -663,8 +663,8 @@ static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const c
  * executed exactly as the equivalent JSON line would be. */
 void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, size_t len)
 {
-    struct jd_msg *m = &s->msg;
-    char err[JD_ERROR_SIZE];
+    struct request *m = &s->msg;
+    char err[REQUEST_ERROR_SIZE];
     struct frame_split *b = NULL;
     /* Plain scalar logs are decoded by the lean path of frame_decode into
      * a message of its own (mm), everything else into m as before. */
@@ -678,7 +678,7 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
             hold(s, c, NULL, WAIT_ERROR, r, ++c->line_no, err, strlen(err));
             return;
         }
-        jd_msg_done(m);
+        request_done(m);
         fail(s, c, m, ++c->line_no, r, err);
         return;
     }
@@ -690,7 +690,7 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
         logdir *on = NULL;
         if (!waiter_of(c)) {
             /* Decoded in order while none waited; the rest are held. */
-            struct jd_msg *mm;
+            struct request *mm;
             r = frame_split_decode(b, i, m, &mm, err, sizeof err);
             if (r < 0)
                 fail(s, c, mm, c->line_no, r, err);
@@ -720,7 +720,7 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
 static int exec_request(struct server *s, struct conn *c, uint64_t line_no, const uint8_t *req,
                         size_t len, logdir **ret_wait)
 {
-    char err[JD_ERROR_SIZE];
+    char err[REQUEST_ERROR_SIZE];
     uint8_t *p = malloc(len + 11);
     if (!p) {
         s->stats.errors_other++;
@@ -736,7 +736,7 @@ static int exec_request(struct server *s, struct conn *c, uint64_t line_no, cons
     }
     memcpy(p + k, req, len);
     struct frame_split *b = NULL;
-    struct jd_msg *mm = &s->msg;
+    struct request *mm = &s->msg;
     int r = frame_split_open(p, k + len, &b, err, sizeof err);
     if (r == 0 && frame_split_count(b) == 1)
         r = frame_split_decode(b, 0, &s->msg, &mm, err, sizeof err);
@@ -754,15 +754,15 @@ static int exec_request(struct server *s, struct conn *c, uint64_t line_no, cons
 
 /* Execute a decoded message; 1 (nothing done) when it needs a logdir that
  * is being scanned, *ret_wait. */
-static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct jd_msg *m,
+static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct request *m,
                         logdir **ret_wait)
 {
     int r;
     double wall_time = m->has_wall_time ? m->wall_time : event_now();
     const char *id = m->has_id ? m->id : NULL;
     logdir *d = NULL;
-    bool needs_logdir = m->op != JD_OP_FLUSH && m->op != JD_OP_CLOSE &&
-                        m->op != JD_OP_PING && m->op != JD_OP_STATS;
+    bool needs_logdir = m->op != REQUEST_FLUSH && m->op != REQUEST_CLOSE &&
+                        m->op != REQUEST_PING && m->op != REQUEST_STATS;
     if (check_msg(s, c, line_no, m) < 0)
         return 0;
     if (needs_logdir) {
@@ -798,23 +798,23 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
 
     char extra[128];
     switch (m->op) {
-    case JD_OP_LOG:
+    case REQUEST_LOG:
         do_log(s, c, m, line_no, d, wall_time, true);
         return 0;
-    case JD_OP_HPARAMS_CONFIG:
-    case JD_OP_HPARAMS_SESSION_START:
-    case JD_OP_HPARAMS_SESSION_END:
+    case REQUEST_HPARAMS_CONFIG:
+    case REQUEST_HPARAMS_SESSION_START:
+    case REQUEST_HPARAMS_SESSION_END:
         /* hparams live at step 0 and are replaced by a newer copy:
          * outside the step policy. */
         do_log(s, c, m, line_no, d, wall_time, false);
         return 0;
-    case JD_OP_STEP_GET:
+    case REQUEST_STEP_GET:
         s->stats.messages++;
         snprintf(extra, sizeof extra, ",\"step\":%" PRId64 ",\"next\":%" PRId64, logdir_step(d),
                  logdir_step(d) + 1);
         reply_ok(c, id, extra);
         return 0;
-    case JD_OP_STEP_SET:
+    case REQUEST_STEP_SET:
         s->stats.messages++;
         logdir_set_step(d, m->step);
         if (id) {
@@ -823,7 +823,7 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
             reply_ok(c, id, extra);
         }
         return 0;
-    case JD_OP_RESTART:
+    case REQUEST_RESTART:
         r = logdir_restart(d, m->has_run ? m->run : NULL, m->step, wall_time);
         if (r < 0) {
             if (r == -ELOOP || r == -ENOTDIR || r == -EXDEV || r == -EACCES)
@@ -839,8 +839,8 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
             reply_ok(c, id, extra);
         }
         return 0;
-    case JD_OP_FLUSH:
-    case JD_OP_CLOSE:
+    case REQUEST_FLUSH:
+    case REQUEST_CLOSE:
         s->stats.messages++;
         s->stats.flush_requests++;
         if (m->has_logdir) {
@@ -859,13 +859,13 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
             }
         }
         flusher_request(s->flusher, d, m->sync && s->cfg->fsync != FSYNC_NEVER,
-                        m->op == JD_OP_CLOSE, c, id, line_no);
+                        m->op == REQUEST_CLOSE, c, id, line_no);
         return 0;
-    case JD_OP_PING:
+    case REQUEST_PING:
         s->stats.messages++;
         reply_ok(c, id, ",\"pong\":true,\"protocol\":1");
         return 0;
-    case JD_OP_STATS: {
+    case REQUEST_STATS: {
         s->stats.messages++;
         struct buf b;
         buf_init(&b, BUF_NO_CAP);

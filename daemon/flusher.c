@@ -19,7 +19,7 @@
 struct req {
     struct conn *c;
     bool has_id;
-    char id[JD_MAX_ID + 1];
+    char id[REQUEST_MAX_ID + 1];
     uint64_t line_no;
     unsigned remaining;
     int err;
@@ -154,7 +154,7 @@ static void req_done(struct req *q, int err, const char *dir)
         snprintf(msg, sizeof msg, "writing %s failed: %s", q->err_dir, strerror(-q->err));
         dispatch_error(q->c, q->has_id ? q->id : NULL, q->line_no, msg);
     } else if (q->has_id) {
-        char line[64 + JD_MAX_ID];
+        char line[64 + REQUEST_MAX_ID];
         int n = snprintf(line, sizeof line, "{\"id\":%s,\"ok\":true}", q->id);
         conn_reply(q->c, line, (size_t)n);
     }

@@ -47,7 +47,7 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
     memset(s, 0, sizeof *s);
     s->loop = loop;
     s->cfg = cfg;
-    jd_msg_init(&s->msg);
+    request_init(&s->msg);
     s->flusher = flusher_new(s);
     if (!s->flusher)
         return -ENOMEM;
@@ -347,5 +347,5 @@ void server_done(struct server *s)
     s->logdirs = NULL;
     flusher_free(s->flusher);
     s->flusher = NULL;
-    jd_msg_done(&s->msg);
+    request_done(&s->msg);
 }

@@ -47,7 +47,7 @@ struct server {
     uint64_t next_conn_id;
     logdir_set *logdirs;
     struct flusher *flusher;
-    struct jd_msg msg;           /* reused for every line */
+    struct request msg;           /* reused for every line */
     int exit_code;
 };
 

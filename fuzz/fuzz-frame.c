@@ -1,5 +1,5 @@
 /* fuzz-frame: one Batch payload of the daemon's binary protocol
- * (daemon/frame_decode).
+ * (protocol/frame_decode).
  *
  * Whatever the bytes, the lean splitter (frame_split_*) and the general
  * decoder (frame_decode_batch + frame_decode_request) must agree: the same
@@ -16,7 +16,7 @@
 #include "fuzz.h"
 #include "json_decode.h"
 
-static void check_values(const struct jd_msg *m)
+static void check_values(const struct request *m)
 {
     struct buf values, event;
     buf_init(&values, BUF_NO_CAP);
@@ -54,11 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(frame_split_count(split) == batch->n_requests);
 
-    struct jd_msg ma, mb;
-    jd_msg_init(&ma);
-    jd_msg_init(&mb);
+    struct request ma, mb;
+    request_init(&ma);
+    request_init(&mb);
     for (size_t i = 0; i < batch->n_requests; i++) {
-        struct jd_msg *got = NULL;
+        struct request *got = NULL;
         err_a[0] = err_b[0] = '\0';
         int qa = frame_decode_request(batch->requests[i], &ma, err_a, sizeof err_a);
         int qb = frame_split_decode(split, i, &mb, &got, err_b, sizeof err_b);
@@ -85,8 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check_values(&ma);
     }
-    jd_msg_done(&ma);
-    jd_msg_done(&mb);
+    request_done(&ma);
+    request_done(&mb);
     frame_batch_free(batch);
     frame_split_free(split);
     return 0;

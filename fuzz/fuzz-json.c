@@ -1,4 +1,4 @@
-/* fuzz-json: one line of the daemon's JSON protocol (daemon/json_decode).
+/* fuzz-json: one line of the daemon's JSON protocol (protocol/json_decode).
  *
  * The input is a line without its newline. Whatever it holds, jd_decode()
  * must answer 0 or a negative errno with a reason; a message it accepts
@@ -14,13 +14,13 @@
 #include "json_decode.h"
 #include "value.h"
 
-static void check_values(const struct jd_msg *m)
+static void check_values(const struct request *m)
 {
     struct buf values, event;
     buf_init(&values, BUF_NO_CAP);
     buf_init(&event, BUF_NO_CAP);
     for (size_t i = 0; i < m->n_values; i++) {
-        const struct jd_value *jv = &m->values[i];
+        const struct request_value *jv = &m->values[i];
         FUZZ_CHECK(jv->run != NULL);
         FUZZ_CHECK(jv->value.tag.len > 0);
         FUZZ_CHECK(summary_value_encode(&values, &jv->value, true) == 0);
@@ -48,9 +48,9 @@ static void check_values(const struct jd_msg *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct jd_msg m;
-    char err[JD_ERROR_SIZE];
-    jd_msg_init(&m);
+    struct request m;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&m);
     memset(err, 0x55, sizeof err);
     int r = jd_decode(&m, (const char *)data, size, err, sizeof err);
     FUZZ_CHECK(r == 0 || r == -EBADMSG || r == -EINVAL || r == -EILSEQ || r == -EMSGSIZE ||
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL);
         FUZZ_CHECK(err[0] != '\0');
     } else {
-        FUZZ_CHECK(jd_op_name(m.op)[0] != '?');
+        FUZZ_CHECK(request_op_name(m.op)[0] != '?');
         if (m.has_id)
             FUZZ_CHECK(memchr(m.id, '\0', sizeof m.id) != NULL);
         if (m.n_values > 0)
@@ -71,6 +71,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Reuse the message, as a connection does. */
     int r2 = jd_decode(&m, (const char *)data, size, err, sizeof err);
     FUZZ_CHECK(r2 == r);
-    jd_msg_done(&m);
+    request_done(&m);
     return 0;
 }

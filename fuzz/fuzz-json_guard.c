@@ -1,5 +1,5 @@
 /* fuzz-json_guard: the checks made on a JSON line before it is parsed
- * (daemon/json_guard).
+ * (protocol/json_guard).
  *
  * Input: two bytes of limits (depth 0..63, elements 0..1020 in steps of
  * 4), then the line. Invariants:

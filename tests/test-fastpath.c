@@ -165,7 +165,7 @@ static void test_client_template(void)
 
 /* ---- lean vs general decoding ------------------------------------------ */
 
-static void check_same_msg(const struct jd_msg *x, const struct jd_msg *y)
+static void check_same_msg(const struct request *x, const struct request *y)
 {
     CHECK_EQ(x->op, y->op);
     CHECK_EQ(x->has_id, y->has_id);
@@ -195,9 +195,9 @@ static void check_same_msg(const struct jd_msg *x, const struct jd_msg *y)
 static void differential(struct frame_split *sp, const uint8_t *req, size_t len, int want_lean,
                          const char *what)
 {
-    struct jd_msg general, *lean = NULL;
-    jd_msg_init(&general);
-    char err1[JD_ERROR_SIZE] = "", err2[JD_ERROR_SIZE] = "";
+    struct request general, *lean = NULL;
+    request_init(&general);
+    char err1[REQUEST_ERROR_SIZE] = "", err2[REQUEST_ERROR_SIZE] = "";
     int r1 = -EBADMSG;
     Tfevents__Request *rq = tfevents__request__unpack(NULL, len, req);
     if (rq)
@@ -223,28 +223,28 @@ static void differential(struct frame_split *sp, const uint8_t *req, size_t len,
     CHECK_EQ(o1, o2);
     CHECK_STR(err1, err2);
     if (o1 == 0 && o2 == 0) {
-        struct jd_msg m2, *mm;
-        jd_msg_init(&m2);
+        struct request m2, *mm;
+        request_init(&m2);
         CHECK_EQ(frame_split_count(b), 1);
         int r2 = frame_split_decode(b, 0, &m2, &mm, err2, sizeof err2);
         CHECK_EQ(r1, r2);
         if (r1 != r2)
             fprintf(stderr, "case '%s': %d '%s' vs %d '%s'\n", what, r1, err1, r2, err2);
         if (r1 < 0 && r2 < 0) {
-            jd_msg_done(&general);
+            request_done(&general);
             r1 = frame_decode_request(whole->requests[0], &general, err1, sizeof err1);
             CHECK_STR(err1, err2);
         }
         if (r1 == 0 && r2 == 0)
             check_same_msg(mm, &general);
-        jd_msg_done(&m2);
+        request_done(&m2);
     }
     frame_batch_free(whole);
     frame_split_free(b);
     buf_free(&frame);
     if (rq)
         tfevents__request__free_unpacked(rq, NULL);
-    jd_msg_done(&general);
+    request_done(&general);
 }
 
 /* A hand-built Request: id (0: none), then Log fields given raw. */
@@ -264,7 +264,7 @@ static size_t build(uint8_t *out, uint64_t id, const uint8_t *log, size_t log_le
 static void test_lean_decoder(void)
 {
     struct frame_split *sp = NULL;
-    char err[JD_ERROR_SIZE];
+    char err[REQUEST_ERROR_SIZE];
     REQUIRE(frame_split_open((const uint8_t *)"", 0, &sp, err, sizeof err) == 0);
     CHECK_EQ(frame_split_count(sp), 0);
     struct buf b;
@@ -392,27 +392,27 @@ static void test_frames(void)
     REQUIRE(pb_add_bytes(&f, 1, r.data, r.len) == 0);
     REQUIRE(pb_add_bytes(&f, 1, "\x5a\x00", 2) == 0);   /* ping */
     REQUIRE(pb_add_bytes(&f, 1, r.data, r.len) == 0);
-    char err[JD_ERROR_SIZE];
+    char err[REQUEST_ERROR_SIZE];
     struct frame_split *b = NULL;
     REQUIRE(frame_split_open(f.data, f.len, &b, err, sizeof err) == 0);
     CHECK_EQ(frame_split_count(b), 3);
-    struct jd_msg m, *mm;
-    jd_msg_init(&m);
+    struct request m, *mm;
+    request_init(&m);
     CHECK_EQ(frame_split_decode(b, 0, &m, &mm, err, sizeof err), 0);
-    CHECK(mm != &m && mm->op == JD_OP_LOG && mm->n_values == 1);
+    CHECK(mm != &m && mm->op == REQUEST_LOG && mm->n_values == 1);
     CHECK_EQ(frame_split_decode(b, 1, &m, &mm, err, sizeof err), 0);
-    CHECK(mm == &m && mm->op == JD_OP_PING);
+    CHECK(mm == &m && mm->op == REQUEST_PING);
     CHECK_EQ(frame_split_decode(b, 2, &m, &mm, err, sizeof err), 0);
-    CHECK(mm != &m && mm->op == JD_OP_LOG && mm->step == 3);
+    CHECK(mm != &m && mm->op == REQUEST_LOG && mm->step == 3);
     frame_split_free(b);
-    jd_msg_done(&m);
+    request_done(&m);
     /* The same, with a truncated third request and an unknown Batch field. */
     static const char *const tails[] = {"\x0a\x03\x5a\x00", "\x10\x01"};
     static const size_t tail_len[] = {4, 2};
     for (size_t t = 0; t < 2; t++) {
         size_t keep = f.len;
         REQUIRE(buf_append(&f, tails[t], tail_len[t]) == 0);
-        char e1[JD_ERROR_SIZE], e2[JD_ERROR_SIZE];
+        char e1[REQUEST_ERROR_SIZE], e2[REQUEST_ERROR_SIZE];
         Tfevents__Batch *w = NULL;
         b = NULL;
         int r1 = frame_decode_batch(f.data, f.len, &w, e1, sizeof e1);

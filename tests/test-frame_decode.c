@@ -97,12 +97,12 @@ static void test_raw_batches(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Tfevents__Batch *b = NULL;
-        char err[JD_ERROR_SIZE];
+        char err[REQUEST_ERROR_SIZE];
         int r = frame_decode_batch((const uint8_t *)cases[i].bytes, cases[i].len, &b, err,
                                    sizeof err);
         /* Unknown fields inside a request are found per request. */
-        struct jd_msg m;
-        jd_msg_init(&m);
+        struct request m;
+        request_init(&m);
         for (size_t k = 0; r == 0 && k < b->n_requests; k++) {
             r = frame_decode_request(b->requests[k], &m, err, sizeof err);
             if (r < 0 && r != -EINVAL)
@@ -112,7 +112,7 @@ static void test_raw_batches(void)
                 b = NULL;
             }
         }
-        jd_msg_done(&m);
+        request_done(&m);
         if (r != cases[i].want)
             fprintf(stderr, "batch case '%s': %d (%s), want %d\n", cases[i].name, r, err,
                     cases[i].want);
@@ -496,81 +496,81 @@ static const struct rcase {
     void (*build)(struct s *);
     int want;
     const char *want_err;   /* substring of the reason */
-    enum jd_op op;
+    enum request_op op;
     size_t n_values;
 } rcases[] = {
-    {"scalar", b_scalar, 0, NULL, JD_OP_LOG, 1},
-    {"scalar with a 64-bit id", b_scalar_id, 0, NULL, JD_OP_LOG, 1},
-    {"explicit step", b_step, 0, NULL, JD_OP_LOG, 1},
-    {"step 2^53", b_step_max, 0, NULL, JD_OP_LOG, 1},
+    {"scalar", b_scalar, 0, NULL, REQUEST_LOG, 1},
+    {"scalar with a 64-bit id", b_scalar_id, 0, NULL, REQUEST_LOG, 1},
+    {"explicit step", b_step, 0, NULL, REQUEST_LOG, 1},
+    {"step 2^53", b_step_max, 0, NULL, REQUEST_LOG, 1},
     {"step past 2^53", b_step_big, -EINVAL, "2^53", 0, 0},
-    {"current step", b_current, 0, NULL, JD_OP_LOG, 1},
+    {"current step", b_current, 0, NULL, REQUEST_LOG, 1},
     {"current false", b_current_false, -EINVAL, "current", 0, 0},
     {"no values", b_no_values, -EINVAL, "empty", 0, 0},
     {"absolute logdir", b_abs_logdir, -EINVAL, "absolute", 0, 0},
     {"logdir above the root", b_up_logdir, -EINVAL, "logdir", 0, 0},
     {"reserved logdir", b_dollar_logdir, -EINVAL, "logdir", 0, 0},
-    {"messy logdir", b_messy_logdir, 0, NULL, JD_OP_LOG, 1},
+    {"messy logdir", b_messy_logdir, 0, NULL, REQUEST_LOG, 1},
     {"logdir not UTF-8", b_bad_utf8_logdir, -EILSEQ, "UTF-8", 0, 0},
-    {"run path", b_run, 0, NULL, JD_OP_LOG, 1},
+    {"run path", b_run, 0, NULL, REQUEST_LOG, 1},
     {"run above the logdir", b_run_up, -EINVAL, "run", 0, 0},
     {"no tag", b_no_tag, -EINVAL, "tag", 0, 0},
     {"empty tag", b_empty_tag, -EINVAL, "tag", 0, 0},
     {"reserved tag", b_dollar_tag, -EINVAL, "reserved", 0, 0},
     {"value without data", b_no_kind, -EINVAL, "no data", 0, 0},
-    {"wall time", b_wall_time, 0, NULL, JD_OP_LOG, 1},
+    {"wall time", b_wall_time, 0, NULL, REQUEST_LOG, 1},
     {"negative wall time", b_wall_time_neg, -EINVAL, "wall_time", 0, 0},
     {"NaN wall time", b_wall_time_nan, -EINVAL, "wall_time", 0, 0},
-    {"two values in two runs", b_two_values, 0, NULL, JD_OP_LOG, 2},
-    {"text", b_text, 0, NULL, JD_OP_LOG, 1},
+    {"two values in two runs", b_two_values, 0, NULL, REQUEST_LOG, 2},
+    {"text", b_text, 0, NULL, REQUEST_LOG, 1},
     {"two strings without a shape", b_text_two_no_shape, -EINVAL, "one string", 0, 0},
-    {"text table", b_text_table, 0, NULL, JD_OP_LOG, 1},
+    {"text table", b_text_table, 0, NULL, REQUEST_LOG, 1},
     {"text table one short", b_text_table_short, -EINVAL, "shape holds 4", 0, 0},
     {"text rank 3", b_text_rank3, -EINVAL, "shape", 0, 0},
     {"text not UTF-8", b_text_utf8, -EILSEQ, "loss", 0, 0},
-    {"text with display name", b_text_meta, 0, NULL, JD_OP_LOG, 1},
-    {"histogram", b_hist, 0, NULL, JD_OP_LOG, 1},
-    {"histogram buckets", b_hist_buckets, 0, NULL, JD_OP_LOG, 1},
+    {"text with display name", b_text_meta, 0, NULL, REQUEST_LOG, 1},
+    {"histogram", b_hist, 0, NULL, REQUEST_LOG, 1},
+    {"histogram buckets", b_hist_buckets, 0, NULL, REQUEST_LOG, 1},
     {"histogram data and buckets", b_hist_both, -EINVAL, "either", 0, 0},
     {"histogram edges miscounted", b_hist_edges, -EINVAL, "k+1", 0, 0},
     {"histogram NaN", b_hist_nan, -EINVAL, "histogram", 0, 0},
     {"histogram too many buckets", b_hist_buckets_k, -EINVAL, "bucket_count", 0, 0},
-    {"image u8", b_image_u8, 0, NULL, JD_OP_LOG, 1},
+    {"image u8", b_image_u8, 0, NULL, REQUEST_LOG, 1},
     {"image u8 one byte short", b_image_u8_short, -EINVAL, "shape holds 18", 0, 0},
-    {"image float", b_image_float, 0, NULL, JD_OP_LOG, 1},
+    {"image float", b_image_float, 0, NULL, REQUEST_LOG, 1},
     {"image without shape", b_image_no_shape, -EINVAL, "shape", 0, 0},
     {"image two forms", b_image_two_forms, -EINVAL, "exactly one", 0, 0},
     {"image png garbage", b_image_png_garbage, -EINVAL, "image", 0, 0},
-    {"audio", b_audio, 0, NULL, JD_OP_LOG, 1},
+    {"audio", b_audio, 0, NULL, REQUEST_LOG, 1},
     {"audio without a rate", b_audio_no_rate, -EINVAL, "sample_rate", 0, 0},
-    {"audio [frames, channels]", b_audio_shape, 0, NULL, JD_OP_LOG, 1},
+    {"audio [frames, channels]", b_audio_shape, 0, NULL, REQUEST_LOG, 1},
     {"audio shape mismatch", b_audio_bad_shape, -EINVAL, "shape holds", 0, 0},
     {"audio wav garbage", b_audio_wav_garbage, -EINVAL, "audio", 0, 0},
-    {"custom numbers", b_custom_numbers, 0, NULL, JD_OP_LOG, 1},
+    {"custom numbers", b_custom_numbers, 0, NULL, REQUEST_LOG, 1},
     {"custom shape mismatch", b_custom_bad_shape, -EINVAL, "shape holds", 0, 0},
     {"custom without plugin", b_custom_no_plugin, -EINVAL, "plugin", 0, 0},
     {"custom numbers and strings", b_custom_two_forms, -EINVAL, "exactly one", 0, 0},
-    {"custom rank-0 string", b_custom_strings_rank0, 0, NULL, JD_OP_LOG, 1},
+    {"custom rank-0 string", b_custom_strings_rank0, 0, NULL, REQUEST_LOG, 1},
     {"custom data class 7", b_custom_data_class, -EINVAL, "data_class", 0, 0},
     {"custom tensor garbage", b_custom_tensor_garbage, -EBADMSG, "custom", 0, 0},
-    {"encoded value", b_encoded, 0, NULL, JD_OP_LOG, 1},
+    {"encoded value", b_encoded, 0, NULL, REQUEST_LOG, 1},
     {"encoded without metadata", b_encoded_no_meta, -EINVAL, "plugin", 0, 0},
     {"encoded with a short tensor", b_encoded_bad_count, -EINVAL, "cannot be decoded", 0, 0},
     {"encoded with an outer tag", b_encoded_with_tag, -EINVAL, "its own tag", 0, 0},
     {"encoded garbage", b_encoded_garbage, -EBADMSG, "Summary.Value", 0, 0},
-    {"step_set -1", b_step_set, 0, NULL, JD_OP_STEP_SET, 0},
+    {"step_set -1", b_step_set, 0, NULL, REQUEST_STEP_SET, 0},
     {"step_set -2", b_step_set_low, -EINVAL, "-1", 0, 0},
-    {"step_get", b_step_get, 0, NULL, JD_OP_STEP_GET, 0},
-    {"flush sync", b_flush, 0, NULL, JD_OP_FLUSH, 0},
-    {"close a logdir", b_close, 0, NULL, JD_OP_CLOSE, 0},
-    {"restart", b_restart, 0, NULL, JD_OP_RESTART, 0},
-    {"ping", b_ping, 0, NULL, JD_OP_PING, 0},
-    {"stats", b_stats, 0, NULL, JD_OP_STATS, 0},
+    {"step_get", b_step_get, 0, NULL, REQUEST_STEP_GET, 0},
+    {"flush sync", b_flush, 0, NULL, REQUEST_FLUSH, 0},
+    {"close a logdir", b_close, 0, NULL, REQUEST_CLOSE, 0},
+    {"restart", b_restart, 0, NULL, REQUEST_RESTART, 0},
+    {"ping", b_ping, 0, NULL, REQUEST_PING, 0},
+    {"stats", b_stats, 0, NULL, REQUEST_STATS, 0},
     {"no op", b_no_op, -EINVAL, "needs an op", 0, 0},
-    {"hparams interval", b_hparams_interval, 0, NULL, JD_OP_HPARAMS_CONFIG, 1},
+    {"hparams interval", b_hparams_interval, 0, NULL, REQUEST_HPARAMS_CONFIG, 1},
     {"hparams half interval", b_hparams_half_interval, -EINVAL, "both", 0, 0},
     {"hparams reversed interval", b_hparams_reversed, -EINVAL, "hparams", 0, 0},
-    {"session end", b_session_end, 0, NULL, JD_OP_HPARAMS_SESSION_END, 1},
+    {"session end", b_session_end, 0, NULL, REQUEST_HPARAMS_SESSION_END, 1},
     {"session end bad status", b_session_end_bad, -EINVAL, "status", 0, 0},
 };
 
@@ -578,8 +578,8 @@ static const struct rcase {
  * frame_decode_request. */
 static void test_requests(void)
 {
-    struct jd_msg m;
-    jd_msg_init(&m);
+    struct request m;
+    request_init(&m);
     static struct s s;
     for (size_t i = 0; i < sizeof rcases / sizeof rcases[0]; i++) {
         const struct rcase *c = &rcases[i];
@@ -594,7 +594,7 @@ static void test_requests(void)
         REQUIRE(bytes);
         tfevents__batch__pack(&batch, bytes);
         Tfevents__Batch *b = NULL;
-        char err[JD_ERROR_SIZE];
+        char err[REQUEST_ERROR_SIZE];
         int r = frame_decode_batch(bytes, len, &b, err, sizeof err);
         free(bytes);
         CHECK_EQ(r, 0);
@@ -617,11 +617,11 @@ static void test_requests(void)
         CHECK_EQ(m.has_id, s.rq.has_id);
         frame_batch_free(b);
     }
-    jd_msg_done(&m);
+    request_done(&m);
 }
 
 /* What the decoded messages hold, beyond the code. */
-static Tfevents__Batch *decode_one(void (*build)(struct s *), struct jd_msg *m, int *ret)
+static Tfevents__Batch *decode_one(void (*build)(struct s *), struct request *m, int *ret)
 {
     static struct s s;
     init(&s);
@@ -636,7 +636,7 @@ static Tfevents__Batch *decode_one(void (*build)(struct s *), struct jd_msg *m, 
         return NULL;
     tfevents__batch__pack(&batch, bytes);
     Tfevents__Batch *b = NULL;
-    char err[JD_ERROR_SIZE];
+    char err[REQUEST_ERROR_SIZE];
     if (frame_decode_batch(bytes, len, &b, err, sizeof err) < 0)
         return NULL;
     *ret = frame_decode_request(b->requests[0], m, err, sizeof err);
@@ -645,8 +645,8 @@ static Tfevents__Batch *decode_one(void (*build)(struct s *), struct jd_msg *m, 
 
 static void test_fields(void)
 {
-    struct jd_msg m;
-    jd_msg_init(&m);
+    struct request m;
+    request_init(&m);
     int r = -1;
     Tfevents__Batch *b = decode_one(b_scalar_id, &m, &r);
     REQUIRE(b && r == 0);
@@ -701,16 +701,21 @@ static void test_fields(void)
     CHECK(m.sync);
     CHECK(!m.has_logdir);
     frame_batch_free(b);
-    jd_msg_done(&m);
+    request_done(&m);
 }
 
 static void test_id_text(void)
 {
-    char id[JD_MAX_ID + 1];
-    frame_id_text(0, id);
-    CHECK_STR(id, "\"0\"");
-    frame_id_text(123456789012345ULL, id);
-    CHECK_STR(id, "\"123456789012345\"");
+    struct request m;
+    request_init(&m);
+    request_set_id_u64(&m, 0);
+    CHECK_STR(m.id, "\"0\"");
+    CHECK(m.has_id && m.id_is_u64 && m.id_u64 == 0);
+    request_set_id_u64(&m, 18446744073709551615ULL);
+    CHECK_STR(m.id, "\"18446744073709551615\"");
+    CHECK(m.id_u64 == 18446744073709551615ULL);
+    request_done(&m);
+    CHECK(!m.has_id && !m.id_is_u64);
 }
 
 TEST_MAIN(TEST(test_magic), TEST(test_header), TEST(test_raw_batches), TEST(test_requests),

@@ -8,7 +8,7 @@
 
 struct good {
     const char *line;
-    enum jd_op op;
+    enum request_op op;
     const char *logdir;           /* NULL: none */
     enum logdir_step_mode mode;
     int64_t step;
@@ -19,63 +19,63 @@ struct good {
 };
 
 static const struct good must_parse[] = {
-    {"{\"logdir\":\"exp1\",\"values\":{\"loss\":0.5}}", JD_OP_LOG, "exp1", LOGDIR_STEP_NEXT, 0,
+    {"{\"logdir\":\"exp1\",\"values\":{\"loss\":0.5}}", REQUEST_LOG, "exp1", LOGDIR_STEP_NEXT, 0,
      1, ".", "loss", ".", "loss", NULL},
     {"{\"v\":1,\"op\":\"log\",\"id\":7,\"logdir\":\"exp1\",\"step\":3,\"wall_time\":1700000000.25,"
      "\"values\":{\"loss\":0.5,\"train\":{\"acc\":0.9}}}",
-     JD_OP_LOG, "exp1", LOGDIR_STEP_AT, 3, 2, ".", "loss", "train", "acc", "7"},
+     REQUEST_LOG, "exp1", LOGDIR_STEP_AT, 3, 2, ".", "loss", "train", "acc", "7"},
     {"{\"logdir\":\"./a//b/../c/\",\"step\":\"current\",\"values\":{\"x\":\"some text\"}}",
-     JD_OP_LOG, "a/c", LOGDIR_STEP_CURRENT, 0, 1, ".", "x", ".", "x", NULL},
-    {"{\"logdir\":\"e\",\"values\":{\"a/b\":1}}", JD_OP_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".",
+     REQUEST_LOG, "a/c", LOGDIR_STEP_CURRENT, 0, 1, ".", "x", ".", "x", NULL},
+    {"{\"logdir\":\"e\",\"values\":{\"a/b\":1}}", REQUEST_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".",
      "a/b", ".", "a/b", NULL},
-    {"{\"logdir\":\"e\",\"values\":{\"r1\":{\"r2\":{\"t\":1}}}}", JD_OP_LOG, "e",
+    {"{\"logdir\":\"e\",\"values\":{\"r1\":{\"r2\":{\"t\":1}}}}", REQUEST_LOG, "e",
      LOGDIR_STEP_NEXT, 0, 1, "r1/r2", "t", "r1/r2", "t", NULL},
     /* A run may be named like a typed value's fields: it never starts with '$'. */
-    {"{\"logdir\":\"e\",\"values\":{\"r\":{\"values\":1,\"png\":2}}}", JD_OP_LOG, "e",
+    {"{\"logdir\":\"e\",\"values\":{\"r\":{\"values\":1,\"png\":2}}}", REQUEST_LOG, "e",
      LOGDIR_STEP_NEXT, 0, 2, "r", "values", "r", "png", NULL},
     {"{\"logdir\":\"e\",\"values\":{\"h\":{\"$histogram\":{\"values\":[1,2,[3]],"
      "\"bucket_count\":3}}}}",
-     JD_OP_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "h", ".", "h", NULL},
+     REQUEST_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "h", ".", "h", NULL},
     {"{\"logdir\":\"e\",\"values\":{\"h\":{\"$histogram\":{\"edges\":[0,1,2],\"counts\":[1,2],"
      "\"display_name\":\"H\"}}}}",
-     JD_OP_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "h", ".", "h", NULL},
-    {"{\"logdir\":\"e\",\"values\":{\"i\":{\"$image\":{\"pixels\":[[0,1],[1,0]]}}}}", JD_OP_LOG,
+     REQUEST_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "h", ".", "h", NULL},
+    {"{\"logdir\":\"e\",\"values\":{\"i\":{\"$image\":{\"pixels\":[[0,1],[1,0]]}}}}", REQUEST_LOG,
      "e", LOGDIR_STEP_NEXT, 0, 1, ".", "i", ".", "i", NULL},
     {"{\"logdir\":\"e\",\"values\":{\"i\":{\"$image\":{\"pixels\":[0,1,2,3,4,5],\"shape\":[1,2,3],"
      "\"dtype\":\"uint8\"}}}}",
-     JD_OP_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "i", ".", "i", NULL},
+     REQUEST_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "i", ".", "i", NULL},
     {"{\"logdir\":\"e\",\"values\":{\"a\":{\"$audio\":{\"samples\":[0,0.5,-0.5],"
      "\"sample_rate\":8000}}}}",
-     JD_OP_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "a", ".", "a", NULL},
+     REQUEST_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "a", ".", "a", NULL},
     {"{\"logdir\":\"e\",\"values\":{\"t\":{\"$text\":{\"value\":[[\"a\",\"b\"],[\"c\",\"d\"]]}}}}",
-     JD_OP_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "t", ".", "t", NULL},
+     REQUEST_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "t", ".", "t", NULL},
     {"{\"logdir\":\"e\",\"values\":{\"s\":{\"$scalar\":{\"value\":2,\"description\":\"d\"}}}}",
-     JD_OP_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "s", ".", "s", NULL},
+     REQUEST_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "s", ".", "s", NULL},
     {"{\"logdir\":\"e\",\"values\":{\"c\":{\"$custom\":{\"plugin\":\"mine\",\"content\":\"AAE=\","
      "\"strings\":[\"x\",\"y\"],\"data_class\":\"tensor\"}}}}",
-     JD_OP_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "c", ".", "c", NULL},
-    {"{\"op\":\"step_get\",\"id\":\"q\",\"logdir\":\"e\"}", JD_OP_STEP_GET, "e",
+     REQUEST_LOG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "c", ".", "c", NULL},
+    {"{\"op\":\"step_get\",\"id\":\"q\",\"logdir\":\"e\"}", REQUEST_STEP_GET, "e",
      LOGDIR_STEP_NEXT, 0, 0, NULL, NULL, NULL, NULL, "\"q\""},
-    {"{\"op\":\"step_set\",\"logdir\":\"e\",\"step\":41}", JD_OP_STEP_SET, "e", LOGDIR_STEP_AT,
+    {"{\"op\":\"step_set\",\"logdir\":\"e\",\"step\":41}", REQUEST_STEP_SET, "e", LOGDIR_STEP_AT,
      41, 0, NULL, NULL, NULL, NULL, NULL},
-    {"{\"op\":\"flush\",\"sync\":true}", JD_OP_FLUSH, NULL, LOGDIR_STEP_NEXT, 0, 0, NULL, NULL,
+    {"{\"op\":\"flush\",\"sync\":true}", REQUEST_FLUSH, NULL, LOGDIR_STEP_NEXT, 0, 0, NULL, NULL,
      NULL, NULL, NULL},
-    {"{\"op\":\"restart\",\"logdir\":\"e\",\"step\":10,\"run\":\"train\"}", JD_OP_RESTART, "e",
+    {"{\"op\":\"restart\",\"logdir\":\"e\",\"step\":10,\"run\":\"train\"}", REQUEST_RESTART, "e",
      LOGDIR_STEP_AT, 10, 0, NULL, NULL, NULL, NULL, NULL},
     {"{\"op\":\"hparams_config\",\"logdir\":\"e\",\"hparams\":[{\"name\":\"lr\",\"min\":0,"
      "\"max\":1},{\"name\":\"opt\",\"values\":[\"a\",\"b\"]}],\"metrics\":[{\"tag\":\"loss\"}]}",
-     JD_OP_HPARAMS_CONFIG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "_hparams_/experiment", NULL, NULL,
+     REQUEST_HPARAMS_CONFIG, "e", LOGDIR_STEP_NEXT, 0, 1, ".", "_hparams_/experiment", NULL, NULL,
      NULL},
     {"{\"op\":\"hparams_session_start\",\"logdir\":\"e\",\"run\":\"s1\",\"hparams\":{\"lr\":0.1,"
      "\"opt\":\"a\",\"bn\":true}}",
-     JD_OP_HPARAMS_SESSION_START, "e", LOGDIR_STEP_NEXT, 0, 1, "s1",
+     REQUEST_HPARAMS_SESSION_START, "e", LOGDIR_STEP_NEXT, 0, 1, "s1",
      "_hparams_/session_start_info", NULL, NULL, NULL},
     {"{\"op\":\"hparams_session_end\",\"logdir\":\"e\",\"run\":\"s1\",\"status\":\"success\"}",
-     JD_OP_HPARAMS_SESSION_END, "e", LOGDIR_STEP_NEXT, 0, 1, "s1", "_hparams_/session_end_info",
+     REQUEST_HPARAMS_SESSION_END, "e", LOGDIR_STEP_NEXT, 0, 1, "s1", "_hparams_/session_end_info",
      NULL, NULL, NULL},
-    {"  {\"op\":\"ping\"}  ", JD_OP_PING, NULL, LOGDIR_STEP_NEXT, 0, 0, NULL, NULL, NULL, NULL,
+    {"  {\"op\":\"ping\"}  ", REQUEST_PING, NULL, LOGDIR_STEP_NEXT, 0, 0, NULL, NULL, NULL, NULL,
      NULL},
-    {"{\"op\":\"stats\",\"id\":1.5}", JD_OP_STATS, NULL, LOGDIR_STEP_NEXT, 0, 0, NULL, NULL,
+    {"{\"op\":\"stats\",\"id\":1.5}", REQUEST_STATS, NULL, LOGDIR_STEP_NEXT, 0, 0, NULL, NULL,
      NULL, NULL, "1.5"},
 };
 
@@ -170,9 +170,9 @@ static const struct bad must_not_parse[] = {
 
 static void test_must_parse(void)
 {
-    struct jd_msg m;
-    char err[JD_ERROR_SIZE];
-    jd_msg_init(&m);
+    struct request m;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&m);
     for (size_t i = 0; i < sizeof must_parse / sizeof must_parse[0]; i++) {
         const struct good *g = &must_parse[i];
         int r = jd_decode(&m, g->line, strlen(g->line), err, sizeof err);
@@ -186,7 +186,7 @@ static void test_must_parse(void)
         if (g->logdir)
             CHECK_STR(m.logdir, g->logdir);
         CHECK_EQ(m.n_values, g->n_values);
-        if (g->op == JD_OP_LOG || g->op == JD_OP_STEP_SET || g->op == JD_OP_RESTART) {
+        if (g->op == REQUEST_LOG || g->op == REQUEST_STEP_SET || g->op == REQUEST_RESTART) {
             CHECK_EQ(m.step_mode, g->mode);
             if (g->mode == LOGDIR_STEP_AT)
                 CHECK_EQ(m.step, g->step);
@@ -202,20 +202,20 @@ static void test_must_parse(void)
             CHECK(m.values[0].value.body.len > 0);
         }
         if (g->runN && m.n_values > 0) {
-            const struct jd_value *v = &m.values[m.n_values - 1];
+            const struct request_value *v = &m.values[m.n_values - 1];
             CHECK_STR(v->run, g->runN);
             CHECK_EQ(v->value.tag.len, strlen(g->tagN));
             CHECK(memcmp(v->value.tag.data, g->tagN, strlen(g->tagN)) == 0);
         }
     }
-    jd_msg_done(&m);
+    request_done(&m);
 }
 
 static void test_must_not_parse(void)
 {
-    struct jd_msg m;
-    char err[JD_ERROR_SIZE];
-    jd_msg_init(&m);
+    struct request m;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&m);
     for (size_t i = 0; i < sizeof must_not_parse / sizeof must_not_parse[0]; i++) {
         const struct bad *b = &must_not_parse[i];
         int r = jd_decode(&m, b->line, strlen(b->line), err, sizeof err);
@@ -228,17 +228,17 @@ static void test_must_not_parse(void)
         if (b->id && m.has_id)
             CHECK_STR(m.id, b->id);
     }
-    jd_msg_done(&m);
+    request_done(&m);
 }
 
 /* A typed value's content is what the summary builder makes of it: the
  * scalar typed form and the bare number give the same bytes. */
 static void test_typed_equals_plain(void)
 {
-    struct jd_msg a, b;
-    char err[JD_ERROR_SIZE];
-    jd_msg_init(&a);
-    jd_msg_init(&b);
+    struct request a, b;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&a);
+    request_init(&b);
     const char *la = "{\"logdir\":\"e\",\"values\":{\"x\":0.25}}";
     const char *lb = "{\"logdir\":\"e\",\"values\":{\"x\":{\"$scalar\":{\"value\":0.25}}}}";
     REQUIRE(jd_decode(&a, la, strlen(la), err, sizeof err) == 0);
@@ -246,26 +246,26 @@ static void test_typed_equals_plain(void)
     CHECK_EQ(a.values[0].value.body.len, b.values[0].value.body.len);
     CHECK(memcmp(a.values[0].value.body.data, b.values[0].value.body.data,
                  a.values[0].value.body.len) == 0);
-    jd_msg_done(&a);
-    jd_msg_done(&b);
+    request_done(&a);
+    request_done(&b);
 }
 
-/* Limits: more values than JD_MAX_VALUES is refused before building them all. */
+/* Limits: more values than REQUEST_MAX_VALUES is refused before building them all. */
 static void test_value_limit(void)
 {
     struct buf line;
     buf_init(&line, BUF_NO_CAP);
     REQUIRE(buf_append_str(&line, "{\"logdir\":\"e\",\"values\":{") == 0);
-    for (unsigned i = 0; i <= JD_MAX_VALUES; i++)
+    for (unsigned i = 0; i <= REQUEST_MAX_VALUES; i++)
         REQUIRE(buf_printf(&line, "%s\"t%u\":1", i ? "," : "", i) == 0);
     REQUIRE(buf_append_str(&line, "}}") == 0);
-    struct jd_msg m;
-    char err[JD_ERROR_SIZE];
-    jd_msg_init(&m);
+    struct request m;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&m);
     int r = jd_decode(&m, (const char *)line.data, line.len, err, sizeof err);
     CHECK_EQ(r, -EMSGSIZE);
     CHECK(strstr(err, "values in one message") != NULL);
-    jd_msg_done(&m);
+    request_done(&m);
     buf_free(&line);
 }
 

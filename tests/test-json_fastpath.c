@@ -20,7 +20,7 @@ static bool buf_same(const struct buf *a, const struct buf *b)
 }
 
 /* The two messages say the same thing (what dispatch reads of them). */
-static bool msg_same(const struct jd_msg *a, const struct jd_msg *b, const char *line,
+static bool msg_same(const struct request *a, const struct request *b, const char *line,
                      size_t len)
 {
     bool same = a->op == b->op && a->has_id == b->has_id && a->has_logdir == b->has_logdir &&
@@ -36,7 +36,7 @@ static bool msg_same(const struct jd_msg *a, const struct jd_msg *b, const char 
     if (same && a->has_wall_time)
         same = memcmp(&a->wall_time, &b->wall_time, sizeof a->wall_time) == 0;
     for (size_t i = 0; same && i < a->n_values; i++) {
-        const struct jd_value *x = &a->values[i], *y = &b->values[i];
+        const struct request_value *x = &a->values[i], *y = &b->values[i];
         same = strcmp(x->run, y->run) == 0 && buf_same(&x->value.tag, &y->value.tag) &&
                buf_same(&x->value.metadata, &y->value.metadata) &&
                buf_same(&x->value.body, &y->value.body);
@@ -51,14 +51,14 @@ static bool msg_same(const struct jd_msg *a, const struct jd_msg *b, const char 
 /* jd_decode() decodes into one message reused across every line, as the
  * daemon does, so that memory kept from earlier lines (n_kept) is
  * exercised by lines of every shape. */
-static struct jd_msg both;
+static struct request both;
 
 static int compare(const char *line, size_t len)
 {
-    struct jd_msg full, fast;
-    char err_full[JD_ERROR_SIZE], err_both[JD_ERROR_SIZE];
-    jd_msg_init(&full);
-    jd_msg_init(&fast);
+    struct request full, fast;
+    char err_full[REQUEST_ERROR_SIZE], err_both[REQUEST_ERROR_SIZE];
+    request_init(&full);
+    request_init(&fast);
     int rf = jd_decode_full(&full, line, len, err_full, sizeof err_full);
     int rq = jd_decode_fast(&fast, line, len);
     int rb = jd_decode(&both, line, len, err_both, sizeof err_both);
@@ -87,8 +87,8 @@ static int compare(const char *line, size_t len)
     } else if (rb == 0 && !msg_same(&both, &full, line, len)) {
         verdict = -1;
     }
-    jd_msg_done(&full);
-    jd_msg_done(&fast);
+    request_done(&full);
+    request_done(&fast);
     return verdict;
 }
 
@@ -305,7 +305,7 @@ static void test_reuse(void)
     CHECK_EQ(compare_str(line), 1);
     CHECK(both.n_values == 1 && both.values[0].value.body.len > 100000);
     CHECK_EQ(compare_str("{\"logdir\":\"r\",\"values\":{\"t\":1}}"), 0);
-    CHECK(both.values[0].value.body.cap <= JD_KEEP_BYTES);
+    CHECK(both.values[0].value.body.cap <= REQUEST_KEEP_BYTES);
     k = snprintf(line, sizeof line, "{\"logdir\":\"r\",\"values\":{");
     for (int i = 0; i < 200; i++)
         k += snprintf(line + k, sizeof line - (size_t)k, "%s\"t%d\":%d", i ? "," : "", i, i);
@@ -313,7 +313,7 @@ static void test_reuse(void)
     CHECK_EQ(compare_str(line), 0);
     CHECK_EQ(both.n_values, 200);
     CHECK_EQ(compare_str("{\"logdir\":\"r\",\"values\":{\"u\":2,\"v\":3}}"), 0);
-    CHECK(both.cap_values <= JD_KEEP_VALUES && both.n_kept <= JD_KEEP_VALUES);
+    CHECK(both.cap_values <= REQUEST_KEEP_VALUES && both.n_kept <= REQUEST_KEEP_VALUES);
     CHECK_EQ(compare_str("{\"logdir\":\"r\",\"values\":{\"a\":{\"b\":1},\"c\":2}}"), 1);
     CHECK_EQ(compare_str("{\"op\":\"flush\",\"id\":3}"), 1);
     CHECK_EQ(both.n_values, 0);
@@ -368,7 +368,7 @@ static void test_mutations(void)
 
 static void test_release(void)
 {
-    jd_msg_done(&both);
+    request_done(&both);
     CHECK(both.values == NULL && both.n_kept == 0);
 }
 

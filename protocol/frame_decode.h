@@ -1,5 +1,5 @@
-/* frame_decode: the binary protocol of tfeventsd -> the same messages the
- * JSON decoder produces (struct jd_msg, json_decode.h).
+/* frame_decode: the binary protocol of tfeventsd -> the same requests the
+ * JSON decoder produces (struct request, request.h).
  *
  * A connection whose first 8 bytes are FRAME_MAGIC speaks frames instead
  * of JSON lines (docs/protocol.md, "Binary protocol"). A frame is
@@ -77,11 +77,6 @@ int frame_decode_batch(const uint8_t *payload, size_t len, Tfevents__Batch **ret
                        char *err, size_t err_size);
 void frame_batch_free(Tfevents__Batch *b);   /* NULL-safe */
 
-/* The id of a request as the JSON text jd_msg carries: a decimal string
- * such as "\"17\"" (a string, so that 64-bit ids survive the JSON reply
- * path exactly). */
-void frame_id_text(uint64_t id, char out[JD_MAX_ID + 1]);
-
 /* Turn one request (borrowed) into m, as jd_decode() does for a line,
  * refusing unknown fields anywhere inside it (-EINVAL, "unknown field N in
  * tfevents.Value"):
@@ -89,7 +84,7 @@ void frame_id_text(uint64_t id, char out[JD_MAX_ID + 1]);
  * has an id. Returns 0 or a negative errno with a reason in err: -EINVAL,
  * -EILSEQ (invalid UTF-8), -EMSGSIZE, -EBADMSG (a pre-encoded value that
  * does not decode), -ENOMEM. */
-int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *err,
+int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *err,
                          size_t err_size);
 
 /* ---- the lean path ----------------------------------------------------
@@ -120,14 +115,14 @@ size_t frame_split_count(const struct frame_split *b);
  * into m, or, on the lean path, into the split's own message. *ret_msg
  * (borrowed, valid until the next call) is the one filled, also on error.
  * Returns what frame_decode_request() returns. */
-int frame_split_decode(struct frame_split *b, size_t i, struct jd_msg *m,
-                       struct jd_msg **ret_msg, char *err, size_t err_size);
+int frame_split_decode(struct frame_split *b, size_t i, struct request *m,
+                       struct request **ret_msg, char *err, size_t err_size);
 
 /* The lean decoder alone, for the differential tests: 0 with *m (as
  * filled by frame_split_decode()) or 1 when it leaves req[0..len) (one
  * serialized Request) to the general path. */
 int frame_split_lean(struct frame_split *b, const uint8_t *req, size_t len,
-                     struct jd_msg **ret_msg);
+                     struct request **ret_msg);
 
 /* Check that msg (borrowed) and every message inside it have no unknown
  * fields. 0, or -EINVAL with "unknown field N in tfevents.Value" in err. */

@@ -21,9 +21,9 @@
 #include "value.h"
 
 /* Steps travel as JSON numbers in the other protocol: keep the same range. */
-#define FRAME_MAX_STEP (UINT64_C(1) << 53)
+#define FRAME_MAX_STEP ((uint64_t)REQUEST_MAX_STEP)
 /* Wall times must fit the 10-digit seconds of event file names. */
-#define FRAME_MAX_WALL_TIME 1e10
+#define FRAME_MAX_WALL_TIME REQUEST_MAX_WALL_TIME
 
 __attribute__((format(printf, 3, 4)))
 static void fail(char *err, size_t size, const char *fmt, ...)
@@ -39,7 +39,7 @@ static void fail(char *err, size_t size, const char *fmt, ...)
 #define FAIL(code, ...) (fail(c->err, c->err_size, __VA_ARGS__), (code))
 
 struct ctx {
-    struct jd_msg *m;
+    struct request *m;
     char *err;
     size_t err_size;
 };
@@ -89,7 +89,7 @@ static int check_unknown(const ProtobufCMessage *msg, unsigned depth, char *err,
     const ProtobufCMessageDescriptor *d = msg->descriptor;
     if (msg->n_unknown_fields > 0) {
         fail(err, size, "unknown field %" PRIu32 " in %s (this daemon speaks protocol %d)",
-             msg->unknown_fields[0].tag, d->name, JD_PROTOCOL_VERSION);
+             msg->unknown_fields[0].tag, d->name, PROTOCOL_VERSION);
         return -EINVAL;
     }
     for (unsigned i = 0; i < d->n_fields; i++) {
@@ -164,10 +164,6 @@ void frame_batch_free(Tfevents__Batch *b)
         tfevents__batch__free_unpacked(b, NULL);
 }
 
-void frame_id_text(uint64_t id, char out[JD_MAX_ID + 1])
-{
-    snprintf(out, JD_MAX_ID + 1, "\"%" PRIu64 "\"", id);
-}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -226,24 +222,11 @@ static int read_wall_time(struct ctx *c, bool has, double wt)
 /* A new value slot in run (normalised; copied). */
 static int add_value(struct ctx *c, const char *run, struct summary_value **ret)
 {
-    struct jd_msg *m = c->m;
-    if (m->n_values >= JD_MAX_VALUES)
-        return FAIL(-EMSGSIZE, "more than %u values in one message", JD_MAX_VALUES);
-    if (m->n_values == m->cap_values) {
-        size_t cap = m->cap_values ? m->cap_values * 2 : 8;
-        struct jd_value *v = realloc(m->values, cap * sizeof *v);
-        if (!v)
-            return FAIL(-ENOMEM, "out of memory");
-        m->values = v;
-        m->cap_values = cap;
-    }
-    struct jd_value *v = &m->values[m->n_values];
-    v->run = strdup(run);
-    if (!v->run)
-        return FAIL(-ENOMEM, "out of memory");
-    summary_value_init(&v->value);
-    m->n_values++;
-    *ret = &v->value;
+    int r = request_add_value(c->m, run, ret);
+    if (r == -EMSGSIZE)
+        return FAIL(r, "more than %u values in one message", REQUEST_MAX_VALUES);
+    if (r < 0)
+        return FAIL(r, "out of memory");
     return 0;
 }
 
@@ -386,7 +369,7 @@ static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag
                     "value '%s': image pixels need \"shape\" [h,w], [h,w,c] or [n,h,w,c]", tag);
     }
     size_t count;
-    r = shape_count(c, s, im->n_shape, JD_MAX_ARRAY, "image", tag, &count);
+    r = shape_count(c, s, im->n_shape, REQUEST_MAX_ARRAY, "image", tag, &count);
     if (r < 0)
         return r;
     size_t given = im->has_pixels_u8 ? im->pixels_u8.len : im->n_pixels_float;
@@ -444,7 +427,7 @@ static int value_audio(struct ctx *c, const Tfevents__Audio *a, const char *tag,
     }
     size_t count = a->n_samples;
     if (a->n_shape > 0 &&
-        (r = shape_count(c, s, a->n_shape, JD_MAX_ARRAY, "audio", tag, &count)) < 0)
+        (r = shape_count(c, s, a->n_shape, REQUEST_MAX_ARRAY, "audio", tag, &count)) < 0)
         return r;
     if (count != a->n_samples)
         return FAIL(-EINVAL, "value '%s': audio shape holds %zu values but %zu were given", tag,
@@ -491,7 +474,7 @@ static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *t
         rank = 0;
     } else if (cu->n_shape > 0) {
         size_t count;
-        r = shape_count(c, cu->shape, cu->n_shape, JD_MAX_ARRAY, "custom", tag, &count);
+        r = shape_count(c, cu->shape, cu->n_shape, REQUEST_MAX_ARRAY, "custom", tag, &count);
         if (r < 0)
             return r;
         if (count != n)
@@ -845,7 +828,7 @@ static int decode_session_end(struct ctx *c, const Tfevents__HparamsSessionEnd *
 
 static int decode_log(struct ctx *c, const Tfevents__Log *q)
 {
-    struct jd_msg *m = c->m;
+    struct request *m = c->m;
     int r = read_logdir(c, q->logdir);
     if (r < 0)
         return r;
@@ -868,25 +851,23 @@ static int decode_log(struct ctx *c, const Tfevents__Log *q)
         return r;
     if (q->n_values == 0)
         return FAIL(-EINVAL, "\"values\" is empty");
-    if (q->n_values > JD_MAX_VALUES)
-        return FAIL(-EMSGSIZE, "more than %u values in one message", JD_MAX_VALUES);
+    if (q->n_values > REQUEST_MAX_VALUES)
+        return FAIL(-EMSGSIZE, "more than %u values in one message", REQUEST_MAX_VALUES);
     for (size_t i = 0; i < q->n_values; i++)
         if ((r = decode_value(c, q->values[i])) < 0)
             return r;
     return 0;
 }
 
-int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *err,
+int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *err,
                          size_t err_size)
 {
     struct ctx cx = {.m = m, .err = err, .err_size = err_size};
     struct ctx *c = &cx;
-    jd_msg_done(m);
+    request_done(m);
     err[0] = '\0';
-    if (rq->has_id) {
-        frame_id_text(rq->id, m->id);
-        m->has_id = true;
-    }
+    if (rq->has_id)
+        request_set_id_u64(m, rq->id);
     strcpy(m->run, ".");
     m->step_mode = LOGDIR_STEP_NEXT;
     int r = frame_check_unknown(&rq->base, err, err_size);
@@ -895,13 +876,13 @@ int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *er
     struct summary_value *sv;
     switch (rq->op_case) {
     case TFEVENTS__REQUEST__OP_LOG:
-        m->op = JD_OP_LOG;
+        m->op = REQUEST_LOG;
         return decode_log(c, rq->log);
     case TFEVENTS__REQUEST__OP_STEP_GET:
-        m->op = JD_OP_STEP_GET;
+        m->op = REQUEST_STEP_GET;
         return read_logdir(c, rq->step_get->logdir);
     case TFEVENTS__REQUEST__OP_STEP_SET:
-        m->op = JD_OP_STEP_SET;
+        m->op = REQUEST_STEP_SET;
         if (rq->step_set->step < -1 || rq->step_set->step > (int64_t)FRAME_MAX_STEP)
             return FAIL(-EINVAL, "\"step\" must be an integer from -1 to 2^53");
         m->step_mode = LOGDIR_STEP_AT;
@@ -911,12 +892,12 @@ int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *er
     case TFEVENTS__REQUEST__OP_CLOSE: {
         const Tfevents__Flush *f =
             rq->op_case == TFEVENTS__REQUEST__OP_FLUSH ? rq->flush : rq->close;
-        m->op = rq->op_case == TFEVENTS__REQUEST__OP_FLUSH ? JD_OP_FLUSH : JD_OP_CLOSE;
+        m->op = rq->op_case == TFEVENTS__REQUEST__OP_FLUSH ? REQUEST_FLUSH : REQUEST_CLOSE;
         m->sync = f->has_sync && f->sync;
         return f->logdir ? read_logdir(c, f->logdir) : 0;
     }
     case TFEVENTS__REQUEST__OP_RESTART:
-        m->op = JD_OP_RESTART;
+        m->op = REQUEST_RESTART;
         if (rq->restart->step > FRAME_MAX_STEP)
             return FAIL(-EINVAL, "\"step\" must be an integer from 0 to 2^53");
         m->step_mode = LOGDIR_STEP_AT;
@@ -927,7 +908,7 @@ int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *er
         return read_wall_time(c, rq->restart->has_wall_time, rq->restart->wall_time);
     case TFEVENTS__REQUEST__OP_HPARAMS_CONFIG: {
         const Tfevents__HparamsConfig *q = rq->hparams_config;
-        m->op = JD_OP_HPARAMS_CONFIG;
+        m->op = REQUEST_HPARAMS_CONFIG;
         if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
             (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
             (r = add_value(c, m->run, &sv)) < 0)
@@ -936,7 +917,7 @@ int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *er
     }
     case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_START: {
         const Tfevents__HparamsSessionStart *q = rq->hparams_session_start;
-        m->op = JD_OP_HPARAMS_SESSION_START;
+        m->op = REQUEST_HPARAMS_SESSION_START;
         if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
             (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
             (r = add_value(c, m->run, &sv)) < 0)
@@ -945,7 +926,7 @@ int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *er
     }
     case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_END: {
         const Tfevents__HparamsSessionEnd *q = rq->hparams_session_end;
-        m->op = JD_OP_HPARAMS_SESSION_END;
+        m->op = REQUEST_HPARAMS_SESSION_END;
         if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
             (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
             (r = add_value(c, m->run, &sv)) < 0)
@@ -953,10 +934,10 @@ int frame_decode_request(const Tfevents__Request *rq, struct jd_msg *m, char *er
         return decode_session_end(c, q, sv);
     }
     case TFEVENTS__REQUEST__OP_PING:
-        m->op = JD_OP_PING;
+        m->op = REQUEST_PING;
         return 0;
     case TFEVENTS__REQUEST__OP_STATS:
-        m->op = JD_OP_STATS;
+        m->op = REQUEST_STATS;
         return 0;
     default:
         return FAIL(-EINVAL,
@@ -979,7 +960,7 @@ struct frame_split {
     Tfevents__Batch *whole;    /* the old way, for frames out of the plain shape */
     /* The lean message and what it points into. Its values[] slots are
      * all initialised up to cap_values; their runs point into runs. */
-    struct jd_msg msg;
+    struct request msg;
     struct buf runs;
     bool *is_scalar;           /* msg.values[i].value is summary_scalar(tag, x, NULL) */
     char tag[SUMMARY_MAX_TAG + 1];
@@ -1084,7 +1065,7 @@ static bool lean_name(const struct cur *s, struct buf *raw, bool *has, char *nor
 
 static int lean_reserve(struct frame_split *b, size_t n)
 {
-    struct jd_msg *m = &b->msg;
+    struct request *m = &b->msg;
     if (n <= m->cap_values)
         return 0;
     size_t cap = m->cap_values ? m->cap_values * 2 : 8;
@@ -1094,7 +1075,7 @@ static int lean_reserve(struct frame_split *b, size_t n)
     if (!sc)
         return -ENOMEM;
     b->is_scalar = sc;
-    struct jd_value *v = realloc(m->values, cap * sizeof *v);
+    struct request_value *v = realloc(m->values, cap * sizeof *v);
     if (!v)
         return -ENOMEM;
     m->values = v;
@@ -1161,7 +1142,7 @@ static bool lean_value(struct frame_split *b, struct cur v, size_t i)
 
 static bool lean_log(struct frame_split *b, struct cur q)
 {
-    struct jd_msg *m = &b->msg;
+    struct request *m = &b->msg;
     bool has_logdir = false, has_step = false, has_wt = false;
     uint64_t step = 0;
     double wt = 0;
@@ -1187,7 +1168,7 @@ static bool lean_log(struct frame_split *b, struct cur q)
                 return false;
             has_wt = true;
         } else if (f == 5 && w == PB_LEN) {
-            if (n >= JD_MAX_VALUES || !cur_bytes(&q, &s) || lean_reserve(b, n + 1) < 0 ||
+            if (n >= REQUEST_MAX_VALUES || !cur_bytes(&q, &s) || lean_reserve(b, n + 1) < 0 ||
                 !lean_value(b, s, n))
                 return false;
             n++;
@@ -1197,7 +1178,7 @@ static bool lean_log(struct frame_split *b, struct cur q)
     }
     if (!has_logdir || n == 0)
         return false;
-    m->op = JD_OP_LOG;
+    m->op = REQUEST_LOG;
     m->has_logdir = true;
     memcpy(m->logdir, b->logdir_norm, strlen(b->logdir_norm) + 1);
     m->has_run = false;
@@ -1217,7 +1198,7 @@ static bool lean_log(struct frame_split *b, struct cur q)
 }
 
 int frame_split_lean(struct frame_split *b, const uint8_t *req, size_t len,
-                     struct jd_msg **ret_msg)
+                     struct request **ret_msg)
 {
     struct cur c = {req, req + len}, log = {NULL, NULL};
     bool has_id = false, has_log = false;
@@ -1239,16 +1220,15 @@ int frame_split_lean(struct frame_split *b, const uint8_t *req, size_t len,
             return 1;
         }
     }
-    struct jd_msg *m = &b->msg;
+    struct request *m = &b->msg;
     if (!has_log || !lean_log(b, log)) {
         m->n_values = 0;
         return 1;
     }
-    m->has_id = has_id;
+    m->has_id = m->id_is_u64 = false;
+    m->id[0] = '\0';
     if (has_id)
-        frame_id_text(id, m->id);
-    else
-        m->id[0] = '\0';
+        request_set_id_u64(m, id);
     *ret_msg = m;
     return 0;
 }
@@ -1403,7 +1383,7 @@ int frame_split_open(const uint8_t *payload, size_t len, struct frame_split **re
         fail(err, err_size, "out of memory");
         return -ENOMEM;
     }
-    jd_msg_init(&b->msg);
+    request_init(&b->msg);
     buf_init(&b->runs, BUF_NO_CAP);
     buf_init(&b->logdir_raw, LOGDIR_MAX_NAME * 4);
     buf_init(&b->run_raw, LOGDIR_MAX_NAME * 4);
@@ -1425,8 +1405,8 @@ size_t frame_split_count(const struct frame_split *b)
     return b->n;
 }
 
-int frame_split_decode(struct frame_split *b, size_t i, struct jd_msg *m,
-                       struct jd_msg **ret_msg, char *err, size_t err_size)
+int frame_split_decode(struct frame_split *b, size_t i, struct request *m,
+                       struct request **ret_msg, char *err, size_t err_size)
 {
     *ret_msg = m;
     if (b->whole)
@@ -1442,7 +1422,7 @@ int frame_split_decode(struct frame_split *b, size_t i, struct jd_msg *m,
         *ret_msg = m;
         r->rq = tfevents__request__unpack(NULL, r->len, r->data);
         if (!r->rq) {
-            jd_msg_done(m);
+            request_done(m);
             fail(err, err_size, "out of memory");
             return -ENOMEM;
         }

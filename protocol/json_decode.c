@@ -24,9 +24,9 @@
 #include "utf8.h"
 
 /* 2^53: the largest step a JSON number (a double) carries exactly. */
-#define JD_MAX_STEP 9007199254740992.0
+#define JD_MAX_STEP ((double)REQUEST_MAX_STEP)
 /* Wall times must fit the 10-digit seconds of event file names. */
-#define JD_MAX_WALL_TIME 1e10
+#define JD_MAX_WALL_TIME REQUEST_MAX_WALL_TIME
 
 enum field {
     F_V = 1u << 0,
@@ -77,42 +77,34 @@ static const struct {
 
 static const struct {
     const char *name;
-    enum jd_op op;
+    enum request_op op;
     unsigned allowed;
     unsigned required;
 } ops[] = {
-    {"log", JD_OP_LOG, COMMON | F_LOGDIR | F_STEP | F_WALL_TIME | F_VALUES,
+    {"log", REQUEST_LOG, COMMON | F_LOGDIR | F_STEP | F_WALL_TIME | F_VALUES,
      F_LOGDIR | F_VALUES},
-    {"step_get", JD_OP_STEP_GET, COMMON | F_LOGDIR, F_LOGDIR},
-    {"step_set", JD_OP_STEP_SET, COMMON | F_LOGDIR | F_STEP, F_LOGDIR | F_STEP},
-    {"flush", JD_OP_FLUSH, COMMON | F_LOGDIR | F_SYNC, 0},
-    {"hparams_config", JD_OP_HPARAMS_CONFIG,
+    {"step_get", REQUEST_STEP_GET, COMMON | F_LOGDIR, F_LOGDIR},
+    {"step_set", REQUEST_STEP_SET, COMMON | F_LOGDIR | F_STEP, F_LOGDIR | F_STEP},
+    {"flush", REQUEST_FLUSH, COMMON | F_LOGDIR | F_SYNC, 0},
+    {"hparams_config", REQUEST_HPARAMS_CONFIG,
      COMMON | F_LOGDIR | F_RUN | F_WALL_TIME | F_HPARAMS | F_METRICS | F_TIME | F_DESCRIPTION,
      F_LOGDIR | F_HPARAMS},
-    {"hparams_session_start", JD_OP_HPARAMS_SESSION_START,
+    {"hparams_session_start", REQUEST_HPARAMS_SESSION_START,
      COMMON | F_LOGDIR | F_RUN | F_WALL_TIME | F_HPARAMS | F_GROUP_NAME | F_TIME |
          F_DESCRIPTION,
      F_LOGDIR | F_HPARAMS},
-    {"hparams_session_end", JD_OP_HPARAMS_SESSION_END,
+    {"hparams_session_end", REQUEST_HPARAMS_SESSION_END,
      COMMON | F_LOGDIR | F_RUN | F_WALL_TIME | F_STATUS | F_TIME, F_LOGDIR | F_STATUS},
-    {"restart", JD_OP_RESTART, COMMON | F_LOGDIR | F_RUN | F_STEP | F_WALL_TIME,
+    {"restart", REQUEST_RESTART, COMMON | F_LOGDIR | F_RUN | F_STEP | F_WALL_TIME,
      F_LOGDIR | F_STEP},
-    {"close", JD_OP_CLOSE, COMMON | F_LOGDIR | F_SYNC, 0},
-    {"ping", JD_OP_PING, COMMON, 0},
-    {"stats", JD_OP_STATS, COMMON, 0},
+    {"close", REQUEST_CLOSE, COMMON | F_LOGDIR | F_SYNC, 0},
+    {"ping", REQUEST_PING, COMMON, 0},
+    {"stats", REQUEST_STATS, COMMON, 0},
 };
-
-const char *jd_op_name(enum jd_op op)
-{
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (ops[i].op == op)
-            return ops[i].name;
-    return "?";
-}
 
 /* The decoding state of one line. */
 struct ctx {
-    struct jd_msg *m;
+    struct request *m;
     char *err;
     size_t err_size;
     size_t depth;
@@ -131,7 +123,7 @@ static int fail(struct ctx *c, int code, const char *fmt, ...)
 /* Longest name quoted whole in an error message: a longer one is cut
  * there (whole UTF-8 characters) and marked with an ellipsis, and it
  * comes after the reason, so that the reason always fits in
- * JD_ERROR_SIZE. */
+ * REQUEST_ERROR_SIZE. */
 #define JD_ERROR_NAME 64u
 
 struct cut_name {
@@ -180,107 +172,14 @@ static int fail_builder(struct ctx *c, int r, const char *tag, const char *kind)
     return fail_at(c, r, "value", tag, "%s: %s", kind, why);
 }
 
-void jd_msg_init(struct jd_msg *m)
-{
-    memset(m, 0, sizeof *m);
-}
-
-/* The run of values outside any run: shared by every such value rather
- * than copied (an allocation per value saved on the hot path); never
- * written and never freed. */
-static char run_root[] = ".";
-
-/* Every field but the value slots as jd_msg_init() leaves it, without
- * clearing the name buffers (2 KiB) once per line: every string is empty. */
-static void msg_clear_fields(struct jd_msg *m)
-{
-    m->op = JD_OP_LOG;
-    m->has_id = false;
-    m->id[0] = '\0';
-    m->has_logdir = false;
-    m->logdir[0] = '\0';
-    m->has_run = false;
-    m->run[0] = '\0';
-    m->step_mode = LOGDIR_STEP_NEXT;
-    m->step = 0;
-    m->has_wall_time = false;
-    m->wall_time = 0;
-    m->sync = false;
-}
-
-void jd_msg_done(struct jd_msg *m)
-{
-    if (!m)
-        return;
-    size_t used = m->n_kept > m->n_values ? m->n_kept : m->n_values;
-    for (size_t i = 0; i < used; i++) {
-        if (i < m->n_values && m->values[i].run != run_root)
-            free(m->values[i].run);
-        summary_value_done(&m->values[i].value);
-    }
-    free(m->values);
-    msg_clear_fields(m);
-    m->values = NULL;
-    m->n_values = 0;
-    m->cap_values = 0;
-    m->n_kept = 0;
-}
-
-/* Ready m for the next line like jd_msg_done(), but keep up to
- * JD_KEEP_VALUES value slots with their (small) buffers: a summary builder
- * then reuses them instead of allocating three buffers per value. */
-static void msg_recycle(struct jd_msg *m)
-{
-    size_t used = m->n_kept > m->n_values ? m->n_kept : m->n_values;
-    if (m->cap_values > JD_KEEP_VALUES) {
-        jd_msg_done(m);
-        return;
-    }
-    for (size_t i = 0; i < used; i++) {
-        struct jd_value *v = &m->values[i];
-        if (i < m->n_values && v->run != run_root)
-            free(v->run);
-        v->run = NULL;
-        if (v->value.tag.cap + v->value.metadata.cap + v->value.body.cap > JD_KEEP_BYTES) {
-            summary_value_done(&v->value);   /* allocates nothing when used again */
-            summary_value_init(&v->value);
-        }
-    }
-    msg_clear_fields(m);
-    m->n_values = 0;
-    m->n_kept = used;
-}
-
 /* A new value slot for run (copied). */
 static int add_value(struct ctx *c, const char *run, struct summary_value **ret)
 {
-    struct jd_msg *m = c->m;
-    if (m->n_values >= JD_MAX_VALUES)
-        return fail(c, -EMSGSIZE, "more than %u values in one message", JD_MAX_VALUES);
-    if (m->n_values == m->cap_values) {
-        size_t cap = m->cap_values ? m->cap_values * 2 : 8;
-        struct jd_value *v = realloc(m->values, cap * sizeof *v);
-        if (!v)
-            return fail(c, -ENOMEM, "out of memory");
-        m->values = v;
-        m->cap_values = cap;
-    }
-    struct jd_value *v = &m->values[m->n_values];
-    v->run = strcmp(run, ".") == 0 ? run_root : strdup(run);
-    if (!v->run)
-        return fail(c, -ENOMEM, "out of memory");
-    if (m->n_values < m->n_kept) {
-        /* A kept slot: empty it, as summary_value_init() would. */
-        buf_reset(&v->value.tag);
-        buf_reset(&v->value.metadata);
-        buf_reset(&v->value.body);
-    } else {
-        summary_value_init(&v->value);
-    }
-    m->n_values++;
-    if (m->n_kept < m->n_values)
-        m->n_kept = m->n_values;
-    *ret = &v->value;
+    int r = request_add_value(c->m, run, ret);
+    if (r == -EMSGSIZE)
+        return fail(c, r, "more than %u values in one message", REQUEST_MAX_VALUES);
+    if (r < 0)
+        return fail(c, r, "out of memory");
     return 0;
 }
 
@@ -379,8 +278,8 @@ static int flatten(struct ctx *c, const cJSON *arr, struct numbers *a, size_t le
             return fail(c, -EINVAL, "%s: array elements must be numbers", where);
         if (level + 1 != a->rank)
             return fail(c, -EINVAL, "%s: nested arrays are not rectangular", where);
-        if (a->n >= JD_MAX_ARRAY)
-            return fail(c, -EMSGSIZE, "%s: more than %u numbers", where, JD_MAX_ARRAY);
+        if (a->n >= REQUEST_MAX_ARRAY)
+            return fail(c, -EMSGSIZE, "%s: more than %u numbers", where, REQUEST_MAX_ARRAY);
         if (a->n == a->cap) {
             size_t cap = a->cap ? a->cap * 2 : 64;
             double *v = realloc(a->v, cap * sizeof *v);
@@ -414,11 +313,11 @@ static int apply_shape(struct ctx *c, const cJSON *obj, struct numbers *a, const
                     SUMMARY_MAX_RANK);
     size_t rank = 0, count = 1;
     for (const cJSON *it = s->child; it; it = it->next) {
-        if (!cJSON_IsNumber(it) || !is_integer(it->valuedouble, (double)JD_MAX_ARRAY))
+        if (!cJSON_IsNumber(it) || !is_integer(it->valuedouble, (double)REQUEST_MAX_ARRAY))
             return fail(c, -EINVAL, "%s: \"shape\" sizes must be non-negative integers", where);
         a->dims[rank] = (size_t)it->valuedouble;
         count *= a->dims[rank];
-        if (count > JD_MAX_ARRAY)
+        if (count > REQUEST_MAX_ARRAY)
             return fail(c, -EMSGSIZE, "%s: shape too large", where);
         rank++;
     }
@@ -955,8 +854,8 @@ static int typed_value(struct ctx *c, const cJSON *obj, const char *run, const c
 /* The values (or runs) inside obj, all in run. */
 static int values_of(struct ctx *c, const cJSON *obj, const char *run)
 {
-    if (++c->depth > JD_MAX_RUN_DEPTH)
-        return fail(c, -EINVAL, "runs nested deeper than %u", JD_MAX_RUN_DEPTH);
+    if (++c->depth > REQUEST_MAX_RUN_DEPTH)
+        return fail(c, -EINVAL, "runs nested deeper than %u", REQUEST_MAX_RUN_DEPTH);
     for (const cJSON *it = obj->child; it; it = it->next) {
         const char *key = it->string;
         int r;
@@ -1297,9 +1196,9 @@ static int read_id(struct ctx *c, const cJSON *id)
     if (!text)
         return fail(c, -ENOMEM, "out of memory");
     size_t len = strlen(text);
-    if (len > JD_MAX_ID) {
+    if (len > REQUEST_MAX_ID) {
         cJSON_free(text);
-        return fail(c, -EMSGSIZE, "\"id\" is longer than %u bytes", JD_MAX_ID);
+        return fail(c, -EMSGSIZE, "\"id\" is longer than %u bytes", REQUEST_MAX_ID);
     }
     memcpy(c->m->id, text, len + 1);
     c->m->has_id = true;
@@ -1324,7 +1223,7 @@ static int read_name(struct ctx *c, const cJSON *it, const char *field, char *ou
 
 static int decode_root(struct ctx *c, const cJSON *root)
 {
-    struct jd_msg *m = c->m;
+    struct request *m = c->m;
     unsigned seen = 0;
     const cJSON *op = NULL;
 
@@ -1351,9 +1250,9 @@ static int decode_root(struct ctx *c, const cJSON *root)
     }
 
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "v");
-    if (v && !(cJSON_IsNumber(v) && v->valuedouble == JD_PROTOCOL_VERSION))
+    if (v && !(cJSON_IsNumber(v) && v->valuedouble == PROTOCOL_VERSION))
         return fail(c, -EINVAL, "unsupported protocol version (\"v\" must be %d)",
-                    JD_PROTOCOL_VERSION);
+                    PROTOCOL_VERSION);
 
     size_t opi = 0;
     if (op) {
@@ -1402,18 +1301,18 @@ static int decode_root(struct ctx *c, const cJSON *root)
     }
     m->step_mode = LOGDIR_STEP_NEXT;
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "step"))) {
-        if (m->op == JD_OP_LOG && cJSON_IsString(it) && strcmp(it->valuestring, "current") == 0) {
+        if (m->op == REQUEST_LOG && cJSON_IsString(it) && strcmp(it->valuestring, "current") == 0) {
             m->step_mode = LOGDIR_STEP_CURRENT;
         } else if (cJSON_IsNumber(it) && is_integer(it->valuedouble, JD_MAX_STEP)) {
             m->step_mode = LOGDIR_STEP_AT;
             m->step = (int64_t)it->valuedouble;
-        } else if (m->op == JD_OP_STEP_SET && cJSON_IsNumber(it) && it->valuedouble == -1) {
+        } else if (m->op == REQUEST_STEP_SET && cJSON_IsNumber(it) && it->valuedouble == -1) {
             /* step_set -1 starts the counter over: the next step is 0. */
             m->step_mode = LOGDIR_STEP_AT;
             m->step = -1;
         } else {
             return fail(c, -EINVAL, "\"step\" must be an integer from 0 to 2^53%s",
-                        m->op == JD_OP_LOG ? ", or \"current\"" : "");
+                        m->op == REQUEST_LOG ? ", or \"current\"" : "");
         }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "wall_time"))) {
@@ -1431,7 +1330,7 @@ static int decode_root(struct ctx *c, const cJSON *root)
 
     struct summary_value *sv;
     switch (m->op) {
-    case JD_OP_LOG:
+    case REQUEST_LOG:
         it = cJSON_GetObjectItemCaseSensitive(root, "values");
         if (!cJSON_IsObject(it))
             return fail(c, -EINVAL, "\"values\" must be an object of name: value");
@@ -1439,15 +1338,15 @@ static int decode_root(struct ctx *c, const cJSON *root)
             return fail(c, -EINVAL, "\"values\" is empty");
         c->depth = 0;
         return values_of(c, it, ".");
-    case JD_OP_HPARAMS_CONFIG:
+    case REQUEST_HPARAMS_CONFIG:
         if ((r = add_value(c, m->run, &sv)) < 0)
             return r;
         return decode_experiment(c, root, sv);
-    case JD_OP_HPARAMS_SESSION_START:
+    case REQUEST_HPARAMS_SESSION_START:
         if ((r = add_value(c, m->run, &sv)) < 0)
             return r;
         return decode_session_start(c, root, sv);
-    case JD_OP_HPARAMS_SESSION_END:
+    case REQUEST_HPARAMS_SESSION_END:
         if ((r = add_value(c, m->run, &sv)) < 0)
             return r;
         return decode_session_end(c, root, sv);
@@ -1613,7 +1512,7 @@ static bool fast_number(struct fast *f, double *ret, bool *is_int)
     return true;
 }
 
-int jd_decode_fast(struct jd_msg *m, const char *line, size_t len)
+int jd_decode_fast(struct request *m, const char *line, size_t len)
 {
     enum { S_V = 1, S_OP = 2, S_ID = 4, S_LOGDIR = 8, S_STEP = 16, S_WALL = 32, S_VALUES = 64 };
     struct fast f = {.p = line, .end = line + len};
@@ -1625,8 +1524,8 @@ int jd_decode_fast(struct jd_msg *m, const char *line, size_t len)
 
     c.err = err;
     c.err_size = sizeof err;
-    msg_recycle(m);
-    m->op = JD_OP_LOG;
+    request_recycle(m);
+    m->op = REQUEST_LOG;
     m->step_mode = LOGDIR_STEP_NEXT;
     strcpy(m->run, ".");
     fast_ws(&f);
@@ -1675,7 +1574,7 @@ int jd_decode_fast(struct jd_msg *m, const char *line, size_t len)
         seen |= bit;
         switch (bit) {
         case S_V:
-            if (!fast_number(&f, &d, &is_int) || d != JD_PROTOCOL_VERSION)
+            if (!fast_number(&f, &d, &is_int) || d != PROTOCOL_VERSION)
                 return 1;
             break;
         case S_OP:
@@ -1687,7 +1586,7 @@ int jd_decode_fast(struct jd_msg *m, const char *line, size_t len)
              * plain integer of up to 15 digits and for a string of
              * printable ASCII without quotes or backslashes. */
             if (*f.p == '"') {
-                if (!fast_string(&f, &s, &slen) || slen + 2 > JD_MAX_ID)
+                if (!fast_string(&f, &s, &slen) || slen + 2 > REQUEST_MAX_ID)
                     return 1;
                 for (size_t i = 0; i < slen; i++)
                     if ((unsigned char)s[i] >= 0x7f)
@@ -1793,7 +1692,7 @@ int jd_decode_fast(struct jd_msg *m, const char *line, size_t len)
     return 0;
 }
 
-int jd_decode(struct jd_msg *m, const char *line, size_t len, char *err, size_t err_size)
+int jd_decode(struct request *m, const char *line, size_t len, char *err, size_t err_size)
 {
     if (jd_decode_fast(m, line, len) == 0) {
         err[0] = '\0';
@@ -1802,10 +1701,10 @@ int jd_decode(struct jd_msg *m, const char *line, size_t len, char *err, size_t 
     return jd_decode_full(m, line, len, err, err_size);
 }
 
-int jd_decode_full(struct jd_msg *m, const char *line, size_t len, char *err, size_t err_size)
+int jd_decode_full(struct request *m, const char *line, size_t len, char *err, size_t err_size)
 {
     struct ctx c = {.m = m, .err = err, .err_size = err_size};
-    msg_recycle(m);
+    request_recycle(m);
     err[0] = '\0';
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, false);
