@@ -8,7 +8,7 @@
 
 #include "dispatch.h"
 #include "frame_decode.h"
-#include "frame_encode.h"
+#include "reply.h"
 #include "log.h"
 #include "server.h"
 
@@ -124,18 +124,19 @@ void conn_flush_replies(struct conn *c)
     }
 }
 
-void conn_reply(struct conn *c, const char *json, size_t len)
+void conn_reply(struct conn *c, const struct reply *rp)
 {
     if (c->closing || c->queued_replies >= c->srv->cfg->max_replies) {
         c->srv->stats.replies_dropped++;
         return;
     }
-    if (c->proto == CONN_PROTO_BINARY) {
-        if (frame_encode_reply_json(&c->out, json, len, c->eof) < 0) {
-            c->srv->stats.replies_dropped++;
-            return;
-        }
-    } else if (buf_append(&c->out, json, len) < 0 || buf_append(&c->out, "\n", 1) < 0) {
+    size_t mark = c->out.len;
+    int r = c->proto == CONN_PROTO_BINARY ? reply_write_frame(&c->out, rp, c->eof)
+                                          : reply_write_json(&c->out, rp);
+    if (r == 0 && c->proto != CONN_PROTO_BINARY)
+        r = buf_append(&c->out, "\n", 1);
+    if (r < 0) {
+        c->out.len = mark;   /* no half reply */
         c->srv->stats.replies_dropped++;
         return;
     }
@@ -178,7 +179,7 @@ static void binary_give_up(struct conn *c, const char *why)
              (unsigned long long)c->line_no - 1, why);
     buf_reset(&c->in);
     c->eof = true;   /* also marks the reply as the last one (closing) */
-    dispatch_error(c, NULL, c->line_no, why);
+    dispatch_error(c, c->line_no, why);
     if (c->reading) {
         uv_read_stop((uv_stream_t *)&c->pipe);
         c->reading = false;
@@ -237,7 +238,7 @@ static bool decide_protocol(struct conn *c)
     buf_consume(&c->in, FRAME_MAGIC_LEN);
     char real[4096];
     const char *root = realpath(c->srv->cfg->root, real) ? real : c->srv->cfg->root;
-    if (frame_encode_hello(&c->out, c->srv->cfg->max_line, root) < 0) {
+    if (reply_write_hello(&c->out, c->srv->cfg->max_line, root) < 0) {
         conn_close(c);
         return false;
     }
@@ -275,7 +276,7 @@ static void process_input(struct conn *c)
                 c->srv->stats.errors_oversize++;
                 char msg[128];
                 snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
-                dispatch_error(c, NULL, c->line_no, msg);
+                dispatch_error(c, c->line_no, msg);
             } else {
                 handle_line(c, (const char *)base + start, end - start);
             }
@@ -297,7 +298,7 @@ static void process_input(struct conn *c)
         c->srv->stats.errors_oversize++;
         char msg[128];
         snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
-        dispatch_error(c, NULL, c->line_no, msg);
+        dispatch_error(c, c->line_no, msg);
         log_warn("conn %llu (pid %ld): line %llu longer than %zu bytes, skipped",
                  (unsigned long long)c->id, (long)c->pid, (unsigned long long)c->line_no,
                  max_line);
@@ -312,7 +313,7 @@ static void on_eof(struct conn *c)
     if (c->proto == CONN_PROTO_BINARY) {
         if (c->in.len > 0) {
             c->line_no++;
-            dispatch_error(c, NULL, c->line_no, "the connection ended inside a frame");
+            dispatch_error(c, c->line_no, "the connection ended inside a frame");
         }
     } else if (c->in.len > 0 && !c->skipping) {
         /* A last line without its newline still counts. */
@@ -425,7 +426,7 @@ void conn_check_read_timeout(struct conn *c, uint64_t now)
     c->skipping = false;
     c->partial_since = 0;
     c->eof = true;   /* also marks the reply as the last one (closing) */
-    dispatch_error(c, NULL, c->line_no, why);
+    dispatch_error(c, c->line_no, why);
     uv_read_stop((uv_stream_t *)&c->pipe);
     c->reading = false;
     conn_flush_replies(c);
@@ -515,7 +516,7 @@ int conn_accept(struct server *s, uv_stream_t *listener)
         log_warn("conn %llu (pid %ld, uid %ld): refused, %u connections is the limit",
                  (unsigned long long)c->id, (long)c->pid, (long)c->uid,
                  s->cfg->max_connections);
-        dispatch_error(c, NULL, 0, "too many connections");
+        dispatch_error(c, 0, "too many connections");
         c->eof = true;
         maybe_finish(c);
         return 0;

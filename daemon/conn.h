@@ -63,9 +63,12 @@ struct conn {
 /* Accept a pending connection from the listener; starts reading. Logs. */
 int conn_accept(struct server *s, uv_stream_t *listener);
 
-/* Queue a reply line (json, without newline; copied). Dropped (and
- * counted) when the queue is full or the connection is closing. */
-void conn_reply(struct conn *c, const char *json, size_t len);
+struct reply;
+
+/* Queue a reply (borrowed; encoded at once as a JSON line or a Reply
+ * frame, as the connection speaks). Dropped (and counted) when the queue
+ * is full or the connection is closing. */
+void conn_reply(struct conn *c, const struct reply *rp);
 
 /* Write the buffered replies now. */
 void conn_flush_replies(struct conn *c);

@@ -7,79 +7,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "confine.h"
 #include "conn.h"
-#include "event.h"
+#include "exec.h"
 #include "flusher.h"
 #include "frame_decode.h"
 #include "json_decode.h"
 #include "json_guard.h"
 #include "log.h"
 #include "server.h"
-#include "utf8.h"
 
-/* Append s as a JSON string. Bytes that are not UTF-8 become '?', so a
- * reply is always valid JSON whatever a client sent. */
-static int json_string(struct buf *out, const char *s)
+void dispatch_error(struct conn *c, uint64_t line_no, const char *error)
 {
-    int r = buf_append(out, "\"", 1);
-    size_t len = strlen(s);
-    for (size_t i = 0; r == 0 && i < len;) {
-        unsigned char ch = (unsigned char)s[i];
-        unsigned cp;
-        if (ch == '"' || ch == '\\') {
-            char esc[2] = {'\\', (char)ch};
-            r = buf_append(out, esc, 2);
-            i++;
-        } else if (ch < 0x20) {
-            r = buf_printf(out, "\\u%04x", ch);
-            i++;
-        } else if (ch < 0x80) {
-            r = buf_append(out, &s[i], 1);
-            i++;
-        } else {
-            int n = utf8_decode(s + i, len - i, &cp);
-            if (n < 0) {
-                r = buf_append(out, "?", 1);
-                i++;
-            } else {
-                r = buf_append(out, s + i, (size_t)n);
-                i += (size_t)n;
-            }
-        }
-    }
-    if (r == 0)
-        r = buf_append(out, "\"", 1);
-    return r;
-}
-
-void dispatch_error(struct conn *c, const char *id, uint64_t line_no, const char *error)
-{
-    struct buf b;
-    buf_init(&b, BUF_NO_CAP);
-    int r = 0;
-    if (id)
-        r = buf_printf(&b, "{\"id\":%s,\"ok\":false,\"line\":%" PRIu64 ",\"error\":", id,
-                       line_no);
-    else
-        r = buf_printf(&b, "{\"ok\":false,\"line\":%" PRIu64 ",\"error\":", line_no);
-    if (r == 0)
-        r = json_string(&b, error);
-    if (r == 0)
-        r = buf_append(&b, "}", 1);
-    if (r == 0)
-        conn_reply(c, (const char *)b.data, b.len);
-    buf_free(&b);
-}
-
-/* {"id":ID,"ok":true<extra>} where extra starts with ',' or is empty. */
-static void reply_ok(struct conn *c, const char *id, const char *extra)
-{
-    char line[256 + REQUEST_MAX_ID];
-    int n = id ? snprintf(line, sizeof line, "{\"id\":%s,\"ok\":true%s}", id, extra)
-               : snprintf(line, sizeof line, "{\"ok\":true%s}", extra);
-    if (n > 0 && (size_t)n < sizeof line)
-        conn_reply(c, line, (size_t)n);
+    struct reply rp;
+    reply_init(&rp, NULL);
+    reply_fail(&rp, -EINVAL, "%s", error);
+    rp.line = line_no;
+    conn_reply(c, &rp);
 }
 
 static void count_error(struct server *s, int r)
@@ -94,14 +37,47 @@ static void count_error(struct server *s, int r)
         s->stats.errors_invalid++;
 }
 
+/* The counter a refusal adds to besides its errno class. */
+static void count_refusal(struct server *s, const struct reply *rp)
+{
+    count_error(s, rp->code);
+    switch (rp->count) {
+    case REPLY_COUNT_NONE: break;
+    case REPLY_COUNT_VALUES: s->stats.limit_values++; break;
+    case REPLY_COUNT_NAME: s->stats.limit_name++; break;
+    case REPLY_COUNT_LOGDIRS: s->stats.limit_logdirs++; break;
+    case REPLY_COUNT_RUNS: s->stats.limit_runs++; break;
+    case REPLY_COUNT_TAGS: s->stats.limit_tags++; break;
+    case REPLY_COUNT_JSON_DEPTH: s->stats.limit_json_depth++; break;
+    case REPLY_COUNT_ELEMENTS: s->stats.limit_elements++; break;
+    case REPLY_COUNT_PATH: s->stats.errors_path++; break;
+    }
+}
+
+/* Count, log (refusals) and send the answer to request line_no of c. */
+static void answer(struct server *s, struct conn *c, const struct request *m,
+                   uint64_t line_no, struct reply *rp)
+{
+    if (!rp->ok) {
+        rp->line = line_no;
+        count_refusal(s, rp);
+        log_info("conn %llu (pid %ld, uid %ld) line %llu%s%s: %s", (unsigned long long)c->id,
+                 (long)c->pid, (long)c->uid, (unsigned long long)line_no,
+                 m && m->has_logdir ? " logdir " : "", m && m->has_logdir ? m->logdir : "",
+                 rp->error);
+    }
+    if (rp->answer)
+        conn_reply(c, rp);
+}
+
+/* A refusal of request line_no before it was executed (decoding). */
 static void fail(struct server *s, struct conn *c, const struct request *m, uint64_t line_no,
                  int r, const char *why)
 {
-    count_error(s, r);
-    dispatch_error(c, m->has_id ? m->id : NULL, line_no, why);
-    log_info("conn %llu (pid %ld, uid %ld) line %llu%s%s: %s", (unsigned long long)c->id,
-             (long)c->pid, (long)c->uid, (unsigned long long)line_no,
-             m->has_logdir ? " logdir " : "", m->has_logdir ? m->logdir : "", why);
+    struct reply rp;
+    reply_init(&rp, m);
+    reply_fail(&rp, r, "%s", why);
+    answer(s, c, m, line_no, &rp);
 }
 
 /* ---- per-user roots ----------------------------------------------------- */
@@ -142,167 +118,6 @@ static const char *user_dir(uid_t uid)
     user_cache[slot].uid = uid;
     user_cache[slot].used = true;
     return out;
-}
-
-/* ---- limits ------------------------------------------------------------- */
-
-/* Check the sizes of a decoded message against the configured limits and,
- * with --per-user-root, put its logdir under the peer's directory. 0, or
- * an error already answered. */
-static int check_msg(struct server *s, struct conn *c, uint64_t line_no, struct request *m)
-{
-    const struct config *cfg = s->cfg;
-    char why[256];
-    if (m->n_values > cfg->max_values) {
-        s->stats.limit_values++;
-        snprintf(why, sizeof why, "%zu values in one message; the limit is %u (--max-values)",
-                 m->n_values, cfg->max_values);
-        fail(s, c, m, line_no, -EMSGSIZE, why);
-        return -EMSGSIZE;
-    }
-    const char *long_name = NULL;
-    if (m->has_logdir && strlen(m->logdir) > cfg->max_name)
-        long_name = m->logdir;
-    if (m->has_run && strlen(m->run) > cfg->max_name)
-        long_name = m->run;
-    for (size_t i = 0; !long_name && i < m->n_values; i++)
-        if (strlen(m->values[i].run) > cfg->max_name)
-            long_name = m->values[i].run;
-    if (long_name) {
-        s->stats.limit_name++;
-        snprintf(why, sizeof why,
-                 "the logdir or run name '%.40s...' is longer than %zu bytes (--max-name)",
-                 long_name, cfg->max_name);
-        fail(s, c, m, line_no, -ENAMETOOLONG, why);
-        return -ENAMETOOLONG;
-    }
-    if (cfg->per_user_root && m->has_logdir) {
-        const char *u = user_dir(c->uid);
-        char name[LOGDIR_MAX_NAME + 1];
-        bool dot = strcmp(m->logdir, ".") == 0;
-        int k = snprintf(name, sizeof name, "%s%s%s", u, dot ? "" : "/", dot ? "" : m->logdir);
-        if (k < 0 || (size_t)k >= sizeof name) {
-            s->stats.limit_name++;
-            snprintf(why, sizeof why,
-                     "the logdir name is too long once put under the user directory '%s' "
-                     "(at most %u bytes in all)",
-                     u, LOGDIR_MAX_NAME);
-            fail(s, c, m, line_no, -ENAMETOOLONG, why);
-            return -ENAMETOOLONG;
-        }
-        memcpy(m->logdir, name, (size_t)k + 1);
-    }
-    return 0;
-}
-
-static void step_refusal_text(char *out, size_t size, const struct logdir_refusal *rf)
-{
-    if (rf->duplicate)
-        snprintf(out, size,
-                 "tag '%s' appears twice in run '%s' in one message (one value per tag and "
-                 "step); nothing of this message was written",
-                 rf->tag, rf->run);
-    else
-        snprintf(out, size,
-                 "step %" PRId64 " of tag '%s' in run '%s' is not greater than its last step "
-                 "%" PRId64 " (TensorBoard would delete the newer points); nothing of this "
-                 "message was written. Use op \"restart\" to go back to an earlier step",
-                 rf->step, rf->tag, rf->run, rf->last_step);
-}
-
-static const char *logdir_error(int r)
-{
-    switch (r) {
-    case -ENOSPC:
-        return "too many logdirs, runs or tags";
-    case -ENOBUFS:
-        return "too much data waiting to be written; try again";
-    case -ENOMEM:
-        return "out of memory";
-    default:
-        return confine_strerror(r);
-    }
-}
-
-/* A refusal of logdir_log() other than the step policy: which limit, or
- * which run directory. */
-static void refusal_text(struct server *s, char *out, size_t size, int r,
-                         const struct logdir_refusal *rf, const char *ldname)
-{
-    if (r == -ENOSPC && rf->kind == LOGDIR_REFUSED_RUNS) {
-        s->stats.limit_runs++;
-        snprintf(out, size,
-                 "run '%s' would be one run too many in logdir '%s' (the limit is %d runs, "
-                 "--max-runs); nothing of this message was written",
-                 rf->run, ldname, rf->limit);
-    } else if (r == -ENOSPC && rf->kind == LOGDIR_REFUSED_TAGS) {
-        s->stats.limit_tags++;
-        snprintf(out, size,
-                 "tag '%s' in run '%s' would be one tag too many in logdir '%s' (the limit is "
-                 "%d run/tag pairs, --max-tags); nothing of this message was written",
-                 rf->tag, rf->run, ldname, rf->limit);
-    } else if (rf->kind == LOGDIR_REFUSED_DIR) {
-        s->stats.errors_path++;
-        snprintf(out, size,
-                 "run '%s' of logdir '%s': cannot use its directory: %s; nothing of this "
-                 "message was written",
-                 rf->run, ldname, confine_strerror(r));
-    } else {
-        snprintf(out, size, "%s", logdir_error(r));
-    }
-}
-
-/* Write the message's values at its step. */
-static void do_log(struct server *s, struct conn *c, struct request *m, uint64_t line_no,
-                   logdir *d, double wall_time, bool check_steps)
-{
-    struct logdir_item small[16];
-    small[0] = (struct logdir_item){NULL, NULL};   /* n_values is never 0 here */
-    struct logdir_item *items = small;
-    if (m->n_values > 16) {
-        items = malloc(m->n_values * sizeof *items);
-        if (!items) {
-            fail(s, c, m, line_no, -ENOMEM, "out of memory");
-            return;
-        }
-    }
-    for (size_t i = 0; i < m->n_values; i++) {
-        items[i].run = m->values[i].run;
-        items[i].value = &m->values[i].value;
-    }
-    int64_t step = 0;
-    /* Filled by logdir_log() when it refuses; only the fields read for
-     * other errors are set here (the whole struct is over 4 KiB). */
-    struct logdir_refusal rf;
-    rf.kind = LOGDIR_REFUSED_STEP;
-    rf.run[0] = rf.tag[0] = '\0';
-    rf.step = rf.last_step = 0;
-    rf.duplicate = false;
-    rf.limit = 0;
-    enum logdir_step_mode mode = check_steps ? m->step_mode : LOGDIR_STEP_AT;
-    int r = logdir_log(d, mode, check_steps ? m->step : 0, wall_time, items, m->n_values,
-                       check_steps, &step, &rf);
-    if (items != small)
-        free(items);
-    if (r == -ERANGE) {
-        char why[2560];
-        step_refusal_text(why, sizeof why, &rf);
-        fail(s, c, m, line_no, r, why);
-        return;
-    }
-    if (r < 0) {
-        char why[2560];
-        refusal_text(s, why, sizeof why, r, &rf, m->logdir);
-        fail(s, c, m, line_no, r, why);
-        return;
-    }
-    s->stats.messages++;
-    s->stats.events += m->n_values;
-    if (m->has_id) {
-        char extra[64];
-        snprintf(extra, sizeof extra, ",\"step\":%" PRId64, step);
-        reply_ok(c, m->id, extra);
-    }
 }
 
 static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct request *m,
@@ -373,7 +188,7 @@ static struct {
 
 static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
                      size_t len, logdir **ret_wait);
-static int exec_request(struct server *s, struct conn *c, uint64_t line_no, const uint8_t *req,
+static int exec_held_request(struct server *s, struct conn *c, uint64_t line_no, const uint8_t *req,
                         size_t len, logdir **ret_wait);
 
 static struct waiter *waiter_of(const struct conn *c)
@@ -443,7 +258,7 @@ static void hold(struct server *s, struct conn *c, logdir *on, int kind, int cod
         w = wait_start(c, on);
     if (!w || wait_push(w, kind, code, line_no, data, len) < 0) {
         s->stats.errors_other++;
-        dispatch_error(c, NULL, line_no, "out of memory");
+        dispatch_error(c, line_no, "out of memory");
     }
 }
 
@@ -473,10 +288,10 @@ static void replay(struct server *s, struct waiter *w)
         if (e->kind == WAIT_LINE) {
             r = exec_line(s, w->c, e->line_no, e->data, e->len, &on);
         } else if (e->kind == WAIT_REQUEST) {
-            r = exec_request(s, w->c, e->line_no, (const uint8_t *)e->data, e->len, &on);
+            r = exec_held_request(s, w->c, e->line_no, (const uint8_t *)e->data, e->len, &on);
         } else {
             count_error(s, e->code);
-            dispatch_error(w->c, NULL, e->line_no, e->data);
+            dispatch_error(w->c, e->line_no, e->data);
         }
         if (r > 0) {
             w->on = on;
@@ -705,7 +520,7 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
                 free(rlen);
                 off = rlen = NULL;
                 s->stats.errors_other++;
-                dispatch_error(c, NULL, c->line_no, "out of memory");
+                dispatch_error(c, c->line_no, "out of memory");
                 continue;
             }
         }
@@ -717,14 +532,14 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
 }
 
 /* Execute one held request (a serialized Request): as a Batch of one. */
-static int exec_request(struct server *s, struct conn *c, uint64_t line_no, const uint8_t *req,
+static int exec_held_request(struct server *s, struct conn *c, uint64_t line_no, const uint8_t *req,
                         size_t len, logdir **ret_wait)
 {
     char err[REQUEST_ERROR_SIZE];
     uint8_t *p = malloc(len + 11);
     if (!p) {
         s->stats.errors_other++;
-        dispatch_error(c, NULL, line_no, "out of memory");
+        dispatch_error(c, line_no, "out of memory");
         return 0;
     }
     size_t k = 0;
@@ -752,136 +567,97 @@ static int exec_request(struct server *s, struct conn *c, uint64_t line_no, cons
     return wait;
 }
 
-/* Execute a decoded message; 1 (nothing done) when it needs a logdir that
+/* ---- the executor's host -------------------------------------------------- */
+
+struct host_ctx {
+    struct server *s;
+    struct conn *c;
+    uint64_t line_no;
+};
+
+static int host_open_logdir(void *ctx, const char *name, logdir **ret)
+{
+    struct host_ctx *x = ctx;
+    logdir *d = logdir_set_find(x->s->logdirs, name);
+    if (!d) {
+        logdir_scanner *sc = NULL;
+        int r = logdir_set_get_deferred(x->s->logdirs, name, &d, &sc);
+        if (r < 0)
+            return r;
+        if (sc)
+            scan_start(x->s, d, sc);   /* the files are read on the thread pool */
+        else
+            log_opened(d);
+    }
+    *ret = d;
+    return logdir_scanning(d) ? EXEC_WAIT : 0;
+}
+
+static int host_flush(void *ctx, const struct request *m, logdir *d, bool sync,
+                      struct reply *rp)
+{
+    struct host_ctx *x = ctx;
+    struct reply_id id;
+    (void)rp;
+    reply_id_of(&id, m);
+    flusher_request(x->s->flusher, d, sync && x->s->cfg->fsync != FSYNC_NEVER,
+                    m->op == REQUEST_CLOSE, x->c, &id, x->line_no);
+    return EXEC_DEFERRED;
+}
+
+static int host_stats(void *ctx, struct reply *rp)
+{
+    struct server *s = ((struct host_ctx *)ctx)->s;
+    buf_reset(&s->stats_json);
+    int r = stats_to_json(&s->stats, flusher_open_writers(s->flusher),
+                          logdir_set_count(s->logdirs), flusher_pending_bytes(s->flusher),
+                          &s->stats_json);
+    if (r < 0)
+        return reply_fail(rp, r, "out of memory");
+    rp->stats = (const char *)s->stats_json.data;
+    rp->stats_len = s->stats_json.len;
+    return 0;
+}
+
+/* Execute a decoded request; 1 (nothing done) when it needs a logdir that
  * is being scanned, *ret_wait. */
 static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct request *m,
                         logdir **ret_wait)
 {
-    int r;
-    double wall_time = m->has_wall_time ? m->wall_time : event_now();
-    const char *id = m->has_id ? m->id : NULL;
-    logdir *d = NULL;
-    bool needs_logdir = m->op != REQUEST_FLUSH && m->op != REQUEST_CLOSE &&
-                        m->op != REQUEST_PING && m->op != REQUEST_STATS;
-    if (check_msg(s, c, line_no, m) < 0)
-        return 0;
-    if (needs_logdir) {
-        d = logdir_set_find(s->logdirs, m->logdir);
-        bool is_new = d == NULL;
-        logdir_scanner *sc = NULL;
-        r = d ? 0 : logdir_set_get_deferred(s->logdirs, m->logdir, &d, &sc);
-        if (r < 0) {
-            char why[LOGDIR_MAX_NAME + 256];
-            if (r == -ENOSPC) {
-                s->stats.limit_logdirs++;
-                snprintf(why, sizeof why,
-                         "logdir '%s' would be one logdir too many (the limit is %u, "
-                         "--max-logdirs)",
-                         m->logdir, s->cfg->max_logdirs);
-            } else {
-                if (r != -ENOMEM)
-                    s->stats.errors_path++;
-                snprintf(why, sizeof why, "logdir '%s': %s", m->logdir, logdir_error(r));
-            }
-            fail(s, c, m, line_no, r, why);
-            return 0;
-        }
-        if (sc)
-            scan_start(s, d, sc);   /* the files are read on the thread pool */
-        else if (is_new)
-            log_opened(d);
-        if (logdir_scanning(d)) {
-            *ret_wait = d;
-            return 1;
-        }
+    struct host_ctx x = {s, c, line_no};
+    const struct config *cfg = s->cfg;
+    struct exec_host h = {
+        .logdirs = s->logdirs,
+        .max_values = cfg->max_values,
+        .max_name = cfg->max_name,
+        .max_logdirs = cfg->max_logdirs,
+        .prefix = cfg->per_user_root ? user_dir(c->uid) : NULL,
+        .open_logdir = host_open_logdir,
+        .flush = host_flush,
+        .stats = host_stats,
+        .ctx = &x,
+    };
+    struct reply rp;
+    reply_init(&rp, m);
+    logdir *wait_for = NULL;
+    int r = exec_request(&h, m, &rp);
+    if (r == EXEC_WAIT) {
+        wait_for = m->has_logdir ? logdir_set_find(s->logdirs, m->logdir) : NULL;
+        *ret_wait = wait_for;
+        return 1;
     }
-
-    char extra[128];
-    switch (m->op) {
-    case REQUEST_LOG:
-        do_log(s, c, m, line_no, d, wall_time, true);
-        return 0;
-    case REQUEST_HPARAMS_CONFIG:
-    case REQUEST_HPARAMS_SESSION_START:
-    case REQUEST_HPARAMS_SESSION_END:
-        /* hparams live at step 0 and are replaced by a newer copy:
-         * outside the step policy. */
-        do_log(s, c, m, line_no, d, wall_time, false);
-        return 0;
-    case REQUEST_STEP_GET:
+    if (rp.ok) {
         s->stats.messages++;
-        snprintf(extra, sizeof extra, ",\"step\":%" PRId64 ",\"next\":%" PRId64, logdir_step(d),
-                 logdir_step(d) + 1);
-        reply_ok(c, id, extra);
-        return 0;
-    case REQUEST_STEP_SET:
-        s->stats.messages++;
-        logdir_set_step(d, m->step);
-        if (id) {
-            snprintf(extra, sizeof extra, ",\"step\":%" PRId64 ",\"next\":%" PRId64, m->step,
-                     m->step + 1);
-            reply_ok(c, id, extra);
-        }
-        return 0;
-    case REQUEST_RESTART:
-        r = logdir_restart(d, m->has_run ? m->run : NULL, m->step, wall_time);
-        if (r < 0) {
-            if (r == -ELOOP || r == -ENOTDIR || r == -EXDEV || r == -EACCES)
-                s->stats.errors_path++;
-            fail(s, c, m, line_no, r, logdir_error(r));
-            return 0;
-        }
-        s->stats.messages++;
-        log_info("logdir '%s': restart at step %lld%s%s", m->logdir, (long long)m->step,
-                 m->has_run ? " in run " : "", m->has_run ? m->run : "");
-        if (id) {
-            snprintf(extra, sizeof extra, ",\"step\":%" PRId64, m->step);
-            reply_ok(c, id, extra);
-        }
-        return 0;
-    case REQUEST_FLUSH:
-    case REQUEST_CLOSE:
-        s->stats.messages++;
-        s->stats.flush_requests++;
-        if (m->has_logdir) {
-            d = logdir_set_find(s->logdirs, m->logdir);
-            if (!d) {
-                /* Nothing was ever logged there: nothing to write. */
-                if (id)
-                    reply_ok(c, id, "");
-                return 0;
-            }
-            if (logdir_scanning(d)) {
-                /* Messages of other connections may wait for the scan:
-                 * this waits for them too. */
-                *ret_wait = d;
-                return 1;
-            }
-        }
-        flusher_request(s->flusher, d, m->sync && s->cfg->fsync != FSYNC_NEVER,
-                        m->op == REQUEST_CLOSE, c, id, line_no);
-        return 0;
-    case REQUEST_PING:
-        s->stats.messages++;
-        reply_ok(c, id, ",\"pong\":true,\"protocol\":1");
-        return 0;
-    case REQUEST_STATS: {
-        s->stats.messages++;
-        struct buf b;
-        buf_init(&b, BUF_NO_CAP);
-        r = id ? buf_printf(&b, "{\"id\":%s,\"ok\":true,\"stats\":", id)
-               : buf_append_str(&b, "{\"ok\":true,\"stats\":");
-        if (r == 0)
-            r = stats_to_json(&s->stats, flusher_open_writers(s->flusher),
-                              logdir_set_count(s->logdirs), flusher_pending_bytes(s->flusher),
-                              &b);
-        if (r == 0)
-            r = buf_append(&b, "}", 1);
-        if (r == 0)
-            conn_reply(c, (const char *)b.data, b.len);
-        buf_free(&b);
-        return 0;
+        if (m->op == REQUEST_FLUSH || m->op == REQUEST_CLOSE)
+            s->stats.flush_requests++;
+        else if (m->op != REQUEST_STEP_GET && m->op != REQUEST_STEP_SET &&
+                 m->op != REQUEST_RESTART && m->op != REQUEST_PING && m->op != REQUEST_STATS)
+            s->stats.events += m->n_values;
+        if (m->op == REQUEST_RESTART)
+            log_info("logdir '%s': restart at step %lld%s%s", m->logdir, (long long)m->step,
+                     m->has_run ? " in run " : "", m->has_run ? m->run : "");
     }
-    }
+    if (r != EXEC_DEFERRED)
+        answer(s, c, m, line_no, &rp);
     return 0;
 }

@@ -1,7 +1,9 @@
-/* dispatch: execute one line of a connection -- decode it
- * (json_decode), run the op against the logdirs, and answer: a reply for
- * every request with an id and for every error, carrying the line number.
- * Flush and close replies are deferred to the flusher. */
+/* dispatch: execute one line or frame of a connection -- decode it
+ * (protocol/: json_decode, frame_decode), run it through the executor
+ * (protocol/exec.h) against the server's logdirs, count it, log refusals
+ * and answer: a reply for every request with an id and for every error,
+ * carrying the line number. Flush and close replies are deferred to the
+ * flusher; requests for a logdir being scanned wait for it here. */
 #ifndef TFEVENTSD_DISPATCH_H
 #define TFEVENTSD_DISPATCH_H
 
@@ -22,7 +24,8 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
  * messages that waited for the scans have run (at once when none runs). */
 void dispatch_after_scans(struct server *s, void (*fn)(struct server *s));
 
-/* Send {"id":..,"ok":false,"line":N,"error":"..."} (id may be NULL). */
-void dispatch_error(struct conn *c, const char *id, uint64_t line_no, const char *error);
+/* Send a refusal without id, {"ok":false,"line":N,"error":"..."}, for a
+ * request that could not be read or held. */
+void dispatch_error(struct conn *c, uint64_t line_no, const char *error);
 
 #endif

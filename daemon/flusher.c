@@ -7,7 +7,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
-#include "json_decode.h"
+#include "exec.h"
 #include "log.h"
 #include "server.h"
 
@@ -18,8 +18,7 @@
  * for is done. */
 struct req {
     struct conn *c;
-    bool has_id;
-    char id[REQUEST_MAX_ID + 1];
+    struct reply_id id;
     uint64_t line_no;
     unsigned remaining;
     int err;
@@ -149,15 +148,16 @@ static void req_done(struct req *q, int err, const char *dir)
     }
     if (--q->remaining > 0)
         return;
+    struct reply rp;
+    reply_init(&rp, NULL);
+    rp.id = q->id;
+    rp.answer = q->id.has;
     if (q->err < 0) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "writing %s failed: %s", q->err_dir, strerror(-q->err));
-        dispatch_error(q->c, q->has_id ? q->id : NULL, q->line_no, msg);
-    } else if (q->has_id) {
-        char line[64 + REQUEST_MAX_ID];
-        int n = snprintf(line, sizeof line, "{\"id\":%s,\"ok\":true}", q->id);
-        conn_reply(q->c, line, (size_t)n);
+        exec_fail_write(&rp, q->err, q->err_dir);
+        rp.line = q->line_no;
     }
+    if (rp.answer)
+        conn_reply(q->c, &rp);
     conn_undefer(q->c);
     free(q);
 }
@@ -405,19 +405,21 @@ void flusher_free(struct flusher *f)
 }
 
 void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct conn *c,
-                     const char *id, uint64_t line_no)
+                     const struct reply_id *id, uint64_t line_no)
 {
     struct req *q = calloc(1, sizeof *q);
     if (!q) {
-        dispatch_error(c, id, line_no, "out of memory");
+        struct reply rp;
+        reply_init(&rp, NULL);
+        rp.id = *id;
+        reply_fail(&rp, -ENOMEM, "out of memory");
+        rp.line = line_no;
+        conn_reply(c, &rp);
         return;
     }
     q->c = c;
     q->line_no = line_no;
-    if (id) {
-        q->has_id = true;
-        snprintf(q->id, sizeof q->id, "%s", id);
-    }
+    q->id = *id;
     q->remaining = 1;   /* ours, until every writer is registered */
     conn_defer(c);
     for (struct fw *fw = f->head; fw; fw = fw->next) {

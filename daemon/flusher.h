@@ -24,6 +24,7 @@
 struct server;
 struct conn;
 struct flusher;
+struct reply_id;
 
 struct flusher *flusher_new(struct server *s);
 void flusher_free(struct flusher *f);   /* after shutdown; NULL-safe */
@@ -33,10 +34,10 @@ void flusher_free(struct flusher *f);   /* after shutdown; NULL-safe */
 void flusher_writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new);
 
 /* A flush (close: flush and close) of the writers of d, or of all writers
- * when d is NULL, answered on c with id (JSON text, may be NULL) when
- * done. */
+ * when d is NULL, answered on c when done (with id, if it has one; a
+ * failure always). */
 void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct conn *c,
-                     const char *id, uint64_t line_no);
+                     const struct reply_id *id, uint64_t line_no);
 
 /* SIGHUP: every open writer starts a new file with its next record. */
 void flusher_rotate_all(struct flusher *f);

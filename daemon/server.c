@@ -48,6 +48,7 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
     s->loop = loop;
     s->cfg = cfg;
     request_init(&s->msg);
+    buf_init(&s->stats_json, BUF_NO_CAP);
     s->flusher = flusher_new(s);
     if (!s->flusher)
         return -ENOMEM;
@@ -348,4 +349,5 @@ void server_done(struct server *s)
     flusher_free(s->flusher);
     s->flusher = NULL;
     request_done(&s->msg);
+    buf_free(&s->stats_json);
 }

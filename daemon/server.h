@@ -47,7 +47,8 @@ struct server {
     uint64_t next_conn_id;
     logdir_set *logdirs;
     struct flusher *flusher;
-    struct request msg;           /* reused for every line */
+    struct request msg;          /* reused for every line */
+    struct buf stats_json;       /* the last stats reply's object */
     int exit_code;
 };
 

@@ -1,0 +1,247 @@
+#include "exec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confine.h"
+#include "event.h"
+
+const char *exec_strerror(int err)
+{
+    switch (err) {
+    case -ENOSPC:
+        return "too many logdirs, runs or tags";
+    case -ENOBUFS:
+        return "too much data waiting to be written; try again";
+    case -ENOMEM:
+        return "out of memory";
+    default:
+        return confine_strerror(err);
+    }
+}
+
+static bool is_path_error(int err)
+{
+    return err == -ELOOP || err == -ENOTDIR || err == -EXDEV || err == -EACCES;
+}
+
+int exec_fail_write(struct reply *rp, int err, const char *dir)
+{
+    if (dir && *dir)
+        return reply_fail(rp, err, "writing %s failed: %s", dir, strerror(-err));
+    return reply_fail(rp, err, "writing event files failed: %s", strerror(-err));
+}
+
+int exec_fail_logdir(const struct exec_host *h, const char *name, int err, struct reply *rp)
+{
+    if (err == -ENOSPC)
+        return reply_fail_count(rp, err, REPLY_COUNT_LOGDIRS,
+                                "logdir '%s' would be one logdir too many (the limit is %u, "
+                                "--max-logdirs)",
+                                name, h->max_logdirs);
+    return reply_fail_count(rp, err, err == -ENOMEM ? REPLY_COUNT_NONE : REPLY_COUNT_PATH,
+                            "logdir '%s': %s", name, exec_strerror(err));
+}
+
+/* The sizes of a decoded request against the host's limits, and the
+ * logdir put under the host's prefix. 0, or a refusal. */
+static int check_limits(const struct exec_host *h, struct request *m, struct reply *rp)
+{
+    size_t max_values = h->max_values ? h->max_values : REQUEST_MAX_VALUES;
+    size_t max_name = h->max_name ? h->max_name : LOGDIR_MAX_NAME;
+    if (m->n_values > max_values)
+        return reply_fail_count(rp, -EMSGSIZE, REPLY_COUNT_VALUES,
+                                "%zu values in one message; the limit is %zu (--max-values)",
+                                m->n_values, max_values);
+    const char *long_name = NULL;
+    if (m->has_logdir && strlen(m->logdir) > max_name)
+        long_name = m->logdir;
+    if (m->has_run && strlen(m->run) > max_name)
+        long_name = m->run;
+    for (size_t i = 0; !long_name && i < m->n_values; i++)
+        if (strlen(m->values[i].run) > max_name)
+            long_name = m->values[i].run;
+    if (long_name)
+        return reply_fail_count(
+            rp, -ENAMETOOLONG, REPLY_COUNT_NAME,
+            "the logdir or run name '%.40s...' is longer than %zu bytes (--max-name)",
+            long_name, max_name);
+    if (h->prefix && *h->prefix && m->has_logdir) {
+        char name[LOGDIR_MAX_NAME + 1];
+        bool dot = strcmp(m->logdir, ".") == 0;
+        int k = snprintf(name, sizeof name, "%s%s%s", h->prefix, dot ? "" : "/",
+                         dot ? "" : m->logdir);
+        if (k < 0 || (size_t)k >= sizeof name)
+            return reply_fail_count(rp, -ENAMETOOLONG, REPLY_COUNT_NAME,
+                                    "the logdir name is too long once put under the user "
+                                    "directory '%s' (at most %u bytes in all)",
+                                    h->prefix, LOGDIR_MAX_NAME);
+        memcpy(m->logdir, name, (size_t)k + 1);
+    }
+    return 0;
+}
+
+/* A refusal of logdir_log(): the step policy, a limit, or a run directory. */
+static int fail_log(int err, const struct logdir_refusal *rf, const char *ldname,
+                    struct reply *rp)
+{
+    if (err == -ERANGE && rf->duplicate)
+        return reply_fail(rp, err,
+                          "tag '%s' appears twice in run '%s' in one message (one value per "
+                          "tag and step); nothing of this message was written",
+                          rf->tag, rf->run);
+    if (err == -ERANGE)
+        return reply_fail(rp, err,
+                          "step %" PRId64 " of tag '%s' in run '%s' is not greater than its "
+                          "last step %" PRId64 " (TensorBoard would delete the newer points); "
+                          "nothing of this message was written. Use op \"restart\" to go "
+                          "back to an earlier step",
+                          rf->step, rf->tag, rf->run, rf->last_step);
+    if (err == -ENOSPC && rf->kind == LOGDIR_REFUSED_RUNS)
+        return reply_fail_count(rp, err, REPLY_COUNT_RUNS,
+                                "run '%s' would be one run too many in logdir '%s' (the limit "
+                                "is %d runs, --max-runs); nothing of this message was written",
+                                rf->run, ldname, rf->limit);
+    if (err == -ENOSPC && rf->kind == LOGDIR_REFUSED_TAGS)
+        return reply_fail_count(rp, err, REPLY_COUNT_TAGS,
+                                "tag '%s' in run '%s' would be one tag too many in logdir '%s' "
+                                "(the limit is %d run/tag pairs, --max-tags); nothing of this "
+                                "message was written",
+                                rf->tag, rf->run, ldname, rf->limit);
+    if (rf->kind == LOGDIR_REFUSED_DIR)
+        return reply_fail_count(rp, err, REPLY_COUNT_PATH,
+                                "run '%s' of logdir '%s': cannot use its directory: %s; nothing "
+                                "of this message was written",
+                                rf->run, ldname, confine_strerror(err));
+    return reply_fail(rp, err, "%s", exec_strerror(err));
+}
+
+int exec_log_items(logdir *d, const char *ldname, const struct logdir_item *items, size_t n,
+                   enum logdir_step_mode mode, int64_t step, double wall_time,
+                   bool check_steps, struct reply *rp)
+{
+    /* Filled by logdir_log() when it refuses; only the fields read for
+     * other errors are set here (the whole struct is over 1 KiB). */
+    struct logdir_refusal rf;
+    rf.kind = LOGDIR_REFUSED_STEP;
+    rf.run[0] = rf.tag[0] = '\0';
+    rf.step = rf.last_step = 0;
+    rf.duplicate = false;
+    rf.limit = 0;
+    int64_t used = 0;
+    int r = logdir_log(d, check_steps ? mode : LOGDIR_STEP_AT, check_steps ? step : 0,
+                       wall_time, items, n, check_steps, &used, &rf);
+    if (r < 0)
+        return fail_log(r, &rf, ldname, rp);
+    rp->has_step = true;
+    rp->step = used;
+    return 0;
+}
+
+/* The request's values at its step (check_steps false: hparams). */
+static int do_log(struct request *m, logdir *d, double wall_time, bool check_steps,
+                  struct reply *rp)
+{
+    struct logdir_item small[16];
+    small[0] = (struct logdir_item){NULL, NULL};   /* n_values is never 0 here */
+    struct logdir_item *items = small;
+    if (m->n_values > 16 && !(items = malloc(m->n_values * sizeof *items)))
+        return reply_fail(rp, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_values; i++) {
+        items[i].run = m->values[i].run;
+        items[i].value = &m->values[i].value;
+    }
+    int r = exec_log_items(d, m->logdir, items, m->n_values, m->step_mode, m->step, wall_time,
+                           check_steps, rp);
+    if (items != small)
+        free(items);
+    return r;
+}
+
+static int do_flush(const struct exec_host *h, struct request *m, struct reply *rp)
+{
+    logdir *d = NULL;
+    if (m->has_logdir) {
+        d = logdir_set_find(h->logdirs, m->logdir);
+        if (!d)
+            return 0;   /* nothing was ever logged there: nothing to write */
+        /* Requests of others may wait for its opening: this waits too. */
+        if (logdir_scanning(d))
+            return EXEC_WAIT;
+    }
+    return h->flush(h->ctx, m, d, m->sync, rp);
+}
+
+static int open_logdir(const struct exec_host *h, struct request *m, logdir **ret,
+                       struct reply *rp)
+{
+    int r = h->open_logdir ? h->open_logdir(h->ctx, m->logdir, ret)
+                           : logdir_set_get(h->logdirs, m->logdir, ret);
+    if (r < 0)
+        return exec_fail_logdir(h, m->logdir, r, rp);
+    return r;
+}
+
+int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
+{
+    double wall_time = m->has_wall_time ? m->wall_time : event_now();
+    logdir *d = NULL;
+    int r = check_limits(h, m, rp);
+    if (r < 0)
+        return 0;
+    if (request_needs_logdir(m->op)) {
+        r = open_logdir(h, m, &d, rp);
+        if (r != 0)
+            return r < 0 ? 0 : r;
+    }
+    switch (m->op) {
+    case REQUEST_LOG:
+        do_log(m, d, wall_time, true, rp);
+        break;
+    case REQUEST_HPARAMS_CONFIG:
+    case REQUEST_HPARAMS_SESSION_START:
+    case REQUEST_HPARAMS_SESSION_END:
+        /* hparams live at step 0 and are replaced by a newer copy:
+         * outside the step policy. */
+        do_log(m, d, wall_time, false, rp);
+        break;
+    case REQUEST_STEP_GET:
+        rp->answer = true;
+        rp->has_step = rp->has_next = true;
+        rp->step = logdir_step(d);
+        rp->next = rp->step + 1;
+        break;
+    case REQUEST_STEP_SET:
+        logdir_set_step(d, m->step);
+        rp->has_step = rp->has_next = true;
+        rp->step = m->step;
+        rp->next = m->step + 1;
+        break;
+    case REQUEST_RESTART:
+        r = logdir_restart(d, m->has_run ? m->run : NULL, m->step, wall_time);
+        if (r < 0) {
+            reply_fail_count(rp, r, is_path_error(r) ? REPLY_COUNT_PATH : REPLY_COUNT_NONE,
+                             "%s", exec_strerror(r));
+            break;
+        }
+        rp->has_step = true;
+        rp->step = m->step;
+        break;
+    case REQUEST_FLUSH:
+    case REQUEST_CLOSE:
+        return do_flush(h, m, rp);
+    case REQUEST_PING:
+        rp->answer = true;
+        rp->pong = true;
+        break;
+    case REQUEST_STATS:
+        rp->answer = true;
+        if (h->stats)
+            h->stats(h->ctx, rp);
+        break;
+    }
+    return 0;
+}
