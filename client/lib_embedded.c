@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "exec.h"
 #include "frame_decode.h"
 #include "logdir.h"
 #include "pbwire.h"
@@ -169,84 +170,45 @@ int lib_embedded_tick(struct lib_embedded *e)
     return do_flush(e, NULL, false, false);
 }
 
-static int failed(struct lib_reply *rp, int r, const char *why)
+/* The executor's reply as the library's. Returns 0 or the refusal's code. */
+static int lib_reply_of(const struct reply *in, struct lib_reply *rp)
 {
-    rp->ok = false;
-    snprintf(rp->error, sizeof rp->error, "%s", why);
-    return r;
+    rp->ok = in->ok;
+    rp->has_step = in->ok && in->has_step;
+    rp->step = in->step;
+    rp->has_next = in->ok && in->has_next;
+    rp->next = in->next;
+    size_t n = in->ok ? 0 : strnlen(in->error, sizeof rp->error - 1);
+    /* A longer sentence is cut, between whole UTF-8 characters. */
+    while (n > 0 && in->error[n] != '\0' && ((unsigned char)in->error[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(rp->error, in->error, n);
+    rp->error[n] = '\0';
+    return in->ok ? 0 : in->code;
 }
 
-static const char *logdir_error(int r)
+/* A write that failed in the writer hook fails the call that follows. */
+static void take_write_error(struct lib_embedded *e, struct reply *rp)
 {
-    switch (r) {
-    case -ENOSPC:
-        return "too many logdirs, runs or tags";
-    case -ENOBUFS:
-        return "too much data waiting to be written";
-    case -ENOMEM:
-        return "out of memory";
-    default:
-        return strerror(-r);
-    }
-}
-
-/* Write items[0..n) at one step (dispatch.c's do_log, without replies):
- * shared by the general and the direct route, so both refuse with the
- * same words. */
-static int log_items(struct lib_embedded *e, logdir *d, const struct logdir_item *items,
-                     size_t n, enum logdir_step_mode mode, int64_t step, double wall_time,
-                     bool check_steps, struct lib_reply *rp)
-{
-    struct logdir_refusal rf;
-    int64_t used = 0;
-    int r = logdir_log(d, check_steps ? mode : LOGDIR_STEP_AT, check_steps ? step : 0,
-                       wall_time, items, n, check_steps, &used, &rf);
-    if (r == -ERANGE) {
-        if (rf.duplicate)
-            snprintf(rp->error, sizeof rp->error,
-                     "tag '%s' appears twice in run '%.200s' in one message (one value per tag "
-                     "and step); nothing of this message was written",
-                     rf.tag, rf.run);
-        else
-            snprintf(rp->error, sizeof rp->error,
-                     "step %" PRId64 " of tag '%s' in run '%.200s' is not greater than its last "
-                     "step %" PRId64 " (TensorBoard would delete the newer points); nothing "
-                     "of this message was written. Use restart to go back to an earlier step",
-                     rf.step, rf.tag, rf.run, rf.last_step);
-        rp->ok = false;
-        return r;
-    }
-    if (r < 0)
-        return failed(rp, r, logdir_error(r));
-    if (e->write_error) {
-        r = e->write_error;
+    if (rp->ok && e->write_error) {
+        exec_fail_write(rp, e->write_error, NULL);
         e->write_error = 0;
-        return failed(rp, r, strerror(-r));
     }
-    rp->ok = true;
-    rp->has_step = true;
-    rp->step = used;
+}
+
+static int embedded_flush(void *ctx, const struct request *m, logdir *d, bool sync,
+                          struct reply *rp)
+{
+    struct lib_embedded *e = ctx;
+    int r = do_flush(e, d, sync, m->op == REQUEST_CLOSE);
+    if (r < 0)
+        exec_fail_write(rp, r, NULL);
     return 0;
 }
 
-/* The message's values at its step. */
-static int do_log(struct lib_embedded *e, logdir *d, struct lib_reply *rp, bool check_steps)
+static void host_init(struct lib_embedded *e, struct exec_host *h)
 {
-    struct request *m = &e->msg;
-    struct logdir_item small[16];
-    struct logdir_item *items = small;
-    if (m->n_values > 16 && !(items = malloc(m->n_values * sizeof *items)))
-        return failed(rp, -ENOMEM, "out of memory");
-    for (size_t i = 0; i < m->n_values; i++) {
-        items[i].run = m->values[i].run;
-        items[i].value = &m->values[i].value;
-    }
-    double wall_time = m->has_wall_time ? m->wall_time : event_now();
-    int r = log_items(e, d, items, m->n_values, m->step_mode, m->step, wall_time, check_steps,
-                      rp);
-    if (items != small)
-        free(items);
-    return r;
+    *h = (struct exec_host){.logdirs = e->set, .flush = embedded_flush, .ctx = e};
 }
 
 /* ---- the direct route for scalars --------------------------------------- */
@@ -363,15 +325,23 @@ int lib_embedded_log_scalars(struct lib_embedded *e, const char *logdir_name,
             logdir_normalize(logdir_name, len, norm, sizeof norm, NULL) < 0 ||
             strcmp(norm, logdir_name) != 0)
             return LIB_EMBEDDED_DECLINED;
+        struct reply rep;
+        reply_init(&rep, NULL);
         int r = logdir_set_get(e->set, logdir_name, &d);
-        if (r < 0)
-            return failed(rp, r, logdir_error(r));
+        if (r < 0) {
+            struct exec_host h;
+            host_init(e, &h);
+            exec_fail_logdir(&h, logdir_name, r, &rep);
+            return lib_reply_of(&rep, rp);
+        }
         memcpy(dr->logdir_name, logdir_name, len + 1);
         dr->logdir = d;
     }
-    rp->ok = rp->has_step = rp->has_next = false;
-    rp->error[0] = '\0';
-    return log_items(e, d, dr->items, n, mode, step, wall_time, true, rp);
+    struct reply rep;
+    reply_init(&rep, NULL);
+    exec_log_items(d, logdir_name, dr->items, n, mode, step, wall_time, true, &rep);
+    take_write_error(e, &rep);
+    return lib_reply_of(&rep, rp);
 }
 
 int lib_embedded_log_scalar(struct lib_embedded *e, const char *logdir_name, logdir **cache,
@@ -392,18 +362,16 @@ int lib_embedded_log_scalar(struct lib_embedded *e, const char *logdir_name, log
                                           strlen(tag), value, &used)
                       : LOGDIR_DECLINED;
         if (r != LOGDIR_DECLINED) {
-            rp->has_next = false;
-            rp->error[0] = '\0';
-            if (r == 0 && e->write_error) {
-                r = e->write_error;
-                e->write_error = 0;
-                return failed(rp, r, strerror(-r));
+            struct reply rep;
+            reply_init(&rep, NULL);
+            if (r < 0) {
+                reply_fail(&rep, r, "%s", exec_strerror(r));
+            } else {
+                rep.has_step = true;
+                rep.step = used;
             }
-            if (r < 0)
-                return failed(rp, r, logdir_error(r));
-            rp->ok = rp->has_step = true;
-            rp->step = used;
-            return 0;
+            take_write_error(e, &rep);
+            return lib_reply_of(&rep, rp);
         }
     }
     struct lib_scalar sc = {run, tag, value};
@@ -418,62 +386,24 @@ int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,
                       struct lib_reply *rp)
 {
     memset(rp, 0, sizeof *rp);
+    struct reply rep;
+    reply_init(&rep, NULL);
     Tfevents__Request *rq = tfevents__request__unpack(NULL, len, req);
-    if (!rq)
-        return failed(rp, -EBADMSG, "the request does not encode (a library bug)");
+    if (!rq) {
+        reply_fail(&rep, -EBADMSG, "the request does not encode (a library bug)");
+        return lib_reply_of(&rep, rp);
+    }
     struct request *m = &e->msg;
-    int r = frame_decode_request(rq, m, rp->error, sizeof rp->error);
+    int r = frame_decode_request(rq, m, rep.error, sizeof rep.error);
     tfevents__request__free_unpacked(rq, NULL);
     if (r < 0) {
-        rp->ok = false;
-        return r;
+        rep.ok = false;
+        rep.code = r;
+        return lib_reply_of(&rep, rp);
     }
-    logdir *d = NULL;
-    if (m->op != REQUEST_FLUSH && m->op != REQUEST_CLOSE && m->op != REQUEST_PING &&
-        m->op != REQUEST_STATS) {
-        r = logdir_set_get(e->set, m->logdir, &d);
-        if (r < 0)
-            return failed(rp, r, logdir_error(r));
-    }
-    switch (m->op) {
-    case REQUEST_LOG:
-        return do_log(e, d, rp, true);
-    case REQUEST_HPARAMS_CONFIG:
-    case REQUEST_HPARAMS_SESSION_START:
-    case REQUEST_HPARAMS_SESSION_END:
-        /* Step 0 and outside the step policy, as in the daemon. */
-        return do_log(e, d, rp, false);
-    case REQUEST_STEP_GET:
-        rp->has_step = rp->has_next = true;
-        rp->step = logdir_step(d);
-        rp->next = rp->step + 1;
-        break;
-    case REQUEST_STEP_SET:
-        logdir_set_step(d, m->step);
-        rp->has_step = rp->has_next = true;
-        rp->step = m->step;
-        rp->next = m->step + 1;
-        break;
-    case REQUEST_RESTART:
-        r = logdir_restart(d, m->has_run ? m->run : NULL, m->step,
-                           m->has_wall_time ? m->wall_time : event_now());
-        if (r < 0)
-            return failed(rp, r, logdir_error(r));
-        rp->has_step = true;
-        rp->step = m->step;
-        break;
-    case REQUEST_FLUSH:
-    case REQUEST_CLOSE:
-        if (m->has_logdir && !(d = logdir_set_find(e->set, m->logdir)))
-            break;   /* nothing was ever logged there */
-        r = do_flush(e, d, m->sync, m->op == REQUEST_CLOSE);
-        if (r < 0)
-            return failed(rp, r, strerror(-r));
-        break;
-    case REQUEST_PING:
-    case REQUEST_STATS:
-        break;
-    }
-    rp->ok = true;
-    return 0;
+    struct exec_host h;
+    host_init(e, &h);
+    exec_request(&h, m, &rep);
+    take_write_error(e, &rep);
+    return lib_reply_of(&rep, rp);
 }

@@ -41,7 +41,7 @@ int exec_fail_logdir(const struct exec_host *h, const char *name, int err, struc
         return reply_fail_count(rp, err, REPLY_COUNT_LOGDIRS,
                                 "logdir '%s' would be one logdir too many (the limit is %u, "
                                 "--max-logdirs)",
-                                name, h->max_logdirs);
+                                name, h->max_logdirs ? h->max_logdirs : LOGDIR_MAX_LOGDIRS);
     return reply_fail_count(rp, err, err == -ENOMEM ? REPLY_COUNT_NONE : REPLY_COUNT_PATH,
                             "logdir '%s': %s", name, exec_strerror(err));
 }
