@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,9 +52,9 @@ void conn_close(struct conn *c)
     if (c->closing)
         return;
     c->closing = true;
-    log_debug("conn %llu (pid %ld): closed after %llu lines", (unsigned long long)c->id,
-              (long)c->pid, (unsigned long long)c->line_no);
-    uv_close((uv_handle_t *)&c->pipe, on_close);
+    log_debug("conn %llu (%s): closed after %llu lines", (unsigned long long)c->id,
+              c->peer, (unsigned long long)c->line_no);
+    uv_close(&c->h.handle, on_close);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -71,7 +73,7 @@ static void maybe_finish(struct conn *c)
         return;
     conn_flush_replies(c);
     uv_shutdown_t *req = malloc(sizeof *req);
-    if (!req || uv_shutdown(req, (uv_stream_t *)&c->pipe, on_shutdown) < 0) {
+    if (!req || uv_shutdown(req, &c->h.stream, on_shutdown) < 0) {
         free(req);
         conn_close(c);
         return;
@@ -88,8 +90,8 @@ static void on_write(uv_write_t *req, int status)
     free(w->data);
     free(w);
     if (status < 0 && status != UV_ECANCELED && !c->closing) {
-        log_debug("conn %llu (pid %ld): write failed: %s", (unsigned long long)c->id,
-                  (long)c->pid, uv_strerror(status));
+        log_debug("conn %llu (%s): write failed: %s", (unsigned long long)c->id,
+                  c->peer, uv_strerror(status));
         conn_close(c);
     }
     conn_unref(c);
@@ -114,7 +116,7 @@ void conn_flush_replies(struct conn *c)
     c->out_replies = 0;
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
     conn_ref(c);
-    int r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
+    int r = uv_write(&w->req, &c->h.stream, &b, 1, on_write);
     if (r < 0) {
         c->queued_replies -= w->replies;
         free(w->data);
@@ -174,14 +176,14 @@ static void handle_line(struct conn *c, const char *line, size_t len)
 static void binary_give_up(struct conn *c, const char *why)
 {
     c->line_no++;
-    log_warn("conn %llu (pid %ld): binary stream desynchronised after request %llu: %s; "
-             "closing", (unsigned long long)c->id, (long)c->pid,
+    log_warn("conn %llu (%s): binary stream desynchronised after request %llu: %s; "
+             "closing", (unsigned long long)c->id, c->peer,
              (unsigned long long)c->line_no - 1, why);
     buf_reset(&c->in);
     c->eof = true;   /* also marks the reply as the last one (closing) */
     dispatch_error(c, c->line_no, why);
     if (c->reading) {
-        uv_read_stop((uv_stream_t *)&c->pipe);
+        uv_read_stop(&c->h.stream);
         c->reading = false;
     }
     conn_flush_replies(c);
@@ -242,7 +244,7 @@ static bool decide_protocol(struct conn *c)
         conn_close(c);
         return false;
     }
-    log_debug("conn %llu (pid %ld): binary protocol", (unsigned long long)c->id, (long)c->pid);
+    log_debug("conn %llu (%s): binary protocol", (unsigned long long)c->id, c->peer);
     return true;
 }
 
@@ -299,8 +301,8 @@ static void process_input(struct conn *c)
         char msg[128];
         snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
         dispatch_error(c, c->line_no, msg);
-        log_warn("conn %llu (pid %ld): line %llu longer than %zu bytes, skipped",
-                 (unsigned long long)c->id, (long)c->pid, (unsigned long long)c->line_no,
+        log_warn("conn %llu (%s): line %llu longer than %zu bytes, skipped",
+                 (unsigned long long)c->id, c->peer, (unsigned long long)c->line_no,
                  max_line);
         c->skipping = true;
         buf_reset(&c->in);
@@ -324,7 +326,7 @@ static void on_eof(struct conn *c)
     c->scanned = 0;
     c->eof = true;
     if (c->reading) {
-        uv_read_stop((uv_stream_t *)&c->pipe);
+        uv_read_stop(&c->h.stream);
         c->reading = false;
     }
     conn_flush_replies(c);
@@ -381,25 +383,25 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     if (nread == UV_EOF) {
         on_eof(c);
     } else if (nread == UV_ENOBUFS) {
-        log_error("conn %llu (pid %ld): out of memory for input, closing",
-                  (unsigned long long)c->id, (long)c->pid);
+        log_error("conn %llu (%s): out of memory for input, closing",
+                  (unsigned long long)c->id, c->peer);
         conn_close(c);
     } else if (nread < 0) {
-        log_info("conn %llu (pid %ld): read error: %s", (unsigned long long)c->id,
-                 (long)c->pid, uv_strerror((int)nread));
+        log_info("conn %llu (%s): read error: %s", (unsigned long long)c->id,
+                 c->peer, uv_strerror((int)nread));
         conn_close(c);
     }
 }
 
 void conn_pause(struct conn *c, bool pause)
 {
-    if (c->closing || c->eof)
+    if (c->closing || c->eof || c->user_pending)
         return;
     if (pause && c->reading) {
-        uv_read_stop((uv_stream_t *)&c->pipe);
+        uv_read_stop(&c->h.stream);
         c->reading = false;
     } else if (!pause && !c->reading) {
-        if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) == 0)
+        if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
             c->reading = true;
         /* Time spent paused by the daemon is not the client's. */
         if (c->partial_since)
@@ -417,8 +419,8 @@ void conn_check_read_timeout(struct conn *c, uint64_t now)
     snprintf(why, sizeof why,
              "no complete %s within %g seconds of its first byte (--read-timeout); closing",
              c->proto == CONN_PROTO_BINARY ? "frame" : "line", limit);
-    log_warn("conn %llu (pid %ld): %zu bytes of an unfinished %s for %g s; closing",
-             (unsigned long long)c->id, (long)c->pid, c->in.len,
+    log_warn("conn %llu (%s): %zu bytes of an unfinished %s for %g s; closing",
+             (unsigned long long)c->id, c->peer, c->in.len,
              c->proto == CONN_PROTO_BINARY ? "frame" : "line", limit);
     c->srv->stats.errors_timeout++;
     c->line_no++;
@@ -427,7 +429,7 @@ void conn_check_read_timeout(struct conn *c, uint64_t now)
     c->partial_since = 0;
     c->eof = true;   /* also marks the reply as the last one (closing) */
     dispatch_error(c, c->line_no, why);
-    uv_read_stop((uv_stream_t *)&c->pipe);
+    uv_read_stop(&c->h.stream);
     c->reading = false;
     conn_flush_replies(c);
     maybe_finish(c);
@@ -438,11 +440,11 @@ void conn_drain(struct conn *c)
     if (c->closing || c->eof)
         return;
     if (c->reading) {
-        uv_read_stop((uv_stream_t *)&c->pipe);
+        uv_read_stop(&c->h.stream);
         c->reading = false;
     }
     uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0)
+    if (uv_fileno(&c->h.handle, &fd) < 0)
         return;
     /* The socket is non-blocking: read until it has nothing more. */
     for (;;) {
@@ -465,11 +467,61 @@ void conn_drain(struct conn *c)
     if (!c->eof && c->in.len > 0 && !c->skipping) {
         /* Bytes after the last newline when we stop: the client has not
          * finished that line; it is not part of anything accepted. */
-        log_warn("conn %llu (pid %ld): %zu bytes of an unfinished line dropped at shutdown",
-                 (unsigned long long)c->id, (long)c->pid, c->in.len);
+        log_warn("conn %llu (%s): %zu bytes of an unfinished line dropped at shutdown",
+                 (unsigned long long)c->id, c->peer, c->in.len);
         buf_reset(&c->in);
     }
     conn_flush_replies(c);
+}
+
+/* "pid 123, uid 1000" from SO_PEERCRED, or the TCP peer's address. */
+static void peer_of(struct conn *c, bool tcp)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno(&c->h.handle, &fd) < 0) {
+        snprintf(c->peer, sizeof c->peer, "peer unknown");
+        return;
+    }
+    if (!tcp) {
+        struct ucred cred;
+        socklen_t cl = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) {
+            c->has_cred = true;
+            c->pid = cred.pid;
+            c->uid = cred.uid;
+            snprintf(c->peer, sizeof c->peer, "pid %ld, uid %ld", (long)c->pid, (long)c->uid);
+        } else {
+            snprintf(c->peer, sizeof c->peer, "pid and uid unknown");
+        }
+        return;
+    }
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+            uv_ip6_name(a, host, sizeof host);
+            port = ntohs(a->sin6_port);
+        } else {
+            const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+            uv_ip4_name(a, host, sizeof host);
+            port = ntohs(a->sin_port);
+        }
+    }
+    snprintf(c->peer, sizeof c->peer, "tcp %s:%d, uid unknown", host, port);
+}
+
+/* The peer's directory is known (--per-user-root): start reading. */
+static void user_resolved(void *ctx, const char *name)
+{
+    struct conn *c = ctx;
+    memcpy(c->user_dir, name, sizeof c->user_dir);
+    c->user_pending = false;
+    if (!c->srv->reading_paused)
+        conn_pause(c, false);
+    conn_unref(c);
 }
 
 int conn_accept(struct server *s, uv_stream_t *listener)
@@ -481,27 +533,21 @@ int conn_accept(struct server *s, uv_stream_t *listener)
     c->refs = 1;   /* the handle's */
     buf_init(&c->in, s->cfg->max_line + CONN_READ_CHUNK + 1);
     buf_init(&c->out, BUF_NO_CAP);
-    int r = uv_pipe_init(s->loop, &c->pipe, 0);
+    bool tcp = uv_handle_get_type((uv_handle_t *)listener) == UV_TCP;
+    int r = tcp ? uv_tcp_init(s->loop, &c->h.tcp) : uv_pipe_init(s->loop, &c->h.pipe, 0);
     if (r < 0) {
         free_conn(c);
         return r;
     }
-    c->pipe.data = c;
-    r = uv_accept(listener, (uv_stream_t *)&c->pipe);
+    c->h.handle.data = c;
+    r = uv_accept(listener, &c->h.stream);
     if (r < 0) {
         c->closing = true;
-        uv_close((uv_handle_t *)&c->pipe, (uv_close_cb)free);
+        uv_close(&c->h.handle, (uv_close_cb)free);
         return r;
     }
     c->id = ++s->next_conn_id;
-    uv_os_fd_t fd;
-    struct ucred cred;
-    socklen_t cl = sizeof cred;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) {
-        c->pid = cred.pid;
-        c->uid = cred.uid;
-    }
+    peer_of(c, tcp);
     /* Into the server's list before anything can close it. */
     c->next = s->conns;
     if (s->conns)
@@ -513,16 +559,29 @@ int conn_accept(struct server *s, uv_stream_t *listener)
 
     if (s->n_conns > s->cfg->max_connections) {
         s->stats.connections_refused++;
-        log_warn("conn %llu (pid %ld, uid %ld): refused, %u connections is the limit",
-                 (unsigned long long)c->id, (long)c->pid, (long)c->uid,
-                 s->cfg->max_connections);
+        log_warn("conn %llu (%s): refused, %u connections is the limit",
+                 (unsigned long long)c->id, c->peer, s->cfg->max_connections);
         dispatch_error(c, 0, "too many connections");
         c->eof = true;
         maybe_finish(c);
         return 0;
     }
-    log_debug("conn %llu: accepted (pid %ld, uid %ld)", (unsigned long long)c->id,
-              (long)c->pid, (long)c->uid);
+    log_debug("conn %llu: accepted (%s)", (unsigned long long)c->id, c->peer);
+    if (s->cfg->per_user_root && !users_cached(c->uid, c->user_dir)) {
+        /* config.c refuses --per-user-root with TCP: every peer here has
+         * credentials. */
+        c->user_pending = true;
+        conn_ref(c);
+        r = users_resolve(s->loop, c->uid, user_resolved, c);
+        if (r < 0) {
+            c->user_pending = false;
+            conn_unref(c);
+            log_error("conn %llu (%s): cannot look its user up: %s; closing",
+                      (unsigned long long)c->id, c->peer, uv_strerror(r));
+            conn_close(c);
+        }
+        return 0;
+    }
     if (!s->reading_paused)
         conn_pause(c, false);
     return 0;

@@ -13,9 +13,10 @@
  * and counted, so a client that never reads cannot make the daemon
  * allocate without bound or stall anyone else.
  *
- * Lifetime: the uv_pipe_t lives inside the conn; a conn is freed once its
- * handle is closed and no deferred reply (a pending flush) refers to it
- * (conn_ref / conn_unref). */
+ * Lifetime: the handle (a uv_pipe_t for the Unix socket, a uv_tcp_t for
+ * the loopback TCP listener) lives inside the conn; a conn is freed once
+ * its handle is closed and no deferred reply (a pending flush) refers to
+ * it (conn_ref / conn_unref). */
 #ifndef TFEVENTSD_CONN_H
 #define TFEVENTSD_CONN_H
 
@@ -25,6 +26,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "users.h"
 
 struct server;
 
@@ -35,12 +37,26 @@ enum { CONN_PROTO_UNKNOWN = 0, CONN_PROTO_JSON, CONN_PROTO_BINARY };
 /* Bytes asked from the socket per read. */
 #define CONN_READ_CHUNK (64u * 1024)
 
+/* "pid 123, uid 1000" or "tcp 127.0.0.1:40000", for logs. */
+#define CONN_PEER_SIZE 64u
+
 struct conn {
-    uv_pipe_t pipe;              /* first: the handle's data is the conn */
+    union {                      /* first: the handle's data is the conn */
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_pipe_t pipe;          /* Unix socket */
+        uv_tcp_t tcp;            /* the loopback TCP listener's clients */
+    } h;
     struct server *srv;
     uint64_t id;                 /* for logs */
-    pid_t pid;                   /* peer, from SO_PEERCRED (0 unknown) */
+    bool has_cred;               /* pid and uid known (SO_PEERCRED) */
+    pid_t pid;
     uid_t uid;
+    char peer[CONN_PEER_SIZE];
+    /* --per-user-root: the peer's directory under the root, looked up
+     * (users.h) before the first byte is read. */
+    bool user_pending;
+    char user_dir[USERS_MAX_NAME + 1];
     struct buf in;
     size_t scanned;              /* bytes of in known to hold no '\n' */
     uint64_t line_no;

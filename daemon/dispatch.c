@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,8 +60,8 @@ static void answer(struct server *s, struct conn *c, const struct request *m,
     if (!rp->ok) {
         rp->line = line_no;
         count_refusal(s, rp);
-        log_info("conn %llu (pid %ld, uid %ld) line %llu%s%s: %s", (unsigned long long)c->id,
-                 (long)c->pid, (long)c->uid, (unsigned long long)line_no,
+        log_info("conn %llu (%s) line %llu%s%s: %s", (unsigned long long)c->id, c->peer,
+                 (unsigned long long)line_no,
                  m && m->has_logdir ? " logdir " : "", m && m->has_logdir ? m->logdir : "",
                  rp->error);
     }
@@ -78,46 +77,6 @@ static void fail(struct server *s, struct conn *c, const struct request *m, uint
     reply_init(&rp, m);
     reply_fail(&rp, r, "%s", why);
     answer(s, c, m, line_no, &rp);
-}
-
-/* ---- per-user roots ----------------------------------------------------- */
-
-/* Peer uids whose directory name was looked up (getpwuid_r may ask a
- * network service: once per uid is enough). */
-#define DISPATCH_USER_CACHE 64u
-/* Longest user name used as a directory; longer ones get uid-<n>. */
-#define DISPATCH_MAX_USER_NAME 64u
-
-static struct {
-    bool used;
-    uid_t uid;
-    char name[DISPATCH_MAX_USER_NAME + 1];
-} user_cache[DISPATCH_USER_CACHE];
-static unsigned user_cache_next;
-
-/* The directory under the root for peer uid: its user name when that is
- * a plain path component, else "uid-<n>". */
-static const char *user_dir(uid_t uid)
-{
-    for (unsigned i = 0; i < DISPATCH_USER_CACHE; i++)
-        if (user_cache[i].used && user_cache[i].uid == uid)
-            return user_cache[i].name;
-    unsigned slot = user_cache_next++ % DISPATCH_USER_CACHE;
-    char *out = user_cache[slot].name;
-    snprintf(out, DISPATCH_MAX_USER_NAME + 1, "uid-%lu", (unsigned long)uid);
-    struct passwd pw, *res = NULL;
-    char pwbuf[16384];
-    if (getpwuid_r(uid, &pw, pwbuf, sizeof pwbuf, &res) == 0 && res && res->pw_name) {
-        char norm[LOGDIR_MAX_NAME + 1];
-        size_t n = strlen(res->pw_name);
-        if (n > 0 && n <= DISPATCH_MAX_USER_NAME && !strchr(res->pw_name, '/') &&
-            logdir_normalize(res->pw_name, n, norm, sizeof norm, NULL) == 0 &&
-            strcmp(norm, res->pw_name) == 0)
-            snprintf(out, DISPATCH_MAX_USER_NAME + 1, "%s", res->pw_name);
-    }
-    user_cache[slot].uid = uid;
-    user_cache[slot].used = true;
-    return out;
 }
 
 static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, struct request *m,
@@ -240,9 +199,9 @@ static int wait_push(struct waiter *w, int kind, int code, uint64_t line_no, con
     if (w->count > DISPATCH_WAIT_MAX_COUNT || w->bytes > DISPATCH_WAIT_MAX_BYTES ||
         waits.total_bytes > DISPATCH_WAIT_MAX_TOTAL) {
         if (!w->paused)
-            log_info("conn %llu (pid %ld): %zu messages wait for a logdir scan; not reading "
+            log_info("conn %llu (%s): %zu messages wait for a logdir scan; not reading "
                      "from it until they ran",
-                     (unsigned long long)w->c->id, (long)w->c->pid, w->count);
+                     (unsigned long long)w->c->id, w->c->peer, w->count);
         w->paused = true;
         conn_pause(w->c, true);   /* again, if the server resumed everyone */
     }
@@ -631,7 +590,7 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
         .max_values = cfg->max_values,
         .max_name = cfg->max_name,
         .max_logdirs = cfg->max_logdirs,
-        .prefix = cfg->per_user_root ? user_dir(c->uid) : NULL,
+        .prefix = cfg->per_user_root ? c->user_dir : NULL,
         .open_logdir = host_open_logdir,
         .flush = host_flush,
         .stats = host_stats,

@@ -106,12 +106,11 @@ static void on_connection(uv_stream_t *listener, int status)
  * apply (config.c refuses the combination); the socket's permissions
  * (--socket-mode) do not protect it.
  *
- * Its connections are served by the same conn code as the Unix ones:
- * conn_accept() accepts into a uv_pipe_t, which libuv (on Unix) opens over
- * any connected stream descriptor -- uv_accept() takes a TCP or pipe
- * client for either kind of listener. TCP_NODELAY is set on the listener
- * and inherited by accepted sockets on Linux, so that small replies are
- * not held back by Nagle's algorithm. */
+ * Its connections are served by the same conn code as the Unix ones, in
+ * a uv_tcp_t (conn_accept() picks the handle from the listener's type);
+ * they are logged with their address and "uid unknown". TCP_NODELAY is
+ * set on the listener and inherited by accepted sockets on Linux, so that
+ * small replies are not held back by Nagle's algorithm. */
 static int listen_tcp(struct server *s)
 {
     const struct config *cfg = s->cfg;

@@ -165,6 +165,11 @@ def test_tcp_listener(tmp):
         check(replies[2] == {"id": 2, "ok": True, "step": 1}, "log %r" % replies[2])
         check(replies[3]["ok"] is False and "not greater" in replies[3]["error"], "step policy")
         check(replies[4]["ok"] is True, "flush %r" % replies[4])
+        # A TCP peer has no credentials: logged by address, never as uid 0.
+        here = "tcp 127.0.0.1:%d, uid unknown" % s.getsockname()[1]
+        log = d.stderr()
+        check(here in log and "line 4 logdir tcp" in log, "TCP peer in the log:\n" + log)
+        check("uid 0)" not in log, "a TCP peer logged as uid 0:\n" + log)
         s.close()
         # The Unix socket at the same time.
         c = d.client()
