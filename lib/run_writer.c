@@ -79,6 +79,8 @@ struct run_writer {
     bool busy;
     bool flying_sync;
     int flying_result;
+    /* Set by the worker while it writes, read by the loop at any time
+     * (flush requests): accessed atomically (release / acquire). */
     uint64_t seq_written;
     uint64_t seq_synced;
     struct run_writer_stats stats;
@@ -484,12 +486,12 @@ uint64_t run_writer_seq_added(const run_writer *w)
 
 uint64_t run_writer_seq_written(const run_writer *w)
 {
-    return w->seq_written;
+    return __atomic_load_n(&w->seq_written, __ATOMIC_ACQUIRE);
 }
 
 uint64_t run_writer_seq_synced(const run_writer *w)
 {
-    return w->seq_synced;
+    return __atomic_load_n(&w->seq_synced, __ATOMIC_ACQUIRE);
 }
 
 bool run_writer_busy(const run_writer *w)
@@ -598,13 +600,13 @@ int run_writer_write(run_writer *w)
             w->stats.bytes_written += b->data.len;
             w->stats.batches++;
         }
-        w->seq_written = b->seq_end;
+        __atomic_store_n(&w->seq_written, b->seq_end, __ATOMIC_RELEASE);
     }
     if (r == 0 && w->flying_sync && w->rec && w->seq_synced < w->seq_written) {
         r = record_writer_flush(w->rec, true);
         if (r == 0) {
             w->stats.fsyncs++;
-            w->seq_synced = w->seq_written;
+            __atomic_store_n(&w->seq_synced, w->seq_written, __ATOMIC_RELEASE);
         }
     }
     if (r < 0)
