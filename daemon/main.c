@@ -24,6 +24,7 @@
 #include "flusher.h"
 #include "log.h"
 #include "notify.h"
+#include "reload.h"
 #include "server.h"
 
 /* How often the STATUS= line shown by "systemctl status" is refreshed. */
@@ -192,6 +193,15 @@ int main(int argc, char **argv)
     static struct config cfg;
     static struct supervisor sv;
     char err[1024];
+    /* "tfeventsd --reload PID" signals a running daemon and exits: the
+     * units' ExecReload=, which thus needs no kill(1). */
+    if (argc == 3 && strcmp(argv[1], "--reload") == 0) {
+        if (reload_send(argv[2], err, sizeof err) < 0) {
+            fprintf(stderr, "tfeventsd: %s\n", err);
+            return 1;
+        }
+        return 0;
+    }
     config_defaults(&cfg);
     int r = config_parse(&cfg, argc, argv, err, sizeof err);
     if (r > 0)
