@@ -314,6 +314,8 @@ static void usage(void)
                    opts[i].def);
     printf("  --config=FILE\n      read options from FILE (\"key = value\" lines; the\n"
            "      command line wins)\n"
+           "  --reload PID\n      send SIGHUP (new event files) to the tfeventsd PID, and exit\n"
+           "      (the units' ExecReload=; only argument)\n"
            "  --help      print this help\n"
            "  --version   print the version\n");
 }
