@@ -36,6 +36,8 @@ int cli_daemon_socket_path(const char *opt, char *out, size_t size)
         n = snprintf(out, size, "%s", env);
     else if (rt && *rt)
         n = snprintf(out, size, "%s/tfevents.sock", rt);
+    else if (geteuid() == 0)   /* the daemon's default too (daemon/config.c) */
+        n = snprintf(out, size, "/run/tfevents.sock");
     else
         n = snprintf(out, size, "./tfevents.sock");
     if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof sa.sun_path)
@@ -221,7 +223,8 @@ static void ping_usage(FILE *f)
         "\n"
         "Ask tfeventsd whether it answers: prints 'pong from PATH (protocol N) in\n"
         "T ms'. The socket is PATH, else $TFEVENTS_SOCKET, else\n"
-        "$XDG_RUNTIME_DIR/tfevents.sock, else ./tfevents.sock.\n"
+        "$XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock as root,\n"
+        "else ./tfevents.sock.\n"
         "\n"
         "  -s, --socket PATH  the daemon's socket\n"
         "  -q, --quiet        print nothing; the exit status tells\n"

@@ -18,7 +18,8 @@
 #define CLI_DAEMON_TIMEOUT_S 30
 
 /* The socket path: opt (--socket) when not NULL, else $TFEVENTS_SOCKET,
- * else $XDG_RUNTIME_DIR/tfevents.sock, else ./tfevents.sock -- the
+ * else $XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock as root,
+ * else ./tfevents.sock -- the
  * daemon's own default and libtfevents' choice. Copied into out;
  * -ENAMETOOLONG when it does not fit a Unix socket address. */
 int cli_daemon_socket_path(const char *opt, char *out, size_t size);

@@ -39,6 +39,8 @@ int lib_daemon_default_socket(char *out, size_t size)
         n = snprintf(out, size, "%s", env);
     else if (rt && *rt)
         n = snprintf(out, size, "%s/tfevents.sock", rt);
+    else if (geteuid() == 0)   /* the daemon's default too (daemon/config.c) */
+        n = snprintf(out, size, "/run/tfevents.sock");
     else
         n = snprintf(out, size, "./tfevents.sock");
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;

@@ -18,7 +18,7 @@
  *
  * Transports. A handle talks to tfeventsd over its binary protocol (socket:
  * the option, else $TFEVENTS_SOCKET, else $XDG_RUNTIME_DIR/tfevents.sock,
- * else ./tfevents.sock) when one answers there, and otherwise writes the
+ * else /run/tfevents.sock as root, else ./tfevents.sock) when one answers there, and otherwise writes the
  * files itself ("embedded" mode, the same code as the daemon: same names,
  * counters, step policy and metadata rules). $TFEVENTS_MODE=daemon|embedded|
  * auto or the mode option forces the choice; tfevents_mode() tells it.
@@ -80,7 +80,7 @@ struct tfevents_options {
     /* AUTO: $TFEVENTS_MODE if set, else daemon when its socket answers. */
     enum tfevents_mode mode;
     /* NULL: $TFEVENTS_SOCKET, else $XDG_RUNTIME_DIR/tfevents.sock, else
-     * ./tfevents.sock. */
+     * /run/tfevents.sock as root, else ./tfevents.sock. */
     const char *socket_path;
     /* The initial default logdir; NULL: "logs". */
     const char *logdir;

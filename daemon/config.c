@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json_decode.h"
 #include "log.h"
@@ -26,7 +27,8 @@ struct opt {
 #define OFF(x) offsetof(struct config, x)
 
 static const struct opt opts[] = {
-    {"socket", K_PATH, OFF(socket_path), 0, "$XDG_RUNTIME_DIR/tfevents.sock, else ./tfevents.sock",
+    {"socket", K_PATH, OFF(socket_path), 0,
+     "$XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock as root, else ./tfevents.sock",
      "Unix socket to listen on"},
     {"root", K_PATH, OFF(root), 0, "./logs", "directory under which logdirs are created"},
     {"socket-mode", K_MODE, OFF(socket_mode), 0, "0660", "permissions of the socket (octal)"},
@@ -83,6 +85,11 @@ void config_defaults(struct config *c)
     const char *rt = getenv("XDG_RUNTIME_DIR");
     if (rt && *rt && strlen(rt) + 16 < sizeof c->socket_path)
         snprintf(c->socket_path, sizeof c->socket_path, "%s/tfevents.sock", rt);
+    else if (geteuid() == 0)
+        /* root without a runtime directory (sudo, su, containers): a
+         * fixed path, the same from every directory; the clients'
+         * default (client/lib_daemon.c, client/cli_daemon.c) agrees. */
+        snprintf(c->socket_path, sizeof c->socket_path, "/run/tfevents.sock");
     else
         snprintf(c->socket_path, sizeof c->socket_path, "./tfevents.sock");
     snprintf(c->root, sizeof c->root, "./logs");
@@ -314,6 +321,8 @@ static void usage(void)
                    opts[i].def);
     printf("  --config=FILE\n      read options from FILE (\"key = value\" lines; the\n"
            "      command line wins)\n"
+           "  --reload PID\n      send SIGHUP (new event files) to the tfeventsd PID, and exit\n"
+           "      (the units' ExecReload=; only argument)\n"
            "  --help      print this help\n"
            "  --version   print the version\n");
 }

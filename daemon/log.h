@@ -1,8 +1,13 @@
 /* log: the daemon's one logging edge. One line per notable thing on
- * stderr, "tfeventsd[pid]: level: message", filtered by level. Only the
- * daemon's edge modules (main, server, conn, dispatch, flusher) log. */
+ * stderr, filtered by level: "tfeventsd[pid]: level: message" on a
+ * terminal or in a file; "<N>level: message" when stderr is the journal
+ * ($JOURNAL_STREAM names it), where N is the syslog priority that journald
+ * stores (sd-daemon(3)) and journald adds the name and pid itself. Only
+ * the daemon's edge modules (main, server, conn, dispatch, flusher) log. */
 #ifndef TFEVENTSD_LOG_H
 #define TFEVENTSD_LOG_H
+
+#include <stdbool.h>
 
 enum log_level {
     LOG_LEVEL_ERROR = 0,
@@ -10,6 +15,13 @@ enum log_level {
     LOG_LEVEL_INFO,
     LOG_LEVEL_DEBUG,
 };
+
+/* Look at $JOURNAL_STREAM and stderr once, at start-up, before the first
+ * line. Without it lines are written in the plain form. */
+void log_init(void);
+
+/* Whether stderr is the journal (as found by log_init). */
+bool log_to_journal(void);
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "activation.h"
@@ -24,6 +25,7 @@
 #include "flusher.h"
 #include "log.h"
 #include "notify.h"
+#include "reload.h"
 #include "server.h"
 
 /* How often the STATUS= line shown by "systemctl status" is refreshed. */
@@ -187,11 +189,45 @@ static int make_root(const char *path)
     return 0;
 }
 
+/* The three lines printed on stdout when the daemon is run by hand: where
+ * it listens, where logdirs go and a line to paste into another terminal,
+ * all with absolute paths so that the line works from any directory. Not
+ * printed when the service manager runs it (socket-activated, or stderr
+ * is the journal): INVOCATION_ID is no sign, since everything a service
+ * starts inherits it (a CI runner's test daemons, say). */
+static void print_banner(const char *socket_name, const char *root)
+{
+    char cwd[PATH_MAX], sock[PATH_MAX + 4096];
+    if (socket_name[0] == '/' || socket_name[0] == '@' || !getcwd(cwd, sizeof cwd))
+        snprintf(sock, sizeof sock, "%s", socket_name);
+    else
+        snprintf(sock, sizeof sock, "%s/%s", strcmp(cwd, "/") ? cwd : "",
+                 strncmp(socket_name, "./", 2) ? socket_name : socket_name + 2);
+    /* Quoted for the shell unless it plainly needs no quotes. */
+    const char *q = sock[strspn(sock, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789/._-")] ? "'" : "";
+    printf("tfeventsd: listening on %s\n"
+           "tfeventsd: logdirs go under %s\n"
+           "tfeventsd: try: echo '{\"logdir\":\"demo\",\"values\":{\"loss\":0.5}}' | socat - "
+           "%sUNIX-CONNECT:%s%s\n",
+           sock, root, q, sock, q);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     static struct config cfg;
     static struct supervisor sv;
     char err[1024];
+    /* "tfeventsd --reload PID" signals a running daemon and exits: the
+     * units' ExecReload=, which thus needs no kill(1). */
+    if (argc == 3 && strcmp(argv[1], "--reload") == 0) {
+        if (reload_send(argv[2], err, sizeof err) < 0) {
+            fprintf(stderr, "tfeventsd: %s\n", err);
+            return 1;
+        }
+        return 0;
+    }
     config_defaults(&cfg);
     int r = config_parse(&cfg, argc, argv, err, sizeof err);
     if (r > 0)
@@ -201,6 +237,7 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level((enum log_level)cfg.log_level);
+    log_init();
 
     /* A client that goes away while we write to it is not a reason to die. */
     signal(SIGPIPE, SIG_IGN);
@@ -277,12 +314,10 @@ int main(int argc, char **argv)
     else
         log_info("listening on %s, writing logdirs under %s (flush every %gs, fsync %s)",
                  srv.socket_name, cfg.root, cfg.flush_interval, config_fsync_name(cfg.fsync));
-    printf("tfeventsd: listening on %s\n"
-           "tfeventsd: logdirs go under %s\n"
-           "tfeventsd: try: echo '{\"logdir\":\"demo\",\"values\":{\"loss\":0.5}}' | socat - "
-           "UNIX-CONNECT:%s\n",
-           srv.socket_name, cfg.root, srv.socket_name);
-    fflush(stdout);
+    /* The banner is for a person at a terminal; under the service manager
+     * the log line above says the same (see print_banner). */
+    if (inherited_fd < 0 && !log_to_journal())
+        print_banner(srv.socket_name, cfg.root);
 
     /* Ready only now: the socket accepts connections. */
     supervisor_start(&sv, &srv, loop);

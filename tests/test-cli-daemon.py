@@ -312,8 +312,52 @@ def test_daemon_hangs_up(tmp):
         srv.close()
 
 
+def test_default_socket(tmp):
+    """With no --socket and no $TFEVENTS_SOCKET the daemon and both kinds
+    of client (ping: the CLI's own choice; log: libtfevents') meet at the
+    same default: $XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock
+    as root (sudo, su, containers), from any directory."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TFEVENTS_SOCKET", "TFEVENTS_MODE", "XDG_RUNTIME_DIR")}
+    rt = os.path.join(tmp, "rt")
+    os.makedirs(rt)
+    cases = [(dict(env, XDG_RUNTIME_DIR=rt), os.path.join(rt, "tfevents.sock"))]
+    if os.geteuid() == 0:
+        if os.path.exists("/run/tfevents.sock"):
+            td.notes.append("test_default_socket: /run/tfevents.sock in use, root default "
+                            "not checked")
+        else:
+            cases.append((env, "/run/tfevents.sock"))
+    else:
+        td.notes.append("test_default_socket: not root, /run/tfevents.sock not checked")
+    elsewhere = os.path.join(tmp, "elsewhere")
+    os.makedirs(elsewhere)
+    root = os.path.join(tmp, "logs")
+    for i, (e, want) in enumerate(cases):
+        p = subprocess.Popen([td.DAEMON, "--root", root], cwd=tmp, env=e,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        td._live_daemons.append(p)
+        try:
+            line = p.stdout.readline()
+            check(line == "tfeventsd: listening on %s\n" % want, "banner %r" % line)
+            r = subprocess.run([CLI, "ping"], cwd=elsewhere, env=e, capture_output=True,
+                               text=True, timeout=60)
+            check(r.returncode == 0 and r.stdout.startswith("pong from %s " % want),
+                  "ping from another directory: %d %r %r" % (r.returncode, r.stdout, r.stderr))
+            r = subprocess.run([CLI, "log", "--daemon", "--logdir", os.path.join(root, "d%d" % i),
+                                "x=1"], cwd=elsewhere, env=e, capture_output=True, text=True,
+                               timeout=60)
+            check(r.returncode == 0, "log --daemon: %d %r" % (r.returncode, r.stderr))
+        finally:
+            p.terminate()
+            p.wait(60)
+        check(p.returncode == 0 and not os.path.exists(want), "daemon exit %d" % p.returncode)
+        tags, _ = evfile.load(os.path.join(root, "d%d" % i))
+        check(len(tags.get(".", {}).get("x", [])) == 1, "logged through the daemon: %s" % tags)
+
+
 TESTS = [test_usage_and_no_daemon, test_ping_stats, test_log_daemon, test_step, test_send,
-         test_daemon_hangs_up]
+         test_daemon_hangs_up, test_default_socket]
 
 
 def main():

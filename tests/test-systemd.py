@@ -67,8 +67,11 @@ def unit_copies(tmp):
                     check(m.group(1) == os.path.join(UNIT_SBINDIR, "tfeventsd"),
                           "%s/%s: ExecStart=%s, not under the configured sbindir %s" %
                           (sub, name, m.group(1), UNIT_SBINDIR))
-                text = text.replace("ExecStart=" + m.group(1),
-                                    "ExecStart=" + os.path.abspath(DAEMON))
+                # ExecReload= runs the daemon too (tfeventsd --reload).
+                reload = re.search(r"^ExecReload=(\S+)", text, re.M)
+                check(reload and reload.group(1) == m.group(1),
+                      "%s/%s: ExecReload= does not run %s" % (sub, name, m.group(1)))
+                text = text.replace("=" + m.group(1) + " ", "=" + os.path.abspath(DAEMON) + " ")
             with open(os.path.join(dst, name), "w") as f:
                 f.write(text)
             out[(sub or "system", name)] = os.path.join(dst, name)
@@ -404,8 +407,11 @@ def test_notify(tmp, abstract=False):
             i, kv = n.wait("STATUS", timeout=10, after=i)
         check(re.search(r"\d+ files open", kv["STATUS"]), "status %r" % kv["STATUS"])
 
-        # SIGHUP: reloading, then ready again.
-        p.send_signal(signal.SIGHUP)
+        # SIGHUP, sent as the units' ExecReload= does: reloading, then ready
+        # again.
+        r = subprocess.run([DAEMON, "--reload", str(p.pid)], capture_output=True, text=True)
+        check(r.returncode == 0 and not r.stderr, "tfeventsd --reload %d: exit %d, %r" %
+              (p.pid, r.returncode, r.stderr))
         i, kv = n.wait("RELOADING", "1")
         check(kv.get("MONOTONIC_USEC", "").isdigit(), "RELOADING=1 without MONOTONIC_USEC: %s" % kv)
         n.wait("READY", "1", after=i)
@@ -464,9 +470,34 @@ def test_notify_startup_failure(tmp):
           "no ERRNO=: %s" % [m[1] for m in n.msgs])
 
 
+def test_reload_refuses(tmp):
+    """tfeventsd --reload signals only a tfeventsd: a pid that runs another
+    program (this test: SIGHUP would end it), init, a process group, a
+    missing process and junk are refused without a signal."""
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        cases = [(str(os.getpid()), "not tfeventsd"), (str(sleeper.pid), "not tfeventsd"),
+                 ("1", "pid of a tfeventsd"), ("0", "pid of a tfeventsd"),
+                 ("-5", "pid of a tfeventsd"), ("12x", "pid of a tfeventsd"),
+                 ("", "pid of a tfeventsd"), ("99999999999", "pid of a tfeventsd")]
+        # A pid no process has: above pid_max.
+        with open("/proc/sys/kernel/pid_max") as f:
+            cases.append((str(int(f.read()) + 1), "no such process"))
+        for arg, want in cases:
+            r = subprocess.run([DAEMON, "--reload", arg], capture_output=True, text=True,
+                               timeout=30)
+            check(r.returncode == 1 and want in r.stderr,
+                  "tfeventsd --reload %r: exit %d, %r (wanted %r)" %
+                  (arg, r.returncode, r.stderr, want))
+        check(sleeper.poll() is None, "the other program got a signal")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 UNIT_TESTS = [test_verify, test_security]
 DAEMON_TESTS = [test_socket_activate, test_listen_fds, test_notify, test_notify_abstract,
-                test_watchdog_other_pid, test_notify_startup_failure]
+                test_watchdog_other_pid, test_notify_startup_failure, test_reload_refuses]
 
 
 def main():
