@@ -1,0 +1,2 @@
+def collect_events(*a, **k): raise NotImplementedError
+def events_logdir(*a, **k): raise NotImplementedError
