@@ -53,13 +53,13 @@ class Route:
         self.path = path
 
     def log_scalar(self, run, tag, value, step, wall):
-        if self.daemon:
+        if self.daemon and step != "current":
             key = (run, tag)
             t = self.templates.get(key)
             if t is None:
                 t = self.templates[key] = w.ScalarTemplate(self.name, run, tag)
             self.sink.put(t.entry(value, _now() if wall is None else wall, step))
-        elif wall is None and step != "current":
+        elif not self.daemon and wall is None and step != "current":
             self.sink.log_scalar(self.name, run.encode("utf-8"), tag.encode("utf-8"), value,
                                  step, None)
         else:
