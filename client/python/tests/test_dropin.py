@@ -18,7 +18,8 @@ OUR_IMPORT = "from tfevents.torch import SummaryWriter"
 
 
 def converted(tmp):
-    src = open(SCRIPT).read().splitlines(True)
+    with open(SCRIPT) as f:
+        src = f.read().splitlines(True)
     out = [line.replace(TORCH_IMPORT, OUR_IMPORT) for line in src]
     changed = [i for i, (a, b) in enumerate(zip(src, out)) if a != b]
     assert len(changed) == 1, "exactly the import line changes"

@@ -183,6 +183,8 @@ class DaemonSink(_Ops):
         try:
             if self._fatal is not None:
                 raise self._fatal
+            if len(self._buf) + len(entry) > self.max_frame:
+                self._cut()
             self._buf += entry
             self._count += 1
             if len(self._buf) >= self.batch_bytes or self._count >= MAX_REQUESTS:
