@@ -1,7 +1,8 @@
 """The daemon transport: tfeventsd's binary protocol over its Unix socket.
 
 Callers never wait for the daemon when they log: each request is encoded
-by the caller and appended to the current batch (one lock, a bytearray);
+by the caller and appended to the current batch (one lock, a list of
+bytes objects: no copy of bulk data in the caller);
 a sender thread sends a batch as one frame when it is full, every
 `interval` seconds, and when someone waits (flush, get_step). The queue is
 bounded: past `max_pending` bytes a caller waits until the sender caught
@@ -24,11 +25,14 @@ import threading
 import time
 
 from . import _wire as w
+from ._arrays import POOL
+from ._values import release
 
 BATCH_BYTES = 256 * 1024          # a frame is sent when its batch reaches this
 MAX_REQUESTS = 65536              # requests per frame (the daemon's limit)
 MAX_PENDING = 64 * 1024 * 1024    # bytes queued before callers wait
 HELLO_TIMEOUT = 5.0
+IOV_MAX = 1024                    # buffers per sendmsg() (Linux's limit)
 
 
 class DaemonError(ConnectionError):
@@ -55,6 +59,24 @@ def _recv_exact(sock, n):
             raise ConnectionError("the daemon closed the connection")
         out += chunk
     return bytes(out)
+
+
+def _sendmsg_all(sock, bufs):
+    """Send every buffer, in order, without joining them: the bulk data
+    of a frame is never copied (nor allocated and freed) by this process,
+    which on a busy machine costs the logging thread more than the copy
+    itself (freeing large blocks from another thread unmaps memory)."""
+    i, n = 0, len(bufs)
+    while i < n:
+        sent = sock.sendmsg(bufs[i:i + IOV_MAX])
+        while sent > 0:
+            k = len(bufs[i])
+            if sent >= k:
+                sent -= k
+                i += 1
+            else:
+                bufs[i] = memoryview(bufs[i])[sent:]
+                sent = 0
 
 
 def connect(path, timeout=HELLO_TIMEOUT):
@@ -99,10 +121,23 @@ class _Ops:
     """What DaemonSink does besides queueing: the requests, encoded."""
 
     def log(self, name, items, step, wall):
-        values = [s.wire(run, tag) for run, tag, s in items]
-        entry = w.request(w.RQ_LOG, w.log_body(name, values, step, wall))
-        self.check_size(entry)
-        self.put(entry)
+        parts = [w.f_str(1, name)]
+        for run, tag, s in items:
+            parts += w.lp(5, s.wire(run, tag))
+        if wall is not None:
+            parts.append(w.f_double(4, wall))
+        if step == "current":
+            parts.append(w.f_bool(3, True))
+        elif step is not None:
+            parts.append(w.f_varint(2, step))
+        parts = w.lp(1, w.lp(w.RQ_LOG, parts))
+        n = sum(map(len, parts))
+        if n > self.max_frame:
+            release(items)
+            raise ValueError("a message of %d bytes is larger than the daemon's frame limit "
+                             "(%d bytes, tfeventsd --max-line)" % (n, self.max_frame))
+        pooled = [b for _, _, s in items if s.pooled for b in s.pooled]
+        self.put_parts(parts, n, pooled)
 
     def restart(self, name, step, run):
         body = w.f_str(1, name) + w.f_varint(2, step) + _opt_str(3, run)
@@ -156,8 +191,9 @@ class DaemonSink(_Ops):
         self.reconnects = 0
         self._lock = threading.Lock()
         self._cv = threading.Condition(self._lock)
-        self._buf = bytearray()
-        self._count = 0
+        self._parts = []          # the current batch: encoded requests
+        self._size = 0
+        self._pooled = []         # pooled buffers the current batch uses
         self._frames = collections.deque()
         self._queued = 0          # bytes in _frames and in the sender's hands
         self._wake = threading.Event()
@@ -183,11 +219,34 @@ class DaemonSink(_Ops):
         try:
             if self._fatal is not None:
                 raise self._fatal
-            if len(self._buf) + len(entry) > self.max_frame:
+            n = len(entry)
+            if self._size + n > self.max_frame:
                 self._cut()
-            self._buf += entry
-            self._count += 1
-            if len(self._buf) >= self.batch_bytes or self._count >= MAX_REQUESTS:
+            self._parts.append(entry)
+            self._size += n
+            if self._size >= self.batch_bytes or len(self._parts) >= MAX_REQUESTS:
+                self._cut()
+                self._wake.set()
+                while self._queued > self.max_pending and self._fatal is None:
+                    self._cv.wait(1.0)
+        finally:
+            lock.release()
+
+    def put_parts(self, parts, n, pooled=()):
+        """Queue one Batch entry given as parts of n bytes in all; pooled
+        buffers among them go back to the pool once sent."""
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._fatal is not None:
+                raise self._fatal
+            if self._size + n > self.max_frame:
+                self._cut()
+            self._parts += parts
+            self._size += n
+            if pooled:
+                self._pooled += pooled
+            if self._size >= self.batch_bytes or len(self._parts) >= MAX_REQUESTS:
                 self._cut()
                 self._wake.set()
                 while self._queued > self.max_pending and self._fatal is None:
@@ -197,16 +256,12 @@ class DaemonSink(_Ops):
 
     def _cut(self):
         """Move the current batch to the frames to send (lock held)."""
-        if self._buf:
-            self._frames.append(self._buf)
-            self._queued += len(self._buf)
-            self._buf = bytearray()
-            self._count = 0
-
-    def check_size(self, entry):
-        if len(entry) > self.max_frame:
-            raise ValueError("a value of %d bytes is larger than the daemon's frame limit "
-                             "(%d bytes, tfeventsd --max-line)" % (len(entry), self.max_frame))
+        if self._parts:
+            self._frames.append((self._parts, self._size, self._pooled))
+            self._queued += self._size
+            self._parts = []
+            self._size = 0
+            self._pooled = []
 
     def call(self, op_field, body, timeout=60.0, retries=3):
         """Send one request with an id and wait for its reply (dict). The
@@ -219,8 +274,11 @@ class DaemonSink(_Ops):
                 rid = self._next_id
                 slot = [threading.Event(), None]
                 self._waiters[rid] = slot
-                self._buf += w.request(op_field, body, rid)
-                self._count += 1
+                entry = w.request(op_field, body, rid)
+                if self._size + len(entry) > self.max_frame:
+                    self._cut()
+                self._parts.append(entry)
+                self._size += len(entry)
                 self._cut()
             self._wake.set()
             if not slot[0].wait(timeout):
@@ -311,25 +369,28 @@ class DaemonSink(_Ops):
                 stopping = self._stopping
             if self._lost and not stopping:
                 self._reconnect()
-            for payload in frames:
-                self._send(payload)
+            for parts, size, pooled in frames:
+                self._send(parts, size)
+                del parts[:]
+                for b in pooled:
+                    POOL.put(b)
                 with self._lock:
-                    self._queued -= len(payload)
+                    self._queued -= size
                     self._cv.notify_all()
             if stopping:
                 with self._lock:
-                    if not self._buf and not self._frames:
+                    if not self._parts and not self._frames:
                         return
 
-    def _send(self, payload):
-        data = w.HEADER.pack(len(payload), w.FRAME_BATCH) + payload
+    def _send(self, parts, size):
+        head = w.HEADER.pack(size, w.FRAME_BATCH)
         while self._fatal is None:
             try:
-                self.sock.sendall(data)
+                _sendmsg_all(self.sock, [head] + parts)
                 return
             except OSError:
                 self._reconnect()
-        self._note_error("lost %d bytes of requests: %s" % (len(payload), self._fatal))
+        self._note_error("lost %d bytes of requests: %s" % (size, self._fatal))
 
     def _reconnect(self):
         """Replace a broken connection (sender thread only)."""

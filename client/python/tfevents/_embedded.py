@@ -12,7 +12,7 @@ import ctypes.util
 import os
 import threading
 
-from . import _wire as w
+from ._values import release
 
 c_char_pp = ctypes.POINTER(ctypes.c_char_p)
 c_size_p = ctypes.POINTER(ctypes.c_size_t)
@@ -152,6 +152,13 @@ def find_library():
         return None
 
 
+def _buf(b):
+    """A pointer argument for bytes, or for a (writable) memoryview."""
+    if isinstance(b, bytes):
+        return b
+    return (ctypes.c_char * len(b)).from_buffer(b)
+
+
 def _b(s):
     return None if s is None else s.encode("utf-8")
 
@@ -244,10 +251,12 @@ class EmbeddedSink:
                 if r == 0 and (s.display_name or s.description):
                     r = lib.tfevents_values_meta(vs, _b(s.display_name), _b(s.description))
                 if r < 0:
+                    release(items)
                     raise ValueError("libtfevents refused %s %r: %s"
                                      % (s.kind, tag, os.strerror(-r)))
             st = STEP_NEXT if step is None else STEP_CURRENT if step == "current" else step
             r = lib.tfevents_log(self.h, name, vs, st, -1.0 if wall is None else wall, None)
+        release(items)
         if r < 0:
             self._note(r)
 
@@ -267,7 +276,7 @@ class EmbeddedSink:
                 b = d["values"]
                 keep.append(b)
                 bc = d.get("bucket_count")
-                return lib.tfevents_add_histogram(vs, run, tag, b, len(b) // 8,
+                return lib.tfevents_add_histogram(vs, run, tag, _buf(b), len(b) // 8,
                                                   -1 if bc is None else bc)
             e, c = d["edges"], d["counts"]
             keep += [e, c]
@@ -275,7 +284,7 @@ class EmbeddedSink:
         if k == "image":
             if "pixels" in d:
                 n, hh, ww, cc = d["shape"]
-                return lib.tfevents_add_image_u8(vs, run, tag, d["pixels"], n, hh, ww, cc)
+                return lib.tfevents_add_image_u8(vs, run, tag, _buf(d["pixels"]), n, hh, ww, cc)
             bufs, arr, lens = _ptrs(d["blobs"])
             keep.append(bufs)
             f = lib.tfevents_add_image_png if d["format"] == "png" else \

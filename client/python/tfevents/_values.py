@@ -4,7 +4,7 @@ both transports consume. A Summary holds its data already converted
 frames it and the embedded one hands the same bytes to libtfevents."""
 
 from . import _wire as w
-from ._arrays import doubles, flatten, floats, is_tensor, np, to_numpy
+from ._arrays import POOL, doubles, flatten, floats, is_tensor, np, pooled_copy, to_numpy
 
 # TensorBoard's data classes (tfwire DataClass).
 DATA_CLASS = {"unknown": 0, "scalar": 1, "tensor": 2, "blob_sequence": 3}
@@ -16,9 +16,10 @@ class Summary:
     converted payload; tag, when set, overrides the name it is logged
     under."""
 
-    __slots__ = ("kind", "data", "display_name", "description", "tag")
+    __slots__ = ("kind", "data", "display_name", "description", "tag", "pooled")
 
     def __init__(self, kind, data, display_name=None, description=None, tag=None):
+        self.pooled = None   # buffers of BufferPool to give back once consumed
         self.kind = kind
         self.data = data
         self.display_name = display_name
@@ -30,58 +31,59 @@ class Summary:
 
     # -- the binary protocol ----------------------------------------------
     def wire(self, run, tag):
-        """The serialized tfwire Value."""
+        """The serialized tfwire Value as a list of bytes-like parts (bulk
+        data is not copied)."""
         d = self.data
         k = self.kind
         if k == "encoded":
             head = w.f_str(1, run) if run and run != "." else b""
-            return head + w.f_bytes(w.V_ENCODED, d["bytes"])
+            return [head] + w.big(w.V_ENCODED, d["bytes"])
         head = w.value_head(run, tag, self.display_name, self.description)
         if k == "scalar":
-            return head + w.f_double(w.V_SCALAR, d["value"])
+            return [head + w.f_double(w.V_SCALAR, d["value"])]
         if k == "text":
             body = b"".join(w.f_str(1, s) for s in d["strings"])
             if d["shape"] is not None:
                 body += w.f_packed_u64(2, d["shape"])
-            return head + w.f_bytes(w.V_TEXT, body)
+            return [head + w.f_bytes(w.V_TEXT, body)]
         if k == "histogram":
             if "values" in d:
-                body = w.f_bytes(1, d["values"])
+                body = w.big(1, d["values"])
                 if d.get("bucket_count") is not None:
-                    body += w.f_varint(2, d["bucket_count"])
+                    body.append(w.f_varint(2, d["bucket_count"]))
             else:
-                body = w.f_bytes(3, d["edges"]) + w.f_bytes(4, d["counts"])
-            return head + w.f_bytes(w.V_HISTOGRAM, body)
+                body = w.big(3, d["edges"]) + w.big(4, d["counts"])
+            return [head] + w.lp(w.V_HISTOGRAM, body)
         if k == "image":
             if "pixels" in d:
-                body = w.f_bytes(5, d["pixels"]) + w.f_packed_u64(7, d["shape"])
+                body = w.big(5, d["pixels"]) + [w.f_packed_u64(7, d["shape"])]
             else:
                 field = 1 if d["format"] == "png" else 2
-                body = b"".join(w.f_bytes(field, b) for b in d["blobs"])
-            return head + w.f_bytes(w.V_IMAGE, body)
+                body = [p for b in d["blobs"] for p in w.big(field, b)]
+            return [head] + w.lp(w.V_IMAGE, body)
         if k == "audio":
             if "samples" in d:
-                body = (w.f_bytes(2, d["samples"]) + w.f_packed_u64(3, d["shape"])
-                        + w.f_varint(4, d["sample_rate"]))
+                body = w.big(2, d["samples"]) + [w.f_packed_u64(3, d["shape"]),
+                                                  w.f_varint(4, d["sample_rate"])]
             else:
-                body = b"".join(w.f_bytes(1, b) for b in d["wavs"])
-            return head + w.f_bytes(w.V_AUDIO, body)
+                body = [p for b in d["wavs"] for p in w.big(1, b)]
+            return [head] + w.lp(w.V_AUDIO, body)
         if k == "custom":
-            body = w.f_str(1, d["plugin"])
+            body = [w.f_str(1, d["plugin"])]
             if d.get("content"):
-                body += w.f_bytes(2, d["content"])
-            body += w.f_varint(3, d["data_class"])
+                body.append(w.f_bytes(2, d["content"]))
+            body.append(w.f_varint(3, d["data_class"]))
             if "tensor" in d:
-                body += w.f_bytes(4, d["tensor"])
+                body += w.big(4, d["tensor"])
             elif "numbers" in d:
-                body += w.f_bytes(5, d["numbers"]) + w.f_varint(8, d["dtype"])
+                body += w.big(5, d["numbers"]) + [w.f_varint(8, d["dtype"])]
             else:
-                body += b"".join(w.f_bytes(6, s) for s in d["strings"])
+                body += [p for x in d["strings"] for p in w.big(6, x)]
             if d.get("rank0"):
-                body += w.f_bool(9, True)
+                body.append(w.f_bool(9, True))
             elif d.get("shape") is not None:
-                body += w.f_packed_u64(7, d["shape"])
-            return head + w.f_bytes(w.V_CUSTOM, body)
+                body.append(w.f_packed_u64(7, d["shape"]))
+            return [head] + w.lp(w.V_CUSTOM, body)
         raise ValueError("unknown summary kind %r" % k)
 
 
@@ -125,6 +127,29 @@ def summary_histogram(data=None, display_name=None, description=None, tag=None,
     return Summary("histogram", d, display_name, description, tag)
 
 
+def pooled_histogram(data, buckets=None):
+    """summary_histogram(data) for internal use: the data copied into a
+    pooled buffer (given back when consumed); plain when numpy is absent."""
+    if np is None or isinstance(data, (list, tuple)):
+        return summary_histogram(data, buckets=buckets)
+    mv, buf = pooled_copy(to_numpy(data), "<f8")
+    d = {"values": mv}
+    if buckets is not None:
+        d["bucket_count"] = int(buckets)
+    s = Summary("histogram", d)
+    s.pooled = [buf]
+    return s
+
+
+def release(items):
+    """Give the pooled buffers of [(run, tag, Summary)] back."""
+    for _, _, s in items:
+        if s.pooled:
+            for b in s.pooled:
+                POOL.put(b)
+            s.pooled = None
+
+
 def _pil_pixels(img):
     if img.mode not in ("L", "LA", "RGB", "RGBA"):
         img = img.convert("RGBA" if "A" in img.mode else "RGB")
@@ -143,10 +168,12 @@ def _check_format(fmt, ndim):
     return fmt
 
 
-def image_pixels(img, dataformats="HWC"):
+def image_pixels(img, dataformats="HWC", pooled=None):
     """(uint8 bytes, [n, h, w, c]) of an image or batch of images laid out
     as dataformats. uint8 data is kept; anything else is taken as [0, 1]
-    and scaled by 255, clipped and truncated (as tensorboardX does)."""
+    and scaled by 255, clipped and truncated (as tensorboardX does).
+    pooled: a list to which the pooled buffer holding the pixels is added
+    (None: plain bytes)."""
     if hasattr(img, "mode") and hasattr(img, "tobytes") and hasattr(img, "size"):
         return _pil_pixels(img)
     if np is not None and not isinstance(img, (bytes, bytearray)):
@@ -157,11 +184,16 @@ def image_pixels(img, dataformats="HWC"):
                 a = a[..., None]
                 fmt += letter
         a = a.transpose([fmt.index(c) for c in "NHWC"])
-        if a.dtype != np.uint8:
-            a = (a.astype(np.float64) * 255.0).clip(0, 255).astype(np.uint8)
         if a.shape[3] > 4:
             raise ValueError("images have 1 to 4 channels, not %d" % a.shape[3])
-        return np.ascontiguousarray(a).tobytes(), list(a.shape)
+        if a.dtype != np.uint8:
+            t = np.multiply(a, 255.0, dtype=np.float32 if a.dtype.itemsize <= 4 else np.float64)
+            a = np.clip(t, 0, 255, out=t)
+        if pooled is not None:
+            mv, buf = pooled_copy(a, np.uint8)
+            pooled.append(buf)
+            return mv, list(a.shape)
+        return np.ascontiguousarray(a, dtype=np.uint8).tobytes(), list(a.shape)
     u8 = isinstance(img, (bytes, bytearray)) or getattr(img, "typecode", None) == "B"
     flat, shape = flatten(img)
     fmt = _check_format(dataformats, len(shape))
@@ -181,6 +213,15 @@ def image_pixels(img, dataformats="HWC"):
     else:
         out = bytes(int(min(max(float(flat[i]) * 255.0, 0.0), 255.0)) for i in order)
     return out, [n, h, wd, c]
+
+
+def pooled_image(img, dataformats):
+    """summary_image() for internal use: pixels in a pooled buffer."""
+    pool = []
+    pixels, shape = image_pixels(img, dataformats, pool)
+    s = Summary("image", {"pixels": pixels, "shape": shape})
+    s.pooled = pool or None
+    return s
 
 
 def summary_image(img, display_name=None, description=None, tag=None, dataformats="HWC",

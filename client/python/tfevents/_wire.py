@@ -63,6 +63,21 @@ def f_bool(field, b):
     return key(field, VARINT) + (b"\x01" if b else b"\x00")
 
 
+def lp(field, parts):
+    """parts (a list of bytes-like) prefixed as one length-delimited field,
+    without copying them: returns the list, its head inserted first."""
+    n = 0
+    for p in parts:
+        n += len(p)
+    parts.insert(0, key(field, LEN) + varint(n))
+    return parts
+
+
+def big(field, data):
+    """A length-delimited field as [head, data] (data not copied)."""
+    return [key(field, LEN) + varint(len(data)), data]
+
+
 def f_packed_u64(field, seq):
     return f_bytes(field, b"".join(varint(int(x)) for x in seq))
 
@@ -80,21 +95,6 @@ def request(op_field, body, rid=None):
     if rid is not None:
         rq = f_varint(1, rid) + rq
     return f_bytes(1, rq)
-
-
-def log_body(logdir, values, step, wall_time):
-    """Log{logdir, values..., wall_time, step}. step None: the next step;
-    "current": the counter's step."""
-    out = [f_str(1, logdir)]
-    for v in values:
-        out.append(f_bytes(5, v))
-    if wall_time is not None:
-        out.append(f_double(4, wall_time))
-    if step == "current":
-        out.append(f_bool(3, True))
-    elif step is not None:
-        out.append(f_varint(2, step))
-    return b"".join(out)
 
 
 def value_head(run, tag, display_name=None, description=None):

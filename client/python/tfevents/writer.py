@@ -30,8 +30,8 @@ from . import _wire as w
 from ._api import HParam, Metric
 from ._arrays import doubles, np, unpack_doubles
 from ._client import Client, default_client
-from ._values import (Summary, flatten, summary_audio, summary_custom, summary_histogram,
-                      summary_image, summary_text)
+from ._values import (Summary, flatten, pooled_histogram, pooled_image, summary_audio,
+                      summary_custom, summary_histogram, summary_image, summary_text)
 
 _now = time.time
 
@@ -115,9 +115,9 @@ class SummaryWriter:
         own bucketing (30 buckets, done by the daemon); an int: that many
         equal-width buckets; anything else numpy.histogram takes."""
         if isinstance(bins, str) and bins == "tensorflow":
-            s = summary_histogram(values)
+            s = pooled_histogram(values)
         elif isinstance(bins, int) and not isinstance(bins, bool):
-            s = summary_histogram(values, buckets=bins)
+            s = pooled_histogram(values, buckets=bins)
         else:
             if np is None:
                 raise ValueError("bins=%r needs numpy; use 'tensorflow' or a number" % (bins,))
@@ -144,14 +144,14 @@ class SummaryWriter:
     def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
         """One image: uint8 (0..255) or float (0..1) pixels laid out as
         dataformats (CHW, HWC, HW, ...)."""
-        s = summary_image(img_tensor, dataformats=dataformats)
+        s = pooled_image(img_tensor, dataformats)
         self._route.log([(".", tag, s)], _step(global_step), walltime)
 
     def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
         """N images (NCHW, NHWC, ...) as one value of N samples."""
         if isinstance(img_tensor, (list, tuple)) and "N" not in dataformats.upper():
             dataformats = "N" + dataformats
-        s = summary_image(img_tensor, dataformats=dataformats)
+        s = pooled_image(img_tensor, dataformats)
         self._route.log([(".", tag, s)], _step(global_step), walltime)
 
     def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
