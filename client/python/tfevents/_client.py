@@ -114,6 +114,12 @@ class Client:
         """'daemon' or 'embedded' (the default transport)."""
         return "daemon" if self.daemon is not None else "embedded"
 
+    @property
+    def root(self):
+        """The daemon's root directory (logdirs through the daemon lie under
+        it), or None in embedded mode."""
+        return self.daemon.root if self.daemon is not None else None
+
     def route(self, logdir):
         """The Route of a logdir path."""
         path = os.path.abspath(os.path.expanduser(os.fspath(logdir)))
