@@ -132,3 +132,41 @@ def test_no_daemon_writes_in_process(tmp_path, monkeypatch):
     c.close()
     assert scalar_steps(os.path.join(str(tmp_path), "runs", "a")) == [0]
     eventlint(os.path.join(str(tmp_path), "runs", "a"))
+
+
+EXIT_SCRIPT = """
+import sys, tfevents
+c = tfevents.Client(mode=sys.argv[2], socket_path=sys.argv[3])
+w = tfevents.SummaryWriter(sys.argv[1], client=c)
+for i in range(1000):
+    w.add_scalar("x", i, i)
+w.add_scalar("x", 0, 0)   # refused: said on stderr at exit
+"""
+
+
+@pytest.mark.parametrize("mode", ["daemon", "embedded"])
+def test_exit_without_close_loses_nothing(tmp_path, mode):
+    import subprocess
+    import sys
+    sock = os.path.join(str(tmp_path), "none.sock")
+    d = None
+    if mode == "daemon":
+        if not os.path.exists(DAEMON):
+            pytest.skip("tfeventsd not built")
+        d = Daemon(tmp_path)
+        sock = d.sock
+        ld = os.path.join(d.root, "exit")
+    else:
+        need_library()
+        ld = os.path.join(str(tmp_path), "exit")
+    try:
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        p = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, ld, mode, sock], env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert "1 request(s) refused" in p.stderr and "not greater" in p.stderr
+        assert scalar_steps(ld) == list(range(1000))
+    finally:
+        if d:
+            d.stop()

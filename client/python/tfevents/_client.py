@@ -11,9 +11,12 @@ Mode: the `mode` argument, else $TFEVENTS_MODE (daemon, embedded, auto),
 else auto: the daemon when its socket answers, else libtfevents, else an
 error that says how to start the daemon."""
 
+import atexit
 import os
+import sys
 import threading
 import time
+import weakref
 
 from . import _wire as w
 from ._daemon import DaemonSink, default_socket, unreachable_message
@@ -97,6 +100,7 @@ class Client:
                     raise NoTransportError(self._why_no_daemon) from e
         if self.daemon is None:
             self._embedded_sink()
+        _live.add(self)
 
     def _embedded_sink(self):
         if self.embedded is None:
@@ -180,6 +184,7 @@ class Client:
             raise RefusedError(errs)
 
     def close(self, raise_errors=True):
+        _live.discard(self)
         for s in self.sinks():
             s.close()
         if raise_errors:
@@ -188,6 +193,36 @@ class Client:
 
 _default = None
 _default_lock = threading.Lock()
+_live = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all():
+    """At exit, send and write what every open client still holds (a
+    script that never called close() loses nothing), and say what was
+    refused since the last flush, as nobody will call flush() again."""
+    for c in list(_live):
+        try:
+            c.close(raise_errors=False)
+            errs = c.take_errors()
+        except Exception as e:
+            errs = ["closing at exit: %s" % e]
+        if errs:
+            sys.stderr.write("tfevents: %d request(s) refused, first: %s\n"
+                             % (len(errs), errs[0]))
+
+
+def _after_fork_in_child():
+    # The threads of a client do not survive fork(): a child makes its own
+    # default client at its first call (PyTorch DataLoader workers fork).
+    global _default, _default_lock
+    _default = None
+    _default_lock = threading.Lock()
+    _live.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def default_client():
@@ -198,8 +233,6 @@ def default_client():
         with _default_lock:
             if _default is None:
                 _default = Client()
-                import atexit
-                atexit.register(_close_default)
             c = _default
     return c
 
@@ -211,12 +244,3 @@ def set_default_client(client):
     with _default_lock:
         old, _default = _default, client
     return old
-
-
-def _close_default():
-    c = _default
-    if c is not None:
-        try:
-            c.close(raise_errors=False)
-        except Exception:
-            pass

@@ -465,6 +465,8 @@ class DaemonSink(_Ops):
 
     def close(self):
         """Send everything, wait until it is written, stop the threads."""
+        if self._stopping:
+            return
         try:
             if self._fatal is None:
                 self.flush()
@@ -474,6 +476,9 @@ class DaemonSink(_Ops):
             self._wake.set()
             self._sender.join(30)
             self._gen += 1
+            with self._lock:
+                if self._fatal is None:
+                    self._fatal = ValueError("this tfevents client is closed")
             try:
                 self.sock.close()
             except OSError:

@@ -209,7 +209,8 @@ class EmbeddedSink:
 
     def _err(self, r):
         buf = ctypes.create_string_buffer(1024)
-        self.lib.tfevents_last_error(self.h, buf, 1024)
+        if self.h:
+            self.lib.tfevents_last_error(self.h, buf, 1024)
         msg = buf.value.decode("utf-8", "replace") or os.strerror(-r)
         return msg
 
@@ -233,8 +234,13 @@ class EmbeddedSink:
     def refused(self):
         return self._refused
 
+    def _handle(self):
+        if not self.h:
+            raise ValueError("this tfevents client is closed")
+        return self.h
+
     def log_scalar(self, name, run, tag, value, step, wall):
-        r = self.lib.tfevents_log_scalar(self.h, name, run, tag, value,
+        r = self.lib.tfevents_log_scalar(self._handle(), name, run, tag, value,
                                          STEP_NEXT if step is None else step)
         if r < 0:
             self._note(r)
@@ -255,7 +261,7 @@ class EmbeddedSink:
                     raise ValueError("libtfevents refused %s %r: %s"
                                      % (s.kind, tag, os.strerror(-r)))
             st = STEP_NEXT if step is None else STEP_CURRENT if step == "current" else step
-            r = lib.tfevents_log(self.h, name, vs, st, -1.0 if wall is None else wall, None)
+            r = lib.tfevents_log(self._handle(), name, vs, st, -1.0 if wall is None else wall, None)
         release(items)
         if r < 0:
             self._note(r)
@@ -324,26 +330,26 @@ class EmbeddedSink:
 
     def get_step(self, name):
         out = ctypes.c_int64()
-        r = self.lib.tfevents_get_step(self.h, name, ctypes.byref(out))
+        r = self.lib.tfevents_get_step(self._handle(), name, ctypes.byref(out))
         if r < 0:
             raise RuntimeError("libtfevents: %s" % self._err(r))
         return out.value
 
     def set_step(self, name, step):
-        r = self.lib.tfevents_set_step(self.h, name, step)
+        r = self.lib.tfevents_set_step(self._handle(), name, step)
         if r < 0:
             raise RuntimeError("libtfevents: %s" % self._err(r))
 
     def restart(self, name, step, run):
-        r = self.lib.tfevents_restart(self.h, name, _b(run), step)
+        r = self.lib.tfevents_restart(self._handle(), name, _b(run), step)
         if r < 0:
             self._note(r)
 
     def flush(self, name=None, sync=False, close=False):
         if close:
-            r = self.lib.tfevents_close_files(self.h, name, sync)
+            r = self.lib.tfevents_close_files(self._handle(), name, sync)
         else:
-            r = self.lib.tfevents_flush(self.h, sync)
+            r = self.lib.tfevents_flush(self._handle(), sync)
         if r < 0:
             self._note(r)
 
@@ -365,7 +371,7 @@ class EmbeddedSink:
             ms[i].tag, ms[i].group = _b(m.tag), _b(m.group)
             ms[i].display_name, ms[i].description = _b(m.display_name), _b(m.description)
             ms[i].dataset_type = m.dataset_code()
-        r = self.lib.tfevents_hparams_config(self.h, name, _b(run), infos, len(hparams), ms,
+        r = self.lib.tfevents_hparams_config(self._handle(), name, _b(run), infos, len(hparams), ms,
                                              len(metrics))
         if r < 0:
             self._note(r)
@@ -376,13 +382,13 @@ class EmbeddedSink:
         for i, (k, v) in enumerate(items):
             arr[i].name = k.encode("utf-8")
             arr[i].value = _hvalue(v)
-        r = self.lib.tfevents_hparams_session_start(self.h, name, _b(run), arr, len(items),
+        r = self.lib.tfevents_hparams_session_start(self._handle(), name, _b(run), arr, len(items),
                                                     _b(group_name))
         if r < 0:
             self._note(r)
 
     def session_end(self, name, run, status):
-        r = self.lib.tfevents_hparams_session_end(self.h, name, _b(run), status)
+        r = self.lib.tfevents_hparams_session_end(self._handle(), name, _b(run), status)
         if r < 0:
             self._note(r)
 
