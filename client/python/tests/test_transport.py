@@ -170,3 +170,24 @@ def test_exit_without_close_loses_nothing(tmp_path, mode):
     finally:
         if d:
             d.stop()
+
+
+def test_threads_share_a_client(env):
+    import threading
+    c, root = env
+    ld = os.path.join(root, "threads")
+    w = tfevents.SummaryWriter(ld, client=c)
+
+    def work(k):
+        for i in range(2000):
+            w.add_scalar("t%d" % k, float(i), i)
+    ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    w.close()
+    rows = tfevents.collect_events(ld, type="scalar", as_frame=False)
+    for k in range(4):
+        assert [r["step"] for r in rows if r["tag"] == "t%d" % k] == list(range(2000))
+    eventlint(ld)
