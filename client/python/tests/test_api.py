@@ -177,6 +177,18 @@ def test_collect_events_types_and_incremental(env):
                                                        ("a", "scalars")]
 
 
+def test_encoded_summary_value(env):
+    c, root = env
+    ld = os.path.join(root, "enc")
+    md = b"\x0a\x09\x0a\x07scalars" + b"\x20\x01"     # plugin_data{scalars}, SCALAR
+    value = (b"\x0a\x03enc" + b"\x15" + struct.pack("<f", 1.5)
+             + b"\x4a" + bytes([len(md)]) + md)
+    tfevents.log_event(x=tfevents.summary_encoded(value), step=3, logdir=ld, client=c)
+    c.flush()
+    assert scalars(ld) == [(".", "enc", 3, 1.5)]
+    eventlint(ld)
+
+
 def test_bad_values_raise_at_once(env):
     c, root = env
     ld = os.path.join(root, "bad")

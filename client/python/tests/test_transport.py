@@ -191,3 +191,47 @@ def test_threads_share_a_client(env):
     for k in range(4):
         assert [r["step"] for r in rows if r["tag"] == "t%d" % k] == list(range(2000))
     eventlint(ld)
+
+
+def test_bounded_queue_waits_and_loses_nothing(tmp_path, daemon_only):
+    d = Daemon(tmp_path)
+    c = tfevents.Client(mode="daemon", socket_path=d.sock)
+    try:
+        c.daemon.batch_bytes = 1024
+        c.daemon.max_pending = 4096       # callers wait past 4 KiB queued
+        ld = os.path.join(d.root, "bounded")
+        w = tfevents.SummaryWriter(ld, client=c)
+        for i in range(20000):
+            w.add_scalar("x", i, i)
+        w.flush()
+        assert scalar_steps(ld) == list(range(20000))
+    finally:
+        c.close(raise_errors=False)
+        d.stop()
+
+
+def test_reconnects_after_daemon_killed(tmp_path, daemon_only):
+    import signal
+    d = Daemon(tmp_path)
+    c = tfevents.Client(mode="daemon", socket_path=d.sock)
+    ld = os.path.join(d.root, "killed")
+    try:
+        tfevents.log_event(x=0, step=0, logdir=ld, client=c)
+        c.flush()
+        d.stop(signal.SIGKILL)
+        os.unlink(d.sock)               # a killed daemon leaves its socket file
+        d.start()
+        time.sleep(0.1)
+        # What the dead connection still held may be lost; what comes after
+        # the reconnection is not.
+        deadline = time.monotonic() + 20
+        while c.daemon.reconnects == 0 and time.monotonic() < deadline:
+            tfevents.log_event(x=1, logdir=ld, client=c)
+            time.sleep(0.05)
+        tfevents.log_event(y=2, step=7, logdir=ld, client=c)
+        c.flush()
+        assert c.daemon.reconnects >= 1
+        assert scalar_steps(ld, "y") == [7]
+    finally:
+        c.close(raise_errors=False)
+        d.stop()
