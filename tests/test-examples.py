@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The standard-library clients in examples/ (Python, R, Go, shell with
-socat or nc) against the real daemon, and the daemon's opt-in loopback TCP
-listener that the R client needs.
+"""The clients in examples/ (Python through the tfevents package of
+client/python, R, Go, shell with socat or nc: standard libraries only)
+against the real daemon, and the daemon's opt-in loopback TCP listener
+that the R client needs.
 
 Each example logs five steps of loss and train/acc, a text at step 0 and a
 histogram at step 4 into a logdir, flushes and checks the reply; here the

@@ -1,8 +1,8 @@
 #!/bin/sh
 # `meson install --destdir` puts every file where it belongs: the programs,
 # the system and user units, sysusers.d and tmpfiles.d, the man pages (when
-# scdoc was found), and whatever else the build declares (the library, its
-# header and pkg-config file). The installed units name the installed
+# scdoc was found), the Python client, and whatever else the build declares
+# (the library, its header and pkg-config file). The installed units name the installed
 # daemon, which runs. Usage (meson passes these):
 #   test-install.sh BUILD_ROOT BINDIR SBINDIR MANDIR SYSTEM_UNIT_DIR
 #                   USER_UNIT_DIR SYSUSERS_DIR TMPFILES_DIR SCDOC_FOUND
@@ -78,6 +78,24 @@ grep -q '^ListenStream=/run/tfevents/tfevents.sock$' "$D$SYSUNITS/tfeventsd.sock
 # The installed programs run.
 "$D$SBINDIR/tfeventsd" --version >"$T/out" 2>&1 || fail "installed tfeventsd --version: $(cat "$T/out")"
 "$D$BINDIR/tfevents" --help >"$T/out" 2>&1 || fail "installed tfevents --help: $(cat "$T/out")"
+
+# The Python client (client/python) is installed with the rest, when meson
+# found a Python, and imports from where it went.
+pyinit=$(python3 - "$T/installed.json" <<'EOF'
+import json, sys
+for dst in json.load(open(sys.argv[1])).values():
+    if dst.endswith("/tfevents/__init__.py"):
+        print(dst)
+EOF
+)
+if [ -n "$pyinit" ]; then
+    pydir=$(dirname "$(dirname "$pyinit")")
+    (cd "$T" && PYTHONPATH="$D$pydir" python3 -c \
+        'import sys, tfevents, tfevents.torch; assert tfevents.__file__.startswith(sys.argv[1])' \
+        "$D$pydir" >"$T/out" 2>&1) || fail "installed Python client does not import: $(cat "$T/out")"
+else
+    echo "note: meson found no Python; the Python client is not installed"
+fi
 
 # The sysusers.d file creates the user and group the units name.
 if command -v systemd-sysusers >/dev/null 2>&1; then

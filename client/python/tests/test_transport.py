@@ -1,0 +1,237 @@
+"""The daemon transport: reconnecting after a restart, giving up with a
+clear error, routing logdirs outside the root, frames split at the
+daemon's limit; and what happens with no daemon."""
+
+import os
+import time
+
+import pytest
+
+import tfevents
+from tfevents import _client
+from conftest import DAEMON, Daemon, eventlint, need_library
+
+
+def scalar_steps(ld, tag="x"):
+    return [r["step"] for r in tfevents.collect_events(ld, type="summary", as_frame=False)
+            if r["tag"] == tag]
+
+
+@pytest.fixture
+def daemon_only():
+    if not os.path.exists(DAEMON):
+        pytest.skip("tfeventsd not built")
+
+
+def test_reconnects_after_daemon_restart(tmp_path, daemon_only):
+    d = Daemon(tmp_path)
+    c = tfevents.Client(mode="daemon", socket_path=d.sock)
+    ld = os.path.join(d.root, "re")
+    w = tfevents.SummaryWriter(ld, client=c)
+    try:
+        for i in range(100):
+            w.add_scalar("x", i, i)
+        w.flush()
+        assert d.stop() == 0           # SIGTERM: the daemon writes everything first
+        t0 = time.monotonic()
+        for i in range(100, 200):      # the daemon is away: calls still return at once
+            w.add_scalar("x", i, i)
+        assert time.monotonic() - t0 < 1.0
+        time.sleep(0.2)
+        d.start()
+        w.flush()
+        assert c.daemon.reconnects >= 1
+        assert scalar_steps(ld) == list(range(200))
+        eventlint(ld)
+    finally:
+        c.close(raise_errors=False)
+        d.stop()
+
+
+def test_gives_up_when_daemon_stays_away(tmp_path, daemon_only):
+    d = Daemon(tmp_path)
+    c = tfevents.Client(mode="daemon", socket_path=d.sock)
+    c.daemon.reconnect_timeout = 0.5
+    ld = os.path.join(d.root, "gone")
+    tfevents.log_event(x=1, logdir=ld, client=c)
+    c.flush()
+    d.stop()
+    with pytest.raises(tfevents.DaemonError, match="did not come back"):
+        for _ in range(100):
+            tfevents.log_event(x=1, logdir=ld, client=c)
+            c.flush()
+    with pytest.raises(tfevents.DaemonError):
+        tfevents.log_event(x=1, logdir=ld, client=c)
+
+
+def test_logdir_outside_root(tmp_path, daemon_only):
+    d = Daemon(tmp_path)
+    try:
+        c = tfevents.Client(mode="daemon", socket_path=d.sock)
+        with pytest.raises(tfevents.NoTransportError, match="outside the root"):
+            c.route(os.path.join(str(tmp_path), "elsewhere"))
+        c.close()
+        need_library()
+        c = tfevents.Client(mode="auto", socket_path=d.sock)
+        assert c.route(os.path.join(d.root, "in")).sink.mode == "daemon"
+        out = os.path.join(str(tmp_path), "elsewhere")
+        assert c.route(out).sink.mode == "embedded"
+        tfevents.log_event(x=1, logdir=out, client=c)
+        tfevents.log_event(x=2, logdir=os.path.join(d.root, "in"), client=c)
+        c.close()
+        assert scalar_steps(out) == [0] and scalar_steps(os.path.join(d.root, "in")) == [0]
+        # A symbolic link to a directory under the root names the same logdir.
+        os.symlink(d.root, os.path.join(str(tmp_path), "link"))
+        c = tfevents.Client(mode="daemon", socket_path=d.sock)
+        assert c.route(os.path.join(str(tmp_path), "link", "in")).name == "in"
+        c.close()
+    finally:
+        d.stop()
+
+
+def test_frames_split_at_daemon_limit(tmp_path, daemon_only):
+    d = Daemon(tmp_path, "--max-line", "65536")
+    c = tfevents.Client(mode="daemon", socket_path=d.sock)
+    try:
+        assert c.daemon.max_frame == 65536
+        ld = os.path.join(d.root, "split")
+        big = [float(i) for i in range(6000)]   # 48 KB of doubles: one per frame
+        for i in range(5):
+            tfevents.log_event(h=tfevents.summary_histogram(big), step=i, logdir=ld, client=c)
+        with pytest.raises(ValueError, match="frame limit"):
+            tfevents.log_event(h=tfevents.summary_histogram(big * 2), logdir=ld, client=c)
+        for i in range(5000):
+            tfevents.log_event(x=i, step=i, logdir=ld, client=c)
+        c.flush()
+        assert len(scalar_steps(ld, "h")) == 5 and scalar_steps(ld) == list(range(5000))
+        eventlint(ld)
+    finally:
+        c.close(raise_errors=False)
+        d.stop()
+
+
+def test_no_daemon_no_library(tmp_path, monkeypatch):
+    monkeypatch.setattr(_client, "find_library", lambda: None)
+    sock = os.path.join(str(tmp_path), "none.sock")
+    with pytest.raises(tfevents.NoTransportError) as e:
+        tfevents.Client(socket_path=sock)
+    msg = str(e.value)
+    assert "tfeventsd --socket %s" % sock in msg and "libtfevents" in msg
+    with pytest.raises(tfevents.NoTransportError, match="does not answer"):
+        tfevents.Client(mode="daemon", socket_path=sock)
+
+
+def test_no_daemon_writes_in_process(tmp_path, monkeypatch):
+    need_library()
+    monkeypatch.chdir(tmp_path)
+    c = tfevents.Client(socket_path=os.path.join(str(tmp_path), "none.sock"))
+    assert c.transport() == "embedded"
+    w = tfevents.SummaryWriter("runs/a", client=c)
+    w.add_scalar("x", 1.0, 0)
+    w.close()
+    c.close()
+    assert scalar_steps(os.path.join(str(tmp_path), "runs", "a")) == [0]
+    eventlint(os.path.join(str(tmp_path), "runs", "a"))
+
+
+EXIT_SCRIPT = """
+import sys, tfevents
+c = tfevents.Client(mode=sys.argv[2], socket_path=sys.argv[3])
+w = tfevents.SummaryWriter(sys.argv[1], client=c)
+for i in range(1000):
+    w.add_scalar("x", i, i)
+w.add_scalar("x", 0, 0)   # refused: said on stderr at exit
+"""
+
+
+@pytest.mark.parametrize("mode", ["daemon", "embedded"])
+def test_exit_without_close_loses_nothing(tmp_path, mode):
+    import subprocess
+    import sys
+    sock = os.path.join(str(tmp_path), "none.sock")
+    d = None
+    if mode == "daemon":
+        if not os.path.exists(DAEMON):
+            pytest.skip("tfeventsd not built")
+        d = Daemon(tmp_path)
+        sock = d.sock
+        ld = os.path.join(d.root, "exit")
+    else:
+        need_library()
+        ld = os.path.join(str(tmp_path), "exit")
+    try:
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        p = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, ld, mode, sock], env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert "1 request(s) refused" in p.stderr and "not greater" in p.stderr
+        assert scalar_steps(ld) == list(range(1000))
+    finally:
+        if d:
+            d.stop()
+
+
+def test_threads_share_a_client(env):
+    import threading
+    c, root = env
+    ld = os.path.join(root, "threads")
+    w = tfevents.SummaryWriter(ld, client=c)
+
+    def work(k):
+        for i in range(2000):
+            w.add_scalar("t%d" % k, float(i), i)
+    ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    w.close()
+    rows = tfevents.collect_events(ld, type="scalar", as_frame=False)
+    for k in range(4):
+        assert [r["step"] for r in rows if r["tag"] == "t%d" % k] == list(range(2000))
+    eventlint(ld)
+
+
+def test_bounded_queue_waits_and_loses_nothing(tmp_path, daemon_only):
+    d = Daemon(tmp_path)
+    c = tfevents.Client(mode="daemon", socket_path=d.sock)
+    try:
+        c.daemon.batch_bytes = 1024
+        c.daemon.max_pending = 4096       # callers wait past 4 KiB queued
+        ld = os.path.join(d.root, "bounded")
+        w = tfevents.SummaryWriter(ld, client=c)
+        for i in range(20000):
+            w.add_scalar("x", i, i)
+        w.flush()
+        assert scalar_steps(ld) == list(range(20000))
+    finally:
+        c.close(raise_errors=False)
+        d.stop()
+
+
+def test_reconnects_after_daemon_killed(tmp_path, daemon_only):
+    import signal
+    d = Daemon(tmp_path)
+    c = tfevents.Client(mode="daemon", socket_path=d.sock)
+    ld = os.path.join(d.root, "killed")
+    try:
+        tfevents.log_event(x=0, step=0, logdir=ld, client=c)
+        c.flush()
+        d.stop(signal.SIGKILL)
+        os.unlink(d.sock)               # a killed daemon leaves its socket file
+        d.start()
+        time.sleep(0.1)
+        # What the dead connection still held may be lost; what comes after
+        # the reconnection is not.
+        deadline = time.monotonic() + 20
+        while c.daemon.reconnects == 0 and time.monotonic() < deadline:
+            tfevents.log_event(x=1, logdir=ld, client=c)
+            time.sleep(0.05)
+        tfevents.log_event(y=2, step=7, logdir=ld, client=c)
+        c.flush()
+        assert c.daemon.reconnects >= 1
+        assert scalar_steps(ld, "y") == [7]
+    finally:
+        c.close(raise_errors=False)
+        d.stop()

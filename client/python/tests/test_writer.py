@@ -1,0 +1,223 @@
+"""SummaryWriter's methods, through the daemon and in-process."""
+
+import os
+
+import pytest
+
+import tfevents
+from tfevents import SummaryWriter
+from conftest import eventlint
+from test_api import png_pixels
+
+try:
+    import numpy as np
+except ImportError:
+    np = None
+
+
+def summaries(logdir):
+    out = {}
+    for r in tfevents.collect_events(logdir, type="summary", as_frame=False):
+        out.setdefault((r["run"], r["tag"]), []).append(r)
+    return out
+
+
+# A 2x3 RGB image: pixel (y, x) channel c = 10*y + 3*x + c (as uint8).
+H, W, C = 2, 3, 3
+HWC = [[[10 * y + 3 * x + c for c in range(C)] for x in range(W)] for y in range(H)]
+EXPECTED = bytes(10 * y + 3 * x + c for y in range(H) for x in range(W) for c in range(C))
+
+
+def layout(fmt):
+    """HWC data rearranged as fmt (N of 1)."""
+    dims = {"H": H, "W": W, "C": C, "N": 1}
+
+    def build(axes, idx):
+        if not axes:
+            return HWC[idx["H"]][idx["W"]][idx["C"]]
+        a = axes[0]
+        return [build(axes[1:], dict(idx, **{a: i})) for i in range(dims[a])]
+    return build(fmt, {"N": 0})
+
+
+@pytest.mark.parametrize("fmt", ["HWC", "CHW", "NCHW", "NHWC", "WHC", "HW"])
+def test_image_dataformats(env, fmt):
+    c, root = env
+    ld = os.path.join(root, "img")
+    w = SummaryWriter(ld, client=c)
+    if fmt == "HW":
+        data = [[(HWC[y][x][0] + 0.5) / 255 for x in range(W)] for y in range(H)]
+        want = (W, H, 1, bytes(10 * y + 3 * x for y in range(H) for x in range(W)))
+    else:
+        data = layout(fmt)
+        want = (W, H, C, EXPECTED)
+    data = bytes_in(data) if fmt != "HW" else data
+    if fmt.startswith("N"):
+        w.add_images("i", data, 0, dataformats=fmt)
+    else:
+        w.add_image("i", data, 0, dataformats=fmt)
+    if np is not None:
+        arr = np.asarray(data, dtype=np.float64)
+        if fmt != "HW":
+            arr = (arr * 255).astype(np.uint8)
+        w.add_image("np", arr, 0, dataformats=fmt) if not fmt.startswith("N") else \
+            w.add_images("np", arr, 0, dataformats=fmt)
+    w.close()
+    s = summaries(ld)
+    for tag in ["i"] + (["np"] if np is not None else []):
+        v = s[(".", tag)][0]["value"]
+        assert (v["width"], v["height"]) == (W, H)
+        assert png_pixels(v["images"][0]) == want, tag
+    eventlint(ld)
+
+
+def bytes_in(nested):
+    """Pixels as floats in [0, 1] (what lists are taken as, like
+    tensorboardX); +0.5 so that the truncation to uint8 gives them back."""
+    if isinstance(nested, list):
+        return [bytes_in(x) for x in nested]
+    return (nested + 0.5) / 255
+
+
+def test_scalars_and_histograms(env):
+    c, root = env
+    ld = os.path.join(root, "w")
+    with SummaryWriter(ld, client=c) as w:
+        for i in range(5):
+            w.add_scalar("loss", 1.0 / (i + 1), i)
+            w.add_scalars("grp", {"a": i, "b": 2 * i}, i)
+        w.add_scalar("named", 3.0, 0, display_name="Named", summary_description="d")
+        w.add_histogram("h", [0.5, 1.5, 1.5, 2.5], 0)
+        w.add_histogram("h4", [0.0, 1.0, 2.0, 3.0], 0, bins=4)
+        w.add_histogram_raw("raw", min=0.0, max=3.0, num=6, sum=9.0, sum_squares=17.0,
+                            bucket_limits=[1.0, 2.0, 3.0], bucket_counts=[1, 2, 3],
+                            global_step=0)
+        if np is not None:
+            w.add_histogram("hnp", np.arange(10, dtype=np.float32), 0, bins="auto")
+            w.add_scalar("np_scalar", np.float32(2.5), np.int64(1))
+        w.add_text("t", "**bold**", 0)
+        w.add_scalar("nostep", 1.0)
+        w.add_scalar("nostep", 2.0)
+    s = summaries(ld)
+    assert [r["value"] for r in s[(".", "loss")]] == pytest.approx([1, 0.5, 1 / 3, 0.25, 0.2])
+    assert [r["value"] for r in s[("grp/b", "grp")]] == [0, 2, 4, 6, 8]
+    assert s[(".", "h4")][0]["value"] == [(0, 0.75, 1), (0.75, 1.5, 1), (1.5, 2.25, 1),
+                                         (2.25, 3.0, 1)]
+    assert s[(".", "raw")][0]["value"] == [(0, 1, 1), (1, 2, 2), (2, 3, 3)]
+    assert s[(".", "t")][0]["value"] == "**bold**"
+    # global_step None: the logdir's next steps, so both points are kept
+    steps = [r["step"] for r in s[(".", "nostep")]]
+    assert len(steps) == 2 and steps[0] < steps[1]
+    if np is not None:
+        assert sum(r[2] for r in s[(".", "hnp")][0]["value"]) == 10
+        assert s[(".", "np_scalar")][0]["value"] == 2.5
+    eventlint(ld)
+
+
+def test_audio_figure_pr_custom(env):
+    c, root = env
+    ld = os.path.join(root, "misc")
+    w = SummaryWriter(ld, client=c)
+    w.add_audio("mono", [[0.0, 0.25, -0.25, 2.0]], 0, sample_rate=16000)   # [1, L], clipped
+    labels = [1, 0, 1, 1, 0, 0]
+    preds = [0.9, 0.1, 0.8, 0.4, 0.6, 0.2]
+    w.add_pr_curve("pr", labels, preds, 0, num_thresholds=5)
+    w.add_pr_curve_raw("prraw", [3, 2], [3, 1], [0, 2], [0, 1], [0.5, 0.66], [1, 0.66], 0,
+                       num_thresholds=2)
+    w.add_custom_scalars({"Cat": {"chart": ["Multiline", ["loss"]],
+                                  "band": ["Margin", ["v", "lo", "hi"]]}})
+    w.add_custom_scalars_multilinechart(["a", "b"], category="C2", title="t")
+    w.close()
+    s = summaries(ld)
+    wav = s[(".", "mono")][0]["value"][0]
+    assert wav[:4] == b"RIFF" and len(wav) == 44 + 4 * 2
+    pr = s[(".", "pr")][0]["value"]
+    tp, fp, tn, fn, prec, rec = pr
+    assert tp[0] == 3 and fp[0] == 3 and tn[0] == 0 and fn[0] == 0
+    assert all(a >= b for a, b in zip(tp, tp[1:])) and all(a >= b for a, b in zip(fp, fp[1:]))
+    assert prec[0] == pytest.approx(0.5) and rec[0] == pytest.approx(1.0)
+    # threshold 0.75 (index 3): predictions 0.9 and 0.8 are positive and labelled 1
+    assert (tp[3], fp[3]) == (2, 0)
+    assert len(s[(".", "prraw")][0]["value"][0]) == 2
+    assert s[(".", "custom_scalars__config__")][0]["plugin"] == "custom_scalars"
+    eventlint(ld)
+
+
+def test_figure(env):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    c, root = env
+    ld = os.path.join(root, "fig")
+    fig = plt.figure(figsize=(2, 1), dpi=50)
+    plt.plot([0, 1], [1, 0])
+    w = SummaryWriter(ld, client=c)
+    w.add_figure("f", fig, 0)
+    w.close()
+    v = summaries(ld)[(".", "f")][0]["value"]
+    assert (v["width"], v["height"]) == (100, 50)
+    eventlint(ld)
+
+
+def test_hparams_and_purge_step(env):
+    c, root = env
+    ld = os.path.join(root, "hp")
+    w = SummaryWriter(ld, client=c)
+    for i in range(5):
+        w.add_scalar("x", i, i)
+    w.add_hparams({"lr": 0.1, "layers": 3, "opt": "adam", "bn": True}, {"m/acc": 0.5},
+                  run_name="trial1")
+    w.close()
+    s = summaries(ld)
+    assert ("trial1", "_hparams_/session_start_info") in s and ("trial1", "m/acc") in s
+    eventlint(ld)
+    # Resuming at step 3: TensorBoard drops x's points 3 and 4.
+    w = SummaryWriter(ld, client=c, purge_step=3)
+    w.add_scalar("x", 30.0, 3)
+    w.close()
+    ev = tfevents.collect_events(ld, as_frame=False)
+    assert any(e["what"] == "session_log" and e["status"] == 1 and e["step"] == 3 for e in ev)
+
+
+def test_unsupported_kinds_say_so(env):
+    c, root = env
+    w = SummaryWriter(os.path.join(root, "u"), client=c)
+    for m in ("add_graph", "add_embedding", "add_mesh", "add_video", "add_onnx_graph"):
+        with pytest.raises(NotImplementedError, match=m):
+            getattr(w, m)(None)
+    w.close()
+
+
+def test_tensorboardx_scalars_runs_and_default_logdir(env, monkeypatch):
+    c, root = env
+    monkeypatch.chdir(root)
+    w = SummaryWriter(client=c, comment="_x")
+    assert w.log_dir.startswith("runs" + os.sep) and w.log_dir.endswith("_x")
+    w.add_scalars("a/b", {"c": 1.0}, 0)
+    w.close()
+    assert ("a/b/c", "a/b") in summaries(w.log_dir)
+    from tfevents.torch import SummaryWriter as TorchWriter
+    t = TorchWriter(os.path.join(root, "t"), client=c)
+    t.add_scalars("a/b", {"c": 1.0}, 0)
+    t.close()
+    assert ("a_b_c", "a/b") in summaries(os.path.join(root, "t"))
+
+
+def test_refusals_to_callback(tmp_path, env):
+    c, root = env
+    seen = []
+    mode = c.transport()
+    kw = {"client": tfevents.Client(mode=mode, socket_path=c.socket_path,
+                                    on_error=seen.append)}
+    w = SummaryWriter(os.path.join(root, "cb"), **kw)
+    w.add_scalar("x", 1.0, 2)
+    w.add_scalar("x", 1.0, 1)
+    w.flush()         # no exception: the callback has it
+    assert len(seen) == 1 and "not greater" in seen[0]
+    w.close()
+    kw["client"].close()
+    w = SummaryWriter(os.path.join(root, "cb2"), client=c)
+    w.add_scalar("x", 1.0, 2)
+    w.add_scalar("x", 1.0, 1)
+    with pytest.raises(tfevents.RefusedError):
+        w.close()

@@ -1,0 +1,229 @@
+"""Protobuf wire format for the daemon's binary protocol (proto/tfwire.proto)
+and for TensorBoard's own messages where the client builds them itself
+(pr_curves and custom_scalars plugin data).
+
+Only what the client needs: encoders for the requests it sends, a decoder
+for the Hello and Reply frames it reads, and a generic field walker used by
+the event-file reader. Bulk arrays are written packed (little-endian) and
+never as number text.
+
+Field numbers are those of proto/tfwire.proto; the encoders emit fields in
+an order the daemon's lean decoder takes for single scalars (logdir,
+values, wall_time, step)."""
+
+import struct
+
+MAGIC = b"TFEVBIN\x01"
+FRAME_BATCH = 1
+FRAME_REPLY = 2
+FRAME_HELLO = 3
+HEADER = struct.Struct("<IB")
+
+# Wire types.
+VARINT, FIXED64, LEN, FIXED32 = 0, 1, 2, 5
+
+_double = struct.Struct("<d").pack
+
+
+def varint(n):
+    """A varint; negative numbers as 64-bit two's complement (int64)."""
+    if n < 0:
+        n += 1 << 64
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def key(field, wire):
+    return varint((field << 3) | wire)
+
+
+def f_bytes(field, data):
+    return key(field, LEN) + varint(len(data)) + data
+
+
+def f_str(field, s):
+    return f_bytes(field, s.encode("utf-8"))
+
+
+def f_varint(field, n):
+    return key(field, VARINT) + varint(n)
+
+
+def f_double(field, x):
+    return key(field, FIXED64) + _double(x)
+
+
+def f_bool(field, b):
+    return key(field, VARINT) + (b"\x01" if b else b"\x00")
+
+
+def lp(field, parts):
+    """parts (a list of bytes-like) prefixed as one length-delimited field,
+    without copying them: returns the list, its head inserted first."""
+    n = 0
+    for p in parts:
+        n += len(p)
+    parts.insert(0, key(field, LEN) + varint(n))
+    return parts
+
+
+def big(field, data):
+    """A length-delimited field as [head, data] (data not copied)."""
+    return [key(field, LEN) + varint(len(data)), data]
+
+
+def f_packed_u64(field, seq):
+    return f_bytes(field, b"".join(varint(int(x)) for x in seq))
+
+
+# ---- Request -----------------------------------------------------------------
+# Request fields (oneof op).
+RQ_LOG, RQ_STEP_GET, RQ_STEP_SET, RQ_FLUSH = 2, 3, 4, 5
+RQ_HP_CONFIG, RQ_HP_START, RQ_HP_END, RQ_RESTART, RQ_CLOSE = 6, 7, 8, 9, 10
+RQ_PING, RQ_STATS = 11, 12
+
+
+def request(op_field, body, rid=None):
+    """One Batch entry (field 1 of Batch) holding a Request."""
+    rq = f_bytes(op_field, body)
+    if rid is not None:
+        rq = f_varint(1, rid) + rq
+    return f_bytes(1, rq)
+
+
+def value_head(run, tag, display_name=None, description=None):
+    out = []
+    if run and run != ".":
+        out.append(f_str(1, run))
+    out.append(f_str(2, tag))
+    if display_name:
+        out.append(f_str(3, display_name))
+    if description:
+        out.append(f_str(4, description))
+    return b"".join(out)
+
+
+# Value kinds (fields of Value).
+V_SCALAR, V_TEXT, V_HISTOGRAM, V_IMAGE, V_AUDIO, V_CUSTOM, V_ENCODED = 10, 11, 12, 13, 14, 15, 16
+
+
+class ScalarTemplate:
+    """The bytes of a one-scalar Log request for one (logdir, run, tag),
+    kept so that each add_scalar only packs its numbers: entry =
+    head[len(step varint)] + double(value) + 0x21 + double(wall) + 0x10 +
+    varint(step)."""
+
+    __slots__ = ("heads", "tail_next")
+    _pack = struct.Struct("<dBd").pack
+
+    def __init__(self, logdir, run, tag):
+        ld = f_str(1, logdir)
+        val = value_head(run, tag) + key(V_SCALAR, FIXED64)
+        vfield = key(5, LEN) + varint(len(val) + 8) + val
+        self.heads = []
+        # Log body = ld + vfield + 8 + 9 (wall) + (1 + n) (step) for n in 0..10
+        # (n = 0: no step field, the counter's next step).
+        for n in range(11):
+            step_len = 1 + n if n else 0
+            body_len = len(ld) + len(vfield) + 8 + 9 + step_len
+            rq = key(RQ_LOG, LEN) + varint(body_len)
+            entry_head = key(1, LEN) + varint(len(rq) + body_len)
+            self.heads.append(entry_head + rq + ld + vfield)
+
+    def entry(self, value, wall, step):
+        if step is None:
+            return self.heads[0] + self._pack(value, 0x21, wall)
+        sv = varint(step)
+        return self.heads[len(sv)] + self._pack(value, 0x21, wall) + b"\x10" + sv
+
+
+def frame(payload, kind=FRAME_BATCH):
+    return HEADER.pack(len(payload), kind) + payload
+
+
+# ---- decoding ----------------------------------------------------------------
+
+def read_varint(buf, pos):
+    result = 0
+    shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def fields(buf, start=0, end=None):
+    """Yield (field, wire type, value) of a serialized message: ints for
+    varints, bytes (memoryview slices) for LEN, raw 8/4 bytes for fixed."""
+    pos = start
+    end = len(buf) if end is None else end
+    while pos < end:
+        k, pos = read_varint(buf, pos)
+        f, w = k >> 3, k & 7
+        if w == VARINT:
+            v, pos = read_varint(buf, pos)
+        elif w == FIXED64:
+            v = buf[pos:pos + 8]
+            pos += 8
+        elif w == LEN:
+            n, pos = read_varint(buf, pos)
+            v = buf[pos:pos + n]
+            pos += n
+        elif w == FIXED32:
+            v = buf[pos:pos + 4]
+            pos += 4
+        else:
+            raise ValueError("unsupported wire type %d" % w)
+        if pos > end:
+            raise ValueError("truncated message")
+        yield f, w, v
+
+
+def signed64(n):
+    return n - (1 << 64) if n >= 1 << 63 else n
+
+
+def decode_hello(buf):
+    out = {"protocol": 0, "max_frame": 0, "root": ""}
+    for f, _, v in fields(buf):
+        if f == 1:
+            out["protocol"] = v
+        elif f == 2:
+            out["max_frame"] = v
+        elif f == 3:
+            out["root"] = bytes(v).decode("utf-8")
+    return out
+
+
+def decode_reply(buf):
+    r = {"id": None, "ok": False, "request": None, "error": None, "step": None,
+         "next": None, "closing": False, "stats_json": None}
+    for f, _, v in fields(buf):
+        if f == 1:
+            r["id"] = v
+        elif f == 2:
+            r["ok"] = bool(v)
+        elif f == 3:
+            r["request"] = v
+        elif f == 4:
+            r["error"] = bytes(v).decode("utf-8", "replace")
+        elif f == 5:
+            r["step"] = signed64(v)
+        elif f == 6:
+            r["next"] = signed64(v)
+        elif f == 9:
+            r["stats_json"] = bytes(v).decode("utf-8", "replace")
+        elif f == 10:
+            r["closing"] = bool(v)
+    return r

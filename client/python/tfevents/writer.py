@@ -1,0 +1,361 @@
+"""SummaryWriter: the signature and methods of torch.utils.tensorboard's
+and tensorboardX's, writing through tfeventsd (or libtfevents).
+
+A training script written for either runs with only its import changed.
+Differences, on purpose:
+  - global_step=None logs at the logdir's next step (its global step
+    counter) instead of step 0, so repeated calls without a step are not
+    refused by the step policy and all show in TensorBoard;
+  - steps must increase per tag: a value at a step not greater than the
+    last one of its tag is refused (TensorBoard's loader would delete the
+    newer points); refusals are raised by flush()/close() as RefusedError,
+    or given to on_error;
+  - add_images() writes the N images as one value of N samples (TensorBoard
+    shows them with a slider) instead of a grid;
+  - max_queue, flush_secs and filename_suffix are accepted and ignored:
+    values leave the process within 50 ms and the daemon writes them every
+    second;
+  - add_graph, add_onnx_graph, add_embedding, add_mesh, add_video and
+    add_image_with_boxes raise NotImplementedError.
+add_scalars() writes to the sub-runs <main_tag>/<tag> like tensorboardX;
+tfevents.torch.SummaryWriter uses torch's <main_tag>_<tag> instead."""
+
+import datetime
+import io
+import os
+import socket
+import time
+
+from . import _wire as w
+from ._api import HParam, Metric
+from ._arrays import doubles, np, unpack_doubles
+from ._client import Client, default_client
+from ._values import (Summary, flatten, pooled_histogram, pooled_image, summary_audio,
+                      summary_custom, summary_histogram, summary_image, summary_text)
+
+_now = time.time
+
+
+def _step(global_step):
+    if global_step is None or type(global_step) is int:
+        return global_step
+    s = int(global_step)
+    return s
+
+
+class SummaryWriter:
+    """Writes TensorBoard data for one logdir (log_dir, or logdir for
+    tensorboardX; default runs/<date>_<host><comment>)."""
+
+    _scalars_run_sep = "/"
+
+    def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120,
+                 filename_suffix="", write_to_disk=True, logdir=None, *, client=None,
+                 on_error=None, **kwargs):
+        if log_dir is None:
+            log_dir = logdir
+        if not log_dir:
+            stamp = datetime.datetime.now().strftime("%b%d_%H-%M-%S")
+            log_dir = os.path.join("runs", stamp + "_" + socket.gethostname() + (comment or ""))
+        self.log_dir = self.logdir = str(log_dir)
+        if client is None:
+            client = Client(on_error=on_error) if on_error is not None else default_client()
+            self._own_client = on_error is not None
+        else:
+            self._own_client = False
+        self._client = client
+        self._route = client.route(self.log_dir)
+        self._closed = False
+        self.purge_step = purge_step
+        if purge_step is not None:
+            self._route.sink.restart(self._route.name, int(purge_step), None)
+
+    def get_logdir(self):
+        return self.log_dir
+
+    # ---- scalars ---------------------------------------------------------
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
+                   double_precision=False, display_name="", summary_description=""):
+        """One scalar (NaN and infinities kept)."""
+        if display_name or summary_description:
+            s = Summary("scalar", {"value": float(scalar_value)}, display_name or None,
+                        summary_description or None)
+            self._route.log([(".", tag, s)], _step(global_step), walltime)
+            return
+        rt = self._route
+        if rt.daemon:
+            t = rt.templates.get(tag)
+            if t is None:
+                t = rt.templates[tag] = w.ScalarTemplate(rt.name, ".", tag)
+            if type(global_step) is not int and global_step is not None:
+                global_step = int(global_step)
+            rt.sink.put(t.entry(scalar_value if type(scalar_value) is float
+                                else float(scalar_value),
+                                _now() if walltime is None else walltime, global_step))
+        else:
+            rt.log_scalar(".", tag, float(scalar_value), _step(global_step), walltime)
+
+    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
+        """Scalars of one step, each in the sub-run <main_tag>/<tag> under the
+        tag main_tag (one chart with a line per sub-run)."""
+        items = []
+        for tag, v in tag_scalar_dict.items():
+            run = self._scalars_run(main_tag, tag)
+            items.append((run, main_tag, Summary("scalar", {"value": float(v)})))
+        if items:
+            self._route.log(items, _step(global_step), walltime)
+
+    def _scalars_run(self, main_tag, tag):
+        return main_tag + "/" + tag
+
+    # ---- histograms --------------------------------------------------------
+    def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None,
+                      max_bins=None):
+        """A histogram of values. bins "tensorflow" (default): TensorBoard's
+        own bucketing (30 buckets, done by the daemon); an int: that many
+        equal-width buckets; anything else numpy.histogram takes."""
+        if isinstance(bins, str) and bins == "tensorflow":
+            s = pooled_histogram(values)
+        elif isinstance(bins, int) and not isinstance(bins, bool):
+            s = pooled_histogram(values, buckets=bins)
+        else:
+            if np is None:
+                raise ValueError("bins=%r needs numpy; use 'tensorflow' or a number" % (bins,))
+            from ._arrays import to_numpy
+            counts, edges = np.histogram(to_numpy(values, "f8").ravel(), bins=bins)
+            s = summary_histogram(edges=edges, counts=counts.astype("f8"))
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    def add_histogram_raw(self, tag, min, max, num, sum, sum_squares, bucket_limits,
+                          bucket_counts, global_step=None, walltime=None):
+        """A histogram from buckets: bucket_limits are the right edges, the
+        first bucket starts at min."""
+        limits = unpack_doubles(doubles(bucket_limits)[0])
+        counts = unpack_doubles(doubles(bucket_counts)[0])
+        if len(limits) != len(counts):
+            raise ValueError("len(bucket_limits) != len(bucket_counts)")
+        if not limits:
+            raise ValueError("a histogram needs at least one bucket")
+        edges = [float(min) if min <= limits[0] else limits[0]] + limits
+        s = summary_histogram(edges=edges, counts=counts)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    # ---- images, figures, audio, text ---------------------------------------
+    def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
+        """One image: uint8 (0..255) or float (0..1) pixels laid out as
+        dataformats (CHW, HWC, HW, ...)."""
+        s = pooled_image(img_tensor, dataformats)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
+        """N images (NCHW, NHWC, ...) as one value of N samples."""
+        if isinstance(img_tensor, (list, tuple)) and "N" not in dataformats.upper():
+            dataformats = "N" + dataformats
+        s = pooled_image(img_tensor, dataformats)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
+        """A matplotlib figure (or a list of figures of one size), as PNG."""
+        figs = figure if isinstance(figure, (list, tuple)) else [figure]
+        blobs = []
+        for f in figs:
+            buf = io.BytesIO()
+            f.savefig(buf, format="png")
+            blobs.append(buf.getvalue())
+            if close:
+                try:
+                    import matplotlib.pyplot as plt
+                    plt.close(f)
+                except ImportError:
+                    pass
+        s = summary_image(blobs, format="png")
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    def add_audio(self, tag, snd_tensor, global_step=None, sample_rate=44100, walltime=None):
+        """Audio samples in [-1, 1] ([L], [1, L] or [L, C]) as 16-bit WAV."""
+        if np is not None:
+            from ._arrays import to_numpy
+            a = to_numpy(snd_tensor, "<f4")
+            a = a.squeeze()
+            if a.ndim == 0:
+                a = a.reshape(1)
+            snd_tensor = a
+        else:
+            flat, shape = flatten(snd_tensor)
+            shape = [d for d in shape if d != 1] or [1]
+            if len(shape) == 1:
+                snd_tensor = flat
+        s = summary_audio(snd_tensor, sample_rate=sample_rate)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    def add_text(self, tag, text_string, global_step=None, walltime=None):
+        """Text rendered as Markdown."""
+        s = summary_text(text_string)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    # ---- hparams --------------------------------------------------------------
+    def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None,
+                    global_step=None, name=None):
+        """A session in the sub-run run_name (name; default the time): its
+        hparams, the experiment listing them and the metrics, and the metric
+        values as scalars of that run."""
+        if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
+            raise TypeError("hparam_dict and metric_dict should be dictionaries")
+        run = run_name or name or str(time.time())
+        hp = {}
+        for k, v in hparam_dict.items():
+            if hasattr(v, "item") and not isinstance(v, (bool, int, float, str)):
+                v = v.item()
+            if v is None:
+                v = "None"
+            if not isinstance(v, (bool, int, float, str)):
+                v = str(v)
+            hp[k] = v
+        infos = [HParam(k, (hparam_domain_discrete or {}).get(k)) for k in hp]
+        metrics = [Metric(k) for k in metric_dict]
+        rt = self._route
+        rt.sink.hparams_config(rt.name, run, infos, metrics)
+        rt.sink.session_start(rt.name, run, hp, None)
+        items = [(run, k, Summary("scalar", {"value": float(v)})) for k, v in metric_dict.items()]
+        if items:
+            rt.log(items, _step(global_step), None)
+        rt.sink.session_end(rt.name, run, 1)
+
+    # ---- pr curves, custom scalars -------------------------------------------
+    def add_pr_curve(self, tag, labels, predictions, global_step=None, num_thresholds=127,
+                     weights=None, walltime=None):
+        """A precision-recall curve from labels (0/1) and predictions in [0, 1]."""
+        num_thresholds = int(num_thresholds)
+        if num_thresholds < 2:
+            raise ValueError("num_thresholds must be at least 2")
+        lab = unpack_doubles(doubles(labels)[0])
+        pred = unpack_doubles(doubles(predictions)[0])
+        if len(lab) != len(pred):
+            raise ValueError("labels and predictions differ in size")
+        wts = [1.0] * len(lab) if weights is None else unpack_doubles(doubles(weights)[0])
+        if len(wts) == 1 and len(lab) != 1:
+            wts = wts * len(lab)
+        n = num_thresholds
+        tpb = [0.0] * n
+        fpb = [0.0] * n
+        for y, p, wt in zip(lab, pred, wts):
+            k = int(p * (n - 1) // 1)
+            k = 0 if k < 0 else n - 1 if k > n - 1 else k
+            b = (k * n) // (n - 1)
+            b = n - 1 if b > n - 1 else b
+            tpb[b] += y * wt
+            fpb[b] += (1.0 - y) * wt
+        tp, fp = [0.0] * n, [0.0] * n
+        acc_t = acc_f = 0.0
+        for i in range(n - 1, -1, -1):
+            acc_t += tpb[i]
+            acc_f += fpb[i]
+            tp[i], fp[i] = acc_t, acc_f
+        tn = [fp[0] - x for x in fp]
+        fn = [tp[0] - x for x in tp]
+        prec = [t / max(1e-7, t + f) for t, f in zip(tp, fp)]
+        rec = [t / max(1e-7, t + f) for t, f in zip(tp, fn)]
+        self._pr(tag, [tp, fp, tn, fn, prec, rec], n, global_step, walltime)
+
+    def add_pr_curve_raw(self, tag, true_positive_counts, false_positive_counts,
+                         true_negative_counts, false_negative_counts, precision, recall,
+                         global_step=None, num_thresholds=127, weights=None, walltime=None):
+        """A precision-recall curve from its six rows (each num_thresholds long)."""
+        rows = [unpack_doubles(doubles(x)[0]) for x in
+                (true_positive_counts, false_positive_counts, true_negative_counts,
+                 false_negative_counts, precision, recall)]
+        n = len(rows[0])
+        if any(len(r) != n for r in rows):
+            raise ValueError("the six pr-curve rows must have the same length")
+        self._pr(tag, rows, n, global_step, walltime)
+
+    def _pr(self, tag, rows, n, global_step, walltime):
+        # PrCurvePluginData{version 0, num_thresholds}: a float [6, n] tensor.
+        content = w.f_varint(2, n)
+        s = summary_custom("pr_curves", numbers=[x for r in rows for x in r], content=content,
+                           shape=[6, n], dtype="float", data_class="tensor")
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    def add_custom_scalars(self, layout):
+        """The layout of the CUSTOM SCALARS tab: {category: {chart: ['Multiline',
+        [tag regexps]] or ['Margin', [value, lower, upper]]}}."""
+        cats = []
+        for cat, charts in layout.items():
+            cb = w.f_str(1, cat)
+            for title, (kind, tags) in charts.items():
+                if kind == "Multiline":
+                    content = w.f_bytes(2, b"".join(w.f_str(1, t) for t in tags))
+                elif kind == "Margin":
+                    if len(tags) != 3:
+                        raise ValueError("a Margin chart has 3 tags: value, lower, upper")
+                    series = w.f_str(1, tags[0]) + w.f_str(2, tags[1]) + w.f_str(3, tags[2])
+                    content = w.f_bytes(3, w.f_bytes(1, series))
+                else:
+                    raise ValueError("chart kind must be 'Multiline' or 'Margin', not %r" % kind)
+                cb += w.f_bytes(2, w.f_str(1, title) + content)
+            cats.append(w.f_bytes(2, cb))
+        s = summary_custom("custom_scalars", strings=[b"".join(cats)], rank0=True,
+                           data_class="tensor")
+        self._route.log([(".", "custom_scalars__config__", s)], None, None)
+
+    def add_custom_scalars_multilinechart(self, tags, category="default", title="untitled"):
+        self.add_custom_scalars({category: {title: ["Multiline", tags]}})
+
+    def add_custom_scalars_marginchart(self, tags, category="default", title="untitled"):
+        self.add_custom_scalars({category: {title: ["Margin", tags]}})
+
+    # ---- not supported (yet) -------------------------------------------------------
+    def _unsupported(self, what):
+        raise NotImplementedError(
+            "tfevents.SummaryWriter.%s: the daemon has no encoder for this kind yet; use "
+            "tensorboardX or torch.utils.tensorboard for it (both can write to another "
+            "logdir next to this one)" % what)
+
+    def add_graph(self, *a, **k):
+        self._unsupported("add_graph")
+
+    def add_onnx_graph(self, *a, **k):
+        self._unsupported("add_onnx_graph")
+
+    def add_embedding(self, *a, **k):
+        self._unsupported("add_embedding")
+
+    def add_mesh(self, *a, **k):
+        self._unsupported("add_mesh")
+
+    def add_video(self, *a, **k):
+        self._unsupported("add_video")
+
+    def add_image_with_boxes(self, *a, **k):
+        self._unsupported("add_image_with_boxes")
+
+    # ---- lifetime ---------------------------------------------------------------------
+    def flush(self):
+        """Wait until everything is in the files; raises RefusedError with
+        what was refused since the last flush."""
+        self._client.flush()
+
+    def close(self):
+        """Flush and close this logdir's event files (a later add opens new
+        ones); raises RefusedError like flush()."""
+        if self._closed:
+            return
+        self._closed = True
+        rt = self._route
+        rt.sink.flush(rt.name, False, close=True)
+        if self._own_client:
+            self._client.close()
+        else:
+            self._client.raise_errors()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            try:
+                self.close()
+            except Exception:
+                pass
