@@ -335,50 +335,50 @@ static char *dump(const char *logdir, size_t *ret_records)
         return NULL;
     size_t n = 0, cap = 64;
     char **lines = malloc(cap * sizeof *lines);
-    struct tfevents_record rec;
+    const struct tfevents_record *rec;
     int r;
     while ((r = tfevents_reader_next(rd, &rec)) > 0) {
         struct buf b;
         buf_init(&b, BUF_NO_CAP);
-        buf_printf(&b, "%s|%s|%lld|%d|%s|", rec.run, rec.tag, (long long)rec.step, rec.kind,
-                   rec.plugin);
-        switch (rec.kind) {
+        buf_printf(&b, "%s|%s|%lld|%d|%s|", rec->run, rec->tag, (long long)rec->step, rec->kind,
+                   rec->plugin);
+        switch (rec->kind) {
         case TFEVENTS_KIND_SCALAR:
-            buf_printf(&b, "%.9g", rec.scalar);
+            buf_printf(&b, "%.9g", rec->scalar);
             break;
         case TFEVENTS_KIND_TEXT:
         case TFEVENTS_KIND_TENSOR:
-            for (size_t i = 0; i < rec.n_strings; i++)
-                buf_printf(&b, "'%.*s'", (int)rec.strings[i].len,
-                           (const char *)rec.strings[i].data);
-            for (size_t i = 0; i < rec.n_numbers; i++)
-                buf_printf(&b, "%.6g,", rec.numbers[i]);
-            buf_printf(&b, " rank %zu", rec.rank);
+            for (size_t i = 0; i < rec->n_strings; i++)
+                buf_printf(&b, "'%.*s'", (int)rec->strings[i].len,
+                           (const char *)rec->strings[i].data);
+            for (size_t i = 0; i < rec->n_numbers; i++)
+                buf_printf(&b, "%.6g,", rec->numbers[i]);
+            buf_printf(&b, " rank %zu", rec->rank);
             break;
         case TFEVENTS_KIND_HISTOGRAM:
-            for (size_t i = 0; i < rec.n_numbers; i++)
-                buf_printf(&b, "%.9g,", rec.numbers[i]);
+            for (size_t i = 0; i < rec->n_numbers; i++)
+                buf_printf(&b, "%.9g,", rec->numbers[i]);
             break;
         case TFEVENTS_KIND_IMAGE: {
             unsigned sum = 0;
-            for (size_t i = 0; i < rec.n_blobs; i++)
-                for (size_t k = 0; k < rec.blobs[i].len; k++)
-                    sum = sum * 31 + ((const uint8_t *)rec.blobs[i].data)[k];
-            buf_printf(&b, "%ux%u n=%zu sum=%u", rec.width, rec.height, rec.n_blobs, sum);
+            for (size_t i = 0; i < rec->n_blobs; i++)
+                for (size_t k = 0; k < rec->blobs[i].len; k++)
+                    sum = sum * 31 + ((const uint8_t *)rec->blobs[i].data)[k];
+            buf_printf(&b, "%ux%u n=%zu sum=%u", rec->width, rec->height, rec->n_blobs, sum);
             break;
         }
         case TFEVENTS_KIND_AUDIO:
-            for (size_t i = 0; i < rec.n_clips; i++)
-                buf_printf(&b, "%u/%u/%llu ", rec.clips[i].sample_rate, rec.clips[i].channels,
-                           (unsigned long long)rec.clips[i].frames);
+            for (size_t i = 0; i < rec->n_clips; i++)
+                buf_printf(&b, "%u/%u/%llu ", rec->clips[i].sample_rate, rec->clips[i].channels,
+                           (unsigned long long)rec->clips[i].frames);
             break;
         case TFEVENTS_KIND_SESSION_LOG:
-            buf_printf(&b, "status %d", rec.status);
+            buf_printf(&b, "status %d", rec->status);
             break;
         default:
             break;
         }
-        buf_printf(&b, "|%s|%s", rec.display_name, rec.description);
+        buf_printf(&b, "|%s|%s", rec->display_name, rec->description);
         if (n == cap) {
             cap *= 2;
             lines = realloc(lines, cap * sizeof *lines);
@@ -672,10 +672,10 @@ static void test_reader_incremental(void)
     CHECK_EQ(tfevents_flush(h, false), 0);
     tfevents_reader *rd;
     REQUIRE(tfevents_reader_open(&rd, logdir) == 0);
-    struct tfevents_record rec;
+    const struct tfevents_record *rec;
     int scalars = 0, r;
     while ((r = tfevents_reader_next(rd, &rec)) > 0)
-        scalars += rec.kind == TFEVENTS_KIND_SCALAR;
+        scalars += rec->kind == TFEVENTS_KIND_SCALAR;
     CHECK_EQ(r, 0);
     CHECK_EQ(scalars, 1);
     CHECK_EQ(tfevents_log_scalar(h, NULL, "new_run", "b", 2, TFEVENTS_STEP_NEXT), 0);
@@ -684,10 +684,10 @@ static void test_reader_incremental(void)
     scalars = 0;
     double sum = 0;
     while ((r = tfevents_reader_next(rd, &rec)) > 0) {
-        if (rec.kind == TFEVENTS_KIND_SCALAR) {
+        if (rec->kind == TFEVENTS_KIND_SCALAR) {
             scalars++;
-            sum += rec.scalar;
-            CHECK_EQ(rec.step, strcmp(rec.run, "new_run") == 0 ? 1 : 2);
+            sum += rec->scalar;
+            CHECK_EQ(rec->step, strcmp(rec->run, "new_run") == 0 ? 1 : 2);
         }
     }
     CHECK_EQ(scalars, 2);
