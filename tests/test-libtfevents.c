@@ -7,7 +7,9 @@
  * wrote, not only against each other. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,6 +699,328 @@ static void test_reader_incremental(void)
     CHECK(tfevents_reader_open(&rd, "/nonexistent/logdir") < 0);
 }
 
+/* ---- the ABI ------------------------------------------------------------------ */
+
+/* The version macros, the library's string and meson's project version
+ * (TFEVENTS_PROJECT_VERSION, from tests/meson.build) agree. */
+static void test_version(void)
+{
+    char v[32];
+    snprintf(v, sizeof v, "%d.%d.%d", TFEVENTS_VERSION_MAJOR, TFEVENTS_VERSION_MINOR,
+             TFEVENTS_VERSION_PATCH);
+    CHECK_STR(v, TFEVENTS_PROJECT_VERSION);
+    CHECK_STR(tfevents_version(), TFEVENTS_PROJECT_VERSION);
+    CHECK_EQ(TFEVENTS_VERSION_NUMBER, (TFEVENTS_VERSION_MAJOR << 16) |
+                                          (TFEVENTS_VERSION_MINOR << 8) | TFEVENTS_VERSION_PATCH);
+    /* The number orders versions. */
+    CHECK(TFEVENTS_VERSION_AT(0, 10, 0) > TFEVENTS_VERSION_AT(0, 9, 255));
+    CHECK(TFEVENTS_VERSION_AT(1, 0, 0) > TFEVENTS_VERSION_AT(0, 255, 255));
+    CHECK(TFEVENTS_VERSION_NUMBER >= TFEVENTS_VERSION_AT(0, 2, 0));
+}
+
+/* Options carry their size: the macro and the function agree, an
+ * uninitialised or too small struct is refused, and a newer caller's
+ * larger struct is read when its unknown tail is zero. */
+static void test_options_size(void)
+{
+    REQUIRE(tmp);
+    struct tfevents_options a = TFEVENTS_OPTIONS_INIT, b;
+    memset(&b, 0x5a, sizeof b);
+    tfevents_options_init(&b);
+    CHECK_EQ(a.size, sizeof(struct tfevents_options));
+    CHECK_EQ(b.size, a.size);
+    CHECK_EQ(b.mode, a.mode);
+    CHECK(b.socket_path == NULL && a.socket_path == NULL);
+    CHECK(b.logdir == NULL && a.logdir == NULL);
+    CHECK_EQ(b.batch_bytes, a.batch_bytes);
+    CHECK(b.flush_interval == 1.0 && a.flush_interval == 1.0);
+    CHECK(!a.any_step && !b.any_step);
+
+    char dir[600], got[600];
+    snprintf(dir, sizeof dir, "%s/opts", tmp);
+    tfevents *h = (tfevents *)1;
+    struct tfevents_options zero;
+    memset(&zero, 0, sizeof zero);
+    zero.mode = TFEVENTS_MODE_EMBEDDED;
+    CHECK_EQ(tfevents_open(&h, &zero), -EINVAL);   /* size 0: not initialised */
+    CHECK(h == NULL);
+    a.mode = TFEVENTS_MODE_EMBEDDED;
+    a.logdir = dir;
+    a.size = offsetof(struct tfevents_options, any_step);
+    CHECK_EQ(tfevents_open(&h, &a), -EINVAL);
+    a.size = sizeof a;
+
+    /* A caller built with a later header: one more field. */
+    struct {
+        struct tfevents_options o;
+        uint64_t later_field;
+    } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.o = a;
+    newer.o.size = sizeof newer;
+    newer.later_field = 1;
+    CHECK_EQ(tfevents_open(&h, &newer.o), -E2BIG);
+    newer.later_field = 0;
+    REQUIRE(tfevents_open(&h, &newer.o) == 0);
+    CHECK_EQ(tfevents_mode(h), TFEVENTS_MODE_EMBEDDED);
+    CHECK_EQ(tfevents_get_logdir(h, got, sizeof got), (int)strlen(dir));
+    CHECK_STR(got, dir);
+    CHECK_EQ(tfevents_close(h), 0);
+}
+
+/* tfevents_strerror(): the library's meaning of every error it documents,
+ * strerror() for the others, whatever the sign. */
+static void test_strerror(void)
+{
+    REQUIRE(tmp);
+    static const struct {
+        int err;
+        const char *word;
+    } ours[] = {
+        {EINVAL, "invalid"},     {ENOMEM, "memory"},      {EMSGSIZE, "limit"},
+        {EILSEQ, "UTF-8"},       {ERANGE, "step"},        {EXDEV, "root"},
+        {EPIPE, "daemon"},       {ECONNRESET, "daemon"},  {ECONNREFUSED, "daemon"},
+        {EREMOTEIO, "refused by the daemon"},             {EPROTO, "protocol"},
+        {ETIMEDOUT, "daemon"},   {ECHILD, "fork"},        {E2BIG, "options"},
+        {ENOSPC, "stack"},       {ENAMETOOLONG, "path"},  {ENOENT, "socket"},
+    };
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
+        const char *s = tfevents_strerror(-ours[i].err);
+        CHECK(s && strstr(s, ours[i].word) != NULL);
+        CHECK(s == tfevents_strerror(ours[i].err));
+    }
+    CHECK_STR(tfevents_strerror(-EBADF), strerror(EBADF));
+    CHECK_STR(tfevents_strerror(-EACCES), strerror(EACCES));
+    CHECK(tfevents_strerror(-100000) != NULL);
+    CHECK(tfevents_strerror(0) != NULL);
+    /* tfevents_last_error() falls back on the same sentences. */
+    struct tfevents_options o = TFEVENTS_OPTIONS_INIT;
+    o.mode = TFEVENTS_MODE_EMBEDDED;
+    o.flush_interval = 0;
+    o.logdir = tmp;
+    tfevents *h;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    char big[TFEVENTS_MAX_PATH + 10], why[256];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK_EQ(tfevents_set_logdir(h, big), -ENAMETOOLONG);
+    tfevents_last_error(h, why, sizeof why);
+    CHECK(*why);
+    CHECK_EQ(tfevents_close(h), 0);
+}
+
+/* The reader hands out its own record: one object, the same every call,
+ * NULL when there is nothing. */
+static void test_reader_record(void)
+{
+    REQUIRE(tmp);
+    char logdir[600];
+    snprintf(logdir, sizeof logdir, "%s/rec", tmp);
+    struct tfevents_options o = TFEVENTS_OPTIONS_INIT;
+    o.mode = TFEVENTS_MODE_EMBEDDED;
+    o.logdir = logdir;
+    tfevents *h;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "a", 1.5, TFEVENTS_STEP_NEXT), 0);
+    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "b", 2.5, TFEVENTS_STEP_NEXT), 0);
+    CHECK_EQ(tfevents_close(h), 0);
+    tfevents_reader *rd;
+    REQUIRE(tfevents_reader_open(&rd, logdir) == 0);
+    const struct tfevents_record *rec = NULL, *first = NULL;
+    int r, n = 0;
+    double sum = 0;
+    while ((r = tfevents_reader_next(rd, &rec)) > 0) {
+        REQUIRE(rec != NULL);
+        if (!first)
+            first = rec;
+        CHECK(rec == first);
+        n++;
+        if (rec->kind == TFEVENTS_KIND_SCALAR)
+            sum += rec->scalar;
+        else
+            CHECK_EQ(rec->kind, TFEVENTS_KIND_FILE_VERSION);
+    }
+    CHECK_EQ(r, 0);
+    CHECK(rec == NULL);
+    CHECK_EQ(n, 3);
+    CHECK(sum == 4);
+    tfevents_reader_free(rd);
+}
+
+/* ---- fork ------------------------------------------------------------------- */
+
+/* What a child does with a handle of its parent (run in the child): every
+ * call is refused, nothing is written or sent, close lets go of it; a new
+ * handle works. Returns a bit per failed expectation (the exit status). */
+static int child_of(tfevents *h, const struct tfevents_options *o, const char *child_logdir)
+{
+    alarm(20);   /* a deadlock fails the test instead of hanging it */
+    int bad = 0;
+    int64_t step;
+    char why[256];
+    enum tfevents_mode mode = tfevents_mode(h);
+    bad |= (tfevents_log_scalar(h, NULL, NULL, "x", 99, TFEVENTS_STEP_NEXT) != -ECHILD) << 0;
+    bad |= (tfevents_flush(h, false) != -ECHILD) << 1;
+    bad |= (tfevents_get_step(h, NULL, &step) != -ECHILD) << 2;
+    bad |= (tfevents_set_logdir(h, child_logdir) != -ECHILD) << 3;
+    tfevents_last_error(h, why, sizeof why);
+    bad |= (strstr(why, "parent") == NULL) << 4;
+    bad |= (tfevents_close(h) != 0) << 5;
+    struct tfevents_options c = *o;
+    c.logdir = child_logdir;
+    tfevents *hc;
+    if (tfevents_open(&hc, &c) != 0)
+        return bad | 1 << 6;
+    bad |= (tfevents_mode(hc) != mode) << 7;
+    bad |= (tfevents_log_scalar(hc, NULL, NULL, "child", 7, TFEVENTS_STEP_NEXT) != 0) << 8;
+    bad |= (tfevents_close(hc) != 0) << 9;
+    return bad;
+}
+
+static void check_dump(const char *logdir, const char *want)
+{
+    size_t n = 0;
+    char *got = dump(logdir, &n);
+    CHECK(got != NULL);
+    if (got && strcmp(got, want) != 0) {
+        fprintf(stderr, "%s holds:\n%swant:\n%s", logdir, got, want);
+        CHECK(0);
+    }
+    free(got);
+}
+
+/* Values the parent logged before fork() and had not written or sent yet
+ * reach the files once, from the parent, whatever the child does. */
+static void fork_case(struct tfevents_options o, const char *base)
+{
+    char logdir[700], child_logdir[700];
+    snprintf(logdir, sizeof logdir, "%s/parent", base);
+    snprintf(child_logdir, sizeof child_logdir, "%s/child", base);
+    o.logdir = logdir;
+    o.flush_interval = 3600;   /* a thread that leaves the pending values alone */
+    tfevents *h;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", i, TFEVENTS_STEP_NEXT), 0);
+    fflush(NULL);
+    pid_t p = fork();
+    REQUIRE(p >= 0);
+    if (p == 0)
+        _exit(child_of(h, &o, child_logdir));
+    int st = 0;
+    CHECK_EQ(waitpid(p, &st, 0), p);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+    for (int i = 5; i < 10; i++)
+        CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", i, TFEVENTS_STEP_NEXT), 0);
+    CHECK_EQ(tfevents_close(h), 0);
+    char want[1024];
+    size_t len = 0;
+    for (int i = 0; i < 10; i++)
+        len += (size_t)snprintf(want + len, sizeof want - len, ".|x|%d|1|scalars|%d||\n", i, i);
+    snprintf(want + len, sizeof want - len, ".||0|11||||\n");
+    check_dump(logdir, want);
+    check_dump(child_logdir, ".|child|0|1|scalars|7||\n.||0|11||||\n");
+    eventlint(logdir);
+}
+
+/* The busy thread's scalars: a fixed count (the files stay small), in
+ * bursts of BUSY_BURST with a millisecond between bursts, so that it lasts
+ * while the forks happen. */
+#define BUSY_SCALARS 10000
+#define BUSY_BURST 100
+
+struct busy {
+    tfevents *h;
+    int logged, failed;
+};
+
+static void *busy_logger(void *arg)
+{
+    struct busy *b = arg;
+    for (int i = 0; i < BUSY_SCALARS; i++) {
+        if (tfevents_log_scalar(b->h, NULL, NULL, "t", b->logged, TFEVENTS_STEP_NEXT) == 0)
+            b->logged++;
+        else
+            b->failed++;
+        if (i % BUSY_BURST == BUSY_BURST - 1) {
+            struct timespec ts = {0, 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* fork() while another thread logs and the background thread flushes:
+ * every child gets a usable (refusing) handle rather than a mutex locked
+ * forever, and the parent's values all arrive, once. */
+static void fork_busy(struct tfevents_options o, const char *logdir)
+{
+    o.logdir = logdir;
+    o.flush_interval = 0.001;
+    o.batch_bytes = 4096;
+    struct busy b = {0};
+    REQUIRE(tfevents_open(&b.h, &o) == 0);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, busy_logger, &b) == 0);
+    int children_ok = 0;
+    for (int i = 0; i < 20; i++) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        fflush(NULL);
+        pid_t p = fork();
+        if (p == 0) {
+            alarm(5);
+            int bad = tfevents_log_scalar(b.h, NULL, NULL, "c", 1, TFEVENTS_STEP_NEXT) != -ECHILD;
+            bad |= (tfevents_close(b.h) != 0) << 1;
+            _exit(bad);
+        }
+        int st = 0;
+        if (p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            children_ok++;
+    }
+    pthread_join(t, NULL);
+    CHECK_EQ(children_ok, 20);
+    CHECK_EQ(b.failed, 0);
+    CHECK_EQ(b.logged, BUSY_SCALARS);
+    CHECK_EQ(tfevents_close(b.h), 0);
+    tfevents_reader *rd;
+    REQUIRE(tfevents_reader_open(&rd, logdir) == 0);
+    const struct tfevents_record *rec;
+    int r, n = 0, in_order = 1;
+    while ((r = tfevents_reader_next(rd, &rec)) > 0) {
+        if (rec->kind != TFEVENTS_KIND_SCALAR)
+            continue;
+        CHECK_STR(rec->tag, "t");
+        in_order &= rec->step == n && rec->scalar == n;
+        n++;
+    }
+    CHECK_EQ(r, 0);
+    CHECK_EQ(n, b.logged);
+    CHECK(in_order);
+    tfevents_reader_free(rd);
+}
+
+static void test_fork(void)
+{
+    REQUIRE(tmp);
+    struct tfevents_options o = TFEVENTS_OPTIONS_INIT;
+    o.mode = TFEVENTS_MODE_EMBEDDED;
+    char base[700];
+    snprintf(base, sizeof base, "%s/fork-emb", tmp);
+    fork_case(o, base);
+    snprintf(base, sizeof base, "%s/fork-busy-emb", tmp);
+    fork_busy(o, base);
+    if (daemon_pid <= 0)
+        TEST_SKIP("embedded checked; the daemon did not start");
+    o.mode = TFEVENTS_MODE_DAEMON;
+    o.socket_path = daemon_sock;
+    snprintf(base, sizeof base, "%s/fork-dmn", daemon_root);
+    fork_case(o, base);
+    snprintf(base, sizeof base, "%s/fork-busy-dmn", daemon_root);
+    fork_busy(o, base);
+}
+
 static void setup(void)
 {
     tmp = test_tmpdir("libtfevents");
@@ -724,4 +1048,6 @@ static void teardown(void)
 }
 
 TEST_MAIN(TEST(test_all), TEST(test_embedded), TEST(test_daemon), TEST(test_equivalent),
-          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental), TEST(teardown))
+          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental), TEST(test_version),
+          TEST(test_options_size), TEST(test_strerror), TEST(test_reader_record),
+          TEST(test_fork), TEST(teardown))
