@@ -6,21 +6,13 @@
  * tools are present. Values are also checked against what the scenario
  * wrote, not only against each other. */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "client_util.h"
 #include "png.h"
 #include "summary.pb-c.h"
 #include "tensor.pb-c.h"
@@ -28,60 +20,7 @@
 #include "tfevents.h"
 #include "wav.h"
 
-static pid_t daemon_pid;
-static char daemon_sock[100];
-static char daemon_root[512];
 static char *tmp;
-
-static void stop_daemon(void)
-{
-    if (daemon_pid > 0) {
-        kill(daemon_pid, SIGTERM);
-        int st;
-        waitpid(daemon_pid, &st, 0);
-        daemon_pid = 0;
-    }
-}
-
-/* Start tfeventsd ($TFEVENTSD) and wait until its socket answers. */
-static int start_daemon(void)
-{
-    const char *exe = getenv("TFEVENTSD");
-    if (!exe || access(exe, X_OK) != 0)
-        return -ENOENT;
-    snprintf(daemon_sock, sizeof daemon_sock, "%s/d.sock", tmp);
-    snprintf(daemon_root, sizeof daemon_root, "%s/root", tmp);
-    mkdir(daemon_root, 0755);
-    char log[600];
-    snprintf(log, sizeof log, "%s/daemon.log", tmp);
-    pid_t p = fork();
-    if (p < 0)
-        return -errno;
-    if (p == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(exe, exe, "--socket", daemon_sock, "--root", daemon_root, "--flush-interval",
-              "0.2", "--log-level", "debug", (char *)NULL);
-        _exit(127);
-    }
-    daemon_pid = p;
-    for (int i = 0; i < 500; i++) {
-        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        snprintf(sa.sun_path, sizeof sa.sun_path, "%.100s", daemon_sock);
-        int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-        close(fd);
-        if (ok)
-            return 0;
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    stop_daemon();
-    return -ETIMEDOUT;
-}
 
 /* ---- the scenario ------------------------------------------------------------ */
 
@@ -321,93 +260,6 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     CHECK_EQ(tfevents_flush(h, true), 0);
 }
 
-/* ---- reading back ------------------------------------------------------------- */
-
-static int cmp_lines(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* One line per record (wall times left out), sorted. Hparams JSON holds
- * times, so only its tag is kept. */
-static char *dump(const char *logdir, size_t *ret_records)
-{
-    tfevents_reader *rd;
-    if (tfevents_reader_open(&rd, logdir) < 0)
-        return NULL;
-    size_t n = 0, cap = 64;
-    char **lines = malloc(cap * sizeof *lines);
-    const struct tfevents_record *rec;
-    int r;
-    while ((r = tfevents_reader_next(rd, &rec)) > 0) {
-        struct buf b;
-        buf_init(&b, BUF_NO_CAP);
-        buf_printf(&b, "%s|%s|%lld|%d|%s|", rec->run, rec->tag, (long long)rec->step, rec->kind,
-                   rec->plugin);
-        switch (rec->kind) {
-        case TFEVENTS_KIND_SCALAR:
-            buf_printf(&b, "%.9g", rec->scalar);
-            break;
-        case TFEVENTS_KIND_TEXT:
-        case TFEVENTS_KIND_TENSOR:
-            for (size_t i = 0; i < rec->n_strings; i++)
-                buf_printf(&b, "'%.*s'", (int)rec->strings[i].len,
-                           (const char *)rec->strings[i].data);
-            for (size_t i = 0; i < rec->n_numbers; i++)
-                buf_printf(&b, "%.6g,", rec->numbers[i]);
-            buf_printf(&b, " rank %zu", rec->rank);
-            break;
-        case TFEVENTS_KIND_HISTOGRAM:
-            for (size_t i = 0; i < rec->n_numbers; i++)
-                buf_printf(&b, "%.9g,", rec->numbers[i]);
-            break;
-        case TFEVENTS_KIND_IMAGE: {
-            unsigned sum = 0;
-            for (size_t i = 0; i < rec->n_blobs; i++)
-                for (size_t k = 0; k < rec->blobs[i].len; k++)
-                    sum = sum * 31 + ((const uint8_t *)rec->blobs[i].data)[k];
-            buf_printf(&b, "%ux%u n=%zu sum=%u", rec->width, rec->height, rec->n_blobs, sum);
-            break;
-        }
-        case TFEVENTS_KIND_AUDIO:
-            for (size_t i = 0; i < rec->n_clips; i++)
-                buf_printf(&b, "%u/%u/%llu ", rec->clips[i].sample_rate, rec->clips[i].channels,
-                           (unsigned long long)rec->clips[i].frames);
-            break;
-        case TFEVENTS_KIND_SESSION_LOG:
-            buf_printf(&b, "status %d", rec->status);
-            break;
-        default:
-            break;
-        }
-        buf_printf(&b, "|%s|%s", rec->display_name, rec->description);
-        if (n == cap) {
-            cap *= 2;
-            lines = realloc(lines, cap * sizeof *lines);
-        }
-        buf_append(&b, "", 1);
-        lines[n++] = (char *)b.data;
-    }
-    tfevents_reader_free(rd);
-    if (r < 0) {
-        for (size_t i = 0; i < n; i++)
-            free(lines[i]);
-        free(lines);
-        return NULL;
-    }
-    qsort(lines, n, sizeof *lines, cmp_lines);
-    struct buf all;
-    buf_init(&all, BUF_NO_CAP);
-    for (size_t i = 0; i < n; i++) {
-        buf_printf(&all, "%s\n", lines[i]);
-        free(lines[i]);
-    }
-    free(lines);
-    buf_append(&all, "", 1);
-    *ret_records = n;
-    return (char *)all.data;
-}
-
 static void check_content(const char *d)
 {
     /* What the scenario wrote, independently of either transport. */
@@ -457,24 +309,6 @@ static void check_content(const char *d)
     CHECK_EQ(commas, 90);
 }
 
-static void eventlint(const char *logdir)
-{
-    const char *shared = test_shared_dir();
-    if (!shared) {
-        fprintf(stderr, "note: eventlint part skipped (TFEVENTS_SHARED absent)\n");
-        return;
-    }
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "python3 '%s/tools/eventlint' --strict -q '%s' 2>&1", shared,
-             logdir);
-    int st = -1;
-    char *out = test_run_capture(cmd, &st);
-    if (st != 0)
-        fprintf(stderr, "eventlint %s:\n%s\n", logdir, out ? out : "");
-    CHECK_EQ(st, 0);
-    free(out);
-}
-
 /* ---- the tests ---------------------------------------------------------------- */
 
 static char *embedded_dump, *daemon_dump;
@@ -493,33 +327,33 @@ static void test_embedded(void)
     REQUIRE(tfevents_open(&h, &o) == 0);
     scenario(h, logdir, false);
     CHECK_EQ(tfevents_close(h), 0);
-    embedded_dump = dump(logdir, &embedded_n);
+    embedded_dump = client_util_dump(logdir, &embedded_n);
     REQUIRE(embedded_dump);
     check_content(embedded_dump);
-    eventlint(logdir);
+    client_util_eventlint(logdir);
 }
 
 static void test_daemon(void)
 {
-    if (start_daemon() < 0)
+    if (client_util_start_daemon(tmp) < 0)
         TEST_SKIP("tfeventsd not found ($TFEVENTSD)");
     struct tfevents_options o;
     tfevents_options_init(&o);
     o.mode = TFEVENTS_MODE_DAEMON;
-    o.socket_path = daemon_sock;
+    o.socket_path = client_util_daemon_sock;
     char logdir[600];
-    snprintf(logdir, sizeof logdir, "%s/dmn", daemon_root);
+    snprintf(logdir, sizeof logdir, "%s/dmn", client_util_daemon_root);
     tfevents *h;
     int r = tfevents_open(&h, &o);
     CHECK_EQ(r, 0);
     if (r == 0) {
         scenario(h, logdir, true);
         CHECK_EQ(tfevents_close(h), 0);
-        daemon_dump = dump(logdir, &daemon_n);
+        daemon_dump = client_util_dump(logdir, &daemon_n);
         CHECK(daemon_dump != NULL);
         if (daemon_dump)
             check_content(daemon_dump);
-        eventlint(logdir);
+        client_util_eventlint(logdir);
     }
 }
 
@@ -562,7 +396,7 @@ static void routes_follow(tfevents *h, const char *base)
     CHECK_EQ(tfevents_set_logdir(h, a), 0);
     CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 6, 3), 0);
     CHECK_EQ(tfevents_close(h), 0);
-    /* dump() sorts the lines: each file's file_version record comes last. */
+    /* client_util_dump() sorts the lines: each file's file_version record comes last. */
     static const struct {
         const char *dir, *want;
     } wants[] = {
@@ -575,7 +409,7 @@ static void routes_follow(tfevents *h, const char *base)
     for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
         snprintf(d, sizeof d, "%s/%s", base, wants[i].dir);
         size_t n = 0;
-        char *got = dump(d, &n);
+        char *got = client_util_dump(d, &n);
         CHECK(got != NULL);
         if (got && strcmp(got, wants[i].want) != 0) {
             fprintf(stderr, "%s holds:\n%s", wants[i].dir, got);
@@ -596,11 +430,11 @@ static void test_routes_follow(void)
     tfevents *h;
     REQUIRE(tfevents_open(&h, &o) == 0);
     routes_follow(h, base);
-    if (daemon_pid <= 0)
+    if (client_util_daemon_pid <= 0)
         TEST_SKIP("embedded checked; the daemon did not start");
     o.mode = TFEVENTS_MODE_DAEMON;
-    o.socket_path = daemon_sock;
-    snprintf(base, sizeof base, "%s/routes-dmn", daemon_root);
+    o.socket_path = client_util_daemon_sock;
+    snprintf(base, sizeof base, "%s/routes-dmn", client_util_daemon_root);
     o.logdir = base;
     REQUIRE(tfevents_open(&h, &o) == 0);
     routes_follow(h, base);
@@ -611,20 +445,20 @@ static void test_modes(void)
 {
     struct tfevents_options o;
     tfevents_options_init(&o);
-    o.socket_path = daemon_pid > 0 ? daemon_sock : "/nonexistent/tfevents.sock";
+    o.socket_path = client_util_daemon_pid > 0 ? client_util_daemon_sock : "/nonexistent/tfevents.sock";
     o.flush_interval = 0;
     char outside[600];
     snprintf(outside, sizeof outside, "%s/outside", tmp);
     o.logdir = outside;
     tfevents *h;
-    if (daemon_pid > 0) {
+    if (client_util_daemon_pid > 0) {
         /* auto: the daemon, and a logdir outside its root in-process */
         REQUIRE(tfevents_open(&h, &o) == 0);
         CHECK_EQ(tfevents_mode(h), TFEVENTS_MODE_DAEMON);
         CHECK_EQ(tfevents_logdir_mode(h, NULL), TFEVENTS_MODE_EMBEDDED);
         CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 1, TFEVENTS_STEP_NEXT), 0);
         char inside[600];
-        snprintf(inside, sizeof inside, "%s/auto", daemon_root);
+        snprintf(inside, sizeof inside, "%s/auto", client_util_daemon_root);
         CHECK_EQ(tfevents_logdir_mode(h, inside), TFEVENTS_MODE_DAEMON);
         CHECK_EQ(tfevents_log_scalar(h, inside, NULL, "x", 1, TFEVENTS_STEP_NEXT), 0);
         CHECK_EQ(tfevents_close(h), 0);
@@ -699,328 +533,6 @@ static void test_reader_incremental(void)
     CHECK(tfevents_reader_open(&rd, "/nonexistent/logdir") < 0);
 }
 
-/* ---- the ABI ------------------------------------------------------------------ */
-
-/* The version macros, the library's string and meson's project version
- * (TFEVENTS_PROJECT_VERSION, from tests/meson.build) agree. */
-static void test_version(void)
-{
-    char v[32];
-    snprintf(v, sizeof v, "%d.%d.%d", TFEVENTS_VERSION_MAJOR, TFEVENTS_VERSION_MINOR,
-             TFEVENTS_VERSION_PATCH);
-    CHECK_STR(v, TFEVENTS_PROJECT_VERSION);
-    CHECK_STR(tfevents_version(), TFEVENTS_PROJECT_VERSION);
-    CHECK_EQ(TFEVENTS_VERSION_NUMBER, (TFEVENTS_VERSION_MAJOR << 16) |
-                                          (TFEVENTS_VERSION_MINOR << 8) | TFEVENTS_VERSION_PATCH);
-    /* The number orders versions. */
-    CHECK(TFEVENTS_VERSION_AT(0, 10, 0) > TFEVENTS_VERSION_AT(0, 9, 255));
-    CHECK(TFEVENTS_VERSION_AT(1, 0, 0) > TFEVENTS_VERSION_AT(0, 255, 255));
-    CHECK(TFEVENTS_VERSION_NUMBER >= TFEVENTS_VERSION_AT(0, 2, 0));
-}
-
-/* Options carry their size: the macro and the function agree, an
- * uninitialised or too small struct is refused, and a newer caller's
- * larger struct is read when its unknown tail is zero. */
-static void test_options_size(void)
-{
-    REQUIRE(tmp);
-    struct tfevents_options a = TFEVENTS_OPTIONS_INIT, b;
-    memset(&b, 0x5a, sizeof b);
-    tfevents_options_init(&b);
-    CHECK_EQ(a.size, sizeof(struct tfevents_options));
-    CHECK_EQ(b.size, a.size);
-    CHECK_EQ(b.mode, a.mode);
-    CHECK(b.socket_path == NULL && a.socket_path == NULL);
-    CHECK(b.logdir == NULL && a.logdir == NULL);
-    CHECK_EQ(b.batch_bytes, a.batch_bytes);
-    CHECK(b.flush_interval == 1.0 && a.flush_interval == 1.0);
-    CHECK(!a.any_step && !b.any_step);
-
-    char dir[600], got[600];
-    snprintf(dir, sizeof dir, "%s/opts", tmp);
-    tfevents *h = (tfevents *)1;
-    struct tfevents_options zero;
-    memset(&zero, 0, sizeof zero);
-    zero.mode = TFEVENTS_MODE_EMBEDDED;
-    CHECK_EQ(tfevents_open(&h, &zero), -EINVAL);   /* size 0: not initialised */
-    CHECK(h == NULL);
-    a.mode = TFEVENTS_MODE_EMBEDDED;
-    a.logdir = dir;
-    a.size = offsetof(struct tfevents_options, any_step);
-    CHECK_EQ(tfevents_open(&h, &a), -EINVAL);
-    a.size = sizeof a;
-
-    /* A caller built with a later header: one more field. */
-    struct {
-        struct tfevents_options o;
-        uint64_t later_field;
-    } newer;
-    memset(&newer, 0, sizeof newer);
-    newer.o = a;
-    newer.o.size = sizeof newer;
-    newer.later_field = 1;
-    CHECK_EQ(tfevents_open(&h, &newer.o), -E2BIG);
-    newer.later_field = 0;
-    REQUIRE(tfevents_open(&h, &newer.o) == 0);
-    CHECK_EQ(tfevents_mode(h), TFEVENTS_MODE_EMBEDDED);
-    CHECK_EQ(tfevents_get_logdir(h, got, sizeof got), (int)strlen(dir));
-    CHECK_STR(got, dir);
-    CHECK_EQ(tfevents_close(h), 0);
-}
-
-/* tfevents_strerror(): the library's meaning of every error it documents,
- * strerror() for the others, whatever the sign. */
-static void test_strerror(void)
-{
-    REQUIRE(tmp);
-    static const struct {
-        int err;
-        const char *word;
-    } ours[] = {
-        {EINVAL, "invalid"},     {ENOMEM, "memory"},      {EMSGSIZE, "limit"},
-        {EILSEQ, "UTF-8"},       {ERANGE, "step"},        {EXDEV, "root"},
-        {EPIPE, "daemon"},       {ECONNRESET, "daemon"},  {ECONNREFUSED, "daemon"},
-        {EREMOTEIO, "refused by the daemon"},             {EPROTO, "protocol"},
-        {ETIMEDOUT, "daemon"},   {ECHILD, "fork"},        {E2BIG, "options"},
-        {ENOSPC, "stack"},       {ENAMETOOLONG, "path"},  {ENOENT, "socket"},
-    };
-    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
-        const char *s = tfevents_strerror(-ours[i].err);
-        CHECK(s && strstr(s, ours[i].word) != NULL);
-        CHECK(s == tfevents_strerror(ours[i].err));
-    }
-    CHECK_STR(tfevents_strerror(-EBADF), strerror(EBADF));
-    CHECK_STR(tfevents_strerror(-EACCES), strerror(EACCES));
-    CHECK(tfevents_strerror(-100000) != NULL);
-    CHECK(tfevents_strerror(0) != NULL);
-    /* tfevents_last_error() falls back on the same sentences. */
-    struct tfevents_options o = TFEVENTS_OPTIONS_INIT;
-    o.mode = TFEVENTS_MODE_EMBEDDED;
-    o.flush_interval = 0;
-    o.logdir = tmp;
-    tfevents *h;
-    REQUIRE(tfevents_open(&h, &o) == 0);
-    char big[TFEVENTS_MAX_PATH + 10], why[256];
-    memset(big, 'a', sizeof big - 1);
-    big[sizeof big - 1] = '\0';
-    CHECK_EQ(tfevents_set_logdir(h, big), -ENAMETOOLONG);
-    tfevents_last_error(h, why, sizeof why);
-    CHECK(*why);
-    CHECK_EQ(tfevents_close(h), 0);
-}
-
-/* The reader hands out its own record: one object, the same every call,
- * NULL when there is nothing. */
-static void test_reader_record(void)
-{
-    REQUIRE(tmp);
-    char logdir[600];
-    snprintf(logdir, sizeof logdir, "%s/rec", tmp);
-    struct tfevents_options o = TFEVENTS_OPTIONS_INIT;
-    o.mode = TFEVENTS_MODE_EMBEDDED;
-    o.logdir = logdir;
-    tfevents *h;
-    REQUIRE(tfevents_open(&h, &o) == 0);
-    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "a", 1.5, TFEVENTS_STEP_NEXT), 0);
-    CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "b", 2.5, TFEVENTS_STEP_NEXT), 0);
-    CHECK_EQ(tfevents_close(h), 0);
-    tfevents_reader *rd;
-    REQUIRE(tfevents_reader_open(&rd, logdir) == 0);
-    const struct tfevents_record *rec = NULL, *first = NULL;
-    int r, n = 0;
-    double sum = 0;
-    while ((r = tfevents_reader_next(rd, &rec)) > 0) {
-        REQUIRE(rec != NULL);
-        if (!first)
-            first = rec;
-        CHECK(rec == first);
-        n++;
-        if (rec->kind == TFEVENTS_KIND_SCALAR)
-            sum += rec->scalar;
-        else
-            CHECK_EQ(rec->kind, TFEVENTS_KIND_FILE_VERSION);
-    }
-    CHECK_EQ(r, 0);
-    CHECK(rec == NULL);
-    CHECK_EQ(n, 3);
-    CHECK(sum == 4);
-    tfevents_reader_free(rd);
-}
-
-/* ---- fork ------------------------------------------------------------------- */
-
-/* What a child does with a handle of its parent (run in the child): every
- * call is refused, nothing is written or sent, close lets go of it; a new
- * handle works. Returns a bit per failed expectation (the exit status). */
-static int child_of(tfevents *h, const struct tfevents_options *o, const char *child_logdir)
-{
-    alarm(20);   /* a deadlock fails the test instead of hanging it */
-    int bad = 0;
-    int64_t step;
-    char why[256];
-    enum tfevents_mode mode = tfevents_mode(h);
-    bad |= (tfevents_log_scalar(h, NULL, NULL, "x", 99, TFEVENTS_STEP_NEXT) != -ECHILD) << 0;
-    bad |= (tfevents_flush(h, false) != -ECHILD) << 1;
-    bad |= (tfevents_get_step(h, NULL, &step) != -ECHILD) << 2;
-    bad |= (tfevents_set_logdir(h, child_logdir) != -ECHILD) << 3;
-    tfevents_last_error(h, why, sizeof why);
-    bad |= (strstr(why, "parent") == NULL) << 4;
-    bad |= (tfevents_close(h) != 0) << 5;
-    struct tfevents_options c = *o;
-    c.logdir = child_logdir;
-    tfevents *hc;
-    if (tfevents_open(&hc, &c) != 0)
-        return bad | 1 << 6;
-    bad |= (tfevents_mode(hc) != mode) << 7;
-    bad |= (tfevents_log_scalar(hc, NULL, NULL, "child", 7, TFEVENTS_STEP_NEXT) != 0) << 8;
-    bad |= (tfevents_close(hc) != 0) << 9;
-    return bad;
-}
-
-static void check_dump(const char *logdir, const char *want)
-{
-    size_t n = 0;
-    char *got = dump(logdir, &n);
-    CHECK(got != NULL);
-    if (got && strcmp(got, want) != 0) {
-        fprintf(stderr, "%s holds:\n%swant:\n%s", logdir, got, want);
-        CHECK(0);
-    }
-    free(got);
-}
-
-/* Values the parent logged before fork() and had not written or sent yet
- * reach the files once, from the parent, whatever the child does. */
-static void fork_case(struct tfevents_options o, const char *base)
-{
-    char logdir[700], child_logdir[700];
-    snprintf(logdir, sizeof logdir, "%s/parent", base);
-    snprintf(child_logdir, sizeof child_logdir, "%s/child", base);
-    o.logdir = logdir;
-    o.flush_interval = 3600;   /* a thread that leaves the pending values alone */
-    tfevents *h;
-    REQUIRE(tfevents_open(&h, &o) == 0);
-    for (int i = 0; i < 5; i++)
-        CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", i, TFEVENTS_STEP_NEXT), 0);
-    fflush(NULL);
-    pid_t p = fork();
-    REQUIRE(p >= 0);
-    if (p == 0)
-        _exit(child_of(h, &o, child_logdir));
-    int st = 0;
-    CHECK_EQ(waitpid(p, &st, 0), p);
-    CHECK(WIFEXITED(st));
-    CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
-    for (int i = 5; i < 10; i++)
-        CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", i, TFEVENTS_STEP_NEXT), 0);
-    CHECK_EQ(tfevents_close(h), 0);
-    char want[1024];
-    size_t len = 0;
-    for (int i = 0; i < 10; i++)
-        len += (size_t)snprintf(want + len, sizeof want - len, ".|x|%d|1|scalars|%d||\n", i, i);
-    snprintf(want + len, sizeof want - len, ".||0|11||||\n");
-    check_dump(logdir, want);
-    check_dump(child_logdir, ".|child|0|1|scalars|7||\n.||0|11||||\n");
-    eventlint(logdir);
-}
-
-/* The busy thread's scalars: a fixed count (the files stay small), in
- * bursts of BUSY_BURST with a millisecond between bursts, so that it lasts
- * while the forks happen. */
-#define BUSY_SCALARS 10000
-#define BUSY_BURST 100
-
-struct busy {
-    tfevents *h;
-    int logged, failed;
-};
-
-static void *busy_logger(void *arg)
-{
-    struct busy *b = arg;
-    for (int i = 0; i < BUSY_SCALARS; i++) {
-        if (tfevents_log_scalar(b->h, NULL, NULL, "t", b->logged, TFEVENTS_STEP_NEXT) == 0)
-            b->logged++;
-        else
-            b->failed++;
-        if (i % BUSY_BURST == BUSY_BURST - 1) {
-            struct timespec ts = {0, 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    return NULL;
-}
-
-/* fork() while another thread logs and the background thread flushes:
- * every child gets a usable (refusing) handle rather than a mutex locked
- * forever, and the parent's values all arrive, once. */
-static void fork_busy(struct tfevents_options o, const char *logdir)
-{
-    o.logdir = logdir;
-    o.flush_interval = 0.001;
-    o.batch_bytes = 4096;
-    struct busy b = {0};
-    REQUIRE(tfevents_open(&b.h, &o) == 0);
-    pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, busy_logger, &b) == 0);
-    int children_ok = 0;
-    for (int i = 0; i < 20; i++) {
-        struct timespec ts = {0, 2 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        fflush(NULL);
-        pid_t p = fork();
-        if (p == 0) {
-            alarm(5);
-            int bad = tfevents_log_scalar(b.h, NULL, NULL, "c", 1, TFEVENTS_STEP_NEXT) != -ECHILD;
-            bad |= (tfevents_close(b.h) != 0) << 1;
-            _exit(bad);
-        }
-        int st = 0;
-        if (p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-            children_ok++;
-    }
-    pthread_join(t, NULL);
-    CHECK_EQ(children_ok, 20);
-    CHECK_EQ(b.failed, 0);
-    CHECK_EQ(b.logged, BUSY_SCALARS);
-    CHECK_EQ(tfevents_close(b.h), 0);
-    tfevents_reader *rd;
-    REQUIRE(tfevents_reader_open(&rd, logdir) == 0);
-    const struct tfevents_record *rec;
-    int r, n = 0, in_order = 1;
-    while ((r = tfevents_reader_next(rd, &rec)) > 0) {
-        if (rec->kind != TFEVENTS_KIND_SCALAR)
-            continue;
-        CHECK_STR(rec->tag, "t");
-        in_order &= rec->step == n && rec->scalar == n;
-        n++;
-    }
-    CHECK_EQ(r, 0);
-    CHECK_EQ(n, b.logged);
-    CHECK(in_order);
-    tfevents_reader_free(rd);
-}
-
-static void test_fork(void)
-{
-    REQUIRE(tmp);
-    struct tfevents_options o = TFEVENTS_OPTIONS_INIT;
-    o.mode = TFEVENTS_MODE_EMBEDDED;
-    char base[700];
-    snprintf(base, sizeof base, "%s/fork-emb", tmp);
-    fork_case(o, base);
-    snprintf(base, sizeof base, "%s/fork-busy-emb", tmp);
-    fork_busy(o, base);
-    if (daemon_pid <= 0)
-        TEST_SKIP("embedded checked; the daemon did not start");
-    o.mode = TFEVENTS_MODE_DAEMON;
-    o.socket_path = daemon_sock;
-    snprintf(base, sizeof base, "%s/fork-dmn", daemon_root);
-    fork_case(o, base);
-    snprintf(base, sizeof base, "%s/fork-busy-dmn", daemon_root);
-    fork_busy(o, base);
-}
-
 static void setup(void)
 {
     tmp = test_tmpdir("libtfevents");
@@ -1035,7 +547,7 @@ static void test_all(void)
 
 static void teardown(void)
 {
-    stop_daemon();
+    client_util_stop_daemon();
     free(embedded_dump);
     free(daemon_dump);
     buf_free(&png_blob);
@@ -1048,6 +560,4 @@ static void teardown(void)
 }
 
 TEST_MAIN(TEST(test_all), TEST(test_embedded), TEST(test_daemon), TEST(test_equivalent),
-          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental), TEST(test_version),
-          TEST(test_options_size), TEST(test_strerror), TEST(test_reader_record),
-          TEST(test_fork), TEST(teardown))
+          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental), TEST(teardown))
