@@ -191,6 +191,7 @@ static int child_of(tfevents *h, const struct tfevents_options *o, const char *c
     bad |= (tfevents_close(h) != 0) << 5;
     struct tfevents_options c = *o;
     c.logdir = child_logdir;
+    c.flush_interval = 0;   /* ThreadSanitizer allows no thread after fork() */
     tfevents *hc;
     if (tfevents_open(&hc, &c) != 0)
         return bad | 1 << 6;
