@@ -16,8 +16,8 @@
  * and tfevents_close() there only lets go of them. */
 #include <errno.h>
 #include <limits.h>
-#include <stddef.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
