@@ -5,10 +5,19 @@
  * auto mode when some logdir lies outside the daemon's root), the stack of
  * default logdirs, a small cache of logdir routes, the last error sentence
  * and the background flush thread. Every public function takes the
- * handle's mutex. */
+ * handle's mutex.
+ *
+ * fork(): every open handle is on one list, and pthread_atfork handlers
+ * hold all their mutexes across fork(), so that a child never inherits a
+ * handle in the middle of a call (a mutex locked by a thread that does not
+ * exist there, a half-built batch). The child marks the inherited handles
+ * as its parent's (forked): they refuse every call with -ECHILD, since
+ * whatever they sent or wrote would land in the parent's stream and files,
+ * and tfevents_close() there only lets go of them. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +40,15 @@
 #define LIB_ROUTES 8u
 /* Largest step a request carries (the JSON protocol's limit). */
 #define LIB_MAX_STEP ((int64_t)1 << 53)
+/* The size of the first struct tfevents_options (0.2.0): a smaller .size
+ * means the struct was not initialised. */
+#define LIB_OPTIONS_MIN_SIZE (offsetof(struct tfevents_options, any_step) + sizeof(bool))
+
+/* meson passes the project version; the header must say the same. */
+_Static_assert(TFEVENTS_VERSION_NUMBER == TFEVENTS_VERSION_AT(LIBTFEVENTS_VERSION_MAJOR,
+                                                              LIBTFEVENTS_VERSION_MINOR,
+                                                              LIBTFEVENTS_VERSION_PATCH),
+               "tfevents.h's TFEVENTS_VERSION_* differ from meson.build's project version");
 
 struct route {
     char *abs;                 /* lexically normalised absolute path */
@@ -59,7 +77,98 @@ struct tfevents {
     bool has_thread;
     bool stop;
     pthread_cond_t cv;
+    /* fork: the list of open handles; forked: inherited by a child. */
+    struct tfevents *prev, *next;
+    bool forked;
 };
+
+/* ---- fork ------------------------------------------------------------------- */
+
+static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct tfevents *handles;             /* open handles, under handles_mu */
+static struct tfevents *forked_handles;      /* closed in a child: kept, see below */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* Lock order: handles_mu, then the handles' mutexes in list order. No
+ * function holds a handle's mutex while taking handles_mu. */
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&handles_mu);
+    for (struct tfevents *h = handles; h; h = h->next)
+        pthread_mutex_lock(&h->mu);
+}
+
+static void atfork_parent(void)
+{
+    for (struct tfevents *h = handles; h; h = h->next)
+        pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&handles_mu);
+}
+
+static void atfork_child(void)
+{
+    for (struct tfevents *h = handles; h; h = h->next) {
+        h->forked = true;
+        pthread_mutex_unlock(&h->mu);
+    }
+    pthread_mutex_unlock(&handles_mu);
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static void handles_add(tfevents *h)
+{
+    pthread_mutex_lock(&handles_mu);
+    h->prev = NULL;
+    h->next = handles;
+    if (handles)
+        handles->prev = h;
+    handles = h;
+    pthread_mutex_unlock(&handles_mu);
+}
+
+static void handles_remove(tfevents *h)
+{
+    pthread_mutex_lock(&handles_mu);
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        handles = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    h->prev = h->next = NULL;
+    pthread_mutex_unlock(&handles_mu);
+}
+
+/* tfevents_close() in a child of the process that opened h. The
+ * transports cannot be freed without writing (their free functions flush
+ * what the parent had pending into the parent's socket and files), the
+ * background thread does not exist here, and the condition variable may
+ * count its waiter: h is set aside as it is, reachable (leak checkers stay
+ * quiet), and its memory and descriptors (all close-on-exec) go with the
+ * child's exit or exec. */
+static void forget_forked(tfevents *h)
+{
+    handles_remove(h);
+    pthread_mutex_lock(&handles_mu);
+    h->next = forked_handles;
+    forked_handles = h;
+    pthread_mutex_unlock(&handles_mu);
+}
+
+/* Take h's mutex for a call; -ECHILD (unlocked) when h is the parent's. */
+static int enter(tfevents *h)
+{
+    pthread_mutex_lock(&h->mu);
+    if (!h->forked)
+        return 0;
+    snprintf(h->err, sizeof h->err, "the handle was opened by the parent process");
+    pthread_mutex_unlock(&h->mu);
+    return -ECHILD;
+}
 
 TFEV_API const char *tfevents_version(void)
 {
@@ -68,15 +177,58 @@ TFEV_API const char *tfevents_version(void)
 
 TFEV_API void tfevents_options_init(struct tfevents_options *o)
 {
-    memset(o, 0, sizeof *o);
-    o->mode = TFEVENTS_MODE_AUTO;
-    o->batch_bytes = LIB_DEFAULT_BATCH;
-    o->flush_interval = 1.0;
+    *o = (struct tfevents_options)TFEVENTS_OPTIONS_INIT;
+}
+
+/* The caller's options (of its size) over the defaults. */
+static int copy_options(struct tfevents_options *to, const struct tfevents_options *from)
+{
+    tfevents_options_init(to);
+    if (!from)
+        return 0;
+    if (from->size < LIB_OPTIONS_MIN_SIZE)
+        return -EINVAL;
+    if (from->size > sizeof *to) {
+        /* A newer caller: fine while it leaves what we do not know at 0. */
+        const unsigned char *tail = (const unsigned char *)from + sizeof *to;
+        for (size_t i = 0; i < from->size - sizeof *to; i++)
+            if (tail[i])
+                return -E2BIG;
+    }
+    memcpy(to, from, from->size < sizeof *to ? from->size : sizeof *to);
+    to->size = sizeof *to;
+    return 0;
+}
+
+TFEV_API const char *tfevents_strerror(int err)
+{
+    switch (err < 0 ? -err : err) {
+    case 0: return "success";
+    case EINVAL: return "invalid argument";
+    case ENOMEM: return "out of memory";
+    case EMSGSIZE: return "too large: past a limit of the library or the protocol";
+    case EILSEQ: return "invalid UTF-8";
+    case ERANGE: return "step refused: not greater than the last step of a tag "
+                        "(or an output buffer too small)";
+    case EXDEV: return "the logdir is outside the daemon's root directory";
+    case EPIPE:
+    case ECONNRESET: return "the daemon closed the connection";
+    case ECONNREFUSED: return "no daemon listens on the socket";
+    case EREMOTEIO: return "refused by the daemon (tfevents_last_error() says why)";
+    case EPROTO: return "the socket does not speak the tfevents protocol";
+    case ETIMEDOUT: return "the daemon did not answer in time";
+    case ECHILD: return "the handle was opened by the parent process (after fork())";
+    case E2BIG: return "options newer than the library: a field it does not know is set";
+    case ENOSPC: return "no room: the logdir stack or a daemon limit is full, or the disk";
+    case ENAMETOOLONG: return "path too long";
+    case ENOENT: return "no such file, socket or pushed logdir";
+    default: return strerror(err < 0 ? -err : err);
+    }
 }
 
 static int set_err(tfevents *h, int r, const char *why)
 {
-    snprintf(h->err, sizeof h->err, "%s", why && *why ? why : strerror(-r));
+    snprintf(h->err, sizeof h->err, "%s", why && *why ? why : tfevents_strerror(r));
     return r;
 }
 
@@ -327,13 +479,15 @@ static void *flush_thread(void *arg)
 TFEV_API int tfevents_open(tfevents **ret, const struct tfevents_options *opts)
 {
     *ret = NULL;
+    struct tfevents_options o;
+    int r = copy_options(&o, opts);
+    if (r < 0)
+        return r;
+    pthread_once(&atfork_once, register_atfork);
     tfevents *h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
-    if (opts)
-        h->opts = *opts;
-    else
-        tfevents_options_init(&h->opts);
+    h->opts = o;
     if (h->opts.batch_bytes == 0)
         h->opts.batch_bytes = LIB_DEFAULT_BATCH;
     buf_init(&h->req, BUF_NO_CAP);
@@ -344,7 +498,6 @@ TFEV_API int tfevents_open(tfevents **ret, const struct tfevents_options *opts)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->cv, &ca);
     pthread_condattr_destroy(&ca);
-    int r = 0;
     enum tfevents_mode mode = h->opts.mode;
     if ((unsigned)mode > TFEVENTS_MODE_EMBEDDED || !(h->opts.flush_interval >= 0)) {
         r = -EINVAL;
@@ -393,6 +546,7 @@ TFEV_API int tfevents_open(tfevents **ret, const struct tfevents_options *opts)
         }
         h->has_thread = true;
     }
+    handles_add(h);
     *ret = h;
     return 0;
 fail:
@@ -411,6 +565,11 @@ TFEV_API int tfevents_close(tfevents *h)
 {
     if (!h)
         return 0;
+    if (h->forked) {
+        forget_forked(h);
+        return 0;
+    }
+    handles_remove(h);
     if (h->has_thread) {
         pthread_mutex_lock(&h->mu);
         h->stop = true;
@@ -453,7 +612,8 @@ TFEV_API enum tfevents_mode tfevents_mode(tfevents *h)
 
 TFEV_API int tfevents_logdir_mode(tfevents *h, const char *dir)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     int r = route(h, dir, &rt);
     if (r == 0)
@@ -505,7 +665,8 @@ static int replace_top(tfevents *h, const char *dir, bool push)
 
 TFEV_API int tfevents_set_logdir(tfevents *h, const char *dir)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     int r = replace_top(h, dir, false);
     pthread_mutex_unlock(&h->mu);
     return r;
@@ -513,7 +674,8 @@ TFEV_API int tfevents_set_logdir(tfevents *h, const char *dir)
 
 TFEV_API int tfevents_push_logdir(tfevents *h, const char *dir)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     int r = replace_top(h, dir, true);
     pthread_mutex_unlock(&h->mu);
     return r;
@@ -521,7 +683,8 @@ TFEV_API int tfevents_push_logdir(tfevents *h, const char *dir)
 
 TFEV_API int tfevents_pop_logdir(tfevents *h)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     int r = 0;
     if (h->depth == 0)
         r = set_err(h, -ENOENT, "no logdir was pushed");
@@ -534,7 +697,8 @@ TFEV_API int tfevents_pop_logdir(tfevents *h)
 
 TFEV_API int tfevents_get_logdir(tfevents *h, char *out, size_t size)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     size_t n = strlen(h->stack[h->depth]);
     int r = (int)n;
     if (!out || n >= size) {
@@ -554,7 +718,8 @@ TFEV_API int tfevents_get_step(tfevents *h, const char *dir, int64_t *ret_step)
 {
     if (!ret_step)
         return -EINVAL;
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);
@@ -572,7 +737,8 @@ TFEV_API int tfevents_set_step(tfevents *h, const char *dir, int64_t step)
 {
     if (step < -1 || step > LIB_MAX_STEP)
         return -EINVAL;
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);
@@ -632,7 +798,8 @@ TFEV_API int tfevents_log(tfevents *h, const char *dir, const tfevents_values *v
         wall_time = event_now();
     else if (!(wall_time < 1e10))
         return -EINVAL;
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);
@@ -662,7 +829,8 @@ TFEV_API int tfevents_log_scalar(tfevents *h, const char *dir, const char *run,
          (step >= 0 && step <= LIB_MAX_STEP))) {
         double wall_time = event_now();
         struct lib_scalar sc = {run, tag, value};
-        pthread_mutex_lock(&h->mu);
+        if (enter(h) < 0)
+            return -ECHILD;
         struct route *rt;
         int r = route(h, dir, &rt);
         if (r == 0)
@@ -687,7 +855,8 @@ TFEV_API int tfevents_restart(tfevents *h, const char *dir, const char *run, int
 {
     if (step < 0 || step > LIB_MAX_STEP)
         return -EINVAL;
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);
@@ -701,7 +870,8 @@ TFEV_API int tfevents_restart(tfevents *h, const char *dir, const char *run, int
 
 TFEV_API int tfevents_flush(tfevents *h, bool sync)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct lib_reply rp;
     int r = 0;
     if (h->em) {
@@ -724,7 +894,8 @@ TFEV_API int tfevents_flush(tfevents *h, bool sync)
 
 TFEV_API int tfevents_close_files(tfevents *h, const char *dir, bool sync)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);
@@ -744,7 +915,8 @@ TFEV_API int tfevents_hparams_config(tfevents *h, const char *dir, const char *r
                                      const struct tfevents_metric_info *metrics,
                                      size_t n_metrics)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);
@@ -761,7 +933,8 @@ TFEV_API int tfevents_hparams_session_start(tfevents *h, const char *dir, const 
                                             const struct tfevents_hparam *hparams, size_t n,
                                             const char *group_name)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);
@@ -777,7 +950,8 @@ TFEV_API int tfevents_hparams_session_start(tfevents *h, const char *dir, const 
 TFEV_API int tfevents_hparams_session_end(tfevents *h, const char *dir, const char *run,
                                           enum tfevents_status status)
 {
-    pthread_mutex_lock(&h->mu);
+    if (enter(h) < 0)
+        return -ECHILD;
     struct route *rt;
     struct lib_reply rp;
     int r = route(h, dir, &rt);

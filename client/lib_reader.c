@@ -20,6 +20,8 @@ struct tfevents_reader {
     struct logdir_item item;      /* the event being handed out */
     bool have_item;
     size_t next_value;            /* index of its next summary value */
+    /* The record handed out: the reader's, so that it can grow (tfevents.h). */
+    struct tfevents_record rec;
     /* storage behind the pointers of the last record */
     struct tfevents_blob *blobs;
     size_t cap_blobs;
@@ -160,8 +162,10 @@ static int fill_value(tfevents_reader *t, const struct value *v, struct tfevents
     }
 }
 
-TFEV_API int tfevents_reader_next(tfevents_reader *t, struct tfevents_record *rec)
+/* The next record into t->rec: 1, 0 (nothing now) or a negative errno. */
+static int next_record(tfevents_reader *t)
 {
+    struct tfevents_record *rec = &t->rec;
     memset(rec, 0, sizeof *rec);
     free(t->json);
     t->json = NULL;
@@ -220,4 +224,13 @@ TFEV_API int tfevents_reader_next(tfevents_reader *t, struct tfevents_record *re
         int r = fill_value(t, &it->values[i], rec);
         return r < 0 ? r : 1;
     }
+}
+
+TFEV_API int tfevents_reader_next(tfevents_reader *t, const struct tfevents_record **ret_rec)
+{
+    *ret_rec = NULL;
+    int r = next_record(t);
+    if (r > 0)
+        *ret_rec = &t->rec;
+    return r;
 }

@@ -41,12 +41,32 @@
  * a negative errno on failure (-EINVAL bad argument, -ENOMEM, -EMSGSIZE past
  * a limit, -EILSEQ invalid UTF-8, -ERANGE step refused, -EXDEV logdir outside
  * the daemon's root, -EPIPE/-ECONNRESET daemon gone, -EREMOTEIO daemon
- * refused an earlier request, or an I/O errno). Constructors returning a
+ * refused an earlier request, -ECHILD handle opened by the parent process,
+ * -E2BIG options newer than the library, or an I/O errno);
+ * tfevents_strerror() says what each means here. Constructors returning a
  * pointer return NULL only when out of memory. Every pointer argument is
  * borrowed for the duration of the call: the library copies what it keeps.
  * Nothing here prints, aborts or exits. Handles are thread-safe (one mutex
  * per handle); a tfevents_values or tfevents_reader object is used by one
  * thread at a time. SIGPIPE is never raised (MSG_NOSIGNAL).
+ *
+ * fork(). A handle belongs to the process that opened it. fork() waits
+ * for calls in progress on the parent's handles (pthread_atfork), so the
+ * child gets them in a consistent state, but without the background
+ * thread and sharing the parent's socket and files: in the child every
+ * function taking such a handle returns -ECHILD (nothing is sent or
+ * written, so the parent's stream and files stay intact), except
+ * tfevents_mode(), tfevents_last_error(), tfevents_refused() and
+ * tfevents_close(), which in the child releases the handle without
+ * flushing (what the parent had batched stays the parent's to write). Open
+ * a new handle in the child to log from it. Readers and value sets are
+ * plain memory and work in the child.
+ *
+ * ABI. Structs the caller fills (tfevents_options) start with their size;
+ * structs the library hands out (tfevents_record) are the library's memory:
+ * fields are only ever added at their end. The soname changes when the ABI
+ * changes incompatibly (libtfevents.so.1 since 0.2.0: see libtfevents(3),
+ * VERSIONS).
  *
  * Link with `pkg-config --cflags --libs tfevents`. */
 #ifndef TFEVENTS_H
@@ -60,11 +80,25 @@
 extern "C" {
 #endif
 
+/* The version of this header, the project's version (meson.build); the
+ * library's build fails when they differ. TFEVENTS_VERSION_NUMBER orders
+ * versions: #if TFEVENTS_VERSION_NUMBER >= TFEVENTS_VERSION_AT(0, 2, 0). */
 #define TFEVENTS_VERSION_MAJOR 0
-#define TFEVENTS_VERSION_MINOR 1
+#define TFEVENTS_VERSION_MINOR 2
+#define TFEVENTS_VERSION_PATCH 0
+#define TFEVENTS_VERSION_AT(major, minor, patch) (((major) << 16) | ((minor) << 8) | (patch))
+#define TFEVENTS_VERSION_NUMBER                                                               \
+    TFEVENTS_VERSION_AT(TFEVENTS_VERSION_MAJOR, TFEVENTS_VERSION_MINOR, TFEVENTS_VERSION_PATCH)
 
-/* The version of the library as "0.1.0" (static string). */
+/* The version of the library linked at run time, as "0.2.0" (static
+ * string), which may be newer than the header a program was built with. */
 const char *tfevents_version(void);
+
+/* What err (a negative errno returned by this library; the sign is
+ * ignored) means here: a static sentence for the errors libtfevents
+ * documents (-EREMOTEIO "refused by the daemon"...), strerror()'s text for
+ * any other. Never NULL; thread-safe. */
+const char *tfevents_strerror(int err);
 
 /* ---- handles ----------------------------------------------------------- */
 
@@ -76,7 +110,19 @@ enum tfevents_mode {
     TFEVENTS_MODE_EMBEDDED = 2,
 };
 
+/* Options of tfevents_open(). Start from TFEVENTS_OPTIONS_INIT or
+ * tfevents_options_init(), which set .size, then change fields by name.
+ *
+ * Why a leading size rather than an opaque object with setters: the
+ * options stay one plain struct, set with designated initialisers and
+ * passed in one call (no allocation, no error to check per option), and
+ * it can still grow: the library reads only the .size bytes the caller's
+ * struct has, gives later fields their defaults, and refuses (-E2BIG) a
+ * newer caller's larger struct whose fields it does not know unless they
+ * are zero. Every field added later has 0 as its default. */
 struct tfevents_options {
+    /* sizeof(struct tfevents_options) as the caller was built. */
+    size_t size;
     /* AUTO: $TFEVENTS_MODE if set, else daemon when its socket answers. */
     enum tfevents_mode mode;
     /* NULL: $TFEVENTS_SOCKET, else $XDG_RUNTIME_DIR/tfevents.sock, else
@@ -96,13 +142,26 @@ struct tfevents_options {
     bool any_step;
 };
 
-/* Fill o with the defaults above. */
+/* The defaults above, for C (C++ before C++20: tfevents_options_init()):
+ *   struct tfevents_options o = TFEVENTS_OPTIONS_INIT;
+ *   o.logdir = "runs"; */
+#define TFEVENTS_OPTIONS_INIT                                                                 \
+    {                                                                                         \
+        .size = sizeof(struct tfevents_options), .mode = TFEVENTS_MODE_AUTO,                  \
+        .socket_path = NULL, .logdir = NULL, .batch_bytes = 0, .flush_interval = 1.0,         \
+        .any_step = false,                                                                    \
+    }
+
+/* Fill o with the defaults above (TFEVENTS_OPTIONS_INIT), size included. */
 void tfevents_options_init(struct tfevents_options *o);
 
 /* Open a handle (*ret, caller owns; release with tfevents_close()).
  * opts may be NULL for the defaults. -ECONNREFUSED/-ENOENT... when daemon
  * mode is forced and no daemon answers, -EPROTO when the socket does not
- * speak the protocol, -EINVAL for a bad option or $TFEVENTS_MODE, -ENOMEM. */
+ * speak the protocol, -EINVAL for a bad option, a .size smaller than the
+ * first version's options (not initialised) or $TFEVENTS_MODE, -E2BIG when
+ * opts is larger than this library's options and sets a field it does not
+ * know, -ENOMEM. */
 int tfevents_open(tfevents **ret, const struct tfevents_options *opts);
 
 /* Send or write everything, close the files and free h. Returns the first
@@ -403,9 +462,11 @@ struct tfevents_clip {
     struct tfevents_blob wav;
 };
 
-/* One summary value (or one non-summary event, or a problem). Every
- * pointer is borrowed from the reader, valid until the next
- * tfevents_reader_next() or tfevents_reader_free(). */
+/* One summary value (or one non-summary event, or a problem), owned by
+ * the reader: tfevents_reader_next() hands out a pointer to it, and it and
+ * every pointer in it are valid until the next tfevents_reader_next() or
+ * tfevents_reader_free(). Programs never allocate one, so fields can be
+ * added at its end without breaking them. */
 struct tfevents_record {
     enum tfevents_kind kind;
     const char *run;             /* "." or "a/b" */
@@ -440,9 +501,10 @@ struct tfevents_record {
 int tfevents_reader_open(tfevents_reader **ret, const char *logdir);
 void tfevents_reader_free(tfevents_reader *r);    /* NULL-safe */
 
-/* 1: *rec is filled; 0: nothing more for now (call again later for
- * appended data); negative errno: -ENOMEM, or the logdir cannot be read. */
-int tfevents_reader_next(tfevents_reader *r, struct tfevents_record *rec);
+/* 1: *ret_rec points to the next record (borrowed, see above); 0: nothing
+ * more for now (call again later for appended data); negative errno:
+ * -ENOMEM, or the logdir cannot be read. *ret_rec is NULL unless 1. */
+int tfevents_reader_next(tfevents_reader *r, const struct tfevents_record **ret_rec);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,13 @@ if command -v nm >/dev/null; then
     [ -z "$bad" ] || { echo "FAIL: libtfevents.so exports more than tfevents_*: $bad"; exit 1; }
 fi
 
+# The soname is the ABI version (client/meson.build, libtfevents(3)
+# VERSIONS): changing it must be deliberate, here too.
+if command -v readelf >/dev/null; then
+    soname=$(readelf -d "$tmp/dest$libdir/libtfevents.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+    [ "$soname" = libtfevents.so.1 ] || { echo "FAIL: soname is '$soname', not libtfevents.so.1"; exit 1; }
+fi
+
 export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$tmp/dest PKG_CONFIG_LIBDIR=$pcdir
 flags=$(pkg-config --cflags --libs tfevents)
 status=0

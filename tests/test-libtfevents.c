@@ -6,19 +6,13 @@
  * tools are present. Values are also checked against what the scenario
  * wrote, not only against each other. */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "client_util.h"
 #include "png.h"
 #include "summary.pb-c.h"
 #include "tensor.pb-c.h"
@@ -26,60 +20,7 @@
 #include "tfevents.h"
 #include "wav.h"
 
-static pid_t daemon_pid;
-static char daemon_sock[100];
-static char daemon_root[512];
 static char *tmp;
-
-static void stop_daemon(void)
-{
-    if (daemon_pid > 0) {
-        kill(daemon_pid, SIGTERM);
-        int st;
-        waitpid(daemon_pid, &st, 0);
-        daemon_pid = 0;
-    }
-}
-
-/* Start tfeventsd ($TFEVENTSD) and wait until its socket answers. */
-static int start_daemon(void)
-{
-    const char *exe = getenv("TFEVENTSD");
-    if (!exe || access(exe, X_OK) != 0)
-        return -ENOENT;
-    snprintf(daemon_sock, sizeof daemon_sock, "%s/d.sock", tmp);
-    snprintf(daemon_root, sizeof daemon_root, "%s/root", tmp);
-    mkdir(daemon_root, 0755);
-    char log[600];
-    snprintf(log, sizeof log, "%s/daemon.log", tmp);
-    pid_t p = fork();
-    if (p < 0)
-        return -errno;
-    if (p == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(exe, exe, "--socket", daemon_sock, "--root", daemon_root, "--flush-interval",
-              "0.2", "--log-level", "debug", (char *)NULL);
-        _exit(127);
-    }
-    daemon_pid = p;
-    for (int i = 0; i < 500; i++) {
-        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        snprintf(sa.sun_path, sizeof sa.sun_path, "%.100s", daemon_sock);
-        int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-        close(fd);
-        if (ok)
-            return 0;
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    stop_daemon();
-    return -ETIMEDOUT;
-}
 
 /* ---- the scenario ------------------------------------------------------------ */
 
@@ -319,93 +260,6 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     CHECK_EQ(tfevents_flush(h, true), 0);
 }
 
-/* ---- reading back ------------------------------------------------------------- */
-
-static int cmp_lines(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* One line per record (wall times left out), sorted. Hparams JSON holds
- * times, so only its tag is kept. */
-static char *dump(const char *logdir, size_t *ret_records)
-{
-    tfevents_reader *rd;
-    if (tfevents_reader_open(&rd, logdir) < 0)
-        return NULL;
-    size_t n = 0, cap = 64;
-    char **lines = malloc(cap * sizeof *lines);
-    struct tfevents_record rec;
-    int r;
-    while ((r = tfevents_reader_next(rd, &rec)) > 0) {
-        struct buf b;
-        buf_init(&b, BUF_NO_CAP);
-        buf_printf(&b, "%s|%s|%lld|%d|%s|", rec.run, rec.tag, (long long)rec.step, rec.kind,
-                   rec.plugin);
-        switch (rec.kind) {
-        case TFEVENTS_KIND_SCALAR:
-            buf_printf(&b, "%.9g", rec.scalar);
-            break;
-        case TFEVENTS_KIND_TEXT:
-        case TFEVENTS_KIND_TENSOR:
-            for (size_t i = 0; i < rec.n_strings; i++)
-                buf_printf(&b, "'%.*s'", (int)rec.strings[i].len,
-                           (const char *)rec.strings[i].data);
-            for (size_t i = 0; i < rec.n_numbers; i++)
-                buf_printf(&b, "%.6g,", rec.numbers[i]);
-            buf_printf(&b, " rank %zu", rec.rank);
-            break;
-        case TFEVENTS_KIND_HISTOGRAM:
-            for (size_t i = 0; i < rec.n_numbers; i++)
-                buf_printf(&b, "%.9g,", rec.numbers[i]);
-            break;
-        case TFEVENTS_KIND_IMAGE: {
-            unsigned sum = 0;
-            for (size_t i = 0; i < rec.n_blobs; i++)
-                for (size_t k = 0; k < rec.blobs[i].len; k++)
-                    sum = sum * 31 + ((const uint8_t *)rec.blobs[i].data)[k];
-            buf_printf(&b, "%ux%u n=%zu sum=%u", rec.width, rec.height, rec.n_blobs, sum);
-            break;
-        }
-        case TFEVENTS_KIND_AUDIO:
-            for (size_t i = 0; i < rec.n_clips; i++)
-                buf_printf(&b, "%u/%u/%llu ", rec.clips[i].sample_rate, rec.clips[i].channels,
-                           (unsigned long long)rec.clips[i].frames);
-            break;
-        case TFEVENTS_KIND_SESSION_LOG:
-            buf_printf(&b, "status %d", rec.status);
-            break;
-        default:
-            break;
-        }
-        buf_printf(&b, "|%s|%s", rec.display_name, rec.description);
-        if (n == cap) {
-            cap *= 2;
-            lines = realloc(lines, cap * sizeof *lines);
-        }
-        buf_append(&b, "", 1);
-        lines[n++] = (char *)b.data;
-    }
-    tfevents_reader_free(rd);
-    if (r < 0) {
-        for (size_t i = 0; i < n; i++)
-            free(lines[i]);
-        free(lines);
-        return NULL;
-    }
-    qsort(lines, n, sizeof *lines, cmp_lines);
-    struct buf all;
-    buf_init(&all, BUF_NO_CAP);
-    for (size_t i = 0; i < n; i++) {
-        buf_printf(&all, "%s\n", lines[i]);
-        free(lines[i]);
-    }
-    free(lines);
-    buf_append(&all, "", 1);
-    *ret_records = n;
-    return (char *)all.data;
-}
-
 static void check_content(const char *d)
 {
     /* What the scenario wrote, independently of either transport. */
@@ -455,24 +309,6 @@ static void check_content(const char *d)
     CHECK_EQ(commas, 90);
 }
 
-static void eventlint(const char *logdir)
-{
-    const char *shared = test_shared_dir();
-    if (!shared) {
-        fprintf(stderr, "note: eventlint part skipped (TFEVENTS_SHARED absent)\n");
-        return;
-    }
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "python3 '%s/tools/eventlint' --strict -q '%s' 2>&1", shared,
-             logdir);
-    int st = -1;
-    char *out = test_run_capture(cmd, &st);
-    if (st != 0)
-        fprintf(stderr, "eventlint %s:\n%s\n", logdir, out ? out : "");
-    CHECK_EQ(st, 0);
-    free(out);
-}
-
 /* ---- the tests ---------------------------------------------------------------- */
 
 static char *embedded_dump, *daemon_dump;
@@ -491,33 +327,33 @@ static void test_embedded(void)
     REQUIRE(tfevents_open(&h, &o) == 0);
     scenario(h, logdir, false);
     CHECK_EQ(tfevents_close(h), 0);
-    embedded_dump = dump(logdir, &embedded_n);
+    embedded_dump = client_util_dump(logdir, &embedded_n);
     REQUIRE(embedded_dump);
     check_content(embedded_dump);
-    eventlint(logdir);
+    client_util_eventlint(logdir);
 }
 
 static void test_daemon(void)
 {
-    if (start_daemon() < 0)
+    if (client_util_start_daemon(tmp) < 0)
         TEST_SKIP("tfeventsd not found ($TFEVENTSD)");
     struct tfevents_options o;
     tfevents_options_init(&o);
     o.mode = TFEVENTS_MODE_DAEMON;
-    o.socket_path = daemon_sock;
+    o.socket_path = client_util_daemon_sock;
     char logdir[600];
-    snprintf(logdir, sizeof logdir, "%s/dmn", daemon_root);
+    snprintf(logdir, sizeof logdir, "%s/dmn", client_util_daemon_root);
     tfevents *h;
     int r = tfevents_open(&h, &o);
     CHECK_EQ(r, 0);
     if (r == 0) {
         scenario(h, logdir, true);
         CHECK_EQ(tfevents_close(h), 0);
-        daemon_dump = dump(logdir, &daemon_n);
+        daemon_dump = client_util_dump(logdir, &daemon_n);
         CHECK(daemon_dump != NULL);
         if (daemon_dump)
             check_content(daemon_dump);
-        eventlint(logdir);
+        client_util_eventlint(logdir);
     }
 }
 
@@ -560,7 +396,7 @@ static void routes_follow(tfevents *h, const char *base)
     CHECK_EQ(tfevents_set_logdir(h, a), 0);
     CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 6, 3), 0);
     CHECK_EQ(tfevents_close(h), 0);
-    /* dump() sorts the lines: each file's file_version record comes last. */
+    /* client_util_dump() sorts the lines: each file's file_version record comes last. */
     static const struct {
         const char *dir, *want;
     } wants[] = {
@@ -573,7 +409,7 @@ static void routes_follow(tfevents *h, const char *base)
     for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
         snprintf(d, sizeof d, "%s/%s", base, wants[i].dir);
         size_t n = 0;
-        char *got = dump(d, &n);
+        char *got = client_util_dump(d, &n);
         CHECK(got != NULL);
         if (got && strcmp(got, wants[i].want) != 0) {
             fprintf(stderr, "%s holds:\n%s", wants[i].dir, got);
@@ -594,11 +430,11 @@ static void test_routes_follow(void)
     tfevents *h;
     REQUIRE(tfevents_open(&h, &o) == 0);
     routes_follow(h, base);
-    if (daemon_pid <= 0)
+    if (client_util_daemon_pid <= 0)
         TEST_SKIP("embedded checked; the daemon did not start");
     o.mode = TFEVENTS_MODE_DAEMON;
-    o.socket_path = daemon_sock;
-    snprintf(base, sizeof base, "%s/routes-dmn", daemon_root);
+    o.socket_path = client_util_daemon_sock;
+    snprintf(base, sizeof base, "%s/routes-dmn", client_util_daemon_root);
     o.logdir = base;
     REQUIRE(tfevents_open(&h, &o) == 0);
     routes_follow(h, base);
@@ -609,20 +445,20 @@ static void test_modes(void)
 {
     struct tfevents_options o;
     tfevents_options_init(&o);
-    o.socket_path = daemon_pid > 0 ? daemon_sock : "/nonexistent/tfevents.sock";
+    o.socket_path = client_util_daemon_pid > 0 ? client_util_daemon_sock : "/nonexistent/tfevents.sock";
     o.flush_interval = 0;
     char outside[600];
     snprintf(outside, sizeof outside, "%s/outside", tmp);
     o.logdir = outside;
     tfevents *h;
-    if (daemon_pid > 0) {
+    if (client_util_daemon_pid > 0) {
         /* auto: the daemon, and a logdir outside its root in-process */
         REQUIRE(tfevents_open(&h, &o) == 0);
         CHECK_EQ(tfevents_mode(h), TFEVENTS_MODE_DAEMON);
         CHECK_EQ(tfevents_logdir_mode(h, NULL), TFEVENTS_MODE_EMBEDDED);
         CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "x", 1, TFEVENTS_STEP_NEXT), 0);
         char inside[600];
-        snprintf(inside, sizeof inside, "%s/auto", daemon_root);
+        snprintf(inside, sizeof inside, "%s/auto", client_util_daemon_root);
         CHECK_EQ(tfevents_logdir_mode(h, inside), TFEVENTS_MODE_DAEMON);
         CHECK_EQ(tfevents_log_scalar(h, inside, NULL, "x", 1, TFEVENTS_STEP_NEXT), 0);
         CHECK_EQ(tfevents_close(h), 0);
@@ -672,10 +508,10 @@ static void test_reader_incremental(void)
     CHECK_EQ(tfevents_flush(h, false), 0);
     tfevents_reader *rd;
     REQUIRE(tfevents_reader_open(&rd, logdir) == 0);
-    struct tfevents_record rec;
+    const struct tfevents_record *rec;
     int scalars = 0, r;
     while ((r = tfevents_reader_next(rd, &rec)) > 0)
-        scalars += rec.kind == TFEVENTS_KIND_SCALAR;
+        scalars += rec->kind == TFEVENTS_KIND_SCALAR;
     CHECK_EQ(r, 0);
     CHECK_EQ(scalars, 1);
     CHECK_EQ(tfevents_log_scalar(h, NULL, "new_run", "b", 2, TFEVENTS_STEP_NEXT), 0);
@@ -684,10 +520,10 @@ static void test_reader_incremental(void)
     scalars = 0;
     double sum = 0;
     while ((r = tfevents_reader_next(rd, &rec)) > 0) {
-        if (rec.kind == TFEVENTS_KIND_SCALAR) {
+        if (rec->kind == TFEVENTS_KIND_SCALAR) {
             scalars++;
-            sum += rec.scalar;
-            CHECK_EQ(rec.step, strcmp(rec.run, "new_run") == 0 ? 1 : 2);
+            sum += rec->scalar;
+            CHECK_EQ(rec->step, strcmp(rec->run, "new_run") == 0 ? 1 : 2);
         }
     }
     CHECK_EQ(scalars, 2);
@@ -711,7 +547,7 @@ static void test_all(void)
 
 static void teardown(void)
 {
-    stop_daemon();
+    client_util_stop_daemon();
     free(embedded_dump);
     free(daemon_dump);
     buf_free(&png_blob);

@@ -16,7 +16,8 @@ static int fail(tfevents *h, const char *what, int r)
     char why[512] = "";
     if (h)
         tfevents_last_error(h, why, sizeof why);
-    fprintf(stderr, "example: %s failed (%d): %s\n", what, r, why);
+    fprintf(stderr, "example: %s failed: %s%s%s\n", what, tfevents_strerror(r), *why ? ": " : "",
+            why);
     return 1;
 }
 
@@ -26,8 +27,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: example LOGDIR\n");
         return 2;
     }
-    struct tfevents_options o;
-    tfevents_options_init(&o);
+    struct tfevents_options o = TFEVENTS_OPTIONS_INIT;
     o.logdir = argv[1];
     tfevents *h;
     int r = tfevents_open(&h, &o);
@@ -69,10 +69,10 @@ int main(int argc, char **argv)
     tfevents_reader *rd;
     if ((r = tfevents_reader_open(&rd, argv[1])) < 0)
         return fail(NULL, "tfevents_reader_open", r);
-    struct tfevents_record rec;
+    const struct tfevents_record *rec;
     while ((r = tfevents_reader_next(rd, &rec)) > 0)
-        if (rec.kind == TFEVENTS_KIND_SCALAR)
-            printf("%s %s %lld %.6g\n", rec.run, rec.tag, (long long)rec.step, rec.scalar);
+        if (rec->kind == TFEVENTS_KIND_SCALAR)
+            printf("%s %s %lld %.6g\n", rec->run, rec->tag, (long long)rec->step, rec->scalar);
     tfevents_reader_free(rd);
     return r < 0 ? fail(NULL, "tfevents_reader_next", r) : 0;
 }

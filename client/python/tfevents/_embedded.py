@@ -26,7 +26,10 @@ STEP_CURRENT = -2
 
 
 class Options(ctypes.Structure):
-    _fields_ = [("mode", ctypes.c_int), ("socket_path", ctypes.c_char_p),
+    # The library's struct tfevents_options: it starts with its own size
+    # (libtfevents.so.1), set by tfevents_options_init().
+    _fields_ = [("size", ctypes.c_size_t),
+                ("mode", ctypes.c_int), ("socket_path", ctypes.c_char_p),
                 ("logdir", ctypes.c_char_p), ("batch_bytes", ctypes.c_size_t),
                 ("flush_interval", ctypes.c_double), ("any_step", ctypes.c_bool)]
 
@@ -123,7 +126,7 @@ _lib_lock = threading.Lock()
 
 def find_library():
     """libtfevents: $TFEVENTS_LIBRARY, else what the dynamic linker finds
-    (ldconfig's cache, or libtfevents.so.0 on the default path). None
+    (ldconfig's cache, or libtfevents.so.1 on the default path). None
     when absent."""
     global _lib
     with _lib_lock:
@@ -136,7 +139,7 @@ def find_library():
         found = ctypes.util.find_library("tfevents")
         if found:
             cands.append(found)
-        cands += ["libtfevents.so.0", "/usr/local/lib/libtfevents.so.0"]
+        cands += ["libtfevents.so.1", "/usr/local/lib/libtfevents.so.1"]
         for c in cands:
             try:
                 lib = ctypes.CDLL(c)
