@@ -22,24 +22,15 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sockpath.h"
 #include "tfevents.h"
 
 int cli_daemon_socket_path(const char *opt, char *out, size_t size)
 {
     struct sockaddr_un sa;
-    const char *rt = getenv("XDG_RUNTIME_DIR");
-    const char *env = getenv("TFEVENTS_SOCKET");
-    int n;
-    if (opt)
-        n = snprintf(out, size, "%s", opt);
-    else if (env && *env)
-        n = snprintf(out, size, "%s", env);
-    else if (rt && *rt)
-        n = snprintf(out, size, "%s/tfevents.sock", rt);
-    else if (geteuid() == 0)   /* the daemon's default too (daemon/config.c) */
-        n = snprintf(out, size, "/run/tfevents.sock");
-    else
-        n = snprintf(out, size, "./tfevents.sock");
+    if (!opt)
+        return sockpath_default(out, size);
+    int n = snprintf(out, size, "%s", opt);
     if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof sa.sun_path)
         return -ENAMETOOLONG;
     return 0;

@@ -26,6 +26,7 @@
 
 #include "event.h"
 #include "lib_daemon.h"
+#include "sockpath.h"
 #include "lib_embedded.h"
 #include "lib_request.h"
 #include "lib_values.h"
@@ -521,7 +522,7 @@ TFEV_API int tfevents_open(tfevents **ret, const struct tfevents_options *opts)
             r = snprintf(sock, sizeof sock, "%s", h->opts.socket_path) >= (int)sizeof sock
                     ? -ENAMETOOLONG : 0;
         else
-            r = lib_daemon_default_socket(sock, sizeof sock);
+            r = sockpath_default(sock, sizeof sock);
         if (r == 0)
             r = lib_daemon_connect(&h->dm, sock, h->opts.batch_bytes);
         if (r < 0 && (mode == TFEVENTS_MODE_DAEMON || r == -ENOMEM))

@@ -30,22 +30,6 @@ struct lib_daemon {
     struct lib_scalar_tmpl tmpl;   /* of the last single scalar queued */
 };
 
-int lib_daemon_default_socket(char *out, size_t size)
-{
-    const char *env = getenv("TFEVENTS_SOCKET");
-    const char *rt = getenv("XDG_RUNTIME_DIR");
-    int n;
-    if (env && *env)
-        n = snprintf(out, size, "%s", env);
-    else if (rt && *rt)
-        n = snprintf(out, size, "%s/tfevents.sock", rt);
-    else if (geteuid() == 0)   /* the daemon's default too (daemon/config.c) */
-        n = snprintf(out, size, "/run/tfevents.sock");
-    else
-        n = snprintf(out, size, "./tfevents.sock");
-    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
 static int write_all(struct lib_daemon *d, const uint8_t *p, size_t n)
 {
     if (d->broken)

@@ -24,12 +24,6 @@
 
 struct lib_daemon;
 
-/* The socket path the library uses when none is given: $TFEVENTS_SOCKET,
- * else $XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock as root,
- * else ./tfevents.sock. Returns
- * -ENAMETOOLONG when it does not fit out. */
-int lib_daemon_default_socket(char *out, size_t size);
-
 /* Connect to path and exchange magic and Hello. -ENOENT, -ECONNREFUSED...
  * (no daemon), -ENAMETOOLONG, -EPROTO (not tfeventsd), -ETIMEDOUT,
  * -ENOMEM. */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
+#include "tfevents_build.h"
 
 struct command {
     const char *name;

@@ -11,6 +11,7 @@
 
 #include "json_decode.h"
 #include "log.h"
+#include "sockpath.h"
 
 enum opt_kind { K_PATH, K_MODE, K_SECONDS, K_SIZE, K_COUNT, K_FSYNC, K_POLICY, K_LEVEL, K_BOOL,
                 K_PORT, K_LOOPBACK };
@@ -28,7 +29,7 @@ struct opt {
 
 static const struct opt opts[] = {
     {"socket", K_PATH, OFF(socket_path), 0,
-     "$XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock as root, else ./tfevents.sock",
+     "$TFEVENTS_SOCKET, else $XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock as root, else ./tfevents.sock",
      "Unix socket to listen on"},
     {"root", K_PATH, OFF(root), 0, "./logs", "directory under which logdirs are created"},
     {"socket-mode", K_MODE, OFF(socket_mode), 0, "0660", "permissions of the socket (octal)"},
@@ -82,16 +83,10 @@ static const struct opt opts[] = {
 void config_defaults(struct config *c)
 {
     memset(c, 0, sizeof *c);
-    const char *rt = getenv("XDG_RUNTIME_DIR");
-    if (rt && *rt && strlen(rt) + 16 < sizeof c->socket_path)
-        snprintf(c->socket_path, sizeof c->socket_path, "%s/tfevents.sock", rt);
-    else if (geteuid() == 0)
-        /* root without a runtime directory (sudo, su, containers): a
-         * fixed path, the same from every directory; the clients'
-         * default (client/lib_daemon.c, client/cli_daemon.c) agrees. */
-        snprintf(c->socket_path, sizeof c->socket_path, "/run/tfevents.sock");
-    else
-        snprintf(c->socket_path, sizeof c->socket_path, "./tfevents.sock");
+    /* The clients' default too (lib/sockpath.h); a path too long for a
+     * socket is refused when the daemon binds it. */
+    if (sockpath_default(c->socket_path, sizeof c->socket_path) < 0)
+        c->socket_path[0] = '\0';
     snprintf(c->root, sizeof c->root, "./logs");
     c->socket_mode = 0660;
     c->flush_interval = 1.0;

@@ -313,15 +313,18 @@ def test_daemon_hangs_up(tmp):
 
 
 def test_default_socket(tmp):
-    """With no --socket and no $TFEVENTS_SOCKET the daemon and both kinds
-    of client (ping: the CLI's own choice; log: libtfevents') meet at the
-    same default: $XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock
-    as root (sudo, su, containers), from any directory."""
+    """With no --socket the daemon and both kinds of client (ping: the
+    CLI's own choice; log: libtfevents') meet at the same default:
+    $TFEVENTS_SOCKET, else $XDG_RUNTIME_DIR/tfevents.sock, else
+    /run/tfevents.sock as root (sudo, su, containers), from any
+    directory (one rule, lib/sockpath.c)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("TFEVENTS_SOCKET", "TFEVENTS_MODE", "XDG_RUNTIME_DIR")}
     rt = os.path.join(tmp, "rt")
     os.makedirs(rt)
-    cases = [(dict(env, XDG_RUNTIME_DIR=rt), os.path.join(rt, "tfevents.sock"))]
+    cases = [(dict(env, XDG_RUNTIME_DIR=rt), os.path.join(rt, "tfevents.sock")),
+             (dict(env, XDG_RUNTIME_DIR=rt, TFEVENTS_SOCKET=os.path.join(tmp, "env.sock")),
+              os.path.join(tmp, "env.sock"))]
     if os.geteuid() == 0:
         if os.path.exists("/run/tfevents.sock"):
             td.notes.append("test_default_socket: /run/tfevents.sock in use, root default "
