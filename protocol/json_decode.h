@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 #include "request.h"
+/* jd_decode_fast(), for the callers that try the fast path themselves. */
+#include "json_fast.h"
 
 /* Decode line[0..len) (without the newline) into m (initialised; reused
  * messages are reset first, keeping some memory for the next line: see
@@ -31,14 +33,10 @@
 int jd_decode(struct request *m, const char *line, size_t len, char *err, size_t err_size);
 
 /* The two ways jd_decode() works, exported for the differential test
- * (tests/test-json_fastpath.c). jd_decode_fast() decodes only the commonest
- * shape of line -- op "log" with plain scalars under "values" and no
- * escapes -- without building a cJSON tree: it returns 0 with m filled
- * exactly as jd_decode_full() would fill it, or 1 ("not mine": another
- * shape, or anything the full decoder would refuse), leaving m to be reset.
- * jd_decode_full() is the cJSON decoder, which also produces every error.
- * jd_decode() is fast, then full when the fast path declines. */
-int jd_decode_fast(struct request *m, const char *line, size_t len);
+ * (tests/test-json_fastpath.c): jd_decode_fast() (json_fast.h) takes the
+ * commonest shape of line; jd_decode_full() is the cJSON decoder, which
+ * also produces every error. jd_decode() is fast, then full when the fast
+ * path declines. */
 int jd_decode_full(struct request *m, const char *line, size_t len, char *err,
                    size_t err_size);
 
