@@ -1,7 +1,7 @@
-/* The binary protocol's requests, field by field, mapped onto the JSON
- * protocol's messages (see frame_decode.h and docs/protocol.md). The
- * checks and messages follow json_decode.c so that both protocols refuse
- * the same things with the same words. */
+/* A tfevents.Request, field by field, into a request (frame_decode.h and
+ * docs/protocol.md): every check, normalisation and summary building of
+ * both protocols, since the JSON decoder translates a line into a Request
+ * and ends here too. */
 #include "frame_decode.h"
 
 #include <errno.h>
@@ -25,7 +25,8 @@
 /* Wall times must fit the 10-digit seconds of event file names. */
 #define FRAME_MAX_WALL_TIME REQUEST_MAX_WALL_TIME
 
-__attribute__((format(printf, 3, 4)))
+static void fail(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void fail(char *err, size_t size, const char *fmt, ...)
 {
     va_list ap;
@@ -34,9 +35,11 @@ static void fail(char *err, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Every error path below is "return fail_code(...)": the code and the
- * sentence set together. */
-#define FAIL(code, ...) (fail(c->err, c->err_size, __VA_ARGS__), (code))
+/* Every error path below is "return FAIL(...)": the code and the sentence
+ * set together; FAIL_AT puts a name first ("value 'loss': ..."). */
+#define FAIL(code, ...) request_error(c->err, c->err_size, (code), __VA_ARGS__)
+#define FAIL_AT(code, what, name, ...) \
+    request_error_at(c->err, c->err_size, (code), (what), (name), __VA_ARGS__)
 
 struct ctx {
     struct request *m;
@@ -133,14 +136,18 @@ void frame_batch_free(Tfevents__Batch *b)
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* Builder failures carry the builder's own reason ("image value 'x': image
+ * is not a PNG or JPEG ..."). */
 static int fail_builder(struct ctx *c, int r, const char *tag, const char *kind)
 {
     const char *why = summary_last_error();
+    char what[32];
     if (r == -ENOMEM)
         return FAIL(r, "out of memory");
     if (!why || !*why)
         why = r == -EILSEQ ? "invalid UTF-8" : r == -EMSGSIZE ? "too large" : "invalid";
-    return FAIL(r, "value '%s' (%s): %s", tag, kind, why);
+    snprintf(what, sizeof what, "%s value", kind);
+    return FAIL_AT(r, what, tag, "%s", why);
 }
 
 static int read_name(struct ctx *c, const char *s, const char *field, char *out)
@@ -151,8 +158,8 @@ static int read_name(struct ctx *c, const char *s, const char *field, char *out)
     const char *why = NULL;
     int r = logdir_normalize(s, len, out, LOGDIR_MAX_NAME + 1, &why);
     if (r < 0)
-        return FAIL(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, "\"%s\" '%.200s': %s", field, s,
-                    why ? why : "invalid");
+        return FAIL_AT(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, field, s, "%s",
+                       why ? why : "invalid");
     return 0;
 }
 
@@ -201,16 +208,27 @@ static int shape_count(struct ctx *c, const uint64_t *shape, size_t rank, uint64
                        const char *where, const char *tag, size_t *ret)
 {
     if (rank > SUMMARY_MAX_RANK)
-        return FAIL(-EINVAL, "value '%s': %s \"shape\" has more than %u sizes", tag, where,
-                    SUMMARY_MAX_RANK);
+        return FAIL_AT(-EINVAL, "value", tag, "%s \"shape\" has more than %u sizes", where,
+                       SUMMARY_MAX_RANK);
     uint64_t n = 1;
     for (size_t i = 0; i < rank; i++) {
         if (shape[i] > max || (shape[i] > 0 && n > max / shape[i]))
-            return FAIL(-EMSGSIZE, "value '%s': %s shape too large", tag, where);
+            return FAIL_AT(-EMSGSIZE, "value", tag, "%s shape too large", where);
         n *= shape[i];
     }
     *ret = (size_t)n;
     return 0;
+}
+
+/* Byte strings of a repeated bytes field as summary_bytes (borrowed). */
+static struct summary_bytes *blobs_of(const ProtobufCBinaryData *b, size_t n)
+{
+    struct summary_bytes *s = calloc(n ? n : 1, sizeof *s);
+    for (size_t i = 0; s && i < n; i++) {
+        s[i].data = b[i].data;
+        s[i].len = b[i].len;
+    }
+    return s;
 }
 
 /* ---- values -------------------------------------------------------------- */
@@ -220,23 +238,22 @@ static int value_text(struct ctx *c, const Tfevents__Text *t, const char *tag,
 {
     if (t->n_shape == 0) {
         if (t->n_strings != 1)
-            return FAIL(-EINVAL,
-                        "value '%s': text without a \"shape\" is one string (%zu given)", tag,
-                        t->n_strings);
+            return FAIL_AT(-EINVAL, "value", tag,
+                           "text without a \"shape\" is one string (%zu given)", t->n_strings);
         int r = summary_text(v, tag, t->strings[0], strlen(t->strings[0]), meta);
         return r < 0 ? fail_builder(c, r, tag, "text") : 0;
     }
     if (t->n_shape > 2)
-        return FAIL(-EINVAL, "value '%s': text \"shape\" is [n] or [rows, columns]", tag);
+        return FAIL_AT(-EINVAL, "value", tag, "text \"shape\" is [n] or [rows, columns]");
     size_t count;
     int r = shape_count(c, t->shape, t->n_shape, SUMMARY_MAX_STRINGS, "text", tag, &count);
     if (r < 0)
         return r;
     if (count > SUMMARY_MAX_STRINGS)
-        return FAIL(-EMSGSIZE, "value '%s': more than %u strings", tag, SUMMARY_MAX_STRINGS);
+        return FAIL_AT(-EMSGSIZE, "value", tag, "more than %u strings", SUMMARY_MAX_STRINGS);
     if (count != t->n_strings)
-        return FAIL(-EINVAL, "value '%s': text shape holds %zu strings but %zu were given", tag,
-                    count, t->n_strings);
+        return FAIL_AT(-EINVAL, "value", tag, "text shape holds %zu strings but %zu were given",
+                       count, t->n_strings);
     struct summary_bytes *s = calloc(count ? count : 1, sizeof *s);
     if (!s)
         return FAIL(-ENOMEM, "out of memory");
@@ -256,23 +273,20 @@ static int value_histogram(struct ctx *c, const Tfevents__Histogram *h, const ch
     int r;
     bool buckets = h->n_edges > 0 || h->n_counts > 0;
     if (buckets && h->n_values > 0)
-        return FAIL(-EINVAL,
-                    "value '%s': histogram needs either \"values\" or \"edges\" and \"counts\"",
-                    tag);
+        return FAIL_AT(-EINVAL, "value", tag, REQUEST_SAY_HISTOGRAM_FORMS);
     if (buckets) {
         if (h->has_bucket_count)
-            return FAIL(-EINVAL, "value '%s': \"bucket_count\" goes with \"values\"", tag);
+            return FAIL_AT(-EINVAL, "value", tag, "\"bucket_count\" goes with \"values\"");
         if (h->n_edges != h->n_counts + 1)
-            return FAIL(-EINVAL, "value '%s': histogram needs k+1 \"edges\" and k \"counts\"",
-                        tag);
+            return FAIL_AT(-EINVAL, "value", tag, REQUEST_SAY_HISTOGRAM_EDGES);
         r = summary_histogram_buckets(v, tag, h->edges, h->counts, h->n_counts, meta);
     } else {
         int k = HISTOGRAM_DEFAULT_BUCKETS;
         if (h->has_bucket_count) {
             if (h->bucket_count > (uint32_t)HISTOGRAM_MAX_BUCKETS)
-                return FAIL(-EINVAL,
-                            "value '%s': \"bucket_count\" must be an integer from 0 to %d", tag,
-                            HISTOGRAM_MAX_BUCKETS);
+                return FAIL_AT(-EINVAL, "value", tag,
+                               "\"bucket_count\" must be an integer from 0 to %d",
+                               HISTOGRAM_MAX_BUCKETS);
             k = (int)h->bucket_count;
         }
         r = summary_histogram(v, tag, h->values, h->n_values, k, meta);
@@ -280,15 +294,21 @@ static int value_histogram(struct ctx *c, const Tfevents__Histogram *h, const ch
     return r < 0 ? fail_builder(c, r, tag, "histogram") : 0;
 }
 
-/* Byte strings of a repeated bytes field as summary_bytes (borrowed). */
-static struct summary_bytes *blobs_of(const ProtobufCBinaryData *b, size_t n)
+static int image_encoded(struct ctx *c, const Tfevents__Image *im, const char *tag,
+                         struct summary_value *v, const struct summary_meta *meta)
 {
-    struct summary_bytes *s = calloc(n ? n : 1, sizeof *s);
-    for (size_t i = 0; s && i < n; i++) {
-        s[i].data = b[i].data;
-        s[i].len = b[i].len;
-    }
-    return s;
+    if (im->n_shape > 0)
+        return FAIL_AT(-EINVAL, "value", tag, "\"shape\" goes with pixels");
+    size_t n = im->n_png ? im->n_png : im->n_jpeg;
+    if (n > SUMMARY_MAX_IMAGES)
+        return FAIL_AT(-EINVAL, "value", tag, "between 1 and %u images", SUMMARY_MAX_IMAGES);
+    struct summary_bytes *s = blobs_of(im->n_png ? im->png : im->jpeg, n);
+    if (!s)
+        return FAIL(-ENOMEM, "out of memory");
+    int r = summary_image_encoded(v, tag, s, n, im->has_width ? im->width : 0,
+                                  im->has_height ? im->height : 0, meta);
+    free(s);
+    return r < 0 ? fail_builder(c, r, tag, "image") : 0;
 }
 
 static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag,
@@ -297,27 +317,12 @@ static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag
     int forms = (im->n_png > 0) + (im->n_jpeg > 0) + (im->has_pixels_u8 ? 1 : 0) +
                 (im->n_pixels_float > 0);
     if (forms != 1)
-        return FAIL(-EINVAL,
-                    "value '%s': image needs exactly one of \"png\", \"jpeg\", \"pixels_u8\", "
-                    "\"pixels_float\"",
-                    tag);
-    int r;
-    if (im->n_png > 0 || im->n_jpeg > 0) {
-        if (im->n_shape > 0)
-            return FAIL(-EINVAL, "value '%s': \"shape\" goes with pixels", tag);
-        size_t n = im->n_png ? im->n_png : im->n_jpeg;
-        if (n > SUMMARY_MAX_IMAGES)
-            return FAIL(-EINVAL, "value '%s': between 1 and %u images", tag, SUMMARY_MAX_IMAGES);
-        struct summary_bytes *s = blobs_of(im->n_png ? im->png : im->jpeg, n);
-        if (!s)
-            return FAIL(-ENOMEM, "out of memory");
-        r = summary_image_encoded(v, tag, s, n, im->has_width ? im->width : 0,
-                                  im->has_height ? im->height : 0, meta);
-        free(s);
-        return r < 0 ? fail_builder(c, r, tag, "image") : 0;
-    }
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "image needs exactly one of \"png\", \"jpeg\" or pixels");
+    if (im->n_png > 0 || im->n_jpeg > 0)
+        return image_encoded(c, im, tag, v, meta);
     if (im->has_width || im->has_height)
-        return FAIL(-EINVAL, "value '%s': with pixels the size comes from the shape", tag);
+        return FAIL_AT(-EINVAL, "value", tag, "with pixels the size comes from the shape");
     size_t batch = 1, hgt, wid, ch = 1;
     const uint64_t *s = im->shape;
     switch (im->n_shape) {
@@ -331,17 +336,17 @@ static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag
         batch = (size_t)s[0], hgt = (size_t)s[1], wid = (size_t)s[2], ch = (size_t)s[3];
         break;
     default:
-        return FAIL(-EINVAL,
-                    "value '%s': image pixels need \"shape\" [h,w], [h,w,c] or [n,h,w,c]", tag);
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "image pixels need a \"shape\" [h,w], [h,w,c] or [n,h,w,c]");
     }
     size_t count;
-    r = shape_count(c, s, im->n_shape, REQUEST_MAX_ARRAY, "image", tag, &count);
+    int r = shape_count(c, s, im->n_shape, REQUEST_MAX_ARRAY, "image", tag, &count);
     if (r < 0)
         return r;
     size_t given = im->has_pixels_u8 ? im->pixels_u8.len : im->n_pixels_float;
     if (count != given)
-        return FAIL(-EINVAL, "value '%s': image shape holds %zu values but %zu were given", tag,
-                    count, given);
+        return FAIL_AT(-EINVAL, "value", tag, "image shape holds %zu values but %zu were given",
+                       count, given);
     if (im->has_pixels_u8)
         r = summary_image_u8(v, tag, im->pixels_u8.data, batch, hgt, wid, ch, meta);
     else
@@ -349,27 +354,33 @@ static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag
     return r < 0 ? fail_builder(c, r, tag, "image") : 0;
 }
 
+static int audio_wav(struct ctx *c, const Tfevents__Audio *a, const char *tag,
+                     struct summary_value *v, const struct summary_meta *meta)
+{
+    if (a->has_sample_rate || a->n_shape > 0)
+        return FAIL_AT(-EINVAL, "value", tag, "a WAV file carries its own rate and shape");
+    if (a->n_wav > SUMMARY_MAX_AUDIO_CLIPS)
+        return FAIL_AT(-EINVAL, "value", tag, "between 1 and %u clips",
+                       SUMMARY_MAX_AUDIO_CLIPS);
+    struct summary_bytes *s = blobs_of(a->wav, a->n_wav);
+    if (!s)
+        return FAIL(-ENOMEM, "out of memory");
+    int r = summary_audio_wav(v, tag, s, a->n_wav, meta);
+    free(s);
+    return r < 0 ? fail_builder(c, r, tag, "audio") : 0;
+}
+
 static int value_audio(struct ctx *c, const Tfevents__Audio *a, const char *tag,
                        struct summary_value *v, const struct summary_meta *meta)
 {
     if ((a->n_wav > 0) == (a->n_samples > 0))
-        return FAIL(-EINVAL, "value '%s': audio needs exactly one of \"wav\", \"samples\"", tag);
-    int r;
-    if (a->n_wav > 0) {
-        if (a->has_sample_rate || a->n_shape > 0)
-            return FAIL(-EINVAL, "value '%s': a WAV file carries its own rate and shape", tag);
-        if (a->n_wav > SUMMARY_MAX_AUDIO_CLIPS)
-            return FAIL(-EINVAL, "value '%s': between 1 and %u clips", tag,
-                        SUMMARY_MAX_AUDIO_CLIPS);
-        struct summary_bytes *s = blobs_of(a->wav, a->n_wav);
-        if (!s)
-            return FAIL(-ENOMEM, "out of memory");
-        r = summary_audio_wav(v, tag, s, a->n_wav, meta);
-        free(s);
-        return r < 0 ? fail_builder(c, r, tag, "audio") : 0;
-    }
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "audio needs exactly one of \"wav\", \"samples\"");
+    if (a->n_wav > 0)
+        return audio_wav(c, a, tag, v, meta);
     if (!a->has_sample_rate || a->sample_rate < 1)
-        return FAIL(-EINVAL, "value '%s': audio samples need a \"sample_rate\"", tag);
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "audio samples need a \"sample_rate\" (a whole number of Hz)");
     size_t batch = 1, frames, ch = 1;
     const uint64_t *s = a->shape;
     switch (a->n_shape) {
@@ -386,57 +397,36 @@ static int value_audio(struct ctx *c, const Tfevents__Audio *a, const char *tag,
         batch = (size_t)s[0], frames = (size_t)s[1], ch = (size_t)s[2];
         break;
     default:
-        return FAIL(-EINVAL,
-                    "value '%s': audio samples must have shape [frames], [frames,channels] or "
-                    "[clips,frames,channels]",
-                    tag);
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "audio samples must have shape [frames], [frames,channels] or "
+                       "[clips,frames,channels]");
     }
     size_t count = a->n_samples;
+    int r;
     if (a->n_shape > 0 &&
         (r = shape_count(c, s, a->n_shape, REQUEST_MAX_ARRAY, "audio", tag, &count)) < 0)
         return r;
     if (count != a->n_samples)
-        return FAIL(-EINVAL, "value '%s': audio shape holds %zu values but %zu were given", tag,
-                    count, a->n_samples);
+        return FAIL_AT(-EINVAL, "value", tag, "audio shape holds %zu values but %zu were given",
+                       count, a->n_samples);
     r = summary_audio_floats(v, tag, a->samples, batch, frames, ch, a->sample_rate, meta);
     return r < 0 ? fail_builder(c, r, tag, "audio") : 0;
 }
 
-static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *tag,
-                        struct summary_value *v, const struct summary_meta *meta)
+/* A custom value's numbers or strings with their shape. */
+static int custom_elements(struct ctx *c, const Tfevents__Custom *cu, const char *tag,
+                           struct summary_value *v, const struct summary_meta *meta, int dc)
 {
-    if (!*cu->plugin)
-        return FAIL(-EINVAL, "value '%s': custom needs a \"plugin\" name", tag);
-    int dc = TFEVENTS__DATA_CLASS__DATA_CLASS_TENSOR;
-    if (cu->has_data_class) {
-        if ((unsigned)cu->data_class > 3)
-            return FAIL(-EINVAL, "value '%s': \"data_class\" must be 0..3", tag);
-        dc = (int)cu->data_class;
-    }
     const void *content = cu->has_content ? cu->content.data : NULL;
     size_t content_len = cu->has_content ? cu->content.len : 0;
-    int forms = (cu->has_tensor ? 1 : 0) + (cu->n_numbers > 0) + (cu->n_strings > 0);
-    if (forms != 1)
-        return FAIL(-EINVAL,
-                    "value '%s': custom needs exactly one of \"tensor\" (a serialized "
-                    "TensorProto), \"numbers\", \"strings\"",
-                    tag);
-    int r;
-    if (cu->has_tensor) {
-        if (cu->n_shape > 0 || cu->has_dtype || cu->has_rank0)
-            return FAIL(-EINVAL, "value '%s': a TensorProto carries its own shape and dtype",
-                        tag);
-        r = summary_custom(v, tag, cu->plugin, content, content_len, dc, cu->tensor.data,
-                           cu->tensor.len, meta);
-        return r < 0 ? fail_builder(c, r, tag, "custom") : 0;
-    }
     size_t n = cu->n_numbers ? cu->n_numbers : cu->n_strings;
     size_t dims[SUMMARY_MAX_RANK] = {n};
     size_t rank = 1;
+    int r;
     if (cu->has_rank0 && cu->rank0) {
         if (cu->n_shape > 0 || n != 1)
-            return FAIL(-EINVAL, "value '%s': a rank-0 tensor holds one element and no shape",
-                        tag);
+            return FAIL_AT(-EINVAL, "value", tag,
+                           "a rank-0 tensor holds one element and no shape");
         rank = 0;
     } else if (cu->n_shape > 0) {
         size_t count;
@@ -444,8 +434,8 @@ static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *t
         if (r < 0)
             return r;
         if (count != n)
-            return FAIL(-EINVAL, "value '%s': shape holds %zu values but %zu were given", tag,
-                        count, n);
+            return FAIL_AT(-EINVAL, "value", tag, "shape holds %zu values but %zu were given",
+                           count, n);
         rank = cu->n_shape;
         for (size_t i = 0; i < rank; i++)
             dims[i] = (size_t)cu->shape[i];
@@ -455,7 +445,7 @@ static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *t
         if (cu->has_dtype) {
             if (cu->dtype != TFEVENTS__DTYPE__DTYPE_FLOAT &&
                 cu->dtype != TFEVENTS__DTYPE__DTYPE_DOUBLE)
-                return FAIL(-EINVAL, "value '%s': \"dtype\" must be FLOAT or DOUBLE", tag);
+                return FAIL_AT(-EINVAL, "value", tag, "\"dtype\" must be \"float\" or \"double\"");
             dt = (int)cu->dtype;
         }
         r = summary_custom_numeric(v, tag, cu->plugin, content, content_len, dc, cu->numbers,
@@ -463,9 +453,9 @@ static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *t
         return r < 0 ? fail_builder(c, r, tag, "custom") : 0;
     }
     if (cu->has_dtype)
-        return FAIL(-EINVAL, "value '%s': \"dtype\" goes with \"numbers\"", tag);
+        return FAIL_AT(-EINVAL, "value", tag, "\"dtype\" goes with \"numbers\"");
     if (n > SUMMARY_MAX_STRINGS)
-        return FAIL(-EMSGSIZE, "value '%s': too many strings", tag);
+        return FAIL_AT(-EMSGSIZE, "value", tag, "more than %u strings", SUMMARY_MAX_STRINGS);
     struct summary_bytes *s = blobs_of(cu->strings, n);
     if (!s)
         return FAIL(-ENOMEM, "out of memory");
@@ -473,6 +463,65 @@ static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *t
                                meta);
     free(s);
     return r < 0 ? fail_builder(c, r, tag, "custom") : 0;
+}
+
+static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *tag,
+                        struct summary_value *v, const struct summary_meta *meta)
+{
+    if (!cu->plugin || !*cu->plugin)
+        return FAIL_AT(-EINVAL, "value", tag, "custom needs a \"plugin\" name");
+    int dc = TFEVENTS__DATA_CLASS__DATA_CLASS_TENSOR;
+    if (cu->has_data_class) {
+        if ((unsigned)cu->data_class > 3)
+            return FAIL_AT(-EINVAL, "value", tag,
+                           "\"data_class\" must be \"unknown\", \"scalar\", \"tensor\" or "
+                           "\"blob_sequence\"");
+        dc = (int)cu->data_class;
+    }
+    int forms = (cu->has_tensor ? 1 : 0) + (cu->n_numbers > 0) + (cu->n_strings > 0);
+    if (forms != 1)
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "custom needs exactly one of \"tensor\" (a serialized TensorProto), "
+                       "\"numbers\", \"strings\"");
+    if (!cu->has_tensor)
+        return custom_elements(c, cu, tag, v, meta, dc);
+    if (cu->n_shape > 0 || cu->has_dtype || cu->has_rank0)
+        return FAIL_AT(-EINVAL, "value", tag, "a TensorProto carries its own shape and dtype");
+    int r = summary_custom(v, tag, cu->plugin, cu->has_content ? cu->content.data : NULL,
+                           cu->has_content ? cu->content.len : 0, dc, cu->tensor.data,
+                           cu->tensor.len, meta);
+    return r < 0 ? fail_builder(c, r, tag, "custom") : 0;
+}
+
+
+/* The tensor of an encoded value, re-encoded as a custom value. */
+static int encoded_tensor(struct ctx *c, const Tensorboard__Summary__Value *sv, const char *tag,
+                          struct summary_value *v, const struct summary_meta *meta)
+{
+    const Tensorboard__SummaryMetadata *md = sv->metadata;
+    struct value dec;
+    value_init(&dec);
+    int r = value_decode(sv, NULL, NULL, &dec);
+    if (r < 0) {
+        value_done(&dec);
+        return FAIL(r, "out of memory");
+    }
+    bool ok = dec.kind != VALUE_INVALID;
+    value_done(&dec);
+    if (!ok)
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "the encoded tensor cannot be decoded (value count does not match the "
+                       "shape, or a dtype TensorBoard cannot read)");
+    size_t tlen = tensorboard__tensor_proto__get_packed_size(sv->tensor);
+    uint8_t *tbytes = malloc(tlen ? tlen : 1);
+    if (!tbytes)
+        return FAIL(-ENOMEM, "out of memory");
+    tensorboard__tensor_proto__pack(sv->tensor, tbytes);
+    const ProtobufCBinaryData *content = &md->plugin_data->content;
+    r = summary_custom(v, tag, md->plugin_data->plugin_name, content->data, content->len,
+                       (int)md->data_class, tbytes, tlen, meta);
+    free(tbytes);
+    return r < 0 ? fail_builder(c, r, tag, "encoded") : 0;
 }
 
 /* A serialized Summary.Value: checked (decodes, no unknown fields, names a
@@ -489,8 +538,6 @@ static int value_encoded(struct ctx *c, const ProtobufCBinaryData *bytes,
     int r = frame_check_unknown(&sv->base, c->err, c->err_size);
     const char *tag = sv->tag ? sv->tag : "";
     const Tensorboard__SummaryMetadata *md = sv->metadata;
-    struct value dec;
-    value_init(&dec);
     if (r < 0)
         goto out;
     if (!*tag) {
@@ -499,10 +546,9 @@ static int value_encoded(struct ctx *c, const ProtobufCBinaryData *bytes,
     }
     if (!md || !md->plugin_data || !md->plugin_data->plugin_name ||
         !*md->plugin_data->plugin_name) {
-        r = FAIL(-EINVAL,
-                 "encoded value '%.200s': needs metadata naming a plugin (without it no "
-                 "dashboard lists the tag)",
-                 tag);
+        r = FAIL_AT(-EINVAL, "value", tag,
+                    "an encoded value needs metadata naming a plugin (without it no dashboard "
+                    "lists the tag)");
         goto out;
     }
     struct summary_meta meta = {
@@ -510,53 +556,20 @@ static int value_encoded(struct ctx *c, const ProtobufCBinaryData *bytes,
         .description =
             md->summary_description && *md->summary_description ? md->summary_description : NULL,
     };
+    const struct summary_meta *mp = meta.display_name || meta.description ? &meta : NULL;
     if (sv->value_case == TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE) {
-        if (strcmp(md->plugin_data->plugin_name, "scalars") != 0) {
-            r = FAIL(-EINVAL, "encoded value '%.200s': simple_value needs plugin \"scalars\"",
-                     tag);
-            goto out;
-        }
-        r = summary_scalar(v, tag, sv->simple_value, meta.display_name || meta.description
-                                                         ? &meta : NULL);
-        if (r < 0)
+        if (strcmp(md->plugin_data->plugin_name, "scalars") != 0)
+            r = FAIL_AT(-EINVAL, "value", tag, "an encoded simple_value needs plugin \"scalars\"");
+        else if ((r = summary_scalar(v, tag, sv->simple_value, mp)) < 0)
             r = fail_builder(c, r, tag, "encoded");
-        goto out;
+    } else if (sv->value_case != TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR) {
+        r = FAIL_AT(-EINVAL, "value", tag,
+                    "only tensor and simple_value encoded values are accepted (legacy image, "
+                    "histo and audio: send them as tensors)");
+    } else {
+        r = encoded_tensor(c, sv, tag, v, mp);
     }
-    if (sv->value_case != TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR) {
-        r = FAIL(-EINVAL,
-                 "encoded value '%.200s': only tensor and simple_value values are accepted "
-                 "(legacy image, histo and audio: send them as tensors)",
-                 tag);
-        goto out;
-    }
-    r = value_decode(sv, NULL, NULL, &dec);
-    if (r < 0) {
-        r = FAIL(r, "out of memory");
-        goto out;
-    }
-    if (dec.kind == VALUE_INVALID) {
-        r = FAIL(-EINVAL,
-                 "encoded value '%.200s': its tensor cannot be decoded (value count does not "
-                 "match the shape, or a dtype TensorBoard cannot read)",
-                 tag);
-        goto out;
-    }
-    size_t tlen = tensorboard__tensor_proto__get_packed_size(sv->tensor);
-    uint8_t *tbytes = malloc(tlen ? tlen : 1);
-    if (!tbytes) {
-        r = FAIL(-ENOMEM, "out of memory");
-        goto out;
-    }
-    tensorboard__tensor_proto__pack(sv->tensor, tbytes);
-    const ProtobufCBinaryData *content = &md->plugin_data->content;
-    r = summary_custom(v, tag, md->plugin_data->plugin_name, content->data, content->len,
-                       (int)md->data_class, tbytes, tlen,
-                       meta.display_name || meta.description ? &meta : NULL);
-    free(tbytes);
-    if (r < 0)
-        r = fail_builder(c, r, tag, "encoded");
 out:
-    value_done(&dec);
     protobuf_c_message_free_unpacked(&sv->base, NULL);
     return r;
 }
@@ -572,8 +585,8 @@ static int decode_value(struct ctx *c, const Tfevents__Value *val)
             return FAIL(-EILSEQ, "a run name is not valid UTF-8");
         r = logdir_normalize(val->run, len, run, sizeof run, &why);
         if (r < 0)
-            return FAIL(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, "run '%.200s': %s", val->run,
-                        why ? why : "invalid");
+            return FAIL_AT(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, "run", val->run, "%s",
+                           why ? why : "invalid");
     }
     struct summary_value *v;
     if (val->kind_case == TFEVENTS__VALUE__KIND_ENCODED) {
@@ -587,7 +600,7 @@ static int decode_value(struct ctx *c, const Tfevents__Value *val)
     if (!tag || !*tag)
         return FAIL(-EINVAL, "a value needs a \"tag\"");
     if (tag[0] == '$')
-        return FAIL(-EINVAL, "name '%.200s': names starting with '$' are reserved", tag);
+        return FAIL_AT(-EINVAL, "value", tag, REQUEST_SAY_RESERVED);
     struct summary_meta meta = {val->display_name, val->description};
     const struct summary_meta *mp = meta.display_name || meta.description ? &meta : NULL;
     r = add_value(c, run, &v);
@@ -608,8 +621,8 @@ static int decode_value(struct ctx *c, const Tfevents__Value *val)
     case TFEVENTS__VALUE__KIND_CUSTOM:
         return value_custom(c, val->custom, tag, v, mp);
     default:
-        return FAIL(-EINVAL, "value '%.200s' has no data (scalar, text, histogram, image, "
-                    "audio, custom or encoded)", tag);
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "no data (scalar, text, histogram, image, audio, custom or encoded)");
     }
 }
 
@@ -638,8 +651,58 @@ static int hparam_value(struct ctx *c, const Tfevents__HparamValue *hv, const ch
         ret->boolean = hv->boolean;
         return 0;
     default:
-        return FAIL(-EINVAL, "hparam '%.200s' must be a number, a string or a boolean", name);
+        return FAIL_AT(-EINVAL, "hparam", name, "must be a number, a string or a boolean");
     }
+}
+
+/* One hparam of the experiment with its domain; *dom (owned by the
+ * caller) holds a discrete domain's values. */
+static int experiment_hparam(struct ctx *c, const Tfevents__HparamInfo *h,
+                             struct hparams_info *hi, struct hparams_value **dom)
+{
+    hi->name = h->name;
+    hi->display_name = h->display_name;
+    hi->description = h->description;
+    if (h->has_type) {
+        if ((unsigned)h->type > 3)
+            return FAIL_AT(-EINVAL, "hparam", h->name,
+                           "\"type\" must be \"string\", \"bool\" or \"float\"");
+        hi->type = (enum hparams_type)h->type;
+    }
+    if (h->n_values > 0 && (h->has_min || h->has_max))
+        return FAIL_AT(-EINVAL, "hparam", h->name, "a domain is \"values\" or \"min\"/\"max\"");
+    if (h->has_min != h->has_max)
+        return FAIL_AT(-EINVAL, "hparam", h->name, "an interval needs both \"min\" and \"max\"");
+    if (h->has_min) {
+        hi->domain = HPARAMS_DOMAIN_INTERVAL;
+        hi->min_value = h->min;
+        hi->max_value = h->max;
+        if (!h->has_type)
+            hi->type = HPARAMS_TYPE_FLOAT64;
+        return 0;
+    }
+    if (h->n_values == 0)
+        return 0;
+    if (h->n_values > HPARAMS_MAX_DOMAIN_VALUES)
+        return FAIL_AT(-EMSGSIZE, "hparam", h->name, "more than %d \"values\"",
+                       HPARAMS_MAX_DOMAIN_VALUES);
+    *dom = calloc(h->n_values, sizeof **dom);
+    if (!*dom)
+        return FAIL(-ENOMEM, "out of memory");
+    for (size_t k = 0; k < h->n_values; k++) {
+        int r = hparam_value(c, h->values[k], h->name, &(*dom)[k]);
+        if (r < 0)
+            return r;
+    }
+    hi->domain = HPARAMS_DOMAIN_DISCRETE;
+    hi->values = *dom;
+    hi->n_values = h->n_values;
+    /* The type follows the values, as TensorBoard's hp.Discrete does. */
+    if (!h->has_type)
+        hi->type = (*dom)[0].kind == HPARAMS_STRING ? HPARAMS_TYPE_STRING
+                   : (*dom)[0].kind == HPARAMS_BOOL ? HPARAMS_TYPE_BOOL
+                                                    : HPARAMS_TYPE_FLOAT64;
+    return 0;
 }
 
 static int decode_experiment(struct ctx *c, const Tfevents__HparamsConfig *q,
@@ -647,66 +710,18 @@ static int decode_experiment(struct ctx *c, const Tfevents__HparamsConfig *q,
 {
     size_t nh = q->n_hparams, nm = q->n_metrics;
     if (nh > HPARAMS_MAX_HPARAMS || nm > HPARAMS_MAX_METRICS)
-        return FAIL(-EMSGSIZE, "more than %d hparams or metrics", HPARAMS_MAX_HPARAMS);
+        return FAIL(-EMSGSIZE, "more than %d hparams or %d metrics", HPARAMS_MAX_HPARAMS,
+                    HPARAMS_MAX_METRICS);
     if (nh == 0 && nm == 0)
         return FAIL(-EINVAL, "hparams_config without any hparams or metrics");
     struct hparams_info *hi = calloc(nh ? nh : 1, sizeof *hi);
     struct hparams_metric *mi = calloc(nm ? nm : 1, sizeof *mi);
     struct hparams_value **dom = calloc(nh ? nh : 1, sizeof *dom);
     int r = 0;
-    if (!hi || !mi || !dom) {
+    if (!hi || !mi || !dom)
         r = FAIL(-ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < nh && r == 0; i++) {
-        const Tfevents__HparamInfo *h = q->hparams[i];
-        hi[i].name = h->name;
-        hi[i].display_name = h->display_name;
-        hi[i].description = h->description;
-        if (h->has_type) {
-            if ((unsigned)h->type > 3) {
-                r = FAIL(-EINVAL, "hparam '%.200s': \"type\" must be 0..3", h->name);
-                break;
-            }
-            hi[i].type = (enum hparams_type)h->type;
-        }
-        if (h->n_values > 0 && (h->has_min || h->has_max)) {
-            r = FAIL(-EINVAL, "hparam '%.200s': a domain is \"values\" or \"min\"/\"max\"",
-                     h->name);
-            break;
-        }
-        if (h->has_min != h->has_max) {
-            r = FAIL(-EINVAL, "hparam '%.200s': an interval needs both \"min\" and \"max\"",
-                     h->name);
-            break;
-        }
-        if (h->has_min) {
-            hi[i].domain = HPARAMS_DOMAIN_INTERVAL;
-            hi[i].min_value = h->min;
-            hi[i].max_value = h->max;
-            if (!h->has_type)
-                hi[i].type = HPARAMS_TYPE_FLOAT64;
-        } else if (h->n_values > 0) {
-            if (h->n_values > HPARAMS_MAX_DOMAIN_VALUES) {
-                r = FAIL(-EMSGSIZE, "hparam '%.200s': too many \"values\"", h->name);
-                break;
-            }
-            dom[i] = calloc(h->n_values, sizeof **dom);
-            if (!dom[i]) {
-                r = FAIL(-ENOMEM, "out of memory");
-                break;
-            }
-            for (size_t k = 0; k < h->n_values && r == 0; k++)
-                r = hparam_value(c, h->values[k], h->name, &dom[i][k]);
-            hi[i].domain = HPARAMS_DOMAIN_DISCRETE;
-            hi[i].values = dom[i];
-            hi[i].n_values = h->n_values;
-            if (r == 0 && !h->has_type)
-                hi[i].type = dom[i][0].kind == HPARAMS_STRING ? HPARAMS_TYPE_STRING
-                             : dom[i][0].kind == HPARAMS_BOOL ? HPARAMS_TYPE_BOOL
-                                                              : HPARAMS_TYPE_FLOAT64;
-        }
-    }
+    for (size_t i = 0; i < nh && r == 0; i++)
+        r = experiment_hparam(c, q->hparams[i], &hi[i], &dom[i]);
     for (size_t i = 0; i < nm && r == 0; i++) {
         const Tfevents__MetricInfo *m = q->metrics[i];
         mi[i].tag = m->tag;
@@ -715,7 +730,8 @@ static int decode_experiment(struct ctx *c, const Tfevents__HparamsConfig *q,
         mi[i].description = m->description;
         if (m->has_dataset_type) {
             if ((unsigned)m->dataset_type > 2)
-                r = FAIL(-EINVAL, "metric '%.200s': \"dataset_type\" must be 0..2", m->tag);
+                r = FAIL_AT(-EINVAL, "metric", m->tag,
+                            "\"dataset_type\" must be \"training\" or \"validation\"");
             mi[i].dataset_type = (enum hparams_dataset)m->dataset_type;
         }
     }
@@ -736,7 +752,6 @@ static int decode_experiment(struct ctx *c, const Tfevents__HparamsConfig *q,
         if (r < 0)
             r = fail_builder(c, r, HPARAMS_TAG_EXPERIMENT, "hparams");
     }
-out:
     for (size_t k = 0; dom && k < nh; k++)
         free(dom[k]);
     free(dom);
@@ -782,7 +797,8 @@ static int decode_session_end(struct ctx *c, const Tfevents__HparamsSessionEnd *
                               struct summary_value *v)
 {
     if ((unsigned)q->status > 3)
-        return FAIL(-EINVAL, "\"status\" must be 0..3 (unknown, success, failure, running)");
+        return FAIL(-EINVAL,
+                    "\"status\" must be \"success\", \"failure\", \"running\" or \"unknown\"");
     double end = q->has_end_time_secs ? q->end_time_secs
                  : c->m->has_wall_time ? c->m->wall_time
                                        : 0;
@@ -790,11 +806,48 @@ static int decode_session_end(struct ctx *c, const Tfevents__HparamsSessionEnd *
     return r < 0 ? fail_builder(c, r, HPARAMS_TAG_SESSION_END, "hparams") : 0;
 }
 
+/* The envelope of an hparams op: logdir, run, wall time and the one value
+ * the op writes, in *ret. */
+static int hparams_envelope(struct ctx *c, enum request_op op, const char *dir,
+                            const char *run, bool has_wall_time, double wall_time,
+                            struct summary_value **ret)
+{
+    int r;
+    c->m->op = op;
+    if ((r = read_logdir(c, dir)) < 0 || (r = read_run(c, run)) < 0 ||
+        (r = read_wall_time(c, has_wall_time, wall_time)) < 0)
+        return r;
+    return add_value(c, c->m->run, ret);
+}
+
+static int decode_hparams(struct ctx *c, const Tfevents__Request *rq)
+{
+    struct summary_value *sv;
+    int r;
+    if (rq->op_case == TFEVENTS__REQUEST__OP_HPARAMS_CONFIG) {
+        const Tfevents__HparamsConfig *q = rq->hparams_config;
+        r = hparams_envelope(c, REQUEST_HPARAMS_CONFIG, q->logdir, q->run, q->has_wall_time,
+                             q->wall_time, &sv);
+        return r < 0 ? r : decode_experiment(c, q, sv);
+    }
+    if (rq->op_case == TFEVENTS__REQUEST__OP_HPARAMS_SESSION_START) {
+        const Tfevents__HparamsSessionStart *q = rq->hparams_session_start;
+        r = hparams_envelope(c, REQUEST_HPARAMS_SESSION_START, q->logdir, q->run,
+                             q->has_wall_time, q->wall_time, &sv);
+        return r < 0 ? r : decode_session_start(c, q, sv);
+    }
+    const Tfevents__HparamsSessionEnd *q = rq->hparams_session_end;
+    r = hparams_envelope(c, REQUEST_HPARAMS_SESSION_END, q->logdir, q->run, q->has_wall_time,
+                         q->wall_time, &sv);
+    return r < 0 ? r : decode_session_end(c, q, sv);
+}
+
 /* ---- the request --------------------------------------------------------- */
 
 static int decode_log(struct ctx *c, const Tfevents__Log *q)
 {
     struct request *m = c->m;
+    m->op = REQUEST_LOG;
     int r = read_logdir(c, q->logdir);
     if (r < 0)
         return r;
@@ -825,35 +878,48 @@ static int decode_log(struct ctx *c, const Tfevents__Log *q)
     return 0;
 }
 
-int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *err,
-                         size_t err_size)
+/* step_set and restart. */
+static int decode_steps(struct ctx *c, const Tfevents__Request *rq)
 {
-    struct ctx cx = {.m = m, .err = err, .err_size = err_size};
-    struct ctx *c = &cx;
-    request_done(m);
-    err[0] = '\0';
-    if (rq->has_id)
-        request_set_id_u64(m, rq->id);
-    strcpy(m->run, ".");
-    m->step_mode = LOGDIR_STEP_NEXT;
-    int r = frame_check_unknown(&rq->base, err, err_size);
-    if (r < 0)
-        return r;
-    struct summary_value *sv;
-    switch (rq->op_case) {
-    case TFEVENTS__REQUEST__OP_LOG:
-        m->op = REQUEST_LOG;
-        return decode_log(c, rq->log);
-    case TFEVENTS__REQUEST__OP_STEP_GET:
-        m->op = REQUEST_STEP_GET;
-        return read_logdir(c, rq->step_get->logdir);
-    case TFEVENTS__REQUEST__OP_STEP_SET:
+    struct request *m = c->m;
+    int r;
+    if (rq->op_case == TFEVENTS__REQUEST__OP_STEP_SET) {
         m->op = REQUEST_STEP_SET;
         if (rq->step_set->step < -1 || rq->step_set->step > (int64_t)FRAME_MAX_STEP)
             return FAIL(-EINVAL, "\"step\" must be an integer from -1 to 2^53");
         m->step_mode = LOGDIR_STEP_AT;
         m->step = rq->step_set->step;
         return read_logdir(c, rq->step_set->logdir);
+    }
+    m->op = REQUEST_RESTART;
+    if (rq->restart->step > FRAME_MAX_STEP)
+        return FAIL(-EINVAL, "\"step\" must be an integer from 0 to 2^53");
+    m->step_mode = LOGDIR_STEP_AT;
+    m->step = (int64_t)rq->restart->step;
+    if ((r = read_logdir(c, rq->restart->logdir)) < 0 || (r = read_run(c, rq->restart->run)) < 0)
+        return r;
+    return read_wall_time(c, rq->restart->has_wall_time, rq->restart->wall_time);
+}
+
+int frame_decode_fields(const Tfevents__Request *rq, struct request *m, char *err,
+                        size_t err_size)
+{
+    struct ctx cx = {.m = m, .err = err, .err_size = err_size};
+    struct ctx *c = &cx;
+    err[0] = '\0';
+    if (rq->has_id)
+        request_set_id_u64(m, rq->id);
+    strcpy(m->run, ".");
+    m->step_mode = LOGDIR_STEP_NEXT;
+    switch (rq->op_case) {
+    case TFEVENTS__REQUEST__OP_LOG:
+        return decode_log(c, rq->log);
+    case TFEVENTS__REQUEST__OP_STEP_GET:
+        m->op = REQUEST_STEP_GET;
+        return read_logdir(c, rq->step_get->logdir);
+    case TFEVENTS__REQUEST__OP_STEP_SET:
+    case TFEVENTS__REQUEST__OP_RESTART:
+        return decode_steps(c, rq);
     case TFEVENTS__REQUEST__OP_FLUSH:
     case TFEVENTS__REQUEST__OP_CLOSE: {
         const Tfevents__Flush *f =
@@ -862,43 +928,10 @@ int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *e
         m->sync = f->has_sync && f->sync;
         return f->logdir ? read_logdir(c, f->logdir) : 0;
     }
-    case TFEVENTS__REQUEST__OP_RESTART:
-        m->op = REQUEST_RESTART;
-        if (rq->restart->step > FRAME_MAX_STEP)
-            return FAIL(-EINVAL, "\"step\" must be an integer from 0 to 2^53");
-        m->step_mode = LOGDIR_STEP_AT;
-        m->step = (int64_t)rq->restart->step;
-        if ((r = read_logdir(c, rq->restart->logdir)) < 0 ||
-            (r = read_run(c, rq->restart->run)) < 0)
-            return r;
-        return read_wall_time(c, rq->restart->has_wall_time, rq->restart->wall_time);
-    case TFEVENTS__REQUEST__OP_HPARAMS_CONFIG: {
-        const Tfevents__HparamsConfig *q = rq->hparams_config;
-        m->op = REQUEST_HPARAMS_CONFIG;
-        if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
-            (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
-            (r = add_value(c, m->run, &sv)) < 0)
-            return r;
-        return decode_experiment(c, q, sv);
-    }
-    case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_START: {
-        const Tfevents__HparamsSessionStart *q = rq->hparams_session_start;
-        m->op = REQUEST_HPARAMS_SESSION_START;
-        if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
-            (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
-            (r = add_value(c, m->run, &sv)) < 0)
-            return r;
-        return decode_session_start(c, q, sv);
-    }
-    case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_END: {
-        const Tfevents__HparamsSessionEnd *q = rq->hparams_session_end;
-        m->op = REQUEST_HPARAMS_SESSION_END;
-        if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
-            (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
-            (r = add_value(c, m->run, &sv)) < 0)
-            return r;
-        return decode_session_end(c, q, sv);
-    }
+    case TFEVENTS__REQUEST__OP_HPARAMS_CONFIG:
+    case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_START:
+    case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_END:
+        return decode_hparams(c, rq);
     case TFEVENTS__REQUEST__OP_PING:
         m->op = REQUEST_PING;
         return 0;
@@ -910,4 +943,17 @@ int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *e
                     "a request needs an op (log, step_get, step_set, flush, hparams_config, "
                     "hparams_session_start, hparams_session_end, restart, close, ping, stats)");
     }
+}
+
+int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *err,
+                         size_t err_size)
+{
+    request_done(m);
+    err[0] = '\0';
+    if (rq->has_id)
+        request_set_id_u64(m, rq->id);
+    int r = frame_check_unknown(&rq->base, err, err_size);
+    if (r < 0)
+        return r;
+    return frame_decode_fields(rq, m, err, err_size);
 }

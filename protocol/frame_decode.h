@@ -1,18 +1,14 @@
-/* frame_decode: the binary protocol of tfeventsd -> the same requests the
- * JSON decoder produces (struct request, request.h).
+/* frame_decode: a tfevents.Request -> a request (struct request,
+ * request.h), for both protocols.
  *
- * A connection whose first 8 bytes are FRAME_MAGIC speaks frames instead
- * of JSON lines (docs/protocol.md, "Binary protocol"). A frame is
- *
- *     u32le length | u8 kind | payload[length]
- *
- * where the payload of a client frame (kind FRAME_BATCH) is a serialized
- * tfevents.Batch (proto/tfwire.proto): a list of requests, each one the
- * equivalent of one JSON line. The decoder checks everything the JSON
- * decoder checks (the same normalisation of names, the same limits, the
- * same summary builders), and also refuses unknown protobuf fields at any
- * depth, so that a client built against a newer .proto never has data
- * silently dropped.
+ * The payload of a client frame (kind FRAME_BATCH, frame.h) is a
+ * serialized tfevents.Batch (proto/tfwire.proto): a list of requests, each
+ * one the equivalent of one JSON line. A JSON line is translated into the
+ * same Request (json_decode.h), so every check, normalisation of names,
+ * limit and summary building lives here once, and both protocols refuse
+ * the same mistake with the same sentence. For frames the decoder also
+ * refuses unknown protobuf fields at any depth, so that a client built
+ * against a newer .proto never has data silently dropped.
  *
  * Pure: no I/O, no logging, no state; errors come back as a sentence. */
 #ifndef TFEVENTSD_FRAME_DECODE_H
@@ -54,6 +50,13 @@ void frame_batch_free(Tfevents__Batch *b);   /* NULL-safe */
  * does not decode), -ENOMEM. */
 int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *err,
                          size_t err_size);
+
+/* The checks of frame_decode_request() after the unknown fields: rq
+ * (borrowed; a translated JSON line has none) into m, which the caller
+ * has reset (request_init(), request_done() or request_recycle()), its
+ * id kept unless rq has one. Returns what frame_decode_request() does. */
+int frame_decode_fields(const Tfevents__Request *rq, struct request *m, char *err,
+                        size_t err_size);
 
 /* Check that msg (borrowed) and every message inside it have no unknown
  * fields. 0, or -EINVAL with "unknown field N in tfevents.Value" in err. */
