@@ -20,7 +20,8 @@
  * refuses (a step above 2^53, status 99) instead of refusing it itself, so
  * that the sentence is the one a binary client gets for the same mistake.
  * The Request borrows the tree's strings; what it needs besides (arrays,
- * decoded base64) is owned by the translation and freed with it. */
+ * decoded base64) is owned by the translation and freed with it
+ * (json_read.h). Typed values are json_typed.c's. */
 #include "json_decode.h"
 
 #include <cjson/cJSON.h>
@@ -499,8 +500,8 @@ static int read_common(struct json_read *c, const cJSON *root, struct common *f)
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "sync"))) {
         if (!cJSON_IsBool(it))
             return FAIL(-EINVAL, "\"sync\" must be true or false");
-        f->has_sync = f->sync = cJSON_IsTrue(it);
         f->has_sync = true;
+        f->sync = cJSON_IsTrue(it);
     }
     return 0;
 }

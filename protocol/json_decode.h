@@ -1,12 +1,13 @@
-/* json_decode: one line of the tfeventsd protocol -> one message.
+/* json_decode: one line of the tfeventsd protocol -> one request.
  *
  * The wire format is described in docs/protocol.md. This module is pure:
  * it parses one JSON object (cJSON_ParseWithLength; the commonest line,
- * plain scalars, without cJSON: see jd_decode_fast()), checks every field,
- * normalises the logdir and run names and builds the summary values with
- * the summary.h builders. It never logs and keeps no state; errors come
- * back as a sentence a person understands.
- *
+ * plain scalars, without cJSON: see json_fast.h), checks the fields only
+ * JSON has and translates the line into the tfevents.Request a binary
+ * client would send, which frame_decode_fields() (frame_decode.h) checks,
+ * normalises and builds into summary values as it does for frames. It
+ * never logs and keeps no state; errors come back as a sentence a person
+ * understands, the same one for both protocols. *
  * Values: under "values", a number is a scalar, a string is text, an
  * object whose single key starts with '$' is a typed value
  * ({"$histogram": {...}}), and any other object is a run (a subdirectory)
