@@ -45,6 +45,10 @@ struct ctx {
     struct request *m;
     char *err;
     size_t err_size;
+    /* The last Value.run normalised: a translated JSON line gives every
+     * value of a run the same string, normalised once. */
+    const char *run_raw;
+    char run[LOGDIR_MAX_NAME + 1];
 };
 
 /* ---- unknown fields ------------------------------------------------------ */
@@ -245,7 +249,7 @@ static int value_text(struct ctx *c, const Tfevents__Text *t, const char *tag,
     }
     if (t->n_shape > 2)
         return FAIL_AT(-EINVAL, "value", tag, "text \"shape\" is [n] or [rows, columns]");
-    size_t count;
+    size_t count = 0;
     int r = shape_count(c, t->shape, t->n_shape, SUMMARY_MAX_STRINGS, "text", tag, &count);
     if (r < 0)
         return r;
@@ -339,7 +343,7 @@ static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag
         return FAIL_AT(-EINVAL, "value", tag,
                        "image pixels need a \"shape\" [h,w], [h,w,c] or [n,h,w,c]");
     }
-    size_t count;
+    size_t count = 0;
     int r = shape_count(c, s, im->n_shape, REQUEST_MAX_ARRAY, "image", tag, &count);
     if (r < 0)
         return r;
@@ -429,7 +433,7 @@ static int custom_elements(struct ctx *c, const Tfevents__Custom *cu, const char
                            "a rank-0 tensor holds one element and no shape");
         rank = 0;
     } else if (cu->n_shape > 0) {
-        size_t count;
+        size_t count = 0;
         r = shape_count(c, cu->shape, cu->n_shape, REQUEST_MAX_ARRAY, "custom", tag, &count);
         if (r < 0)
             return r;
@@ -576,18 +580,22 @@ out:
 
 static int decode_value(struct ctx *c, const Tfevents__Value *val)
 {
-    char run[LOGDIR_MAX_NAME + 1] = ".";
+    const char *run = ".";
     int r;
-    if (val->run) {
+    if (val->run && val->run != c->run_raw) {
         size_t len = strlen(val->run);
         const char *why = NULL;
+        c->run_raw = NULL;
         if (!utf8_valid(val->run, len))
             return FAIL(-EILSEQ, "a run name is not valid UTF-8");
-        r = logdir_normalize(val->run, len, run, sizeof run, &why);
+        r = logdir_normalize(val->run, len, c->run, sizeof c->run, &why);
         if (r < 0)
             return FAIL_AT(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, "run", val->run, "%s",
                            why ? why : "invalid");
+        c->run_raw = val->run;
     }
+    if (val->run)
+        run = c->run;
     struct summary_value *v;
     if (val->kind_case == TFEVENTS__VALUE__KIND_ENCODED) {
         if (val->tag || val->display_name || val->description)
@@ -904,7 +912,7 @@ static int decode_steps(struct ctx *c, const Tfevents__Request *rq)
 int frame_decode_fields(const Tfevents__Request *rq, struct request *m, char *err,
                         size_t err_size)
 {
-    struct ctx cx = {.m = m, .err = err, .err_size = err_size};
+    struct ctx cx = {.m = m, .err = err, .err_size = err_size, .run_raw = NULL};
     struct ctx *c = &cx;
     err[0] = '\0';
     if (rq->has_id)

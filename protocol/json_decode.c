@@ -123,10 +123,13 @@ static int add_value(struct json_read *c, char *run, char *tag, Tfevents__Value 
     if (c->n_values > REQUEST_MAX_VALUES)
         return 0;
     if (c->n_values == c->cap_values) {
+        /* Grown by copying: the old array stays the translation's. */
         size_t cap = c->cap_values ? c->cap_values * 2 : 16;
-        Tfevents__Value **v = realloc(c->values, cap * sizeof *v);
+        Tfevents__Value **v = json_read_alloc(c, cap, sizeof *v);
         if (!v)
             return FAIL(-ENOMEM, "out of memory");
+        if (c->n_values)
+            memcpy(v, c->values, c->n_values * sizeof *v);
         c->values = v;
         c->cap_values = cap;
     }
@@ -151,10 +154,7 @@ static int run_of(struct json_read *c, const cJSON *it, const char *run)
     if (strchr(key, '/') || strcmp(key, ".") == 0 || strcmp(key, "..") == 0)
         return FAIL_AT(-EINVAL, "run name", key,
                        "a run is one directory name, without '/', '.' or '..'");
-    char path[LOGDIR_MAX_NAME + 1];
-    char *norm = json_read_alloc(c, LOGDIR_MAX_NAME + 1, 1);
-    if (!norm)
-        return FAIL(-ENOMEM, "out of memory");
+    char path[LOGDIR_MAX_NAME + 1], norm[LOGDIR_MAX_NAME + 1];
     int k = strcmp(run, ".") == 0 ? snprintf(path, sizeof path, "%s", key)
                                   : snprintf(path, sizeof path, "%s/%s", run, key);
     const char *why = "name too long";
@@ -163,7 +163,10 @@ static int run_of(struct json_read *c, const cJSON *it, const char *run)
         return FAIL_AT(-EINVAL, "run name", key, "%s", why);
     if (!it->child)
         return FAIL_AT(-EINVAL, "run", norm, "a run holds no values");
-    return values_of(c, it, norm);
+    char *own = json_read_alloc(c, strlen(norm) + 1, 1);
+    if (!own)
+        return FAIL(-ENOMEM, "out of memory");
+    return values_of(c, it, strcpy(own, norm));
 }
 
 /* The values (or runs) inside obj, all in run. */

@@ -30,7 +30,17 @@ void *json_read_own(struct json_read *c, void *p)
 /* n zeroed elements of size bytes, owned; NULL: out of memory. */
 void *json_read_alloc(struct json_read *c, size_t n, size_t size)
 {
-    return json_read_own(c, calloc(n ? n : 1, size));
+    if (n == 0)
+        n = 1;
+    size_t align = _Alignof(max_align_t);
+    size_t at = (c->arena_used + align - 1) & ~(align - 1);
+    if (at <= JSON_READ_ARENA && size > 0 && n <= (JSON_READ_ARENA - at) / size) {
+        void *p = c->arena + at;
+        c->arena_used = at + n * size;
+        memset(p, 0, n * size);
+        return p;
+    }
+    return json_read_own(c, calloc(n, size));
 }
 
 void json_read_done(struct json_read *c)
@@ -38,7 +48,6 @@ void json_read_done(struct json_read *c)
     for (size_t i = 0; i < c->n_owned; i++)
         free(c->owned[i]);
     free(c->owned);
-    free(c->values);
 }
 
 void *json_read_new(struct json_read *c, size_t size, const void *init)

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,11 @@
 #define JSON_READ_POISON_ENUM 99
 
 /* The translation of one line. */
+/* Bytes of small allocations a translation serves from its own block
+ * (struct json_read, on the caller's stack) before it calls malloc: a
+ * line of a few values then costs no allocation for its Request. */
+#define JSON_READ_ARENA 4096u
+
 /* The translation of one line into a Request. */
 struct json_read {
     struct request *m;
@@ -29,8 +35,10 @@ struct json_read {
     size_t depth;                 /* runs open in "values" */
     void **owned;                 /* freed with the translation */
     size_t n_owned, cap_owned;
-    Tfevents__Value **values;     /* a log's values (owned) */
+    Tfevents__Value **values;     /* a log's values (json_read_alloc()) */
     size_t n_values, cap_values;
+    size_t arena_used;            /* bytes of arena handed out */
+    _Alignas(max_align_t) unsigned char arena[JSON_READ_ARENA];
 };
 
 /* In functions with a struct json_read *c: return FAIL(-EINVAL, "..."). */
