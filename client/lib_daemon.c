@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "frame_decode.h"
 #include "pbwire.h"
 #include "tfwire.pb-c.h"

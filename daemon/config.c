@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json_decode.h"
+#include "request.h"
 #include "log.h"
 #include "sockpath.h"
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
-#include "frame_decode.h"
+#include "frame.h"
 #include "reply.h"
 #include "log.h"
 #include "server.h"

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "event.h"
 #include "frame_decode.h"
+#include "frame_split.h"
 #include "fuzz.h"
 #include "json_decode.h"
 

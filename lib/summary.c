@@ -510,8 +510,7 @@ static int image_body(struct summary_value *v, const char *tag, uint32_t width,
 
 enum pixel_type { PIXEL_DOUBLE, PIXEL_FLOAT, PIXEL_U8 };
 
-/* v * 255 + 0.5 truncated, after clamping to [0,1]; NaN is 0. */
-static uint8_t unit_to_byte(double x)
+uint8_t summary_unit_to_byte(double x)
 {
     if (!(x > 0))
         return 0;
@@ -555,12 +554,12 @@ static int image_pixels(struct summary_value *v, const char *tag, const void *pi
         } else if (type == PIXEL_DOUBLE) {
             const double *x = (const double *)pixels + b * per_image;
             for (size_t i = 0; i < per_image; i++)
-                bytes[i] = unit_to_byte(x[i]);
+                bytes[i] = summary_unit_to_byte(x[i]);
             img = bytes;
         } else {
             const float *x = (const float *)pixels + b * per_image;
             for (size_t i = 0; i < per_image; i++)
-                bytes[i] = unit_to_byte(x[i]);
+                bytes[i] = summary_unit_to_byte(x[i]);
             img = bytes;
         }
         r = png_encode(&pngs, img, width, height, channels);

@@ -139,7 +139,10 @@ int summary_histogram_buckets(struct summary_value *v, const char *tag,
  * 3 RGB, 4 RGBA; batch 1..SUMMARY_MAX_IMAGES; width, height 1..PNG_MAX_DIM
  * and width*height <= PNG_MAX_PIXELS (png.h). -EINVAL otherwise. */
 
-/* Values in [0,1]: clamped, NaN -> 0, byte = (uint8)(v * 255 + 0.5). */
+/* Values in [0,1]: clamped, NaN -> 0, byte = (uint8)(v * 255 + 0.5), as
+ * summary_unit_to_byte() converts one (for callers that hold doubles but
+ * pass bytes on, such as the JSON decoder). */
+uint8_t summary_unit_to_byte(double x);
 int summary_image_doubles(struct summary_value *v, const char *tag,
                           const double *pixels, size_t batch, size_t height,
                           size_t width, size_t channels,

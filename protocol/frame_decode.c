@@ -1,7 +1,7 @@
-/* The binary protocol's requests, field by field, mapped onto the JSON
- * protocol's messages (see frame_decode.h and docs/protocol.md). The
- * checks and messages follow json_decode.c so that both protocols refuse
- * the same things with the same words. */
+/* A tfevents.Request, field by field, into a request (frame_decode.h and
+ * docs/protocol.md): every check, normalisation and summary building of
+ * both protocols, since the JSON decoder translates a line into a Request
+ * and ends here too. */
 #include "frame_decode.h"
 
 #include <errno.h>
@@ -25,7 +25,8 @@
 /* Wall times must fit the 10-digit seconds of event file names. */
 #define FRAME_MAX_WALL_TIME REQUEST_MAX_WALL_TIME
 
-__attribute__((format(printf, 3, 4)))
+static void fail(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void fail(char *err, size_t size, const char *fmt, ...)
 {
     va_list ap;
@@ -34,49 +35,21 @@ static void fail(char *err, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Every error path below is "return fail_code(...)": the code and the
- * sentence set together. */
-#define FAIL(code, ...) (fail(c->err, c->err_size, __VA_ARGS__), (code))
+/* Every error path below is "return FAIL(...)": the code and the sentence
+ * set together; FAIL_AT puts a name first ("value 'loss': ..."). */
+#define FAIL(code, ...) request_error(c->err, c->err_size, (code), __VA_ARGS__)
+#define FAIL_AT(code, what, name, ...) \
+    request_error_at(c->err, c->err_size, (code), (what), (name), __VA_ARGS__)
 
 struct ctx {
     struct request *m;
     char *err;
     size_t err_size;
+    /* The last Value.run normalised: a translated JSON line gives every
+     * value of a run the same string, normalised once. */
+    const char *run_raw;
+    char run[LOGDIR_MAX_NAME + 1];
 };
-
-int frame_magic_check(const void *data, size_t len)
-{
-    size_t n = len < FRAME_MAGIC_LEN ? len : FRAME_MAGIC_LEN;
-    if (memcmp(data, FRAME_MAGIC, n) != 0)
-        return -EPROTO;
-    return n == FRAME_MAGIC_LEN ? 1 : 0;
-}
-
-int frame_header_read(const uint8_t *p, size_t avail, size_t max_payload, uint32_t *ret_len,
-                      uint8_t *ret_kind)
-{
-    if (avail < FRAME_HEADER_LEN)
-        return -EAGAIN;
-    uint32_t len = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                   (uint32_t)p[3] << 24;
-    uint8_t kind = p[4];
-    if (kind != FRAME_BATCH && kind != FRAME_REPLY && kind != FRAME_HELLO)
-        return -EPROTO;
-    if (len > max_payload)
-        return -EMSGSIZE;
-    *ret_len = len;
-    *ret_kind = kind;
-    return 0;
-}
-
-void frame_header_write(uint8_t *out, uint32_t len, uint8_t kind)
-{
-    out[0] = (uint8_t)len;
-    out[1] = (uint8_t)(len >> 8);
-    out[2] = (uint8_t)(len >> 16);
-    out[3] = (uint8_t)(len >> 24);
-    out[4] = kind;
-}
 
 /* ---- unknown fields ------------------------------------------------------ */
 
@@ -167,14 +140,18 @@ void frame_batch_free(Tfevents__Batch *b)
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* Builder failures carry the builder's own reason ("image value 'x': image
+ * is not a PNG or JPEG ..."). */
 static int fail_builder(struct ctx *c, int r, const char *tag, const char *kind)
 {
     const char *why = summary_last_error();
+    char what[32];
     if (r == -ENOMEM)
         return FAIL(r, "out of memory");
     if (!why || !*why)
         why = r == -EILSEQ ? "invalid UTF-8" : r == -EMSGSIZE ? "too large" : "invalid";
-    return FAIL(r, "value '%s' (%s): %s", tag, kind, why);
+    snprintf(what, sizeof what, "%s value", kind);
+    return FAIL_AT(r, what, tag, "%s", why);
 }
 
 static int read_name(struct ctx *c, const char *s, const char *field, char *out)
@@ -185,8 +162,8 @@ static int read_name(struct ctx *c, const char *s, const char *field, char *out)
     const char *why = NULL;
     int r = logdir_normalize(s, len, out, LOGDIR_MAX_NAME + 1, &why);
     if (r < 0)
-        return FAIL(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, "\"%s\" '%.200s': %s", field, s,
-                    why ? why : "invalid");
+        return FAIL_AT(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, field, s, "%s",
+                       why ? why : "invalid");
     return 0;
 }
 
@@ -235,16 +212,27 @@ static int shape_count(struct ctx *c, const uint64_t *shape, size_t rank, uint64
                        const char *where, const char *tag, size_t *ret)
 {
     if (rank > SUMMARY_MAX_RANK)
-        return FAIL(-EINVAL, "value '%s': %s \"shape\" has more than %u sizes", tag, where,
-                    SUMMARY_MAX_RANK);
+        return FAIL_AT(-EINVAL, "value", tag, "%s \"shape\" has more than %u sizes", where,
+                       SUMMARY_MAX_RANK);
     uint64_t n = 1;
     for (size_t i = 0; i < rank; i++) {
         if (shape[i] > max || (shape[i] > 0 && n > max / shape[i]))
-            return FAIL(-EMSGSIZE, "value '%s': %s shape too large", tag, where);
+            return FAIL_AT(-EMSGSIZE, "value", tag, "%s shape too large", where);
         n *= shape[i];
     }
     *ret = (size_t)n;
     return 0;
+}
+
+/* Byte strings of a repeated bytes field as summary_bytes (borrowed). */
+static struct summary_bytes *blobs_of(const ProtobufCBinaryData *b, size_t n)
+{
+    struct summary_bytes *s = calloc(n ? n : 1, sizeof *s);
+    for (size_t i = 0; s && i < n; i++) {
+        s[i].data = b[i].data;
+        s[i].len = b[i].len;
+    }
+    return s;
 }
 
 /* ---- values -------------------------------------------------------------- */
@@ -254,23 +242,22 @@ static int value_text(struct ctx *c, const Tfevents__Text *t, const char *tag,
 {
     if (t->n_shape == 0) {
         if (t->n_strings != 1)
-            return FAIL(-EINVAL,
-                        "value '%s': text without a \"shape\" is one string (%zu given)", tag,
-                        t->n_strings);
+            return FAIL_AT(-EINVAL, "value", tag,
+                           "text without a \"shape\" is one string (%zu given)", t->n_strings);
         int r = summary_text(v, tag, t->strings[0], strlen(t->strings[0]), meta);
         return r < 0 ? fail_builder(c, r, tag, "text") : 0;
     }
     if (t->n_shape > 2)
-        return FAIL(-EINVAL, "value '%s': text \"shape\" is [n] or [rows, columns]", tag);
-    size_t count;
+        return FAIL_AT(-EINVAL, "value", tag, "text \"shape\" is [n] or [rows, columns]");
+    size_t count = 0;
     int r = shape_count(c, t->shape, t->n_shape, SUMMARY_MAX_STRINGS, "text", tag, &count);
     if (r < 0)
         return r;
     if (count > SUMMARY_MAX_STRINGS)
-        return FAIL(-EMSGSIZE, "value '%s': more than %u strings", tag, SUMMARY_MAX_STRINGS);
+        return FAIL_AT(-EMSGSIZE, "value", tag, "more than %u strings", SUMMARY_MAX_STRINGS);
     if (count != t->n_strings)
-        return FAIL(-EINVAL, "value '%s': text shape holds %zu strings but %zu were given", tag,
-                    count, t->n_strings);
+        return FAIL_AT(-EINVAL, "value", tag, "text shape holds %zu strings but %zu were given",
+                       count, t->n_strings);
     struct summary_bytes *s = calloc(count ? count : 1, sizeof *s);
     if (!s)
         return FAIL(-ENOMEM, "out of memory");
@@ -290,23 +277,20 @@ static int value_histogram(struct ctx *c, const Tfevents__Histogram *h, const ch
     int r;
     bool buckets = h->n_edges > 0 || h->n_counts > 0;
     if (buckets && h->n_values > 0)
-        return FAIL(-EINVAL,
-                    "value '%s': histogram needs either \"values\" or \"edges\" and \"counts\"",
-                    tag);
+        return FAIL_AT(-EINVAL, "value", tag, REQUEST_SAY_HISTOGRAM_FORMS);
     if (buckets) {
         if (h->has_bucket_count)
-            return FAIL(-EINVAL, "value '%s': \"bucket_count\" goes with \"values\"", tag);
+            return FAIL_AT(-EINVAL, "value", tag, "\"bucket_count\" goes with \"values\"");
         if (h->n_edges != h->n_counts + 1)
-            return FAIL(-EINVAL, "value '%s': histogram needs k+1 \"edges\" and k \"counts\"",
-                        tag);
+            return FAIL_AT(-EINVAL, "value", tag, REQUEST_SAY_HISTOGRAM_EDGES);
         r = summary_histogram_buckets(v, tag, h->edges, h->counts, h->n_counts, meta);
     } else {
         int k = HISTOGRAM_DEFAULT_BUCKETS;
         if (h->has_bucket_count) {
             if (h->bucket_count > (uint32_t)HISTOGRAM_MAX_BUCKETS)
-                return FAIL(-EINVAL,
-                            "value '%s': \"bucket_count\" must be an integer from 0 to %d", tag,
-                            HISTOGRAM_MAX_BUCKETS);
+                return FAIL_AT(-EINVAL, "value", tag,
+                               "\"bucket_count\" must be an integer from 0 to %d",
+                               HISTOGRAM_MAX_BUCKETS);
             k = (int)h->bucket_count;
         }
         r = summary_histogram(v, tag, h->values, h->n_values, k, meta);
@@ -314,15 +298,21 @@ static int value_histogram(struct ctx *c, const Tfevents__Histogram *h, const ch
     return r < 0 ? fail_builder(c, r, tag, "histogram") : 0;
 }
 
-/* Byte strings of a repeated bytes field as summary_bytes (borrowed). */
-static struct summary_bytes *blobs_of(const ProtobufCBinaryData *b, size_t n)
+static int image_encoded(struct ctx *c, const Tfevents__Image *im, const char *tag,
+                         struct summary_value *v, const struct summary_meta *meta)
 {
-    struct summary_bytes *s = calloc(n ? n : 1, sizeof *s);
-    for (size_t i = 0; s && i < n; i++) {
-        s[i].data = b[i].data;
-        s[i].len = b[i].len;
-    }
-    return s;
+    if (im->n_shape > 0)
+        return FAIL_AT(-EINVAL, "value", tag, "\"shape\" goes with pixels");
+    size_t n = im->n_png ? im->n_png : im->n_jpeg;
+    if (n > SUMMARY_MAX_IMAGES)
+        return FAIL_AT(-EINVAL, "value", tag, "between 1 and %u images", SUMMARY_MAX_IMAGES);
+    struct summary_bytes *s = blobs_of(im->n_png ? im->png : im->jpeg, n);
+    if (!s)
+        return FAIL(-ENOMEM, "out of memory");
+    int r = summary_image_encoded(v, tag, s, n, im->has_width ? im->width : 0,
+                                  im->has_height ? im->height : 0, meta);
+    free(s);
+    return r < 0 ? fail_builder(c, r, tag, "image") : 0;
 }
 
 static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag,
@@ -331,27 +321,12 @@ static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag
     int forms = (im->n_png > 0) + (im->n_jpeg > 0) + (im->has_pixels_u8 ? 1 : 0) +
                 (im->n_pixels_float > 0);
     if (forms != 1)
-        return FAIL(-EINVAL,
-                    "value '%s': image needs exactly one of \"png\", \"jpeg\", \"pixels_u8\", "
-                    "\"pixels_float\"",
-                    tag);
-    int r;
-    if (im->n_png > 0 || im->n_jpeg > 0) {
-        if (im->n_shape > 0)
-            return FAIL(-EINVAL, "value '%s': \"shape\" goes with pixels", tag);
-        size_t n = im->n_png ? im->n_png : im->n_jpeg;
-        if (n > SUMMARY_MAX_IMAGES)
-            return FAIL(-EINVAL, "value '%s': between 1 and %u images", tag, SUMMARY_MAX_IMAGES);
-        struct summary_bytes *s = blobs_of(im->n_png ? im->png : im->jpeg, n);
-        if (!s)
-            return FAIL(-ENOMEM, "out of memory");
-        r = summary_image_encoded(v, tag, s, n, im->has_width ? im->width : 0,
-                                  im->has_height ? im->height : 0, meta);
-        free(s);
-        return r < 0 ? fail_builder(c, r, tag, "image") : 0;
-    }
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "image needs exactly one of \"png\", \"jpeg\" or pixels");
+    if (im->n_png > 0 || im->n_jpeg > 0)
+        return image_encoded(c, im, tag, v, meta);
     if (im->has_width || im->has_height)
-        return FAIL(-EINVAL, "value '%s': with pixels the size comes from the shape", tag);
+        return FAIL_AT(-EINVAL, "value", tag, "with pixels the size comes from the shape");
     size_t batch = 1, hgt, wid, ch = 1;
     const uint64_t *s = im->shape;
     switch (im->n_shape) {
@@ -365,17 +340,17 @@ static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag
         batch = (size_t)s[0], hgt = (size_t)s[1], wid = (size_t)s[2], ch = (size_t)s[3];
         break;
     default:
-        return FAIL(-EINVAL,
-                    "value '%s': image pixels need \"shape\" [h,w], [h,w,c] or [n,h,w,c]", tag);
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "image pixels need a \"shape\" [h,w], [h,w,c] or [n,h,w,c]");
     }
-    size_t count;
-    r = shape_count(c, s, im->n_shape, REQUEST_MAX_ARRAY, "image", tag, &count);
+    size_t count = 0;
+    int r = shape_count(c, s, im->n_shape, REQUEST_MAX_ARRAY, "image", tag, &count);
     if (r < 0)
         return r;
     size_t given = im->has_pixels_u8 ? im->pixels_u8.len : im->n_pixels_float;
     if (count != given)
-        return FAIL(-EINVAL, "value '%s': image shape holds %zu values but %zu were given", tag,
-                    count, given);
+        return FAIL_AT(-EINVAL, "value", tag, "image shape holds %zu values but %zu were given",
+                       count, given);
     if (im->has_pixels_u8)
         r = summary_image_u8(v, tag, im->pixels_u8.data, batch, hgt, wid, ch, meta);
     else
@@ -383,27 +358,33 @@ static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag
     return r < 0 ? fail_builder(c, r, tag, "image") : 0;
 }
 
+static int audio_wav(struct ctx *c, const Tfevents__Audio *a, const char *tag,
+                     struct summary_value *v, const struct summary_meta *meta)
+{
+    if (a->has_sample_rate || a->n_shape > 0)
+        return FAIL_AT(-EINVAL, "value", tag, "a WAV file carries its own rate and shape");
+    if (a->n_wav > SUMMARY_MAX_AUDIO_CLIPS)
+        return FAIL_AT(-EINVAL, "value", tag, "between 1 and %u clips",
+                       SUMMARY_MAX_AUDIO_CLIPS);
+    struct summary_bytes *s = blobs_of(a->wav, a->n_wav);
+    if (!s)
+        return FAIL(-ENOMEM, "out of memory");
+    int r = summary_audio_wav(v, tag, s, a->n_wav, meta);
+    free(s);
+    return r < 0 ? fail_builder(c, r, tag, "audio") : 0;
+}
+
 static int value_audio(struct ctx *c, const Tfevents__Audio *a, const char *tag,
                        struct summary_value *v, const struct summary_meta *meta)
 {
     if ((a->n_wav > 0) == (a->n_samples > 0))
-        return FAIL(-EINVAL, "value '%s': audio needs exactly one of \"wav\", \"samples\"", tag);
-    int r;
-    if (a->n_wav > 0) {
-        if (a->has_sample_rate || a->n_shape > 0)
-            return FAIL(-EINVAL, "value '%s': a WAV file carries its own rate and shape", tag);
-        if (a->n_wav > SUMMARY_MAX_AUDIO_CLIPS)
-            return FAIL(-EINVAL, "value '%s': between 1 and %u clips", tag,
-                        SUMMARY_MAX_AUDIO_CLIPS);
-        struct summary_bytes *s = blobs_of(a->wav, a->n_wav);
-        if (!s)
-            return FAIL(-ENOMEM, "out of memory");
-        r = summary_audio_wav(v, tag, s, a->n_wav, meta);
-        free(s);
-        return r < 0 ? fail_builder(c, r, tag, "audio") : 0;
-    }
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "audio needs exactly one of \"wav\", \"samples\"");
+    if (a->n_wav > 0)
+        return audio_wav(c, a, tag, v, meta);
     if (!a->has_sample_rate || a->sample_rate < 1)
-        return FAIL(-EINVAL, "value '%s': audio samples need a \"sample_rate\"", tag);
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "audio samples need a \"sample_rate\" (a whole number of Hz)");
     size_t batch = 1, frames, ch = 1;
     const uint64_t *s = a->shape;
     switch (a->n_shape) {
@@ -420,66 +401,45 @@ static int value_audio(struct ctx *c, const Tfevents__Audio *a, const char *tag,
         batch = (size_t)s[0], frames = (size_t)s[1], ch = (size_t)s[2];
         break;
     default:
-        return FAIL(-EINVAL,
-                    "value '%s': audio samples must have shape [frames], [frames,channels] or "
-                    "[clips,frames,channels]",
-                    tag);
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "audio samples must have shape [frames], [frames,channels] or "
+                       "[clips,frames,channels]");
     }
     size_t count = a->n_samples;
+    int r;
     if (a->n_shape > 0 &&
         (r = shape_count(c, s, a->n_shape, REQUEST_MAX_ARRAY, "audio", tag, &count)) < 0)
         return r;
     if (count != a->n_samples)
-        return FAIL(-EINVAL, "value '%s': audio shape holds %zu values but %zu were given", tag,
-                    count, a->n_samples);
+        return FAIL_AT(-EINVAL, "value", tag, "audio shape holds %zu values but %zu were given",
+                       count, a->n_samples);
     r = summary_audio_floats(v, tag, a->samples, batch, frames, ch, a->sample_rate, meta);
     return r < 0 ? fail_builder(c, r, tag, "audio") : 0;
 }
 
-static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *tag,
-                        struct summary_value *v, const struct summary_meta *meta)
+/* A custom value's numbers or strings with their shape. */
+static int custom_elements(struct ctx *c, const Tfevents__Custom *cu, const char *tag,
+                           struct summary_value *v, const struct summary_meta *meta, int dc)
 {
-    if (!*cu->plugin)
-        return FAIL(-EINVAL, "value '%s': custom needs a \"plugin\" name", tag);
-    int dc = TFEVENTS__DATA_CLASS__DATA_CLASS_TENSOR;
-    if (cu->has_data_class) {
-        if ((unsigned)cu->data_class > 3)
-            return FAIL(-EINVAL, "value '%s': \"data_class\" must be 0..3", tag);
-        dc = (int)cu->data_class;
-    }
     const void *content = cu->has_content ? cu->content.data : NULL;
     size_t content_len = cu->has_content ? cu->content.len : 0;
-    int forms = (cu->has_tensor ? 1 : 0) + (cu->n_numbers > 0) + (cu->n_strings > 0);
-    if (forms != 1)
-        return FAIL(-EINVAL,
-                    "value '%s': custom needs exactly one of \"tensor\" (a serialized "
-                    "TensorProto), \"numbers\", \"strings\"",
-                    tag);
-    int r;
-    if (cu->has_tensor) {
-        if (cu->n_shape > 0 || cu->has_dtype || cu->has_rank0)
-            return FAIL(-EINVAL, "value '%s': a TensorProto carries its own shape and dtype",
-                        tag);
-        r = summary_custom(v, tag, cu->plugin, content, content_len, dc, cu->tensor.data,
-                           cu->tensor.len, meta);
-        return r < 0 ? fail_builder(c, r, tag, "custom") : 0;
-    }
     size_t n = cu->n_numbers ? cu->n_numbers : cu->n_strings;
     size_t dims[SUMMARY_MAX_RANK] = {n};
     size_t rank = 1;
+    int r;
     if (cu->has_rank0 && cu->rank0) {
         if (cu->n_shape > 0 || n != 1)
-            return FAIL(-EINVAL, "value '%s': a rank-0 tensor holds one element and no shape",
-                        tag);
+            return FAIL_AT(-EINVAL, "value", tag,
+                           "a rank-0 tensor holds one element and no shape");
         rank = 0;
     } else if (cu->n_shape > 0) {
-        size_t count;
+        size_t count = 0;
         r = shape_count(c, cu->shape, cu->n_shape, REQUEST_MAX_ARRAY, "custom", tag, &count);
         if (r < 0)
             return r;
         if (count != n)
-            return FAIL(-EINVAL, "value '%s': shape holds %zu values but %zu were given", tag,
-                        count, n);
+            return FAIL_AT(-EINVAL, "value", tag, "shape holds %zu values but %zu were given",
+                           count, n);
         rank = cu->n_shape;
         for (size_t i = 0; i < rank; i++)
             dims[i] = (size_t)cu->shape[i];
@@ -489,7 +449,7 @@ static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *t
         if (cu->has_dtype) {
             if (cu->dtype != TFEVENTS__DTYPE__DTYPE_FLOAT &&
                 cu->dtype != TFEVENTS__DTYPE__DTYPE_DOUBLE)
-                return FAIL(-EINVAL, "value '%s': \"dtype\" must be FLOAT or DOUBLE", tag);
+                return FAIL_AT(-EINVAL, "value", tag, "\"dtype\" must be \"float\" or \"double\"");
             dt = (int)cu->dtype;
         }
         r = summary_custom_numeric(v, tag, cu->plugin, content, content_len, dc, cu->numbers,
@@ -497,9 +457,9 @@ static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *t
         return r < 0 ? fail_builder(c, r, tag, "custom") : 0;
     }
     if (cu->has_dtype)
-        return FAIL(-EINVAL, "value '%s': \"dtype\" goes with \"numbers\"", tag);
+        return FAIL_AT(-EINVAL, "value", tag, "\"dtype\" goes with \"numbers\"");
     if (n > SUMMARY_MAX_STRINGS)
-        return FAIL(-EMSGSIZE, "value '%s': too many strings", tag);
+        return FAIL_AT(-EMSGSIZE, "value", tag, "more than %u strings", SUMMARY_MAX_STRINGS);
     struct summary_bytes *s = blobs_of(cu->strings, n);
     if (!s)
         return FAIL(-ENOMEM, "out of memory");
@@ -507,6 +467,65 @@ static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *t
                                meta);
     free(s);
     return r < 0 ? fail_builder(c, r, tag, "custom") : 0;
+}
+
+static int value_custom(struct ctx *c, const Tfevents__Custom *cu, const char *tag,
+                        struct summary_value *v, const struct summary_meta *meta)
+{
+    if (!cu->plugin || !*cu->plugin)
+        return FAIL_AT(-EINVAL, "value", tag, "custom needs a \"plugin\" name");
+    int dc = TFEVENTS__DATA_CLASS__DATA_CLASS_TENSOR;
+    if (cu->has_data_class) {
+        if ((unsigned)cu->data_class > 3)
+            return FAIL_AT(-EINVAL, "value", tag,
+                           "\"data_class\" must be \"unknown\", \"scalar\", \"tensor\" or "
+                           "\"blob_sequence\"");
+        dc = (int)cu->data_class;
+    }
+    int forms = (cu->has_tensor ? 1 : 0) + (cu->n_numbers > 0) + (cu->n_strings > 0);
+    if (forms != 1)
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "custom needs exactly one of \"tensor\" (a serialized TensorProto), "
+                       "\"numbers\", \"strings\"");
+    if (!cu->has_tensor)
+        return custom_elements(c, cu, tag, v, meta, dc);
+    if (cu->n_shape > 0 || cu->has_dtype || cu->has_rank0)
+        return FAIL_AT(-EINVAL, "value", tag, "a TensorProto carries its own shape and dtype");
+    int r = summary_custom(v, tag, cu->plugin, cu->has_content ? cu->content.data : NULL,
+                           cu->has_content ? cu->content.len : 0, dc, cu->tensor.data,
+                           cu->tensor.len, meta);
+    return r < 0 ? fail_builder(c, r, tag, "custom") : 0;
+}
+
+
+/* The tensor of an encoded value, re-encoded as a custom value. */
+static int encoded_tensor(struct ctx *c, const Tensorboard__Summary__Value *sv, const char *tag,
+                          struct summary_value *v, const struct summary_meta *meta)
+{
+    const Tensorboard__SummaryMetadata *md = sv->metadata;
+    struct value dec;
+    value_init(&dec);
+    int r = value_decode(sv, NULL, NULL, &dec);
+    if (r < 0) {
+        value_done(&dec);
+        return FAIL(r, "out of memory");
+    }
+    bool ok = dec.kind != VALUE_INVALID;
+    value_done(&dec);
+    if (!ok)
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "the encoded tensor cannot be decoded (value count does not match the "
+                       "shape, or a dtype TensorBoard cannot read)");
+    size_t tlen = tensorboard__tensor_proto__get_packed_size(sv->tensor);
+    uint8_t *tbytes = malloc(tlen ? tlen : 1);
+    if (!tbytes)
+        return FAIL(-ENOMEM, "out of memory");
+    tensorboard__tensor_proto__pack(sv->tensor, tbytes);
+    const ProtobufCBinaryData *content = &md->plugin_data->content;
+    r = summary_custom(v, tag, md->plugin_data->plugin_name, content->data, content->len,
+                       (int)md->data_class, tbytes, tlen, meta);
+    free(tbytes);
+    return r < 0 ? fail_builder(c, r, tag, "encoded") : 0;
 }
 
 /* A serialized Summary.Value: checked (decodes, no unknown fields, names a
@@ -523,8 +542,6 @@ static int value_encoded(struct ctx *c, const ProtobufCBinaryData *bytes,
     int r = frame_check_unknown(&sv->base, c->err, c->err_size);
     const char *tag = sv->tag ? sv->tag : "";
     const Tensorboard__SummaryMetadata *md = sv->metadata;
-    struct value dec;
-    value_init(&dec);
     if (r < 0)
         goto out;
     if (!*tag) {
@@ -533,10 +550,9 @@ static int value_encoded(struct ctx *c, const ProtobufCBinaryData *bytes,
     }
     if (!md || !md->plugin_data || !md->plugin_data->plugin_name ||
         !*md->plugin_data->plugin_name) {
-        r = FAIL(-EINVAL,
-                 "encoded value '%.200s': needs metadata naming a plugin (without it no "
-                 "dashboard lists the tag)",
-                 tag);
+        r = FAIL_AT(-EINVAL, "value", tag,
+                    "an encoded value needs metadata naming a plugin (without it no dashboard "
+                    "lists the tag)");
         goto out;
     }
     struct summary_meta meta = {
@@ -544,71 +560,42 @@ static int value_encoded(struct ctx *c, const ProtobufCBinaryData *bytes,
         .description =
             md->summary_description && *md->summary_description ? md->summary_description : NULL,
     };
+    const struct summary_meta *mp = meta.display_name || meta.description ? &meta : NULL;
     if (sv->value_case == TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE) {
-        if (strcmp(md->plugin_data->plugin_name, "scalars") != 0) {
-            r = FAIL(-EINVAL, "encoded value '%.200s': simple_value needs plugin \"scalars\"",
-                     tag);
-            goto out;
-        }
-        r = summary_scalar(v, tag, sv->simple_value, meta.display_name || meta.description
-                                                         ? &meta : NULL);
-        if (r < 0)
+        if (strcmp(md->plugin_data->plugin_name, "scalars") != 0)
+            r = FAIL_AT(-EINVAL, "value", tag, "an encoded simple_value needs plugin \"scalars\"");
+        else if ((r = summary_scalar(v, tag, sv->simple_value, mp)) < 0)
             r = fail_builder(c, r, tag, "encoded");
-        goto out;
+    } else if (sv->value_case != TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR) {
+        r = FAIL_AT(-EINVAL, "value", tag,
+                    "only tensor and simple_value encoded values are accepted (legacy image, "
+                    "histo and audio: send them as tensors)");
+    } else {
+        r = encoded_tensor(c, sv, tag, v, mp);
     }
-    if (sv->value_case != TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR) {
-        r = FAIL(-EINVAL,
-                 "encoded value '%.200s': only tensor and simple_value values are accepted "
-                 "(legacy image, histo and audio: send them as tensors)",
-                 tag);
-        goto out;
-    }
-    r = value_decode(sv, NULL, NULL, &dec);
-    if (r < 0) {
-        r = FAIL(r, "out of memory");
-        goto out;
-    }
-    if (dec.kind == VALUE_INVALID) {
-        r = FAIL(-EINVAL,
-                 "encoded value '%.200s': its tensor cannot be decoded (value count does not "
-                 "match the shape, or a dtype TensorBoard cannot read)",
-                 tag);
-        goto out;
-    }
-    size_t tlen = tensorboard__tensor_proto__get_packed_size(sv->tensor);
-    uint8_t *tbytes = malloc(tlen ? tlen : 1);
-    if (!tbytes) {
-        r = FAIL(-ENOMEM, "out of memory");
-        goto out;
-    }
-    tensorboard__tensor_proto__pack(sv->tensor, tbytes);
-    const ProtobufCBinaryData *content = &md->plugin_data->content;
-    r = summary_custom(v, tag, md->plugin_data->plugin_name, content->data, content->len,
-                       (int)md->data_class, tbytes, tlen,
-                       meta.display_name || meta.description ? &meta : NULL);
-    free(tbytes);
-    if (r < 0)
-        r = fail_builder(c, r, tag, "encoded");
 out:
-    value_done(&dec);
     protobuf_c_message_free_unpacked(&sv->base, NULL);
     return r;
 }
 
 static int decode_value(struct ctx *c, const Tfevents__Value *val)
 {
-    char run[LOGDIR_MAX_NAME + 1] = ".";
+    const char *run = ".";
     int r;
-    if (val->run) {
+    if (val->run && val->run != c->run_raw) {
         size_t len = strlen(val->run);
         const char *why = NULL;
+        c->run_raw = NULL;
         if (!utf8_valid(val->run, len))
             return FAIL(-EILSEQ, "a run name is not valid UTF-8");
-        r = logdir_normalize(val->run, len, run, sizeof run, &why);
+        r = logdir_normalize(val->run, len, c->run, sizeof c->run, &why);
         if (r < 0)
-            return FAIL(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, "run '%.200s': %s", val->run,
-                        why ? why : "invalid");
+            return FAIL_AT(r == -ENAMETOOLONG ? -EMSGSIZE : -EINVAL, "run", val->run, "%s",
+                           why ? why : "invalid");
+        c->run_raw = val->run;
     }
+    if (val->run)
+        run = c->run;
     struct summary_value *v;
     if (val->kind_case == TFEVENTS__VALUE__KIND_ENCODED) {
         if (val->tag || val->display_name || val->description)
@@ -621,7 +608,7 @@ static int decode_value(struct ctx *c, const Tfevents__Value *val)
     if (!tag || !*tag)
         return FAIL(-EINVAL, "a value needs a \"tag\"");
     if (tag[0] == '$')
-        return FAIL(-EINVAL, "name '%.200s': names starting with '$' are reserved", tag);
+        return FAIL_AT(-EINVAL, "value", tag, REQUEST_SAY_RESERVED);
     struct summary_meta meta = {val->display_name, val->description};
     const struct summary_meta *mp = meta.display_name || meta.description ? &meta : NULL;
     r = add_value(c, run, &v);
@@ -642,8 +629,8 @@ static int decode_value(struct ctx *c, const Tfevents__Value *val)
     case TFEVENTS__VALUE__KIND_CUSTOM:
         return value_custom(c, val->custom, tag, v, mp);
     default:
-        return FAIL(-EINVAL, "value '%.200s' has no data (scalar, text, histogram, image, "
-                    "audio, custom or encoded)", tag);
+        return FAIL_AT(-EINVAL, "value", tag,
+                       "no data (scalar, text, histogram, image, audio, custom or encoded)");
     }
 }
 
@@ -672,8 +659,58 @@ static int hparam_value(struct ctx *c, const Tfevents__HparamValue *hv, const ch
         ret->boolean = hv->boolean;
         return 0;
     default:
-        return FAIL(-EINVAL, "hparam '%.200s' must be a number, a string or a boolean", name);
+        return FAIL_AT(-EINVAL, "hparam", name, "must be a number, a string or a boolean");
     }
+}
+
+/* One hparam of the experiment with its domain; *dom (owned by the
+ * caller) holds a discrete domain's values. */
+static int experiment_hparam(struct ctx *c, const Tfevents__HparamInfo *h,
+                             struct hparams_info *hi, struct hparams_value **dom)
+{
+    hi->name = h->name;
+    hi->display_name = h->display_name;
+    hi->description = h->description;
+    if (h->has_type) {
+        if ((unsigned)h->type > 3)
+            return FAIL_AT(-EINVAL, "hparam", h->name,
+                           "\"type\" must be \"string\", \"bool\" or \"float\"");
+        hi->type = (enum hparams_type)h->type;
+    }
+    if (h->n_values > 0 && (h->has_min || h->has_max))
+        return FAIL_AT(-EINVAL, "hparam", h->name, "a domain is \"values\" or \"min\"/\"max\"");
+    if (h->has_min != h->has_max)
+        return FAIL_AT(-EINVAL, "hparam", h->name, "an interval needs both \"min\" and \"max\"");
+    if (h->has_min) {
+        hi->domain = HPARAMS_DOMAIN_INTERVAL;
+        hi->min_value = h->min;
+        hi->max_value = h->max;
+        if (!h->has_type)
+            hi->type = HPARAMS_TYPE_FLOAT64;
+        return 0;
+    }
+    if (h->n_values == 0)
+        return 0;
+    if (h->n_values > HPARAMS_MAX_DOMAIN_VALUES)
+        return FAIL_AT(-EMSGSIZE, "hparam", h->name, "more than %d \"values\"",
+                       HPARAMS_MAX_DOMAIN_VALUES);
+    *dom = calloc(h->n_values, sizeof **dom);
+    if (!*dom)
+        return FAIL(-ENOMEM, "out of memory");
+    for (size_t k = 0; k < h->n_values; k++) {
+        int r = hparam_value(c, h->values[k], h->name, &(*dom)[k]);
+        if (r < 0)
+            return r;
+    }
+    hi->domain = HPARAMS_DOMAIN_DISCRETE;
+    hi->values = *dom;
+    hi->n_values = h->n_values;
+    /* The type follows the values, as TensorBoard's hp.Discrete does. */
+    if (!h->has_type)
+        hi->type = (*dom)[0].kind == HPARAMS_STRING ? HPARAMS_TYPE_STRING
+                   : (*dom)[0].kind == HPARAMS_BOOL ? HPARAMS_TYPE_BOOL
+                                                    : HPARAMS_TYPE_FLOAT64;
+    return 0;
 }
 
 static int decode_experiment(struct ctx *c, const Tfevents__HparamsConfig *q,
@@ -681,66 +718,18 @@ static int decode_experiment(struct ctx *c, const Tfevents__HparamsConfig *q,
 {
     size_t nh = q->n_hparams, nm = q->n_metrics;
     if (nh > HPARAMS_MAX_HPARAMS || nm > HPARAMS_MAX_METRICS)
-        return FAIL(-EMSGSIZE, "more than %d hparams or metrics", HPARAMS_MAX_HPARAMS);
+        return FAIL(-EMSGSIZE, "more than %d hparams or %d metrics", HPARAMS_MAX_HPARAMS,
+                    HPARAMS_MAX_METRICS);
     if (nh == 0 && nm == 0)
         return FAIL(-EINVAL, "hparams_config without any hparams or metrics");
     struct hparams_info *hi = calloc(nh ? nh : 1, sizeof *hi);
     struct hparams_metric *mi = calloc(nm ? nm : 1, sizeof *mi);
     struct hparams_value **dom = calloc(nh ? nh : 1, sizeof *dom);
     int r = 0;
-    if (!hi || !mi || !dom) {
+    if (!hi || !mi || !dom)
         r = FAIL(-ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < nh && r == 0; i++) {
-        const Tfevents__HparamInfo *h = q->hparams[i];
-        hi[i].name = h->name;
-        hi[i].display_name = h->display_name;
-        hi[i].description = h->description;
-        if (h->has_type) {
-            if ((unsigned)h->type > 3) {
-                r = FAIL(-EINVAL, "hparam '%.200s': \"type\" must be 0..3", h->name);
-                break;
-            }
-            hi[i].type = (enum hparams_type)h->type;
-        }
-        if (h->n_values > 0 && (h->has_min || h->has_max)) {
-            r = FAIL(-EINVAL, "hparam '%.200s': a domain is \"values\" or \"min\"/\"max\"",
-                     h->name);
-            break;
-        }
-        if (h->has_min != h->has_max) {
-            r = FAIL(-EINVAL, "hparam '%.200s': an interval needs both \"min\" and \"max\"",
-                     h->name);
-            break;
-        }
-        if (h->has_min) {
-            hi[i].domain = HPARAMS_DOMAIN_INTERVAL;
-            hi[i].min_value = h->min;
-            hi[i].max_value = h->max;
-            if (!h->has_type)
-                hi[i].type = HPARAMS_TYPE_FLOAT64;
-        } else if (h->n_values > 0) {
-            if (h->n_values > HPARAMS_MAX_DOMAIN_VALUES) {
-                r = FAIL(-EMSGSIZE, "hparam '%.200s': too many \"values\"", h->name);
-                break;
-            }
-            dom[i] = calloc(h->n_values, sizeof **dom);
-            if (!dom[i]) {
-                r = FAIL(-ENOMEM, "out of memory");
-                break;
-            }
-            for (size_t k = 0; k < h->n_values && r == 0; k++)
-                r = hparam_value(c, h->values[k], h->name, &dom[i][k]);
-            hi[i].domain = HPARAMS_DOMAIN_DISCRETE;
-            hi[i].values = dom[i];
-            hi[i].n_values = h->n_values;
-            if (r == 0 && !h->has_type)
-                hi[i].type = dom[i][0].kind == HPARAMS_STRING ? HPARAMS_TYPE_STRING
-                             : dom[i][0].kind == HPARAMS_BOOL ? HPARAMS_TYPE_BOOL
-                                                              : HPARAMS_TYPE_FLOAT64;
-        }
-    }
+    for (size_t i = 0; i < nh && r == 0; i++)
+        r = experiment_hparam(c, q->hparams[i], &hi[i], &dom[i]);
     for (size_t i = 0; i < nm && r == 0; i++) {
         const Tfevents__MetricInfo *m = q->metrics[i];
         mi[i].tag = m->tag;
@@ -749,7 +738,8 @@ static int decode_experiment(struct ctx *c, const Tfevents__HparamsConfig *q,
         mi[i].description = m->description;
         if (m->has_dataset_type) {
             if ((unsigned)m->dataset_type > 2)
-                r = FAIL(-EINVAL, "metric '%.200s': \"dataset_type\" must be 0..2", m->tag);
+                r = FAIL_AT(-EINVAL, "metric", m->tag,
+                            "\"dataset_type\" must be \"training\" or \"validation\"");
             mi[i].dataset_type = (enum hparams_dataset)m->dataset_type;
         }
     }
@@ -770,7 +760,6 @@ static int decode_experiment(struct ctx *c, const Tfevents__HparamsConfig *q,
         if (r < 0)
             r = fail_builder(c, r, HPARAMS_TAG_EXPERIMENT, "hparams");
     }
-out:
     for (size_t k = 0; dom && k < nh; k++)
         free(dom[k]);
     free(dom);
@@ -816,7 +805,8 @@ static int decode_session_end(struct ctx *c, const Tfevents__HparamsSessionEnd *
                               struct summary_value *v)
 {
     if ((unsigned)q->status > 3)
-        return FAIL(-EINVAL, "\"status\" must be 0..3 (unknown, success, failure, running)");
+        return FAIL(-EINVAL,
+                    "\"status\" must be \"success\", \"failure\", \"running\" or \"unknown\"");
     double end = q->has_end_time_secs ? q->end_time_secs
                  : c->m->has_wall_time ? c->m->wall_time
                                        : 0;
@@ -824,11 +814,48 @@ static int decode_session_end(struct ctx *c, const Tfevents__HparamsSessionEnd *
     return r < 0 ? fail_builder(c, r, HPARAMS_TAG_SESSION_END, "hparams") : 0;
 }
 
+/* The envelope of an hparams op: logdir, run, wall time and the one value
+ * the op writes, in *ret. */
+static int hparams_envelope(struct ctx *c, enum request_op op, const char *dir,
+                            const char *run, bool has_wall_time, double wall_time,
+                            struct summary_value **ret)
+{
+    int r;
+    c->m->op = op;
+    if ((r = read_logdir(c, dir)) < 0 || (r = read_run(c, run)) < 0 ||
+        (r = read_wall_time(c, has_wall_time, wall_time)) < 0)
+        return r;
+    return add_value(c, c->m->run, ret);
+}
+
+static int decode_hparams(struct ctx *c, const Tfevents__Request *rq)
+{
+    struct summary_value *sv;
+    int r;
+    if (rq->op_case == TFEVENTS__REQUEST__OP_HPARAMS_CONFIG) {
+        const Tfevents__HparamsConfig *q = rq->hparams_config;
+        r = hparams_envelope(c, REQUEST_HPARAMS_CONFIG, q->logdir, q->run, q->has_wall_time,
+                             q->wall_time, &sv);
+        return r < 0 ? r : decode_experiment(c, q, sv);
+    }
+    if (rq->op_case == TFEVENTS__REQUEST__OP_HPARAMS_SESSION_START) {
+        const Tfevents__HparamsSessionStart *q = rq->hparams_session_start;
+        r = hparams_envelope(c, REQUEST_HPARAMS_SESSION_START, q->logdir, q->run,
+                             q->has_wall_time, q->wall_time, &sv);
+        return r < 0 ? r : decode_session_start(c, q, sv);
+    }
+    const Tfevents__HparamsSessionEnd *q = rq->hparams_session_end;
+    r = hparams_envelope(c, REQUEST_HPARAMS_SESSION_END, q->logdir, q->run, q->has_wall_time,
+                         q->wall_time, &sv);
+    return r < 0 ? r : decode_session_end(c, q, sv);
+}
+
 /* ---- the request --------------------------------------------------------- */
 
 static int decode_log(struct ctx *c, const Tfevents__Log *q)
 {
     struct request *m = c->m;
+    m->op = REQUEST_LOG;
     int r = read_logdir(c, q->logdir);
     if (r < 0)
         return r;
@@ -859,35 +886,48 @@ static int decode_log(struct ctx *c, const Tfevents__Log *q)
     return 0;
 }
 
-int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *err,
-                         size_t err_size)
+/* step_set and restart. */
+static int decode_steps(struct ctx *c, const Tfevents__Request *rq)
 {
-    struct ctx cx = {.m = m, .err = err, .err_size = err_size};
-    struct ctx *c = &cx;
-    request_done(m);
-    err[0] = '\0';
-    if (rq->has_id)
-        request_set_id_u64(m, rq->id);
-    strcpy(m->run, ".");
-    m->step_mode = LOGDIR_STEP_NEXT;
-    int r = frame_check_unknown(&rq->base, err, err_size);
-    if (r < 0)
-        return r;
-    struct summary_value *sv;
-    switch (rq->op_case) {
-    case TFEVENTS__REQUEST__OP_LOG:
-        m->op = REQUEST_LOG;
-        return decode_log(c, rq->log);
-    case TFEVENTS__REQUEST__OP_STEP_GET:
-        m->op = REQUEST_STEP_GET;
-        return read_logdir(c, rq->step_get->logdir);
-    case TFEVENTS__REQUEST__OP_STEP_SET:
+    struct request *m = c->m;
+    int r;
+    if (rq->op_case == TFEVENTS__REQUEST__OP_STEP_SET) {
         m->op = REQUEST_STEP_SET;
         if (rq->step_set->step < -1 || rq->step_set->step > (int64_t)FRAME_MAX_STEP)
             return FAIL(-EINVAL, "\"step\" must be an integer from -1 to 2^53");
         m->step_mode = LOGDIR_STEP_AT;
         m->step = rq->step_set->step;
         return read_logdir(c, rq->step_set->logdir);
+    }
+    m->op = REQUEST_RESTART;
+    if (rq->restart->step > FRAME_MAX_STEP)
+        return FAIL(-EINVAL, "\"step\" must be an integer from 0 to 2^53");
+    m->step_mode = LOGDIR_STEP_AT;
+    m->step = (int64_t)rq->restart->step;
+    if ((r = read_logdir(c, rq->restart->logdir)) < 0 || (r = read_run(c, rq->restart->run)) < 0)
+        return r;
+    return read_wall_time(c, rq->restart->has_wall_time, rq->restart->wall_time);
+}
+
+int frame_decode_fields(const Tfevents__Request *rq, struct request *m, char *err,
+                        size_t err_size)
+{
+    struct ctx cx = {.m = m, .err = err, .err_size = err_size, .run_raw = NULL};
+    struct ctx *c = &cx;
+    err[0] = '\0';
+    if (rq->has_id)
+        request_set_id_u64(m, rq->id);
+    strcpy(m->run, ".");
+    m->step_mode = LOGDIR_STEP_NEXT;
+    switch (rq->op_case) {
+    case TFEVENTS__REQUEST__OP_LOG:
+        return decode_log(c, rq->log);
+    case TFEVENTS__REQUEST__OP_STEP_GET:
+        m->op = REQUEST_STEP_GET;
+        return read_logdir(c, rq->step_get->logdir);
+    case TFEVENTS__REQUEST__OP_STEP_SET:
+    case TFEVENTS__REQUEST__OP_RESTART:
+        return decode_steps(c, rq);
     case TFEVENTS__REQUEST__OP_FLUSH:
     case TFEVENTS__REQUEST__OP_CLOSE: {
         const Tfevents__Flush *f =
@@ -896,43 +936,10 @@ int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *e
         m->sync = f->has_sync && f->sync;
         return f->logdir ? read_logdir(c, f->logdir) : 0;
     }
-    case TFEVENTS__REQUEST__OP_RESTART:
-        m->op = REQUEST_RESTART;
-        if (rq->restart->step > FRAME_MAX_STEP)
-            return FAIL(-EINVAL, "\"step\" must be an integer from 0 to 2^53");
-        m->step_mode = LOGDIR_STEP_AT;
-        m->step = (int64_t)rq->restart->step;
-        if ((r = read_logdir(c, rq->restart->logdir)) < 0 ||
-            (r = read_run(c, rq->restart->run)) < 0)
-            return r;
-        return read_wall_time(c, rq->restart->has_wall_time, rq->restart->wall_time);
-    case TFEVENTS__REQUEST__OP_HPARAMS_CONFIG: {
-        const Tfevents__HparamsConfig *q = rq->hparams_config;
-        m->op = REQUEST_HPARAMS_CONFIG;
-        if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
-            (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
-            (r = add_value(c, m->run, &sv)) < 0)
-            return r;
-        return decode_experiment(c, q, sv);
-    }
-    case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_START: {
-        const Tfevents__HparamsSessionStart *q = rq->hparams_session_start;
-        m->op = REQUEST_HPARAMS_SESSION_START;
-        if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
-            (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
-            (r = add_value(c, m->run, &sv)) < 0)
-            return r;
-        return decode_session_start(c, q, sv);
-    }
-    case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_END: {
-        const Tfevents__HparamsSessionEnd *q = rq->hparams_session_end;
-        m->op = REQUEST_HPARAMS_SESSION_END;
-        if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
-            (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0 ||
-            (r = add_value(c, m->run, &sv)) < 0)
-            return r;
-        return decode_session_end(c, q, sv);
-    }
+    case TFEVENTS__REQUEST__OP_HPARAMS_CONFIG:
+    case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_START:
+    case TFEVENTS__REQUEST__OP_HPARAMS_SESSION_END:
+        return decode_hparams(c, rq);
     case TFEVENTS__REQUEST__OP_PING:
         m->op = REQUEST_PING;
         return 0;
@@ -946,486 +953,15 @@ int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *e
     }
 }
 
-/* ---- the lean path ------------------------------------------------------- */
-
-struct frame_req {
-    const uint8_t *data;       /* the Request's bytes, in the payload */
-    size_t len;
-    Tfevents__Request *rq;     /* unpacked (general path), NULL when lean */
-};
-
-struct frame_split {
-    struct frame_req *reqs;
-    size_t n;
-    Tfevents__Batch *whole;    /* the old way, for frames out of the plain shape */
-    /* The lean message and what it points into. Its values[] slots are
-     * all initialised up to cap_values; their runs point into runs. */
-    struct request msg;
-    struct buf runs;
-    bool *is_scalar;           /* msg.values[i].value is summary_scalar(tag, x, NULL) */
-    char tag[SUMMARY_MAX_TAG + 1];
-    /* The last logdir and run as sent and their normalised names. */
-    struct buf logdir_raw;
-    bool has_logdir;
-    char logdir_norm[LOGDIR_MAX_NAME + 1];
-    struct buf run_raw;
-    bool has_run;
-    char run_norm[LOGDIR_MAX_NAME + 1];
-};
-
-/* A wire cursor. Varints longer than 9 bytes are "not plain" (protobuf-c
- * has its own rules for the tenth byte), which the lean path leaves to it. */
-struct cur {
-    const uint8_t *p, *end;
-};
-
-static bool cur_varint(struct cur *c, uint64_t *ret)
+int frame_decode_request(const Tfevents__Request *rq, struct request *m, char *err,
+                         size_t err_size)
 {
-    /* Keys, lengths and small numbers are one byte. */
-    if (c->p < c->end && *c->p < 0x80) {
-        *ret = *c->p++;
-        return true;
-    }
-    uint64_t v = 0;
-    for (unsigned i = 0; i < 9 && c->p < c->end; i++) {
-        uint8_t b = *c->p++;
-        v |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            *ret = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* A field's key: field number and wire type. */
-static bool cur_key(struct cur *c, uint32_t *field, unsigned *wire)
-{
-    uint64_t k;
-    if (!cur_varint(c, &k) || (k >> 3) == 0 || (k >> 3) > UINT32_MAX)
-        return false;
-    *field = (uint32_t)(k >> 3);
-    *wire = (unsigned)(k & 7);
-    return true;
-}
-
-static bool cur_bytes(struct cur *c, struct cur *ret)
-{
-    uint64_t n;
-    if (!cur_varint(c, &n) || n > (uint64_t)(c->end - c->p))
-        return false;
-    ret->p = c->p;
-    ret->end = c->p + n;
-    c->p += n;
-    return true;
-}
-
-static bool cur_fixed64(struct cur *c, double *ret)
-{
-    if (c->end - c->p < 8)
-        return false;
-    uint64_t v;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(&v, c->p, 8);
-#else
-    v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)c->p[i] << (8 * i);
-#endif
-    memcpy(ret, &v, 8);
-    c->p += 8;
-    return true;
-}
-
-/* A string field's bytes, when they hold no NUL (protobuf-c would cut the
- * C string there; the general path then sees less than was sent). */
-static bool plain_string(const struct cur *s)
-{
-    return memchr(s->p, 0, (size_t)(s->end - s->p)) == NULL;
-}
-
-/* The normalised name of a logdir or run as read_name() makes it, with a
- * one-entry cache (raw bytes -> name). false when the general path would
- * refuse it. */
-static bool lean_name(const struct cur *s, struct buf *raw, bool *has, char *norm)
-{
-    size_t len = (size_t)(s->end - s->p);
-    if (*has && raw->len == len && memcmp(raw->data, s->p, len) == 0)
-        return true;
-    *has = false;
-    if (!plain_string(s) || !utf8_valid(s->p, len) ||
-        logdir_normalize((const char *)s->p, len, norm, LOGDIR_MAX_NAME + 1, NULL) < 0)
-        return false;
-    buf_reset(raw);
-    if (buf_append(raw, s->p, len) < 0)
-        return false;
-    *has = true;
-    return true;
-}
-
-static int lean_reserve(struct frame_split *b, size_t n)
-{
-    struct request *m = &b->msg;
-    if (n <= m->cap_values)
-        return 0;
-    size_t cap = m->cap_values ? m->cap_values * 2 : 8;
-    while (cap < n)
-        cap *= 2;
-    bool *sc = realloc(b->is_scalar, cap * sizeof *sc);
-    if (!sc)
-        return -ENOMEM;
-    b->is_scalar = sc;
-    struct request_value *v = realloc(m->values, cap * sizeof *v);
-    if (!v)
-        return -ENOMEM;
-    m->values = v;
-    for (size_t i = m->cap_values; i < cap; i++) {
-        v[i].run = NULL;
-        summary_value_init(&v[i].value);
-        sc[i] = false;
-    }
-    m->cap_values = cap;
-    return 0;
-}
-
-/* One Value {run, tag, scalar} into slot i. */
-static bool lean_value(struct frame_split *b, struct cur v, size_t i)
-{
-    struct cur run = {NULL, NULL}, tag = {NULL, NULL};
-    bool has_run = false, has_tag = false, has_scalar = false;
-    double x = 0;
-    while (v.p < v.end) {
-        uint32_t f;
-        unsigned w;
-        if (!cur_key(&v, &f, &w))
-            return false;
-        if (f == 1 && w == PB_LEN && !has_run) {
-            if (!cur_bytes(&v, &run))
-                return false;
-            has_run = true;
-        } else if (f == 2 && w == PB_LEN && !has_tag) {
-            if (!cur_bytes(&v, &tag))
-                return false;
-            has_tag = true;
-        } else if (f == 10 && w == PB_FIXED64 && !has_scalar) {
-            if (!cur_fixed64(&v, &x))
-                return false;
-            has_scalar = true;
-        } else {
-            return false;
-        }
-    }
-    size_t tl = has_tag ? (size_t)(tag.end - tag.p) : 0;
-    if (!has_scalar || tl == 0 || tag.p[0] == '$' || tl > SUMMARY_MAX_TAG || !plain_string(&tag))
-        return false;
-    const char *norm = ".";
-    if (has_run) {
-        if (!lean_name(&run, &b->run_raw, &b->has_run, b->run_norm))
-            return false;
-        norm = b->run_norm;
-    }
-    if (buf_append(&b->runs, norm, strlen(norm) + 1) < 0)
-        return false;
-    /* A slot already holding a scalar of this tag differs from what
-     * summary_scalar() would build only in the float that ends its body. */
-    struct summary_value *sv = &b->msg.values[i].value;
-    if (b->is_scalar[i] && sv->tag.len == tl && sv->body.len == 12 &&
-        memcmp(sv->tag.data, tag.p, tl) == 0) {
-        pb_put_float(sv->body.data + 8, (float)x);
-        return true;
-    }
-    memcpy(b->tag, tag.p, tl);
-    b->tag[tl] = '\0';
-    b->is_scalar[i] = summary_scalar(sv, b->tag, x, NULL) == 0;
-    return b->is_scalar[i];
-}
-
-static bool lean_log(struct frame_split *b, struct cur q)
-{
-    struct request *m = &b->msg;
-    bool has_logdir = false, has_step = false, has_wt = false;
-    uint64_t step = 0;
-    double wt = 0;
-    size_t n = 0;
-    buf_reset(&b->runs);
-    while (q.p < q.end) {
-        uint32_t f;
-        unsigned w;
-        struct cur s;
-        if (!cur_key(&q, &f, &w))
-            return false;
-        if (f == 1 && w == PB_LEN && !has_logdir) {
-            if (!cur_bytes(&q, &s) ||
-                !lean_name(&s, &b->logdir_raw, &b->has_logdir, b->logdir_norm))
-                return false;
-            has_logdir = true;
-        } else if (f == 2 && w == PB_VARINT && !has_step) {
-            if (!cur_varint(&q, &step) || step > FRAME_MAX_STEP)
-                return false;
-            has_step = true;
-        } else if (f == 4 && w == PB_FIXED64 && !has_wt) {
-            if (!cur_fixed64(&q, &wt) || !(wt >= 0 && wt < FRAME_MAX_WALL_TIME))
-                return false;
-            has_wt = true;
-        } else if (f == 5 && w == PB_LEN) {
-            if (n >= REQUEST_MAX_VALUES || !cur_bytes(&q, &s) || lean_reserve(b, n + 1) < 0 ||
-                !lean_value(b, s, n))
-                return false;
-            n++;
-        } else {
-            return false;
-        }
-    }
-    if (!has_logdir || n == 0)
-        return false;
-    m->op = REQUEST_LOG;
-    m->has_logdir = true;
-    memcpy(m->logdir, b->logdir_norm, strlen(b->logdir_norm) + 1);
-    m->has_run = false;
-    strcpy(m->run, ".");
-    m->step_mode = has_step ? LOGDIR_STEP_AT : LOGDIR_STEP_NEXT;
-    m->step = has_step ? (int64_t)step : 0;
-    m->has_wall_time = has_wt;
-    m->wall_time = has_wt ? wt : 0;
-    m->sync = false;
-    m->n_values = n;
-    char *run = (char *)b->runs.data;
-    for (size_t i = 0; i < n; i++) {
-        m->values[i].run = run;
-        run += strlen(run) + 1;
-    }
-    return true;
-}
-
-int frame_split_lean(struct frame_split *b, const uint8_t *req, size_t len,
-                     struct request **ret_msg)
-{
-    struct cur c = {req, req + len}, log = {NULL, NULL};
-    bool has_id = false, has_log = false;
-    uint64_t id = 0;
-    while (c.p < c.end) {
-        uint32_t f;
-        unsigned w;
-        if (!cur_key(&c, &f, &w))
-            return 1;
-        if (f == 1 && w == PB_VARINT && !has_id) {
-            if (!cur_varint(&c, &id))
-                return 1;
-            has_id = true;
-        } else if (f == 2 && w == PB_LEN && !has_log) {
-            if (!cur_bytes(&c, &log))
-                return 1;
-            has_log = true;
-        } else {
-            return 1;
-        }
-    }
-    struct request *m = &b->msg;
-    if (!has_log || !lean_log(b, log)) {
-        m->n_values = 0;
-        return 1;
-    }
-    m->has_id = m->id_is_u64 = false;
-    m->id[0] = '\0';
-    if (has_id)
-        request_set_id_u64(m, id);
-    *ret_msg = m;
-    return 0;
-}
-
-static void split_free_reqs(struct frame_split *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        if (b->reqs[i].rq)
-            tfevents__request__free_unpacked(b->reqs[i].rq, NULL);
-    free(b->reqs);
-    b->reqs = NULL;
-    b->n = 0;
-}
-
-void frame_split_free(struct frame_split *b)
-{
-    if (!b)
-        return;
-    if (b->whole)
-        tfevents__batch__free_unpacked(b->whole, NULL);
-    else
-        split_free_reqs(b);
-    /* The lean message's runs are not its own: only the value slots. */
-    for (size_t i = 0; i < b->msg.cap_values; i++)
-        summary_value_done(&b->msg.values[i].value);
-    free(b->msg.values);
-    free(b->is_scalar);
-    buf_free(&b->runs);
-    buf_free(&b->logdir_raw);
-    buf_free(&b->run_raw);
-    free(b);
-}
-
-/* Is req[0..len) a Request of the lean shape: an id at most once, one Log
- * {logdir once, step at most once, wall_time at most once, values} whose
- * Values hold run and tag at most once and a scalar, every field with its
- * schema's wire type? Such bytes always unpack with protobuf-c (nothing
- * required is missing, no wire type is wrong), which is all the walk
- * needs to know; whether the lean decoder takes the request (valid names,
- * ranges) is settled when its turn comes. */
-static bool lean_shape(const uint8_t *req, size_t len)
-{
-    struct cur c = {req, req + len}, log = {NULL, NULL};
-    bool has_id = false;
-    while (c.p < c.end) {
-        uint32_t f;
-        unsigned w;
-        uint64_t u;
-        if (!cur_key(&c, &f, &w))
-            return false;
-        if (f == 1 && w == PB_VARINT && !has_id) {
-            if (!cur_varint(&c, &u))
-                return false;
-            has_id = true;
-        } else if (f == 2 && w == PB_LEN && !log.p) {
-            if (!cur_bytes(&c, &log))
-                return false;
-        } else {
-            return false;
-        }
-    }
-    if (!log.p)
-        return false;
-    unsigned seen = 0;   /* bits: 1 logdir, 2 step, 4 wall_time */
-    while (log.p < log.end) {
-        uint32_t f;
-        unsigned w;
-        uint64_t u;
-        double d;
-        struct cur v;
-        if (!cur_key(&log, &f, &w))
-            return false;
-        if (f == 1 && w == PB_LEN && !(seen & 1)) {
-            if (!cur_bytes(&log, &v))
-                return false;
-            seen |= 1;
-        } else if (f == 2 && w == PB_VARINT && !(seen & 2)) {
-            if (!cur_varint(&log, &u))
-                return false;
-            seen |= 2;
-        } else if (f == 4 && w == PB_FIXED64 && !(seen & 4)) {
-            if (!cur_fixed64(&log, &d))
-                return false;
-            seen |= 4;
-        } else if (f == 5 && w == PB_LEN) {
-            if (!cur_bytes(&log, &v))
-                return false;
-            unsigned vs = 0;   /* 1 run, 2 tag, 4 scalar */
-            while (v.p < v.end) {
-                struct cur x;
-                if (!cur_key(&v, &f, &w))
-                    return false;
-                if (f == 1 && w == PB_LEN && !(vs & 1) && cur_bytes(&v, &x))
-                    vs |= 1;
-                else if (f == 2 && w == PB_LEN && !(vs & 2) && cur_bytes(&v, &x))
-                    vs |= 2;
-                else if (f == 10 && w == PB_FIXED64 && !(vs & 4) && cur_fixed64(&v, &d))
-                    vs |= 4;
-                else
-                    return false;
-            }
-        } else {
-            return false;
-        }
-    }
-    return (seen & 1) != 0;
-}
-
-/* Walk the Batch's fields: every one must be a request (field 1,
- * length-delimited) of the lean shape or one that protobuf-c unpacks.
- * 0, or 1 when the frame is not of that plain shape (an unknown Batch
- * field, a bad wire type, a request that does not unpack, too many
- * requests): frame_decode_batch() then judges it, as before. */
-static int split_walk(struct frame_split *b, const uint8_t *payload, size_t len)
-{
-    struct cur c = {payload, payload + len};
-    size_t cap = 0;
-    while (c.p < c.end) {
-        uint32_t f;
-        unsigned w;
-        struct cur rq;
-        if (!cur_key(&c, &f, &w) || f != 1 || w != PB_LEN || !cur_bytes(&c, &rq) ||
-            b->n >= FRAME_MAX_REQUESTS)
-            return 1;
-        if (b->n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            struct frame_req *v = realloc(b->reqs, nc * sizeof *v);
-            if (!v)
-                return 1;
-            b->reqs = v;
-            cap = nc;
-        }
-        struct frame_req *r = &b->reqs[b->n];
-        r->data = rq.p;
-        r->len = (size_t)(rq.end - rq.p);
-        r->rq = NULL;
-        if (!lean_shape(r->data, r->len) &&
-            !(r->rq = tfevents__request__unpack(NULL, r->len, r->data)))
-            return 1;
-        b->n++;
-    }
-    return 0;
-}
-
-int frame_split_open(const uint8_t *payload, size_t len, struct frame_split **ret, char *err,
-                     size_t err_size)
-{
-    *ret = NULL;
+    request_done(m);
     err[0] = '\0';
-    struct frame_split *b = calloc(1, sizeof *b);
-    if (!b) {
-        fail(err, err_size, "out of memory");
-        return -ENOMEM;
-    }
-    request_init(&b->msg);
-    buf_init(&b->runs, BUF_NO_CAP);
-    buf_init(&b->logdir_raw, LOGDIR_MAX_NAME * 4);
-    buf_init(&b->run_raw, LOGDIR_MAX_NAME * 4);
-    if (split_walk(b, payload, len) != 0) {
-        split_free_reqs(b);
-        int r = frame_decode_batch(payload, len, &b->whole, err, err_size);
-        if (r < 0) {
-            frame_split_free(b);
-            return r;
-        }
-        b->n = b->whole->n_requests;
-    }
-    *ret = b;
-    return 0;
-}
-
-size_t frame_split_count(const struct frame_split *b)
-{
-    return b->n;
-}
-
-int frame_split_decode(struct frame_split *b, size_t i, struct request *m,
-                       struct request **ret_msg, char *err, size_t err_size)
-{
-    *ret_msg = m;
-    if (b->whole)
-        return frame_decode_request(b->whole->requests[i], m, err, err_size);
-    struct frame_req *r = &b->reqs[i];
-    if (!r->rq) {
-        if (frame_split_lean(b, r->data, r->len, ret_msg) == 0) {
-            err[0] = '\0';
-            return 0;
-        }
-        /* Of the lean shape, so it unpacks; the general decoder says
-         * what is wrong with it. */
-        *ret_msg = m;
-        r->rq = tfevents__request__unpack(NULL, r->len, r->data);
-        if (!r->rq) {
-            request_done(m);
-            fail(err, err_size, "out of memory");
-            return -ENOMEM;
-        }
-    }
-    return frame_decode_request(r->rq, m, err, err_size);
+    if (rq->has_id)
+        request_set_id_u64(m, rq->id);
+    int r = frame_check_unknown(&rq->base, err, err_size);
+    if (r < 0)
+        return r;
+    return frame_decode_fields(rq, m, err, err_size);
 }

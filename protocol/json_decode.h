@@ -1,12 +1,13 @@
-/* json_decode: one line of the tfeventsd protocol -> one message.
+/* json_decode: one line of the tfeventsd protocol -> one request.
  *
  * The wire format is described in docs/protocol.md. This module is pure:
  * it parses one JSON object (cJSON_ParseWithLength; the commonest line,
- * plain scalars, without cJSON: see jd_decode_fast()), checks every field,
- * normalises the logdir and run names and builds the summary values with
- * the summary.h builders. It never logs and keeps no state; errors come
- * back as a sentence a person understands.
- *
+ * plain scalars, without cJSON: see json_fast.h), checks the fields only
+ * JSON has and translates the line into the tfevents.Request a binary
+ * client would send, which frame_decode_fields() (frame_decode.h) checks,
+ * normalises and builds into summary values as it does for frames. It
+ * never logs and keeps no state; errors come back as a sentence a person
+ * understands, the same one for both protocols. *
  * Values: under "values", a number is a scalar, a string is text, an
  * object whose single key starts with '$' is a typed value
  * ({"$histogram": {...}}), and any other object is a run (a subdirectory)
@@ -31,14 +32,10 @@
 int jd_decode(struct request *m, const char *line, size_t len, char *err, size_t err_size);
 
 /* The two ways jd_decode() works, exported for the differential test
- * (tests/test-json_fastpath.c). jd_decode_fast() decodes only the commonest
- * shape of line -- op "log" with plain scalars under "values" and no
- * escapes -- without building a cJSON tree: it returns 0 with m filled
- * exactly as jd_decode_full() would fill it, or 1 ("not mine": another
- * shape, or anything the full decoder would refuse), leaving m to be reset.
- * jd_decode_full() is the cJSON decoder, which also produces every error.
- * jd_decode() is fast, then full when the fast path declines. */
-int jd_decode_fast(struct request *m, const char *line, size_t len);
+ * (tests/test-json_fastpath.c): jd_decode_fast() (json_fast.h) takes the
+ * commonest shape of line; jd_decode_full() is the cJSON decoder, which
+ * also produces every error. jd_decode() is fast, then full when the fast
+ * path declines. */
 int jd_decode_full(struct request *m, const char *line, size_t len, char *err,
                    size_t err_size);
 

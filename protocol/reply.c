@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "frame_decode.h"
+#include "frame.h"
 #include "tfwire.pb-c.h"
 #include "utf8.h"
 

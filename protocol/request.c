@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +143,40 @@ int request_add_value(struct request *m, const char *run, struct summary_value *
         m->n_kept = m->n_values;
     *ret = &v->value;
     return 0;
+}
+
+int request_error(char *err, size_t size, int code, const char *fmt, ...)
+{
+    if (!err || size == 0)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int request_error_at(char *err, size_t size, int code, const char *what, const char *name,
+                     const char *fmt, ...)
+{
+    if (!err || size == 0)
+        return code;
+    char cut[REQUEST_ERROR_NAME + 4];
+    size_t n = strlen(name);
+    if (n > REQUEST_ERROR_NAME) {
+        n = REQUEST_ERROR_NAME;
+        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--;
+        memcpy(cut, name, n);
+        memcpy(cut + n, "\xe2\x80\xa6", 4);   /* U+2026 and the NUL */
+        name = cut;
+    }
+    int k = snprintf(err, size, "%s '%s': ", what, name);
+    if (k < 0 || (size_t)k >= size)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + k, size - (size_t)k, fmt, ap);
+    va_end(ap);
+    return code;
 }

@@ -29,6 +29,10 @@
 #define REQUEST_MAX_ARRAY (64u << 20)
 /* Length of a decoder's error sentence. */
 #define REQUEST_ERROR_SIZE 256u
+/* Longest name quoted whole in an error sentence: a longer one is cut
+ * there (whole UTF-8 characters) and marked with an ellipsis, so that the
+ * reason after it always fits in REQUEST_ERROR_SIZE. */
+#define REQUEST_ERROR_NAME 64u
 /* 2^53: the largest step a JSON number (a double) carries exactly; the
  * binary protocol keeps the same range. */
 #define REQUEST_MAX_STEP (INT64_C(1) << 53)
@@ -107,5 +111,26 @@ void request_set_id_u64(struct request *m, uint64_t id);
  * static string) at the end of m's values: *ret is its summary value.
  * -EMSGSIZE past REQUEST_MAX_VALUES, -ENOMEM. */
 int request_add_value(struct request *m, const char *run, struct summary_value **ret);
+
+/* ---- error sentences -------------------------------------------------
+ * Both protocols refuse the same mistake with the same sentence: the JSON
+ * decoder translates a line into a tfevents.Request and frame_decode
+ * checks it (frame_decode.h), so nearly every sentence is written once,
+ * there. These are the few the JSON translator must also say itself,
+ * where JSON can hold the mistake in a form a Request cannot. */
+#define REQUEST_SAY_RESERVED "names starting with '$' are reserved for typed values"
+#define REQUEST_SAY_HISTOGRAM_FORMS \
+    "histogram needs either \"values\" or \"edges\" and \"counts\""
+#define REQUEST_SAY_HISTOGRAM_EDGES "histogram needs k+1 \"edges\" and k \"counts\""
+
+/* Write the reason (printf) into err[0..size) (nothing when size is 0);
+ * returns code, so that "return request_error(...)" fails with it. */
+__attribute__((format(printf, 4, 5)))
+int request_error(char *err, size_t size, int code, const char *fmt, ...);
+
+/* "<what> '<name>': <reason>", name cut to REQUEST_ERROR_NAME bytes. */
+__attribute__((format(printf, 6, 7)))
+int request_error_at(char *err, size_t size, int code, const char *what, const char *name,
+                     const char *fmt, ...);
 
 #endif

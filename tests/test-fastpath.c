@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "frame_decode.h"
+#include "frame_split.h"
 #include "lib_embedded.h"
 #include "lib_request.h"
 #include "lib_values.h"

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "json_decode.h"
+#include "json_fast.h"
 #include "test.h"
 
 static bool buf_same(const struct buf *a, const struct buf *b)
