@@ -534,11 +534,6 @@ const char *logdir_name(const logdir *d)
     return d->name;
 }
 
-const char *logdir_path(const logdir *d)
-{
-    return d->path;
-}
-
 const struct logdir_scan *logdir_scan_result(const logdir *d)
 {
     return &d->scan;

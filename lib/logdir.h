@@ -157,7 +157,6 @@ bool logdir_scanning(const logdir *d);
 int logdir_close(logdir *d, bool sync);
 
 const char *logdir_name(const logdir *d);
-const char *logdir_path(const logdir *d);
 const struct logdir_scan *logdir_scan_result(const logdir *d);
 
 /* The counter: -1 before the first step. */
