@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "logdir.h"
+#include "logdir_set.h"
 #include "run_writer.h"
 #include "record_reader.h"
 #include "summary.h"
