@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "logdir_reader.h"
-#include "value.h"
+#include "value_json.h"
 
 enum type { TYPE_ANY, TYPE_SUMMARY, TYPE_SCALAR };
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSONL };

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "logdir_reader.h"
-#include "value.h"
+#include "value_json.h"
 
 /* Longest value rendering printed per line; the rest is elided. */
 #define DUMP_MAX_VALUE_CHARS 400

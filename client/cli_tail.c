@@ -26,7 +26,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "logdir_reader.h"
-#include "value.h"
+#include "value_json.h"
 
 /* Recent values kept per (run, tag) for the sparkline. */
 #define TAIL_HISTORY 64

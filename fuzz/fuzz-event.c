@@ -12,7 +12,7 @@
 #include "buf.h"
 #include "event.h"
 #include "fuzz.h"
-#include "value.h"
+#include "value_json.h"
 
 /* Distinct tags tracked per input; later tags decode as first values. */
 #define MAX_TAGS 64

@@ -13,7 +13,7 @@
 #include "record.h"
 #include "record_reader.h"
 #include "test.h"
-#include "value.h"
+#include "value_json.h"
 
 /* ------------------------------------------------------------------ arena */
 

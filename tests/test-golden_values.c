@@ -10,7 +10,7 @@
 
 #include "logdir_reader.h"
 #include "test.h"
-#include "value.h"
+#include "value_json.h"
 
 struct point {
     int64_t step;

@@ -29,7 +29,7 @@
 #include "record_reader.h"
 #include "summary.h"
 #include "test.h"
-#include "value.h"
+#include "value_json.h"
 #include "wav.h"
 
 /* ---- the allocator ------------------------------------------------------ */

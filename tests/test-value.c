@@ -8,7 +8,7 @@
 #include "plugins.pb-c.h"
 #include "struct.pb-c.h"
 #include "test.h"
-#include "value.h"
+#include "value_json.h"
 
 /* Helpers building protobuf-c messages on the stack. */
 
