@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbfields.h"
+#include "pbwire.h"
+#include "plugins.pb-c.h"
 #include "types.pb-c.h"
 #include "value_json.h"
 
@@ -421,7 +424,7 @@ static int migrate_simple(struct value *v, const Tensorboard__Summary__Value *sv
 static int migrate_image(struct value *v, const Tensorboard__Summary__Value *sv)
 {
     /* ImagePluginData{converted_to_tensor: true} */
-    static const uint8_t content[] = {0x10, 0x01};
+    static const uint8_t content[] = {PB_KEY(PBF_IMAGE_CONVERTED_TO_TENSOR, PB_VARINT), 1};
     const Tensorboard__Summary__Image *im = sv->image;
     int r = set_legacy_meta(v, sv, "images", content, sizeof content);
     if (r < 0)
@@ -450,7 +453,10 @@ static int migrate_image(struct value *v, const Tensorboard__Summary__Value *sv)
 static int migrate_audio(struct value *v, const Tensorboard__Summary__Value *sv)
 {
     /* AudioPluginData{encoding: WAV, converted_to_tensor: true} */
-    static const uint8_t content[] = {0x10, 0x0b, 0x18, 0x01};
+    static const uint8_t content[] = {
+        PB_KEY(PBF_AUDIO_ENCODING, PB_VARINT), TENSORBOARD__AUDIO_PLUGIN_DATA__ENCODING__WAV,
+        PB_KEY(PBF_AUDIO_CONVERTED_TO_TENSOR, PB_VARINT), 1,
+    };
     int r = set_legacy_meta(v, sv, "audio", content, sizeof content);
     if (r < 0)
         return r;
