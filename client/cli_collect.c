@@ -235,7 +235,7 @@ static int emit_cells(struct out *o, char *const *cells)
     return 0;
 }
 
-static int emit_row(struct out *o, const struct logdir_item *it, const struct value *v,
+static int emit_row(struct out *o, const struct logdir_reader_item *it, const struct value *v,
                     const char *tag)
 {
     const Tensorboard__Event *ev = it->event;
@@ -351,7 +351,7 @@ static void show_progress(logdir_reader *r, uint64_t total, double start)
                 (double)st.bytes / 1e6, st.records, rps / 1e6, st.runs);
 }
 
-static void report_problem(const struct logdir_item *it, bool *corrupt)
+static void report_problem(const struct logdir_reader_item *it, bool *corrupt)
 {
     if (it->error) {
         cli_error("%s: %s", it->file, strerror(-it->error));
@@ -457,10 +457,10 @@ int cli_collect_main(int argc, char **argv)
     bool corrupt = false;
     int status = CLI_EXIT_OK;
     unsigned long long rows = 0;
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc = 0;
     while (!(limit && rows >= max_rows) && (rc = logdir_reader_next(r, &it)) > 0) {
-        if (it.type == LOGDIR_ITEM_PROBLEM) {
+        if (it.type == LOGDIR_READER_ITEM_PROBLEM) {
             if (progress)
                 fputs("\r\033[K", stderr);
             report_problem(&it, &corrupt);

@@ -96,7 +96,7 @@ static const char *session_status(int s)
     }
 }
 
-static void print_event(const struct logdir_item *it, size_t payload_len, struct buf *b)
+static void print_event(const struct logdir_reader_item *it, size_t payload_len, struct buf *b)
 {
     const Tensorboard__Event *ev = it->event;
     char wall[64];
@@ -218,10 +218,10 @@ int cli_dump_main(int argc, char **argv)
     buf_init(&b, BUF_NO_CAP);
     int status = CLI_EXIT_OK;
     uint64_t records = 0, end = 0;
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc;
     while ((rc = logdir_reader_next(r, &it)) > 0) {
-        if (it.type == LOGDIR_ITEM_EVENT) {
+        if (it.type == LOGDIR_READER_ITEM_EVENT) {
             print_event(&it, (size_t)(it.length - RECORD_OVERHEAD), &b);
             records++;
             end = it.offset + it.length;

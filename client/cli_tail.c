@@ -357,7 +357,7 @@ static void draw(struct tail *t, const char *logdir)
 
 /* ------------------------------------------------------------------ main loop */
 
-static void problem(struct tail *t, const struct logdir_item *it)
+static void problem(struct tail *t, const struct logdir_reader_item *it)
 {
     if (it->fault == RECORD_FAULT_TRUNCATED)
         return;   /* shown once complete */
@@ -452,10 +452,10 @@ int cli_tail_main(int argc, char **argv)
         fputs("\033[?25l", stdout);   /* hide the cursor while redrawing */
 
     while (!stop_requested) {
-        struct logdir_item it;
+        struct logdir_reader_item it;
         int rc = 0;
         while (!stop_requested && (rc = logdir_reader_next(r, &it)) > 0) {
-            if (it.type == LOGDIR_ITEM_PROBLEM) {
+            if (it.type == LOGDIR_READER_ITEM_PROBLEM) {
                 problem(&t, &it);
                 continue;
             }

@@ -17,7 +17,7 @@
 
 struct tfevents_reader {
     logdir_reader *r;
-    struct logdir_item item;      /* the event being handed out */
+    struct logdir_reader_item item;      /* the event being handed out */
     bool have_item;
     size_t next_value;            /* index of its next summary value */
     /* storage behind the pointers of the last record */
@@ -173,13 +173,13 @@ TFEV_API int tfevents_reader_next(tfevents_reader *t, struct tfevents_record *re
             t->have_item = true;
             t->next_value = 0;
         }
-        const struct logdir_item *it = &t->item;
+        const struct logdir_reader_item *it = &t->item;
         rec->run = it->run;
         rec->file = it->file;
         rec->offset = it->offset;
         rec->tag = "";
         rec->plugin = rec->display_name = rec->description = "";
-        if (it->type == LOGDIR_ITEM_PROBLEM) {
+        if (it->type == LOGDIR_READER_ITEM_PROBLEM) {
             t->have_item = false;
             rec->kind = TFEVENTS_KIND_PROBLEM;
             rec->truncated = it->fault == RECORD_FAULT_TRUNCATED;

@@ -504,7 +504,7 @@ static void test_golden_records(void)
 }
 
 /* A logdir read through logdir_reader both ways, item by item. */
-static char *item_string(const struct logdir_item *it)
+static char *item_string(const struct logdir_reader_item *it)
 {
     struct buf b;
     buf_init(&b, BUF_NO_CAP);
@@ -541,7 +541,7 @@ static void read_logdir(const char *dir, bool slow, struct buf *out)
     o.no_fast_path = slow;
     logdir_reader *r = NULL;
     REQUIRE(logdir_reader_open(&r, dir, &o) == 0);
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc;
     while ((rc = logdir_reader_next(r, &it)) > 0) {
         char *s = item_string(&it);
