@@ -86,7 +86,7 @@ static const char *event_kind(const Tensorboard__Event *ev)
 
 /* The value as one cell: scalars as numbers, rank-0 text as the string,
  * everything else as compact JSON. Appended to b. */
-static int value_cell(struct buf *b, const struct value *v)
+static int value_cell(struct buf *b, const struct decoded_value *v)
 {
     if (v->kind == VALUE_SCALAR) {
         char num[64];
@@ -104,7 +104,7 @@ static int value_cell(struct buf *b, const struct value *v)
 }
 
 /* JSON value of a cell for jsonl: numbers stay numbers. */
-static int jsonl_value(struct buf *b, const struct value *v)
+static int jsonl_value(struct buf *b, const struct decoded_value *v)
 {
     if (v->kind == VALUE_SCALAR && isfinite(v->scalar)) {
         char num[64];
@@ -235,7 +235,7 @@ static int emit_cells(struct out *o, char *const *cells)
     return 0;
 }
 
-static int emit_row(struct out *o, const struct logdir_reader_item *it, const struct value *v,
+static int emit_row(struct out *o, const struct logdir_reader_item *it, const struct decoded_value *v,
                     const char *tag)
 {
     const Tensorboard__Event *ev = it->event;
@@ -471,7 +471,7 @@ int cli_collect_main(int argc, char **argv)
             rows++;
         } else {
             for (size_t i = 0; !err && i < it.n_values && !(limit && rows >= max_rows); i++) {
-                const struct value *v = &it.values[i];
+                const struct decoded_value *v = &it.values[i];
                 if (v->kind == VALUE_EMPTY || (o.type == TYPE_SCALAR && v->kind != VALUE_SCALAR))
                     continue;
                 const Tensorboard__Summary__Value *sv = it.event->summary->value[i];

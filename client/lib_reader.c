@@ -73,7 +73,7 @@ static int blobs_from(tfevents_reader *t, const struct value_bytes *b, size_t n)
     return 0;
 }
 
-static int fill_value(tfevents_reader *t, const struct value *v, struct tfevents_record *rec)
+static int fill_value(tfevents_reader *t, const struct decoded_value *v, struct tfevents_record *rec)
 {
     const struct value_meta *m = &v->meta;
     rec->plugin = v->plugin ? v->plugin : "";

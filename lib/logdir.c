@@ -476,7 +476,7 @@ struct log_call {
 static int refuse_step(logdir *d, const struct log_call *c, size_t i,
                        const struct strmap_entry *e, bool dup, struct logdir_refusal *rf)
 {
-    const struct summary_value *v = c->items[i].value;
+    const struct summary_value *v = c->items[i].summary;
     d->refused += c->n;
     if (rf) {
         refuse(rf, dup ? LOGDIR_REFUSED_DUPLICATE : LOGDIR_REFUSED_STEP, c->items[i].run,
@@ -497,7 +497,7 @@ static int log_check_steps(logdir *d, struct log_call *c, bool enforce,
     uint64_t gen = ++d->generation;
     for (size_t i = 0; i < c->n; i++) {
         const char *run = c->items[i].run;
-        const struct summary_value *v = c->items[i].value;
+        const struct summary_value *v = c->items[i].summary;
         if (v->tag.len == 0)
             return -EINVAL;
         struct strmap_entry *e = hot_tag(d, run, v->tag.data, v->tag.len);
@@ -532,7 +532,7 @@ static int log_prepare_writers(logdir *d, struct log_call *c, struct logdir_refu
 {
     size_t need = 0;
     for (size_t i = 0; i < c->n; i++)
-        need += run_writer_record_bound(c->items[i].value);
+        need += run_writer_record_bound(c->items[i].summary);
     for (size_t i = 0; i < c->n; i++) {
         const char *run = c->items[i].run;
         if (i > 0 && strcmp(run, c->items[i - 1].run) == 0)
@@ -558,7 +558,7 @@ static int log_write(logdir *d, const struct log_call *c, double wall_time)
 {
     for (size_t i = 0; i < c->n; i++) {
         const char *run = c->items[i].run;
-        const struct summary_value *v = c->items[i].value;
+        const struct summary_value *v = c->items[i].summary;
         run_writer *w = c->only_w ? c->only_w : hot_writer(d, run);
         enum logdir_refusal_kind kind;
         int r = w ? 0 : writer_for(d, run, &w, &kind);
@@ -583,7 +583,7 @@ static int log_write(logdir *d, const struct log_call *c, double wall_time)
 static void log_forget(logdir *d, const struct log_call *c)
 {
     for (size_t i = 0; i < c->seen; i++) {
-        const struct summary_value *v = c->items[i].value;
+        const struct summary_value *v = c->items[i].summary;
         logdir_steps_forget_unwritten(&d->steps, c->items[i].run, v->tag.data, v->tag.len);
     }
 }
@@ -597,9 +597,9 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
         return -EINVAL;
     /* One plain scalar (most messages): the shortcut, when it applies. */
     double x;
-    if (n == 1 && check_steps && items[0].value->tag.len > 0 &&
-        summary_is_plain_scalar(items[0].value, &x)) {
-        const struct summary_value *v = items[0].value;
+    if (n == 1 && check_steps && items[0].summary->tag.len > 0 &&
+        summary_is_plain_scalar(items[0].summary, &x)) {
+        const struct summary_value *v = items[0].summary;
         r = logdir_log_scalar(d, mode, step, wall_time, items[0].run, strlen(items[0].run),
                               (const char *)v->tag.data, v->tag.len, x, ret_step);
         if (r != LOGDIR_DECLINED)

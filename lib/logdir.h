@@ -150,10 +150,11 @@ const struct logdir_scan *logdir_scan_result(const logdir *d);
 int64_t logdir_step(const logdir *d);
 void logdir_set_step(logdir *d, int64_t step);
 
-/* One value of a message: a run name (normalised) and a value. */
+/* One value of a message to write: a run name (normalised) and the summary
+ * value built for it (summary.h). Both borrowed for the call. */
 struct logdir_item {
     const char *run;
-    const struct summary_value *value;
+    const struct summary_value *summary;
 };
 
 enum logdir_refusal_kind {

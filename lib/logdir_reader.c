@@ -277,7 +277,7 @@ struct logdir_reader {
     struct arena arena;
     ProtobufCAllocator alloc;
     Tensorboard__Event *event;  /* in the arena */
-    struct value *values;
+    struct decoded_value *values;
     size_t n_values, cap_values;
 
     struct logdir_reader_stats stats;
@@ -672,7 +672,7 @@ static int reserve_values(logdir_reader *r, size_t n)
     size_t ncap = r->cap_values ? r->cap_values : 4;
     while (ncap < n)
         ncap *= 2;
-    struct value *nv = realloc(r->values, ncap * sizeof *nv);
+    struct decoded_value *nv = realloc(r->values, ncap * sizeof *nv);
     if (!nv)
         return -ENOMEM;
     /* Values point into themselves (inline storage); none are live here. */
@@ -697,7 +697,7 @@ static int decode_values(logdir_reader *r, struct run *run, const Tensorboard__S
         bool first_in_file = !e || e->file_gen != run->file_gen;
         const struct value_meta *initial = first_in_file ? NULL : &e->initial;
         const struct value_meta *kept = e && e->kept.present ? &e->kept : NULL;
-        struct value *v = &r->values[i];   /* initialised: see release_item() */
+        struct decoded_value *v = &r->values[i];   /* initialised: see release_item() */
         r->n_values = i + 1;
         err = value_decode(sv, initial, kept, v);
         if (err < 0)

@@ -87,7 +87,7 @@ struct logdir_reader_item {
     /* LOGDIR_READER_ITEM_EVENT */
     uint64_t length;                   /* whole record size, framing included */
     const Tensorboard__Event *event;
-    struct value *values;              /* one per event->summary->value[i]
+    struct decoded_value *values;              /* one per event->summary->value[i]
                                           when decode_values; else NULL */
     size_t n_values;
     bool purge;                        /* drop points with step >= purge_step */

@@ -92,7 +92,7 @@ static int meta_from_proto(struct value_meta *m, const Tensorboard__SummaryMetad
 
 /* ------------------------------------------------------------------ value lifecycle */
 
-void value_init(struct value *v)
+void value_init(struct decoded_value *v)
 {
     /* Readers clear millions of these. gcc expands a constant-size memset
      * of this size into `rep stos`, which starts slower on current x86
@@ -103,7 +103,7 @@ void value_init(struct value *v)
     v->plugin = "";
 }
 
-void value_done(struct value *v)
+void value_done(struct decoded_value *v)
 {
     if (!v)
         return;
@@ -174,7 +174,7 @@ static void shape_set(struct tensor_shape *s, size_t rank, const int64_t *dims)
  * is not allowed for strings; one element fills any shape; otherwise the
  * count must match. stride > 1 keeps every stride-th element first (the
  * audio [k,2] -> [k] projection works on the raw list). */
-static int tensor_take_strings(struct value *v, const Tensorboard__TensorProto *t, size_t stride)
+static int tensor_take_strings(struct decoded_value *v, const Tensorboard__TensorProto *t, size_t stride)
 {
     if (t->tensor_content.len > 0)
         return -EBADMSG;
@@ -290,7 +290,7 @@ int value_wav_info(const uint8_t *b, size_t len, struct value_clip *ret)
 /* Legacy HistogramProto -> [k,3] float32 rows: empty buckets at both ends
  * dropped, the first left edge is min, the last right edge max, inner edges
  * the bucket limits. */
-static int migrate_histo(struct value *v, const Tensorboard__HistogramProto *h)
+static int migrate_histo(struct decoded_value *v, const Tensorboard__HistogramProto *h)
 {
     size_t n = h->n_bucket, start = 0, end;
     while (start < n && !(h->bucket[start] > 0))
@@ -325,7 +325,7 @@ static int migrate_histo(struct value *v, const Tensorboard__HistogramProto *h)
     return 0;
 }
 
-static int set_legacy_meta(struct value *v, const Tensorboard__Summary__Value *sv,
+static int set_legacy_meta(struct decoded_value *v, const Tensorboard__Summary__Value *sv,
                            const char *plugin, const uint8_t *content, size_t content_len)
 {
     const Tensorboard__SummaryMetadata *md = sv->metadata;
@@ -337,7 +337,7 @@ static int set_legacy_meta(struct value *v, const Tensorboard__Summary__Value *s
 
 /* Decode the tensor t into v->numbers or v->strings. -EBADMSG/-ENOTSUP/
  * -EMSGSIZE make the value VALUE_INVALID; -ENOMEM is returned. */
-static int take_tensor(struct value *v, const Tensorboard__TensorProto *t, size_t stride)
+static int take_tensor(struct decoded_value *v, const Tensorboard__TensorProto *t, size_t stride)
 {
     if (v->dtype == TENSORBOARD__DATA_TYPE__DT_STRING)
         return tensor_take_strings(v, t, stride);
@@ -362,7 +362,7 @@ static int take_tensor(struct value *v, const Tensorboard__TensorProto *t, size_
     return 0;
 }
 
-static int interpret(struct value *v, const struct value_meta *kept)
+static int interpret(struct decoded_value *v, const struct value_meta *kept)
 {
     const char *plugin = v->plugin;
     bool str = v->dtype == TENSORBOARD__DATA_TYPE__DT_STRING;
@@ -405,7 +405,7 @@ static int interpret(struct value *v, const struct value_meta *kept)
 }
 
 /* Summary.Value.simple_value -> DT_FLOAT [] of plugin "scalars". */
-static int migrate_simple(struct value *v, const Tensorboard__Summary__Value *sv)
+static int migrate_simple(struct decoded_value *v, const Tensorboard__Summary__Value *sv)
 {
     int r = set_legacy_meta(v, sv, "scalars", NULL, 0);
     if (r < 0)
@@ -421,7 +421,7 @@ static int migrate_simple(struct value *v, const Tensorboard__Summary__Value *sv
 
 /* Summary.Image -> DT_STRING [3] (width, height, image) of plugin
  * "images". */
-static int migrate_image(struct value *v, const Tensorboard__Summary__Value *sv)
+static int migrate_image(struct decoded_value *v, const Tensorboard__Summary__Value *sv)
 {
     /* ImagePluginData{converted_to_tensor: true} */
     static const uint8_t content[] = {PB_KEY(PBF_IMAGE_CONVERTED_TO_TENSOR, PB_VARINT), 1};
@@ -450,7 +450,7 @@ static int migrate_image(struct value *v, const Tensorboard__Summary__Value *sv)
 
 /* Summary.Audio -> DT_STRING [1, 2] (clip, empty label) of plugin
  * "audio". */
-static int migrate_audio(struct value *v, const Tensorboard__Summary__Value *sv)
+static int migrate_audio(struct decoded_value *v, const Tensorboard__Summary__Value *sv)
 {
     /* AudioPluginData{encoding: WAV, converted_to_tensor: true} */
     static const uint8_t content[] = {
@@ -482,7 +482,7 @@ static int migrate_audio(struct value *v, const Tensorboard__Summary__Value *sv)
 /* data_compat: the value's oneof as TensorBoard migrates it to a tensor;
  * *ret_t gets the tensor proto of a tensor value (NULL otherwise). 0,
  * MIGRATE_DROPPED (v is left empty), or -ENOMEM. */
-static int migrate_value(struct value *v, const Tensorboard__Summary__Value *sv,
+static int migrate_value(struct decoded_value *v, const Tensorboard__Summary__Value *sv,
                          const Tensorboard__TensorProto **ret_t)
 {
     int r = 0;
@@ -517,7 +517,7 @@ static int migrate_value(struct value *v, const Tensorboard__Summary__Value *sv,
 }
 
 /* The shape of tensor t into v->shape; false when it cannot be read. */
-static bool read_shape(struct value *v, const Tensorboard__TensorProto *t)
+static bool read_shape(struct decoded_value *v, const Tensorboard__TensorProto *t)
 {
     if (!t->tensor_shape || (t->tensor_shape->n_dim == 0 && !t->tensor_shape->unknown_rank)) {
         /* Rank 0, the common case, without tensor_get_shape()'s copy of a
@@ -537,7 +537,7 @@ static bool read_shape(struct value *v, const Tensorboard__TensorProto *t)
  * data class inference, the audio [k, ...] -> [k] projection and the empty
  * hparams tensor. Returns the stride at which the tensor's strings are
  * taken (1: all of them). */
-static size_t apply_dataclass_compat(struct value *v, const struct value_meta *init,
+static size_t apply_dataclass_compat(struct decoded_value *v, const struct value_meta *init,
                                      bool invalid)
 {
     const char *init_plugin = init->present && init->plugin ? init->plugin : "";
@@ -573,7 +573,7 @@ static size_t apply_dataclass_compat(struct value *v, const struct value_meta *i
 
 int value_decode(const Tensorboard__Summary__Value *sv,
                  const struct value_meta *file_initial,
-                 const struct value_meta *kept, struct value *v)
+                 const struct value_meta *kept, struct decoded_value *v)
 {
     const Tensorboard__TensorProto *t;
     /* Readers decode millions of values into the same slots; a slot that

@@ -16,6 +16,10 @@
  * "expected" files (see shared/golden/README.md), so it can be compared with
  * what TensorBoard itself served.
  *
+ * Which value. A struct decoded_value (here) is a value read back from a
+ * file; what we build to write is a struct summary_value (summary.h), and
+ * a typed hparam is a struct hparams_value (hparams.h).
+ *
  * Pure functions: nothing here logs or keeps global state; thread-safe. */
 #ifndef TFEVENTS_VALUE_H
 #define TFEVENTS_VALUE_H
@@ -82,10 +86,10 @@ struct value_clip {
 };
 
 /* A decoded value. Initialise with value_init(), release with value_done();
- * it points into itself, so never copy a struct value by assignment.
+ * it points into itself, so never copy a struct decoded_value by assignment.
  * Byte strings are borrowed from the Summary.Value passed to value_decode():
  * keep it alive as long as the value is used. Everything else is owned. */
-struct value {
+struct decoded_value {
     enum value_kind kind;
     struct value_meta meta;    /* this value's own metadata after migration
                                   and inference (meta.present false: none) */
@@ -116,9 +120,9 @@ struct value {
     char legacy_buf[2][24];
 };
 
-void value_init(struct value *v);
+void value_init(struct decoded_value *v);
 /* Free what v owns and leave it initialised. NULL-safe. */
-void value_done(struct value *v);
+void value_done(struct decoded_value *v);
 
 void value_meta_init(struct value_meta *m);
 void value_meta_done(struct value_meta *m);   /* NULL-safe */
@@ -146,7 +150,7 @@ int value_meta_copy(struct value_meta *dst, const struct value_meta *src);
  * as the tag's kept metadata. */
 int value_decode(const Tensorboard__Summary__Value *v,
                  const struct value_meta *file_initial,
-                 const struct value_meta *kept, struct value *ret);
+                 const struct value_meta *kept, struct decoded_value *ret);
 
 /* Facts from a RIFF/WAVE header. Returns 0 and fills the clip fields
  * (bytes untouched) when data is a WAV with fmt and data chunks, -EBADMSG

@@ -79,7 +79,7 @@ static cJSON *string_json(const struct value_bytes *b, bool replace)
 }
 
 /* Element i of v as JSON (generic and text rendering). */
-static cJSON *element_json(const struct value *v, size_t i)
+static cJSON *element_json(const struct decoded_value *v, size_t i)
 {
     if (v->dtype == TENSORBOARD__DATA_TYPE__DT_STRING)
         return string_json(&v->strings[i], v->kind == VALUE_TEXT);
@@ -89,7 +89,7 @@ static cJSON *element_json(const struct value *v, size_t i)
 }
 
 /* Nested lists following the shape, elements from *pos on. */
-static cJSON *nest_json(const struct value *v, size_t dim, size_t *pos)
+static cJSON *nest_json(const struct decoded_value *v, size_t dim, size_t *pos)
 {
     if (dim == v->shape.rank)
         return element_json(v, (*pos)++);
@@ -167,7 +167,7 @@ static bool push(cJSON *arr, cJSON *item)
     return true;
 }
 
-cJSON *value_to_json(const struct value *v)
+cJSON *value_to_json(const struct decoded_value *v)
 {
     cJSON *o = NULL, *arr = NULL;
     switch (v->kind) {

@@ -27,7 +27,7 @@
  * lists of numbers, booleans or strings (non-UTF-8 strings as
  * {"sha256","size"}). Non-finite numbers are the strings "NaN", "Infinity",
  * "-Infinity". VALUE_EMPTY is null, VALUE_INVALID {"error": ...}. */
-cJSON *value_to_json(const struct value *v);
+cJSON *value_to_json(const struct decoded_value *v);
 
 /* plugin_data.content in protobuf's JSON mapping (.proto field names, proto3
  * defaults omitted, enums by name, int64 as strings, bytes as base64,

@@ -523,7 +523,7 @@ static int value_encoded(struct ctx *c, const ProtobufCBinaryData *bytes,
     int r = frame_check_unknown(&sv->base, c->err, c->err_size);
     const char *tag = sv->tag ? sv->tag : "";
     const Tensorboard__SummaryMetadata *md = sv->metadata;
-    struct value dec;
+    struct decoded_value dec;
     value_init(&dec);
     if (r < 0)
         goto out;

@@ -79,7 +79,7 @@ static char *values_string(const Tensorboard__Event *ev)
     buf_init(&b, BUF_NO_CAP);
     if (ev->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY) {
         for (size_t i = 0; i < ev->summary->n_value; i++) {
-            struct value v;
+            struct decoded_value v;
             value_init(&v);
             if (value_decode(ev->summary->value[i], NULL, NULL, &v) < 0) {
                 buf_append_str(&b, "ENOMEM;");
@@ -523,7 +523,7 @@ static char *item_string(const struct logdir_reader_item *it)
         }
     }
     for (size_t i = 0; i < it->n_values; i++) {
-        const struct value *v = &it->values[i];
+        const struct decoded_value *v = &it->values[i];
         cJSON *j = value_to_json(v);
         buf_printf(&b, "|%s/%s/%d:", value_kind_name(v->kind), v->plugin, v->meta.data_class);
         if (j)

@@ -110,7 +110,7 @@ static void acc_event(struct acc *a, const struct logdir_reader_item *it)
     if (it->purge)
         purge(a, it);
     for (size_t i = 0; i < it->n_values; i++) {
-        const struct value *v = &it->values[i];
+        const struct decoded_value *v = &it->values[i];
         const Tensorboard__Summary__Value *sv = it->event->summary->value[i];
         if (v->kind == VALUE_INVALID && !v->has_tensor && !v->meta.present)
             continue;
