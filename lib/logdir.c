@@ -252,7 +252,7 @@ int64_t logdir_step(const logdir *d)
     return d->step;
 }
 
-void logdir_set_step(logdir *d, int64_t step)
+void logdir_step_set(logdir *d, int64_t step)
 {
     d->step = step;
 }

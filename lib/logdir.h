@@ -12,7 +12,7 @@
  * step 0, one increment per message however many values it holds); an
  * explicit step (LOGDIR_STEP_AT) leaves it alone; LOGDIR_STEP_CURRENT logs
  * at the counter's value without advancing it (at 0, advancing, while it is
- * still -1); logdir_set_step(n) makes the next step n+1.
+ * still -1); logdir_step_set(n) makes the next step n+1.
  *
  * Step policy. TensorBoard's default (Rust) loader deletes every earlier
  * point of a tag whose step is >= a newly read step of that tag. So, under
@@ -148,7 +148,7 @@ const struct logdir_scan *logdir_scan_result(const logdir *d);
 
 /* The counter: -1 before the first step. */
 int64_t logdir_step(const logdir *d);
-void logdir_set_step(logdir *d, int64_t step);
+void logdir_step_set(logdir *d, int64_t step);
 
 /* One value of a message to write: a run name (normalised) and the summary
  * value built for it (summary.h). Both borrowed for the call. */

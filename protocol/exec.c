@@ -215,7 +215,7 @@ int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
         rp->next = rp->step + 1;
         break;
     case REQUEST_STEP_SET:
-        logdir_set_step(d, m->step);
+        logdir_step_set(d, m->step);
         rp->has_step = rp->has_next = true;
         rp->step = m->step;
         rp->next = m->step + 1;
