@@ -143,7 +143,9 @@ bool logdir_scanning(const logdir *d);
  * first error. NULL-safe. No writer may be busy. */
 int logdir_close(logdir *d, bool sync);
 
+/* Borrowed from d, valid until logdir_close(). */
 const char *logdir_name(const logdir *d);
+/* What the scan found (zeros until logdir_scan_finish()); borrowed from d. */
 const struct logdir_scan *logdir_scan_result(const logdir *d);
 
 /* The counter: -1 before the first step. */
@@ -218,7 +220,8 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
  * scan) gets two STARTs at step; one otherwise. -EBUSY while scanning. */
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time);
 
-/* The writer of run, or NULL when it has none open. */
+/* The writer of run (borrowed: d owns it until logdir_close() or
+ * logdir_detach_writer()), or NULL when it has none open. */
 run_writer *logdir_writer(const logdir *d, const char *run);
 
 /* Take run's writer out of the logdir (to close it elsewhere: the daemon
@@ -227,7 +230,8 @@ run_writer *logdir_writer(const logdir *d, const char *run);
  * or NULL. */
 run_writer *logdir_detach_writer(logdir *d, const char *run);
 
-/* Call fn for every open writer (do not detach inside). */
+/* Call fn for every open writer (run and w borrowed; do not detach
+ * inside). */
 void logdir_foreach_writer(logdir *d,
                            void (*fn)(void *ctx, logdir *d, const char *run, run_writer *w),
                            void *ctx);
