@@ -235,8 +235,8 @@ static int emit_cells(struct out *o, char *const *cells)
     return 0;
 }
 
-static int emit_row(struct out *o, const struct logdir_reader_item *it, const struct decoded_value *v,
-                    const char *tag)
+static int emit_row(struct out *o, const struct logdir_reader_item *it,
+                    const struct decoded_value *v, const char *tag)
 {
     const Tensorboard__Event *ev = it->event;
     char step[32], wall[64];

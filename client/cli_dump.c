@@ -60,7 +60,8 @@ static void print_shape(const struct tensor_shape *s)
     putchar(']');
 }
 
-static void print_value(const Tensorboard__Summary__Value *sv, const struct decoded_value *v, struct buf *b)
+static void print_value(const Tensorboard__Summary__Value *sv, const struct decoded_value *v,
+                        struct buf *b)
 {
     printf("    tag ");
     print_quoted(sv->tag ? sv->tag : "");

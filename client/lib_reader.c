@@ -17,7 +17,7 @@
 
 struct tfevents_reader {
     logdir_reader *r;
-    struct logdir_reader_item item;      /* the event being handed out */
+    struct logdir_reader_item item; /* the event being handed out */
     bool have_item;
     size_t next_value;            /* index of its next summary value */
     /* storage behind the pointers of the last record */
@@ -73,7 +73,8 @@ static int blobs_from(tfevents_reader *t, const struct value_bytes *b, size_t n)
     return 0;
 }
 
-static int fill_value(tfevents_reader *t, const struct decoded_value *v, struct tfevents_record *rec)
+static int fill_value(tfevents_reader *t, const struct decoded_value *v,
+                      struct tfevents_record *rec)
 {
     const struct value_meta *m = &v->meta;
     rec->plugin = v->plugin ? v->plugin : "";

@@ -655,7 +655,8 @@ static double parse_file_version(const char *s)
     return *end ? -1 : v;
 }
 
-static void item_base(struct logdir_reader_item *item, const struct run *run, enum logdir_reader_item_type type)
+static void item_base(struct logdir_reader_item *item, const struct run *run,
+                      enum logdir_reader_item_type type)
 {
     size_t size = sizeof *item;
     __asm__("" : "+r"(size));   /* libc memset, not `rep stos`: see value_init() */

@@ -174,7 +174,8 @@ static void shape_set(struct tensor_shape *s, size_t rank, const int64_t *dims)
  * is not allowed for strings; one element fills any shape; otherwise the
  * count must match. stride > 1 keeps every stride-th element first (the
  * audio [k,2] -> [k] projection works on the raw list). */
-static int tensor_take_strings(struct decoded_value *v, const Tensorboard__TensorProto *t, size_t stride)
+static int tensor_take_strings(struct decoded_value *v, const Tensorboard__TensorProto *t,
+                               size_t stride)
 {
     if (t->tensor_content.len > 0)
         return -EBADMSG;
