@@ -100,7 +100,7 @@ static int read_all(const char *root, bool slow, uint64_t *ret_records, uint64_t
     int err = logdir_reader_open(&r, root, &o);
     if (err < 0)
         return err;
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc;
     uint64_t values = 0;
     double sink = 0;

@@ -1,6 +1,5 @@
 /* decode_limit: the daemon's JSON decoder alone, for tfbench. Kept apart
- * from tfbench.c because json_decode.h (through logdir.h) and
- * logdir_reader.h both define a struct logdir_item. */
+ * from tfbench.c so that tfbench.c needs none of protocol/'s headers. */
 #ifndef TFBENCH_DECODE_LIMIT_H
 #define TFBENCH_DECODE_LIMIT_H
 

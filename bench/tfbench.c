@@ -305,7 +305,7 @@ static long long count_scalars(const char *path, uint64_t *ret_bytes, uint64_t *
     o.purge = false;
     if (logdir_reader_open(&r, path, &o) < 0)
         return -1;
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc;
     long long n = 0;
     while ((rc = logdir_reader_next(r, &it)) > 0)
@@ -767,7 +767,7 @@ static void figure_collect(struct series *ret_mbs)
             fail_msg(what, "cannot open the logdir");
             return;
         }
-        struct logdir_item it;
+        struct logdir_reader_item it;
         int rc;
         double sink = 0;
         while ((rc = logdir_reader_next(rd, &it)) > 0)

@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "logdir_reader.h"
-#include "value.h"
+#include "value_json.h"
 
 enum type { TYPE_ANY, TYPE_SUMMARY, TYPE_SCALAR };
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSONL };
@@ -86,7 +86,7 @@ static const char *event_kind(const Tensorboard__Event *ev)
 
 /* The value as one cell: scalars as numbers, rank-0 text as the string,
  * everything else as compact JSON. Appended to b. */
-static int value_cell(struct buf *b, const struct value *v)
+static int value_cell(struct buf *b, const struct decoded_value *v)
 {
     if (v->kind == VALUE_SCALAR) {
         char num[64];
@@ -104,7 +104,7 @@ static int value_cell(struct buf *b, const struct value *v)
 }
 
 /* JSON value of a cell for jsonl: numbers stay numbers. */
-static int jsonl_value(struct buf *b, const struct value *v)
+static int jsonl_value(struct buf *b, const struct decoded_value *v)
 {
     if (v->kind == VALUE_SCALAR && isfinite(v->scalar)) {
         char num[64];
@@ -235,8 +235,8 @@ static int emit_cells(struct out *o, char *const *cells)
     return 0;
 }
 
-static int emit_row(struct out *o, const struct logdir_item *it, const struct value *v,
-                    const char *tag)
+static int emit_row(struct out *o, const struct logdir_reader_item *it,
+                    const struct decoded_value *v, const char *tag)
 {
     const Tensorboard__Event *ev = it->event;
     char step[32], wall[64];
@@ -351,7 +351,7 @@ static void show_progress(logdir_reader *r, uint64_t total, double start)
                 (double)st.bytes / 1e6, st.records, rps / 1e6, st.runs);
 }
 
-static void report_problem(const struct logdir_item *it, bool *corrupt)
+static void report_problem(const struct logdir_reader_item *it, bool *corrupt)
 {
     if (it->error) {
         cli_error("%s: %s", it->file, strerror(-it->error));
@@ -457,10 +457,10 @@ int cli_collect_main(int argc, char **argv)
     bool corrupt = false;
     int status = CLI_EXIT_OK;
     unsigned long long rows = 0;
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc = 0;
     while (!(limit && rows >= max_rows) && (rc = logdir_reader_next(r, &it)) > 0) {
-        if (it.type == LOGDIR_ITEM_PROBLEM) {
+        if (it.type == LOGDIR_READER_ITEM_PROBLEM) {
             if (progress)
                 fputs("\r\033[K", stderr);
             report_problem(&it, &corrupt);
@@ -471,7 +471,7 @@ int cli_collect_main(int argc, char **argv)
             rows++;
         } else {
             for (size_t i = 0; !err && i < it.n_values && !(limit && rows >= max_rows); i++) {
-                const struct value *v = &it.values[i];
+                const struct decoded_value *v = &it.values[i];
                 if (v->kind == VALUE_EMPTY || (o.type == TYPE_SCALAR && v->kind != VALUE_SCALAR))
                     continue;
                 const Tensorboard__Summary__Value *sv = it.event->summary->value[i];

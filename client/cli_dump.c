@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "logdir_reader.h"
-#include "value.h"
+#include "value_json.h"
 
 /* Longest value rendering printed per line; the rest is elided. */
 #define DUMP_MAX_VALUE_CHARS 400
@@ -60,7 +60,8 @@ static void print_shape(const struct tensor_shape *s)
     putchar(']');
 }
 
-static void print_value(const Tensorboard__Summary__Value *sv, const struct value *v, struct buf *b)
+static void print_value(const Tensorboard__Summary__Value *sv, const struct decoded_value *v,
+                        struct buf *b)
 {
     printf("    tag ");
     print_quoted(sv->tag ? sv->tag : "");
@@ -96,7 +97,7 @@ static const char *session_status(int s)
     }
 }
 
-static void print_event(const struct logdir_item *it, size_t payload_len, struct buf *b)
+static void print_event(const struct logdir_reader_item *it, size_t payload_len, struct buf *b)
 {
     const Tensorboard__Event *ev = it->event;
     char wall[64];
@@ -218,10 +219,10 @@ int cli_dump_main(int argc, char **argv)
     buf_init(&b, BUF_NO_CAP);
     int status = CLI_EXIT_OK;
     uint64_t records = 0, end = 0;
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc;
     while ((rc = logdir_reader_next(r, &it)) > 0) {
-        if (it.type == LOGDIR_ITEM_EVENT) {
+        if (it.type == LOGDIR_READER_ITEM_EVENT) {
             print_event(&it, (size_t)(it.length - RECORD_OVERHEAD), &b);
             records++;
             end = it.offset + it.length;

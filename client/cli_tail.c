@@ -26,7 +26,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "logdir_reader.h"
-#include "value.h"
+#include "value_json.h"
 
 /* Recent values kept per (run, tag) for the sparkline. */
 #define TAIL_HISTORY 64
@@ -91,7 +91,7 @@ static void tail_usage(FILE *f)
 }
 
 /* A short description of a non-scalar value into out. */
-static void summarise(const struct value *v, char *out, size_t size)
+static void summarise(const struct decoded_value *v, char *out, size_t size)
 {
     switch (v->kind) {
     case VALUE_IMAGE: {
@@ -184,7 +184,7 @@ static struct series *find_series(struct tail *t, const char *run, const char *t
 }
 
 static void plain_line(struct tail *t, const char *run, const char *tag,
-                       const Tensorboard__Event *ev, const struct value *v)
+                       const Tensorboard__Event *ev, const struct decoded_value *v)
 {
     char step[32], wall[64], num[64], text[TAIL_SUMMARY_CHARS];
     snprintf(step, sizeof step, "%" PRId64, ev->step);
@@ -203,7 +203,7 @@ static void plain_line(struct tail *t, const char *run, const char *tag,
 }
 
 static void record_value(struct tail *t, const char *run, const char *tag,
-                         const Tensorboard__Event *ev, const struct value *v)
+                         const Tensorboard__Event *ev, const struct decoded_value *v)
 {
     struct series *s = find_series(t, run, tag);
     if (!s)
@@ -357,7 +357,7 @@ static void draw(struct tail *t, const char *logdir)
 
 /* ------------------------------------------------------------------ main loop */
 
-static void problem(struct tail *t, const struct logdir_item *it)
+static void problem(struct tail *t, const struct logdir_reader_item *it)
 {
     if (it->fault == RECORD_FAULT_TRUNCATED)
         return;   /* shown once complete */
@@ -452,15 +452,15 @@ int cli_tail_main(int argc, char **argv)
         fputs("\033[?25l", stdout);   /* hide the cursor while redrawing */
 
     while (!stop_requested) {
-        struct logdir_item it;
+        struct logdir_reader_item it;
         int rc = 0;
         while (!stop_requested && (rc = logdir_reader_next(r, &it)) > 0) {
-            if (it.type == LOGDIR_ITEM_PROBLEM) {
+            if (it.type == LOGDIR_READER_ITEM_PROBLEM) {
                 problem(&t, &it);
                 continue;
             }
             for (size_t i = 0; i < it.n_values; i++) {
-                const struct value *v = &it.values[i];
+                const struct decoded_value *v = &it.values[i];
                 if (v->kind == VALUE_EMPTY)
                     continue;
                 const Tensorboard__Summary__Value *sv = it.event->summary->value[i];

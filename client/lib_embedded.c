@@ -314,7 +314,7 @@ int lib_embedded_log_scalars(struct lib_embedded *e, const char *logdir_name,
     const char *run = (const char *)dr->runs.data;
     for (size_t i = 0; i < n; i++) {
         dr->items[i].run = run;
-        dr->items[i].value = &dr->vals[i];
+        dr->items[i].summary = &dr->vals[i];
         run += strlen(run) + 1;
     }
     logdir *d = dr->logdir;

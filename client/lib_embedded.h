@@ -15,7 +15,7 @@
 
 #include "lib_request.h"
 #include "lib_values.h"
-#include "logdir.h"
+#include "logdir_set.h"
 
 struct lib_embedded;
 

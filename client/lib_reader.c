@@ -17,7 +17,7 @@
 
 struct tfevents_reader {
     logdir_reader *r;
-    struct logdir_item item;      /* the event being handed out */
+    struct logdir_reader_item item; /* the event being handed out */
     bool have_item;
     size_t next_value;            /* index of its next summary value */
     /* The record handed out: the reader's, so that it can grow (tfevents.h). */
@@ -75,7 +75,8 @@ static int blobs_from(tfevents_reader *t, const struct value_bytes *b, size_t n)
     return 0;
 }
 
-static int fill_value(tfevents_reader *t, const struct value *v, struct tfevents_record *rec)
+static int fill_value(tfevents_reader *t, const struct decoded_value *v,
+                      struct tfevents_record *rec)
 {
     const struct value_meta *m = &v->meta;
     rec->plugin = v->plugin ? v->plugin : "";
@@ -177,13 +178,13 @@ static int next_record(tfevents_reader *t)
             t->have_item = true;
             t->next_value = 0;
         }
-        const struct logdir_item *it = &t->item;
+        const struct logdir_reader_item *it = &t->item;
         rec->run = it->run;
         rec->file = it->file;
         rec->offset = it->offset;
         rec->tag = "";
         rec->plugin = rec->display_name = rec->description = "";
-        if (it->type == LOGDIR_ITEM_PROBLEM) {
+        if (it->type == LOGDIR_READER_ITEM_PROBLEM) {
             t->have_item = false;
             rec->kind = TFEVENTS_KIND_PROBLEM;
             rec->truncated = it->fault == RECORD_FAULT_TRUNCATED;

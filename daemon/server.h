@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "json_decode.h"
-#include "logdir.h"
+#include "logdir_set.h"
 #include "stats.h"
 
 struct conn;

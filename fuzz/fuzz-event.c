@@ -12,7 +12,7 @@
 #include "buf.h"
 #include "event.h"
 #include "fuzz.h"
-#include "value.h"
+#include "value_json.h"
 
 /* Distinct tags tracked per input; later tags decode as first values. */
 #define MAX_TAGS 64
@@ -53,7 +53,7 @@ static void decode_summary(const Tensorboard__Summary *s)
 
         const struct value_meta *initial = t ? &t->initial : NULL;
         const struct value_meta *kept = t && t->kept.present ? &t->kept : NULL;
-        struct value v;
+        struct decoded_value v;
         value_init(&v);
         int r = value_decode(sv, initial, kept, &v);
         FUZZ_CHECK(r == 0 || r == -ENOMEM);

@@ -32,7 +32,7 @@ static void check_values(const struct request *m)
     FUZZ_CHECK(ev->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY);
     FUZZ_CHECK(ev->summary->n_value == m->n_values);
     for (size_t i = 0; i < ev->summary->n_value; i++) {
-        struct value v;
+        struct decoded_value v;
         value_init(&v);
         FUZZ_CHECK(value_decode(ev->summary->value[i], NULL, NULL, &v) == 0);
         FUZZ_CHECK(v.meta.present);

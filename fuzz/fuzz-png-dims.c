@@ -22,7 +22,7 @@ static void check_image_value(const struct summary_value *sv, uint32_t w, uint32
     FUZZ_CHECK(event_encode_summary(&event, 1.0, 0, values.data, values.len) == 0);
     Tensorboard__Event *ev;
     FUZZ_CHECK(event_unpack(event.data, event.len, &ev) == 0);
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
     FUZZ_CHECK(value_decode(ev->summary->value[0], NULL, NULL, &v) == 0);
     FUZZ_CHECK(v.kind == VALUE_IMAGE && v.n_strings == 3);

@@ -22,7 +22,7 @@ static void check_audio_value(const struct summary_value *sv, const struct wav_i
     Tensorboard__Event *ev;
     FUZZ_CHECK(event_unpack(event.data, event.len, &ev) == 0);
     FUZZ_CHECK(ev->summary && ev->summary->n_value == 1);
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
     FUZZ_CHECK(value_decode(ev->summary->value[0], NULL, NULL, &v) == 0);
     FUZZ_CHECK(v.kind == VALUE_AUDIO && v.n_clips == 1);

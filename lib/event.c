@@ -5,22 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "pbfields.h"
 #include "pbwire.h"
-
-/* Event field numbers (proto/event.proto). */
-enum {
-    EVENT_WALL_TIME = 1,
-    EVENT_STEP = 2,
-    EVENT_FILE_VERSION = 3,
-    EVENT_SUMMARY = 5,
-    EVENT_SESSION_LOG = 7,
-};
-
-/* SessionLog field numbers. */
-enum {
-    SESSION_LOG_STATUS = 1,
-    SESSION_LOG_MSG = 3,
-};
 
 double event_now(void)
 {
@@ -53,11 +39,11 @@ static size_t head_size(double wall_time, int64_t step)
 static uint8_t *put_head(uint8_t *p, double wall_time, int64_t step)
 {
     if (wall_time_present(wall_time)) {
-        p += pb_put_tag(p, EVENT_WALL_TIME, PB_FIXED64);
+        p += pb_put_tag(p, PBF_EVENT_WALL_TIME, PB_FIXED64);
         p += pb_put_double(p, wall_time);
     }
     if (step != 0) {
-        p += pb_put_tag(p, EVENT_STEP, PB_VARINT);
+        p += pb_put_tag(p, PBF_EVENT_STEP, PB_VARINT);
         /* int64 is a two's complement varint: negative steps take 10 bytes. */
         p += pb_put_varint(p, (uint64_t)step);
     }
@@ -87,7 +73,7 @@ int event_encode_file_version(struct buf *out, double wall_time, const char *ver
 {
     if (!version)
         return -EINVAL;
-    return encode_with_field(out, wall_time, 0, EVENT_FILE_VERSION, version,
+    return encode_with_field(out, wall_time, 0, PBF_EVENT_FILE_VERSION, version,
                              strlen(version));
 }
 
@@ -96,7 +82,7 @@ int event_encode_summary(struct buf *out, double wall_time, int64_t step,
 {
     if (!values && values_len > 0)
         return -EINVAL;
-    return encode_with_field(out, wall_time, step, EVENT_SUMMARY, values, values_len);
+    return encode_with_field(out, wall_time, step, PBF_EVENT_SUMMARY, values, values_len);
 }
 
 int event_encode_session_log(struct buf *out, double wall_time, int64_t step,
@@ -110,23 +96,23 @@ int event_encode_session_log(struct buf *out, double wall_time, int64_t step,
     if (status != 0)
         body += 1 + pb_varint_size((uint64_t)(int64_t)status);
     if (msg_len > 0)
-        body += pb_len_field_size(SESSION_LOG_MSG, msg_len);
+        body += pb_len_field_size(PBF_SESSION_LOG_MSG, msg_len);
 
-    size_t total = head_size(wall_time, step) + pb_len_field_size(EVENT_SESSION_LOG, body);
+    size_t total = head_size(wall_time, step) + pb_len_field_size(PBF_EVENT_SESSION_LOG, body);
     int r = buf_reserve(out, total);
     if (r < 0)
         return r;
     uint8_t *p = out->data + out->len;
     p = put_head(p, wall_time, step);
-    p += pb_put_tag(p, EVENT_SESSION_LOG, PB_LEN);
+    p += pb_put_tag(p, PBF_EVENT_SESSION_LOG, PB_LEN);
     p += pb_put_varint(p, body);
     if (status != 0) {
-        p += pb_put_tag(p, SESSION_LOG_STATUS, PB_VARINT);
+        p += pb_put_tag(p, PBF_SESSION_LOG_STATUS, PB_VARINT);
         /* Enums are int32 on the wire, sign-extended to 64 bits. */
         p += pb_put_varint(p, (uint64_t)(int64_t)status);
     }
     if (msg_len > 0) {
-        p += pb_put_tag(p, SESSION_LOG_MSG, PB_LEN);
+        p += pb_put_tag(p, PBF_SESSION_LOG_MSG, PB_LEN);
         p += pb_put_varint(p, msg_len);
         memcpy(p, msg, msg_len);
     }

@@ -17,13 +17,11 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "pbfields.h"
+#include "pbwire.h"
 #include "summary.pb-c.h"
 #include "tensor.pb-c.h"
 #include "tensor_shape.pb-c.h"
-
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-
-#define KEY(field, wt) ((uint8_t)((field) << 3 | (wt)))
 
 /* Length prefixes of up to this many bytes are read (values < 2^28). */
 #define MAX_LEN_BYTES 4
@@ -178,21 +176,21 @@ static int count_key(const uint8_t *p, const uint8_t *end, uint8_t key, size_t *
         if (k & 0x80)
             return -ENOTSUP;
         switch (k & 7) {
-        case WT_VARINT:
+        case PB_VARINT:
             if (get_varint(&p, end, &v) < 0)
                 return -ENOTSUP;
             break;
-        case WT_I64:
+        case PB_FIXED64:
             if (end - p < 8)
                 return -ENOTSUP;
             p += 8;
             break;
-        case WT_LEN:
+        case PB_LEN:
             if (get_len(&p, end, &len) < 0)
                 return -ENOTSUP;
             p += len;
             break;
-        case WT_I32:
+        case PB_FIXED32:
             if (end - p < 4)
                 return -ENOTSUP;
             p += 4;
@@ -234,13 +232,13 @@ static int scan_dim(struct scan *s, const uint8_t *p, const uint8_t *end,
         size_t n;
         int r;
         switch (k) {
-        case KEY(1, WT_VARINT):   /* size */
+        case PB_KEY(PBF_DIM_SIZE, PB_VARINT):   /* size */
             if ((seen & 1) || get_varint(&p, end, &v) < 0)
                 return -ENOTSUP;
             seen |= 1;
             memcpy(&d->size, &v, sizeof v);
             break;
-        case KEY(2, WT_LEN):      /* name */
+        case PB_KEY(PBF_DIM_NAME, PB_LEN):      /* name */
             if ((seen & 2) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 2;
@@ -260,7 +258,7 @@ static int scan_shape(struct scan *s, const uint8_t *p, const uint8_t *end,
                       Tensorboard__TensorShapeProto *sh)
 {
     size_t n_dim = 0;
-    int r = count_key(p, end, KEY(2, WT_LEN), &n_dim);
+    int r = count_key(p, end, PB_KEY(PBF_SHAPE_DIM, PB_LEN), &n_dim);
     if (r < 0)
         return r;
     if (n_dim > 0) {
@@ -272,7 +270,7 @@ static int scan_shape(struct scan *s, const uint8_t *p, const uint8_t *end,
     while (p < end) {
         uint8_t k = *p++;
         size_t n;
-        if (k != KEY(2, WT_LEN) || get_len(&p, end, &n) < 0)
+        if (k != PB_KEY(PBF_SHAPE_DIM, PB_LEN) || get_len(&p, end, &n) < 0)
             return -ENOTSUP;   /* unknown_rank and anything else */
         r = scan_dim(s, p, p + n, sh->dim[sh->n_dim]);
         if (r < 0)
@@ -326,13 +324,13 @@ static int scan_tensor(struct scan *s, const uint8_t *p, const uint8_t *end,
         int r;
         void *arr = NULL;
         switch (k) {
-        case KEY(1, WT_VARINT):   /* dtype */
+        case PB_KEY(PBF_TENSOR_DTYPE, PB_VARINT):   /* dtype */
             if ((seen & 1) || get_varint(&p, end, &v) < 0)
                 return -ENOTSUP;
             seen |= 1;
             t->dtype = low_int32(v);
             break;
-        case KEY(2, WT_LEN):      /* tensor_shape */
+        case PB_KEY(PBF_TENSOR_SHAPE, PB_LEN):      /* tensor_shape */
             if ((seen & 2) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 2;
@@ -345,14 +343,14 @@ static int scan_tensor(struct scan *s, const uint8_t *p, const uint8_t *end,
                 return r;
             p += n;
             break;
-        case KEY(4, WT_LEN):      /* tensor_content */
+        case PB_KEY(PBF_TENSOR_CONTENT, PB_LEN):      /* tensor_content */
             if ((seen & 4) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 4;
             set_bytes(&t->tensor_content, p, n);
             p += n;
             break;
-        case KEY(5, WT_LEN):      /* float_val, packed */
+        case PB_KEY(PBF_TENSOR_FLOAT_VAL, PB_LEN):      /* float_val, packed */
             if ((seen & 8) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 8;
@@ -362,7 +360,7 @@ static int scan_tensor(struct scan *s, const uint8_t *p, const uint8_t *end,
             t->float_val = arr;
             p += n;
             break;
-        case KEY(6, WT_LEN):      /* double_val, packed */
+        case PB_KEY(PBF_TENSOR_DOUBLE_VAL, PB_LEN):      /* double_val, packed */
             if ((seen & 16) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 16;
@@ -372,10 +370,10 @@ static int scan_tensor(struct scan *s, const uint8_t *p, const uint8_t *end,
             t->double_val = arr;
             p += n;
             break;
-        case KEY(8, WT_LEN):      /* string_val, repeated */
+        case PB_KEY(PBF_TENSOR_STRING_VAL, PB_LEN):      /* string_val, repeated */
             if (!strings_counted) {
                 /* Count from here: earlier fields held none. */
-                r = count_key(p - 1, end, KEY(8, WT_LEN), &n_strings);
+                r = count_key(p - 1, end, PB_KEY(PBF_TENSOR_STRING_VAL, PB_LEN), &n_strings);
                 if (r < 0)
                     return r;
                 t->string_val = scan_alloc(s, n_strings * sizeof *t->string_val);
@@ -404,7 +402,7 @@ static int scan_plugin_data(struct scan *s, const uint8_t *p, const uint8_t *end
         size_t n;
         int r;
         switch (k) {
-        case KEY(1, WT_LEN):      /* plugin_name */
+        case PB_KEY(PBF_PLUGIN_NAME, PB_LEN):      /* plugin_name */
             if ((seen & 1) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 1;
@@ -413,7 +411,7 @@ static int scan_plugin_data(struct scan *s, const uint8_t *p, const uint8_t *end
                 return r;
             p += n;
             break;
-        case KEY(2, WT_LEN):      /* content */
+        case PB_KEY(PBF_PLUGIN_CONTENT, PB_LEN):      /* content */
             if ((seen & 2) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 2;
@@ -437,7 +435,7 @@ static int scan_metadata(struct scan *s, const uint8_t *p, const uint8_t *end,
         size_t n;
         int r;
         switch (k) {
-        case KEY(1, WT_LEN):      /* plugin_data */
+        case PB_KEY(PBF_META_PLUGIN_DATA, PB_LEN):      /* plugin_data */
             if ((seen & 1) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 1;
@@ -450,10 +448,10 @@ static int scan_metadata(struct scan *s, const uint8_t *p, const uint8_t *end,
                 return r;
             p += n;
             break;
-        case KEY(2, WT_LEN):      /* display_name */
-        case KEY(3, WT_LEN):      /* summary_description */
+        case PB_KEY(PBF_META_DISPLAY_NAME, PB_LEN):      /* display_name */
+        case PB_KEY(PBF_META_DESCRIPTION, PB_LEN):      /* summary_description */
         {
-            unsigned bit = k == KEY(2, WT_LEN) ? 2 : 4;
+            unsigned bit = k == PB_KEY(PBF_META_DISPLAY_NAME, PB_LEN) ? 2 : 4;
             if ((seen & bit) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= bit;
@@ -463,7 +461,7 @@ static int scan_metadata(struct scan *s, const uint8_t *p, const uint8_t *end,
             p += n;
             break;
         }
-        case KEY(4, WT_VARINT):   /* data_class */
+        case PB_KEY(PBF_META_DATA_CLASS, PB_VARINT):   /* data_class */
             if ((seen & 8) || get_varint(&p, end, &v) < 0)
                 return -ENOTSUP;
             seen |= 8;
@@ -485,10 +483,10 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
         size_t n;
         int r;
         switch (k) {
-        case KEY(1, WT_LEN):      /* tag */
-        case KEY(7, WT_LEN):      /* node_name */
+        case PB_KEY(PBF_VALUE_TAG, PB_LEN):      /* tag */
+        case PB_KEY(PBF_VALUE_NODE_NAME, PB_LEN):      /* node_name */
         {
-            unsigned bit = k == KEY(1, WT_LEN) ? 1 : 2;
+            unsigned bit = k == PB_KEY(PBF_VALUE_TAG, PB_LEN) ? 1 : 2;
             if ((seen & bit) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= bit;
@@ -498,7 +496,7 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
             p += n;
             break;
         }
-        case KEY(9, WT_LEN):      /* metadata */
+        case PB_KEY(PBF_VALUE_METADATA, PB_LEN):      /* metadata */
             if ((seen & 4) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 4;
@@ -511,7 +509,7 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
                 return r;
             p += n;
             break;
-        case KEY(2, WT_I32):      /* simple_value (oneof value) */
+        case PB_KEY(PBF_VALUE_SIMPLE_VALUE, PB_FIXED32):      /* simple_value (oneof value) */
             if ((seen & 8) || end - p < 4)
                 return -ENOTSUP;
             seen |= 8;
@@ -522,7 +520,7 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
             v->value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE;
             p += 4;
             break;
-        case KEY(8, WT_LEN):      /* tensor (oneof value) */
+        case PB_KEY(PBF_VALUE_TENSOR, PB_LEN):      /* tensor (oneof value) */
             if ((seen & 8) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 8;
@@ -558,13 +556,13 @@ static int scan_summary(struct scan *s, const uint8_t *p, const uint8_t *end,
     while (p < end) {
         uint8_t k = *p++;
         size_t len;
-        if (k != KEY(1, WT_LEN) || get_len(&p, end, &len) < 0)
+        if (k != PB_KEY(PBF_SUMMARY_VALUE, PB_LEN) || get_len(&p, end, &len) < 0)
             return -ENOTSUP;
         if (n == cap) {
             if (arr != local)
                 return -ENOTSUP;   /* cannot happen: all were counted */
             size_t total;
-            r = count_key(start, end, KEY(1, WT_LEN), &total);
+            r = count_key(start, end, PB_KEY(PBF_SUMMARY_VALUE, PB_LEN), &total);
             if (r < 0)
                 return r;
             if (total <= n)
@@ -619,7 +617,7 @@ int event_scan_unpack(const uint8_t *payload, size_t len, ProtobufCAllocator *al
         size_t n;
         int r;
         switch (k) {
-        case KEY(1, WT_I64):      /* wall_time */
+        case PB_KEY(PBF_EVENT_WALL_TIME, PB_FIXED64):      /* wall_time */
             if ((seen & 1) || end - p < 8)
                 return -ENOTSUP;
             seen |= 1;
@@ -627,13 +625,13 @@ int event_scan_unpack(const uint8_t *payload, size_t len, ProtobufCAllocator *al
             memcpy(&ev->wall_time, &v, 8);
             p += 8;
             break;
-        case KEY(2, WT_VARINT):   /* step */
+        case PB_KEY(PBF_EVENT_STEP, PB_VARINT):   /* step */
             if ((seen & 2) || get_varint(&p, end, &v) < 0)
                 return -ENOTSUP;
             seen |= 2;
             memcpy(&ev->step, &v, 8);
             break;
-        case KEY(3, WT_LEN):      /* file_version (oneof what) */
+        case PB_KEY(PBF_EVENT_FILE_VERSION, PB_LEN):      /* file_version (oneof what) */
             if ((seen & 4) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 4;
@@ -643,7 +641,7 @@ int event_scan_unpack(const uint8_t *payload, size_t len, ProtobufCAllocator *al
             ev->what_case = TENSORBOARD__EVENT__WHAT_FILE_VERSION;
             p += n;
             break;
-        case KEY(5, WT_LEN):      /* summary (oneof what) */
+        case PB_KEY(PBF_EVENT_SUMMARY, PB_LEN):      /* summary (oneof what) */
             if ((seen & 4) || get_len(&p, end, &n) < 0)
                 return -ENOTSUP;
             seen |= 4;

@@ -108,202 +108,249 @@ static int pack_plugin_data(struct buf *out, Tensorboard__Hparams__HParamsPlugin
     return 0;
 }
 
+/* A discrete domain: valid values, all of one type, the hparam's when it
+ * has one (TensorBoard needs one type per domain). */
+static int check_discrete(const struct hparams_info *h, const char **why)
+{
+    if (h->n_values > HPARAMS_MAX_DOMAIN_VALUES)
+        return -EMSGSIZE;
+    if (h->n_values && !h->values) {
+        *why = "discrete domain values are NULL";
+        return -EINVAL;
+    }
+    for (size_t j = 0; j < h->n_values; j++) {
+        int r = check_value(&h->values[j], why);
+        if (r < 0)
+            return r;
+        enum hparams_type t = value_type(&h->values[j]);
+        if (t != value_type(&h->values[0]) || (h->type != HPARAMS_TYPE_UNSET && t != h->type)) {
+            *why = "discrete domain values do not all have the hparam's type";
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int check_interval(const struct hparams_info *h, const char **why)
+{
+    if (!isfinite(h->min_value) || !isfinite(h->max_value) || h->min_value > h->max_value) {
+        *why = "interval bounds are not finite with min <= max";
+        return -EINVAL;
+    }
+    if (h->type != HPARAMS_TYPE_UNSET && h->type != HPARAMS_TYPE_FLOAT64) {
+        *why = "interval domain on a non-numeric hparam";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* HParamInfo i of e: its strings, type, a name no earlier one has, and
+ * its domain. */
+static int check_info(const struct hparams_experiment *e, size_t i, const char **why)
+{
+    const struct hparams_info *h = &e->hparams[i];
+    int r;
+    if ((r = check_string(h->name, true, why, "hparam without a name")) < 0 ||
+        (r = check_string(h->display_name, false, why, NULL)) < 0 ||
+        (r = check_string(h->description, false, why, NULL)) < 0)
+        return r;
+    if ((unsigned)h->type > HPARAMS_TYPE_FLOAT64) {
+        *why = "unknown hparam type";
+        return -EINVAL;
+    }
+    for (size_t j = 0; j < i; j++) {
+        if (strcmp(e->hparams[j].name, h->name) == 0) {
+            *why = "duplicate hparam name";
+            return -EINVAL;
+        }
+    }
+    switch (h->domain) {
+    case HPARAMS_DOMAIN_NONE:
+        return 0;
+    case HPARAMS_DOMAIN_DISCRETE:
+        return check_discrete(h, why);
+    case HPARAMS_DOMAIN_INTERVAL:
+        return check_interval(h, why);
+    }
+    *why = "unknown hparam domain";
+    return -EINVAL;
+}
+
+static int check_metric(const struct hparams_metric *m, const char **why)
+{
+    int r;
+    if ((r = check_string(m->tag, true, why, "metric without a tag")) < 0 ||
+        (r = check_string(m->group, false, why, NULL)) < 0 ||
+        (r = check_string(m->display_name, false, why, NULL)) < 0 ||
+        (r = check_string(m->description, false, why, NULL)) < 0)
+        return r;
+    if ((unsigned)m->dataset_type > HPARAMS_DATASET_VALIDATION) {
+        *why = "unknown metric dataset type";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Everything of e, before anything is built. */
+static int check_experiment(const struct hparams_experiment *e, const char **why)
+{
+    int r;
+    if ((e->n_hparams && !e->hparams) || (e->n_metrics && !e->metrics)) {
+        *why = "hparams array is NULL";
+        return -EINVAL;
+    }
+    if ((r = check_string(e->name, false, why, NULL)) < 0 ||
+        (r = check_string(e->description, false, why, NULL)) < 0 ||
+        (r = check_string(e->user, false, why, NULL)) < 0)
+        return r;
+    if (!isfinite(e->time_created_secs)) {
+        *why = "time_created_secs is not finite";
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < e->n_hparams; i++)
+        if ((r = check_info(e, i, why)) < 0)
+            return r;
+    for (size_t i = 0; i < e->n_metrics; i++)
+        if ((r = check_metric(&e->metrics[i], why)) < 0)
+            return r;
+    return 0;
+}
+
+/* The protobuf-c messages of an Experiment: arrays of the structs, which
+ * borrow every string from the caller's hparams_experiment. */
+struct experiment_pb {
+    Tensorboard__Hparams__HParamInfo *infos, **info_ptrs;
+    Google__Protobuf__ListValue *lists;            /* discrete domains */
+    Tensorboard__Hparams__Interval *intervals;     /* interval domains */
+    Google__Protobuf__Value *values, **value_ptrs; /* every discrete value */
+    Tensorboard__Hparams__MetricInfo *metrics, **metric_ptrs;
+    Tensorboard__Hparams__MetricName *metric_names;
+};
+
+static void experiment_pb_free(struct experiment_pb *pb)
+{
+    free(pb->infos);
+    free(pb->info_ptrs);
+    free(pb->lists);
+    free(pb->intervals);
+    free(pb->values);
+    free(pb->value_ptrs);
+    free(pb->metrics);
+    free(pb->metric_ptrs);
+    free(pb->metric_names);
+}
+
+/* calloc() that returns non-NULL for n == 0 too. */
+static void *calloc_n(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size);
+}
+
+/* Room for nh hparams, nm metrics and nv discrete values. -ENOMEM. */
+static int experiment_pb_alloc(struct experiment_pb *pb, size_t nh, size_t nm, size_t nv)
+{
+    *pb = (struct experiment_pb){0};
+    pb->infos = calloc_n(nh, sizeof *pb->infos);
+    pb->info_ptrs = calloc_n(nh, sizeof *pb->info_ptrs);
+    pb->lists = calloc_n(nh, sizeof *pb->lists);
+    pb->intervals = calloc_n(nh, sizeof *pb->intervals);
+    pb->values = calloc_n(nv, sizeof *pb->values);
+    pb->value_ptrs = calloc_n(nv, sizeof *pb->value_ptrs);
+    pb->metrics = calloc_n(nm, sizeof *pb->metrics);
+    pb->metric_ptrs = calloc_n(nm, sizeof *pb->metric_ptrs);
+    pb->metric_names = calloc_n(nm, sizeof *pb->metric_names);
+    if (!pb->infos || !pb->info_ptrs || !pb->lists || !pb->intervals || !pb->values ||
+        !pb->value_ptrs || !pb->metrics || !pb->metric_ptrs || !pb->metric_names) {
+        experiment_pb_free(pb);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* HParamInfo i from h; its discrete values go from pb->values[*vi] on. */
+static void build_info(struct experiment_pb *pb, size_t i, const struct hparams_info *h,
+                       size_t *vi)
+{
+    Tensorboard__Hparams__HParamInfo *pi = &pb->infos[i];
+    tensorboard__hparams__hparam_info__init(pi);
+    pi->name = pbstr(h->name);
+    pi->display_name = pbstr(h->display_name);
+    pi->description = pbstr(h->description);
+    pi->type = (Tensorboard__Hparams__DataType)h->type;
+    if (h->domain == HPARAMS_DOMAIN_DISCRETE) {
+        Google__Protobuf__ListValue *l = &pb->lists[i];
+        google__protobuf__list_value__init(l);
+        l->n_values = h->n_values;
+        l->values = pb->value_ptrs + *vi;
+        for (size_t j = 0; j < h->n_values; j++, (*vi)++) {
+            set_pb_value(&pb->values[*vi], &h->values[j]);
+            pb->value_ptrs[*vi] = &pb->values[*vi];
+        }
+        pi->domain_case = TENSORBOARD__HPARAMS__HPARAM_INFO__DOMAIN_DOMAIN_DISCRETE;
+        pi->domain_discrete = l;
+    } else if (h->domain == HPARAMS_DOMAIN_INTERVAL) {
+        Tensorboard__Hparams__Interval *in = &pb->intervals[i];
+        tensorboard__hparams__interval__init(in);
+        in->min_value = h->min_value;
+        in->max_value = h->max_value;
+        pi->domain_case = TENSORBOARD__HPARAMS__HPARAM_INFO__DOMAIN_DOMAIN_INTERVAL;
+        pi->domain_interval = in;
+    }
+    pb->info_ptrs[i] = pi;
+}
+
+static void build_metric(struct experiment_pb *pb, size_t i, const struct hparams_metric *m)
+{
+    Tensorboard__Hparams__MetricName *mn = &pb->metric_names[i];
+    tensorboard__hparams__metric_name__init(mn);
+    mn->group = pbstr(m->group);
+    mn->tag = pbstr(m->tag);
+    Tensorboard__Hparams__MetricInfo *mi = &pb->metrics[i];
+    tensorboard__hparams__metric_info__init(mi);
+    mi->name = mn;
+    mi->display_name = pbstr(m->display_name);
+    mi->description = pbstr(m->description);
+    mi->dataset_type = (Tensorboard__Hparams__DatasetType)m->dataset_type;
+    pb->metric_ptrs[i] = mi;
+}
+
 int hparams_encode_experiment(struct buf *out, const struct hparams_experiment *e,
                               const char **ret_why)
 {
     const char *why = NULL;
-    int r;
     if (e->n_hparams > HPARAMS_MAX_HPARAMS || e->n_metrics > HPARAMS_MAX_METRICS)
         return -EMSGSIZE;
-    if ((e->n_hparams && !e->hparams) || (e->n_metrics && !e->metrics)) {
-        why = "hparams array is NULL";
-        r = -EINVAL;
+    int r = check_experiment(e, &why);
+    if (r < 0)
         goto out;
-    }
-    if ((r = check_string(e->name, false, &why, NULL)) < 0 ||
-        (r = check_string(e->description, false, &why, NULL)) < 0 ||
-        (r = check_string(e->user, false, &why, NULL)) < 0)
-        goto out;
-    if (!isfinite(e->time_created_secs)) {
-        why = "time_created_secs is not finite";
-        r = -EINVAL;
-        goto out;
-    }
 
-    /* Validate everything first, count the domain values, then allocate
-     * one block for all the message structs. */
     size_t n_values = 0;
-    for (size_t i = 0; i < e->n_hparams; i++) {
-        const struct hparams_info *h = &e->hparams[i];
-        if ((r = check_string(h->name, true, &why, "hparam without a name")) < 0 ||
-            (r = check_string(h->display_name, false, &why, NULL)) < 0 ||
-            (r = check_string(h->description, false, &why, NULL)) < 0)
-            goto out;
-        if ((unsigned)h->type > HPARAMS_TYPE_FLOAT64) {
-            why = "unknown hparam type";
-            r = -EINVAL;
-            goto out;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(e->hparams[j].name, h->name) == 0) {
-                why = "duplicate hparam name";
-                r = -EINVAL;
-                goto out;
-            }
-        }
-        switch (h->domain) {
-        case HPARAMS_DOMAIN_NONE:
-            break;
-        case HPARAMS_DOMAIN_DISCRETE:
-            if (h->n_values > HPARAMS_MAX_DOMAIN_VALUES) {
-                r = -EMSGSIZE;
-                goto out;
-            }
-            if (h->n_values && !h->values) {
-                why = "discrete domain values are NULL";
-                r = -EINVAL;
-                goto out;
-            }
-            /* TensorBoard needs one type per domain, matching the type. */
-            for (size_t j = 0; j < h->n_values; j++) {
-                if ((r = check_value(&h->values[j], &why)) < 0)
-                    goto out;
-                enum hparams_type t = value_type(&h->values[j]);
-                if (t != value_type(&h->values[0]) ||
-                    (h->type != HPARAMS_TYPE_UNSET && t != h->type)) {
-                    why = "discrete domain values do not all have the hparam's type";
-                    r = -EINVAL;
-                    goto out;
-                }
-            }
-            n_values += h->n_values;
-            break;
-        case HPARAMS_DOMAIN_INTERVAL:
-            if (!isfinite(h->min_value) || !isfinite(h->max_value) ||
-                h->min_value > h->max_value) {
-                why = "interval bounds are not finite with min <= max";
-                r = -EINVAL;
-                goto out;
-            }
-            if (h->type != HPARAMS_TYPE_UNSET && h->type != HPARAMS_TYPE_FLOAT64) {
-                why = "interval domain on a non-numeric hparam";
-                r = -EINVAL;
-                goto out;
-            }
-            break;
-        default:
-            why = "unknown hparam domain";
-            r = -EINVAL;
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < e->n_metrics; i++) {
-        const struct hparams_metric *m = &e->metrics[i];
-        if ((r = check_string(m->tag, true, &why, "metric without a tag")) < 0 ||
-            (r = check_string(m->group, false, &why, NULL)) < 0 ||
-            (r = check_string(m->display_name, false, &why, NULL)) < 0 ||
-            (r = check_string(m->description, false, &why, NULL)) < 0)
-            goto out;
-        if ((unsigned)m->dataset_type > HPARAMS_DATASET_VALIDATION) {
-            why = "unknown metric dataset type";
-            r = -EINVAL;
-            goto out;
-        }
-    }
-
-    /* One allocation for every struct and pointer array. */
-    size_t nh = e->n_hparams, nm = e->n_metrics;
-    size_t size = nh * (sizeof(Tensorboard__Hparams__HParamInfo) +
-                        sizeof(Tensorboard__Hparams__HParamInfo *) +
-                        sizeof(Google__Protobuf__ListValue) +
-                        sizeof(Tensorboard__Hparams__Interval)) +
-                  nm * (sizeof(Tensorboard__Hparams__MetricInfo) +
-                        sizeof(Tensorboard__Hparams__MetricInfo *) +
-                        sizeof(Tensorboard__Hparams__MetricName)) +
-                  n_values * (sizeof(Google__Protobuf__Value) +
-                              sizeof(Google__Protobuf__Value *));
-    void *block = calloc(1, size ? size : 1);
-    if (!block) {
-        r = -ENOMEM;
+    for (size_t i = 0; i < e->n_hparams; i++)
+        if (e->hparams[i].domain == HPARAMS_DOMAIN_DISCRETE)
+            n_values += e->hparams[i].n_values;
+    struct experiment_pb pb;
+    if ((r = experiment_pb_alloc(&pb, e->n_hparams, e->n_metrics, n_values)) < 0)
         goto out;
-    }
-    /* Carve the block, largest alignment first (all members are pointers,
-     * doubles or ints: pointer-aligned structs followed by pointer arrays). */
-    char *p = block;
-    Tensorboard__Hparams__HParamInfo *infos = (void *)p;
-    p += nh * sizeof *infos;
-    Google__Protobuf__ListValue *lists = (void *)p;
-    p += nh * sizeof *lists;
-    Tensorboard__Hparams__Interval *intervals = (void *)p;
-    p += nh * sizeof *intervals;
-    Tensorboard__Hparams__MetricInfo *minfos = (void *)p;
-    p += nm * sizeof *minfos;
-    Tensorboard__Hparams__MetricName *mnames = (void *)p;
-    p += nm * sizeof *mnames;
-    Google__Protobuf__Value *values = (void *)p;
-    p += n_values * sizeof *values;
-    Tensorboard__Hparams__HParamInfo **info_ptrs = (void *)p;
-    p += nh * sizeof *info_ptrs;
-    Tensorboard__Hparams__MetricInfo **minfo_ptrs = (void *)p;
-    p += nm * sizeof *minfo_ptrs;
-    Google__Protobuf__Value **value_ptrs = (void *)p;
-
     size_t vi = 0;
-    for (size_t i = 0; i < nh; i++) {
-        const struct hparams_info *h = &e->hparams[i];
-        Tensorboard__Hparams__HParamInfo *pi = &infos[i];
-        tensorboard__hparams__hparam_info__init(pi);
-        pi->name = pbstr(h->name);
-        pi->display_name = pbstr(h->display_name);
-        pi->description = pbstr(h->description);
-        pi->type = (Tensorboard__Hparams__DataType)h->type;
-        if (h->domain == HPARAMS_DOMAIN_DISCRETE) {
-            google__protobuf__list_value__init(&lists[i]);
-            lists[i].n_values = h->n_values;
-            lists[i].values = value_ptrs + vi;
-            for (size_t j = 0; j < h->n_values; j++) {
-                set_pb_value(&values[vi], &h->values[j]);
-                value_ptrs[vi] = &values[vi];
-                vi++;
-            }
-            pi->domain_case = TENSORBOARD__HPARAMS__HPARAM_INFO__DOMAIN_DOMAIN_DISCRETE;
-            pi->domain_discrete = &lists[i];
-        } else if (h->domain == HPARAMS_DOMAIN_INTERVAL) {
-            tensorboard__hparams__interval__init(&intervals[i]);
-            intervals[i].min_value = h->min_value;
-            intervals[i].max_value = h->max_value;
-            pi->domain_case = TENSORBOARD__HPARAMS__HPARAM_INFO__DOMAIN_DOMAIN_INTERVAL;
-            pi->domain_interval = &intervals[i];
-        }
-        info_ptrs[i] = pi;
-    }
-    for (size_t i = 0; i < nm; i++) {
-        const struct hparams_metric *m = &e->metrics[i];
-        tensorboard__hparams__metric_name__init(&mnames[i]);
-        mnames[i].group = pbstr(m->group);
-        mnames[i].tag = pbstr(m->tag);
-        tensorboard__hparams__metric_info__init(&minfos[i]);
-        minfos[i].name = &mnames[i];
-        minfos[i].display_name = pbstr(m->display_name);
-        minfos[i].description = pbstr(m->description);
-        minfos[i].dataset_type = (Tensorboard__Hparams__DatasetType)m->dataset_type;
-        minfo_ptrs[i] = &minfos[i];
-    }
+    for (size_t i = 0; i < e->n_hparams; i++)
+        build_info(&pb, i, &e->hparams[i], &vi);
+    for (size_t i = 0; i < e->n_metrics; i++)
+        build_metric(&pb, i, &e->metrics[i]);
 
     Tensorboard__Hparams__Experiment ex = TENSORBOARD__HPARAMS__EXPERIMENT__INIT;
     ex.name = pbstr(e->name);
     ex.description = pbstr(e->description);
     ex.user = pbstr(e->user);
     ex.time_created_secs = e->time_created_secs;
-    ex.n_hparam_infos = nh;
-    ex.hparam_infos = info_ptrs;
-    ex.n_metric_infos = nm;
-    ex.metric_infos = minfo_ptrs;
+    ex.n_hparam_infos = e->n_hparams;
+    ex.hparam_infos = pb.info_ptrs;
+    ex.n_metric_infos = e->n_metrics;
+    ex.metric_infos = pb.metric_ptrs;
     Tensorboard__Hparams__HParamsPluginData pd = TENSORBOARD__HPARAMS__HPARAMS_PLUGIN_DATA__INIT;
     pd.data_case = TENSORBOARD__HPARAMS__HPARAMS_PLUGIN_DATA__DATA_EXPERIMENT;
     pd.experiment = &ex;
     r = pack_plugin_data(out, &pd);
-    free(block);
+    experiment_pb_free(&pb);
 out:
     if (ret_why)
         *ret_why = why;

@@ -12,7 +12,7 @@
  * step 0, one increment per message however many values it holds); an
  * explicit step (LOGDIR_STEP_AT) leaves it alone; LOGDIR_STEP_CURRENT logs
  * at the counter's value without advancing it (at 0, advancing, while it is
- * still -1); logdir_set_step(n) makes the next step n+1.
+ * still -1); logdir_step_set(n) makes the next step n+1.
  *
  * Step policy. TensorBoard's default (Rust) loader deletes every earlier
  * point of a tag whose step is >= a newly read step of that tag. So, under
@@ -37,10 +37,17 @@
  * refused path is known when the message is logged, not at the next
  * flush; the writer then keeps that directory's descriptor.
  *
+ * Ownership. A logdir owns its step bookkeeping (logdir_steps.h: the
+ * last step per (run, tag), the runs) and the run_writer of each run,
+ * which it closes in logdir_close() unless it was detached
+ * (logdir_detach_writer()). The scan of its files is a logdir_scanner
+ * (logdir_scan.h), owned by whoever holds it until logdir_scan_finish();
+ * the logdirs of a root are owned by a logdir_set (logdir_set.h).
+ *
  * Pure of any event loop; file I/O happens in logdir_open() (the scan, or
- * logdir_scanner_run() on any thread),
- * when a run's writer is created (opening or making its directory) and in
- * the writers' flushes. Not thread-safe. */
+ * logdir_scanner_run() on any thread), when a run's writer is created
+ * (opening or making its directory) and in the writers' flushes. Not
+ * thread-safe. */
 #ifndef TFEVENTS_LOGDIR_H
 #define TFEVENTS_LOGDIR_H
 
@@ -48,6 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "logdir_scan.h"
 #include "run_writer.h"
 #include "summary.h"
 
@@ -106,15 +114,6 @@ struct logdir_options {
     void *hook_ctx;
 };
 
-/* What the scan of existing files found. */
-struct logdir_scan {
-    uint64_t files;        /* event files read */
-    uint64_t records;
-    uint64_t truncated;    /* files ending inside a record */
-    uint64_t corrupt;      /* files with a corrupt record (read up to it) */
-    uint64_t unreadable;   /* files that could not be opened */
-};
-
 /* Open logdir `name` (normalised, see logdir_normalize()) under the
  * directory root (borrowed path, trusted: it may itself be a link).
  * Nothing is created on disk until the first value; existing event files
@@ -125,12 +124,6 @@ struct logdir_scan {
 int logdir_open(logdir **ret, const char *root, const char *name,
                 const struct logdir_options *opts);
 
-/* The scan of a logdir's existing files, split from logdir_open() so that
- * a caller with an event loop can run it on another thread: the scanner
- * owns what it reads and fills (the directory's descriptor, its own maps)
- * and never touches the logdir, which stays with its thread. */
-typedef struct logdir_scanner logdir_scanner;
-
 /* Like logdir_open(), without the scan: when the logdir's directory exists
  * *ret_scanner gets its scan (caller owns) and the logdir is "scanning"
  * (logdir_scanning()) until logdir_scan_finish(): nothing may be logged,
@@ -139,15 +132,9 @@ typedef struct logdir_scanner logdir_scanner;
 int logdir_open_deferred(logdir **ret, const char *root, const char *name,
                          const struct logdir_options *opts, logdir_scanner **ret_scanner);
 
-/* Read the files (the slow part). Touches nothing but sc: any thread. */
-void logdir_scanner_run(logdir_scanner *sc);
-
 /* On the logdir's thread: apply what sc found to d (running the scan
  * first if it has not run), which is then ready; frees sc. NULL-safe sc. */
 void logdir_scan_finish(logdir *d, logdir_scanner *sc);
-
-/* Free a scanner without applying it. NULL-safe. */
-void logdir_scanner_free(logdir_scanner *sc);
 
 /* True between logdir_open_deferred() and logdir_scan_finish(). */
 bool logdir_scanning(const logdir *d);
@@ -156,18 +143,20 @@ bool logdir_scanning(const logdir *d);
  * first error. NULL-safe. No writer may be busy. */
 int logdir_close(logdir *d, bool sync);
 
+/* Borrowed from d, valid until logdir_close(). */
 const char *logdir_name(const logdir *d);
-const char *logdir_path(const logdir *d);
+/* What the scan found (zeros until logdir_scan_finish()); borrowed from d. */
 const struct logdir_scan *logdir_scan_result(const logdir *d);
 
 /* The counter: -1 before the first step. */
 int64_t logdir_step(const logdir *d);
-void logdir_set_step(logdir *d, int64_t step);
+void logdir_step_set(logdir *d, int64_t step);
 
-/* One value of a message: a run name (normalised) and a value. */
+/* One value of a message to write: a run name (normalised) and the summary
+ * value built for it (summary.h). Both borrowed for the call. */
 struct logdir_item {
     const char *run;
-    const struct summary_value *value;
+    const struct summary_value *summary;
 };
 
 enum logdir_refusal_kind {
@@ -231,7 +220,8 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
  * scan) gets two STARTs at step; one otherwise. -EBUSY while scanning. */
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time);
 
-/* The writer of run, or NULL when it has none open. */
+/* The writer of run (borrowed: d owns it until logdir_close() or
+ * logdir_detach_writer()), or NULL when it has none open. */
 run_writer *logdir_writer(const logdir *d, const char *run);
 
 /* Take run's writer out of the logdir (to close it elsewhere: the daemon
@@ -240,7 +230,8 @@ run_writer *logdir_writer(const logdir *d, const char *run);
  * or NULL. */
 run_writer *logdir_detach_writer(logdir *d, const char *run);
 
-/* Call fn for every open writer (do not detach inside). */
+/* Call fn for every open writer (run and w borrowed; do not detach
+ * inside). */
 void logdir_foreach_writer(logdir *d,
                            void (*fn)(void *ctx, logdir *d, const char *run, run_writer *w),
                            void *ctx);
@@ -249,33 +240,5 @@ size_t logdir_writer_count(const logdir *d);
 
 /* Total values refused by the step policy in this logdir. */
 uint64_t logdir_refused(const logdir *d);
-
-/* ---- a set of logdirs under one root --------------------------------- */
-
-typedef struct logdir_set logdir_set;
-
-/* root is copied; opts (copied) are used for every logdir. */
-logdir_set *logdir_set_new(const char *root, const struct logdir_options *opts);
-
-/* Close every logdir (see logdir_close()) and free. NULL-safe. */
-int logdir_set_free(logdir_set *s, bool sync);
-
-/* The logdir named name (normalised), opened (and scanned) on first use.
- * -ENOSPC past max_logdirs, errors of logdir_open(). */
-int logdir_set_get(logdir_set *s, const char *name, logdir **ret);
-
-/* Like logdir_set_get(), but a logdir opened now is not scanned: its scan
- * is handed over in *ret_scanner (see logdir_open_deferred(); NULL when the
- * logdir was open already or has nothing to scan). The logdir is in the set
- * at once, scanning until logdir_scan_finish(). */
-int logdir_set_get_deferred(logdir_set *s, const char *name, logdir **ret,
-                            logdir_scanner **ret_scanner);
-
-/* The logdir if already open, else NULL. */
-logdir *logdir_set_find(logdir_set *s, const char *name);
-
-void logdir_set_foreach(logdir_set *s, void (*fn)(void *ctx, logdir *d), void *ctx);
-
-size_t logdir_set_count(const logdir_set *s);
 
 #endif

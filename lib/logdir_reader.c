@@ -277,7 +277,7 @@ struct logdir_reader {
     struct arena arena;
     ProtobufCAllocator alloc;
     Tensorboard__Event *event;  /* in the arena */
-    struct value *values;
+    struct decoded_value *values;
     size_t n_values, cap_values;
 
     struct logdir_reader_stats stats;
@@ -655,7 +655,8 @@ static double parse_file_version(const char *s)
     return *end ? -1 : v;
 }
 
-static void item_base(struct logdir_item *item, const struct run *run, enum logdir_item_type type)
+static void item_base(struct logdir_reader_item *item, const struct run *run,
+                      enum logdir_reader_item_type type)
 {
     size_t size = sizeof *item;
     __asm__("" : "+r"(size));   /* libc memset, not `rep stos`: see value_init() */
@@ -672,7 +673,7 @@ static int reserve_values(logdir_reader *r, size_t n)
     size_t ncap = r->cap_values ? r->cap_values : 4;
     while (ncap < n)
         ncap *= 2;
-    struct value *nv = realloc(r->values, ncap * sizeof *nv);
+    struct decoded_value *nv = realloc(r->values, ncap * sizeof *nv);
     if (!nv)
         return -ENOMEM;
     /* Values point into themselves (inline storage); none are live here. */
@@ -697,7 +698,7 @@ static int decode_values(logdir_reader *r, struct run *run, const Tensorboard__S
         bool first_in_file = !e || e->file_gen != run->file_gen;
         const struct value_meta *initial = first_in_file ? NULL : &e->initial;
         const struct value_meta *kept = e && e->kept.present ? &e->kept : NULL;
-        struct value *v = &r->values[i];   /* initialised: see release_item() */
+        struct decoded_value *v = &r->values[i];   /* initialised: see release_item() */
         r->n_values = i + 1;
         err = value_decode(sv, initial, kept, v);
         if (err < 0)
@@ -728,7 +729,7 @@ static int decode_values(logdir_reader *r, struct run *run, const Tensorboard__S
 
 /* purge_orphaned_data, as TensorBoard's Python loader does it. */
 static void apply_purge_rules(logdir_reader *r, struct run *run, const Tensorboard__Event *ev,
-                              struct logdir_item *item)
+                              struct logdir_reader_item *item)
 {
     if (ev->what_case == TENSORBOARD__EVENT__WHAT_FILE_VERSION) {
         run->have_file_version = true;
@@ -758,7 +759,7 @@ static void apply_purge_rules(logdir_reader *r, struct run *run, const Tensorboa
 }
 
 /* One item from run: 1 filled, 0 the run has nothing more this poll. */
-static int read_run(logdir_reader *r, struct run *run, struct logdir_item *item)
+static int read_run(logdir_reader *r, struct run *run, struct logdir_reader_item *item)
 {
     for (;;) {
         if (!run->rr) {
@@ -775,7 +776,7 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_item *item)
             if (err == -ENOMEM)
                 return err;
             if (err < 0) {
-                item_base(item, run, LOGDIR_ITEM_PROBLEM);
+                item_base(item, run, LOGDIR_READER_ITEM_PROBLEM);
                 item->error = err;
                 r->stats.problems++;
                 return 1;   /* rr stays NULL: the next file is tried next */
@@ -796,7 +797,7 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_item *item)
         uint64_t index = record_reader_index(run->rr);
         int rc = record_reader_next(run->rr, &payload, &len);
         if (rc == 1) {
-            item_base(item, run, LOGDIR_ITEM_EVENT);
+            item_base(item, run, LOGDIR_READER_ITEM_EVENT);
             item->offset = off;
             item->index = index;
             item->length = record_reader_offset(run->rr) - off;
@@ -815,7 +816,7 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_item *item)
             if (!ev) {
                 if (r->arena.failed)
                     return -ENOMEM;
-                item->type = LOGDIR_ITEM_PROBLEM;
+                item->type = LOGDIR_READER_ITEM_PROBLEM;
                 item->length = 0;
                 item->fault = RECORD_FAULT_NOT_EVENT;
                 run->file_dead = true;
@@ -843,7 +844,7 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_item *item)
             bool newer = same && idx + 1 < run->n_files;
             if (fault == RECORD_FAULT_TRUNCATED && run->trunc_reported != off + 1) {
                 run->trunc_reported = off + 1;
-                item_base(item, run, LOGDIR_ITEM_PROBLEM);
+                item_base(item, run, LOGDIR_READER_ITEM_PROBLEM);
                 item->offset = off;
                 item->index = index;
                 item->fault = fault;
@@ -859,7 +860,7 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_item *item)
             return 0;
         }
         /* Corruption or a read error: report once, abandon the file. */
-        item_base(item, run, LOGDIR_ITEM_PROBLEM);
+        item_base(item, run, LOGDIR_READER_ITEM_PROBLEM);
         item->offset = off;
         item->index = index;
         if (rc == -EBADMSG) {
@@ -874,7 +875,7 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_item *item)
     }
 }
 
-int logdir_reader_next(logdir_reader *r, struct logdir_item *item)
+int logdir_reader_next(logdir_reader *r, struct logdir_reader_item *item)
 {
     release_item(r);
     if (!r->in_poll) {

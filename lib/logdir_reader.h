@@ -69,25 +69,25 @@ struct logdir_reader_options {
 
 void logdir_reader_options_init(struct logdir_reader_options *o);
 
-enum logdir_item_type {
-    LOGDIR_ITEM_EVENT = 1,
-    LOGDIR_ITEM_PROBLEM = 2,
+enum logdir_reader_item_type {
+    LOGDIR_READER_ITEM_EVENT = 1,
+    LOGDIR_READER_ITEM_PROBLEM = 2,
 };
 
 /* What logdir_reader_next() hands out. Every pointer is borrowed from the
  * reader and valid until the next call of logdir_reader_next() or
  * logdir_reader_free(). */
-struct logdir_item {
-    enum logdir_item_type type;
+struct logdir_reader_item {
+    enum logdir_reader_item_type type;
     const char *run;       /* "." or "a/b" */
     const char *file;      /* path relative to the logdir */
     uint64_t offset;       /* byte offset of the record in the file */
     uint64_t index;        /* 0-based record index in the file */
 
-    /* LOGDIR_ITEM_EVENT */
+    /* LOGDIR_READER_ITEM_EVENT */
     uint64_t length;                   /* whole record size, framing included */
     const Tensorboard__Event *event;
-    struct value *values;              /* one per event->summary->value[i]
+    struct decoded_value *values;              /* one per event->summary->value[i]
                                           when decode_values; else NULL */
     size_t n_values;
     bool purge;                        /* drop points with step >= purge_step */
@@ -95,7 +95,7 @@ struct logdir_item {
                                           else of the tags in this event */
     int64_t purge_step;
 
-    /* LOGDIR_ITEM_PROBLEM */
+    /* LOGDIR_READER_ITEM_PROBLEM */
     enum record_fault fault;   /* TRUNCATED (retried later: a warning) or a
                                   corruption (the file is abandoned) */
     int error;                 /* -errno when a file could not be opened or
@@ -121,12 +121,12 @@ int logdir_reader_open(logdir_reader **ret, const char *path,
 void logdir_reader_free(logdir_reader *r);
 
 /* Next item.
- *   1   *item is filled (borrowed pointers, see struct logdir_item)
+ *   1   *item is filled (borrowed pointers, see struct logdir_reader_item)
  *   0   nothing more for now: this poll has read everything there is. The
  *       next call starts a new poll (rescans directories, retries
  *       truncated records, reads appended data).
  *  <0   -ENOMEM, or -errno when the logdir itself cannot be listed. */
-int logdir_reader_next(logdir_reader *r, struct logdir_item *item);
+int logdir_reader_next(logdir_reader *r, struct logdir_reader_item *item);
 
 /* Runs found so far, sorted by name ("." first). The name is borrowed and
  * valid until the reader is freed. */

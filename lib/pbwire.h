@@ -17,7 +17,12 @@
 
 #include "buf.h"
 
+/* The wire types (the low 3 bits of a field's key). */
 enum { PB_VARINT = 0, PB_FIXED64 = 1, PB_LEN = 2, PB_FIXED32 = 5 };
+
+/* The key byte of field (< 16: one byte) with wire type wire, for byte
+ * templates and switch labels; the field numbers are in pbfields.h. */
+#define PB_KEY(field, wire) ((uint8_t)((field) << 3 | (wire)))
 
 /* Bytes a varint of v takes (1..10). */
 static inline size_t pb_varint_size(uint64_t v)

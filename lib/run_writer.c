@@ -8,6 +8,7 @@
 
 #include "crc32c.h"
 #include "event.h"
+#include "pbfields.h"
 #include "pbwire.h"
 #include "record.h"
 #include "record_writer.h"
@@ -190,18 +191,6 @@ static int add_event(run_writer *w)
     return 0;
 }
 
-/* Field numbers of the Event {wall_time = 1, step = 2, summary = 5}, of
- * Summary {value = 1} and of Summary.Value {tag = 1, metadata = 9}
- * (proto/event.proto, proto/summary.proto). */
-enum {
-    F_EVENT_WALL_TIME = 1,
-    F_EVENT_STEP = 2,
-    F_EVENT_SUMMARY = 5,
-    F_SUMMARY_VALUE = 1,
-    F_VALUE_TAG = 1,
-    F_VALUE_METADATA = 9,
-};
-
 /* Little-endian stores for the frame and the fixed64 wall time: one store
  * where the byte loops of pbwire.h are not merged by every compiler. */
 static inline void put_le64(uint8_t *p, uint64_t v)
@@ -227,11 +216,11 @@ static inline void put_le32(uint8_t *p, uint32_t v)
 static inline uint8_t *put_value_start(uint8_t *p, size_t values_len, size_t inner,
                                        size_t tag_len)
 {
-    p += pb_put_tag(p, F_EVENT_SUMMARY, PB_LEN);
+    p += pb_put_tag(p, PBF_EVENT_SUMMARY, PB_LEN);
     p += pb_put_varint(p, values_len);
-    p += pb_put_tag(p, F_SUMMARY_VALUE, PB_LEN);
+    p += pb_put_tag(p, PBF_SUMMARY_VALUE, PB_LEN);
     p += pb_put_varint(p, inner);
-    p += pb_put_tag(p, F_VALUE_TAG, PB_LEN);
+    p += pb_put_tag(p, PBF_VALUE_TAG, PB_LEN);
     p += pb_put_varint(p, tag_len);
     return p;
 }
@@ -256,8 +245,8 @@ static void keep_scalar_head(run_writer *w, const struct summary_value *v)
     if (h->len > 0 && h->tag_len == v->tag.len &&
         memcmp(h->bytes + h->tag_off, v->tag.data, v->tag.len) == 0)
         return;
-    size_t inner = pb_len_field_size(F_VALUE_TAG, v->tag.len) + SUMMARY_SCALAR_BODY_LEN;
-    size_t values_len = pb_len_field_size(F_SUMMARY_VALUE, inner);
+    size_t inner = pb_len_field_size(PBF_VALUE_TAG, v->tag.len) + SUMMARY_SCALAR_BODY_LEN;
+    size_t values_len = pb_len_field_size(PBF_SUMMARY_VALUE, inner);
     uint8_t *p = put_value_start(h->bytes, values_len, inner, v->tag.len);
     h->tag_off = (uint8_t)(p - h->bytes);
     h->tag_len = (uint8_t)v->tag.len;
@@ -283,12 +272,12 @@ static inline uint8_t *put_event_head(uint8_t *p, double wall_time, int64_t step
     uint64_t wt_bits;
     memcpy(&wt_bits, &wall_time, sizeof wt_bits);
     if (wt_bits != 0) {
-        *p++ = (F_EVENT_WALL_TIME << 3) | PB_FIXED64;
+        *p++ = PB_KEY(PBF_EVENT_WALL_TIME, PB_FIXED64);
         put_le64(p, wt_bits);
         p += 8;
     }
     if (step != 0) {
-        *p++ = (F_EVENT_STEP << 3) | PB_VARINT;
+        *p++ = PB_KEY(PBF_EVENT_STEP, PB_VARINT);
         p += pb_put_varint(p, (uint64_t)step);
     }
     return p;
@@ -356,12 +345,12 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
     bool with_md = !tag_in_file(w, v);
 
     /* Sizes inside out: Summary.Value, Summary, Event. */
-    size_t inner = pb_len_field_size(F_VALUE_TAG, v->tag.len) + v->body.len;
+    size_t inner = pb_len_field_size(PBF_VALUE_TAG, v->tag.len) + v->body.len;
     bool put_md = with_md && v->metadata.len > 0;
     if (put_md)
-        inner += pb_len_field_size(F_VALUE_METADATA, v->metadata.len);
-    size_t values_len = pb_len_field_size(F_SUMMARY_VALUE, inner);
-    size_t payload = pb_len_field_size(F_EVENT_SUMMARY, values_len) +
+        inner += pb_len_field_size(PBF_VALUE_METADATA, v->metadata.len);
+    size_t values_len = pb_len_field_size(PBF_SUMMARY_VALUE, inner);
+    size_t payload = pb_len_field_size(PBF_EVENT_SUMMARY, values_len) +
                      event_head_size(wall_time, step);
 
     size_t framed = payload + RECORD_OVERHEAD;
@@ -394,7 +383,7 @@ int run_writer_add_summary(run_writer *w, double wall_time, int64_t step,
         p += v->body.len;
     }
     if (put_md) {
-        p += pb_put_tag(p, F_VALUE_METADATA, PB_LEN);
+        p += pb_put_tag(p, PBF_VALUE_METADATA, PB_LEN);
         p += pb_put_varint(p, v->metadata.len);
         memcpy(p, v->metadata.data, v->metadata.len);
         p += v->metadata.len;

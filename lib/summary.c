@@ -7,30 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbfields.h"
 #include "pbwire.h"
+#include "plugins.pb-c.h"
 #include "tensor.pb-c.h"
 #include "utf8.h"
-
-/* Field numbers (summary.proto, tensor.proto, tensor_shape.proto). */
-enum {
-    F_SUMMARY_VALUE = 1,
-    F_VALUE_TAG = 1,
-    F_VALUE_TENSOR = 8,
-    F_VALUE_METADATA = 9,
-    F_META_PLUGIN_DATA = 1,
-    F_META_DISPLAY_NAME = 2,
-    F_META_DESCRIPTION = 3,
-    F_META_DATA_CLASS = 4,
-    F_PLUGIN_NAME = 1,
-    F_PLUGIN_CONTENT = 2,
-    F_TENSOR_DTYPE = 1,
-    F_TENSOR_SHAPE = 2,
-    F_TENSOR_FLOAT_VAL = 5,
-    F_TENSOR_DOUBLE_VAL = 6,
-    F_TENSOR_STRING_VAL = 8,
-    F_SHAPE_DIM = 2,
-    F_DIM_SIZE = 1,
-};
 
 /* Cap of the metadata buffer: content plus a few strings and headers. */
 #define SUMMARY_MAX_METADATA (SUMMARY_MAX_CONTENT + 4 * SUMMARY_MAX_META_STRING + 64)
@@ -67,16 +48,16 @@ static void value_reset(struct summary_value *v)
 
 int summary_value_encode(struct buf *out, const struct summary_value *v, bool with_metadata)
 {
-    size_t inner = pb_len_field_size(F_VALUE_TAG, v->tag.len) + v->body.len;
+    size_t inner = pb_len_field_size(PBF_VALUE_TAG, v->tag.len) + v->body.len;
     if (with_metadata && v->metadata.len)
-        inner += pb_len_field_size(F_VALUE_METADATA, v->metadata.len);
-    int r = buf_reserve(out, pb_len_field_size(F_SUMMARY_VALUE, inner));
+        inner += pb_len_field_size(PBF_VALUE_METADATA, v->metadata.len);
+    int r = buf_reserve(out, pb_len_field_size(PBF_SUMMARY_VALUE, inner));
     if (r < 0)
         return r;
     uint8_t *p = out->data + out->len;
-    p += pb_put_tag(p, F_SUMMARY_VALUE, PB_LEN);
+    p += pb_put_tag(p, PBF_SUMMARY_VALUE, PB_LEN);
     p += pb_put_varint(p, inner);
-    p += pb_put_tag(p, F_VALUE_TAG, PB_LEN);
+    p += pb_put_tag(p, PBF_VALUE_TAG, PB_LEN);
     p += pb_put_varint(p, v->tag.len);
     memcpy(p, v->tag.data, v->tag.len);
     p += v->tag.len;
@@ -85,7 +66,7 @@ int summary_value_encode(struct buf *out, const struct summary_value *v, bool wi
         p += v->body.len;
     }
     if (with_metadata && v->metadata.len) {
-        p += pb_put_tag(p, F_VALUE_METADATA, PB_LEN);
+        p += pb_put_tag(p, PBF_VALUE_METADATA, PB_LEN);
         p += pb_put_varint(p, v->metadata.len);
         memcpy(p, v->metadata.data, v->metadata.len);
         p += v->metadata.len;
@@ -156,20 +137,20 @@ static int set_metadata(struct summary_value *v, const char *plugin, const void 
         *why = "plugin content longer than SUMMARY_MAX_CONTENT";
         return -EMSGSIZE;
     }
-    size_t pd = pb_len_field_size(F_PLUGIN_NAME, plen);
+    size_t pd = pb_len_field_size(PBF_PLUGIN_NAME, plen);
     if (content_len)
-        pd += pb_len_field_size(F_PLUGIN_CONTENT, content_len);
+        pd += pb_len_field_size(PBF_PLUGIN_CONTENT, content_len);
     struct buf *m = &v->metadata;
-    if ((r = pb_add_len_header(m, F_META_PLUGIN_DATA, pd)) < 0 ||
-        (r = pb_add_bytes(m, F_PLUGIN_NAME, plugin, plen)) < 0)
+    if ((r = pb_add_len_header(m, PBF_META_PLUGIN_DATA, pd)) < 0 ||
+        (r = pb_add_bytes(m, PBF_PLUGIN_NAME, plugin, plen)) < 0)
         return r;
-    if (content_len && (r = pb_add_bytes(m, F_PLUGIN_CONTENT, content, content_len)) < 0)
+    if (content_len && (r = pb_add_bytes(m, PBF_PLUGIN_CONTENT, content, content_len)) < 0)
         return r;
-    if (dlen && (r = pb_add_bytes(m, F_META_DISPLAY_NAME, dn, dlen)) < 0)
+    if (dlen && (r = pb_add_bytes(m, PBF_META_DISPLAY_NAME, dn, dlen)) < 0)
         return r;
-    if (slen && (r = pb_add_bytes(m, F_META_DESCRIPTION, ds, slen)) < 0)
+    if (slen && (r = pb_add_bytes(m, PBF_META_DESCRIPTION, ds, slen)) < 0)
         return r;
-    if (data_class && (r = pb_add_varint(m, F_META_DATA_CLASS, (uint64_t)data_class)) < 0)
+    if (data_class && (r = pb_add_varint(m, PBF_META_DATA_CLASS, (uint64_t)data_class)) < 0)
         return r;
     return 0;
 }
@@ -180,21 +161,21 @@ static size_t shape_field_size(size_t rank, const uint64_t *dims)
 {
     size_t inner = 0;
     for (size_t i = 0; i < rank; i++)
-        inner += pb_len_field_size(F_SHAPE_DIM, 1 + pb_varint_size(dims[i]));
-    return pb_len_field_size(F_TENSOR_SHAPE, inner);
+        inner += pb_len_field_size(PBF_SHAPE_DIM, 1 + pb_varint_size(dims[i]));
+    return pb_len_field_size(PBF_TENSOR_SHAPE, inner);
 }
 
 static uint8_t *put_shape_field(uint8_t *p, size_t rank, const uint64_t *dims)
 {
     size_t inner = 0;
     for (size_t i = 0; i < rank; i++)
-        inner += pb_len_field_size(F_SHAPE_DIM, 1 + pb_varint_size(dims[i]));
-    p += pb_put_tag(p, F_TENSOR_SHAPE, PB_LEN);
+        inner += pb_len_field_size(PBF_SHAPE_DIM, 1 + pb_varint_size(dims[i]));
+    p += pb_put_tag(p, PBF_TENSOR_SHAPE, PB_LEN);
     p += pb_put_varint(p, inner);
     for (size_t i = 0; i < rank; i++) {
-        p += pb_put_tag(p, F_SHAPE_DIM, PB_LEN);
+        p += pb_put_tag(p, PBF_SHAPE_DIM, PB_LEN);
         p += pb_put_varint(p, 1 + pb_varint_size(dims[i]));
-        p += pb_put_tag(p, F_DIM_SIZE, PB_VARINT);
+        p += pb_put_tag(p, PBF_DIM_SIZE, PB_VARINT);
         p += pb_put_varint(p, dims[i]);
     }
     return p;
@@ -206,13 +187,13 @@ static int begin_tensor(struct buf *body, int dtype, size_t rank, const uint64_t
                         size_t values_size)
 {
     size_t tensor = 2 + shape_field_size(rank, dims) + values_size;
-    int r = buf_reserve(body, pb_len_field_size(F_VALUE_TENSOR, tensor));
+    int r = buf_reserve(body, pb_len_field_size(PBF_VALUE_TENSOR, tensor));
     if (r < 0)
         return r;
     uint8_t *p = body->data + body->len;
-    p += pb_put_tag(p, F_VALUE_TENSOR, PB_LEN);
+    p += pb_put_tag(p, PBF_VALUE_TENSOR, PB_LEN);
     p += pb_put_varint(p, tensor);
-    p += pb_put_tag(p, F_TENSOR_DTYPE, PB_VARINT);
+    p += pb_put_tag(p, PBF_TENSOR_DTYPE, PB_VARINT);
     p += pb_put_varint(p, (uint64_t)dtype);
     p = put_shape_field(p, rank, dims);
     body->len = (size_t)(p - body->data);
@@ -227,7 +208,7 @@ static int string_tensor(struct buf *body, size_t rank, const uint64_t *dims,
     for (size_t i = 0; i < n; i++) {
         if (s[i].len > SUMMARY_MAX_BODY)
             return -EMSGSIZE;
-        values += pb_len_field_size(F_TENSOR_STRING_VAL, s[i].len);
+        values += pb_len_field_size(PBF_TENSOR_STRING_VAL, s[i].len);
         if (values > SUMMARY_MAX_BODY)
             return -EMSGSIZE;
     }
@@ -238,7 +219,7 @@ static int string_tensor(struct buf *body, size_t rank, const uint64_t *dims,
         return r;
     uint8_t *p = body->data + body->len;
     for (size_t i = 0; i < n; i++) {
-        p += pb_put_tag(p, F_TENSOR_STRING_VAL, PB_LEN);
+        p += pb_put_tag(p, PBF_TENSOR_STRING_VAL, PB_LEN);
         p += pb_put_varint(p, s[i].len);
         if (s[i].len)
             memcpy(p, s[i].data, s[i].len);
@@ -253,7 +234,7 @@ static int numeric_tensor(struct buf *body, int dtype, size_t rank, const uint64
                           const double *x, size_t n)
 {
     size_t width = dtype == TENSORBOARD__DATA_TYPE__DT_FLOAT ? 4 : 8;
-    uint32_t field = width == 4 ? F_TENSOR_FLOAT_VAL : F_TENSOR_DOUBLE_VAL;
+    uint32_t field = width == 4 ? PBF_TENSOR_FLOAT_VAL : PBF_TENSOR_DOUBLE_VAL;
     if (n > SUMMARY_MAX_BODY / width)
         return -EMSGSIZE;
     size_t values = n ? pb_len_field_size(field, n * width) : 0;
@@ -309,15 +290,17 @@ static int check_dims(size_t rank, const size_t *dims, size_t max_count, uint64_
 /* SummaryMetadata{plugin_data{plugin_name: "scalars"}, data_class: SCALAR}:
  * ScalarPluginData{version 0} serializes to nothing, so no content. */
 static const uint8_t scalar_metadata[] = {
-    0x0a, 0x09, 0x0a, 0x07, 's', 'c', 'a', 'l', 'a', 'r', 's', 0x20, 0x01,
+    PB_KEY(PBF_META_PLUGIN_DATA, PB_LEN), 9,
+    PB_KEY(PBF_PLUGIN_NAME, PB_LEN), 7, 's', 'c', 'a', 'l', 'a', 'r', 's',
+    PB_KEY(PBF_META_DATA_CLASS, PB_VARINT), TENSORBOARD__DATA_CLASS__DATA_CLASS_SCALAR,
 };
 _Static_assert(sizeof scalar_metadata == SUMMARY_SCALAR_METADATA_LEN, "summary.h");
 
 const uint8_t summary_scalar_body_head[8] = {
-    (F_VALUE_TENSOR << 3) | PB_LEN, 10,
-    (F_TENSOR_DTYPE << 3) | PB_VARINT, TENSORBOARD__DATA_TYPE__DT_FLOAT,
-    (F_TENSOR_SHAPE << 3) | PB_LEN, 0,
-    (F_TENSOR_FLOAT_VAL << 3) | PB_LEN, 4,
+    PB_KEY(PBF_VALUE_TENSOR, PB_LEN), 10,
+    PB_KEY(PBF_TENSOR_DTYPE, PB_VARINT), TENSORBOARD__DATA_TYPE__DT_FLOAT,
+    PB_KEY(PBF_TENSOR_SHAPE, PB_LEN), 0,
+    PB_KEY(PBF_TENSOR_FLOAT_VAL, PB_LEN), 4,
 };
 
 bool summary_is_plain_scalar(const struct summary_value *v, double *ret_value)
@@ -633,7 +616,9 @@ int summary_image_encoded(struct summary_value *v, const char *tag,
 /* ---- audio ----------------------------------------------------------- */
 
 /* AudioPluginData{version: 0, encoding: WAV (11)}. */
-static const uint8_t audio_content[] = {0x10, 0x0b};
+static const uint8_t audio_content[] = {
+    PB_KEY(PBF_AUDIO_ENCODING, PB_VARINT), TENSORBOARD__AUDIO_PLUGIN_DATA__ENCODING__WAV,
+};
 
 static int audio_body(struct summary_value *v, const char *tag,
                       const struct summary_bytes *wavs, size_t n,
@@ -829,7 +814,7 @@ int summary_custom(struct summary_value *v, const char *tag, const char *plugin_
     protobuf_c_message_free_unpacked(t, NULL);
     int r = custom_head(v, tag, plugin_name, content, content_len, data_class, meta, &why);
     if (r == 0)
-        r = pb_add_bytes(&v->body, F_VALUE_TENSOR, tensor_proto, tensor_len);
+        r = pb_add_bytes(&v->body, PBF_VALUE_TENSOR, tensor_proto, tensor_len);
     if (r < 0)
         return fail(v, r, why);
     last_error = "";

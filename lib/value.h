@@ -12,9 +12,13 @@
  * [k,3] histogram, images, audio clips with their WAV header facts, the
  * hparams plugin content, or a generic nested tensor.
  *
- * value_to_json() renders a decoded value in the layout of the golden
+ * value_json.h renders a decoded value in the layout of the golden
  * "expected" files (see shared/golden/README.md), so it can be compared with
  * what TensorBoard itself served.
+ *
+ * Which value. A struct decoded_value (here) is a value read back from a
+ * file; what we build to write is a struct summary_value (summary.h), and
+ * a typed hparam is a struct hparams_value (hparams.h).
  *
  * Pure functions: nothing here logs or keeps global state; thread-safe. */
 #ifndef TFEVENTS_VALUE_H
@@ -82,10 +86,10 @@ struct value_clip {
 };
 
 /* A decoded value. Initialise with value_init(), release with value_done();
- * it points into itself, so never copy a struct value by assignment.
+ * it points into itself, so never copy a struct decoded_value by assignment.
  * Byte strings are borrowed from the Summary.Value passed to value_decode():
  * keep it alive as long as the value is used. Everything else is owned. */
-struct value {
+struct decoded_value {
     enum value_kind kind;
     struct value_meta meta;    /* this value's own metadata after migration
                                   and inference (meta.present false: none) */
@@ -116,9 +120,9 @@ struct value {
     char legacy_buf[2][24];
 };
 
-void value_init(struct value *v);
+void value_init(struct decoded_value *v);
 /* Free what v owns and leave it initialised. NULL-safe. */
-void value_done(struct value *v);
+void value_done(struct decoded_value *v);
 
 void value_meta_init(struct value_meta *m);
 void value_meta_done(struct value_meta *m);   /* NULL-safe */
@@ -146,49 +150,12 @@ int value_meta_copy(struct value_meta *dst, const struct value_meta *src);
  * as the tag's kept metadata. */
 int value_decode(const Tensorboard__Summary__Value *v,
                  const struct value_meta *file_initial,
-                 const struct value_meta *kept, struct value *ret);
-
-/* The expected-file rendering of a decoded value (caller owns the result;
- * NULL when out of memory). Scalars are numbers; histograms [[l,r,c],...];
- * images {"width","height","count","sha256":[...]} (width/height integers
- * when decimal ASCII, else {"hex": ...}); audio {"count","clips":[{
- * "sample_rate","channels","frames","sha256"} or {"sha256","size"}]}; text
- * strings or nested lists; hparams the content object; other tensors nested
- * lists of numbers, booleans or strings (non-UTF-8 strings as
- * {"sha256","size"}). Non-finite numbers are the strings "NaN", "Infinity",
- * "-Infinity". VALUE_EMPTY is null, VALUE_INVALID {"error": ...}. */
-cJSON *value_to_json(const struct value *v);
-
-/* plugin_data.content in protobuf's JSON mapping (.proto field names, proto3
- * defaults omitted, enums by name, int64 as strings, bytes as base64,
- * google.protobuf.Value as plain JSON) for the known plugins (scalars,
- * images, audio, histograms, text, hparams, pr_curves); {} or
- * {"base64": ...} for others; {"undecodable_base64": ...} when it does not
- * decode. Caller owns the result; NULL when out of memory. */
-cJSON *value_content_json(const char *plugin, const uint8_t *content, size_t len);
-
-/* A number as the expected files write it: a JSON number, or the strings
- * "NaN", "Infinity", "-Infinity". NULL when out of memory. */
-cJSON *value_json_number(double d);
-
-/* Append j to out as compact JSON whose numbers read back exactly (cJSON's
- * own printer may drop the 17th digit). Non-finite numbers print as null
- * (use value_json_number() to get the expected files' strings). 0,
- * -EMSGSIZE past out's cap, -ENOMEM. */
-int value_json_print(struct buf *out, const cJSON *j);
-
-/* d with the fewest of 15..17 significant digits that read back exactly
- * ("NaN", "Infinity", "-Infinity" for non-finite). Returns what snprintf
- * returns. */
-int value_format_double(char *buf, size_t size, double d);
+                 const struct value_meta *kept, struct decoded_value *ret);
 
 /* Facts from a RIFF/WAVE header. Returns 0 and fills the clip fields
  * (bytes untouched) when data is a WAV with fmt and data chunks, -EBADMSG
  * otherwise. */
 int value_wav_info(const uint8_t *data, size_t len, struct value_clip *ret);
-
-/* Lower-case hex SHA-256 of data into out (65 bytes with the NUL). */
-void value_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 
 /* "DATA_CLASS_SCALAR", ... ("DATA_CLASS_?" for unknown numbers). */
 const char *value_data_class_name(int data_class);

@@ -152,7 +152,7 @@ static int do_log(struct request *m, logdir *d, double wall_time, bool check_ste
         return reply_fail(rp, -ENOMEM, "out of memory");
     for (size_t i = 0; i < m->n_values; i++) {
         items[i].run = m->values[i].run;
-        items[i].value = &m->values[i].value;
+        items[i].summary = &m->values[i].value;
     }
     int r = exec_log_items(d, m->logdir, items, m->n_values, m->step_mode, m->step, wall_time,
                            check_steps, rp);
@@ -215,7 +215,7 @@ int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
         rp->next = rp->step + 1;
         break;
     case REQUEST_STEP_SET:
-        logdir_set_step(d, m->step);
+        logdir_step_set(d, m->step);
         rp->has_step = rp->has_next = true;
         rp->step = m->step;
         rp->next = m->step + 1;

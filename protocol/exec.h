@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "logdir.h"
+#include "logdir_set.h"
 #include "reply.h"
 #include "request.h"
 

@@ -503,7 +503,7 @@ static int encoded_tensor(struct ctx *c, const Tensorboard__Summary__Value *sv, 
                           struct summary_value *v, const struct summary_meta *meta)
 {
     const Tensorboard__SummaryMetadata *md = sv->metadata;
-    struct value dec;
+    struct decoded_value dec;
     value_init(&dec);
     int r = value_decode(sv, NULL, NULL, &dec);
     if (r < 0) {

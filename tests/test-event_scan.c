@@ -13,7 +13,7 @@
 #include "record.h"
 #include "record_reader.h"
 #include "test.h"
-#include "value.h"
+#include "value_json.h"
 
 /* ------------------------------------------------------------------ arena */
 
@@ -79,7 +79,7 @@ static char *values_string(const Tensorboard__Event *ev)
     buf_init(&b, BUF_NO_CAP);
     if (ev->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY) {
         for (size_t i = 0; i < ev->summary->n_value; i++) {
-            struct value v;
+            struct decoded_value v;
             value_init(&v);
             if (value_decode(ev->summary->value[i], NULL, NULL, &v) < 0) {
                 buf_append_str(&b, "ENOMEM;");
@@ -504,7 +504,7 @@ static void test_golden_records(void)
 }
 
 /* A logdir read through logdir_reader both ways, item by item. */
-static char *item_string(const struct logdir_item *it)
+static char *item_string(const struct logdir_reader_item *it)
 {
     struct buf b;
     buf_init(&b, BUF_NO_CAP);
@@ -523,7 +523,7 @@ static char *item_string(const struct logdir_item *it)
         }
     }
     for (size_t i = 0; i < it->n_values; i++) {
-        const struct value *v = &it->values[i];
+        const struct decoded_value *v = &it->values[i];
         cJSON *j = value_to_json(v);
         buf_printf(&b, "|%s/%s/%d:", value_kind_name(v->kind), v->plugin, v->meta.data_class);
         if (j)
@@ -541,7 +541,7 @@ static void read_logdir(const char *dir, bool slow, struct buf *out)
     o.no_fast_path = slow;
     logdir_reader *r = NULL;
     REQUIRE(logdir_reader_open(&r, dir, &o) == 0);
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc;
     while ((rc = logdir_reader_next(r, &it)) > 0) {
         char *s = item_string(&it);

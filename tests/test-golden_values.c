@@ -10,7 +10,7 @@
 
 #include "logdir_reader.h"
 #include "test.h"
-#include "value.h"
+#include "value_json.h"
 
 struct point {
     int64_t step;
@@ -78,7 +78,7 @@ static void acc_free(struct acc *a)
     memset(a, 0, sizeof *a);
 }
 
-static void purge(struct acc *a, const struct logdir_item *it)
+static void purge(struct acc *a, const struct logdir_reader_item *it)
 {
     for (size_t i = 0; i < a->n; i++) {
         struct tagacc *t = &a->tags[i];
@@ -105,12 +105,12 @@ static void purge(struct acc *a, const struct logdir_item *it)
     }
 }
 
-static void acc_event(struct acc *a, const struct logdir_item *it)
+static void acc_event(struct acc *a, const struct logdir_reader_item *it)
 {
     if (it->purge)
         purge(a, it);
     for (size_t i = 0; i < it->n_values; i++) {
-        const struct value *v = &it->values[i];
+        const struct decoded_value *v = &it->values[i];
         const Tensorboard__Summary__Value *sv = it->event->summary->value[i];
         if (v->kind == VALUE_INVALID && !v->has_tensor && !v->meta.present)
             continue;
@@ -303,10 +303,10 @@ static int compare_fixture(const char *golden, const char *expected_path)
         fails++;
         goto out;
     }
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc;
     while ((rc = logdir_reader_next(r, &it)) > 0) {
-        if (it.type == LOGDIR_ITEM_EVENT) {
+        if (it.type == LOGDIR_READER_ITEM_EVENT) {
             acc_event(&a, &it);
         } else {
             a.probs = realloc(a.probs, (a.n_probs + 1) * sizeof *a.probs);

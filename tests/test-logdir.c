@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "logdir.h"
+#include "logdir_set.h"
 #include "run_writer.h"
 #include "record_reader.h"
 #include "summary.h"
@@ -124,7 +124,7 @@ static void test_global_step(void)
     CHECK_EQ(s, 2);
     CHECK_EQ(logdir_step(d), 2);
     /* set_step(n): the next step is n+1. */
-    logdir_set_step(d, 99);
+    logdir_step_set(d, 99);
     CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
     CHECK_EQ(s, 100);
     CHECK_EQ(logdir_close(d, false), 0);

@@ -75,10 +75,10 @@ static struct polled poll_all(logdir_reader *r)
 {
     struct polled p;
     memset(&p, 0, sizeof p);
-    struct logdir_item it;
+    struct logdir_reader_item it;
     int rc;
     while ((rc = logdir_reader_next(r, &it)) > 0) {
-        if (it.type == LOGDIR_ITEM_PROBLEM) {
+        if (it.type == LOGDIR_READER_ITEM_PROBLEM) {
             p.problems++;
             p.last_problem_offset = it.offset;
             p.last_fault = it.fault;

@@ -29,7 +29,7 @@
 #include "record_reader.h"
 #include "summary.h"
 #include "test.h"
-#include "value.h"
+#include "value_json.h"
 #include "wav.h"
 
 /* ---- the allocator ------------------------------------------------------ */
@@ -671,7 +671,7 @@ static int s_value_decode(void)
     struct buf out;
     buf_init(&out, BUF_NO_CAP);
     for (size_t i = 0; i < ev->summary->n_value && r == 0; i++) {
-        struct value v;
+        struct decoded_value v;
         value_init(&v);
         /* values 0 and 1 share the tag "loss" */
         r = value_decode(ev->summary->value[i], i == 1 ? &kept : NULL,

@@ -8,7 +8,7 @@
 #include "plugins.pb-c.h"
 #include "struct.pb-c.h"
 #include "test.h"
-#include "value.h"
+#include "value_json.h"
 
 /* Helpers building protobuf-c messages on the stack. */
 
@@ -28,7 +28,7 @@ static Tensorboard__SummaryMetadata *metadata(const char *plugin, int data_class
     return &md_;
 }
 
-static char *json_text(const struct value *v)
+static char *json_text(const struct decoded_value *v)
 {
     cJSON *j = value_to_json(v);
     struct buf b;
@@ -49,7 +49,7 @@ static void test_simple_value(void)
     sv.tag = "loss";
     sv.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE;
     sv.simple_value = 0.1f;
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
     REQUIRE(value_decode(&sv, NULL, NULL, &v) == 0);
     CHECK_EQ(v.kind, VALUE_SCALAR);
@@ -81,7 +81,7 @@ static void test_scalar_needs_kept_metadata(void)
     sv.tag = "x";
     sv.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR;
     sv.tensor = &t;
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
 
     /* No metadata anywhere: a generic tensor no dashboard lists. */
@@ -136,7 +136,7 @@ static void test_legacy_histogram(void)
     sv.tag = "h";
     sv.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_HISTO;
     sv.histo = &h;
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
     REQUIRE(value_decode(&sv, NULL, NULL, &v) == 0);
     CHECK_EQ(v.kind, VALUE_HISTOGRAM);
@@ -183,7 +183,7 @@ static void test_legacy_image(void)
     sv.tag = "img";
     sv.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_IMAGE;
     sv.image = &im;
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
     REQUIRE(value_decode(&sv, NULL, NULL, &v) == 0);
     CHECK_EQ(v.kind, VALUE_IMAGE);
@@ -265,7 +265,7 @@ static void test_audio_projection(void)
     sv.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR;
     sv.tensor = &t;
     sv.metadata = metadata("audio", 0, audio_content, sizeof audio_content);
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
     REQUIRE(value_decode(&sv, NULL, NULL, &v) == 0);
     CHECK_EQ(v.kind, VALUE_AUDIO);
@@ -327,7 +327,7 @@ static void test_hparams_without_tensor(void)
     tensorboard__summary__value__init(&sv);
     sv.tag = "_hparams_/session_start_info";
     sv.metadata = metadata("hparams", 0, packed, n);
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
     REQUIRE(value_decode(&sv, NULL, NULL, &v) == 0);
     CHECK_EQ(v.kind, VALUE_HPARAMS);
@@ -396,7 +396,7 @@ static void test_text_and_generic_strings(void)
     sv.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR;
     sv.tensor = &t;
     sv.metadata = metadata("text", 0, NULL, 0);
-    struct value v;
+    struct decoded_value v;
     value_init(&v);
     REQUIRE(value_decode(&sv, NULL, NULL, &v) == 0);
     CHECK_EQ(v.kind, VALUE_TEXT);

@@ -1,0 +1,213 @@
+#include "logdir_scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "logdir.h"
+#include "record_reader.h"
+
+/* A scan of a logdir's existing files. It owns everything it touches (the
+ * directory descriptor, its own maps), so that it can run on any thread
+ * while its logdir stays on the loop's. */
+struct logdir_scanner {
+    int dir_fd;               /* the logdir's directory, taken; -1 once scanned */
+    char *path;               /* for reading through a path when /proc is absent */
+    struct logdir_steps steps;
+    int64_t max_step;
+    bool done;
+    struct logdir_scan scan;
+};
+
+/* Read the file name in dirfd, which was seen as a regular file. It is
+ * opened without following a link and read through /proc/self/fd, so a
+ * link swapped in after the directory was listed is not followed either;
+ * without /proc, through its path (display). */
+static void scan_file(logdir_scanner *sc, int dirfd, const char *name, const char *display,
+                      const char *run, struct strmap_entry *run_e)
+{
+    record_reader *rr;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        sc->scan.unreadable++;
+        return;
+    }
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    int r = record_reader_open(&rr, proc, 0);
+    if (r == -ENOENT)
+        r = record_reader_open(&rr, display, 0);
+    close(fd);
+    if (r < 0) {
+        sc->scan.unreadable++;
+        return;
+    }
+    sc->scan.files++;
+    for (;;) {
+        Tensorboard__Event *ev = NULL;
+        r = record_reader_next_event(rr, &ev);
+        if (r == 0) {
+            if (record_reader_fault(rr) == RECORD_FAULT_TRUNCATED)
+                sc->scan.truncated++;
+            break;
+        }
+        if (r < 0) {
+            sc->scan.corrupt++;
+            break;
+        }
+        sc->scan.records++;
+        if (ev->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY && ev->summary) {
+            for (size_t i = 0; i < ev->summary->n_value; i++) {
+                const char *tag = ev->summary->value[i]->tag;
+                if (tag && *tag)
+                    logdir_steps_note_tag(&sc->steps, run, tag, strlen(tag), ev->step);
+            }
+            if (ev->summary->n_value > 0 && ev->step > sc->max_step)
+                sc->max_step = ev->step;
+        } else if (ev->what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG &&
+                   ev->session_log &&
+                   ev->session_log->status == TENSORBOARD__SESSION_LOG__SESSION_STATUS__START) {
+            logdir_steps_lower_run(&sc->steps, run, ev->step);
+            if (run_e)
+                run_e->aux |= LOGDIR_RUN_STARTED;
+            if (ev->step - 1 > sc->max_step)
+                sc->max_step = ev->step - 1;
+        }
+        event_free(ev);
+    }
+    record_reader_free(rr);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walk the directory open as dirfd (taken: closed here), the run named
+ * run, and its subdirectories, never following a link. Files of one run
+ * are read in name order, like TensorBoard does. */
+static void scan_dir(logdir_scanner *sc, int dirfd, const char *display, const char *run,
+                     unsigned depth)
+{
+    DIR *dp = fdopendir(dirfd);
+    if (!dp) {
+        close(dirfd);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **nn = realloc(names, nc * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+            cap = nc;
+        }
+        names[n] = strdup(de->d_name);
+        if (names[n])
+            n++;
+    }
+    if (n > 0)
+        qsort(names, n, sizeof *names, cmp_str);
+
+    bool is_run = false;
+    for (size_t i = 0; i < n; i++) {
+        char *path = NULL;
+        struct stat st;
+        if (asprintf(&path, "%s/%s", display, names[i]) < 0)
+            continue;
+        if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (S_ISREG(st.st_mode) && strstr(names[i], "tfevents")) {
+                if (!is_run) {
+                    struct strmap_entry *ignored;
+                    logdir_steps_run_entry(&sc->steps, run, strlen(run), &ignored);
+                    is_run = true;
+                }
+                /* Looked up per file: the tags map may grow, the runs map
+                 * does not change while this run's files are read. */
+                scan_file(sc, dirfd, names[i], path, run,
+                          strmap_get(&sc->steps.runs, run, strlen(run)));
+            } else if (S_ISDIR(st.st_mode) && depth < LOGDIR_MAX_DEPTH &&
+                       names[i][0] != '$') {
+                char sub[LOGDIR_MAX_NAME + 1];
+                int k = strcmp(run, ".") == 0
+                            ? snprintf(sub, sizeof sub, "%s", names[i])
+                            : snprintf(sub, sizeof sub, "%s/%s", run, names[i]);
+                int subfd = openat(dirfd, names[i],
+                                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (subfd >= 0 && k > 0 && (size_t)k < sizeof sub)
+                    scan_dir(sc, subfd, path, sub, depth + 1);
+                else if (subfd >= 0)
+                    close(subfd);
+            }
+        }
+        free(path);
+    }
+    closedir(dp);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+void logdir_scanner_run(logdir_scanner *sc)
+{
+    if (sc->done)
+        return;
+    int fd = sc->dir_fd;
+    sc->dir_fd = -1;
+    sc->done = true;
+    scan_dir(sc, fd, sc->path, ".", 0);
+}
+
+void logdir_scanner_free(logdir_scanner *sc)
+{
+    if (!sc)
+        return;
+    if (sc->dir_fd >= 0)
+        close(sc->dir_fd);
+    logdir_steps_done(&sc->steps);
+    free(sc->path);
+    free(sc);
+}
+
+logdir_scanner *logdir_scanner_new(int dir_fd, const char *path, unsigned max_tags,
+                                   unsigned max_runs, size_t max_key)
+{
+    logdir_scanner *sc = calloc(1, sizeof *sc);
+    char *p = strdup(path);
+    if (!sc || !p) {
+        close(dir_fd);
+        free(sc);
+        free(p);
+        return NULL;
+    }
+    sc->dir_fd = dir_fd;
+    sc->path = p;
+    logdir_steps_init(&sc->steps, max_tags, max_runs, max_key);
+    sc->max_step = -1;
+    return sc;
+}
+
+void logdir_scanner_take(logdir_scanner *sc, struct logdir_steps *steps, int64_t *ret_step,
+                         struct logdir_scan *ret_scan)
+{
+    logdir_scanner_run(sc);
+    logdir_steps_swap(&sc->steps, steps);
+    *ret_step = sc->max_step;
+    *ret_scan = sc->scan;
+}

@@ -1,0 +1,84 @@
+/* logdir_steps: the step bookkeeping of one logdir -- the last step written
+ * for every (run, tag), and the runs it knows.
+ *
+ * A logdir (logdir.c) keeps one while it writes; the scan of its existing
+ * files (logdir_scan.c) builds another off the logdir's thread, which is
+ * then moved into the logdir whole (logdir_steps_swap()). Both learn steps
+ * through the functions here, so the scan and the writes follow one rule.
+ *
+ * Ownership. The struct owns its maps, their keys and the key buffer. The
+ * runs map's val.ptr is NOT owned here: a logdir stores its run_writers
+ * there and closes them itself before logdir_steps_done(); a scan leaves
+ * it NULL. Pure; no I/O; not thread-safe (one thread at a time). */
+#ifndef TFEVENTS_LOGDIR_STEPS_H
+#define TFEVENTS_LOGDIR_STEPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "strmap.h"
+
+/* The last step of a (run, tag) that was never written: any step passes. */
+#define LOGDIR_STEP_NONE INT64_MIN
+
+/* Run flag (runs map, aux): the run's files hold a SessionLog START
+ * (learned by the scan, or written by logdir_restart()). */
+#define LOGDIR_RUN_STARTED 1u
+
+struct logdir_steps {
+    /* "run\0tag" -> val.i64 last step (LOGDIR_STEP_NONE: not written yet),
+     * aux: the generation of the logdir_log() call that checked it last. */
+    struct strmap tags;
+    /* run -> val.ptr the run's writer or NULL (owned by the logdir, see
+     * above), aux LOGDIR_RUN_* flags. */
+    struct strmap runs;
+    struct buf key;           /* scratch: the last key built */
+    unsigned max_tags, max_runs;
+};
+
+/* Empty bookkeeping refusing more than max_tags (run, tag) pairs and
+ * max_runs runs; max_key caps a key (longest run + 1 + longest tag).
+ * Cannot fail (nothing is allocated yet). */
+void logdir_steps_init(struct logdir_steps *s, unsigned max_tags, unsigned max_runs,
+                       size_t max_key);
+
+/* Free the maps and keys (not the writers in runs' val.ptr). NULL-safe. */
+void logdir_steps_done(struct logdir_steps *s);
+
+/* Exchange a and b whole (the limits included). Entry pointers into either
+ * stay valid, now in the other. */
+void logdir_steps_swap(struct logdir_steps *a, struct logdir_steps *b);
+
+/* Build the key "run\0tag" of (run, tag[0..tag_len)) in s->key (borrowed
+ * by the caller until the next call). 0, -ENOMEM, -EMSGSIZE. */
+int logdir_steps_key(struct logdir_steps *s, const char *run, const void *tag, size_t tag_len);
+
+/* The entry of (run, tag), made (last step LOGDIR_STEP_NONE) when new.
+ * *ret is valid until the next put or remove on s->tags. -ENOSPC past
+ * max_tags (nothing made), -ENOMEM. */
+int logdir_steps_tag_entry(struct logdir_steps *s, const char *run, const void *tag,
+                           size_t tag_len, struct strmap_entry **ret);
+
+/* Remember that (run, tag) was written at step (the larger step wins).
+ * -ENOSPC past max_tags, -ENOMEM. */
+int logdir_steps_note_tag(struct logdir_steps *s, const char *run, const void *tag,
+                          size_t tag_len, int64_t step);
+
+/* Forget (run, tag) if it was made but never written (its last step is
+ * still LOGDIR_STEP_NONE), so that refused messages do not use up
+ * max_tags. */
+void logdir_steps_forget_unwritten(struct logdir_steps *s, const char *run, const void *tag,
+                                   size_t tag_len);
+
+/* After a SessionLog START at step in run: no tag of run keeps a last step
+ * at or above it (each is lowered to step - 1). */
+void logdir_steps_lower_run(struct logdir_steps *s, const char *run, int64_t step);
+
+/* The run's entry in *ret, made (val.ptr NULL, aux 0) when new: returns 1
+ * when made, 0 when known, -ENOSPC past max_runs, -ENOMEM. *ret is valid
+ * until the next put or remove on s->runs. */
+int logdir_steps_run_entry(struct logdir_steps *s, const char *run, size_t run_len,
+                           struct strmap_entry **ret);
+
+#endif
