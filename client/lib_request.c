@@ -222,12 +222,6 @@ int lib_request_restart(struct buf *out, const char *logdir, const char *run, ui
     return put_sub(out, RQ_RESTART, &sub, r);
 }
 
-int lib_request_ping(struct buf *out)
-{
-    buf_reset(out);
-    return pb_add_len_header(out, RQ_PING, 0);
-}
-
 /* ---- hparams, through protobuf-c ----------------------------------------- */
 
 static int pack_request(struct buf *out, Tfevents__Request *rq)

@@ -67,7 +67,6 @@ int lib_request_step_set(struct buf *out, const char *logdir, int64_t step);
 /* logdir NULL: every logdir. */
 int lib_request_flush(struct buf *out, const char *logdir, bool sync, bool close);
 int lib_request_restart(struct buf *out, const char *logdir, const char *run, uint64_t step);
-int lib_request_ping(struct buf *out);
 int lib_request_hparams_config(struct buf *out, const char *logdir, const char *run,
                                const struct tfevents_hparam_info *hparams, size_t n_hparams,
                                const struct tfevents_metric_info *metrics, size_t n_metrics);

@@ -39,10 +39,6 @@ void log_set_level(enum log_level level)
     current = level;
 }
 
-enum log_level log_get_level(void)
-{
-    return current;
-}
 
 int log_level_parse(const char *name)
 {

@@ -24,7 +24,6 @@ void log_init(void);
 bool log_to_journal(void);
 
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */
 int log_level_parse(const char *name);
