@@ -390,21 +390,23 @@ static void refuse(struct logdir_refusal *rf, enum logdir_refusal_kind kind, con
     rf->limit = limit;
 }
 
-/* The step a message logs at: -ERANGE past the counter's end, -EINVAL. */
+/* The step a message logs at: -EOVERFLOW past LOGDIR_MAX_STEP, -EINVAL. */
 static inline int step_of(const logdir *d, enum logdir_step_mode mode, int64_t step,
                           int64_t *ret)
 {
     switch (mode) {
     case LOGDIR_STEP_NEXT:
-        if (d->step == INT64_MAX)
-            return -ERANGE;
+        if (d->step >= LOGDIR_MAX_STEP)
+            return -EOVERFLOW;
         *ret = d->step + 1;
         return 0;
     case LOGDIR_STEP_CURRENT:
+        if (d->step > LOGDIR_MAX_STEP)
+            return -EOVERFLOW;
         *ret = d->step < 0 ? 0 : d->step;
         return 0;
     case LOGDIR_STEP_AT:
-        if (step < 0)
+        if (step < 0 || step > LOGDIR_MAX_STEP)
             return -EINVAL;
         *ret = step;
         return 0;

@@ -89,6 +89,12 @@ enum logdir_step_policy {
     LOGDIR_POLICY_ANY,             /* write whatever comes */
 };
 
+/* The largest step: the protocols carry steps as JSON numbers, exact up
+ * to 2^53. The counter never goes past it: a message that would log after
+ * it is refused (-EOVERFLOW), and a counter resumed from files holding a
+ * larger step (written by another program) is reported, not used. */
+#define LOGDIR_MAX_STEP (INT64_C(1) << 53)
+
 enum logdir_step_mode {
     LOGDIR_STEP_NEXT = 0,
     LOGDIR_STEP_CURRENT,

@@ -84,6 +84,22 @@ static int check_limits(const struct exec_host *h, struct request *m, struct rep
     return 0;
 }
 
+/* A counter past LOGDIR_MAX_STEP: set there by a step_set of 2^53 and a
+ * log, or resumed from files another program wrote. */
+static int fail_counter(int64_t counter, const char *ldname, struct reply *rp)
+{
+    if (counter > LOGDIR_MAX_STEP)
+        return reply_fail(rp, -EOVERFLOW,
+                          "logdir '%s': its event files hold step %" PRId64 ", beyond the "
+                          "largest step 2^53 = %" PRId64 "; set the counter with op "
+                          "\"step_set\" or log at an explicit step",
+                          ldname, counter, LOGDIR_MAX_STEP);
+    return reply_fail(rp, -EOVERFLOW,
+                      "logdir '%s': its step counter is at the largest step 2^53 = %" PRId64
+                      "; set it lower with op \"step_set\" or log at an explicit step",
+                      ldname, LOGDIR_MAX_STEP);
+}
+
 /* A refusal of logdir_log(): the step policy, a limit, or a run directory. */
 static int fail_log(int err, const struct logdir_refusal *rf, const char *ldname,
                     struct reply *rp)
@@ -134,6 +150,8 @@ int exec_log_items(logdir *d, const char *ldname, const struct logdir_item *item
     int64_t used = 0;
     int r = logdir_log(d, check_steps ? mode : LOGDIR_STEP_AT, check_steps ? step : 0,
                        wall_time, items, n, check_steps, &used, &rf);
+    if (r == -EOVERFLOW)
+        return fail_counter(logdir_step(d), ldname, rp);
     if (r < 0)
         return fail_log(r, &rf, ldname, rp);
     rp->has_step = true;
@@ -210,13 +228,20 @@ int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
         break;
     case REQUEST_STEP_GET:
         rp->answer = true;
-        rp->has_step = rp->has_next = true;
+        if (logdir_step(d) > LOGDIR_MAX_STEP) {
+            fail_counter(logdir_step(d), m->logdir, rp);
+            break;
+        }
+        rp->has_step = true;
         rp->step = logdir_step(d);
+        /* At 2^53 there is no next step to tell. */
+        rp->has_next = rp->step < LOGDIR_MAX_STEP;
         rp->next = rp->step + 1;
         break;
     case REQUEST_STEP_SET:
         logdir_step_set(d, m->step);
-        rp->has_step = rp->has_next = true;
+        rp->has_step = true;
+        rp->has_next = m->step < LOGDIR_MAX_STEP;
         rp->step = m->step;
         rp->next = m->step + 1;
         break;

@@ -248,7 +248,49 @@ def test_nonfinite_scalars(tmp):
     check(d.stop() == 0, "exit status")
 
 
-TESTS = [test_restart_purges, test_scan_off_the_loop, test_nonfinite_scalars]
+def test_steps_near_the_limit(tmp):
+    """The counter never leaves 0..2^53 and never overflows: a file holding
+    step 2^63-1 (another program's) is reported, not used; after step_set
+    2^53 there is no next step; explicit steps in range still work."""
+    exe = os.environ.get("WRITE_EVENTS", "")
+    check(exe and os.path.exists(exe), "WRITE_EVENTS not set")
+    d = Daemon(tmp)
+    big = 2**63 - 1
+    subprocess.run([exe, "new", os.path.join(d.root, "far"), "loss", str(big), "1.0"],
+                   check=True, capture_output=True)
+    try:
+        c = d.client()
+        r = c.request({"op": "step_get", "logdir": "far"})
+        check(not r["ok"] and "beyond the largest step" in r["error"] and str(big) in r["error"],
+              "step_get of a counter from files past 2^53: %r" % r)
+        r = c.request({"logdir": "far", "values": {"acc": 0.5}})
+        check(not r["ok"] and "beyond the largest step" in r["error"], "next step: %r" % r)
+        r = c.request({"logdir": "far", "step": 3, "values": {"acc": 0.5}})
+        check(r["ok"] and r["step"] == 3, "explicit step in range: %r" % r)
+        r = c.request({"op": "step_set", "logdir": "far", "step": 10})
+        check(r["ok"] and r["next"] == 11, "step_set back in range: %r" % r)
+        r = c.request({"logdir": "far", "values": {"acc": 0.25}})
+        check(r["ok"] and r["step"] == 11, "next step after step_set: %r" % r)
+
+        top = 2**53
+        r = c.request({"op": "step_set", "logdir": "top", "step": top})
+        check(r["ok"] and r["step"] == top and "next" not in r, "step_set 2^53: %r" % r)
+        r = c.request({"op": "step_get", "logdir": "top"})
+        check(r["ok"] and r["step"] == top and "next" not in r, "step_get at 2^53: %r" % r)
+        r = c.request({"logdir": "top", "values": {"x": 1}})
+        check(not r["ok"] and "at the largest step" in r["error"], "log past 2^53: %r" % r)
+        r = c.request({"logdir": "top", "step": top, "values": {"x": 1}})
+        check(r["ok"] and r["step"] == top, "log at 2^53: %r" % r)
+        r = c.request({"logdir": "top", "step": top + 1, "values": {"x": 2}})
+        check(not r["ok"], "log at 2^53+1 refused: %r" % r)
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
+TESTS = [test_restart_purges, test_scan_off_the_loop, test_nonfinite_scalars,
+         test_steps_near_the_limit]
 
 
 def main():
