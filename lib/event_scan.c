@@ -125,6 +125,29 @@ static inline int get_len(const uint8_t **pp, const uint8_t *end, size_t *ret)
     return -ENOTSUP;
 }
 
+/* Fields of a message the scanner reads at most once: a second one (a
+ * merge that protobuf-c would do) makes the scan leave the record to
+ * protobuf-c (-ENOTSUP). seen holds a bit per field. */
+static inline bool once(unsigned *seen, unsigned bit)
+{
+    if (*seen & bit)
+        return false;
+    *seen |= bit;
+    return true;
+}
+
+static inline int once_len(const uint8_t **pp, const uint8_t *end, unsigned *seen, unsigned bit,
+                           size_t *ret)
+{
+    return once(seen, bit) ? get_len(pp, end, ret) : -ENOTSUP;
+}
+
+static inline int once_varint(const uint8_t **pp, const uint8_t *end, unsigned *seen,
+                              unsigned bit, uint64_t *ret)
+{
+    return once(seen, bit) ? get_varint(pp, end, ret) : -ENOTSUP;
+}
+
 static uint64_t le64(const uint8_t *p)
 {
     uint64_t v = 0;
@@ -233,15 +256,13 @@ static int scan_dim(struct scan *s, const uint8_t *p, const uint8_t *end,
         int r;
         switch (k) {
         case PB_KEY(PBF_DIM_SIZE, PB_VARINT):   /* size */
-            if ((seen & 1) || get_varint(&p, end, &v) < 0)
+            if (once_varint(&p, end, &seen, 1, &v) < 0)
                 return -ENOTSUP;
-            seen |= 1;
             memcpy(&d->size, &v, sizeof v);
             break;
         case PB_KEY(PBF_DIM_NAME, PB_LEN):      /* name */
-            if ((seen & 2) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 2, &n) < 0)
                 return -ENOTSUP;
-            seen |= 2;
             r = new_string(s, p, n, &d->name);
             if (r < 0)
                 return r;
@@ -325,15 +346,13 @@ static int scan_tensor(struct scan *s, const uint8_t *p, const uint8_t *end,
         void *arr = NULL;
         switch (k) {
         case PB_KEY(PBF_TENSOR_DTYPE, PB_VARINT):   /* dtype */
-            if ((seen & 1) || get_varint(&p, end, &v) < 0)
+            if (once_varint(&p, end, &seen, 1, &v) < 0)
                 return -ENOTSUP;
-            seen |= 1;
             t->dtype = low_int32(v);
             break;
         case PB_KEY(PBF_TENSOR_SHAPE, PB_LEN):      /* tensor_shape */
-            if ((seen & 2) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 2, &n) < 0)
                 return -ENOTSUP;
-            seen |= 2;
             t->tensor_shape = scan_alloc(s, sizeof *t->tensor_shape);
             if (!t->tensor_shape)
                 return -ENOMEM;
@@ -344,16 +363,14 @@ static int scan_tensor(struct scan *s, const uint8_t *p, const uint8_t *end,
             p += n;
             break;
         case PB_KEY(PBF_TENSOR_CONTENT, PB_LEN):      /* tensor_content */
-            if ((seen & 4) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 4, &n) < 0)
                 return -ENOTSUP;
-            seen |= 4;
             set_bytes(&t->tensor_content, p, n);
             p += n;
             break;
         case PB_KEY(PBF_TENSOR_FLOAT_VAL, PB_LEN):      /* float_val, packed */
-            if ((seen & 8) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 8, &n) < 0)
                 return -ENOTSUP;
-            seen |= 8;
             r = packed_fixed(s, p, n, 4, &arr, &t->n_float_val);
             if (r < 0)
                 return r;
@@ -361,9 +378,8 @@ static int scan_tensor(struct scan *s, const uint8_t *p, const uint8_t *end,
             p += n;
             break;
         case PB_KEY(PBF_TENSOR_DOUBLE_VAL, PB_LEN):      /* double_val, packed */
-            if ((seen & 16) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 16, &n) < 0)
                 return -ENOTSUP;
-            seen |= 16;
             r = packed_fixed(s, p, n, 8, &arr, &t->n_double_val);
             if (r < 0)
                 return r;
@@ -403,18 +419,16 @@ static int scan_plugin_data(struct scan *s, const uint8_t *p, const uint8_t *end
         int r;
         switch (k) {
         case PB_KEY(PBF_PLUGIN_NAME, PB_LEN):      /* plugin_name */
-            if ((seen & 1) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 1, &n) < 0)
                 return -ENOTSUP;
-            seen |= 1;
             r = new_string(s, p, n, &pd->plugin_name);
             if (r < 0)
                 return r;
             p += n;
             break;
         case PB_KEY(PBF_PLUGIN_CONTENT, PB_LEN):      /* content */
-            if ((seen & 2) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 2, &n) < 0)
                 return -ENOTSUP;
-            seen |= 2;
             set_bytes(&pd->content, p, n);
             p += n;
             break;
@@ -436,9 +450,8 @@ static int scan_metadata(struct scan *s, const uint8_t *p, const uint8_t *end,
         int r;
         switch (k) {
         case PB_KEY(PBF_META_PLUGIN_DATA, PB_LEN):      /* plugin_data */
-            if ((seen & 1) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 1, &n) < 0)
                 return -ENOTSUP;
-            seen |= 1;
             md->plugin_data = scan_alloc(s, sizeof *md->plugin_data);
             if (!md->plugin_data)
                 return -ENOMEM;
@@ -452,9 +465,8 @@ static int scan_metadata(struct scan *s, const uint8_t *p, const uint8_t *end,
         case PB_KEY(PBF_META_DESCRIPTION, PB_LEN):      /* summary_description */
         {
             unsigned bit = k == PB_KEY(PBF_META_DISPLAY_NAME, PB_LEN) ? 2 : 4;
-            if ((seen & bit) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, bit, &n) < 0)
                 return -ENOTSUP;
-            seen |= bit;
             r = new_string(s, p, n, bit == 2 ? &md->display_name : &md->summary_description);
             if (r < 0)
                 return r;
@@ -462,9 +474,8 @@ static int scan_metadata(struct scan *s, const uint8_t *p, const uint8_t *end,
             break;
         }
         case PB_KEY(PBF_META_DATA_CLASS, PB_VARINT):   /* data_class */
-            if ((seen & 8) || get_varint(&p, end, &v) < 0)
+            if (once_varint(&p, end, &seen, 8, &v) < 0)
                 return -ENOTSUP;
-            seen |= 8;
             md->data_class = low_int32(v);
             break;
         default:
@@ -487,9 +498,8 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
         case PB_KEY(PBF_VALUE_NODE_NAME, PB_LEN):      /* node_name */
         {
             unsigned bit = k == PB_KEY(PBF_VALUE_TAG, PB_LEN) ? 1 : 2;
-            if ((seen & bit) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, bit, &n) < 0)
                 return -ENOTSUP;
-            seen |= bit;
             r = new_string(s, p, n, bit == 1 ? &v->tag : &v->node_name);
             if (r < 0)
                 return r;
@@ -497,9 +507,8 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
             break;
         }
         case PB_KEY(PBF_VALUE_METADATA, PB_LEN):      /* metadata */
-            if ((seen & 4) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 4, &n) < 0)
                 return -ENOTSUP;
-            seen |= 4;
             v->metadata = scan_alloc(s, sizeof *v->metadata);
             if (!v->metadata)
                 return -ENOMEM;
@@ -510,9 +519,8 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
             p += n;
             break;
         case PB_KEY(PBF_VALUE_SIMPLE_VALUE, PB_FIXED32):      /* simple_value (oneof value) */
-            if ((seen & 8) || end - p < 4)
+            if (!once(&seen, 8) || end - p < 4)
                 return -ENOTSUP;
-            seen |= 8;
             {
                 uint32_t u = le32(p);
                 memcpy(&v->simple_value, &u, 4);
@@ -521,9 +529,8 @@ static int scan_value(struct scan *s, const uint8_t *p, const uint8_t *end,
             p += 4;
             break;
         case PB_KEY(PBF_VALUE_TENSOR, PB_LEN):      /* tensor (oneof value) */
-            if ((seen & 8) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 8, &n) < 0)
                 return -ENOTSUP;
-            seen |= 8;
             v->tensor = scan_alloc(s, sizeof *v->tensor);
             if (!v->tensor)
                 return -ENOMEM;
@@ -618,23 +625,20 @@ int event_scan_unpack(const uint8_t *payload, size_t len, ProtobufCAllocator *al
         int r;
         switch (k) {
         case PB_KEY(PBF_EVENT_WALL_TIME, PB_FIXED64):      /* wall_time */
-            if ((seen & 1) || end - p < 8)
+            if (!once(&seen, 1) || end - p < 8)
                 return -ENOTSUP;
-            seen |= 1;
             v = le64(p);
             memcpy(&ev->wall_time, &v, 8);
             p += 8;
             break;
         case PB_KEY(PBF_EVENT_STEP, PB_VARINT):   /* step */
-            if ((seen & 2) || get_varint(&p, end, &v) < 0)
+            if (once_varint(&p, end, &seen, 2, &v) < 0)
                 return -ENOTSUP;
-            seen |= 2;
             memcpy(&ev->step, &v, 8);
             break;
         case PB_KEY(PBF_EVENT_FILE_VERSION, PB_LEN):      /* file_version (oneof what) */
-            if ((seen & 4) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 4, &n) < 0)
                 return -ENOTSUP;
-            seen |= 4;
             r = new_string(&s, p, n, &ev->file_version);
             if (r < 0)
                 return r;
@@ -642,9 +646,8 @@ int event_scan_unpack(const uint8_t *payload, size_t len, ProtobufCAllocator *al
             p += n;
             break;
         case PB_KEY(PBF_EVENT_SUMMARY, PB_LEN):      /* summary (oneof what) */
-            if ((seen & 4) || get_len(&p, end, &n) < 0)
+            if (once_len(&p, end, &seen, 4, &n) < 0)
                 return -ENOTSUP;
-            seen |= 4;
             ev->summary = scan_alloc(&s, sizeof *ev->summary);
             if (!ev->summary)
                 return -ENOMEM;
