@@ -22,6 +22,69 @@ struct write_req {
     uint8_t *data;
 };
 
+static void process_input(struct conn *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *ret);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b);
+static uint64_t now_ms(const struct conn *c);
+
+/* Reply backpressure: a connection stops being read once
+ * cfg->max_replies of its replies wait to be taken by the client, and is
+ * read again when they are down to half of that. Replies are never
+ * dropped for being unread: a client that pipelines gets every one, a
+ * client that never reads is simply not read from. */
+static bool replies_full(const struct conn *c)
+{
+    return !c->draining && c->queued_replies >= c->srv->cfg->max_replies;
+}
+
+/* Start or stop reading as every reason to pause (the server's, the
+ * dispatcher's hold, unread replies, an unknown user) says. */
+static void update_reading(struct conn *c)
+{
+    bool want = !c->closing && !c->eof && !c->user_pending && !c->held &&
+                !c->reply_paused && !c->srv->reading_paused;
+    if (!want && c->reading) {
+        uv_read_stop(&c->h.stream);
+        c->reading = false;
+    } else if (want && !c->reading) {
+        if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+            c->reading = true;
+        /* Time spent paused by the daemon is not the client's. */
+        if (c->partial_since)
+            c->partial_since = now_ms(c);
+    }
+}
+
+/* After a message: stop reading when its replies are not being taken. */
+static bool reply_pause_check(struct conn *c)
+{
+    if (!replies_full(c))
+        return false;
+    if (!c->reply_paused) {
+        c->reply_paused = true;
+        c->srv->stats.reply_pauses++;
+        update_reading(c);
+    }
+    return true;
+}
+
+/* A write completed: resume a connection paused for its replies once they
+ * are down to half the limit, executing what it already sent first. */
+static void reply_resume_check(struct conn *c)
+{
+    if (!c->reply_paused || c->closing || c->eof ||
+        c->queued_replies > c->srv->cfg->max_replies / 2)
+        return;
+    c->reply_paused = false;
+    process_input(c);
+    if (c->closing)
+        return;
+    if (c->in.len == 0)
+        buf_free(&c->in);
+    conn_flush_replies(c);
+    update_reading(c);
+}
+
 static void free_conn(struct conn *c)
 {
     buf_free(&c->in);
@@ -94,6 +157,8 @@ static void on_write(uv_write_t *req, int status)
                   c->peer, uv_strerror(status));
         conn_close(c);
     }
+    if (status == 0)
+        reply_resume_check(c);
     conn_unref(c);
 }
 
@@ -128,7 +193,9 @@ void conn_flush_replies(struct conn *c)
 
 void conn_reply(struct conn *c, const struct reply *rp)
 {
-    if (c->closing || c->queued_replies >= c->srv->cfg->max_replies) {
+    /* No limit here: input stops once cfg->max_replies wait (see
+     * replies_full), so only the message being executed adds one. */
+    if (c->closing) {
         c->srv->stats.replies_dropped++;
         return;
     }
@@ -195,7 +262,7 @@ static void process_frames(struct conn *c)
 {
     size_t max = c->srv->cfg->max_line;
     size_t start = 0;
-    while (!c->closing && !c->eof) {
+    while (!c->closing && !c->eof && !reply_pause_check(c)) {
         uint32_t len;
         uint8_t kind;
         int r = frame_header_read(c->in.data + start, c->in.len - start, max, &len, &kind);
@@ -259,7 +326,12 @@ static void process_input(struct conn *c)
     }
     size_t max_line = c->srv->cfg->max_line;
     size_t start = 0;
+    bool full = false;
     for (;;) {
+        if (reply_pause_check(c)) {
+            full = true;
+            break;
+        }
         uint8_t *base = c->in.data;
         size_t from = start > c->scanned ? start : c->scanned;
         uint8_t *nl = from < c->in.len ? memchr(base + from, '\n', c->in.len - from) : NULL;
@@ -290,7 +362,9 @@ static void process_input(struct conn *c)
     }
     buf_consume(&c->in, start);
     c->scanned -= start;
-    if (c->skipping) {
+    if (full) {
+        /* Complete lines may remain: kept for when replies drained. */
+    } else if (c->skipping) {
         buf_reset(&c->in);
         c->scanned = 0;
     } else if (c->in.len > max_line) {
@@ -395,18 +469,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 
 void conn_pause(struct conn *c, bool pause)
 {
-    if (c->closing || c->eof || c->user_pending)
-        return;
-    if (pause && c->reading) {
-        uv_read_stop(&c->h.stream);
-        c->reading = false;
-    } else if (!pause && !c->reading) {
-        if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
-            c->reading = true;
-        /* Time spent paused by the daemon is not the client's. */
-        if (c->partial_since)
-            c->partial_since = now_ms(c);
-    }
+    c->held = pause;
+    update_reading(c);
 }
 
 void conn_check_read_timeout(struct conn *c, uint64_t now)
@@ -446,6 +510,15 @@ void conn_drain(struct conn *c)
     uv_os_fd_t fd;
     if (uv_fileno(&c->h.handle, &fd) < 0)
         return;
+    /* Everything the client sent is executed now, unread replies or not:
+     * lines kept while paused for replies first. */
+    c->draining = true;
+    c->reply_paused = false;
+    if (c->in.len > 0) {
+        process_input(c);
+        if (c->closing)
+            return;
+    }
     /* The socket is non-blocking: read until it has nothing more. */
     for (;;) {
         if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0)
@@ -519,8 +592,7 @@ static void user_resolved(void *ctx, const char *name)
     struct conn *c = ctx;
     memcpy(c->user_dir, name, sizeof c->user_dir);
     c->user_pending = false;
-    if (!c->srv->reading_paused)
-        conn_pause(c, false);
+    update_reading(c);
     conn_unref(c);
 }
 
@@ -582,7 +654,6 @@ int conn_accept(struct server *s, uv_stream_t *listener)
         }
         return 0;
     }
-    if (!s->reading_paused)
-        conn_pause(c, false);
+    update_reading(c);
     return 0;
 }

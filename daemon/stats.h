@@ -27,7 +27,8 @@ struct stats {
     uint64_t errors_other;           /* limits, out of memory */
     /* replies */
     uint64_t replies;
-    uint64_t replies_dropped;        /* the client did not read them */
+    uint64_t replies_dropped;        /* the connection closed first, or no memory */
+    uint64_t reply_pauses;           /* a connection not read: --max-replies unread */
     /* writing */
     uint64_t writers_opened;
     uint64_t writers_closed;

@@ -11,7 +11,10 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import socket
 import sys
+import threading
+import time
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
@@ -155,7 +158,96 @@ def test_hostile_table(tmp):
     _ = json
 
 
-TESTS = [test_hostile_table]
+SANITIZED = bool(os.environ.get("TFEVENTS_SANITIZE"))
+MIB = 1024 * 1024
+
+
+def _rss(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise td.Failure("no VmRSS for pid %d" % pid)
+
+
+def _pipelined(sock, n):
+    """Send n pings with ids in one write (from a thread, as a real
+    pipelining client does) while reading; return the ids answered."""
+    c = Client(sock)
+    burst = b"".join(b'{"op":"ping","id":%d}\n' % i for i in range(n))
+    err = []
+
+    def send():
+        try:
+            c.s.sendall(burst)
+        except OSError as e:
+            err.append(e)
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    got = set()
+    c.s.settimeout(30)
+    while len(got) < n:
+        try:
+            r = c.reply(timeout=30)
+        except socket.timeout:
+            break
+        got.add(r.get("id"))
+    t.join(30)
+    c.close()
+    check(not err, "sending the burst: %s" % err)
+    return got
+
+
+def test_pipelined_replies(tmp):
+    """Issue 16 item 4: no reply is dropped for a client that pipelines;
+    one that never reads is not read from (bounded memory), others are
+    served."""
+    d = Daemon(tmp, "--max-replies", "1024")
+    for n in (2000, 100000):
+        got = _pipelined(d.sock, n)
+        check(got == set(range(n)), "%d pipelined pings: %d answered" % (n, len(got)))
+    other = d.client()
+    st = other.request({"op": "stats"})["stats"]
+    check(st["replies_dropped"] == 0 and st["reply_pauses"] > 0,
+          "no reply dropped, reading paused instead: %s" % st)
+    # A client that never reads: it sends until the daemon stops reading
+    # from it (its sends then block), bounded by a time budget.
+    lazy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.connect(d.sock)
+    lazy.setblocking(False)
+    line = b'{"op":"ping","id":"' + b"i" * 100 + b'"}\n'
+    chunk = line * 1000
+    sent, peak, stalled_since = 0, 0, None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and sent < 200 * MIB:
+        try:
+            sent += lazy.send(chunk)
+            stalled_since = None
+        except BlockingIOError:
+            stalled_since = stalled_since or time.monotonic()
+            if time.monotonic() - stalled_since > 1.0:
+                break
+            time.sleep(0.01)
+        peak = max(peak, _rss(d.p.pid))
+    check(stalled_since is not None, "the daemon stopped reading a client that never reads "
+          "(%d bytes taken)" % sent)
+    check(sent < 64 * MIB, "bytes the daemon took from a non-reader: %d" % sent)
+    for i in range(20):
+        check(other.request({"op": "ping"}, timeout=5)["pong"], "others served")
+    check(other.request({"logdir": "busy", "values": {"x": 1}}, timeout=5)["ok"],
+          "others' events accepted")
+    peak = max(peak, _rss(d.p.pid))
+    print("     non-reader: %.1f MiB sent before the daemon stopped reading; RSS peak %.1f MiB"
+          % (sent / MIB, peak / MIB))
+    if not SANITIZED:
+        check(peak < 64 * MIB, "RSS %.1f MiB with a client that never reads" % (peak / MIB))
+    lazy.close()
+    check(other.request({"op": "ping"})["pong"], "still alive")
+    check(d.stop() == 0, "exit status")
+
+
+TESTS = [test_hostile_table, test_pipelined_replies]
 
 if __name__ == "__main__":
     td.TESTS[:] = TESTS
