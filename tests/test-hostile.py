@@ -247,7 +247,36 @@ def test_pipelined_replies(tmp):
     check(d.stop() == 0, "exit status")
 
 
-TESTS = [test_hostile_table, test_pipelined_replies]
+def test_log_injection(tmp):
+    """Issue 16 item 7: a refused logdir with a newline, ESC or a C1
+    control cannot forge or hide a line of the daemon's log: each shows as
+    a visible escape, and every line of the log is the daemon's own."""
+    d = Daemon(tmp)
+    c = d.client()
+    forged = "tfeventsd[1]: error: FORGED"
+    evil = "a\n" + forged + "\r\x1b[2J\x1b]0;title\x07\u009b31m\\n"
+    r = c.request({"logdir": evil, "values": {"x": 1}})
+    check(r.get("ok") is False, "refused: %s" % r)
+    r = c.request({"logdir": "../\x1b[31m\n" + forged, "values": {"x": 1}})
+    check(r.get("ok") is False, "refused: %s" % r)
+    check(d.stop() == 0, "exit status")
+    with open(d.errpath, "rb") as f:
+        raw = f.read()
+    text = raw.decode("utf-8")   # strict: the log is valid UTF-8
+    prefix = "tfeventsd[%d]: " % d.p.pid
+    lines = text.split("\n")[:-1]
+    check(lines and all(line.startswith(prefix) for line in lines),
+          "a line not the daemon's own:\n%s" % "\n".join(l for l in lines
+                                                           if not l.startswith(prefix)))
+    check(not any(line.startswith(forged) for line in lines), "forged line")
+    bad = [ch for ch in text if (ord(ch) < 0x20 and ch != "\n") or 0x7f <= ord(ch) <= 0x9f]
+    check(not bad, "control characters in the log: %r" % bad[:5])
+    check("a\\n" + forged + "\\r\\x1b[2J\\x1b]0;title\\x07\\u009b31m\\\\n" in text,
+          "the refused logdir, visibly escaped, in the log:\n%s" % text)
+    check("\\x1b[31m\\n" + forged in text, "second refusal escaped")
+
+
+TESTS = [test_hostile_table, test_pipelined_replies, test_log_injection]
 
 if __name__ == "__main__":
     td.TESTS[:] = TESTS
