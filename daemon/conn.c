@@ -596,6 +596,32 @@ static void user_resolved(void *ctx, const char *name)
     conn_unref(c);
 }
 
+/* --max-connections-per-user: one user cannot take every slot. The
+ * refused client gets one error line (line 0) and is closed. */
+static bool refuse_over_user_limit(struct conn *c)
+{
+    struct server *s = c->srv;
+    unsigned limit = s->cfg->max_connections_per_user;
+    if (server_conns_of_user(s, c) < limit)
+        return false;
+    s->stats.connections_refused++;
+    s->stats.limit_connections_user++;
+    char msg[160];
+    if (c->has_cred)
+        snprintf(msg, sizeof msg, "too many connections from uid %ld: %u is the limit per "
+                 "user (--max-connections-per-user)", (long)c->uid, limit);
+    else
+        snprintf(msg, sizeof msg, "too many connections without credentials (TCP): %u is "
+                 "the limit for them together (--max-connections-per-user)", limit);
+    log_warn("conn %llu (%s): refused, %u connections of its user is the limit",
+             (unsigned long long)c->id, c->peer, limit);
+    dispatch_error(c, 0, msg);
+    c->refused = true;
+    c->eof = true;
+    maybe_finish(c);
+    return true;
+}
+
 int conn_accept(struct server *s, uv_stream_t *listener)
 {
     struct conn *c = calloc(1, sizeof *c);
@@ -634,10 +660,13 @@ int conn_accept(struct server *s, uv_stream_t *listener)
         log_warn("conn %llu (%s): refused, %u connections is the limit",
                  (unsigned long long)c->id, c->peer, s->cfg->max_connections);
         dispatch_error(c, 0, "too many connections");
+        c->refused = true;
         c->eof = true;
         maybe_finish(c);
         return 0;
     }
+    if (refuse_over_user_limit(c))
+        return 0;
     log_debug("conn %llu: accepted (%s)", (unsigned long long)c->id, c->peer);
     if (s->cfg->per_user_root && !users_cached(c->uid, c->user_dir)) {
         /* config.c refuses --per-user-root with TCP: every peer here has

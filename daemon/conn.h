@@ -68,6 +68,7 @@ struct conn {
     bool held;                   /* conn_pause(): the server or dispatch */
     bool reply_paused;           /* cfg->max_replies unread replies */
     bool draining;               /* shutdown: execute all, no reply limit */
+    bool refused;                /* over a connection limit: one error, closed */
     bool eof;
     bool closing;
     unsigned refs;

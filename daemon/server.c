@@ -338,6 +338,17 @@ void server_conn_closed(struct server *s, struct conn *c)
     s->stats.connections_open--;
 }
 
+unsigned server_conns_of_user(const struct server *s, const struct conn *c)
+{
+    unsigned n = 0;
+    /* A walk of at most --max-connections, once per accept. */
+    for (const struct conn *o = s->conns; o; o = o->next)
+        if (o != c && !o->refused && !o->closing && o->has_cred == c->has_cred &&
+            (!c->has_cred || o->uid == c->uid))
+            n++;
+    return n;
+}
+
 void server_done(struct server *s)
 {
     /* Writers the flusher could not track are written here. */

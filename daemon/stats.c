@@ -13,6 +13,7 @@ int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs
     } fields[] = {
 #define F(x) {#x, offsetof(struct stats, x)}
         F(connections_accepted), F(connections_open), F(connections_refused),
+        F(limit_connections_user),
         F(bytes_in), F(lines), F(messages), F(events),
         F(errors_json), F(errors_invalid), F(errors_oversize), F(errors_timeout), F(errors_step),
         F(errors_write), F(errors_other),

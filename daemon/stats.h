@@ -11,7 +11,8 @@ struct stats {
     /* connections */
     uint64_t connections_accepted;
     uint64_t connections_open;
-    uint64_t connections_refused;    /* over the connection limit */
+    uint64_t connections_refused;    /* over a connection limit */
+    uint64_t limit_connections_user; /* of those, --max-connections-per-user */
     /* input */
     uint64_t bytes_in;
     uint64_t lines;

@@ -138,7 +138,8 @@ def test_million(tmp):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 4 * N_CONN:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8 * N_CONN), hard))
-    d = Daemon(tmp, "--max-connections", str(N_CONN + 10), "--log-level", "info")
+    d = Daemon(tmp, "--max-connections", str(N_CONN + 10), "--max-connections-per-user",
+               str(N_CONN + 10), "--log-level", "info")
     ctx = multiprocessing.get_context("fork")
     procs = []
     t0 = time.monotonic()
@@ -182,7 +183,8 @@ def test_idle_connections(tmp):
             print("skip test_idle_connections: RLIMIT_NOFILE hard limit %d" % hard)
             return
         resource.setrlimit(resource.RLIMIT_NOFILE, (n + 100, hard))
-    d = Daemon(tmp, "--max-connections", str(n + 10), "--log-level", "info")
+    d = Daemon(tmp, "--max-connections", str(n + 10), "--max-connections-per-user", str(n + 10),
+               "--log-level", "info")
     base = proc_kib(d.p.pid, "VmRSS")
     conns = []
     for i in range(n):
