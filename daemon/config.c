@@ -40,6 +40,9 @@ static const struct opt opts[] = {
     {"fsync", K_FSYNC, 0, 0, "flush",
      "never | flush (when a client asks, and at exit) | always (after every write)"},
     {"max-line", K_SIZE, OFF(max_line), 0, "16M", "longest accepted line"},
+    {"max-input-total", K_SIZE, OFF(max_input_total), 0, "256M",
+     "input buffered by all connections together; past it the largest unfinished line "
+     "or frame is refused (at least --max-line)"},
     {"max-connections", K_COUNT, OFF(max_connections), 0, "1024", "simultaneous clients"},
     {"max-connections-per-user", K_COUNT, OFF(max_connections_per_user), 0,
      "a quarter of --max-connections",
@@ -98,6 +101,7 @@ void config_defaults(struct config *c)
     c->flush_bytes = 256u << 10;
     c->fsync = FSYNC_FLUSH;
     c->max_line = 16u << 20;
+    c->max_input_total = 256u << 20;
     c->max_connections = 1024;
     c->max_writers = 256;
     c->max_replies = 1024;
@@ -399,6 +403,12 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t err_
         int r = set_opt(c, o, val, err, err_size);
         if (r < 0)
             return r;
+    }
+    /* One line must fit, or no long line ever could. */
+    if (c->max_input_total < c->max_line) {
+        snprintf(err, err_size, "--max-input-total (%zu) is below --max-line (%zu)",
+                 c->max_input_total, c->max_line);
+        return -EINVAL;
     }
     /* Unset (or reset): a quarter of the total, so that three other users
      * still get in when one holds all it may. */

@@ -40,6 +40,7 @@ struct config {
     size_t flush_bytes;          /* pending bytes that trigger a write */
     enum fsync_mode fsync;
     size_t max_line;             /* bytes of one line */
+    size_t max_input_total;      /* input buffered by all connections */
     unsigned max_connections;
     unsigned max_connections_per_user; /* of one uid (all TCP peers: one) */
     bool max_connections_per_user_set; /* given, not derived from the total */

@@ -26,6 +26,7 @@ static void process_input(struct conn *c);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *ret);
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b);
 static uint64_t now_ms(const struct conn *c);
+static void input_account(struct conn *c);
 
 /* Reply backpressure: a connection stops being read once
  * cfg->max_replies of its replies wait to be taken by the client, and is
@@ -81,12 +82,14 @@ static void reply_resume_check(struct conn *c)
         return;
     if (c->in.len == 0)
         buf_free(&c->in);
+    input_account(c);
     conn_flush_replies(c);
     update_reading(c);
 }
 
 static void free_conn(struct conn *c)
 {
+    c->srv->input_total -= c->in_counted;
     buf_free(&c->in);
     buf_free(&c->out);
     free(c);
@@ -418,6 +421,62 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *ret)
     *ret = uv_buf_init((char *)c->in.data + c->in.len, (unsigned)(c->in.cap - c->in.len));
 }
 
+/* --max-input-total: the input buffers of all connections together are
+ * bounded. Each connection's buffer (its capacity, what it costs) is
+ * counted in srv->input_total; past the limit the largest unfinished
+ * message is refused, until the total fits again. */
+static void input_account(struct conn *c)
+{
+    c->srv->input_total = c->srv->input_total - c->in_counted + c->in.cap;
+    c->in_counted = c->in.cap;
+}
+
+static void binary_give_up(struct conn *c, const char *why);
+
+/* Refuse c's unfinished line (skipped up to its newline, the next ones
+ * run) or frame (the stream is then out of step: closed). */
+static void input_refuse(struct conn *c)
+{
+    struct server *s = c->srv;
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "message refused unfinished after %zu bytes: the input buffered by all "
+             "connections passed --max-input-total (%zu bytes)", c->in.len,
+             s->cfg->max_input_total);
+    s->stats.limit_input_total++;
+    s->stats.errors_other++;
+    if (c->proto == CONN_PROTO_BINARY) {
+        binary_give_up(c, msg);
+    } else {
+        log_warn("conn %llu (%s): %zu bytes of an unfinished line refused "
+                 "(--max-input-total)", (unsigned long long)c->id, c->peer, c->in.len);
+        c->line_no++;
+        dispatch_error(c, c->line_no, msg);
+        c->skipping = true;
+        c->scanned = 0;
+        c->partial_since = 0;
+        conn_flush_replies(c);
+    }
+    buf_free(&c->in);
+    input_account(c);
+}
+
+static void input_enforce(struct server *s)
+{
+    while (s->input_total > s->cfg->max_input_total) {
+        /* Candidates hold only an unfinished message: a connection paused
+         * for its replies holds lines it will run. */
+        struct conn *big = NULL;
+        for (struct conn *c = s->conns; c; c = c->next)
+            if (!c->closing && !c->reply_paused && c->in.len > 0 &&
+                (!big || c->in.len > big->in.len))
+                big = c;
+        if (!big)
+            return;
+        input_refuse(big);
+    }
+}
+
 /* uv_now(), never 0 (0 means "no unfinished message"). */
 static uint64_t now_ms(const struct conn *c)
 {
@@ -451,6 +510,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
             buf_free(&c->in);
         if (!c->closing && !c->eof)
             note_partial(c, completed);
+        input_account(c);
+        input_enforce(c->srv);
         conn_flush_replies(c);
         return;
     }
@@ -544,6 +605,7 @@ void conn_drain(struct conn *c)
                  (unsigned long long)c->id, c->peer, c->in.len);
         buf_reset(&c->in);
     }
+    input_account(c);
     conn_flush_replies(c);
 }
 

@@ -60,6 +60,7 @@ struct conn {
     bool user_pending;
     char user_dir[USERS_MAX_NAME + 1];
     struct buf in;
+    size_t in_counted;           /* in.cap as counted in srv->input_total */
     size_t scanned;              /* bytes of in known to hold no '\n' */
     uint64_t line_no;
     bool skipping;               /* inside an oversize line */

@@ -44,6 +44,7 @@ struct server {
     bool read_timer_on;
     struct conn *conns;          /* doubly linked */
     unsigned n_conns;            /* in the list, refused ones included */
+    size_t input_total;          /* input buffers of all conns (capacity) */
     uint64_t next_conn_id;
     logdir_set *logdirs;
     struct flusher *flusher;

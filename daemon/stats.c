@@ -21,7 +21,7 @@ int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs
         F(writers_opened), F(writers_closed), F(writes), F(bytes_written), F(fsyncs),
         F(files_created), F(flush_requests), F(read_pauses),
         F(limit_logdirs), F(limit_runs), F(limit_tags), F(limit_name), F(limit_values),
-        F(limit_json_depth), F(limit_elements), F(errors_path),
+        F(limit_json_depth), F(limit_elements), F(limit_input_total), F(errors_path),
 #undef F
     };
     int r = buf_append_str(out, "{");

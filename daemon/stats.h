@@ -47,6 +47,7 @@ struct stats {
     uint64_t limit_values;           /* --max-values */
     uint64_t limit_json_depth;       /* --max-json-depth */
     uint64_t limit_elements;         /* --max-elements */
+    uint64_t limit_input_total;      /* --max-input-total: a partial message refused */
     uint64_t errors_path;            /* a logdir/run path refused (link, not a dir) */
 };
 

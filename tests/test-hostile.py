@@ -276,7 +276,53 @@ def test_log_injection(tmp):
     check("\\x1b[31m\\n" + forged in text, "second refusal escaped")
 
 
-TESTS = [test_hostile_table, test_pipelined_replies, test_log_injection]
+def test_input_total(tmp):
+    """Issue 16 item 5: one bound on the input buffered by all connections
+    (--max-input-total): past it the largest unfinished lines are refused
+    with a clear error (counted), the daemon stays small, others are
+    served, and a refused client goes on with its next line."""
+    limit = 8 * MIB
+    d = Daemon(tmp, "--max-line", "4M", "--max-input-total", "8M")
+    n, part = 16, 3 * MIB
+    holders = [d.client() for _ in range(n)]
+    peak = 0
+    for h in holders:
+        h.send_raw(b'{"logdir":"big","values":{"t":"' + b"x" * part)
+        peak = max(peak, _rss(d.p.pid))
+    other = d.client()
+    check(other.request({"op": "ping"}, timeout=10)["pong"], "others served")
+    peak = max(peak, _rss(d.p.pid))
+    st = other.request({"op": "stats"})["stats"]
+    refused = st["limit_input_total"]
+    # Whatever is held fits the limit: at least n - limit/part refused.
+    check(refused >= n - limit // part, "refused %d of %d half-lines: %s" % (refused, n, st))
+    errors = []
+    for h in holders:
+        h.s.settimeout(0.5)
+        try:
+            errors.append(h.reply(timeout=0.5))
+        except (socket.timeout, OSError):
+            pass
+    check(len(errors) == refused and all(r.get("ok") is False and r.get("line") == 1 and
+                                         "--max-input-total" in r.get("error", "")
+                                         for r in errors),
+          "each refused holder got a clear error: %s" % errors[:3])
+    # Refused or not, each holder finishes its line and goes on.
+    for h in holders:
+        h.send_raw(b'"}}\n')
+        r = h.request({"op": "ping"}, timeout=10)
+        check(r.get("pong") is True, "holder goes on: %s" % r)
+    print("     %d of %d 3 MiB half-lines refused past 8 MiB; RSS peak %.1f MiB"
+          % (refused, n, peak / MIB))
+    if not SANITIZED:
+        check(peak < 40 * MIB, "RSS %.1f MiB with %d MiB of half-lines offered"
+              % (peak / MIB, n * part // MIB))
+    for h in holders:
+        h.close()
+    check(d.stop() == 0, "exit status")
+
+
+TESTS = [test_hostile_table, test_pipelined_replies, test_log_injection, test_input_total]
 
 if __name__ == "__main__":
     td.TESTS[:] = TESTS
