@@ -276,7 +276,14 @@ static void shutdown_done(void *ctx)
     uv_close((uv_handle_t *)&s->sig_term, NULL);
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     uv_close((uv_handle_t *)&s->sig_hup, NULL);
-    log_info("all data written; exiting");
+    if (s->stats.records_lost > 0) {
+        /* Accepted is a promise: breaking it must not look like success. */
+        log_error("%llu accepted records were lost (could not be written, see above); "
+                  "exiting with status 1", (unsigned long long)s->stats.records_lost);
+        s->exit_code = 1;
+    } else {
+        log_info("all data written; exiting");
+    }
 }
 
 static void stop_writers(struct server *s)
@@ -353,8 +360,11 @@ void server_done(struct server *s)
 {
     /* Writers the flusher could not track are written here. */
     int r = logdir_set_free(s->logdirs, s->cfg->fsync != FSYNC_NEVER);
-    if (r < 0)
-        log_error("closing the remaining writers: %s", strerror(-r));
+    if (r < 0) {
+        log_error("closing the remaining writers: %s; records not yet written are lost",
+                  strerror(-r));
+        s->exit_code = 1;
+    }
     s->logdirs = NULL;
     flusher_free(s->flusher);
     s->flusher = NULL;

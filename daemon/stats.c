@@ -16,7 +16,7 @@ int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs
         F(limit_connections_user),
         F(bytes_in), F(lines), F(messages), F(events),
         F(errors_json), F(errors_invalid), F(errors_oversize), F(errors_timeout), F(errors_step),
-        F(errors_write), F(errors_other),
+        F(errors_write), F(records_lost), F(errors_other),
         F(replies), F(replies_dropped), F(reply_pauses),
         F(writers_opened), F(writers_closed), F(writes), F(bytes_written), F(fsyncs),
         F(files_created), F(flush_requests), F(read_pauses),

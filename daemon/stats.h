@@ -25,6 +25,7 @@ struct stats {
     uint64_t errors_timeout;         /* a line or frame not finished in time */
     uint64_t errors_step;            /* refused by the step policy */
     uint64_t errors_write;           /* disk writes that failed */
+    uint64_t records_lost;           /* accepted, dropped when their file closed */
     uint64_t errors_other;           /* limits, out of memory */
     /* replies */
     uint64_t replies;
