@@ -40,11 +40,19 @@ static const struct opt opts[] = {
     {"fsync", K_FSYNC, 0, 0, "flush",
      "never | flush (when a client asks, and at exit) | always (after every write)"},
     {"max-line", K_SIZE, OFF(max_line), 0, "16M", "longest accepted line"},
+    {"max-input-total", K_SIZE, OFF(max_input_total), 0, "256M",
+     "input buffered by all connections together; past it the largest unfinished line "
+     "or frame is refused (at least --max-line)"},
     {"max-connections", K_COUNT, OFF(max_connections), 0, "1024", "simultaneous clients"},
+    {"max-connections-per-user", K_COUNT, OFF(max_connections_per_user), 0,
+     "a quarter of --max-connections",
+     "simultaneous clients of one uid (TCP clients count as one user), so that one user "
+     "cannot lock the others out"},
     {"max-writers", K_COUNT, OFF(max_writers), 0, "256",
      "open event files; the least recently used is closed past it"},
     {"max-replies", K_COUNT, OFF(max_replies), 0, "1024",
-     "replies queued per connection; more are dropped (and counted)"},
+     "unread replies per connection; past it the connection is not read until half are "
+     "taken"},
     {"max-pending", K_SIZE, OFF(max_pending), 0, "256M",
      "unwritten bytes in all runs before the daemon stops reading from clients"},
     {"idle-timeout", K_SECONDS, OFF(idle_timeout), 0, "300",
@@ -93,6 +101,7 @@ void config_defaults(struct config *c)
     c->flush_bytes = 256u << 10;
     c->fsync = FSYNC_FLUSH;
     c->max_line = 16u << 20;
+    c->max_input_total = 256u << 20;
     c->max_connections = 1024;
     c->max_writers = 256;
     c->max_replies = 1024;
@@ -182,6 +191,8 @@ static int set_opt(struct config *c, const struct opt *o, const char *val, char 
         if (parse_size(val, &u) < 0 || u < 1 || u > (o->max ? o->max : 1000000))
             goto bad;
         *(unsigned *)field = (unsigned)u;
+        if (o->off == OFF(max_connections_per_user))
+            c->max_connections_per_user_set = true;
         return 0;
     case K_FSYNC:
         if (strcmp(val, "never") == 0)
@@ -393,6 +404,16 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t err_
         if (r < 0)
             return r;
     }
+    /* One line must fit, or no long line ever could. */
+    if (c->max_input_total < c->max_line) {
+        snprintf(err, err_size, "--max-input-total (%zu) is below --max-line (%zu)",
+                 c->max_input_total, c->max_line);
+        return -EINVAL;
+    }
+    /* Unset (or reset): a quarter of the total, so that three other users
+     * still get in when one holds all it may. */
+    if (!c->max_connections_per_user_set)
+        c->max_connections_per_user = CONFIG_CONNS_PER_USER_DEFAULT(c->max_connections);
     /* A TCP peer has no uid to confine it by: per-user roots cannot hold. */
     if (c->tcp_port && c->per_user_root) {
         snprintf(err, err_size, "--tcp-port cannot be combined with --per-user-root: TCP "

@@ -28,6 +28,10 @@ enum fsync_mode {
 /* Longest --tcp-address text (an IPv6 address fits INET6_ADDRSTRLEN, 46). */
 #define CONFIG_MAX_TCP_ADDRESS 48
 
+/* --max-connections-per-user when not given: a quarter of
+ * --max-connections (at least 1). */
+#define CONFIG_CONNS_PER_USER_DEFAULT(total) ((total) / 4 ? (total) / 4 : 1u)
+
 struct config {
     char socket_path[4096];
     char root[4096];
@@ -36,7 +40,10 @@ struct config {
     size_t flush_bytes;          /* pending bytes that trigger a write */
     enum fsync_mode fsync;
     size_t max_line;             /* bytes of one line */
+    size_t max_input_total;      /* input buffered by all connections */
     unsigned max_connections;
+    unsigned max_connections_per_user; /* of one uid (all TCP peers: one) */
+    bool max_connections_per_user_set; /* given, not derived from the total */
     unsigned max_writers;        /* open run writers (files) */
     unsigned max_replies;        /* replies queued per connection */
     size_t max_pending;          /* unwritten bytes before reading pauses */

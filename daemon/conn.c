@@ -22,8 +22,74 @@ struct write_req {
     uint8_t *data;
 };
 
+static void process_input(struct conn *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *ret);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b);
+static uint64_t now_ms(const struct conn *c);
+static void input_account(struct conn *c);
+
+/* Reply backpressure: a connection stops being read once
+ * cfg->max_replies of its replies wait to be taken by the client, and is
+ * read again when they are down to half of that. Replies are never
+ * dropped for being unread: a client that pipelines gets every one, a
+ * client that never reads is simply not read from. */
+static bool replies_full(const struct conn *c)
+{
+    return !c->draining && c->queued_replies >= c->srv->cfg->max_replies;
+}
+
+/* Start or stop reading as every reason to pause (the server's, the
+ * dispatcher's hold, unread replies, an unknown user) says. */
+static void update_reading(struct conn *c)
+{
+    bool want = !c->closing && !c->eof && !c->user_pending && !c->held &&
+                !c->reply_paused && !c->srv->reading_paused;
+    if (!want && c->reading) {
+        uv_read_stop(&c->h.stream);
+        c->reading = false;
+    } else if (want && !c->reading) {
+        if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+            c->reading = true;
+        /* Time spent paused by the daemon is not the client's. */
+        if (c->partial_since)
+            c->partial_since = now_ms(c);
+    }
+}
+
+/* After a message: stop reading when its replies are not being taken. */
+static bool reply_pause_check(struct conn *c)
+{
+    if (!replies_full(c))
+        return false;
+    if (!c->reply_paused) {
+        c->reply_paused = true;
+        c->srv->stats.reply_pauses++;
+        update_reading(c);
+    }
+    return true;
+}
+
+/* A write completed: resume a connection paused for its replies once they
+ * are down to half the limit, executing what it already sent first. */
+static void reply_resume_check(struct conn *c)
+{
+    if (!c->reply_paused || c->closing || c->eof ||
+        c->queued_replies > c->srv->cfg->max_replies / 2)
+        return;
+    c->reply_paused = false;
+    process_input(c);
+    if (c->closing)
+        return;
+    if (c->in.len == 0)
+        buf_free(&c->in);
+    input_account(c);
+    conn_flush_replies(c);
+    update_reading(c);
+}
+
 static void free_conn(struct conn *c)
 {
+    c->srv->input_total -= c->in_counted;
     buf_free(&c->in);
     buf_free(&c->out);
     free(c);
@@ -94,6 +160,8 @@ static void on_write(uv_write_t *req, int status)
                   c->peer, uv_strerror(status));
         conn_close(c);
     }
+    if (status == 0)
+        reply_resume_check(c);
     conn_unref(c);
 }
 
@@ -128,7 +196,9 @@ void conn_flush_replies(struct conn *c)
 
 void conn_reply(struct conn *c, const struct reply *rp)
 {
-    if (c->closing || c->queued_replies >= c->srv->cfg->max_replies) {
+    /* No limit here: input stops once cfg->max_replies wait (see
+     * replies_full), so only the message being executed adds one. */
+    if (c->closing) {
         c->srv->stats.replies_dropped++;
         return;
     }
@@ -195,7 +265,7 @@ static void process_frames(struct conn *c)
 {
     size_t max = c->srv->cfg->max_line;
     size_t start = 0;
-    while (!c->closing && !c->eof) {
+    while (!c->closing && !c->eof && !reply_pause_check(c)) {
         uint32_t len;
         uint8_t kind;
         int r = frame_header_read(c->in.data + start, c->in.len - start, max, &len, &kind);
@@ -259,7 +329,12 @@ static void process_input(struct conn *c)
     }
     size_t max_line = c->srv->cfg->max_line;
     size_t start = 0;
+    bool full = false;
     for (;;) {
+        if (reply_pause_check(c)) {
+            full = true;
+            break;
+        }
         uint8_t *base = c->in.data;
         size_t from = start > c->scanned ? start : c->scanned;
         uint8_t *nl = from < c->in.len ? memchr(base + from, '\n', c->in.len - from) : NULL;
@@ -290,7 +365,9 @@ static void process_input(struct conn *c)
     }
     buf_consume(&c->in, start);
     c->scanned -= start;
-    if (c->skipping) {
+    if (full) {
+        /* Complete lines may remain: kept for when replies drained. */
+    } else if (c->skipping) {
         buf_reset(&c->in);
         c->scanned = 0;
     } else if (c->in.len > max_line) {
@@ -344,6 +421,62 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *ret)
     *ret = uv_buf_init((char *)c->in.data + c->in.len, (unsigned)(c->in.cap - c->in.len));
 }
 
+/* --max-input-total: the input buffers of all connections together are
+ * bounded. Each connection's buffer (its capacity, what it costs) is
+ * counted in srv->input_total; past the limit the largest unfinished
+ * message is refused, until the total fits again. */
+static void input_account(struct conn *c)
+{
+    c->srv->input_total = c->srv->input_total - c->in_counted + c->in.cap;
+    c->in_counted = c->in.cap;
+}
+
+static void binary_give_up(struct conn *c, const char *why);
+
+/* Refuse c's unfinished line (skipped up to its newline, the next ones
+ * run) or frame (the stream is then out of step: closed). */
+static void input_refuse(struct conn *c)
+{
+    struct server *s = c->srv;
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "message refused unfinished after %zu bytes: the input buffered by all "
+             "connections passed --max-input-total (%zu bytes)", c->in.len,
+             s->cfg->max_input_total);
+    s->stats.limit_input_total++;
+    s->stats.errors_other++;
+    if (c->proto == CONN_PROTO_BINARY) {
+        binary_give_up(c, msg);
+    } else {
+        log_warn("conn %llu (%s): %zu bytes of an unfinished line refused "
+                 "(--max-input-total)", (unsigned long long)c->id, c->peer, c->in.len);
+        c->line_no++;
+        dispatch_error(c, c->line_no, msg);
+        c->skipping = true;
+        c->scanned = 0;
+        c->partial_since = 0;
+        conn_flush_replies(c);
+    }
+    buf_free(&c->in);
+    input_account(c);
+}
+
+static void input_enforce(struct server *s)
+{
+    while (s->input_total > s->cfg->max_input_total) {
+        /* Candidates hold only an unfinished message: a connection paused
+         * for its replies holds lines it will run. */
+        struct conn *big = NULL;
+        for (struct conn *c = s->conns; c; c = c->next)
+            if (!c->closing && !c->reply_paused && c->in.len > 0 &&
+                (!big || c->in.len > big->in.len))
+                big = c;
+        if (!big)
+            return;
+        input_refuse(big);
+    }
+}
+
 /* uv_now(), never 0 (0 means "no unfinished message"). */
 static uint64_t now_ms(const struct conn *c)
 {
@@ -377,6 +510,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
             buf_free(&c->in);
         if (!c->closing && !c->eof)
             note_partial(c, completed);
+        input_account(c);
+        input_enforce(c->srv);
         conn_flush_replies(c);
         return;
     }
@@ -395,18 +530,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 
 void conn_pause(struct conn *c, bool pause)
 {
-    if (c->closing || c->eof || c->user_pending)
-        return;
-    if (pause && c->reading) {
-        uv_read_stop(&c->h.stream);
-        c->reading = false;
-    } else if (!pause && !c->reading) {
-        if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
-            c->reading = true;
-        /* Time spent paused by the daemon is not the client's. */
-        if (c->partial_since)
-            c->partial_since = now_ms(c);
-    }
+    c->held = pause;
+    update_reading(c);
 }
 
 void conn_check_read_timeout(struct conn *c, uint64_t now)
@@ -446,6 +571,15 @@ void conn_drain(struct conn *c)
     uv_os_fd_t fd;
     if (uv_fileno(&c->h.handle, &fd) < 0)
         return;
+    /* Everything the client sent is executed now, unread replies or not:
+     * lines kept while paused for replies first. */
+    c->draining = true;
+    c->reply_paused = false;
+    if (c->in.len > 0) {
+        process_input(c);
+        if (c->closing)
+            return;
+    }
     /* The socket is non-blocking: read until it has nothing more. */
     for (;;) {
         if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0)
@@ -471,6 +605,7 @@ void conn_drain(struct conn *c)
                  (unsigned long long)c->id, c->peer, c->in.len);
         buf_reset(&c->in);
     }
+    input_account(c);
     conn_flush_replies(c);
 }
 
@@ -519,9 +654,34 @@ static void user_resolved(void *ctx, const char *name)
     struct conn *c = ctx;
     memcpy(c->user_dir, name, sizeof c->user_dir);
     c->user_pending = false;
-    if (!c->srv->reading_paused)
-        conn_pause(c, false);
+    update_reading(c);
     conn_unref(c);
+}
+
+/* --max-connections-per-user: one user cannot take every slot. The
+ * refused client gets one error line (line 0) and is closed. */
+static bool refuse_over_user_limit(struct conn *c)
+{
+    struct server *s = c->srv;
+    unsigned limit = s->cfg->max_connections_per_user;
+    if (server_conns_of_user(s, c) < limit)
+        return false;
+    s->stats.connections_refused++;
+    s->stats.limit_connections_user++;
+    char msg[160];
+    if (c->has_cred)
+        snprintf(msg, sizeof msg, "too many connections from uid %ld: %u is the limit per "
+                 "user (--max-connections-per-user)", (long)c->uid, limit);
+    else
+        snprintf(msg, sizeof msg, "too many connections without credentials (TCP): %u is "
+                 "the limit for them together (--max-connections-per-user)", limit);
+    log_warn("conn %llu (%s): refused, %u connections of its user is the limit",
+             (unsigned long long)c->id, c->peer, limit);
+    dispatch_error(c, 0, msg);
+    c->refused = true;
+    c->eof = true;
+    maybe_finish(c);
+    return true;
 }
 
 int conn_accept(struct server *s, uv_stream_t *listener)
@@ -562,10 +722,13 @@ int conn_accept(struct server *s, uv_stream_t *listener)
         log_warn("conn %llu (%s): refused, %u connections is the limit",
                  (unsigned long long)c->id, c->peer, s->cfg->max_connections);
         dispatch_error(c, 0, "too many connections");
+        c->refused = true;
         c->eof = true;
         maybe_finish(c);
         return 0;
     }
+    if (refuse_over_user_limit(c))
+        return 0;
     log_debug("conn %llu: accepted (%s)", (unsigned long long)c->id, c->peer);
     if (s->cfg->per_user_root && !users_cached(c->uid, c->user_dir)) {
         /* config.c refuses --per-user-root with TCP: every peer here has
@@ -582,7 +745,6 @@ int conn_accept(struct server *s, uv_stream_t *listener)
         }
         return 0;
     }
-    if (!s->reading_paused)
-        conn_pause(c, false);
+    update_reading(c);
     return 0;
 }

@@ -8,10 +8,12 @@
  * newline is processed too.
  *
  * Replies: appended to an output buffer and written with one write per
- * batch of lines. At most cfg->max_replies replies wait per connection
- * (written but not yet taken by the client, or buffered); more are dropped
- * and counted, so a client that never reads cannot make the daemon
- * allocate without bound or stall anyone else.
+ * batch of lines. Once cfg->max_replies replies wait on a connection
+ * (written but not yet taken by the client, or buffered), the daemon
+ * stops executing and reading its input (backpressure) until they are
+ * down to half: a client that pipelines gets every reply, one that never
+ * reads cannot make the daemon allocate without bound or stall anyone
+ * else.
  *
  * Lifetime: the handle (a uv_pipe_t for the Unix socket, a uv_tcp_t for
  * the loopback TCP listener) lives inside the conn; a conn is freed once
@@ -58,11 +60,16 @@ struct conn {
     bool user_pending;
     char user_dir[USERS_MAX_NAME + 1];
     struct buf in;
+    size_t in_counted;           /* in.cap as counted in srv->input_total */
     size_t scanned;              /* bytes of in known to hold no '\n' */
     uint64_t line_no;
     bool skipping;               /* inside an oversize line */
     uint8_t proto;               /* CONN_PROTO_*: decided by the first bytes */
     bool reading;
+    bool held;                   /* conn_pause(): the server or dispatch */
+    bool reply_paused;           /* cfg->max_replies unread replies */
+    bool draining;               /* shutdown: execute all, no reply limit */
+    bool refused;                /* over a connection limit: one error, closed */
     bool eof;
     bool closing;
     unsigned refs;
@@ -82,8 +89,8 @@ int conn_accept(struct server *s, uv_stream_t *listener);
 struct reply;
 
 /* Queue a reply (borrowed; encoded at once as a JSON line or a Reply
- * frame, as the connection speaks). Dropped (and counted) when the queue
- * is full or the connection is closing. */
+ * frame, as the connection speaks). Dropped (and counted) only when the
+ * connection is closing or memory runs out. */
 void conn_reply(struct conn *c, const struct reply *rp);
 
 /* Write the buffered replies now. */
@@ -96,6 +103,9 @@ void conn_undefer(struct conn *c);
 void conn_ref(struct conn *c);
 void conn_unref(struct conn *c);
 
+/* Hold (or release) reading for the server or dispatch; reading resumes
+ * only when no other reason to pause remains (unread replies, a user
+ * lookup). */
 void conn_pause(struct conn *c, bool pause);
 
 /* Close, with an error reply, a connection whose unfinished line or

@@ -47,6 +47,7 @@ struct fw {
     bool close_sync;
     bool sync_next;
     int result;
+    uint64_t lost;              /* records accepted, never written (close) */
     uint64_t last_used;
     size_t counted_pending;
     struct run_writer_stats seen;   /* stats already added to the totals */
@@ -228,7 +229,11 @@ static void work_close(uv_work_t *req)
     if (run_writer_pending_bytes(fw->w) > 0 || fw->close_sync)
         r = run_writer_flush(fw->w, fw->close_sync);
     run_writer_get_stats(fw->w, &fw->final);
+    /* Records added but not in the file: lost unless the close (which
+     * tries once more) succeeds. */
+    uint64_t added = run_writer_seq_added(fw->w), written = run_writer_seq_written(fw->w);
     int r2 = run_writer_close(fw->w, false);
+    fw->lost = r2 < 0 && added > written ? added - written : 0;
     fw->w = NULL;
     fw->result = r < 0 ? r : r2;
 }
@@ -241,9 +246,10 @@ static void after_close(uv_work_t *req, int status)
     f->n_busy--;
     add_stats(fw, &fw->final);
     f->s->stats.writers_closed++;
+    f->s->stats.records_lost += fw->lost;
     if (fw->result < 0)
-        log_error("closing %s failed: %s (records not yet written are lost)", fw->dir,
-                  strerror(-fw->result));
+        log_error("closing %s failed: %s; %llu accepted records could not be written and "
+                  "are lost", fw->dir, strerror(-fw->result), (unsigned long long)fw->lost);
     else
         log_debug("closed the writer of %s", fw->dir);
     check_waiters(fw, fw->result, true);

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 static enum log_level current = LOG_LEVEL_INFO;
 static bool journal;   /* stderr is the journal's stream */
 
@@ -48,6 +50,48 @@ int log_level_parse(const char *name)
     return -1;
 }
 
+size_t log_escape(const char *in, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = strlen(in), o = 0;
+    for (size_t i = 0; i < n && cap > 0;) {
+        const unsigned char ch = (unsigned char)in[i];
+        char e[8];
+        size_t el = 0, take = 1;
+        unsigned cp = 0;
+        int len = ch < 0x80 ? 1 : utf8_decode(in + i, n - i, &cp);
+        if (ch == '\n' || ch == '\r' || ch == '\t' || ch == '\\') {
+            e[el++] = '\\';
+            e[el++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : ch == '\t' ? 't' : '\\';
+        } else if (ch < 0x20 || ch == 0x7f || len < 0) {
+            /* Control bytes (ESC starts terminal sequences) and bytes that
+             * are not UTF-8: their value, visibly. */
+            e[el++] = '\\';
+            e[el++] = 'x';
+            e[el++] = hex[ch >> 4];
+            e[el++] = hex[ch & 15];
+        } else if (len == 2 && cp >= 0x80 && cp <= 0x9f) {
+            /* C1 controls (U+009B is a CSI for some terminals). */
+            el = (size_t)snprintf(e, sizeof e, "\\u%04x", cp);
+            take = 2;
+        } else {
+            take = ch < 0x80 ? 1 : (size_t)len;
+            if (take > sizeof e)
+                take = 1;
+            memcpy(e, in + i, take);
+            el = take;
+        }
+        if (o + el >= cap)
+            break;   /* never half an escape or a character */
+        memcpy(out + o, e, el);
+        o += el;
+        i += take;
+    }
+    if (cap > 0)
+        out[o] = '\0';
+    return o;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     if (level > current)
@@ -59,13 +103,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    /* One message, one line: a newline (say, in a name a client sent)
-     * would start a line without the prefix, at the wrong priority. */
-    for (char *p = line; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t')
-            *p = '?';
+    /* One message, one line, nothing a terminal acts on: names, ids and
+     * text a client sent are escaped here, so no caller can forget. */
+    char safe[LOG_ESCAPED_MAX(sizeof line)];
+    log_escape(line, safe, sizeof safe);
     if (journal)
-        fprintf(stderr, "<%d>%s: %s\n", priorities[level], names[level], line);
+        fprintf(stderr, "<%d>%s: %s\n", priorities[level], names[level], safe);
     else
-        fprintf(stderr, "tfeventsd[%ld]: %s: %s\n", (long)getpid(), names[level], line);
+        fprintf(stderr, "tfeventsd[%ld]: %s: %s\n", (long)getpid(), names[level], safe);
 }

@@ -8,6 +8,7 @@
 #define TFEVENTSD_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
     LOG_LEVEL_ERROR = 0,
@@ -27,6 +28,17 @@ void log_set_level(enum log_level level);
 
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */
 int log_level_parse(const char *name);
+
+/* Bytes log_escape may need for a message of n bytes: 4 per byte. */
+#define LOG_ESCAPED_MAX(n) (4 * (n) + 1)
+
+/* Copy the NUL-terminated in to out (cap bytes, always terminated,
+ * truncated at a whole character or escape) with what a client could use
+ * to forge or hide log lines made visible: \n \r \t and \\ as such,
+ * other control bytes (ESC, DEL) and bytes that are not UTF-8 as \xNN,
+ * C1 controls as \u0080..\u009f. Returns the length written. log_msg
+ * applies it to every line. */
+size_t log_escape(const char *in, char *out, size_t cap);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -276,7 +276,14 @@ static void shutdown_done(void *ctx)
     uv_close((uv_handle_t *)&s->sig_term, NULL);
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     uv_close((uv_handle_t *)&s->sig_hup, NULL);
-    log_info("all data written; exiting");
+    if (s->stats.records_lost > 0) {
+        /* Accepted is a promise: breaking it must not look like success. */
+        log_error("%llu accepted records were lost (could not be written, see above); "
+                  "exiting with status 1", (unsigned long long)s->stats.records_lost);
+        s->exit_code = 1;
+    } else {
+        log_info("all data written; exiting");
+    }
 }
 
 static void stop_writers(struct server *s)
@@ -338,12 +345,26 @@ void server_conn_closed(struct server *s, struct conn *c)
     s->stats.connections_open--;
 }
 
+unsigned server_conns_of_user(const struct server *s, const struct conn *c)
+{
+    unsigned n = 0;
+    /* A walk of at most --max-connections, once per accept. */
+    for (const struct conn *o = s->conns; o; o = o->next)
+        if (o != c && !o->refused && !o->closing && o->has_cred == c->has_cred &&
+            (!c->has_cred || o->uid == c->uid))
+            n++;
+    return n;
+}
+
 void server_done(struct server *s)
 {
     /* Writers the flusher could not track are written here. */
     int r = logdir_set_free(s->logdirs, s->cfg->fsync != FSYNC_NEVER);
-    if (r < 0)
-        log_error("closing the remaining writers: %s", strerror(-r));
+    if (r < 0) {
+        log_error("closing the remaining writers: %s; records not yet written are lost",
+                  strerror(-r));
+        s->exit_code = 1;
+    }
     s->logdirs = NULL;
     flusher_free(s->flusher);
     s->flusher = NULL;

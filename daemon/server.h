@@ -43,7 +43,8 @@ struct server {
     uv_timer_t read_timer;       /* cfg->read_timeout: checks connections */
     bool read_timer_on;
     struct conn *conns;          /* doubly linked */
-    unsigned n_conns;
+    unsigned n_conns;            /* in the list, refused ones included */
+    size_t input_total;          /* input buffers of all conns (capacity) */
     uint64_t next_conn_id;
     logdir_set *logdirs;
     struct flusher *flusher;
@@ -81,5 +82,9 @@ void server_pause_reading(struct server *s, bool pause);
 
 /* Called by conn when a connection is gone. */
 void server_conn_closed(struct server *s, struct conn *c);
+
+/* Open connections (refused ones not counted) of c's user other than c:
+ * the same uid, or, for peers without credentials (TCP), all of those. */
+unsigned server_conns_of_user(const struct server *s, const struct conn *c);
 
 #endif

@@ -13,14 +13,15 @@ int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs
     } fields[] = {
 #define F(x) {#x, offsetof(struct stats, x)}
         F(connections_accepted), F(connections_open), F(connections_refused),
+        F(limit_connections_user),
         F(bytes_in), F(lines), F(messages), F(events),
         F(errors_json), F(errors_invalid), F(errors_oversize), F(errors_timeout), F(errors_step),
-        F(errors_write), F(errors_other),
-        F(replies), F(replies_dropped),
+        F(errors_write), F(records_lost), F(errors_other),
+        F(replies), F(replies_dropped), F(reply_pauses),
         F(writers_opened), F(writers_closed), F(writes), F(bytes_written), F(fsyncs),
         F(files_created), F(flush_requests), F(read_pauses),
         F(limit_logdirs), F(limit_runs), F(limit_tags), F(limit_name), F(limit_values),
-        F(limit_json_depth), F(limit_elements), F(errors_path),
+        F(limit_json_depth), F(limit_elements), F(limit_input_total), F(errors_path),
 #undef F
     };
     int r = buf_append_str(out, "{");

@@ -11,7 +11,8 @@ struct stats {
     /* connections */
     uint64_t connections_accepted;
     uint64_t connections_open;
-    uint64_t connections_refused;    /* over the connection limit */
+    uint64_t connections_refused;    /* over a connection limit */
+    uint64_t limit_connections_user; /* of those, --max-connections-per-user */
     /* input */
     uint64_t bytes_in;
     uint64_t lines;
@@ -24,10 +25,12 @@ struct stats {
     uint64_t errors_timeout;         /* a line or frame not finished in time */
     uint64_t errors_step;            /* refused by the step policy */
     uint64_t errors_write;           /* disk writes that failed */
+    uint64_t records_lost;           /* accepted, dropped when their file closed */
     uint64_t errors_other;           /* limits, out of memory */
     /* replies */
     uint64_t replies;
-    uint64_t replies_dropped;        /* the client did not read them */
+    uint64_t replies_dropped;        /* the connection closed first, or no memory */
+    uint64_t reply_pauses;           /* a connection not read: --max-replies unread */
     /* writing */
     uint64_t writers_opened;
     uint64_t writers_closed;
@@ -45,6 +48,7 @@ struct stats {
     uint64_t limit_values;           /* --max-values */
     uint64_t limit_json_depth;       /* --max-json-depth */
     uint64_t limit_elements;         /* --max-elements */
+    uint64_t limit_input_total;      /* --max-input-total: a partial message refused */
     uint64_t errors_path;            /* a logdir/run path refused (link, not a dir) */
 };
 

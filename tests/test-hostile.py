@@ -11,7 +11,10 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import socket
 import sys
+import threading
+import time
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
@@ -155,7 +158,171 @@ def test_hostile_table(tmp):
     _ = json
 
 
-TESTS = [test_hostile_table]
+SANITIZED = bool(os.environ.get("TFEVENTS_SANITIZE"))
+MIB = 1024 * 1024
+
+
+def _rss(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise td.Failure("no VmRSS for pid %d" % pid)
+
+
+def _pipelined(sock, n):
+    """Send n pings with ids in one write (from a thread, as a real
+    pipelining client does) while reading; return the ids answered."""
+    c = Client(sock)
+    burst = b"".join(b'{"op":"ping","id":%d}\n' % i for i in range(n))
+    err = []
+
+    def send():
+        try:
+            c.s.sendall(burst)
+        except OSError as e:
+            err.append(e)
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    got = set()
+    c.s.settimeout(30)
+    while len(got) < n:
+        try:
+            r = c.reply(timeout=30)
+        except socket.timeout:
+            break
+        got.add(r.get("id"))
+    t.join(30)
+    c.close()
+    check(not err, "sending the burst: %s" % err)
+    return got
+
+
+def test_pipelined_replies(tmp):
+    """Issue 16 item 4: no reply is dropped for a client that pipelines;
+    one that never reads is not read from (bounded memory), others are
+    served."""
+    d = Daemon(tmp, "--max-replies", "1024")
+    for n in (2000, 100000):
+        got = _pipelined(d.sock, n)
+        check(got == set(range(n)), "%d pipelined pings: %d answered" % (n, len(got)))
+    other = d.client()
+    st = other.request({"op": "stats"})["stats"]
+    check(st["replies_dropped"] == 0 and st["reply_pauses"] > 0,
+          "no reply dropped, reading paused instead: %s" % st)
+    # A client that never reads: it sends until the daemon stops reading
+    # from it (its sends then block), bounded by a time budget.
+    lazy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.connect(d.sock)
+    lazy.setblocking(False)
+    line = b'{"op":"ping","id":"' + b"i" * 100 + b'"}\n'
+    chunk = line * 1000
+    sent, peak, stalled_since = 0, 0, None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and sent < 200 * MIB:
+        try:
+            sent += lazy.send(chunk)
+            stalled_since = None
+        except BlockingIOError:
+            stalled_since = stalled_since or time.monotonic()
+            if time.monotonic() - stalled_since > 1.0:
+                break
+            time.sleep(0.01)
+        peak = max(peak, _rss(d.p.pid))
+    check(stalled_since is not None, "the daemon stopped reading a client that never reads "
+          "(%d bytes taken)" % sent)
+    check(sent < 64 * MIB, "bytes the daemon took from a non-reader: %d" % sent)
+    for i in range(20):
+        check(other.request({"op": "ping"}, timeout=5)["pong"], "others served")
+    check(other.request({"logdir": "busy", "values": {"x": 1}}, timeout=5)["ok"],
+          "others' events accepted")
+    peak = max(peak, _rss(d.p.pid))
+    print("     non-reader: %.1f MiB sent before the daemon stopped reading; RSS peak %.1f MiB"
+          % (sent / MIB, peak / MIB))
+    if not SANITIZED:
+        check(peak < 64 * MIB, "RSS %.1f MiB with a client that never reads" % (peak / MIB))
+    lazy.close()
+    check(other.request({"op": "ping"})["pong"], "still alive")
+    check(d.stop() == 0, "exit status")
+
+
+def test_log_injection(tmp):
+    """Issue 16 item 7: a refused logdir with a newline, ESC or a C1
+    control cannot forge or hide a line of the daemon's log: each shows as
+    a visible escape, and every line of the log is the daemon's own."""
+    d = Daemon(tmp)
+    c = d.client()
+    forged = "tfeventsd[1]: error: FORGED"
+    evil = "a\n" + forged + "\r\x1b[2J\x1b]0;title\x07\u009b31m\\n"
+    r = c.request({"logdir": evil, "values": {"x": 1}})
+    check(r.get("ok") is False, "refused: %s" % r)
+    r = c.request({"logdir": "../\x1b[31m\n" + forged, "values": {"x": 1}})
+    check(r.get("ok") is False, "refused: %s" % r)
+    check(d.stop() == 0, "exit status")
+    with open(d.errpath, "rb") as f:
+        raw = f.read()
+    text = raw.decode("utf-8")   # strict: the log is valid UTF-8
+    prefix = "tfeventsd[%d]: " % d.p.pid
+    lines = text.split("\n")[:-1]
+    check(lines and all(line.startswith(prefix) for line in lines),
+          "a line not the daemon's own:\n%s" % "\n".join(l for l in lines
+                                                           if not l.startswith(prefix)))
+    check(not any(line.startswith(forged) for line in lines), "forged line")
+    bad = [ch for ch in text if (ord(ch) < 0x20 and ch != "\n") or 0x7f <= ord(ch) <= 0x9f]
+    check(not bad, "control characters in the log: %r" % bad[:5])
+    check("a\\n" + forged + "\\r\\x1b[2J\\x1b]0;title\\x07\\u009b31m\\\\n" in text,
+          "the refused logdir, visibly escaped, in the log:\n%s" % text)
+    check("\\x1b[31m\\n" + forged in text, "second refusal escaped")
+
+
+def test_input_total(tmp):
+    """Issue 16 item 5: one bound on the input buffered by all connections
+    (--max-input-total): past it the largest unfinished lines are refused
+    with a clear error (counted), the daemon stays small, others are
+    served, and a refused client goes on with its next line."""
+    limit = 8 * MIB
+    d = Daemon(tmp, "--max-line", "4M", "--max-input-total", "8M")
+    n, part = 16, 3 * MIB
+    holders = [d.client() for _ in range(n)]
+    peak = 0
+    for h in holders:
+        h.send_raw(b'{"logdir":"big","values":{"t":"' + b"x" * part)
+        peak = max(peak, _rss(d.p.pid))
+    other = d.client()
+    check(other.request({"op": "ping"}, timeout=10)["pong"], "others served")
+    peak = max(peak, _rss(d.p.pid))
+    st = other.request({"op": "stats"})["stats"]
+    refused = st["limit_input_total"]
+    # Whatever is held fits the limit: at least n - limit/part refused.
+    check(refused >= n - limit // part, "refused %d of %d half-lines: %s" % (refused, n, st))
+    errors = []
+    for h in holders:
+        h.s.settimeout(0.5)
+        try:
+            errors.append(h.reply(timeout=0.5))
+        except (socket.timeout, OSError):
+            pass
+    check(len(errors) == refused and all(r.get("ok") is False and r.get("line") == 1 and
+                                         "--max-input-total" in r.get("error", "")
+                                         for r in errors),
+          "each refused holder got a clear error: %s" % errors[:3])
+    # Refused or not, each holder finishes its line and goes on.
+    for h in holders:
+        h.send_raw(b'"}}\n')
+        r = h.request({"op": "ping"}, timeout=10)
+        check(r.get("pong") is True, "holder goes on: %s" % r)
+    print("     %d of %d 3 MiB half-lines refused past 8 MiB; RSS peak %.1f MiB"
+          % (refused, n, peak / MIB))
+    if not SANITIZED:
+        check(peak < 40 * MIB, "RSS %.1f MiB with %d MiB of half-lines offered"
+              % (peak / MIB, n * part // MIB))
+    for h in holders:
+        h.close()
+    check(d.stop() == 0, "exit status")
+
+
+TESTS = [test_hostile_table, test_pipelined_replies, test_log_injection, test_input_total]
 
 if __name__ == "__main__":
     td.TESTS[:] = TESTS

@@ -258,7 +258,8 @@ def test_per_user_root(tmp):
 # ---- limits -------------------------------------------------------------------
 
 def test_limits(tmp):
-    d = Daemon(tmp, "--max-line", "2K", "--max-connections", "4", "--max-logdirs", "2",
+    d = Daemon(tmp, "--max-line", "2K", "--max-connections", "4",
+               "--max-connections-per-user", "4", "--max-logdirs", "2",
                "--max-runs", "2", "--max-tags", "3", "--max-name", "32", "--max-values", "4",
                "--max-json-depth", "8", "--max-elements", "100", "--max-replies", "8")
     c = d.client()
@@ -303,11 +304,14 @@ def test_limits(tmp):
             "--max-elements", "limit_elements")
     check(c.request({"logdir": "l2", "values": {"h": {"$histogram": {"values": [1] * 100}}}})
           ["ok"], "100 elements fit")
-    # Replies to a client that does not read are dropped past --max-replies.
+    # Past --max-replies unread replies the connection is not read from
+    # until they drain; none is dropped.
     lazy = d.client()
     lazy.send_raw(b"".join(b'{"op":"ping","id":%d}\n' % i for i in range(200)))
-    time.sleep(0.5)
-    check(stat("replies_dropped") > 0, "replies dropped past --max-replies")
+    ids = [lazy.reply()["id"] for _ in range(200)]
+    check(ids == list(range(200)), "every pipelined reply, in order")
+    check(stat("reply_pauses") > 0 and stat("replies_dropped") == 0,
+          "paused past --max-replies, nothing dropped")
     lazy.close()
     for _ in range(100):
         if stat("connections_open") == 1:
@@ -332,8 +336,79 @@ def test_limits(tmp):
         check(p.returncode == 2 and "invalid value" in p.stderr, "%s: %s" % (bad, p.stderr))
 
 
+def _hold_connections(sock, uid, n, ctl):
+    """In a child: become uid, open n connections, report what each got
+    for a ping (or its error line), hold them until told, then close."""
+    try:
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(uid)
+        conns, got = [], []
+        for _ in range(n):
+            c = Client(sock)
+            conns.append(c)
+            try:
+                c.send({"op": "ping", "id": 1})
+            except OSError:
+                pass   # refused and closed already: its error line is there to read
+            try:
+                got.append(c.reply(timeout=10))
+            except Exception as e:  # noqa: BLE001
+                got.append({"exception": repr(e)})
+        ctl.send(got)
+        ctl.poll(60)
+        for c in conns:
+            c.close()
+    except Exception as e:  # noqa: BLE001
+        ctl.send("child failed: %r" % e)
+    os._exit(0)
+
+
+def _user_limit_case(tmp, args, per_user):
+    import multiprocessing
+    d = Daemon(tmp, "--socket-mode", "0666", *args)
+    os.chmod(tmp, 0o755)
+    ctx = multiprocessing.get_context("fork")
+    mine, theirs = ctx.Pipe()
+    p = ctx.Process(target=_hold_connections, args=(d.sock, 65534, per_user + 2, theirs))
+    p.start()
+    try:
+        check(mine.poll(30), "no answer from the child")
+        got = mine.recv()
+        check(isinstance(got, list), str(got))
+        ok = [r for r in got if r.get("pong") is True]
+        refused = [r for r in got if r.get("ok") is False]
+        check(len(ok) == per_user and len(refused) == 2,
+              "uid 65534: %d served, %d refused (limit %d): %s" % (len(ok), len(refused),
+                                                                  per_user, got))
+        check(all("too many connections from uid 65534" in r["error"] and
+                  "--max-connections-per-user" in r["error"] for r in refused),
+              "a clear error line: %s" % refused)
+        # While that user holds all it may, others get in.
+        c = d.client()
+        check(c.request({"op": "ping"})["pong"], "another user served")
+        st = c.request({"op": "stats"})["stats"]
+        check(st["limit_connections_user"] == 2 and st["connections_refused"] == 2,
+              "counted: %s" % st)
+    finally:
+        mine.send("done")
+        p.join(30)
+        if p.exitcode is None:
+            p.kill()
+    check(d.stop() == 0, "exit status")
+
+
+def test_connections_per_user(tmp):
+    """Issue 16 item 6: one uid cannot take every connection slot."""
+    if os.getuid() != 0:
+        raise td.Skip("needs root to connect as another uid")
+    # The default: a quarter of --max-connections.
+    _user_limit_case(tmp, ["--max-connections", "12"], 3)
+    _user_limit_case(tmp, ["--max-connections", "12", "--max-connections-per-user", "5"], 5)
+
+
 TESTS = [test_escapes, test_link_race, test_file_name_links, test_socket, test_per_user_root,
-         test_limits]
+         test_limits, test_connections_per_user]
 
 if __name__ == "__main__":
     td.TESTS[:] = TESTS
