@@ -23,10 +23,10 @@ events_logdir <- function(logdir = get_default_logdir()) {
 }
 
 # What was logged before reading must be in the files: flush first when
-# connected (a logdir the daemon has never seen needs nothing).
+# connected (every logdir: those nested in this one are separate to the daemon).
 flush_before_reading <- function(path) {
   if (is.null(.state$con)) return(invisible())
-  tryCatch(tfeventsd_flush(path), error = function(e) NULL)
+  tryCatch(tfeventsd_flush(), error = function(e) NULL)   # nested logdirs too
   invisible()
 }
 
