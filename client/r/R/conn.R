@@ -221,15 +221,25 @@ full_path <- function(path) {
 logdir_name <- function(logdir) {
   cache <- .state$names
   if (is.null(cache)) cache <- .state$names <- new.env(parent = emptyenv())
-  key <- paste0(getwd(), "\r", logdir)
+  # The last answer first: most calls log to the same logdir.
+  wd <- getwd()
+  if (identical(.state$last_logdir, logdir) && identical(.state$last_wd, wd))
+    return(.state$last_name)
+  key <- paste0(wd, "\r", logdir)
   hit <- cache[[key]]
-  if (!is.null(hit)) return(hit)
+  if (is.null(hit)) hit <- resolve_logdir(logdir)
+  assign(key, hit, envir = cache)
+  .state$last_logdir <- logdir
+  .state$last_wd <- wd
+  .state$last_name <- hit
+  hit
+}
+
+resolve_logdir <- function(logdir) {
   root <- daemon_root()
   abs <- full_path(logdir)
   if (!startsWith(abs, paste0(root, "/")))
     stop("tfeventsd: the logdir ", abs, " is not under the daemon's root ", root,
          ": log under it (or start tfeventsd with --root above this logdir)", call. = FALSE)
-  name <- substring(abs, nchar(root) + 2L)
-  assign(key, name, envir = cache)
-  name
+  substring(abs, nchar(root) + 2L)
 }

@@ -22,6 +22,18 @@ json_string <- function(s) {
   paste0('"', s, '"')
 }
 
+# Names (tags, runs) repeat from call to call: their JSON is kept.
+.names <- new.env(parent = emptyenv(), size = 1024L)
+NAME_CACHE_MAX <- 10000L
+
+json_name <- function(s) {
+  hit <- .names[[s]]
+  if (!is.null(hit)) return(hit)
+  j <- json_string(s)
+  if (length(.names) < NAME_CACHE_MAX) assign(s, j, envir = .names)
+  j
+}
+
 # Numbers with all their digits: 17 significant ones round-trip a double.
 json_numbers <- function(x) {
   x <- as.double(x)

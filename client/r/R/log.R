@@ -82,7 +82,7 @@ encode_run <- function(x) {
          call. = FALSE)
   kv <- vapply(seq_along(x), function(i) {
     e <- encode_item(x[[i]], nm[[i]])
-    paste0(json_string(e[1]), ":", e[2])
+    paste0(json_name(e[1]), ":", e[2])
   }, "")
   paste0("{", paste(kv, collapse = ","), "}")
 }
@@ -94,8 +94,16 @@ log_event <- function(..., step = get_global_step(increment = TRUE)) {
   nm <- names(data)
   if (!is.null(nm) && anyDuplicated(nm[nzchar(nm)]))
     stop("tfeventsd: a name is given twice in log_event()", call. = FALSE)
-  name <- json_string(logdir_name(get_default_logdir()))
-  values <- encode_run(data)
+  name <- json_name(logdir_name(get_default_logdir()))
+  # The usual call, finite numbers only: one vectorised paste.
+  if (length(data) && !is.null(nm) && all(nzchar(nm)) &&
+      all(vapply(data, function(v) is.numeric(v) && length(v) == 1L && is.finite(v), NA))) {
+    values <- paste0("{", paste0(vapply(nm, json_name, ""), ":",
+                                 sprintf("%.17g", as.double(unlist(data, use.names = FALSE))),
+                                 collapse = ","), "}")
+  } else {
+    values <- encode_run(data)
+  }
   line <- if (missing(step)) {
     paste0('{"logdir":', name, ',"values":', values, "}")
   } else {
