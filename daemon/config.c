@@ -78,9 +78,12 @@ static const struct opt opts[] = {
      "yes: each client's logdirs go under <root>/<its user name>/ (by SO_PEERCRED uid)"},
     {"tcp-port", K_PORT, OFF(tcp_port), 0, "0 (off)",
      "also listen on this TCP port of --tcp-address, for clients without Unix sockets; "
-     "any local user can connect, with no peer credentials"},
+     "a client must first present the token of --tcp-token-file"},
     {"tcp-address", K_LOOPBACK, OFF(tcp_address), 0, "127.0.0.1",
      "address of the TCP listener: a loopback address only (127.x.x.x or ::1)"},
+    {"tcp-token-file", K_PATH, OFF(tcp_token_file), 0, "<socket>.token",
+     "file the daemon writes a random token into at start (the socket's group, mode 0640 "
+     "or 0600); a TCP client's first line must present it: {\"op\":\"auth\",\"token\":...}"},
     {"rotate-size", K_SIZE, OFF(rotate_bytes), 0, "1G",
      "start a new event file past this size (0: never)"},
     {"step-policy", K_POLICY, 0, 0, "increasing",

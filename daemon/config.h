@@ -62,6 +62,9 @@ struct config {
      * R): 0 off; bound to a loopback address only (tcp_address). */
     unsigned tcp_port;
     char tcp_address[CONFIG_MAX_TCP_ADDRESS];
+    /* Where the TCP listener's token is written (tcp_auth.h); empty: the
+     * socket's path with ".token" appended. */
+    char tcp_token_file[4096];
     uint64_t rotate_bytes;       /* 0: never */
     enum logdir_step_policy step_policy;
     int log_level;

@@ -13,6 +13,7 @@
 #include "reply.h"
 #include "log.h"
 #include "server.h"
+#include "tcp_auth.h"
 
 /* One uv_write of a batch of replies. */
 struct write_req {
@@ -318,9 +319,90 @@ static bool decide_protocol(struct conn *c)
     return true;
 }
 
+/* --- TCP access control (tcp_auth.h) ------------------------------------
+ * Kept apart from the rest: a TCP connection starts with auth_pending, and
+ * process_input() / on_eof() go through authenticate() until it clears. */
+
+#define AUTH_REPLY_HEAD "{\"op\":\"auth\",\"ok\":"
+#define AUTH_REPLY_ERROR "false,\"error\":\""
+
+/* Append {"op":"auth","ok":...} as the connection's first reply line. */
+static void auth_reply(struct conn *c, const char *error)
+{
+    size_t mark = c->out.len;
+    int r = buf_append(&c->out, AUTH_REPLY_HEAD, sizeof AUTH_REPLY_HEAD - 1);
+    if (r == 0 && !error)
+        r = buf_append(&c->out, "true}\n", 6);
+    if (r == 0 && error) {
+        r = buf_append(&c->out, AUTH_REPLY_ERROR, sizeof AUTH_REPLY_ERROR - 1);
+        for (const char *p = error; r == 0 && *p; p++) {
+            if (*p == '"' || *p == '\\')
+                r = buf_append(&c->out, "\\", 1);
+            if (r == 0)
+                r = buf_append(&c->out, p, 1);
+        }
+        if (r == 0)
+            r = buf_append(&c->out, "\"}\n", 3);
+    }
+    if (r < 0) {
+        c->out.len = mark;
+        return;
+    }
+    c->out_replies++;
+    c->queued_replies++;
+}
+
+/* Answer, stop reading, close once the answer is out. */
+static void auth_refuse(struct conn *c, const char *why)
+{
+    log_warn("conn %llu (%s): refused: %s", (unsigned long long)c->id, c->peer, why);
+    buf_reset(&c->in);
+    c->scanned = 0;
+    c->eof = true;
+    auth_reply(c, why);
+    if (c->reading) {
+        uv_read_stop(&c->h.stream);
+        c->reading = false;
+    }
+    conn_flush_replies(c);
+    maybe_finish(c);
+}
+
+/* 1: the first line presented the token (consumed, answered); 0: not
+ * all of it is here yet; -1: refused (closing). */
+static int authenticate(struct conn *c)
+{
+    const char *data = (const char *)c->in.data;
+    const uint8_t *nl = c->in.len ? memchr(data, '\n', c->in.len) : NULL;
+    const char *why = NULL;
+    if (c->in.len && frame_magic_check(c->in.data, c->in.len) > 0) {
+        why = "not authenticated: on TCP, send {\"op\":\"auth\",\"token\":\"...\"} and "
+              "read its reply line before the binary protocol's magic";
+    } else if (!nl) {
+        if (c->in.len <= TCP_AUTH_MAX_LINE)
+            return 0;
+        why = "not authenticated: the first line (the auth op) is too long";
+    } else {
+        size_t len = (size_t)((const char *)nl - data);
+        if (len > 0 && data[len - 1] == '\r')
+            len--;
+        if (tcp_auth_check(c->srv->tcp_token, data, len, &why) == 0) {
+            buf_consume(&c->in, (size_t)((const char *)nl - data) + 1);
+            c->auth_pending = false;
+            auth_reply(c, NULL);
+            log_debug("conn %llu (%s): authenticated", (unsigned long long)c->id, c->peer);
+            return 1;
+        }
+    }
+    auth_refuse(c, why);
+    return -1;
+}
+
 /* Process every complete line in the buffer; keep the incomplete rest. */
 static void process_input(struct conn *c)
 {
+    if (c->auth_pending && authenticate(c) <= 0)
+        return;
     if (c->proto == CONN_PROTO_UNKNOWN && !decide_protocol(c))
         return;
     if (c->proto == CONN_PROTO_BINARY) {
@@ -389,6 +471,16 @@ static void process_input(struct conn *c)
 
 static void on_eof(struct conn *c)
 {
+    if (c->auth_pending) {
+        int a = authenticate(c);
+        if (a == 0)
+            auth_refuse(c, "not authenticated: the connection ended before its auth line");
+        if (a <= 0)
+            return;
+        process_input(c);
+        if (c->closing || c->eof)
+            return;
+    }
     if (c->proto == CONN_PROTO_BINARY) {
         if (c->in.len > 0) {
             c->line_no++;
@@ -708,6 +800,7 @@ int conn_accept(struct server *s, uv_stream_t *listener)
     }
     c->id = ++s->next_conn_id;
     peer_of(c, tcp);
+    c->auth_pending = tcp;   /* see authenticate() */
     /* Into the server's list before anything can close it. */
     c->next = s->conns;
     if (s->conns)

@@ -59,6 +59,9 @@ struct conn {
      * (users.h) before the first byte is read. */
     bool user_pending;
     char user_dir[USERS_MAX_NAME + 1];
+    /* A TCP connection until its first line presented the token
+     * (tcp_auth.h): nothing else is read before. */
+    bool auth_pending;
     struct buf in;
     size_t in_counted;           /* in.cap as counted in srv->input_total */
     size_t scanned;              /* bytes of in known to hold no '\n' */

@@ -99,12 +99,49 @@ static void on_connection(uv_stream_t *listener, int status)
         log_warn("accept: %s", uv_strerror(r));
 }
 
+/* The TCP listener's token file (tcp_auth.h): --tcp-token-file, else the
+ * socket's path with ".token" appended. It takes the socket's group, and
+ * is readable by that group only when the socket is open to it: reading
+ * the token is exactly as hard as connecting to the socket. */
+static int write_tcp_token(struct server *s)
+{
+    const struct config *cfg = s->cfg;
+    const char *sock = s->socket_name;
+    if (cfg->tcp_token_file[0]) {
+        snprintf(s->tcp_token_path, sizeof s->tcp_token_path, "%s", cfg->tcp_token_file);
+    } else if (sock[0] == '@' || strncmp(sock, "fd ", 3) == 0) {
+        log_error("the socket %s has no file name to put the TCP token beside: give "
+                  "--tcp-token-file", sock);
+        return -EINVAL;
+    } else if ((size_t)snprintf(s->tcp_token_path, sizeof s->tcp_token_path, "%s.token",
+                                sock) >= sizeof s->tcp_token_path) {
+        log_error("the TCP token file's path is too long");
+        return -ENAMETOOLONG;
+    }
+    gid_t gid = (gid_t)-1;
+    bool group_read = (cfg->socket_mode & 060) != 0;
+    struct stat st;
+    if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        gid = st.st_gid;
+        group_read = (st.st_mode & 060) != 0;
+    }
+    const char *what;
+    int r = tcp_auth_create(s->tcp_token_path, gid, group_read, s->tcp_token, &what);
+    if (r < 0) {
+        log_error("cannot write the TCP token file %s (%s): %s", s->tcp_token_path, what,
+                  strerror(-r));
+        s->tcp_token_path[0] = '\0';
+        return r;
+    }
+    return 0;
+}
+
 /* The opt-in TCP listener, for clients whose language cannot open a Unix
  * socket (base R's socketConnection() is TCP only). It is bound to a
- * loopback address only (config.c refuses others): a TCP peer carries no
- * credentials, so any local user can connect and --per-user-root cannot
- * apply (config.c refuses the combination); the socket's permissions
- * (--socket-mode) do not protect it.
+ * loopback address only (config.c refuses others). A TCP peer carries no
+ * credentials: --per-user-root cannot apply (config.c refuses the
+ * combination), and the socket's permissions are carried over by a
+ * token (write_tcp_token) that each connection presents first (conn.c).
  *
  * Its connections are served by the same conn code as the Unix ones, in
  * a uv_tcp_t (conn_accept() picks the handle from the listener's type);
@@ -116,12 +153,15 @@ static int listen_tcp(struct server *s)
     const struct config *cfg = s->cfg;
     if (!cfg->tcp_port)
         return 0;
+    int r = write_tcp_token(s);
+    if (r < 0)
+        return r;
     union {
         struct sockaddr sa;
         struct sockaddr_in in4;
         struct sockaddr_in6 in6;
     } addr;
-    int r = uv_ip4_addr(cfg->tcp_address, (int)cfg->tcp_port, &addr.in4);
+    r = uv_ip4_addr(cfg->tcp_address, (int)cfg->tcp_port, &addr.in4);
     if (r < 0)
         r = uv_ip6_addr(cfg->tcp_address, (int)cfg->tcp_port, &addr.in6);
     if (r < 0) {
@@ -144,8 +184,9 @@ static int listen_tcp(struct server *s)
         return r;
     }
     s->tcp_listening = true;
-    log_warn("also listening on TCP %s port %u: any local user can connect (no peer "
-             "credentials, --socket-mode does not apply)", cfg->tcp_address, cfg->tcp_port);
+    log_warn("also listening on TCP %s port %u: clients must present the token of %s "
+             "(no peer credentials: --per-user-root cannot apply)", cfg->tcp_address,
+             cfg->tcp_port, s->tcp_token_path);
     return 0;
 }
 
@@ -311,6 +352,10 @@ void server_stop(struct server *s)
     if (s->tcp_listening) {
         uv_close((uv_handle_t *)&s->tcp_listener, NULL);
         s->tcp_listening = false;
+    }
+    if (s->tcp_token_path[0]) {
+        unlink(s->tcp_token_path);
+        s->tcp_token_path[0] = '\0';
     }
     /* Read and execute what every client has sent so far. */
     struct conn *next;

@@ -18,6 +18,7 @@
 #include "json_decode.h"
 #include "logdir_set.h"
 #include "stats.h"
+#include "tcp_auth.h"
 
 struct conn;
 struct flusher;
@@ -32,6 +33,10 @@ struct server {
      * are served by the same conn code (see server.c). */
     uv_tcp_t tcp_listener;
     bool tcp_listening;
+    /* Its token (tcp_auth.h), which a TCP connection's first line must
+     * present, and the file it was written to (removed at exit). */
+    char tcp_token[TCP_AUTH_TOKEN_LEN + 1];
+    char tcp_token_path[4096];
     bool owns_socket_path;       /* we bound it: remove it at exit */
     dev_t socket_dev;            /* ... if it is still our socket */
     ino_t socket_ino;

@@ -28,6 +28,9 @@ _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "t
 td = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(td)
 Daemon, check, evfile, Failure, Skip = td.Daemon, td.check, td.evfile, td.Failure, td.Skip
+_spec = importlib.util.spec_from_file_location("tbinary", os.path.join(_here, "test-binary.py"))
+tb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tb)
 
 SOURCE = os.environ.get("TFEVENTS_SOURCE_ROOT") or os.path.dirname(_here)
 EXAMPLES = os.path.join(SOURCE, "examples")
@@ -40,6 +43,23 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def token_of(d):
+    """The token the daemon wrote beside its socket at start."""
+    with open(d.sock + ".token") as f:
+        return f.read().strip()
+
+
+def tcp_connect(port, token):
+    """A TCP connection that presented token; returns (socket, file, auth reply)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    f = s.makefile("rwb")
+    line = {"op": "auth", "token": token} if token is not None else {"op": "ping", "id": 1}
+    f.write(json.dumps(line).encode() + b"\n")
+    f.flush()
+    reply = f.readline()
+    return s, f, (json.loads(reply) if reply else None)
 
 
 def check_logdir(logdir, greeting):
@@ -75,7 +95,8 @@ def run_example(tmp, argv, logdir_name, greeting, env=None, cwd=None, tcp=False,
     d = Daemon(tmp, *args)
     try:
         port = args[1] if tcp else None
-        full = [a.replace("@SOCK@", d.sock).replace("@PORT@", port or "") for a in argv]
+        full = [a.replace("@SOCK@", d.sock).replace("@PORT@", port or "")
+                .replace("@TOKEN@", d.sock + ".token") for a in argv]
         full.append(logdir_name)
         t0 = time.monotonic()
         p = subprocess.run(full, cwd=cwd, env=dict(os.environ, **(env or {})),
@@ -107,7 +128,7 @@ def test_python(tmp):
 def test_r(tmp):
     rscript = need("Rscript")
     run_example(tmp, [rscript, "--vanilla", os.path.join(EXAMPLES, "r", "tfevents_client.R"),
-                      "@PORT@"], "r", "hello from **R**", tcp=True)
+                      "@PORT@", "@TOKEN@"], "r", "hello from **R**", tcp=True)
 
 
 def test_go(tmp):
@@ -147,8 +168,8 @@ def test_tcp_listener(tmp):
     try:
         check("also listening on TCP 127.0.0.1 port %d" % port in d.stderr(),
               "no TCP warning in the log:\n" + d.stderr())
-        s = socket.create_connection(("127.0.0.1", port), timeout=20)
-        f = s.makefile("rwb")
+        s, f, auth = tcp_connect(port, token_of(d))
+        check(auth == {"op": "auth", "ok": True}, "auth reply %r" % auth)
         lines = [{"id": 1, "op": "ping"},
                  {"logdir": "tcp", "values": {"x": 1.5, "t": "over tcp"}},
                  {"id": 2, "logdir": "tcp", "values": {"x": 2.5}},
@@ -211,9 +232,96 @@ def test_tcp_listener(tmp):
     check(p.returncode == 1 and "cannot listen on TCP" in p.stderr,
           "busy port: exit %d %r" % (p.returncode, p.stderr))
     check(not os.path.exists(os.path.join(tmp, "y.sock")), "Unix socket left behind")
+    check(not os.path.exists(os.path.join(tmp, "y.sock.token")), "token file left behind")
 
 
-TESTS = [test_tcp_listener, test_python, test_r, test_go, test_shell_socat, test_shell_nc]
+def test_tcp_token(tmp):
+    """The TCP listener's access control: the token file carries the
+    socket's group and no wider mode; a connection's first line must
+    present the token, or it is refused with a sentence and closed, in
+    the JSON and the binary protocols."""
+    port = free_port()
+    d = Daemon(tmp, "--tcp-port", str(port), "--socket-mode", "0600")
+    try:
+        tok_path = d.sock + ".token"
+        st, sock_st = os.stat(tok_path), os.stat(d.sock)
+        check(st.st_mode & 0o777 == 0o600, "token mode %o with socket mode 0600" % st.st_mode)
+        check(st.st_gid == sock_st.st_gid, "token group %d, socket's %d" % (st.st_gid,
+                                                                          sock_st.st_gid))
+        token = token_of(d)
+        check(len(token) == 64 and all(ch in "0123456789abcdef" for ch in token),
+              "token %r" % token)
+        # No token: the first request is answered with a refusal, then EOF.
+        for tok, what in ((None, "not authenticated"), ("0" * 64, "wrong token"),
+                          (token[:-1], "wrong token"), (token + "0", "wrong token"),
+                          ("", "wrong token")):
+            s, f, r = tcp_connect(port, tok)
+            check(r and r.get("op") == "auth" and r["ok"] is False and what in r["error"],
+                  "token %r: %r" % (tok, r))
+            check(f.readline() == b"", "connection open after a refusal (%r)" % tok)
+            s.close()
+        # A token in a line that is not the auth op does not count either.
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        s.sendall(json.dumps({"op": "ping", "token": token}).encode() + b"\n")
+        f = s.makefile("rb")
+        r = json.loads(f.readline())
+        check(r["ok"] is False and "not authenticated" in r["error"], "ping+token %r" % r)
+        s.close()
+        # Binary magic before the auth line: refused at once, no Hello.
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        s.sendall(tb.MAGIC)
+        f = s.makefile("rb")
+        r = json.loads(f.readline())
+        check(r["ok"] is False and "binary" in r["error"], "magic first %r" % r)
+        check(f.readline() == b"", "open after binary refusal")
+        s.close()
+        # The connection ends before its auth line.
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        s.sendall(b'{"op":"au')
+        s.shutdown(socket.SHUT_WR)
+        r = json.loads(s.makefile("rb").readline())
+        check(r["ok"] is False and "ended" in r["error"], "EOF before auth %r" % r)
+        s.close()
+        # Right token, then the binary protocol on the same connection.
+        s, f, r = tcp_connect(port, token)
+        check(r == {"op": "auth", "ok": True}, "auth %r" % r)
+        c = tb.Conn.__new__(tb.Conn)
+        c.s, c.buf = s, b""
+        h = c.hello()
+        check(h[1] == [1], "Hello over TCP %r" % h)
+        c.send(tb.frame([tb.log("bin", [tb.value_scalar("x", 0.5)], rid=1), tb.flush(2, True)]))
+        check(c.reply() == {"ok": True, "id": 1, "step": 0}, "binary log over TCP")
+        check(c.reply() == {"ok": True, "id": 2}, "binary flush over TCP")
+        s.close()
+        tags, _ = evfile.load(os.path.join(d.root, "bin"))
+        check([(st_, evfile.scalar_of(v)) for st_, v in tags["."]["x"]] == [(0, 0.5)], "bin x")
+        # Refusals are logged; nothing was written for them.
+        check(d.stderr().count("refused: ") >= 7, "refusals in the log:\n" + d.stderr())
+        check(sorted(os.listdir(d.root)) == ["bin"], "logdirs %s" % os.listdir(d.root))
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    check(not os.path.exists(d.sock + ".token"), "token file left after exit")
+    # --tcp-token-file, and a group-readable socket: 0640.
+    port = free_port()
+    path = os.path.join(tmp, "tok")
+    with open(path, "w") as f:
+        f.write("stale\n")
+    d = Daemon(tmp, "--tcp-port", str(port), "--tcp-token-file", path, "--socket-mode", "0660")
+    try:
+        check(os.stat(path).st_mode & 0o777 == 0o640, "token mode with socket 0660")
+        with open(path) as f:
+            token = f.read().strip()
+        check(token != "stale" and len(token) == 64, "fresh token %r" % token)
+        s, f, r = tcp_connect(port, token)
+        check(r == {"op": "auth", "ok": True}, "auth with --tcp-token-file %r" % r)
+        s.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
+TESTS = [test_tcp_listener, test_tcp_token, test_python, test_r, test_go, test_shell_socat, test_shell_nc]
 
 
 def main():

@@ -1,13 +1,17 @@
 # Log to tfeventsd from R with nothing but base R.
 #
-# Usage: Rscript tfevents_client.R PORT LOGDIR
+# Usage: Rscript tfevents_client.R PORT TOKEN_FILE LOGDIR
+#
+# (The tfeventsd R package, client/r, does all of this behind the R
+# tfevents API; this file shows the protocol itself.)
 #
 # Base R cannot open a Unix socket (socketConnection() is TCP only), so this
 # client needs the daemon's opt-in loopback TCP listener:
-#   tfeventsd --tcp-port 6006x ...   (see tfeventsd(8): any local user can
-#   connect to it, and --per-user-root cannot apply)
-# PORT is that port on 127.0.0.1; LOGDIR a directory relative to the
-# daemon's root. Logs five steps of scalars (loss, train/acc), a text and a
+#   tfeventsd --tcp-port 6006x ...   (see tfeventsd(8))
+# PORT is that port on 127.0.0.1; TOKEN_FILE the file where the daemon put
+# the listener's token (by default the socket's path with ".token"
+# appended: whoever may use the socket may read it); LOGDIR a directory
+# relative to the daemon's root. Logs five steps of scalars (loss, train/acc), a text and a
 # histogram, then flushes and checks every reply. The protocol is in
 # docs/protocol.md: one JSON object per line, one reply line for each
 # request that carries an "id". Base R has no JSON parser either: the
@@ -15,12 +19,13 @@
 # "ok":true.
 
 args <- commandArgs(trailingOnly = TRUE)
-if (length(args) != 2) {
-  message("usage: Rscript tfevents_client.R PORT LOGDIR")
+if (length(args) != 3) {
+  message("usage: Rscript tfevents_client.R PORT TOKEN_FILE LOGDIR")
   quit(status = 2)
 }
 port <- as.integer(args[1])
-logdir <- args[2]
+token <- readLines(args[2], n = 1, warn = FALSE)
+logdir <- args[3]
 
 # A JSON string literal: quotes, backslashes and control characters escaped.
 json_string <- function(s) {
@@ -37,6 +42,15 @@ json_number <- function(x) sprintf("%.17g", x)
 con <- socketConnection(host = "127.0.0.1", port = port, blocking = TRUE,
                         open = "r+", timeout = 30)
 next_id <- 0L
+
+# A TCP connection's first line presents the token; nothing else is
+# accepted before it is answered.
+writeLines(sprintf("{\"op\":\"auth\",\"token\":\"%s\"}", token), con)
+auth <- readLines(con, n = 1)
+if (length(auth) == 0 || !grepl("\"ok\":true", auth, fixed = TRUE)) {
+  message("not authenticated: ", auth)
+  quit(status = 1)
+}
 
 # Send one request (JSON text without its closing brace's id) and return
 # the reply line that carries its id.
