@@ -24,6 +24,13 @@ static const struct command commands[] = {
     {"log", "log scalars and text at one step (through tfeventsd, or in-process)", cli_log_main},
     {"send", "send JSON lines to tfeventsd and print its replies", cli_send_main},
     {"step", "get or set a logdir's step counter in tfeventsd", cli_step_main},
+    {"restart", "go back to a step (SessionLog START): TensorBoard drops later points",
+     cli_restart_main},
+    {"flush", "wait until everything sent to tfeventsd is in the files", cli_flush_main},
+    {"close", "close a logdir's event files in tfeventsd (the next value starts a new one)",
+     cli_close_main},
+    {"hparams", "hparams config, session start and end (TensorBoard's HPARAMS)",
+     cli_hparams_main},
     {"stats", "print tfeventsd's counters", cli_stats_main},
     {"ping", "check that tfeventsd answers", cli_ping_main},
 };
