@@ -223,6 +223,22 @@ cp "$M" "$T/flip"
 printf '\377' | dd of="$T/flip" bs=1 seek=62 conv=notrunc 2>/dev/null
 expect 1 "$TFEVENTS" dump "$T/flip"
 has "$T/out" "offset 40: data CRC mismatch; stopping"
+# Several files (a run after a daemon restart holds two): each is dumped in
+# the order given, after a header naming it; the worst status wins, and a
+# missing file does not stop the others.
+cp "$M" "$T/made/events.out.tfevents.2.ok"
+expect 0 "$TFEVENTS" dump "$T/made/events.out.tfevents."*
+[ "$(grep -c ': 95 bytes$' "$T/out")" -eq 2 ] || fail "dump of 2 files: $(head -c 300 "$T/out")"
+[ "$(grep -c '^2 record(s), 95 of 95 bytes read$' "$T/out")" -eq 2 ] || fail "2 summaries"
+head -n 1 "$T/out" | grep -qF "$T/made/events.out.tfevents.1.cut: 95 bytes" || fail "order"
+expect 1 "$TFEVENTS" dump "$T/flip" "$M"
+has "$T/out" "offset 40: data CRC mismatch; stopping"
+has "$T/out" "$M: 95 bytes"
+expect 3 "$TFEVENTS" dump "$T/missing" "$T/flip" "$M"
+has "$T/err" "$T/missing"
+has "$T/out" "$M: 95 bytes"
+has "$T/out" "offset 40: data CRC mismatch"
+rm "$T/made/events.out.tfevents.2.ok"
 mkdir "$T/made/run2"
 cp "$T/flip" "$T/made/run2/events.out.tfevents.2"
 expect 1 "$TFEVENTS" collect "$T/made" --type any --format csv
