@@ -138,7 +138,77 @@ def test_ping_stats(tmp):
     check(st["connections_accepted"] == 6 and st["lines"] == 6,
           "stats --json: %r" % p.stdout[:300])
     check(sorted(st) == sorted(kv), "stats --json and plain differ in keys")
+    run(["log", "--logdir", os.path.join(d.root, "m"), "x=1", "y=2"], d.sock, want=EXIT_OK)
+    p = run(["stats", "--format", "openmetrics"], d.sock, want=EXIT_OK)
+    fams = parse_openmetrics(p.stdout)
+    st = json.loads(run(["stats", "--format=json"], d.sock, want=EXIT_OK).stdout)
+    check(sorted(fams) == sorted("tfeventsd_" + k for k in st),
+          "openmetrics families %s vs %s" % (sorted(fams), sorted(st)))
+    gauges = {"connections_open", "writers_open", "logdirs", "pending_bytes"}
+    for k, v in st.items():
+        typ, samples = fams["tfeventsd_" + k]
+        want_t = "gauge" if k in gauges else "counter"
+        check(typ == want_t, "%s: type %s, expected %s" % (k, typ, want_t))
+        name = "tfeventsd_" + k + ("_total" if want_t == "counter" else "")
+        check(list(samples) == [name], "%s: samples %s" % (k, samples))
+        # Counters that did not move between the two calls are equal.
+        if k in ("events", "files_created", "errors_json"):
+            check(samples[name] == v, "%s: %r vs json %r" % (k, samples[name], v))
+    check(fams["tfeventsd_events"][1]["tfeventsd_events_total"] == 2, "events %r"
+          % (fams["tfeventsd_events"],))
+    # Prometheus' 0.0.4 text format: TYPE and HELP name the sample, no EOF.
+    p = run(["stats", "-f", "prometheus"], d.sock, want=EXIT_OK)
+    prom = parse_openmetrics(p.stdout, prometheus=True)
+    check(sorted(prom) == sorted(n for _, smp in fams.values() for n in smp),
+          "prometheus families %s" % sorted(prom))
+    check(prom["tfeventsd_events_total"] == ("counter", {"tfeventsd_events_total": 2.0}),
+          "prometheus events %r" % (prom.get("tfeventsd_events_total"),))
+    for bad in (["stats", "--format", "xml"], ["stats", "--format"]):
+        run(bad, d.sock, want=EXIT_USAGE)
     check(d.stop() == 0, "daemon exit status")
+
+
+def parse_openmetrics(text, prometheus=False):
+    """A strict reader of the OpenMetrics text format (prometheus: of
+    Prometheus' 0.0.4 text format), for what tfevents writes (no labels, no
+    timestamps): {family: (type, {sample: value})}. Fails the test on
+    anything the format does not allow."""
+    import re
+    name_re = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+    check(text.endswith("\n"), "no final newline")
+    lines = text.split("\n")[:-1]
+    if prometheus:
+        check("# EOF" not in lines, "'# EOF' in Prometheus' format")
+        lines.append("# EOF")
+    else:
+        check(text.endswith("# EOF\n"), "no final '# EOF' line: %r" % text[-100:])
+        check(lines.count("# EOF") == 1, "'# EOF' not only at the end")
+    types = "counter|gauge|untyped" if prometheus else "counter|gauge|unknown"
+    fams, cur, seen_help = {}, None, set()
+    for line in lines[:-1]:
+        m = re.fullmatch(r"# TYPE (%s) (%s)" % (name_re, types), line)
+        if m:
+            check(m.group(1) not in fams, "family %s twice" % m.group(1))
+            cur = m.group(1)
+            fams[cur] = (m.group(2), {})
+            continue
+        m = re.fullmatch(r"# HELP (%s) (.+)" % name_re, line)
+        if m:
+            check(m.group(1) == cur and cur not in seen_help, "stray HELP: %r" % line)
+            check("\\" not in m.group(2) and '"' not in m.group(2), "unescaped HELP %r" % line)
+            seen_help.add(cur)
+            continue
+        m = re.fullmatch(r"(%s) (-?[0-9][0-9.e+-]*|NaN|[+-]Inf)" % name_re, line)
+        check(m is not None, "not an OpenMetrics line: %r" % line)
+        check(cur is not None, "sample before any TYPE: %r" % line)
+        typ, samples = fams[cur]
+        want = cur + "_total" if typ == "counter" and not prometheus else cur
+        check(m.group(1) == want, "sample %s in family %s (%s)" % (m.group(1), cur, typ))
+        v = float(m.group(2))
+        check(typ != "counter" or v >= 0, "negative counter %r" % line)
+        samples[m.group(1)] = v
+    check(all(f in seen_help for f in fams), "a family without HELP")
+    return fams
 
 
 def test_log_daemon(tmp):
