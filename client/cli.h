@@ -34,6 +34,15 @@ int cli_hparams_main(int argc, char **argv);
 /* "tfevents: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A scalar as printed: a float32 (dtype DT_FLOAT) as the shortest decimal
+ * that reads back as the same float32 (0.1, not 0.10000000149011612),
+ * anything else -- or every value when full -- as the shortest decimal of
+ * the exact double (value_format_double()). Returns what snprintf does. */
+int cli_format_scalar(char *buf, size_t size, double d, int dtype, bool full);
+
+/* --precision shortest|full: false when s is neither. */
+bool cli_parse_precision(const char *s, bool *full);
+
 /* Parse a non-negative decimal count; false when s is not one. */
 bool cli_parse_count(const char *s, unsigned long long *ret);
 

@@ -46,6 +46,7 @@ struct out {
     struct buf line;
     struct buf row;           /* the row being printed */
     struct cli_view *view;    /* --view tensorboard: rows held, then printed */
+    bool full;                /* --precision full */
     const char *view_run, *view_tag;   /* the row being held */
     int64_t view_step;
 };
@@ -59,7 +60,7 @@ static void collect_usage(FILE *f)
     fprintf(f,
         "usage: tfevents collect [LOGDIR] [--type any|summary|scalar] [-n N]\n"
         "                        [--format table|csv|jsonl] [--run GLOB] [--tag GLOB]\n"
-        "                        [--view raw|tensorboard]\n"
+        "                        [--view raw|tensorboard] [--precision shortest|full]\n"
         "\n"
         "Read every run of LOGDIR (default: logs) and print one row per event\n"
         "(--type any: run, step, wall_time, kind), per summary value (summary:\n"
@@ -75,6 +76,9 @@ static void collect_usage(FILE *f)
         "                       what TensorBoard keeps (restart and backward-step\n"
         "                       purges applied), printed once LOGDIR is read\n"
         "                       (summary, scalar; default type summary)\n"
+        "  -p, --precision P    shortest (default): a float32 scalar as the shortest\n"
+        "                       decimal that reads back (0.1); full: the exact\n"
+        "                       double of the stored number (0.10000000149011612)\n"
         "  -h, --help           this text\n"
         "\n"
         "Corrupt records are reported on stderr and their file is not read further.\n"
@@ -98,11 +102,11 @@ static const char *event_kind(const Tensorboard__Event *ev)
 
 /* The value as one cell: scalars as numbers, rank-0 text as the string,
  * everything else as compact JSON. Appended to b. */
-static int value_cell(struct buf *b, const struct value *v)
+static int value_cell(struct buf *b, const struct value *v, bool full)
 {
     if (v->kind == VALUE_SCALAR) {
         char num[64];
-        value_format_double(num, sizeof num, v->scalar);
+        cli_format_scalar(num, sizeof num, v->scalar, v->dtype, full);
         return buf_append_str(b, num);
     }
     if (v->kind == VALUE_TEXT && v->shape.rank == 0 && v->n_strings == 1)
@@ -116,11 +120,11 @@ static int value_cell(struct buf *b, const struct value *v)
 }
 
 /* JSON value of a cell for jsonl: numbers stay numbers. */
-static int jsonl_value(struct buf *b, const struct value *v)
+static int jsonl_value(struct buf *b, const struct value *v, bool full)
 {
     if (v->kind == VALUE_SCALAR && isfinite(v->scalar)) {
         char num[64];
-        value_format_double(num, sizeof num, v->scalar);
+        cli_format_scalar(num, sizeof num, v->scalar, v->dtype, full);
         return buf_append_str(b, num);
     }
     cJSON *j = value_to_json(v);
@@ -290,7 +294,7 @@ static int emit_row(struct out *o, const struct logdir_item *it, const struct va
         }
         if (!r && o->type != TYPE_ANY) {
             r = buf_append_str(b, ",\"value\":");
-            if (!r) r = jsonl_value(b, v);
+            if (!r) r = jsonl_value(b, v, o->full);
         }
         if (!r) r = buf_append_str(b, "}\n");
         if (!r && o->view)
@@ -306,7 +310,7 @@ static int emit_row(struct out *o, const struct logdir_item *it, const struct va
     char *cells[MAX_COLS];
     char *valcell = NULL;
     if (v) {
-        r = value_cell(b, v);
+        r = value_cell(b, v, o->full);
         if (!r) r = buf_append(b, "", 1);
         if (r)
             return r;
@@ -415,6 +419,7 @@ static int collect_parse(int argc, char **argv, struct collect_args *a, struct o
         {"run", required_argument, NULL, 'r'},
         {"tag", required_argument, NULL, 'g'},
         {"view", required_argument, NULL, 'v'},
+        {"precision", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -423,7 +428,7 @@ static int collect_parse(int argc, char **argv, struct collect_args *a, struct o
     bool type_given = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:n:f:r:g:v:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:n:f:r:g:v:p:h", longopts, NULL)) != -1) {
         size_t k = 0;
         switch (c) {
         case 't':
@@ -464,6 +469,12 @@ static int collect_parse(int argc, char **argv, struct collect_args *a, struct o
                 return CLI_EXIT_USAGE;
             }
             a->view = optarg[0] == 't';
+            break;
+        case 'p':
+            if (!cli_parse_precision(optarg, &o->full)) {
+                cli_error("collect: unknown --precision '%s' (shortest, full)", optarg);
+                return CLI_EXIT_USAGE;
+            }
             break;
         case 'h':
             collect_usage(stdout);

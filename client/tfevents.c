@@ -3,12 +3,15 @@
  * main() only dispatches: every subcommand lives in its own cli_*.c file
  * and is listed in the table below. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "types.pb-c.h"
+#include "value.h"
 #include "tfevents_build.h"
 
 struct command {
@@ -43,6 +46,32 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int cli_format_scalar(char *buf, size_t size, double d, int dtype, bool full)
+{
+    float f = (float)d;
+    if (full || dtype != TENSORBOARD__DATA_TYPE__DT_FLOAT || !isfinite(d) || (double)f != d)
+        return value_format_double(buf, size, d);
+    /* A float32 has 24 bits (~7.2 digits): when its shortest form has 6
+     * digits or fewer, %.6g (which drops trailing zeros) is that form, as
+     * the 6-digit grid is coarser than the float's spacing; otherwise 7, 8
+     * or 9 digits, and 9 always read back. */
+    int n = 0;
+    for (int prec = 6; prec <= 9; prec++) {
+        n = snprintf(buf, size, "%.*g", prec, d);
+        if (strtof(buf, NULL) == f)
+            break;
+    }
+    return n;
+}
+
+bool cli_parse_precision(const char *s, bool *full)
+{
+    if (strcmp(s, "full") != 0 && strcmp(s, "shortest") != 0)
+        return false;
+    *full = s[0] == 'f';
+    return true;
 }
 
 bool cli_parse_count(const char *s, unsigned long long *ret)

@@ -184,7 +184,39 @@ def test_restarted_worker(tmp):
     check(d.stop() == 0, "daemon exit status")
 
 
-TESTS = [test_golden_views, test_filters, test_restarted_worker]
+def test_precision(tmp):
+    """Every float32 scalar of the golden writers prints as the shortest
+    decimal that reads back as that float32; --precision full as the exact
+    double; doubles (tensorboardX can write DT_DOUBLE) keep their digits."""
+    if not GOLDEN or not os.path.isdir(GOLDEN):
+        raise td.Skip("TFEVENTS_SHARED/golden absent")
+    import struct
+
+    def f32(x):
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+
+    n = 0
+    for w in ("tensorboard", "tensorboardX", "tfevents-r"):
+        logdir = os.path.join(GOLDEN, "writers", w, "scalar")
+        short = collect([logdir, "--type", "scalar", "--format", "csv"]).stdout.splitlines()
+        full = collect([logdir, "--type", "scalar", "--format", "csv", "--precision",
+                        "full"]).stdout.splitlines()
+        check(len(short) == len(full) > 1, "%s: %d vs %d rows" % (w, len(short), len(full)))
+        for a, b in zip(short[1:], full[1:]):
+            s, x = a.rsplit(",", 1)[1], float(b.rsplit(",", 1)[1])
+            if f32(x) != x or x != x or x in (float("inf"), float("-inf")):
+                check(s == b.rsplit(",", 1)[1], "%s: a double printed short: %s" % (w, a))
+                continue
+            check(f32(float(s)) == x, "%s: %s does not read back as %r" % (w, s, x))
+            digits = len(s.lstrip("-").replace(".", "").split("e")[0].strip("0")) or 1
+            for k in range(1, digits):
+                check(f32(float("%.*g" % (k, x))) != x, "%s: %s is not the shortest for %r "
+                      "(%.*g)" % (w, s, x, k, x))
+            n += 1
+    check(n >= 30, "only %d float32 scalars checked" % n)
+
+
+TESTS = [test_golden_views, test_filters, test_restarted_worker, test_precision]
 
 
 def main():

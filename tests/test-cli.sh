@@ -140,10 +140,19 @@ G=$TFEVENTS_SHARED/golden
 expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format csv
 lines "$T/out" 31
 has "$T/out" "run,tag,step,wall_time,value"
+# float32 scalars: the shortest decimal that reads back as that float32;
+# --precision full: the exact double.
+has "$T/out" "pb,accuracy,1,1700000001,0.1"
+has "$T/out" "writer,loss,2,1700000002,0.33333334"
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format csv \
+    --precision full
 has "$T/out" "pb,accuracy,1,1700000001,0.10000000149011612"
 has "$T/out" "writer,loss,2,1700000002,0.3333333432674408"
+expect 2 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --precision some
 expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format jsonl
 lines "$T/out" 30
+has "$T/out" '{"run":"pb","tag":"accuracy","step":1,"wall_time":1700000001,"value":0.1}'
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format jsonl -p full
 has "$T/out" '{"run":"pb","tag":"accuracy","step":1,"wall_time":1700000001,"value":0.10000000149011612}'
 expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar
 lines "$T/out" 31
@@ -188,7 +197,13 @@ wait_for "$T/tail.out" "histogram weights "
 stop_tail INT
 has "$T/tail.out" "audio tone/audio_summary 0 "
 has "$T/tail.out" "audio x2 16000Hz 4000 frames"
-has "$T/tail.out" "scalar/pb accuracy 1 1700000001 0.10000000149011612"
+grep -qx "scalar/pb accuracy 1 1700000001 0.1" "$T/tail.out" || fail "tail: float32 0.1"
+"$TFEVENTS" tail "$G/writers/tensorboard/scalar" --plain --interval 0.05 --precision full \
+    >"$T/tail.out" 2>"$T/tail.err" &
+TP=$!
+wait_for "$T/tail.out" "pb accuracy 1 1700000001 0.10000000149011612"
+stop_tail TERM
+expect 2 "$TFEVENTS" tail "$G/writers/tensorboard/scalar" --precision some
 
 # dump on golden files.
 expect 0 "$TFEVENTS" dump "$G/minimal/events.out.tfevents.1700000000.golden"
