@@ -86,8 +86,16 @@ static void collect_usage(FILE *f)
         "found, 2 usage error, 3 LOGDIR cannot be read\n");
 }
 
+/* The kind of event; a session log with its status ("session_log START"),
+ * since a START is a restart that makes TensorBoard drop points. */
 static const char *event_kind(const Tensorboard__Event *ev)
 {
+    static const char *const session[] = {"session_log STATUS_UNSPECIFIED",
+                                          "session_log START", "session_log STOP",
+                                          "session_log CHECKPOINT"};
+    if (ev->what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG && ev->session_log &&
+        (unsigned)ev->session_log->status < 4)
+        return session[ev->session_log->status];
     switch (ev->what_case) {
     case TENSORBOARD__EVENT__WHAT_FILE_VERSION: return "file_version";
     case TENSORBOARD__EVENT__WHAT_GRAPH_DEF: return "graph_def";

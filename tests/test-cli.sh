@@ -181,6 +181,12 @@ expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/hparams" --type summary --f
 lines "$T/out" 1
 has "$T/out" '"plugin":"hparams"'
 
+# Session logs show their status (a START is a restart).
+expect 0 "$TFEVENTS" collect "$G/edge/purge_start" --format csv
+has "$T/out" ".,5,1700000055,session_log START"
+expect 0 "$TFEVENTS" collect "$G/edge/purge_start" --format jsonl
+has "$T/out" '"step":5,"wall_time":1700000055,"kind":"session_log START"}'
+
 # Corruption: collect reports and exits 1; truncation is a warning.
 expect 1 "$TFEVENTS" collect "$G/edge/bad_crc" --type scalar --format csv
 has "$T/err" "offset 116"
