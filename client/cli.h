@@ -6,6 +6,7 @@
 #define TFEVENTS_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit statuses of every subcommand (documented in tfevents(1)). */
@@ -39,6 +40,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * anything else -- or every value when full -- as the shortest decimal of
  * the exact double (value_format_double()). Returns what snprintf does. */
 int cli_format_scalar(char *buf, size_t size, double d, int dtype, bool full);
+
+struct value;
+/* An image value's width and height as numbers: its size strings when
+ * they are decimal (as TensorBoard's writers store them), else -- the R
+ * package stores them as raw bytes -- the size in its first image's PNG or
+ * JPEG header. false when neither tells. */
+bool cli_image_dims(const struct value *v, uint32_t *w, uint32_t *h);
 
 /* --precision shortest|full: false when s is neither. */
 bool cli_parse_precision(const char *s, bool *full);

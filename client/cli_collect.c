@@ -108,6 +108,29 @@ static const char *event_kind(const Tensorboard__Event *ev)
     }
 }
 
+/* value_to_json(), with an image's width and height as numbers even when
+ * the writer stored them as raw bytes (the R package). NULL: -ENOMEM. */
+static cJSON *value_json(const struct value *v)
+{
+    cJSON *j = value_to_json(v);
+    uint32_t w, h;
+    if (j && v->kind == VALUE_IMAGE && cJSON_IsObject(cJSON_GetObjectItem(j, "width")) &&
+        cli_image_dims(v, &w, &h)) {
+        cJSON *wn = cJSON_CreateNumber(w), *hn = cJSON_CreateNumber(h);
+        bool ok = wn && hn && cJSON_ReplaceItemInObject(j, "width", wn);
+        if (ok)
+            wn = NULL;    /* owned by j now */
+        ok = ok && cJSON_ReplaceItemInObject(j, "height", hn);
+        if (!ok) {
+            cJSON_Delete(wn);
+            cJSON_Delete(hn);
+            cJSON_Delete(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
 /* The value as one cell: scalars as numbers, rank-0 text as the string,
  * everything else as compact JSON. Appended to b. */
 static int value_cell(struct buf *b, const struct value *v, bool full)
@@ -119,7 +142,7 @@ static int value_cell(struct buf *b, const struct value *v, bool full)
     }
     if (v->kind == VALUE_TEXT && v->shape.rank == 0 && v->n_strings == 1)
         return buf_append(b, v->strings[0].data, v->strings[0].len);
-    cJSON *j = value_to_json(v);
+    cJSON *j = value_json(v);
     if (!j)
         return -ENOMEM;
     int r = value_json_print(b, j);
@@ -135,7 +158,7 @@ static int jsonl_value(struct buf *b, const struct value *v, bool full)
         cli_format_scalar(num, sizeof num, v->scalar, v->dtype, full);
         return buf_append_str(b, num);
     }
-    cJSON *j = value_to_json(v);
+    cJSON *j = value_json(v);
     if (!j)
         return -ENOMEM;
     int r = value_json_print(b, j);

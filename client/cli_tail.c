@@ -99,11 +99,10 @@ static void summarise(const struct value *v, char *out, size_t size)
     switch (v->kind) {
     case VALUE_IMAGE: {
         char w[16] = "?", h[16] = "?";
-        if (v->n_strings >= 2) {
-            snprintf(w, sizeof w, "%.*s", (int)(v->strings[0].len < 15 ? v->strings[0].len : 15),
-                     (const char *)v->strings[0].data);
-            snprintf(h, sizeof h, "%.*s", (int)(v->strings[1].len < 15 ? v->strings[1].len : 15),
-                     (const char *)v->strings[1].data);
+        uint32_t wn, hn;
+        if (cli_image_dims(v, &wn, &hn)) {
+            snprintf(w, sizeof w, "%" PRIu32, wn);
+            snprintf(h, sizeof h, "%" PRIu32, hn);
         }
         snprintf(out, size, "image %sx%s x%zu", w, h, v->n_strings >= 2 ? v->n_strings - 2 : 0);
         break;

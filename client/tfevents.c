@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "types.pb-c.h"
+#include "png.h"
 #include "value.h"
 #include "tfevents_build.h"
 
@@ -64,6 +65,31 @@ int cli_format_scalar(char *buf, size_t size, double d, int dtype, bool full)
             break;
     }
     return n;
+}
+
+/* A decimal size string (1 to 9 digits). */
+static bool dim_of(const struct value_bytes *b, uint32_t *ret)
+{
+    if (b->len == 0 || b->len > 9)
+        return false;
+    uint32_t n = 0;
+    for (size_t i = 0; i < b->len; i++) {
+        if (b->data[i] < '0' || b->data[i] > '9')
+            return false;
+        n = n * 10 + (uint32_t)(b->data[i] - '0');
+    }
+    *ret = n;
+    return true;
+}
+
+bool cli_image_dims(const struct value *v, uint32_t *w, uint32_t *h)
+{
+    if (v->kind != VALUE_IMAGE || v->n_strings < 2)
+        return false;
+    if (dim_of(&v->strings[0], w) && dim_of(&v->strings[1], h))
+        return true;
+    return v->n_strings > 2 &&
+           png_sniff(v->strings[2].data, v->strings[2].len, w, h) > 0;
 }
 
 bool cli_parse_precision(const char *s, bool *full)

@@ -181,6 +181,13 @@ expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/hparams" --type summary --f
 lines "$T/out" 1
 has "$T/out" '"plugin":"hparams"'
 
+# Images of the R package (sizes stored as raw bytes): numbers all the same,
+# from the PNG header.
+expect 0 "$TFEVENTS" collect "$G/writers/tfevents-r/image" --type summary --format jsonl -n 1
+has "$T/out" '"value":{"width":5,"height":4,"count":2,'
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/image" --type summary --format csv -n 1
+has "$T/out" '{""width"":8,""height"":6,""count"":3,'
+
 # Session logs show their status (a START is a restart).
 expect 0 "$TFEVENTS" collect "$G/edge/purge_start" --format csv
 has "$T/out" ".,5,1700000055,session_log START"
