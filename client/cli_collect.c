@@ -4,6 +4,7 @@
  * (scalar), with plain decoded values and a wall_time column, as an aligned
  * table, CSV or JSON lines. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_view.h"
 #include "logdir_reader.h"
 #include "value_json.h"
 
@@ -43,6 +45,10 @@ struct out {
     size_t width[MAX_COLS];
     struct buf line;
     struct buf row;           /* the row being printed */
+    struct cli_view *view;    /* --view tensorboard: rows held, then printed */
+    bool full;                /* --precision full */
+    const char *view_run, *view_tag;   /* the row being held */
+    int64_t view_step;
 };
 
 static const char *const cols_any[] = {"run", "step", "wall_time", "kind"};
@@ -53,7 +59,8 @@ static void collect_usage(FILE *f)
 {
     fprintf(f,
         "usage: tfevents collect [LOGDIR] [--type any|summary|scalar] [-n N]\n"
-        "                        [--format table|csv|jsonl]\n"
+        "                        [--format table|csv|jsonl] [--run GLOB] [--tag GLOB]\n"
+        "                        [--view raw|tensorboard] [--precision shortest|full]\n"
         "\n"
         "Read every run of LOGDIR (default: logs) and print one row per event\n"
         "(--type any: run, step, wall_time, kind), per summary value (summary:\n"
@@ -63,6 +70,15 @@ static void collect_usage(FILE *f)
         "  -t, --type TYPE      any (default), summary or scalar\n"
         "  -n, --max-rows N     stop after N rows\n"
         "  -f, --format FORMAT  table (default), csv or jsonl\n"
+        "  -r, --run GLOB       only runs matching GLOB (fnmatch(3); '*' matches '/')\n"
+        "  -g, --tag GLOB       only tags matching GLOB (summary, scalar)\n"
+        "  -v, --view VIEW      raw (default): every value as written; tensorboard:\n"
+        "                       what TensorBoard keeps (restart and backward-step\n"
+        "                       purges applied), printed once LOGDIR is read\n"
+        "                       (summary, scalar; default type summary)\n"
+        "  -p, --precision P    shortest (default): a float32 scalar as the shortest\n"
+        "                       decimal that reads back (0.1); full: the exact\n"
+        "                       double of the stored number (0.10000000149011612)\n"
         "  -h, --help           this text\n"
         "\n"
         "Corrupt records are reported on stderr and their file is not read further.\n"
@@ -70,8 +86,16 @@ static void collect_usage(FILE *f)
         "found, 2 usage error, 3 LOGDIR cannot be read\n");
 }
 
+/* The kind of event; a session log with its status ("session_log START"),
+ * since a START is a restart that makes TensorBoard drop points. */
 static const char *event_kind(const Tensorboard__Event *ev)
 {
+    static const char *const session[] = {"session_log STATUS_UNSPECIFIED",
+                                          "session_log START", "session_log STOP",
+                                          "session_log CHECKPOINT"};
+    if (ev->what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG && ev->session_log &&
+        (unsigned)ev->session_log->status < 4)
+        return session[ev->session_log->status];
     switch (ev->what_case) {
     case TENSORBOARD__EVENT__WHAT_FILE_VERSION: return "file_version";
     case TENSORBOARD__EVENT__WHAT_GRAPH_DEF: return "graph_def";
@@ -84,18 +108,41 @@ static const char *event_kind(const Tensorboard__Event *ev)
     }
 }
 
+/* value_to_json(), with an image's width and height as numbers even when
+ * the writer stored them as raw bytes (the R package). NULL: -ENOMEM. */
+static cJSON *value_json(const struct decoded_value *v)
+{
+    cJSON *j = value_to_json(v);
+    uint32_t w, h;
+    if (j && v->kind == VALUE_IMAGE && cJSON_IsObject(cJSON_GetObjectItem(j, "width")) &&
+        cli_image_dims(v, &w, &h)) {
+        cJSON *wn = cJSON_CreateNumber(w), *hn = cJSON_CreateNumber(h);
+        bool ok = wn && hn && cJSON_ReplaceItemInObject(j, "width", wn);
+        if (ok)
+            wn = NULL;    /* owned by j now */
+        ok = ok && cJSON_ReplaceItemInObject(j, "height", hn);
+        if (!ok) {
+            cJSON_Delete(wn);
+            cJSON_Delete(hn);
+            cJSON_Delete(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
 /* The value as one cell: scalars as numbers, rank-0 text as the string,
  * everything else as compact JSON. Appended to b. */
-static int value_cell(struct buf *b, const struct decoded_value *v)
+static int value_cell(struct buf *b, const struct decoded_value *v, bool full)
 {
     if (v->kind == VALUE_SCALAR) {
         char num[64];
-        value_format_double(num, sizeof num, v->scalar);
+        cli_format_scalar(num, sizeof num, v->scalar, v->dtype, full);
         return buf_append_str(b, num);
     }
     if (v->kind == VALUE_TEXT && v->shape.rank == 0 && v->n_strings == 1)
         return buf_append(b, v->strings[0].data, v->strings[0].len);
-    cJSON *j = value_to_json(v);
+    cJSON *j = value_json(v);
     if (!j)
         return -ENOMEM;
     int r = value_json_print(b, j);
@@ -104,14 +151,14 @@ static int value_cell(struct buf *b, const struct decoded_value *v)
 }
 
 /* JSON value of a cell for jsonl: numbers stay numbers. */
-static int jsonl_value(struct buf *b, const struct decoded_value *v)
+static int jsonl_value(struct buf *b, const struct decoded_value *v, bool full)
 {
     if (v->kind == VALUE_SCALAR && isfinite(v->scalar)) {
         char num[64];
-        value_format_double(num, sizeof num, v->scalar);
+        cli_format_scalar(num, sizeof num, v->scalar, v->dtype, full);
         return buf_append_str(b, num);
     }
-    cJSON *j = value_to_json(v);
+    cJSON *j = value_json(v);
     if (!j)
         return -ENOMEM;
     int r = value_json_print(b, j);
@@ -197,9 +244,22 @@ static void table_flush(struct out *o)
     o->n_pending = 0;
 }
 
+/* Hold a row of cells for the view: NUL-separated in one string. */
+static int view_hold(struct out *o, char *const *cells)
+{
+    struct buf *b = &o->row;
+    buf_reset(b);
+    for (size_t i = 0; i < o->ncols; i++)
+        if (buf_append(b, cells[i], strlen(cells[i]) + 1) < 0)
+            return -ENOMEM;
+    return cli_view_add(o->view, o->view_run, o->view_tag, o->view_step, b->data, b->len);
+}
+
 /* Emit one row of plain-text cells (table, csv). */
 static int emit_cells(struct out *o, char *const *cells)
 {
+    if (o->view)
+        return view_hold(o, cells);
     if (o->format == FORMAT_CSV) {
         struct buf *b = &o->row;
         buf_reset(b);
@@ -235,8 +295,8 @@ static int emit_cells(struct out *o, char *const *cells)
     return 0;
 }
 
-static int emit_row(struct out *o, const struct logdir_reader_item *it,
-                    const struct decoded_value *v, const char *tag)
+static int emit_row(struct out *o, const struct logdir_reader_item *it, const struct decoded_value *v,
+                    const char *tag)
 {
     const Tensorboard__Event *ev = it->event;
     char step[32], wall[64];
@@ -265,18 +325,23 @@ static int emit_row(struct out *o, const struct logdir_reader_item *it,
         }
         if (!r && o->type != TYPE_ANY) {
             r = buf_append_str(b, ",\"value\":");
-            if (!r) r = jsonl_value(b, v);
+            if (!r) r = jsonl_value(b, v, o->full);
         }
         if (!r) r = buf_append_str(b, "}\n");
+        if (!r && o->view)
+            return cli_view_add(o->view, it->run, tag, ev->step, b->data, b->len);
         if (!r)
             fwrite(b->data, 1, b->len, stdout);
         return r;
     }
 
+    o->view_run = it->run;
+    o->view_tag = tag;
+    o->view_step = ev->step;
     char *cells[MAX_COLS];
     char *valcell = NULL;
     if (v) {
-        r = value_cell(b, v);
+        r = value_cell(b, v, o->full);
         if (!r) r = buf_append(b, "", 1);
         if (r)
             return r;
@@ -367,51 +432,84 @@ static void report_problem(const struct logdir_reader_item *it, bool *corrupt)
               it->offset, record_fault_str(it->fault));
 }
 
-int cli_collect_main(int argc, char **argv)
+struct collect_args {
+    const char *logdir;
+    const char *run_glob, *tag_glob;
+    unsigned long long max_rows;
+    bool limit, view;
+};
+
+/* Parse argv into a and o's type and format. CLI_EXIT_OK, -1 after --help,
+ * or a usage error. */
+static int collect_parse(int argc, char **argv, struct collect_args *a, struct out *o)
 {
     static const struct option longopts[] = {
         {"type", required_argument, NULL, 't'},
         {"max-rows", required_argument, NULL, 'n'},
         {"format", required_argument, NULL, 'f'},
+        {"run", required_argument, NULL, 'r'},
+        {"tag", required_argument, NULL, 'g'},
+        {"view", required_argument, NULL, 'v'},
+        {"precision", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct out o;
-    memset(&o, 0, sizeof o);
-    unsigned long long max_rows = 0;
-    bool limit = false;
+    static const char *const types[] = {"any", "summary", "scalar", NULL};
+    static const char *const formats[] = {"table", "csv", "jsonl", NULL};
+    bool type_given = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:n:f:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:n:f:r:g:v:p:h", longopts, NULL)) != -1) {
+        size_t k = 0;
         switch (c) {
         case 't':
-            if (strcmp(optarg, "any") == 0) o.type = TYPE_ANY;
-            else if (strcmp(optarg, "summary") == 0) o.type = TYPE_SUMMARY;
-            else if (strcmp(optarg, "scalar") == 0) o.type = TYPE_SCALAR;
-            else {
+            while (types[k] && strcmp(optarg, types[k]) != 0)
+                k++;
+            if (!types[k]) {
                 cli_error("collect: unknown --type '%s' (any, summary, scalar)", optarg);
                 return CLI_EXIT_USAGE;
             }
+            o->type = (enum type)k;
+            type_given = true;
             break;
         case 'n':
-            if (!cli_parse_count(optarg, &max_rows)) {
+            if (!cli_parse_count(optarg, &a->max_rows)) {
                 cli_error("collect: -n needs a non-negative number, not '%s'", optarg);
                 return CLI_EXIT_USAGE;
             }
-            limit = true;
+            a->limit = true;
             break;
         case 'f':
-            if (strcmp(optarg, "table") == 0) o.format = FORMAT_TABLE;
-            else if (strcmp(optarg, "csv") == 0) o.format = FORMAT_CSV;
-            else if (strcmp(optarg, "jsonl") == 0) o.format = FORMAT_JSONL;
-            else {
+            while (formats[k] && strcmp(optarg, formats[k]) != 0)
+                k++;
+            if (!formats[k]) {
                 cli_error("collect: unknown --format '%s' (table, csv, jsonl)", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            o->format = (enum format)k;
+            break;
+        case 'r':
+            a->run_glob = optarg;
+            break;
+        case 'g':
+            a->tag_glob = optarg;
+            break;
+        case 'v':
+            if (strcmp(optarg, "tensorboard") != 0 && strcmp(optarg, "raw") != 0) {
+                cli_error("collect: unknown --view '%s' (raw, tensorboard)", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            a->view = optarg[0] == 't';
+            break;
+        case 'p':
+            if (!cli_parse_precision(optarg, &o->full)) {
+                cli_error("collect: unknown --precision '%s' (shortest, full)", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
         case 'h':
             collect_usage(stdout);
-            return CLI_EXIT_OK;
+            return -1;
         default:
             collect_usage(stderr);
             return CLI_EXIT_USAGE;
@@ -422,64 +520,70 @@ int cli_collect_main(int argc, char **argv)
         collect_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    const char *logdir = optind < argc ? argv[optind] : "logs";
-    switch (o.type) {
-    case TYPE_ANY: o.cols = cols_any; o.ncols = 4; break;
-    case TYPE_SUMMARY: o.cols = cols_summary; o.ncols = 6; break;
-    case TYPE_SCALAR: o.cols = cols_scalar; o.ncols = 5; break;
+    if (a->view && !type_given)
+        o->type = TYPE_SUMMARY;
+    if (o->type == TYPE_ANY && (a->view || a->tag_glob)) {
+        cli_error("collect: --%s is for summary values (--type summary or scalar)",
+                  a->view ? "view tensorboard" : "tag");
+        return CLI_EXIT_USAGE;
     }
+    a->logdir = optind < argc ? argv[optind] : "logs";
+    static const char *const *const cols[] = {cols_any, cols_summary, cols_scalar};
+    static const size_t ncols[] = {4, 6, 5};
+    o->cols = cols[o->type];
+    o->ncols = ncols[o->type];
+    return CLI_EXIT_OK;
+}
 
-    struct logdir_reader_options opts;
-    logdir_reader_options_init(&opts);
-    opts.purge = false;   /* raw events, as collect_events() returns them */
-    opts.decode_values = o.type != TYPE_ANY;
-    logdir_reader *r = NULL;
-    int err = logdir_reader_open(&r, logdir, &opts);
-    if (err < 0) {
-        cli_error("%s: %s", logdir, strerror(-err));
-        return CLI_EXIT_IO;
+/* The rows of one event: CLI_EXIT_OK or a negative errno. */
+static int collect_event(struct out *o, const struct collect_args *a,
+                         const struct logdir_reader_item *it, unsigned long long *rows)
+{
+    int err = 0;
+    if (a->run_glob && fnmatch(a->run_glob, it->run, 0) != 0)
+        return 0;
+    if (o->type == TYPE_ANY) {
+        (*rows)++;
+        return emit_row(o, it, NULL, NULL);
     }
-    static char obuf[1 << 16];
-    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-    buf_init(&o.line, BUF_NO_CAP);
-    buf_init(&o.row, BUF_NO_CAP);
-
-    if (o.format == FORMAT_CSV) {
-        for (size_t i = 0; i < o.ncols; i++)
-            printf("%s%s", i ? "," : "", o.cols[i]);
-        putchar('\n');
+    if (o->view && (err = cli_view_event(o->view, it)) < 0)
+        return err;
+    for (size_t i = 0; !err && i < it->n_values && !(a->limit && *rows >= a->max_rows); i++) {
+        const struct decoded_value *v = &it->values[i];
+        if (v->kind == VALUE_EMPTY || (o->type == TYPE_SCALAR && v->kind != VALUE_SCALAR))
+            continue;
+        const Tensorboard__Summary__Value *sv = it->event->summary->value[i];
+        if (a->tag_glob && fnmatch(a->tag_glob, sv->tag, 0) != 0)
+            continue;
+        err = emit_row(o, it, v, sv->tag);
+        /* In the view, -n counts the rows printed, not the rows held. */
+        if (!o->view)
+            (*rows)++;
     }
+    return err;
+}
 
+/* Read the whole logdir through r into o. *corrupt: a corrupt record was
+ * reported. Returns 0 or a negative errno. */
+static int collect_read(logdir_reader *r, struct out *o, const struct collect_args *a,
+                        bool *corrupt)
+{
     bool progress = isatty(STDERR_FILENO);
-    uint64_t total = progress ? logdir_bytes(logdir) : 0;
+    uint64_t total = progress ? logdir_bytes(a->logdir) : 0;
     double start = now_s(), last_progress = start;
     uint64_t since_check = 0;
-    bool corrupt = false;
-    int status = CLI_EXIT_OK;
     unsigned long long rows = 0;
     struct logdir_reader_item it;
-    int rc = 0;
-    while (!(limit && rows >= max_rows) && (rc = logdir_reader_next(r, &it)) > 0) {
+    int rc = 0, err = 0;
+    while (!(a->limit && !o->view && rows >= a->max_rows) &&
+           (rc = logdir_reader_next(r, &it)) > 0) {
         if (it.type == LOGDIR_READER_ITEM_PROBLEM) {
             if (progress)
                 fputs("\r\033[K", stderr);
-            report_problem(&it, &corrupt);
+            report_problem(&it, corrupt);
             continue;
         }
-        if (o.type == TYPE_ANY) {
-            err = emit_row(&o, &it, NULL, NULL);
-            rows++;
-        } else {
-            for (size_t i = 0; !err && i < it.n_values && !(limit && rows >= max_rows); i++) {
-                const struct decoded_value *v = &it.values[i];
-                if (v->kind == VALUE_EMPTY || (o.type == TYPE_SCALAR && v->kind != VALUE_SCALAR))
-                    continue;
-                const Tensorboard__Summary__Value *sv = it.event->summary->value[i];
-                err = emit_row(&o, &it, v, sv->tag);
-                rows++;
-            }
-        }
-        if (err < 0)
+        if ((err = collect_event(o, a, &it, &rows)) < 0)
             break;
         /* The clock is read every few thousand records only. */
         if (progress && ++since_check >= 4096) {
@@ -493,13 +597,85 @@ int cli_collect_main(int argc, char **argv)
     }
     if (progress)
         fputs("\r\033[K", stderr);
-    if (err < 0 || rc < 0) {
-        cli_error("%s: %s", logdir, strerror(-(err < 0 ? err : rc)));
+    return err < 0 ? err : rc < 0 ? rc : 0;
+}
+
+struct view_print {
+    struct out *o;
+    unsigned long long left;
+    bool limit;
+};
+
+/* Print one held row (a JSON line, or NUL-separated cells). */
+static int view_print_row(void *arg, const char *data, size_t len)
+{
+    struct view_print *vp = arg;
+    if (vp->limit && vp->left-- == 0)
+        return -ECANCELED;
+    if (vp->o->format == FORMAT_JSONL) {
+        fwrite(data, 1, len, stdout);
+        return 0;
+    }
+    char *cells[MAX_COLS];
+    for (size_t i = 0; i < vp->o->ncols; i++, data += strlen(data) + 1)
+        cells[i] = (char *)data;
+    return emit_cells(vp->o, cells);
+}
+
+int cli_collect_main(int argc, char **argv)
+{
+    struct out o;
+    memset(&o, 0, sizeof o);
+    struct collect_args a = {0};
+    int status = collect_parse(argc, argv, &a, &o);
+    if (status != CLI_EXIT_OK)
+        return status < 0 ? CLI_EXIT_OK : status;
+
+    struct logdir_reader_options opts;
+    logdir_reader_options_init(&opts);
+    opts.purge = a.view;   /* raw: the events as collect_events() returns them */
+    opts.decode_values = o.type != TYPE_ANY;
+    logdir_reader *r = NULL;
+    int err = logdir_reader_open(&r, a.logdir, &opts);
+    if (err < 0) {
+        cli_error("%s: %s", a.logdir, strerror(-err));
+        return CLI_EXIT_IO;
+    }
+    if (a.view && !(o.view = cli_view_new())) {
+        logdir_reader_free(r);
+        cli_error("out of memory");
+        return CLI_EXIT_IO;
+    }
+    static char obuf[1 << 16];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    buf_init(&o.line, BUF_NO_CAP);
+    buf_init(&o.row, BUF_NO_CAP);
+    if (o.format == FORMAT_CSV) {
+        for (size_t i = 0; i < o.ncols; i++)
+            printf("%s%s", i ? "," : "", o.cols[i]);
+        putchar('\n');
+    }
+
+    bool corrupt = false;
+    err = collect_read(r, &o, &a, &corrupt);
+    if (err == 0 && o.view) {
+        struct cli_view *v = o.view;
+        struct view_print vp = {.o = &o, .left = a.max_rows, .limit = a.limit};
+        o.view = NULL;   /* from here on rows are printed */
+        err = cli_view_each(v, view_print_row, &vp);
+        if (err == -ECANCELED)
+            err = 0;
+        cli_view_free(v);
+    }
+    if (err < 0) {
+        cli_error("%s: %s", a.logdir, err == -E2BIG ? "too many values to hold for --view "
+                  "tensorboard (narrow it with --run or --tag)" : strerror(-err));
         status = CLI_EXIT_IO;
     }
     if (o.format == FORMAT_TABLE && (o.n_pending > 0 || !o.header_done))
         table_flush(&o);
     free(o.pending);
+    cli_view_free(o.view);
     buf_free(&o.line);
     buf_free(&o.row);
     if (fflush(stdout) != 0 && status == CLI_EXIT_OK) {

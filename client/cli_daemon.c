@@ -8,7 +8,9 @@
 #include "cli_daemon.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
@@ -295,18 +297,122 @@ int cli_ping_main(int argc, char **argv)
 static void stats_usage(FILE *f)
 {
     fprintf(f,
-        "usage: tfevents stats [--socket PATH] [--json]\n"
+        "usage: tfevents stats [--socket PATH]\n"
+        "                      [--format plain|json|openmetrics|prometheus]\n"
         "\n"
         "Print tfeventsd's counters, one 'name value' line each (nested groups\n"
         "as group.name), in the daemon's order; --json prints the daemon's\n"
-        "\"stats\" object as one JSON line instead.\n"
+        "\"stats\" object as one JSON line instead; --format openmetrics prints\n"
+        "them in the OpenMetrics text format (Prometheus): counters as\n"
+        "tfeventsd_NAME_total, gauges as tfeventsd_NAME, ending with '# EOF'\n"
+        "(a scraper); prometheus: Prometheus' text format 0.0.4 (node_exporter's\n"
+        "textfile collector).\n"
         "\n"
         "  -s, --socket PATH  the daemon's socket (default as for ping)\n"
-        "  -j, --json         JSON output\n"
+        "  -f, --format FMT   plain (default), json, openmetrics or prometheus\n"
+        "  -j, --json         --format json\n"
         "\n"
         "exit status: 0 ok, 1 the daemon answered with an error, 2 usage error,\n"
         "3 no daemon (or no reply within %d s)\n",
         CLI_DAEMON_TIMEOUT_S);
+}
+
+/* What the daemon's counters mean, for OpenMetrics' HELP and TYPE lines.
+ * A name the daemon sends that is not here (a newer daemon) is exported as
+ * type unknown, so that nothing is dropped and nothing is mislabelled. */
+static const struct stat_info {
+    const char *name;
+    bool gauge;
+    const char *help;
+} stat_infos[] = {
+    {"connections_accepted", false, "Connections accepted."},
+    {"connections_open", true, "Connections open now."},
+    {"connections_refused", false, "Connections refused over the connection limit."},
+    {"limit_connections_user", false,
+     "Connections refused by --max-connections-per-user."},
+    {"bytes_in", false, "Bytes read from clients."},
+    {"lines", false, "Request lines and frames read."},
+    {"messages", false, "Requests executed successfully."},
+    {"events", false, "Values logged, one Event each."},
+    {"errors_json", false, "Requests that were not JSON objects."},
+    {"errors_invalid", false, "Requests with a wrong field or value."},
+    {"errors_oversize", false, "Lines longer than the limit."},
+    {"errors_timeout", false, "Lines or frames not finished in time."},
+    {"errors_step", false, "Requests refused by the step policy."},
+    {"errors_write", false, "Disk writes that failed."},
+    {"records_lost", false, "Accepted records that could never be written."},
+    {"errors_other", false, "Requests refused by limits or for lack of memory."},
+    {"errors_path", false, "Logdir or run paths refused (a link, not a directory)."},
+    {"replies", false, "Replies sent."},
+    {"replies_dropped", false, "Replies that could not be queued (out of memory)."},
+    {"reply_pauses", false, "Times reading paused for a client not reading its replies."},
+    {"writers_opened", false, "Event files opened for writing."},
+    {"writers_closed", false, "Event files closed."},
+    {"writes", false, "Batches written to event files."},
+    {"bytes_written", false, "Bytes written to event files."},
+    {"fsyncs", false, "fsync calls on event files."},
+    {"files_created", false, "Event files created."},
+    {"flush_requests", false, "Flush and close requests."},
+    {"read_pauses", false, "Times reading paused for too much unwritten data."},
+    {"limit_logdirs", false, "Requests refused by --max-logdirs."},
+    {"limit_runs", false, "Requests refused by --max-runs."},
+    {"limit_tags", false, "Requests refused by --max-tags."},
+    {"limit_name", false, "Requests refused by --max-name."},
+    {"limit_values", false, "Requests refused by --max-values."},
+    {"limit_json_depth", false, "Requests refused by --max-json-depth."},
+    {"limit_elements", false, "Requests refused by --max-elements."},
+    {"limit_input_total", false, "Unfinished messages refused by --max-input-total."},
+    {"writers_open", true, "Event files open now."},
+    {"logdirs", true, "Logdirs known now."},
+    {"pending_bytes", true, "Bytes accepted but not yet written."},
+};
+
+/* One OpenMetrics metric name part: [a-zA-Z0-9_], anything else as '_'. */
+static void print_metric_name(const char *prefix, const char *name)
+{
+    fputs("tfeventsd_", stdout);
+    for (const char *p = prefix; *p; p++)
+        putchar(isalnum((unsigned char)*p) ? *p : '_');
+    for (const char *p = name; *p; p++)
+        putchar(isalnum((unsigned char)*p) ? *p : '_');
+}
+
+/* Every number of o (nested objects as PREFIX_NAME) as a metric family.
+ * prom: Prometheus' older text format (0.0.4, node_exporter's textfile
+ * collector), where TYPE and HELP name the sample itself (..._total for a
+ * counter) and there is no # EOF; else OpenMetrics, where they name the
+ * family and a counter's sample adds _total. */
+static void print_openmetrics(const cJSON *o, const char *prefix, bool prom)
+{
+    for (const cJSON *it = o->child; it; it = it->next) {
+        if (cJSON_IsObject(it)) {
+            char p[256];
+            snprintf(p, sizeof p, "%s%s_", prefix, it->string);
+            print_openmetrics(it, p, prom);
+            continue;
+        }
+        if (!cJSON_IsNumber(it))
+            continue;
+        const struct stat_info *si = NULL;
+        for (size_t i = 0; !*prefix && i < sizeof stat_infos / sizeof stat_infos[0]; i++)
+            if (strcmp(stat_infos[i].name, it->string) == 0)
+                si = &stat_infos[i];
+        const char *type = si ? (si->gauge ? "gauge" : "counter")
+                              : prom ? "untyped" : "unknown";
+        const char *total = si && !si->gauge ? "_total" : "";
+        fputs("# TYPE ", stdout);
+        print_metric_name(prefix, it->string);
+        printf("%s %s\n# HELP ", prom ? total : "", type);
+        print_metric_name(prefix, it->string);
+        printf("%s %s\n", prom ? total : "",
+               si ? si->help : "tfeventsd counter (no description known).");
+        print_metric_name(prefix, it->string);
+        double v = it->valuedouble;
+        if (v == floor(v) && fabs(v) < 9007199254740992.0)
+            printf("%s %" PRId64 "\n", total, (int64_t)v);
+        else
+            printf("%s %.17g\n", total, v);
+    }
 }
 
 static void print_stats(const cJSON *o, const char *prefix)
@@ -330,13 +436,64 @@ static void print_stats(const cJSON *o, const char *prefix)
     }
 }
 
+enum stats_format { STATS_PLAIN, STATS_JSON, STATS_OPENMETRICS, STATS_PROMETHEUS };
+
+/* Options of stats: CLI_EXIT_OK, -1 after --help, or a usage error. */
+static int stats_parse(int argc, char **argv, const char **sock, enum stats_format *fmt)
+{
+    static const struct option longopts[] = {
+        {"socket", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *const names[] = {"plain", "json", "openmetrics", "prometheus"};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":s:f:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            *sock = optarg;
+            break;
+        case 'j':
+            *fmt = STATS_JSON;
+            break;
+        case 'f':
+            for (*fmt = 0; *fmt < 4 && strcmp(optarg, names[*fmt]) != 0; (*fmt)++)
+                ;
+            if (*fmt == 4) {
+                cli_error("stats: --format is plain, json, openmetrics or prometheus, not '%s'",
+                          optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            stats_usage(stdout);
+            return -1;
+        default:
+            cli_error("stats: %s '%s'", c == ':' ? "option needs a value:" : "unknown option",
+                      argv[optind - 1]);
+            stats_usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("stats: unexpected argument '%s'", argv[optind]);
+        stats_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_stats_main(int argc, char **argv)
 {
     const char *sock = NULL;
-    bool json = false;
-    int st = parse_simple(argc, argv, "json", 'j', &sock, &json, stats_usage);
-    if (st >= 0)
-        return st;
+    enum stats_format fmt = STATS_PLAIN;
+    int st = stats_parse(argc, argv, &sock, &fmt);
+    if (st != CLI_EXIT_OK)
+        return st < 0 ? CLI_EXIT_OK : st;
     char path[4096];
     int fd;
     st = connect_or_say(sock, &fd, path, sizeof path);
@@ -354,13 +511,17 @@ int cli_stats_main(int argc, char **argv)
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")) || !cJSON_IsObject(stats)) {
         cli_error("the daemon at %s answered: %s", path, reply);
         st = CLI_EXIT_FAIL;
-    } else if (json) {
+    } else if (fmt == STATS_JSON) {
         char *s = cJSON_PrintUnformatted(stats);
         if (s)
             printf("%s\n", s);
         else
             st = CLI_EXIT_IO;
         cJSON_free(s);
+    } else if (fmt == STATS_OPENMETRICS || fmt == STATS_PROMETHEUS) {
+        print_openmetrics(stats, "", fmt == STATS_PROMETHEUS);
+        if (fmt == STATS_OPENMETRICS)
+            printf("# EOF\n");
     } else {
         print_stats(stats, "");
     }

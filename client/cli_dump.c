@@ -1,4 +1,4 @@
-/* tfevents dump: every record of one event file, for humans.
+/* tfevents dump: every record of event files, for humans.
  *
  * Offsets, sizes and CRC verdicts come first, so that a broken file can be
  * located byte by byte; then each event's content with its values decoded
@@ -24,9 +24,10 @@
 static void dump_usage(FILE *f)
 {
     fprintf(f,
-        "usage: tfevents dump FILE\n"
+        "usage: tfevents dump FILE...\n"
         "\n"
-        "Print every record of the event file FILE: its offset, size and CRC\n"
+        "Print every record of each event file FILE, in the order given: its\n"
+        "offset, size and CRC\n"
         "verdict, then the event (wall time, step, file version, session log,\n"
         "summary values decoded the way TensorBoard loads them). Reading stops at\n"
         "the first corrupt record, as TensorBoard's does.\n"
@@ -34,7 +35,8 @@ static void dump_usage(FILE *f)
         "  -h, --help   this text\n"
         "\n"
         "exit status: 0 every record is whole and valid, 1 corruption or a\n"
-        "truncated record found, 2 usage error, 3 FILE cannot be read\n");
+        "truncated record found, 2 usage error, 3 a FILE cannot be read (the\n"
+        "others are still dumped)\n");
 }
 
 static void print_quoted(const char *s)
@@ -60,8 +62,7 @@ static void print_shape(const struct tensor_shape *s)
     putchar(']');
 }
 
-static void print_value(const Tensorboard__Summary__Value *sv, const struct decoded_value *v,
-                        struct buf *b)
+static void print_value(const Tensorboard__Summary__Value *sv, const struct decoded_value *v, struct buf *b)
 {
     printf("    tag ");
     print_quoted(sv->tag ? sv->tag : "");
@@ -167,28 +168,9 @@ static void print_truncation(int fd, uint64_t size, uint64_t offset)
                " bytes into a %" PRIu64 "-byte record)\n", offset, have, len + RECORD_OVERHEAD);
 }
 
-int cli_dump_main(int argc, char **argv)
+/* Dump one file, b as scratch space: its exit status. */
+static int dump_file(const char *path, struct buf *b)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            dump_usage(stdout);
-            return CLI_EXIT_OK;
-        }
-        dump_usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (argc - optind != 1) {
-        cli_error("dump: exactly one FILE");
-        dump_usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    const char *path = argv[optind];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
@@ -215,15 +197,13 @@ int cli_dump_main(int argc, char **argv)
     }
     printf("%s: %" PRIu64 " bytes\n", path, (uint64_t)st.st_size);
 
-    struct buf b;
-    buf_init(&b, BUF_NO_CAP);
     int status = CLI_EXIT_OK;
     uint64_t records = 0, end = 0;
     struct logdir_reader_item it;
     int rc;
     while ((rc = logdir_reader_next(r, &it)) > 0) {
         if (it.type == LOGDIR_READER_ITEM_EVENT) {
-            print_event(&it, (size_t)(it.length - RECORD_OVERHEAD), &b);
+            print_event(&it, (size_t)(it.length - RECORD_OVERHEAD), b);
             records++;
             end = it.offset + it.length;
             continue;
@@ -246,9 +226,45 @@ int cli_dump_main(int argc, char **argv)
     }
     printf("%" PRIu64 " record(s), %" PRIu64 " of %" PRIu64 " bytes read%s\n", records, end,
            (uint64_t)st.st_size, status == CLI_EXIT_DATA ? "; problems found" : "");
-    buf_free(&b);
     logdir_reader_free(r);
     close(fd);
+    return status;
+}
+
+int cli_dump_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            dump_usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        dump_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (argc - optind < 1) {
+        cli_error("dump: no FILE");
+        dump_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    struct buf b;
+    buf_init(&b, BUF_NO_CAP);
+    /* Every file is dumped whatever the others hold; the worst status
+     * wins (I/O error over data problem). */
+    int status = CLI_EXIT_OK;
+    for (int i = optind; i < argc; i++) {
+        if (i > optind)
+            putchar('\n');
+        int st = dump_file(argv[i], &b);
+        if (st > status)
+            status = st;
+    }
+    buf_free(&b);
     if (fflush(stdout) != 0 && status == CLI_EXIT_OK)
         status = CLI_EXIT_IO;
     return status;

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cli_daemon.h"
+#include "cli_lib.h"
 #include "tfevents.h"
 
 static void log_usage(FILE *f)
@@ -33,20 +34,16 @@ static void log_usage(FILE *f)
         "\n"
         "Through tfeventsd when it answers on the socket (DIR must then lie under\n"
         "its root), else the files are written by this process (a new event file\n"
-        "per run and invocation: run tfeventsd to log often).\n"
+        "per run and invocation: run tfeventsd to log often); that fallback is\n"
+        "announced on stderr unless --embedded (or TFEVENTS_MODE=embedded) asks for it.\n"
         "\n"
-        "  -l, --logdir DIR    the logdir (default: logs)\n"
         "  -S, --step N|current\n"
         "                      log at step N (0 .. 2^53) or at the current step;\n"
         "                      default: the next step of the logdir's counter\n"
         "  -r, --run RUN       every value in run RUN; NAMEs are whole tags\n"
         "  -t, --text          every VALUE is text, even a number\n"
-        "  -s, --socket PATH   the daemon's socket (default: $TFEVENTS_SOCKET, else\n"
-        "                      $XDG_RUNTIME_DIR/tfevents.sock, else /run/tfevents.sock\n"
-        "                      as root, else ./tfevents.sock)\n"
-        "      --daemon        through the daemon or fail (exit 3)\n"
-        "      --embedded      write the files in this process\n"
         "  -p, --print-step    print the step the values were logged at\n"
+        CLI_LIB_USAGE
         "\n"
         "exit status: 0 logged, 1 refused (a step not above the tag's last step,\n"
         "invalid text...), 2 usage error, 3 no daemon with --daemon, or I/O error\n");
@@ -114,40 +111,47 @@ out:
     return st;
 }
 
-int cli_log_main(int argc, char **argv)
+struct log_args {
+    struct cli_lib_opts lib;
+    const char *run;
+    int64_t step;
+    bool text, print_step;
+};
+
+/* Parse the options; the NAME=VALUE arguments start at optind.
+ * CLI_EXIT_OK, -1 for --help (done), or the exit status of a usage error. */
+static int log_parse(int argc, char **argv, struct log_args *a)
 {
-    enum { OPT_DAEMON = 256, OPT_EMBEDDED };
     static const struct option longopts[] = {
-        {"logdir", required_argument, NULL, 'l'},
+        CLI_LIB_LONGOPTS,
         {"step", required_argument, NULL, 'S'},
         {"run", required_argument, NULL, 'r'},
         {"text", no_argument, NULL, 't'},
-        {"socket", required_argument, NULL, 's'},
-        {"daemon", no_argument, NULL, OPT_DAEMON},
-        {"embedded", no_argument, NULL, OPT_EMBEDDED},
         {"print-step", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *logdir = "logs", *run = NULL, *sock = NULL;
-    int64_t step = TFEVENTS_STEP_NEXT;
-    bool text = false, print_step = false;
-    enum tfevents_mode mode = TFEVENTS_MODE_AUTO;
-    int c;
+    cli_lib_opts_init(&a->lib, "log");
+    a->run = NULL;
+    a->step = TFEVENTS_STEP_NEXT;
+    a->text = a->print_step = false;
+    int c, t;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:S:r:ts:ph", longopts, NULL)) != -1) {
+        if ((t = cli_lib_option(&a->lib, c, optarg)) != 0) {
+            if (t < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         switch (c) {
-        case 'l':
-            logdir = optarg;
-            break;
         case 'S': {
             unsigned long long v;
             if (strcmp(optarg, "current") == 0) {
-                step = TFEVENTS_STEP_CURRENT;
+                a->step = TFEVENTS_STEP_CURRENT;
             } else if (strcmp(optarg, "next") == 0) {
-                step = TFEVENTS_STEP_NEXT;
+                a->step = TFEVENTS_STEP_NEXT;
             } else if (cli_parse_count(optarg, &v) && v <= (1ULL << 53)) {
-                step = (int64_t)v;
+                a->step = (int64_t)v;
             } else {
                 cli_error("log: --step '%s' is not a step (0 .. 2^53 or current)", optarg);
                 return CLI_EXIT_USAGE;
@@ -155,28 +159,17 @@ int cli_log_main(int argc, char **argv)
             break;
         }
         case 'r':
-            run = optarg;
+            a->run = optarg;
             break;
         case 't':
-            text = true;
-            break;
-        case 's':
-            sock = optarg;
+            a->text = true;
             break;
         case 'p':
-            print_step = true;
-            break;
-        case OPT_DAEMON:
-        case OPT_EMBEDDED:
-            if (mode != TFEVENTS_MODE_AUTO) {
-                cli_error("log: --daemon or --embedded, not both");
-                return CLI_EXIT_USAGE;
-            }
-            mode = c == OPT_DAEMON ? TFEVENTS_MODE_DAEMON : TFEVENTS_MODE_EMBEDDED;
+            a->print_step = true;
             break;
         case 'h':
             log_usage(stdout);
-            return CLI_EXIT_OK;
+            return -1;
         case ':':
             cli_error("log: option '%s' needs a value", argv[optind - 1]);
             log_usage(stderr);
@@ -192,12 +185,19 @@ int cli_log_main(int argc, char **argv)
         log_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (run && !*run) {
+    if (a->run && !*a->run) {
         cli_error("log: --run needs a run name ('.' for the logdir itself)");
         return CLI_EXIT_USAGE;
     }
+    return CLI_EXIT_OK;
+}
 
-    int st = CLI_EXIT_OK;
+int cli_log_main(int argc, char **argv)
+{
+    struct log_args a;
+    int st = log_parse(argc, argv, &a);
+    if (st != CLI_EXIT_OK)
+        return st < 0 ? CLI_EXIT_OK : st;
     tfevents *h = NULL;
     tfevents_values *vs = tfevents_values_new();
     if (!vs) {
@@ -206,60 +206,20 @@ int cli_log_main(int argc, char **argv)
     }
     /* Every argument is checked before anything is opened or sent. */
     for (int i = optind; i < argc && st == CLI_EXIT_OK; i++)
-        st = add_arg(vs, argv[i], run, text);
-    if (st != CLI_EXIT_OK)
-        goto out;
-
-    char path[4096];
-    if (cli_daemon_socket_path(sock, path, sizeof path) < 0) {
-        cli_error("log: socket path too long for a Unix socket");
-        st = CLI_EXIT_IO;
-        goto out;
+        st = add_arg(vs, argv[i], a.run, a.text);
+    if (st == CLI_EXIT_OK)
+        st = cli_lib_open(&a.lib, &h, NULL);
+    if (st == CLI_EXIT_OK) {
+        int64_t at = -1;
+        /* ret_step makes a daemon-mode call wait for the answer, so that a
+         * refusal is reported here, with the daemon's sentence. */
+        int r = tfevents_log(h, NULL, vs, a.step, TFEVENTS_NOW, &at);
+        if (r < 0)
+            st = cli_lib_fail(&a.lib, h, r);
+        else if (a.print_step)
+            printf("%" PRId64 "\n", at);
     }
-    struct tfevents_options o;
-    tfevents_options_init(&o);
-    o.mode = mode;
-    o.socket_path = sock;
-    o.logdir = logdir;
-    /* A short-lived process: tfevents_close() sends and writes everything,
-     * and returns once it is in the files (in daemon mode too). */
-    o.flush_interval = 0;
-    int r = tfevents_open(&h, &o);
-    if (r < 0) {
-        if (mode == TFEVENTS_MODE_DAEMON)
-            cli_error("log: no daemon answers at %s: %s", path, strerror(-r));
-        else
-            cli_error("log: %s", strerror(-r));
-        st = r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_IO;
-        goto out;
-    }
-    int64_t at = -1;
-    /* ret_step makes a daemon-mode call wait for the answer, so that a
-     * refusal is reported here, with the daemon's sentence. */
-    r = tfevents_log(h, NULL, vs, step, TFEVENTS_NOW, &at);
-    if (r < 0) {
-        char msg[1024];
-        tfevents_last_error(h, msg, sizeof msg);
-        if (r == -EXDEV)
-            cli_error("log: %s is outside the daemon's root (use --embedded to write it "
-                      "here)", logdir);
-        else if (*msg && (r == -EREMOTEIO || r == -ERANGE))
-            cli_error("log: refused: %s", msg);
-        else
-            cli_error("log: %s%s%s", strerror(-r), *msg ? ": " : "", msg);
-        st = cli_daemon_lib_exit(r);
-        goto out;
-    }
-    if (print_step)
-        printf("%" PRId64 "\n", at);
-out:
-    r = tfevents_close(h);
-    if (r < 0 && st == CLI_EXIT_OK) {
-        cli_error("log: %s", strerror(-r));
-        st = cli_daemon_lib_exit(r);
-    }
+    st = cli_lib_close(&a.lib, h, st);
     tfevents_values_free(vs);
-    if (fflush(stdout) != 0 && st == CLI_EXIT_OK)
-        st = CLI_EXIT_IO;
     return st;
 }

@@ -63,6 +63,7 @@ struct tail {
     size_t n_series, cap_series;
     size_t dropped_series;
     unsigned lines_drawn;
+    bool full;            /* --precision full */
     char status[256];     /* last problem, for the live view */
     struct buf line;
 };
@@ -70,7 +71,7 @@ struct tail {
 static void tail_usage(FILE *f)
 {
     fprintf(f,
-        "usage: tfevents tail LOGDIR [--interval S] [--plain]\n"
+        "usage: tfevents tail LOGDIR [--interval S] [--plain] [--precision shortest|full]\n"
         "\n"
         "Follow the runs of LOGDIR as they are written: records appended later,\n"
         "new event files and new run directories are picked up every S seconds\n"
@@ -84,6 +85,8 @@ static void tail_usage(FILE *f)
         "\n"
         "  -i, --interval S   seconds between polls (%.2g to %.0f, default 1)\n"
         "  -p, --plain        plain lines even on a terminal\n"
+        "  -P, --precision P  scalars in plain lines: shortest (default; a float32\n"
+        "                     0.1 as 0.1) or full (its exact double)\n"
         "  -h, --help         this text\n"
         "\n"
         "exit status: 0 stopped by a signal, 2 usage error, 3 LOGDIR cannot be read\n",
@@ -96,11 +99,10 @@ static void summarise(const struct decoded_value *v, char *out, size_t size)
     switch (v->kind) {
     case VALUE_IMAGE: {
         char w[16] = "?", h[16] = "?";
-        if (v->n_strings >= 2) {
-            snprintf(w, sizeof w, "%.*s", (int)(v->strings[0].len < 15 ? v->strings[0].len : 15),
-                     (const char *)v->strings[0].data);
-            snprintf(h, sizeof h, "%.*s", (int)(v->strings[1].len < 15 ? v->strings[1].len : 15),
-                     (const char *)v->strings[1].data);
+        uint32_t wn, hn;
+        if (cli_image_dims(v, &wn, &hn)) {
+            snprintf(w, sizeof w, "%" PRIu32, wn);
+            snprintf(h, sizeof h, "%" PRIu32, hn);
         }
         snprintf(out, size, "image %sx%s x%zu", w, h, v->n_strings >= 2 ? v->n_strings - 2 : 0);
         break;
@@ -191,7 +193,7 @@ static void plain_line(struct tail *t, const char *run, const char *tag,
     value_format_double(wall, sizeof wall, ev->wall_time);
     const char *val = num;
     if (v->kind == VALUE_SCALAR) {
-        value_format_double(num, sizeof num, v->scalar);
+        cli_format_scalar(num, sizeof num, v->scalar, v->dtype, t->full);
     } else {
         summarise(v, text, sizeof text);
         val = text;
@@ -386,14 +388,15 @@ int cli_tail_main(int argc, char **argv)
     static const struct option longopts[] = {
         {"interval", required_argument, NULL, 'i'},
         {"plain", no_argument, NULL, 'p'},
+        {"precision", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     double interval = 1.0;
-    bool plain = false;
+    bool plain = false, full = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:ph", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:pP:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'i': {
             char *end;
@@ -409,6 +412,12 @@ int cli_tail_main(int argc, char **argv)
         }
         case 'p':
             plain = true;
+            break;
+        case 'P':
+            if (!cli_parse_precision(optarg, &full)) {
+                cli_error("tail: unknown --precision '%s' (shortest, full)", optarg);
+                return CLI_EXIT_USAGE;
+            }
             break;
         case 'h':
             tail_usage(stdout);
@@ -446,6 +455,7 @@ int cli_tail_main(int argc, char **argv)
     struct tail t;
     memset(&t, 0, sizeof t);
     t.live = !plain && isatty(STDOUT_FILENO);
+    t.full = full;
     buf_init(&t.line, BUF_NO_CAP);
     int status = CLI_EXIT_OK;
     if (t.live)

@@ -55,11 +55,11 @@ def text_of(v):
 
 def test_usage_and_no_daemon(tmp):
     none = os.path.join(tmp, "none.sock")
-    for cmd in ("log", "send", "step", "stats", "ping"):
+    for cmd in ("log", "send", "step", "stats", "ping", "restart", "flush", "close", "hparams"):
         p = run([cmd, "--help"], none, want=EXIT_OK)
         check(("usage: tfevents " + cmd) in p.stdout, "%s --help: %r" % (cmd, p.stdout[:200]))
     p = run(["--help"], none, want=EXIT_OK)
-    for cmd in ("log", "send", "step", "stats", "ping"):
+    for cmd in ("log", "send", "step", "stats", "ping", "restart", "flush", "close", "hparams"):
         check("\n  %s " % cmd in p.stdout, "tfevents --help lacks %s" % cmd)
     bad = [
         ["log"], ["log", "noequals"], ["log", "=1"], ["log", "a/=1"], ["log", "/a=1"],
@@ -89,9 +89,19 @@ def test_usage_and_no_daemon(tmp):
     check("missing.jsonl" in p.stderr, "send missing file: %r" % p.stderr)
 
     # log without a daemon writes the files itself (auto and --embedded).
-    run(["log", "loss=0.5", "train/acc=0.25", "note=hello world"], none, cwd=tmp, want=EXIT_OK)
+    # In auto mode the fallback is said on stderr, naming the socket, why,
+    # and the logdir's absolute path; --embedded (asked for) is silent.
+    p = run(["log", "loss=0.5", "train/acc=0.25", "note=hello world"], none, cwd=tmp,
+            want=EXIT_OK)
+    for part in ("no daemon at " + none, os.strerror(2), os.path.join(tmp, "logs"),
+                 "in this process"):
+        check(part in p.stderr, "auto fallback: %r lacks %r" % (p.stderr, part))
     p = run(["log", "--embedded", "--print-step", "loss=0.75"], none, cwd=tmp, want=EXIT_OK)
     check(p.stdout == "1\n", "--print-step printed %r" % p.stdout)
+    check(p.stderr == "", "--embedded said %r" % p.stderr)
+    p = run(["log", "--step", "5", "other=1"], none, cwd=tmp, want=EXIT_OK,
+            env_extra={"TFEVENTS_MODE": "embedded"})
+    check(p.stderr == "", "TFEVENTS_MODE=embedded said %r" % p.stderr)
     tags, _ = evfile.load(os.path.join(tmp, "logs"))
     check(scalars(tags, ".", "loss") == [(0, 0.5), (1, 0.75)], "loss %s" % scalars(tags, ".", "loss"))
     check(scalars(tags, "train", "acc") == [(0, 0.25)], "acc %s" % scalars(tags, "train", "acc"))
@@ -128,7 +138,77 @@ def test_ping_stats(tmp):
     check(st["connections_accepted"] == 6 and st["lines"] == 6,
           "stats --json: %r" % p.stdout[:300])
     check(sorted(st) == sorted(kv), "stats --json and plain differ in keys")
+    run(["log", "--logdir", os.path.join(d.root, "m"), "x=1", "y=2"], d.sock, want=EXIT_OK)
+    p = run(["stats", "--format", "openmetrics"], d.sock, want=EXIT_OK)
+    fams = parse_openmetrics(p.stdout)
+    st = json.loads(run(["stats", "--format=json"], d.sock, want=EXIT_OK).stdout)
+    check(sorted(fams) == sorted("tfeventsd_" + k for k in st),
+          "openmetrics families %s vs %s" % (sorted(fams), sorted(st)))
+    gauges = {"connections_open", "writers_open", "logdirs", "pending_bytes"}
+    for k, v in st.items():
+        typ, samples = fams["tfeventsd_" + k]
+        want_t = "gauge" if k in gauges else "counter"
+        check(typ == want_t, "%s: type %s, expected %s" % (k, typ, want_t))
+        name = "tfeventsd_" + k + ("_total" if want_t == "counter" else "")
+        check(list(samples) == [name], "%s: samples %s" % (k, samples))
+        # Counters that did not move between the two calls are equal.
+        if k in ("events", "files_created", "errors_json"):
+            check(samples[name] == v, "%s: %r vs json %r" % (k, samples[name], v))
+    check(fams["tfeventsd_events"][1]["tfeventsd_events_total"] == 2, "events %r"
+          % (fams["tfeventsd_events"],))
+    # Prometheus' 0.0.4 text format: TYPE and HELP name the sample, no EOF.
+    p = run(["stats", "-f", "prometheus"], d.sock, want=EXIT_OK)
+    prom = parse_openmetrics(p.stdout, prometheus=True)
+    check(sorted(prom) == sorted(n for _, smp in fams.values() for n in smp),
+          "prometheus families %s" % sorted(prom))
+    check(prom["tfeventsd_events_total"] == ("counter", {"tfeventsd_events_total": 2.0}),
+          "prometheus events %r" % (prom.get("tfeventsd_events_total"),))
+    for bad in (["stats", "--format", "xml"], ["stats", "--format"]):
+        run(bad, d.sock, want=EXIT_USAGE)
     check(d.stop() == 0, "daemon exit status")
+
+
+def parse_openmetrics(text, prometheus=False):
+    """A strict reader of the OpenMetrics text format (prometheus: of
+    Prometheus' 0.0.4 text format), for what tfevents writes (no labels, no
+    timestamps): {family: (type, {sample: value})}. Fails the test on
+    anything the format does not allow."""
+    import re
+    name_re = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+    check(text.endswith("\n"), "no final newline")
+    lines = text.split("\n")[:-1]
+    if prometheus:
+        check("# EOF" not in lines, "'# EOF' in Prometheus' format")
+        lines.append("# EOF")
+    else:
+        check(text.endswith("# EOF\n"), "no final '# EOF' line: %r" % text[-100:])
+        check(lines.count("# EOF") == 1, "'# EOF' not only at the end")
+    types = "counter|gauge|untyped" if prometheus else "counter|gauge|unknown"
+    fams, cur, seen_help = {}, None, set()
+    for line in lines[:-1]:
+        m = re.fullmatch(r"# TYPE (%s) (%s)" % (name_re, types), line)
+        if m:
+            check(m.group(1) not in fams, "family %s twice" % m.group(1))
+            cur = m.group(1)
+            fams[cur] = (m.group(2), {})
+            continue
+        m = re.fullmatch(r"# HELP (%s) (.+)" % name_re, line)
+        if m:
+            check(m.group(1) == cur and cur not in seen_help, "stray HELP: %r" % line)
+            check("\\" not in m.group(2) and '"' not in m.group(2), "unescaped HELP %r" % line)
+            seen_help.add(cur)
+            continue
+        m = re.fullmatch(r"(%s) (-?[0-9][0-9.e+-]*|NaN|[+-]Inf)" % name_re, line)
+        check(m is not None, "not an OpenMetrics line: %r" % line)
+        check(cur is not None, "sample before any TYPE: %r" % line)
+        typ, samples = fams[cur]
+        want = cur + "_total" if typ == "counter" and not prometheus else cur
+        check(m.group(1) == want, "sample %s in family %s (%s)" % (m.group(1), cur, typ))
+        v = float(m.group(2))
+        check(typ != "counter" or v >= 0, "negative counter %r" % line)
+        samples[m.group(1)] = v
+    check(all(f in seen_help for f in fams), "a family without HELP")
+    return fams
 
 
 def test_log_daemon(tmp):
@@ -167,6 +247,17 @@ def test_log_daemon(tmp):
             want=EXIT_FAIL)
     check("outside the daemon's root" in p.stderr, "outside: %r" % p.stderr)
     check(not os.path.exists(os.path.join(tmp, "elsewhere")), "outside logdir written")
+    # The same in auto mode: written here, and said so on stderr.
+    aside = os.path.join(tmp, "aside")
+    p = run(["log", "--logdir", aside, "x=1"], d.sock, want=EXIT_OK)
+    for part in (aside + " is outside the root of the daemon at " + d.sock, "in this process"):
+        check(part in p.stderr, "auto outside: %r lacks %r" % (p.stderr, part))
+    atags, _ = evfile.load(aside)
+    check(scalars(atags, ".", "x") == [(0, 1.0)], "aside %s" % atags)
+    # Through the daemon nothing is said.
+    p = run(["log", "--logdir", "exp", "quiet=1", "--step", "9"], d.sock, cwd=root,
+            want=EXIT_OK)
+    check(p.stderr == "", "daemon log said %r" % p.stderr)
 
     # The files are there as soon as log returns (it waits for the daemon).
     tags, _ = evfile.load(logdir)
@@ -359,8 +450,147 @@ def test_default_socket(tmp):
         check(len(tags.get(".", {}).get("x", [])) == 1, "logged through the daemon: %s" % tags)
 
 
+def loaded_view(logdir):
+    """eventlint's view of what TensorBoard keeps ({run: {tag: {...}}}),
+    or None (with a note) when the shared tools are absent."""
+    if not td.EVENTLINT:
+        td.notes.append("TensorBoard's view not checked: TFEVENTS_SHARED/tools/eventlint absent")
+        return None
+    p = subprocess.run([sys.executable, td.EVENTLINT, "--json", logdir], capture_output=True,
+                       text=True, timeout=120)
+    check(p.returncode == 0, "eventlint %s: %s%s" % (logdir, p.stdout[-500:], p.stderr))
+    return json.loads(p.stdout)["runs"]
+
+
+def starts(events, run_):
+    return [ev["step"] for ev in events.get(run_, []) if ev.get("session_log") == 1]
+
+
+def check_restart_recipe(cwd, sock, logdir, extra):
+    """The man page's recipe, as written: logged up to step 150, restored
+    a checkpoint of step 100: `tfevents restart 100`, and the next log is
+    at step 100; TensorBoard shows 99 and the new 100, not 100..150."""
+    for step in ("99", "100", "150"):
+        run(["log", "--logdir", logdir, "--step", step, "loss=" + step] + extra, sock,
+            cwd=cwd, want=EXIT_OK)
+    if not extra:
+        # What the old recipe did (a daemon's counter): the next log is refused.
+        run(["step", "set", "99", "--logdir", logdir], sock, cwd=cwd, want=EXIT_OK)
+        p = run(["log", "--logdir", logdir, "loss=1"], sock, cwd=cwd, want=EXIT_FAIL)
+        check("not greater" in p.stderr, "step set then log: %r" % p.stderr)
+    run(["restart", "100", "--logdir", logdir] + extra, sock, cwd=cwd, want=EXIT_OK)
+    # In-process, each command resumes the counter from the files, after
+    # their largest step (150), START or not: the man page says to pass
+    # --step there.
+    at = ["--step", "100"] if extra else []
+    p = run(["log", "--logdir", logdir, "-p", "loss=0.5"] + at + extra, sock, cwd=cwd,
+            want=EXIT_OK)
+    check(p.stdout == "100\n", "log after restart at %r" % p.stdout)
+    full = os.path.join(cwd, logdir)
+    tags, events = evfile.load(full)
+    check(100 in starts(events, "."), "no START at 100: %s" % starts(events, "."))
+    view = loaded_view(full)
+    if view is not None:
+        got = list(zip(view["."]["loss"]["steps"], view["."]["loss"]["values"]))
+        check(got == [(99, 99.0), (100, 0.5)], "TensorBoard would show %s" % got)
+
+
+def test_ops_daemon(tmp):
+    d = Daemon(tmp)
+    root = d.root
+    check_restart_recipe(root, d.sock, "r", [])
+    # restart --run: only that run.
+    run(["log", "--logdir", "r2", "a/x=1", "b/x=1"], d.sock, cwd=root, want=EXIT_OK)
+    run(["log", "--logdir", "r2", "a/x=2", "b/x=2"], d.sock, cwd=root, want=EXIT_OK)
+    run(["restart", "1", "--run", "a", "--logdir", "r2"], d.sock, cwd=root, want=EXIT_OK)
+    _, events = evfile.load(os.path.join(root, "r2"))
+    check(1 in starts(events, "a") and starts(events, "b") == [], "restart --run %s %s"
+          % (starts(events, "a"), starts(events, "b")))
+    # Bad usage.
+    for args in (["restart"], ["restart", "x"], ["restart", "-1"], ["restart", "1", "2"],
+                 ["restart", "1", "--group", "g"], ["flush", "x"], ["close", "--run", "a"],
+                 ["hparams"], ["hparams", "frob"], ["hparams", "start"],
+                 ["hparams", "end"], ["hparams", "end", "done"],
+                 ["hparams", "end", "success", "--metric", "m"],
+                 ["hparams", "config", "--group", "g"]):
+        p = run(args, d.sock, cwd=root, want=EXIT_USAGE)
+        check(p.stderr.startswith("tfevents: "), "%s: %r" % (args, p.stderr[:200]))
+    # close: the next value starts a new file; flush answers.
+    run(["log", "--logdir", "c", "x=1"], d.sock, cwd=root, want=EXIT_OK)
+    run(["close", "--logdir", "c", "--sync"], d.sock, cwd=root, want=EXIT_OK)
+    run(["log", "--logdir", "c", "x=2"], d.sock, cwd=root, want=EXIT_OK)
+    p = run(["flush", "--sync"], d.sock, cwd=root, want=EXIT_OK)
+    check(p.stderr == "", "flush said %r" % p.stderr)
+    files = evfile.event_files(os.path.join(root, "c"))["."]
+    check(len(files) == 2, "close: %d files" % len(files))
+    # A malformed hparams argument is a refusal before anything is sent.
+    for bad in ("lr=0.1..x", "lr=", "=1", "lr=2..1"):
+        p = run(["hparams", "config", "--logdir", "h", bad], d.sock, cwd=root,
+                want=EXIT_USAGE)
+        check(bad in p.stderr, "bad domain: %r" % p.stderr)
+    p = run(["hparams", "start", "--logdir", "h", "lr"], d.sock, cwd=root, want=EXIT_USAGE)
+    check(not os.path.exists(os.path.join(root, "h")), "a usage error wrote files")
+    check_hparams(root, d.sock, "h", [])
+    # Outside the root with --daemon: refused.
+    p = run(["restart", "3", "--daemon", "--logdir", os.path.join(tmp, "out")], d.sock,
+            want=EXIT_FAIL)
+    check("outside the daemon's root" in p.stderr, "outside: %r" % p.stderr)
+    check(d.stop() == 0, "daemon exit status")
+    # r: restart-purge is a warning on purpose (loaded_view checked it).
+    for ld in ("c", "h"):
+        td.eventlint(os.path.join(root, ld))
+
+
+def check_hparams(cwd, sock, logdir, extra):
+    run(["hparams", "config", "--logdir", logdir, "lr=0.001..0.1", "opt=adam,sgd",
+         "layers=1,2,4", "dropout=true,false", "free", "--metric", "loss",
+         "--metric", "eval/acc"] + extra, sock, cwd=cwd, want=EXIT_OK)
+    run(["hparams", "start", "--logdir", logdir, "--run", "s1", "--group", "g1", "lr=0.01",
+         "opt=adam", "layers=2", "dropout=true"] + extra, sock, cwd=cwd, want=EXIT_OK)
+    run(["hparams", "end", "--logdir", logdir, "--run", "s1", "failure"] + extra, sock,
+        cwd=cwd, want=EXIT_OK)
+    view = loaded_view(os.path.join(cwd, logdir))
+    if view is None:
+        tags, _ = evfile.load(os.path.join(cwd, logdir))
+        check("_hparams_/experiment" in tags["."] and
+              "_hparams_/session_end_info" in tags["s1"], "hparams tags %s" % tags)
+        return
+    exp = view["."]["_hparams_/experiment"]["content"]["experiment"]
+    infos = {h["name"]: h for h in exp["hparam_infos"]}
+    check(infos["lr"]["domain_interval"] == {"min_value": 0.001, "max_value": 0.1},
+          "lr %r" % infos["lr"])
+    check(infos["opt"]["domain_discrete"] == ["adam", "sgd"] and
+          infos["opt"]["type"] == "DATA_TYPE_STRING", "opt %r" % infos["opt"])
+    check(infos["layers"]["domain_discrete"] == [1.0, 2.0, 4.0], "layers %r" % infos["layers"])
+    check(infos["dropout"]["type"] == "DATA_TYPE_BOOL", "dropout %r" % infos["dropout"])
+    check("domain_discrete" not in infos["free"] and "domain_interval" not in infos["free"],
+          "free %r" % infos["free"])
+    check([m["name"]["tag"] for m in exp["metric_infos"]] == ["loss", "eval/acc"],
+          "metrics %r" % exp["metric_infos"])
+    ssi = view["s1"]["_hparams_/session_start_info"]["content"]["session_start_info"]
+    check(ssi["hparams"] == {"lr": 0.01, "opt": "adam", "layers": 2, "dropout": True} and
+          ssi["group_name"] == "g1", "session start %r" % ssi)
+    sei = view["s1"]["_hparams_/session_end_info"]["content"]["session_end_info"]
+    check(sei["status"] == "STATUS_FAILURE", "session end %r" % sei)
+
+
+def test_ops_embedded(tmp):
+    """The same ops without a daemon: written in-process (said on stderr in
+    auto mode); flush and close have nothing to do."""
+    none = os.path.join(tmp, "none.sock")
+    check_restart_recipe(tmp, none, "r", ["--embedded"])
+    check_hparams(tmp, none, "h", ["--embedded"])
+    p = run(["restart", "0", "--logdir", "r"], none, cwd=tmp, want=EXIT_OK)
+    check("no daemon at " + none in p.stderr, "auto restart: %r" % p.stderr)
+    p = run(["flush"], none, cwd=tmp, want=EXIT_OK)
+    check("nothing to flush" in p.stderr, "flush without daemon: %r" % p.stderr)
+    run(["flush", "--daemon"], none, cwd=tmp, want=EXIT_IO)
+    run(["close", "--embedded", "--logdir", "r"], none, cwd=tmp, want=EXIT_OK)
+    td.eventlint(os.path.join(tmp, "h"))
+
+
 TESTS = [test_usage_and_no_daemon, test_ping_stats, test_log_daemon, test_step, test_send,
-         test_daemon_hangs_up, test_default_socket]
+         test_daemon_hangs_up, test_default_socket, test_ops_daemon, test_ops_embedded]
 
 
 def main():

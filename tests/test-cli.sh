@@ -140,10 +140,19 @@ G=$TFEVENTS_SHARED/golden
 expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format csv
 lines "$T/out" 31
 has "$T/out" "run,tag,step,wall_time,value"
+# float32 scalars: the shortest decimal that reads back as that float32;
+# --precision full: the exact double.
+has "$T/out" "pb,accuracy,1,1700000001,0.1"
+has "$T/out" "writer,loss,2,1700000002,0.33333334"
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format csv \
+    --precision full
 has "$T/out" "pb,accuracy,1,1700000001,0.10000000149011612"
 has "$T/out" "writer,loss,2,1700000002,0.3333333432674408"
+expect 2 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --precision some
 expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format jsonl
 lines "$T/out" 30
+has "$T/out" '{"run":"pb","tag":"accuracy","step":1,"wall_time":1700000001,"value":0.1}'
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar --format jsonl -p full
 has "$T/out" '{"run":"pb","tag":"accuracy","step":1,"wall_time":1700000001,"value":0.10000000149011612}'
 expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/scalar" --type scalar
 lines "$T/out" 31
@@ -172,6 +181,19 @@ expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/hparams" --type summary --f
 lines "$T/out" 1
 has "$T/out" '"plugin":"hparams"'
 
+# Images of the R package (sizes stored as raw bytes): numbers all the same,
+# from the PNG header.
+expect 0 "$TFEVENTS" collect "$G/writers/tfevents-r/image" --type summary --format jsonl -n 1
+has "$T/out" '"value":{"width":5,"height":4,"count":2,'
+expect 0 "$TFEVENTS" collect "$G/writers/tensorboard/image" --type summary --format csv -n 1
+has "$T/out" '{""width"":8,""height"":6,""count"":3,'
+
+# Session logs show their status (a START is a restart).
+expect 0 "$TFEVENTS" collect "$G/edge/purge_start" --format csv
+has "$T/out" ".,5,1700000055,session_log START"
+expect 0 "$TFEVENTS" collect "$G/edge/purge_start" --format jsonl
+has "$T/out" '"step":5,"wall_time":1700000055,"kind":"session_log START"}'
+
 # Corruption: collect reports and exits 1; truncation is a warning.
 expect 1 "$TFEVENTS" collect "$G/edge/bad_crc" --type scalar --format csv
 has "$T/err" "offset 116"
@@ -188,7 +210,13 @@ wait_for "$T/tail.out" "histogram weights "
 stop_tail INT
 has "$T/tail.out" "audio tone/audio_summary 0 "
 has "$T/tail.out" "audio x2 16000Hz 4000 frames"
-has "$T/tail.out" "scalar/pb accuracy 1 1700000001 0.10000000149011612"
+grep -qx "scalar/pb accuracy 1 1700000001 0.1" "$T/tail.out" || fail "tail: float32 0.1"
+"$TFEVENTS" tail "$G/writers/tensorboard/scalar" --plain --interval 0.05 --precision full \
+    >"$T/tail.out" 2>"$T/tail.err" &
+TP=$!
+wait_for "$T/tail.out" "pb accuracy 1 1700000001 0.10000000149011612"
+stop_tail TERM
+expect 2 "$TFEVENTS" tail "$G/writers/tensorboard/scalar" --precision some
 
 # dump on golden files.
 expect 0 "$TFEVENTS" dump "$G/minimal/events.out.tfevents.1700000000.golden"
@@ -223,6 +251,22 @@ cp "$M" "$T/flip"
 printf '\377' | dd of="$T/flip" bs=1 seek=62 conv=notrunc 2>/dev/null
 expect 1 "$TFEVENTS" dump "$T/flip"
 has "$T/out" "offset 40: data CRC mismatch; stopping"
+# Several files (a run after a daemon restart holds two): each is dumped in
+# the order given, after a header naming it; the worst status wins, and a
+# missing file does not stop the others.
+cp "$M" "$T/made/events.out.tfevents.2.ok"
+expect 0 "$TFEVENTS" dump "$T/made/events.out.tfevents."*
+[ "$(grep -c ': 95 bytes$' "$T/out")" -eq 2 ] || fail "dump of 2 files: $(head -c 300 "$T/out")"
+[ "$(grep -c '^2 record(s), 95 of 95 bytes read$' "$T/out")" -eq 2 ] || fail "2 summaries"
+head -n 1 "$T/out" | grep -qF "$T/made/events.out.tfevents.1.cut: 95 bytes" || fail "order"
+expect 1 "$TFEVENTS" dump "$T/flip" "$M"
+has "$T/out" "offset 40: data CRC mismatch; stopping"
+has "$T/out" "$M: 95 bytes"
+expect 3 "$TFEVENTS" dump "$T/missing" "$T/flip" "$M"
+has "$T/err" "$T/missing"
+has "$T/out" "$M: 95 bytes"
+has "$T/out" "offset 40: data CRC mismatch"
+rm "$T/made/events.out.tfevents.2.ok"
 mkdir "$T/made/run2"
 cp "$T/flip" "$T/made/run2/events.out.tfevents.2"
 expect 1 "$TFEVENTS" collect "$T/made" --type any --format csv

@@ -146,6 +146,18 @@ def test_security(tmp):
 
 # ---- the daemon --------------------------------------------------------
 
+def answers(path):
+    """Does a daemon accept connections on path?"""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def log_and_flush(sock_path, logdir, values):
     """Log one scalar per value, then a flush; returns the flush reply."""
     c = Client(sock_path)
@@ -282,7 +294,9 @@ def test_listen_fds(tmp):
                                 listen_pid="1")
     ls.close()
     try:
-        wait_for(lambda: os.path.exists(own) or p.poll() is not None, what="own socket")
+        # The path appears at bind(), a moment before listen(): wait until
+        # it answers (a slow machine lost that race).
+        wait_for(lambda: answers(own) or p.poll() is not None, what="own socket")
         check(p.poll() is None, "daemon exited:\n" + open(errpath).read())
         r = log_and_flush(own, "lf2", [1.0])
         check(r.get("ok") is True, "flush reply on the bound socket %s" % r)
