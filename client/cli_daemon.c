@@ -344,7 +344,7 @@ static const struct stat_info {
     {"errors_other", false, "Requests refused by limits or for lack of memory."},
     {"errors_path", false, "Logdir or run paths refused (a link, not a directory)."},
     {"replies", false, "Replies sent."},
-    {"replies_dropped", false, "Replies that could not be queued (out of memory)."},
+    {"replies_dropped", false, "Replies not sent: the connection was closing, or out of memory."},
     {"reply_pauses", false, "Times reading paused for a client not reading its replies."},
     {"writers_opened", false, "Event files opened for writing."},
     {"writers_closed", false, "Event files closed."},
