@@ -674,9 +674,17 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
     if (!run && d->steps.runs.count == 0)
         run = ".";
     if (run) {
+        /* The counter is the logdir's, shared by every run: lowering it
+         * for one run would send the other runs' next messages back below
+         * their last steps, and refuse them. So it goes back only when no
+         * other run holds a point; else it stays where it is, and the
+         * restarted run's messages give their steps. */
+        bool shared = logdir_steps_others_written(&d->steps, run);
         r = restart_run(d, run, step, wall_time);
         if (r < 0)
             return r;
+        if (shared)
+            return 0;
     } else {
         /* Collect the names first: writer_for() may not change the map
          * (every run is in it already) but a hook must see stable keys. */

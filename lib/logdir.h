@@ -20,7 +20,9 @@
  * written) when any of its values has a step not greater than the last step
  * written for its (run, tag). logdir_restart() (SessionLog START at step S)
  * is the way to go back: it lowers every last step of the runs it covers to
- * S-1 and sets the counter so the next step is S.
+ * S-1 and sets the counter so the next step is S -- unless it names one run
+ * while other runs hold points: the counter is shared by all runs, so it
+ * then stays where it is (lowering it would refuse the others).
  *
  * Resuming. logdir_open() scans the event files already in the logdir
  * (every run under it, files in name order, tolerating truncated tails and
@@ -220,7 +222,10 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
 /* SessionLog START at step in run (normalised), or in every known run of
  * the logdir when run is NULL (in "." when none is known yet). Lowers the
  * last step of every tag of those runs to step-1, and the counter to
- * step-1 so that the next message without a step logs at step.
+ * step-1 so that the next message without a step logs at step -- except
+ * when run is named and another run of the logdir has a point written
+ * (logdir_steps_others_written()): the counter is left alone then, so
+ * that the other runs' next messages stay above their last steps.
  * TensorBoard's Python loader ignores the first START of a run, so a run
  * whose files hold no START yet (neither written here nor found by the
  * scan) gets two STARTs at step; one otherwise. -EBUSY while scanning. */

@@ -91,6 +91,19 @@ void logdir_steps_lower_run(struct logdir_steps *s, const char *run, int64_t ste
     }
 }
 
+bool logdir_steps_others_written(const struct logdir_steps *s, const char *run)
+{
+    size_t rl = strlen(run) + 1;
+    for (size_t i = 0; i < s->tags.cap; i++) {
+        const struct strmap_entry *e = &s->tags.slots[i];
+        if (!e->key || e->val.i64 == LOGDIR_STEP_NONE)
+            continue;
+        if (e->key_len < rl || memcmp(e->key, run, rl) != 0)
+            return true;
+    }
+    return false;
+}
+
 int logdir_steps_run_entry(struct logdir_steps *s, const char *run, size_t run_len,
                            struct strmap_entry **ret)
 {

@@ -13,6 +13,7 @@
 #ifndef TFEVENTS_LOGDIR_STEPS_H
 #define TFEVENTS_LOGDIR_STEPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,9 @@ void logdir_steps_forget_unwritten(struct logdir_steps *s, const char *run, cons
 /* After a SessionLog START at step in run: no tag of run keeps a last step
  * at or above it (each is lowered to step - 1). */
 void logdir_steps_lower_run(struct logdir_steps *s, const char *run, int64_t step);
+
+/* True when a run other than run has a tag written (a last step). */
+bool logdir_steps_others_written(const struct logdir_steps *s, const char *run);
 
 /* The run's entry in *ret, made (val.ptr NULL, aux 0) when new: returns 1
  * when made, 0 when known, -ENOSPC past max_runs, -ENOMEM. *ret is valid

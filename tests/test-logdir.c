@@ -359,7 +359,45 @@ static void test_room_for_whole_message(void)
     free(root);
 }
 
+/* Runs share the logdir's counter: a restart naming one run moves that
+ * run's last steps only, not the counter, while another run holds points;
+ * a restart of a logdir's only run (or of all runs) still moves it. */
+static void test_restart_one_run(void)
+{
+    char *root = test_tmpdir("ld");
+    logdir *d;
+    int64_t s;
+    REQUIRE(logdir_open(&d, root, "w", NULL) == 0);
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "a", "loss", &s, NULL), 0);
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "b", "loss", &s, NULL), 0);
+    }
+    CHECK_EQ(logdir_step(d), 9);
+    CHECK_EQ(logdir_restart(d, "a", 2, 1.0), 0);
+    CHECK_EQ(logdir_step(d), 9);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "b", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 10);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 2, "a", "loss", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 2, "b", "loss", &s, NULL), -ERANGE);
+    /* The only run: the counter follows the restart, as before. */
+    logdir *o;
+    REQUIRE(logdir_open(&o, root, "one", NULL) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(log1(o, LOGDIR_STEP_NEXT, 0, "a", "loss", &s, NULL), 0);
+    CHECK_EQ(logdir_restart(o, "a", 2, 1.0), 0);
+    CHECK_EQ(logdir_step(o), 1);
+    CHECK_EQ(log1(o, LOGDIR_STEP_NEXT, 0, "a", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 2);
+    /* All runs: the counter goes back too. */
+    CHECK_EQ(logdir_restart(d, NULL, 3, 1.0), 0);
+    CHECK_EQ(logdir_step(d), 2);
+    CHECK_EQ(logdir_close(o, false), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
 TEST_MAIN(TEST(test_normalize), TEST(test_global_step), TEST(test_step_policy),
           TEST(test_deferred_scan),
           TEST(test_resume_from_files), TEST(test_set_and_writers),
-          TEST(test_room_for_whole_message))
+          TEST(test_room_for_whole_message), TEST(test_restart_one_run))
