@@ -173,6 +173,8 @@ enum logdir_refusal_kind {
     LOGDIR_REFUSED_RUNS,       /* past max_runs (-ENOSPC) */
     LOGDIR_REFUSED_TAGS,       /* past max_tags (-ENOSPC) */
     LOGDIR_REFUSED_DIR,        /* the run's directory: confine_open_dir() error */
+    LOGDIR_REFUSED_KIND,       /* (run, tag) holds values of another kind (-EMEDIUMTYPE) */
+    LOGDIR_REFUSED_KINDS,      /* past LOGDIR_MAX_KINDS plugin names (-ENOSPC) */
 };
 
 /* Why a message was refused (see logdir_log()). */
@@ -183,7 +185,9 @@ struct logdir_refusal {
     int64_t step;           /* the step of the message */
     int64_t last_step;      /* the last step written for (run, tag) */
     bool duplicate;         /* kind == LOGDIR_REFUSED_DUPLICATE */
-    int limit;              /* RUNS, TAGS: the limit in force */
+    int limit;              /* RUNS, TAGS, KINDS: the limit in force */
+    char kind_had[64];      /* KIND: the tag's kind (plugin name, cut) */
+    char kind_new[64];      /* KIND: the refused value's kind */
 };
 
 /* Write the items of one message as one Event each, all at one step and
@@ -192,7 +196,10 @@ struct logdir_refusal {
  * at step 0 and replaces). *ret_step gets the step used.
  * Nothing is written unless every value can be: steps are checked and
  * every run's writer (and directory) is set up first.
- * -ERANGE: refused by the step policy; -ENOSPC: past max_tags or max_runs;
+ * -ERANGE: refused by the step policy; -EMEDIUMTYPE: a value of another
+ * kind (plugin name) than the values already written for its (run, tag),
+ * whatever the policy (learned from the files too); -ENOSPC: past
+ * max_tags, max_runs or LOGDIR_MAX_KINDS;
  * a confine_open_dir() error (-ELOOP, -ENOTDIR, -EACCES, -ENOSPC, ...)
  * for a run directory that is refused or cannot be made. For these,
  * *ret_refusal (may be NULL) says which run and why. -ENOBUFS: a

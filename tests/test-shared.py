@@ -4,6 +4,8 @@
 - restart_one_run: with workers logging through the logdir's shared
   counter, one worker's restart of its own run refuses none of the other
   runs' messages; the restarted run goes back as asked.
+- tag_keeps_its_kind: a (run, tag) keeps the kind (plugin) of its first
+  value, also across a daemon restart (learned from the files).
 
 Standard library only; the harness is test-daemon.py's.
 Usage: test-shared.py [TEST-NAME-SUBSTRING]"""
@@ -84,7 +86,43 @@ def test_restart_one_run(tmp):
                   "loaded view of %s: %r" % (r, t))
 
 
-TESTS = [test_restart_one_run]
+def test_tag_keeps_its_kind(tmp):
+    """A tag that holds scalars refuses a string (and a text tag a number),
+    with a reply naming the tag and both kinds; nothing of the message is
+    written. After a daemon restart the kinds are learned from the files."""
+    root = os.path.join(tmp, "logs")
+    for round_ in range(2):
+        d = Daemon(tmp, root=root)
+        try:
+            c = d.client()
+            base = 10 * round_
+            for s in range(3):
+                r = c.request({"logdir": "k", "step": base + s,
+                               "values": {"loss": 0.5 + s, "note": "n%d" % s}})
+                check(r["ok"], "round %d step %d: %r" % (round_, s, r))
+            r = c.request({"logdir": "k", "step": base + 5,
+                           "values": {"acc": 1.0, "loss": "0.4"}})
+            check(not r["ok"] and "'loss'" in r["error"] and "scalars" in r["error"]
+                  and "text" in r["error"], "string after scalars: %r" % r)
+            r = c.request({"logdir": "k", "step": base + 5, "values": {"note": 3.0}})
+            check(not r["ok"] and "'note'" in r["error"] and "holds text" in r["error"]
+                  and "scalars" in r["error"], "number after text: %r" % r)
+            # Refused whole: acc was not written, so step base+5 is still free.
+            r = c.request({"logdir": "k", "step": base + 5, "values": {"acc": 1.0, "loss": 2.0}})
+            check(r["ok"], "the right kinds after the refusals: %r" % r)
+            check(c.request({"op": "flush"})["ok"], "flush")
+            c.close()
+        finally:
+            rc = d.stop()
+        check(rc == 0, "daemon exit status %d" % rc)
+    tags, _ = evfile.load(os.path.join(root, "k"))
+    check([s for s, _ in td.scalars(tags["."], "loss")] == [0, 1, 2, 5, 10, 11, 12, 15],
+          "loss steps: %r" % td.scalars(tags["."], "loss"))
+    check([s for s, _ in td.scalars(tags["."], "acc")] == [5, 15], "acc written once a round")
+    lint_clean(os.path.join(root, "k"))
+
+
+TESTS = [test_restart_one_run, test_tag_keeps_its_kind]
 
 
 def main():
