@@ -122,7 +122,30 @@ def test_tag_keeps_its_kind(tmp):
     lint_clean(os.path.join(root, "k"))
 
 
-TESTS = [test_restart_one_run, test_tag_keeps_its_kind]
+def test_tag_kind_embedded(tmp):
+    """The same rule in libtfevents' embedded mode, through the CLI:
+    `tfevents log loss=abc` after loss=0.5 fails, naming both kinds, and
+    the files stay as TensorBoard can read them."""
+    cli = os.environ.get("TFEVENTS_CLI")
+    if not cli or not os.path.exists(cli):
+        raise td.Skip("TFEVENTS_CLI (the tfevents CLI) not set")
+    logdir = os.path.join(tmp, "emb")
+
+    def log(arg):
+        return subprocess.run([cli, "log", "--embedded", "--logdir", logdir, arg],
+                              capture_output=True, text=True, timeout=60)
+    check(log("loss=0.5").returncode == 0, "first scalar")
+    p = log("loss=abc")
+    check(p.returncode != 0 and "'loss'" in p.stderr and "scalars" in p.stderr
+          and "text" in p.stderr, "text after scalars: %d %r" % (p.returncode, p.stderr))
+    check(log("loss=0.75").returncode == 0, "a scalar again")
+    tags, _ = evfile.load(logdir)
+    check([v for _, v in td.scalars(tags["."], "loss")] == [0.5, 0.75],
+          "loss: %r" % td.scalars(tags["."], "loss"))
+    lint_clean(logdir)
+
+
+TESTS = [test_restart_one_run, test_tag_keeps_its_kind, test_tag_kind_embedded]
 
 
 def main():
