@@ -448,7 +448,9 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
         return LOGDIR_DECLINED;
     if (r < 0)
         return r;
-    /* What logdir_log() leaves behind for one value. */
+    /* What logdir_log() leaves behind for one value. The kind bits of aux
+     * stay 0, "scalars": the writer's shortcut only takes a tag whose
+     * last record was a scalar. */
     e->aux = ++d->generation;
     if (s > e->val.i64)
         e->val.i64 = s;
@@ -490,6 +492,34 @@ static int refuse_step(logdir *d, const struct log_call *c, size_t i,
     return -ERANGE;
 }
 
+/* The kind index of v (its plugin name; a value without one is a
+ * scalar, as a legacy simple_value is). -ENOSPC past LOGDIR_MAX_KINDS. */
+static int kind_of(logdir *d, const struct summary_value *v)
+{
+    size_t len;
+    const char *name = logdir_plugin_name(v->metadata.data, v->metadata.len, &len);
+    return name ? logdir_steps_kind(&d->steps, name, len) : (int)LOGDIR_KIND_SCALARS;
+}
+
+/* Refuse item i of c: its (run, tag), found at e, holds values of another
+ * kind. -EMEDIUMTYPE. */
+static int refuse_kind(logdir *d, const struct log_call *c, size_t i,
+                       const struct strmap_entry *e, int kind, struct logdir_refusal *rf)
+{
+    const struct summary_value *v = c->items[i].summary;
+    d->refused += c->n;
+    if (rf) {
+        refuse(rf, LOGDIR_REFUSED_KIND, c->items[i].run, v->tag.data, v->tag.len, 0);
+        rf->step = c->step;
+        rf->last_step = e->val.i64;
+        const char *had = logdir_steps_kind_name(&d->steps, logdir_tag_kind(e));
+        const char *now = logdir_steps_kind_name(&d->steps, (unsigned)kind);
+        copy_cut(rf->kind_had, sizeof rf->kind_had, had, strlen(had));
+        copy_cut(rf->kind_new, sizeof rf->kind_new, now, strlen(now));
+    }
+    return -EMEDIUMTYPE;
+}
+
 /* Step 1: find (or make) the (run, tag) entry of every item and check its
  * step against the policy (enforce), before anything is written. Entries
  * made here are counted in c->seen, for log_forget(). */
@@ -517,10 +547,21 @@ static int log_check_steps(logdir *d, struct log_call *c, bool enforce,
         h->gen = d->steps.tags.gen;
         if (c->n == 1)
             c->only_e = e;
-        bool dup = e->aux == gen;
+        bool dup = (e->aux & LOGDIR_GEN_MASK) == gen;
         if (enforce && (dup || (e->val.i64 != STEP_NONE && c->step <= e->val.i64)))
             return refuse_step(d, c, i, e, dup, rf);
-        e->aux = gen;
+        /* A tag keeps the kind of its first value (the step policy or
+         * not): TensorBoard cannot show a tag of mixed kinds. */
+        int kind = kind_of(d, v);
+        if (kind == -ENOSPC)
+            refuse(rf, LOGDIR_REFUSED_KINDS, run, v->tag.data, v->tag.len,
+                   (int)LOGDIR_MAX_KINDS - 1);
+        if (kind < 0)
+            return kind;
+        unsigned had = logdir_tag_kind(e);
+        if (e->val.i64 != STEP_NONE && had != LOGDIR_KIND_ANY && had != (unsigned)kind)
+            return refuse_kind(d, c, i, e, kind, rf);
+        e->aux = (e->aux & ~LOGDIR_GEN_MASK) | gen;
     }
     return 0;
 }
@@ -566,14 +607,17 @@ static int log_write(logdir *d, const struct log_call *c, double wall_time)
         int r = w ? 0 : writer_for(d, run, &w, &kind);
         if (r == 0)
             r = run_writer_add_summary(w, wall_time, c->step, v);
-        if (r == 0 && c->only_e) {
-            if (c->only_e->val.i64 == STEP_NONE || c->step > c->only_e->val.i64)
-                c->only_e->val.i64 = c->step;
-        } else if (r == 0) {
-            r = logdir_steps_note_tag(&d->steps, run, v->tag.data, v->tag.len, c->step);
-        }
+        struct strmap_entry *e = c->only_e;
+        if (r == 0 && !e)
+            r = logdir_steps_tag_entry(&d->steps, run, v->tag.data, v->tag.len, &e);
         if (r < 0)
             return r;
+        if (e->val.i64 == STEP_NONE || c->step > e->val.i64)
+            e->val.i64 = c->step;
+        /* Checked (and interned) in log_check_steps(): cannot fail. */
+        int k = kind_of(d, v);
+        if (k >= 0)
+            logdir_tag_set_kind(e, (unsigned)k);
         if (d->opts.hook)
             d->opts.hook(d->opts.hook_ctx, d, run, w, false);
     }
@@ -674,9 +718,17 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
     if (!run && d->steps.runs.count == 0)
         run = ".";
     if (run) {
+        /* The counter is the logdir's, shared by every run: lowering it
+         * for one run would send the other runs' next messages back below
+         * their last steps, and refuse them. So it goes back only when no
+         * other run holds a point; else it stays where it is, and the
+         * restarted run's messages give their steps. */
+        bool shared = logdir_steps_others_written(&d->steps, run);
         r = restart_run(d, run, step, wall_time);
         if (r < 0)
             return r;
+        if (shared)
+            return 0;
     } else {
         /* Collect the names first: writer_for() may not change the map
          * (every run is in it already) but a hook must see stable keys. */

@@ -20,7 +20,9 @@
  * written) when any of its values has a step not greater than the last step
  * written for its (run, tag). logdir_restart() (SessionLog START at step S)
  * is the way to go back: it lowers every last step of the runs it covers to
- * S-1 and sets the counter so the next step is S.
+ * S-1 and sets the counter so the next step is S -- unless it names one run
+ * while other runs hold points: the counter is shared by all runs, so it
+ * then stays where it is (lowering it would refuse the others).
  *
  * Resuming. logdir_open() scans the event files already in the logdir
  * (every run under it, files in name order, tolerating truncated tails and
@@ -171,6 +173,8 @@ enum logdir_refusal_kind {
     LOGDIR_REFUSED_RUNS,       /* past max_runs (-ENOSPC) */
     LOGDIR_REFUSED_TAGS,       /* past max_tags (-ENOSPC) */
     LOGDIR_REFUSED_DIR,        /* the run's directory: confine_open_dir() error */
+    LOGDIR_REFUSED_KIND,       /* (run, tag) holds values of another kind (-EMEDIUMTYPE) */
+    LOGDIR_REFUSED_KINDS,      /* past LOGDIR_MAX_KINDS plugin names (-ENOSPC) */
 };
 
 /* Why a message was refused (see logdir_log()). */
@@ -181,7 +185,9 @@ struct logdir_refusal {
     int64_t step;           /* the step of the message */
     int64_t last_step;      /* the last step written for (run, tag) */
     bool duplicate;         /* kind == LOGDIR_REFUSED_DUPLICATE */
-    int limit;              /* RUNS, TAGS: the limit in force */
+    int limit;              /* RUNS, TAGS, KINDS: the limit in force */
+    char kind_had[64];      /* KIND: the tag's kind (plugin name, cut) */
+    char kind_new[64];      /* KIND: the refused value's kind */
 };
 
 /* Write the items of one message as one Event each, all at one step and
@@ -190,7 +196,10 @@ struct logdir_refusal {
  * at step 0 and replaces). *ret_step gets the step used.
  * Nothing is written unless every value can be: steps are checked and
  * every run's writer (and directory) is set up first.
- * -ERANGE: refused by the step policy; -ENOSPC: past max_tags or max_runs;
+ * -ERANGE: refused by the step policy; -EMEDIUMTYPE: a value of another
+ * kind (plugin name) than the values already written for its (run, tag),
+ * whatever the policy (learned from the files too); -ENOSPC: past
+ * max_tags, max_runs or LOGDIR_MAX_KINDS;
  * a confine_open_dir() error (-ELOOP, -ENOTDIR, -EACCES, -ENOSPC, ...)
  * for a run directory that is refused or cannot be made. For these,
  * *ret_refusal (may be NULL) says which run and why. -ENOBUFS: a
@@ -220,7 +229,10 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
 /* SessionLog START at step in run (normalised), or in every known run of
  * the logdir when run is NULL (in "." when none is known yet). Lowers the
  * last step of every tag of those runs to step-1, and the counter to
- * step-1 so that the next message without a step logs at step.
+ * step-1 so that the next message without a step logs at step -- except
+ * when run is named and another run of the logdir has a point written
+ * (logdir_steps_others_written()): the counter is left alone then, so
+ * that the other runs' next messages stay above their last steps.
  * TensorBoard's Python loader ignores the first START of a run, so a run
  * whose files hold no START yet (neither written here nor found by the
  * scan) gets two STARTs at step; one otherwise. -EBUSY while scanning. */

@@ -30,6 +30,36 @@ struct logdir_scanner {
  * opened without following a link and read through /proc/self/fd, so a
  * link swapped in after the directory was listed is not followed either;
  * without /proc, through its path (display). */
+/* One Summary.Value found at step in run: its tag's last step, and its
+ * kind, from the first value of the tag that tells it (the plugin name of
+ * its metadata, or a legacy simple_value: scalars); a tag none of whose
+ * values tells takes any kind. */
+static void scan_value(logdir_scanner *sc, const char *run, const Tensorboard__Summary__Value *v,
+                       int64_t step)
+{
+    struct strmap_entry *e;
+    if (!v->tag || !*v->tag ||
+        logdir_steps_tag_entry(&sc->steps, run, v->tag, strlen(v->tag), &e) < 0)
+        return;
+    bool is_new = e->val.i64 == LOGDIR_STEP_NONE;
+    if (is_new || step > e->val.i64)
+        e->val.i64 = step;
+    if (is_new)
+        logdir_tag_set_kind(e, LOGDIR_KIND_ANY);
+    if (logdir_tag_kind(e) != LOGDIR_KIND_ANY)
+        return;
+    const char *plugin = v->metadata && v->metadata->plugin_data
+                             ? v->metadata->plugin_data->plugin_name
+                             : NULL;
+    int k = -1;
+    if (plugin && *plugin)
+        k = logdir_steps_kind(&sc->steps, plugin, strlen(plugin));
+    else if (v->value_case == TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE)
+        k = LOGDIR_KIND_SCALARS;
+    if (k >= 0)
+        logdir_tag_set_kind(e, (unsigned)k);
+}
+
 static void scan_file(logdir_scanner *sc, int dirfd, const char *name, const char *display,
                       const char *run, struct strmap_entry *run_e)
 {
@@ -67,11 +97,8 @@ static void scan_file(logdir_scanner *sc, int dirfd, const char *name, const cha
         }
         sc->scan.records++;
         if (ev->what_case == TENSORBOARD__EVENT__WHAT_SUMMARY && ev->summary) {
-            for (size_t i = 0; i < ev->summary->n_value; i++) {
-                const char *tag = ev->summary->value[i]->tag;
-                if (tag && *tag)
-                    logdir_steps_note_tag(&sc->steps, run, tag, strlen(tag), ev->step);
-            }
+            for (size_t i = 0; i < ev->summary->n_value; i++)
+                scan_value(sc, run, ev->summary->value[i], ev->step);
             if (ev->summary->n_value > 0 && ev->step > sc->max_step)
                 sc->max_step = ev->step;
         } else if (ev->what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG &&

@@ -1,7 +1,10 @@
 #include "logdir_steps.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "pbfields.h"
 
 void logdir_steps_init(struct logdir_steps *s, unsigned max_tags, unsigned max_runs,
                        size_t max_key)
@@ -11,15 +14,98 @@ void logdir_steps_init(struct logdir_steps *s, unsigned max_tags, unsigned max_r
     buf_init(&s->key, max_key);
     s->max_tags = max_tags;
     s->max_runs = max_runs;
+    s->n_kinds = 0;
 }
 
 void logdir_steps_done(struct logdir_steps *s)
 {
     if (!s)
         return;
+    for (unsigned i = 0; i < s->n_kinds; i++)
+        free(s->kinds[i]);
+    s->n_kinds = 0;
     strmap_done(&s->tags);
     strmap_done(&s->runs);
     buf_free(&s->key);
+}
+
+int logdir_steps_kind(struct logdir_steps *s, const void *name, size_t len)
+{
+    static const char scalars[] = "scalars";
+    if (len == sizeof scalars - 1 && memcmp(name, scalars, len) == 0)
+        return LOGDIR_KIND_SCALARS;
+    for (unsigned i = 1; i <= s->n_kinds; i++)
+        if (strlen(s->kinds[i - 1]) == len && memcmp(s->kinds[i - 1], name, len) == 0)
+            return (int)i;
+    /* Index LOGDIR_KIND_ANY is not a kind. */
+    if (s->n_kinds + 1 >= LOGDIR_KIND_ANY)
+        return -ENOSPC;
+    char *k = strndup(name, len);
+    if (!k)
+        return -ENOMEM;
+    s->kinds[s->n_kinds++] = k;
+    return (int)s->n_kinds;
+}
+
+const char *logdir_steps_kind_name(const struct logdir_steps *s, unsigned k)
+{
+    if (k == LOGDIR_KIND_SCALARS)
+        return "scalars";
+    if (k == LOGDIR_KIND_ANY || k > s->n_kinds)
+        return "any kind";
+    return s->kinds[k - 1];
+}
+
+/* One length-delimited field of a protobuf message: field number want in
+ * p[0..len), or NULL. Other fields are skipped by wire type. */
+static const uint8_t *pb_find_len(const uint8_t *p, size_t len, unsigned want, size_t *ret_len)
+{
+    const uint8_t *end = p + len;
+    while (p < end) {
+        uint64_t key = 0, n = 0;
+        for (unsigned sh = 0; p < end && sh < 64; sh += 7) {
+            key |= (uint64_t)(*p & 0x7f) << sh;
+            if (!(*p++ & 0x80))
+                break;
+        }
+        unsigned wt = key & 7;
+        if (wt == 0) {
+            while (p < end && (*p++ & 0x80))
+                ;
+            continue;
+        }
+        if (wt == 1 || wt == 5) {
+            p += wt == 1 ? 8 : 4;
+            continue;
+        }
+        if (wt != 2)
+            return NULL;
+        for (unsigned sh = 0; p < end && sh < 64; sh += 7) {
+            n |= (uint64_t)(*p & 0x7f) << sh;
+            if (!(*p++ & 0x80))
+                break;
+        }
+        if (n > (uint64_t)(end - p))
+            return NULL;
+        if ((key >> 3) == want) {
+            *ret_len = (size_t)n;
+            return p;
+        }
+        p += n;
+    }
+    return NULL;
+}
+
+const char *logdir_plugin_name(const void *meta, size_t len, size_t *ret_len)
+{
+    size_t pd_len, name_len;
+    *ret_len = 0;
+    const uint8_t *pd = pb_find_len(meta, len, PBF_META_PLUGIN_DATA, &pd_len);
+    const uint8_t *name = pd ? pb_find_len(pd, pd_len, PBF_PLUGIN_NAME, &name_len) : NULL;
+    if (!name || name_len == 0)
+        return NULL;
+    *ret_len = name_len;
+    return (const char *)name;
 }
 
 void logdir_steps_swap(struct logdir_steps *a, struct logdir_steps *b)
@@ -89,6 +175,19 @@ void logdir_steps_lower_run(struct logdir_steps *s, const char *run, int64_t ste
         if (e->val.i64 != LOGDIR_STEP_NONE && e->val.i64 >= step)
             e->val.i64 = step - 1;
     }
+}
+
+bool logdir_steps_others_written(const struct logdir_steps *s, const char *run)
+{
+    size_t rl = strlen(run) + 1;
+    for (size_t i = 0; i < s->tags.cap; i++) {
+        const struct strmap_entry *e = &s->tags.slots[i];
+        if (!e->key || e->val.i64 == LOGDIR_STEP_NONE)
+            continue;
+        if (e->key_len < rl || memcmp(e->key, run, rl) != 0)
+            return true;
+    }
+    return false;
 }
 
 int logdir_steps_run_entry(struct logdir_steps *s, const char *run, size_t run_len,

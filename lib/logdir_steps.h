@@ -13,6 +13,7 @@
 #ifndef TFEVENTS_LOGDIR_STEPS_H
 #define TFEVENTS_LOGDIR_STEPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,30 @@
  * (learned by the scan, or written by logdir_restart()). */
 #define LOGDIR_RUN_STARTED 1u
 
+/* The kind of a (run, tag): the plugin name of its values ("scalars",
+ * "text", "images", ... or a custom plugin's), interned per logdir_steps
+ * and kept as an index in the top bits of the tag entry's aux (the low
+ * bits hold the generation). Index 0 is "scalars", so that writing a
+ * generation alone (the scalar shortcut) keeps a scalar tag's kind;
+ * LOGDIR_KIND_ANY is a tag found in files without a known kind (no
+ * metadata, no simple_value): any kind passes. */
+#define LOGDIR_KIND_SHIFT 56
+#define LOGDIR_GEN_MASK ((UINT64_C(1) << LOGDIR_KIND_SHIFT) - 1)
+#define LOGDIR_KIND_SCALARS 0u
+#define LOGDIR_KIND_ANY 255u
+/* Distinct kinds per logdir (plugin names); more are refused (-ENOSPC). */
+#define LOGDIR_MAX_KINDS 255u
+
+static inline unsigned logdir_tag_kind(const struct strmap_entry *e)
+{
+    return (unsigned)(e->aux >> LOGDIR_KIND_SHIFT);
+}
+
+static inline void logdir_tag_set_kind(struct strmap_entry *e, unsigned kind)
+{
+    e->aux = (e->aux & LOGDIR_GEN_MASK) | ((uint64_t)kind << LOGDIR_KIND_SHIFT);
+}
+
 struct logdir_steps {
     /* "run\0tag" -> val.i64 last step (LOGDIR_STEP_NONE: not written yet),
      * aux: the generation of the logdir_log() call that checked it last. */
@@ -34,6 +59,8 @@ struct logdir_steps {
      * above), aux LOGDIR_RUN_* flags. */
     struct strmap runs;
     struct buf key;           /* scratch: the last key built */
+    char *kinds[LOGDIR_MAX_KINDS];   /* kind index -> plugin name (owned) */
+    unsigned n_kinds;
     unsigned max_tags, max_runs;
 };
 
@@ -74,6 +101,20 @@ void logdir_steps_forget_unwritten(struct logdir_steps *s, const char *run, cons
 /* After a SessionLog START at step in run: no tag of run keeps a last step
  * at or above it (each is lowered to step - 1). */
 void logdir_steps_lower_run(struct logdir_steps *s, const char *run, int64_t step);
+
+/* The index of kind name[0..len) (a plugin name), interned when new:
+ * >= 0, or -ENOSPC past LOGDIR_MAX_KINDS, -ENOMEM. */
+int logdir_steps_kind(struct logdir_steps *s, const void *name, size_t len);
+
+/* The plugin name of kind index k ("scalars", or "any kind"). */
+const char *logdir_steps_kind_name(const struct logdir_steps *s, unsigned k);
+
+/* The plugin name in a serialized SummaryMetadata (borrowed from meta),
+ * or NULL with *ret_len 0 when it holds none. */
+const char *logdir_plugin_name(const void *meta, size_t len, size_t *ret_len);
+
+/* True when a run other than run has a tag written (a last step). */
+bool logdir_steps_others_written(const struct logdir_steps *s, const char *run);
 
 /* The run's entry in *ret, made (val.ptr NULL, aux 0) when new: returns 1
  * when made, 0 when known, -ENOSPC past max_runs, -ENOMEM. *ret is valid

@@ -116,6 +116,18 @@ static int fail_log(int err, const struct logdir_refusal *rf, const char *ldname
                           "nothing of this message was written. Use op \"restart\" to go "
                           "back to an earlier step",
                           rf->step, rf->tag, rf->run, rf->last_step);
+    if (err == -EMEDIUMTYPE && rf->kind == LOGDIR_REFUSED_KIND)
+        return reply_fail(rp, err,
+                          "tag '%s' in run '%s' holds %s (last step %" PRId64 "); a value of "
+                          "kind %s cannot join it (TensorBoard shows one kind per tag); "
+                          "nothing of this message was written. Use another tag",
+                          rf->tag, rf->run, rf->kind_had, rf->last_step, rf->kind_new);
+    if (err == -ENOSPC && rf->kind == LOGDIR_REFUSED_KINDS)
+        return reply_fail(rp, err,
+                          "tag '%s' in run '%s' would bring one kind (plugin name) too many "
+                          "into logdir '%s' (the limit is %d); nothing of this message was "
+                          "written",
+                          rf->tag, rf->run, ldname, rf->limit);
     if (err == -ENOSPC && rf->kind == LOGDIR_REFUSED_RUNS)
         return reply_fail_count(rp, err, REPLY_COUNT_RUNS,
                                 "run '%s' would be one run too many in logdir '%s' (the limit "

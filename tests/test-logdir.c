@@ -359,7 +359,86 @@ static void test_room_for_whole_message(void)
     free(root);
 }
 
+/* Runs share the logdir's counter: a restart naming one run moves that
+ * run's last steps only, not the counter, while another run holds points;
+ * a restart of a logdir's only run (or of all runs) still moves it. */
+static void test_restart_one_run(void)
+{
+    char *root = test_tmpdir("ld");
+    logdir *d;
+    int64_t s;
+    REQUIRE(logdir_open(&d, root, "w", NULL) == 0);
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "a", "loss", &s, NULL), 0);
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "b", "loss", &s, NULL), 0);
+    }
+    CHECK_EQ(logdir_step(d), 9);
+    CHECK_EQ(logdir_restart(d, "a", 2, 1.0), 0);
+    CHECK_EQ(logdir_step(d), 9);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "b", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 10);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 2, "a", "loss", &s, NULL), 0);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 2, "b", "loss", &s, NULL), -ERANGE);
+    /* The only run: the counter follows the restart, as before. */
+    logdir *o;
+    REQUIRE(logdir_open(&o, root, "one", NULL) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(log1(o, LOGDIR_STEP_NEXT, 0, "a", "loss", &s, NULL), 0);
+    CHECK_EQ(logdir_restart(o, "a", 2, 1.0), 0);
+    CHECK_EQ(logdir_step(o), 1);
+    CHECK_EQ(log1(o, LOGDIR_STEP_NEXT, 0, "a", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 2);
+    /* All runs: the counter goes back too. */
+    CHECK_EQ(logdir_restart(d, NULL, 3, 1.0), 0);
+    CHECK_EQ(logdir_step(d), 2);
+    CHECK_EQ(logdir_close(o, false), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
+static int log_text(logdir *d, int64_t step, const char *tag, struct logdir_refusal *rf)
+{
+    struct summary_value v;
+    summary_value_init(&v);
+    if (summary_text(&v, tag, "hello", 5, NULL) != 0)
+        return -EINVAL;
+    struct logdir_item it = {".", &v};
+    int64_t s;
+    int r = logdir_log(d, LOGDIR_STEP_AT, step, 1.0, &it, 1, true, &s, rf);
+    summary_value_done(&v);
+    return r;
+}
+
+/* A (run, tag) keeps the kind of its first value, under any step policy,
+ * and learns it from the files when the logdir is opened again. */
+static void test_tag_kind(void)
+{
+    char *root = test_tmpdir("ld");
+    struct logdir_options any = {.policy = LOGDIR_POLICY_ANY};
+    struct logdir_refusal rf;
+    logdir *d;
+    int64_t s;
+    for (int round = 0; round < 2; round++) {
+        REQUIRE(logdir_open(&d, root, "k", round ? &any : NULL) == 0);
+        int64_t base = 10 * round;
+        CHECK_EQ(log1(d, LOGDIR_STEP_AT, base, ".", "loss", &s, NULL), 0);
+        CHECK_EQ(log_text(d, base, "note", NULL), 0);
+        CHECK_EQ(log_text(d, base + 1, "loss", &rf), -EMEDIUMTYPE);
+        CHECK(rf.kind == LOGDIR_REFUSED_KIND && strcmp(rf.tag, "loss") == 0);
+        CHECK(strcmp(rf.kind_had, "scalars") == 0 && strcmp(rf.kind_new, "text") == 0);
+        CHECK_EQ(log1(d, LOGDIR_STEP_AT, base + 1, ".", "note", &s, &rf), -EMEDIUMTYPE);
+        CHECK(strcmp(rf.kind_had, "text") == 0 && strcmp(rf.kind_new, "scalars") == 0);
+        CHECK_EQ(log1(d, LOGDIR_STEP_AT, base + 1, ".", "loss", &s, NULL), 0);
+        CHECK_EQ(log_text(d, base + 1, "note", NULL), 0);
+        CHECK_EQ(logdir_close(d, false), 0);
+    }
+    test_rmtree(root);
+    free(root);
+}
+
 TEST_MAIN(TEST(test_normalize), TEST(test_global_step), TEST(test_step_policy),
           TEST(test_deferred_scan),
           TEST(test_resume_from_files), TEST(test_set_and_writers),
-          TEST(test_room_for_whole_message))
+          TEST(test_room_for_whole_message), TEST(test_restart_one_run),
+          TEST(test_tag_kind))
