@@ -505,6 +505,10 @@ static void gen_json(void)
                               "\"hparams\":{\"lr\":0.01,\"opt\":\"adam\",\"deep\":true}}");
     put_line("hparams_end", "{\"op\":\"hparams_session_end\",\"logdir\":\"e\",\"run\":\"s1\","
                             "\"status\":\"success\"}");
+    put_line("log_nonfinite", "{\"logdir\": \"e\", \"step\": 4, \"values\": {\"loss\": NaN, "
+                              "\"hi\": Infinity, \"r\": {\"lo\": -Infinity, \"s\": \"NaN\"}, "
+                              "\"i\": {\"$image\": {\"pixels\": [[NaN, Infinity]]}}}}");
+    put_line("bad_nonfinite", "{\"logdir\":\"e\",\"values\":{\"a\":-NaN,\"b\":Infinit}}");
     put_line("bad_json", "{\"op\":\"log\",\"values\":{");
     free(png);
     free(wav);

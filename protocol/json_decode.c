@@ -33,6 +33,7 @@
 
 #include "json_fast.h"
 #include "frame_decode.h"
+#include "json_nonfinite.h"
 #include "json_read.h"
 #include "json_typed.h"
 #include "hparams.h"
@@ -669,8 +670,20 @@ int jd_decode_full(struct request *m, const char *line, size_t len, char *err, s
     struct json_read cx = {.m = m, .err = err, .err_size = err_size}, *c = &cx;
     request_recycle(m);
     err[0] = '\0';
+    /* Bare NaN and infinities (an extension of JSON) are parsed from a
+     * masked copy of the same length, so that every byte offset below
+     * holds for the line itself (json_nonfinite.h). */
+    struct json_nonfinite nf;
+    if (json_nonfinite_mask(line, len, &nf) < 0)
+        return FAIL(-ENOMEM, "out of memory");
+    const char *text = nf.text ? nf.text : line;
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, false);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (end)
+        end = line + (end - text);
+    if (root)
+        json_nonfinite_apply(&nf, root);
+    json_nonfinite_free(&nf);
     if (!root) {
         if (end && end >= line && end <= line + len)
             return FAIL(-EBADMSG, "invalid JSON (at byte %zu)", (size_t)(end - line) + 1);

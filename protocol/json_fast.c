@@ -76,10 +76,37 @@ static const double pow10_exact[23] = {
  * divided by an exact power of ten is one correctly rounded operation,
  * so the result is strtod's. *is_int: only digits (no sign, fraction or
  * exponent, no leading zero), at most FAST_MAX_INT_DIGITS of them. */
+/* The extension's bare NaN, Infinity, -Infinity (json_nonfinite.h),
+ * ending where a value ends, as the full decoder reads them. */
+static bool fast_nonfinite(struct fast *f, double *ret)
+{
+    static const struct {
+        const char *text;
+        size_t len;
+        double value;
+    } tokens[] = {{"NaN", 3, NAN}, {"Infinity", 8, INFINITY}, {"-Infinity", 9, -INFINITY}};
+    for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++) {
+        if ((size_t)(f->end - f->p) < tokens[i].len ||
+            memcmp(f->p, tokens[i].text, tokens[i].len) != 0)
+            continue;
+        const char *p = f->p + tokens[i].len;
+        if (p < f->end && *p != ',' && *p != '}' && *p != ' ' && *p != '\t' && *p != '\r')
+            return false;
+        *ret = tokens[i].value;
+        f->p = p;
+        return true;
+    }
+    return false;
+}
+
 static bool fast_number(struct fast *f, double *ret, bool *is_int)
 {
     const char *s = f->p, *p = s, *end = f->end;
     bool neg = false;
+    if (p < end && (*p == 'N' || *p == 'I' || (*p == '-' && p + 1 < end && p[1] == 'I'))) {
+        *is_int = false;
+        return fast_nonfinite(f, ret);
+    }
     if (p < end && *p == '-') {
         neg = true;
         p++;

@@ -633,9 +633,50 @@ def test_read_timeout(tmp):
     check(scalars(tags["."], "x") == [(0, 1.0)], "kept: %s" % tags)
 
 
+def test_nonfinite_json(tmp):
+    """Bare NaN / Infinity / -Infinity, as json.dumps writes a diverged loss,
+    are scalars (an extension of JSON, docs/protocol.md); histogram data
+    holding them is refused as for the binary protocol; 1e400 still is."""
+    import math
+    d = Daemon(tmp)
+    c = d.client()
+    nan, inf = float("nan"), float("inf")
+    lines = [
+        json.dumps({"logdir": "nf", "step": 0, "values": {"loss": nan}}),     # fast path
+        json.dumps({"logdir": "nf", "step": 1, "values": {"loss": inf, "r": {"lo": -inf}}}),
+        json.dumps({"logdir": "nf", "step": 2, "values": {"loss": -inf, "t": "NaN"}}),
+        json.dumps({"logdir": "nf", "step": 3, "values": {"loss": 0.5}}),
+    ]
+    check("NaN" in lines[0] and "-Infinity" in lines[2], "json.dumps writes %s" % lines[0])
+    for i, line in enumerate(lines):
+        c.send_raw(line[:-1].encode() + (', "id": %d}\n' % i).encode())
+        r = c.reply()
+        check(r.get("ok") is True and r.get("id") == i, "line %s answered %s" % (line, r))
+    for bad, phrase in [
+            ({"logdir": "nf", "step": 4, "values": {"h": {"$histogram": {"values": [1, nan]}}}},
+             "NaN or Inf"),
+            ('{"logdir": "nf", "step": 4, "values": {"loss": 1e400}}', "out of range"),
+            ('{"logdir": "nf", "step": 4, "values": {"loss": -NaN}}', "invalid JSON")]:
+        c.send_raw((bad if isinstance(bad, str) else json.dumps(bad)).encode() + b"\n")
+        r = c.reply()
+        check(r.get("ok") is False and phrase in r.get("error", ""), "%s answered %s" % (bad, r))
+    r = c.request({"op": "flush"})
+    check(r.get("ok") is True, "flush reply %s" % r)
+    check(d.stop() == 0, "daemon exit status")
+    tags, _ = evfile.load(os.path.join(d.root, "nf"))
+    got = scalars(tags["."], "loss")
+    check([s for s, _ in got] == [0, 1, 2, 3], "loss steps %s" % got)
+    check(math.isnan(got[0][1]) and got[1][1] == inf and got[2][1] == -inf and got[3][1] == 0.5,
+          "loss values %s" % got)
+    check(scalars(tags["r"], "lo") == [(1, -inf)], "nested -Infinity %s" % tags["r"])
+    check(tags["."]["t"][0][1]["tensor"]["strings"] == [b"NaN"], "the string stays text")
+    eventlint(os.path.join(d.root, "nf"))
+
+
 TESTS = [test_sixteen_clients, test_value_kinds, test_flush_ack, test_sigterm_drain,
          test_resume, test_step_policy, test_bad_lines, test_reader_that_never_reads,
-         test_startup_checks, test_sighup_rotates, test_writer_limits, test_read_timeout]
+         test_startup_checks, test_sighup_rotates, test_writer_limits, test_read_timeout,
+         test_nonfinite_json]
 
 
 def run_tests(tests, sel="", prefix="tfd.", note_skips=False):

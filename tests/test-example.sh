@@ -2,7 +2,7 @@
 # examples/c against the INSTALLED library: `meson install --destdir` into a
 # temporary directory, compile every examples/c/*.c with the flags
 # pkg-config gives for the installed tfevents.pc (relocated with
-# PKG_CONFIG_SYSROOT_DIR), run it with LD_LIBRARY_PATH and check its
+# PKG_CONFIG_SYSROOT_DIR), run it twice into one logdir with LD_LIBRARY_PATH and check its
 # logdir (the scalars it prints from its own reader, and eventlint --strict
 # when the shared tools are present).
 # Usage: test-example.sh BUILD_ROOT SOURCE_ROOT PREFIX LIBDIR
@@ -47,15 +47,20 @@ for ex in "$src"/examples/c/*.c; do
     "$cc" -std=c11 -Wall -Wextra -Werror $san "$ex" $flags -o "$tmp/$name" ||
         { echo "FAIL: $name does not compile with: $flags"; status=1; continue; }
     logdir=$tmp/logs-$name
-    # embedded for sure: no daemon on this socket
-    if ! TFEVENTS_SOCKET=$tmp/none.sock LD_LIBRARY_PATH=$tmp/dest$libdir \
-            "$tmp/$name" "$logdir" >"$tmp/$name.out" 2>&1; then
-        cat "$tmp/$name.out"; echo "FAIL: $name exited non-zero"; status=1; continue
-    fi
-    for want in "mode: embedded" ". loss 0 1" ". loss 4 0.2" "validation loss 4 0.3" \
-                ". done 4 1"; do
-        grep -qx "$want" "$tmp/$name.out" ||
-            { cat "$tmp/$name.out"; echo "FAIL: $name: no line '$want'"; status=1; }
+    # Twice into the same logdir: an example must be re-runnable (the
+    # second run continues at the logdir's next steps, 5..9).
+    for run in 1 2; do
+        # embedded for sure: no daemon on this socket
+        if ! TFEVENTS_SOCKET=$tmp/none.sock LD_LIBRARY_PATH=$tmp/dest$libdir \
+                "$tmp/$name" "$logdir" >"$tmp/$name.out" 2>&1; then
+            cat "$tmp/$name.out"; echo "FAIL: $name exited non-zero (run $run)"; status=1; break
+        fi
+        last=$((run * 5 - 1))
+        for want in "mode: embedded" ". loss 0 1" ". loss $((last - 4)) 1" ". loss $last 0.2" \
+                    "validation loss $last 0.3" ". done $last 1"; do
+            grep -qx "$want" "$tmp/$name.out" ||
+                { cat "$tmp/$name.out"; echo "FAIL: $name: no line '$want' (run $run)"; status=1; }
+        done
     done
     if [ -n "${TFEVENTS_SHARED:-}" ] && [ -f "$TFEVENTS_SHARED/tools/eventlint" ]; then
         python3 "$TFEVENTS_SHARED/tools/eventlint" --strict -q "$logdir" ||

@@ -4,9 +4,11 @@ client/python, R, Go, shell with socat or nc: standard libraries only)
 against the real daemon, and the daemon's opt-in loopback TCP listener
 that the R client needs.
 
-Each example logs five steps of loss and train/acc, a text at step 0 and a
-histogram at step 4 into a logdir, flushes and checks the reply; here the
-logdir is read back with the independent reader (clients/evfile.py) and
+Each example logs five steps of loss and train/acc, a text at its first
+step and a histogram at its last into a logdir, at the logdir's next steps,
+flushes and checks the reply. Each is run twice into the same logdir (it
+must be re-runnable: the second run continues at steps 5..9 instead of
+being refused for its own steps); here the logdir is read back with the independent reader (clients/evfile.py) and
 checked with eventlint --strict when TFEVENTS_SHARED is present. An example
 whose interpreter is not installed is skipped with a message (exit 77 when
 nothing at all could run).
@@ -34,6 +36,7 @@ _spec.loader.exec_module(tb)
 
 SOURCE = os.environ.get("TFEVENTS_SOURCE_ROOT") or os.path.dirname(_here)
 EXAMPLES = os.path.join(SOURCE, "examples")
+RUNS = 2   # each example, into the same logdir
 
 
 def free_port():
@@ -62,35 +65,40 @@ def tcp_connect(port, token):
     return s, f, (json.loads(reply) if reply else None)
 
 
-def check_logdir(logdir, greeting):
-    """What every example logs (see their docstrings)."""
+def check_logdir(logdir, greeting, runs=RUNS):
+    """What every example logs (see their docstrings), run `runs` times:
+    run k holds steps 5k..5k+4 with the same values."""
     tags, _ = evfile.load(logdir)
     check(sorted(tags) == [".", "train"], "runs %s" % sorted(tags))
     loss = [(s, evfile.scalar_of(v)) for s, v in tags["."].get("loss", [])]
-    check([s for s, _ in loss] == [0, 1, 2, 3, 4], "loss steps %s" % loss)
+    check([s for s, _ in loss] == list(range(5 * runs)), "loss steps %s" % loss)
     for s, v in loss:
-        check(abs(v - 1.0 / (s + 1)) < 1e-6, "loss at %d: %r" % (s, v))
+        check(abs(v - 1.0 / (s % 5 + 1)) < 1e-6, "loss at %d: %r" % (s, v))
     acc = [(s, evfile.scalar_of(v)) for s, v in tags["train"].get("acc", [])]
-    check(acc == [(0, 0.0), (1, 0.25), (2, 0.5), (3, 0.75), (4, 1.0)], "acc %s" % acc)
+    check(acc == [(s, (s % 5) / 4) for s in range(5 * runs)], "acc %s" % acc)
     notes = tags["."].get("notes", [])
-    check(len(notes) == 1 and notes[0][0] == 0, "notes %s" % notes)
-    check(notes[0][1]["tensor"]["strings"] == [greeting.encode()],
-          "notes text %r" % notes[0][1]["tensor"]["strings"])
+    check([s for s, _ in notes] == [5 * k for k in range(runs)], "notes %s" % notes)
+    # The plugin is in the metadata of a tag's first value (in a file).
     check(notes[0][1].get("plugin") == "text", "notes plugin")
+    for _, n in notes:
+        check(n["tensor"]["strings"] == [greeting.encode()],
+              "notes text %r" % n["tensor"]["strings"])
     w = tags["."].get("weights", [])
-    check(len(w) == 1 and w[0][0] == 4, "weights %s" % w)
-    t = w[0][1]["tensor"]
+    check([s for s, _ in w] == [5 * k + 4 for k in range(runs)], "weights %s" % w)
     check(w[0][1].get("plugin") == "histograms", "weights plugin")
-    check(len(t["shape"]) == 2 and t["shape"][1] == 3, "histogram shape %s" % t["shape"])
-    nums = t["doubles"] or t["floats"]
-    rows = [nums[i:i + 3] for i in range(0, len(nums), 3)]
-    check(len(rows) == t["shape"][0], "histogram rows")
-    check(sum(r[2] for r in rows) == 5, "histogram counts %s" % [r[2] for r in rows])
-    check(abs(rows[0][0] - 0.1) < 1e-9 and abs(rows[-1][1] - 1.5) < 1e-9, "histogram range")
+    for _, wv in w:
+        t = wv["tensor"]
+        check(len(t["shape"]) == 2 and t["shape"][1] == 3, "histogram shape %s" % t["shape"])
+        nums = t["doubles"] or t["floats"]
+        rows = [nums[i:i + 3] for i in range(0, len(nums), 3)]
+        check(len(rows) == t["shape"][0], "histogram rows")
+        check(sum(r[2] for r in rows) == 5, "histogram counts %s" % [r[2] for r in rows])
+        check(abs(rows[0][0] - 0.1) < 1e-9 and abs(rows[-1][1] - 1.5) < 1e-9, "histogram range")
     td.eventlint(logdir)
 
 
 def run_example(tmp, argv, logdir_name, greeting, env=None, cwd=None, tcp=False, timeout=300):
+    """Runs the example RUNS times into the same logdir of one daemon."""
     args = ["--tcp-port", str(free_port())] if tcp else []
     d = Daemon(tmp, *args)
     try:
@@ -98,16 +106,17 @@ def run_example(tmp, argv, logdir_name, greeting, env=None, cwd=None, tcp=False,
         full = [a.replace("@SOCK@", d.sock).replace("@PORT@", port or "")
                 .replace("@TOKEN@", d.sock + ".token") for a in argv]
         full.append(logdir_name)
-        t0 = time.monotonic()
-        p = subprocess.run(full, cwd=cwd, env=dict(os.environ, **(env or {})),
-                           capture_output=True, text=True, timeout=timeout)
-        dt = time.monotonic() - t0
-        check(p.returncode == 0 and p.stdout.strip() == "ok",
-              "%s exited %d\nstdout: %s\nstderr: %s" % (" ".join(full), p.returncode,
-                                                        p.stdout, p.stderr))
-        # The example's own flush reply says the data is in the files.
-        check_logdir(os.path.join(d.root, logdir_name), greeting)
-        td.notes.append("%s ran in %.1f s" % (os.path.basename(full[0]), dt))
+        for run in range(RUNS):
+            t0 = time.monotonic()
+            p = subprocess.run(full, cwd=cwd, env=dict(os.environ, **(env or {})),
+                               capture_output=True, text=True, timeout=timeout)
+            dt = time.monotonic() - t0
+            check(p.returncode == 0 and p.stdout.strip() == "ok",
+                  "%s (run %d) exited %d\nstdout: %s\nstderr: %s" %
+                  (" ".join(full), run + 1, p.returncode, p.stdout, p.stderr))
+            # The example's own flush reply says the data is in the files.
+            check_logdir(os.path.join(d.root, logdir_name), greeting, run + 1)
+            td.notes.append("%s ran in %.1f s" % (os.path.basename(full[0]), dt))
     finally:
         rc = d.stop()
     check(rc == 0, "daemon exit status %d" % rc)

@@ -2,6 +2,7 @@
  * the message each line must produce; must_not_parse the error each line
  * must get (errno and a phrase of the reason a person reads). */
 #include <errno.h>
+#include <math.h>
 
 #include "json_decode.h"
 #include "test.h"
@@ -250,6 +251,145 @@ static void test_typed_equals_plain(void)
     request_done(&b);
 }
 
+/* The value of the scalar named tag in m, or -1 when there is none. */
+static double scalar_at(const struct request *m, const char *run, const char *tag, bool *found)
+{
+    *found = false;
+    for (size_t i = 0; i < m->n_values; i++) {
+        const struct request_value *v = &m->values[i];
+        double d;
+        if (strcmp(v->run, run) == 0 && v->value.tag.len == strlen(tag) &&
+            memcmp(v->value.tag.data, tag, strlen(tag)) == 0 &&
+            summary_is_plain_scalar(&v->value, &d)) {
+            *found = true;
+            return d;
+        }
+    }
+    return -1;
+}
+
+/* Bare NaN, Infinity and -Infinity (the extension of JSON): the scalars
+ * they stand for, wherever they are among other numbers, through the full
+ * path and through jd_decode (fast path first). */
+static void test_nonfinite_scalars(void)
+{
+    static const char *const lines[] = {
+        "{\"logdir\":\"e\",\"step\":3,\"values\":{\"a\":NaN,\"b\":Infinity,"
+        "\"c\":-Infinity,\"d\":1.5,\"NaN\":-2,\"r\":{\"e\":NaN,\"f\":4,"
+        "\"g\":{\"$scalar\":{\"value\":-Infinity}}},\"s\":\"NaN, Infinity\"}}",
+        "{ \"logdir\" : \"e\" , \"step\":3,\"values\" : {\"NaN\" : -2,\"a\":NaN ,\"b\":"
+        "Infinity\t,\"c\":-Infinity,\"d\" :1.5,\"r\":{\"e\":NaN,\"g\":{\"$scalar\":{\"value\":"
+        "\"-Infinity\"}},\"f\":4},\"s\":\"NaN, Infinity\"}}",
+    };
+    struct request m;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&m);
+    for (size_t i = 0; i < 2 * sizeof lines / sizeof lines[0]; i++) {
+        const char *line = lines[i / 2];
+        int r = i % 2 ? jd_decode(&m, line, strlen(line), err, sizeof err)
+                      : jd_decode_full(&m, line, strlen(line), err, sizeof err);
+        if (r != 0)
+            fprintf(stderr, "%s\n  -> %s\n", line, err);
+        REQUIRE(r == 0);
+        CHECK_EQ(m.n_values, 9);   /* and the text "s" */
+        CHECK_EQ(m.step, 3);
+        bool found;
+        CHECK(isnan(scalar_at(&m, ".", "a", &found)) && found);
+        CHECK(scalar_at(&m, ".", "b", &found) == INFINITY && found);
+        CHECK(scalar_at(&m, ".", "c", &found) == -INFINITY && found);
+        CHECK(scalar_at(&m, ".", "d", &found) == 1.5 && found);
+        CHECK(scalar_at(&m, ".", "NaN", &found) == -2 && found);
+        CHECK(isnan(scalar_at(&m, "r", "e", &found)) && found);
+        CHECK(scalar_at(&m, "r", "f", &found) == 4 && found);
+        CHECK(scalar_at(&m, "r", "g", &found) == -INFINITY && found);
+    }
+    request_done(&m);
+}
+
+/* Elsewhere the kind's own rule decides, as for the binary protocol's
+ * doubles: histogram data with NaN or an infinity is refused (TensorBoard
+ * cannot bucket it), a NaN pixel or sample is dark or silent (0, like
+ * any value below the range), an infinite one clipped to the range. */
+static void test_nonfinite_kinds(void)
+{
+    static const struct {
+        const char *a, *b;   /* b: NULL, a must be refused; else a == b */
+    } cases[] = {
+        {"{\"logdir\":\"e\",\"values\":{\"h\":{\"$histogram\":{\"values\":[1,NaN,2]}}}}", NULL},
+        {"{\"logdir\":\"e\",\"values\":{\"h\":{\"$histogram\":{\"values\":[1,-Infinity]}}}}",
+         NULL},
+        {"{\"logdir\":\"e\",\"values\":{\"h\":{\"$histogram\":{\"edges\":[0,Infinity],"
+         "\"counts\":[1]}}}}",
+         NULL},
+        {"{\"logdir\":\"e\",\"values\":{\"i\":{\"$image\":{\"pixels\":[[NaN,Infinity],"
+         "[-Infinity,0.5]]}}}}",
+         "{\"logdir\":\"e\",\"values\":{\"i\":{\"$image\":{\"pixels\":[[0,1],[0,0.5]]}}}}"},
+        {"{\"logdir\":\"e\",\"values\":{\"s\":{\"$audio\":{\"samples\":[NaN,Infinity,"
+         "-Infinity,0.5],\"sample_rate\":8000}}}}",
+         "{\"logdir\":\"e\",\"values\":{\"s\":{\"$audio\":{\"samples\":[0,1,-1,0.5],"
+         "\"sample_rate\":8000}}}}"},
+    };
+    struct request a, b;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&a);
+    request_init(&b);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int r = jd_decode(&a, cases[i].a, strlen(cases[i].a), err, sizeof err);
+        if (!cases[i].b) {
+            CHECK_EQ(r, -EINVAL);
+            CHECK(strstr(err, "NaN or Inf") || strstr(err, "finite"));
+            continue;
+        }
+        if (r != 0)
+            fprintf(stderr, "%s\n  -> %s\n", cases[i].a, err);
+        REQUIRE(r == 0);
+        REQUIRE(jd_decode(&b, cases[i].b, strlen(cases[i].b), err, sizeof err) == 0);
+        REQUIRE(a.n_values == 1 && b.n_values == 1);
+        CHECK_EQ(a.values[0].value.body.len, b.values[0].value.body.len);
+        CHECK(memcmp(a.values[0].value.body.data, b.values[0].value.body.data,
+                     a.values[0].value.body.len) == 0);
+    }
+    request_done(&a);
+    request_done(&b);
+}
+
+/* What is not one of the three tokens stays invalid JSON, and the byte an
+ * error names is the byte of the line as sent (the masked copy has the
+ * same length); fields that need integers or finite numbers refuse them. */
+static void test_nonfinite_refused(void)
+{
+    static const struct {
+        const char *line, *phrase;
+    } cases[] = {
+        {"{\"logdir\":\"e\",\"values\":{\"x\":nan}}", "invalid JSON (at byte 29)"},
+        {"{\"logdir\":\"e\",\"values\":{\"x\":-NaN}}", "invalid JSON (at byte 29)"},
+        {"{\"logdir\":\"e\",\"values\":{\"x\":+Infinity}}", "invalid JSON (at byte 29)"},
+        {"{\"logdir\":\"e\",\"values\":{\"x\":Infinityy}}", "invalid JSON (at byte 29)"},
+        {"{\"logdir\":\"e\",\"values\":{\"x\":NaN1}}", "invalid JSON (at byte 29)"},
+        {"{\"logdir\":\"e\",\"values\":{\"x\":-Infinity,\"y\":Inf}}",
+         "invalid JSON (at byte 43)"},
+        {"{\"logdir\":\"e\",\"values\":{NaN:1}}", "invalid JSON (at byte 26)"},
+        {"{\"logdir\":\"e\",\"values\":{\"x\":NaN NaN}}", "invalid JSON (at byte 33)"},
+        {"{\"logdir\":\"e\",\"step\":NaN,\"values\":{\"x\":1}}", "\"step\" must be"},
+        {"{\"logdir\":\"e\",\"step\":Infinity,\"values\":{\"x\":1}}", "\"step\" must be"},
+        {"{\"logdir\":\"e\",\"wall_time\":-Infinity,\"values\":{\"x\":1}}", "wall_time"},
+        {"{\"id\":NaN,\"logdir\":\"e\",\"values\":{\"x\":1}}", "\"id\" must be finite"},
+        {"{\"v\":Infinity,\"op\":\"ping\"}", "protocol version"},
+    };
+    struct request m;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&m);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int r = jd_decode(&m, cases[i].line, strlen(cases[i].line), err, sizeof err);
+        if (r >= 0 || !strstr(err, cases[i].phrase)) {
+            fprintf(stderr, "%s\n  want \"%s\", got %d \"%s\"\n", cases[i].line,
+                    cases[i].phrase, r, err);
+            test_failures_++;
+        }
+    }
+    request_done(&m);
+}
+
 /* Limits: more values than REQUEST_MAX_VALUES is refused before building them all. */
 static void test_value_limit(void)
 {
@@ -270,4 +410,5 @@ static void test_value_limit(void)
 }
 
 TEST_MAIN(TEST(test_must_parse), TEST(test_must_not_parse), TEST(test_typed_equals_plain),
-          TEST(test_value_limit))
+          TEST(test_value_limit), TEST(test_nonfinite_scalars), TEST(test_nonfinite_kinds),
+          TEST(test_nonfinite_refused))

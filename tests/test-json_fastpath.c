@@ -115,6 +115,10 @@ static const char *const fast_lines[] = {
     "{\"logdir\":\"\xc3\xa9t\xc3\xa9\",\"values\":{\"\xe2\x82\xac\":1}}",
     "{\"v\":1.0,\"logdir\":\"d\",\"values\":{\"t\":1}}",
     "{\"logdir\":\"d\",\"wall_time\":0,\"values\":{\"t\":1}}",
+    /* the extension's bare NaN and infinities, as json.dumps writes them */
+    "{\"logdir\":\"d\",\"values\":{\"t\":NaN}}",
+    "{\"logdir\":\"d\",\"values\":{\"a\":Infinity,\"b\":-Infinity,\"c\":NaN,\"d\":1}}",
+    "{\"logdir\": \"d\", \"values\": {\"loss\": NaN , \"x\": -Infinity }}",
 };
 
 /* Lines the fast path must decline (the full path decides). */
@@ -157,7 +161,23 @@ static const char *const slow_lines[] = {
     "{\"logdir\":\"d\",\"values\":{\"t\":1.}}",
     "{\"logdir\":\"d\",\"values\":{\"t\":1e}}",
     "{\"logdir\":\"d\",\"values\":{\"t\":0x10}}",
-    "{\"logdir\":\"d\",\"values\":{\"t\":NaN}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":nan}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":-NaN}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":+Infinity}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":Inf}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":Infinit}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":NaNa}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":NaN1}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":Infinity.5}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":-Infinity-1}}",
+    "{\"logdir\":\"d\",\"values\":{\"t\":\"NaN\"}}",
+    "{\"logdir\":\"d\",\"step\":NaN,\"values\":{\"t\":1}}",
+    "{\"logdir\":\"d\",\"step\":Infinity,\"values\":{\"t\":1}}",
+    "{\"logdir\":\"d\",\"wall_time\":NaN,\"values\":{\"t\":1}}",
+    "{\"logdir\":\"d\",\"wall_time\":Infinity,\"values\":{\"t\":1}}",
+    "{\"id\":NaN,\"logdir\":\"d\",\"values\":{\"t\":1}}",
+    "{\"id\":-Infinity,\"logdir\":\"d\",\"values\":{\"t\":1}}",
+    "{\"v\":NaN,\"logdir\":\"d\",\"values\":{\"t\":1}}",
     "{\"logdir\":\"d\",\"values\":{\"t\":1,}}",
     "{\"logdir\":\"d\",\"values\":{\"t\":1}} x",
     "{\"logdir\":\"d\",\"values\":{\"t\":1}}}",
@@ -330,12 +350,14 @@ static void test_mutations(void)
          "\"wall_time\":1700000000.5,\"values\":{\"loss\":0.125,\"acc\":0.75}}"),
         "{\"v\":1,\"id\":\"a\",\"logdir\":\"e\",\"step\":\"current\",\"values\":{\"t\":-1.5e-7}}",
         "{\"logdir\":\"x\",\"values\":{\"r\":{\"t\":1},\"u\":\"s\"}}",
+        "{\"logdir\":\"x\",\"step\":7,\"values\":{\"a\":NaN,\"b\":-Infinity,\"c\":Infinity}}",
     };
-    static const char alphabet[] = "{}[]:,\"\\ \t\r0123456789.-+eE$/ablogdirvstepvaluesx\xc3\xa9";
+    static const char alphabet[] =
+        "{}[]:,\"\\ \t\r0123456789.-+eE$/ablogdirvstepvaluesx\xc3\xa9NInfy";
     int accepted = 0;
     for (int i = 0; i < 300000; i++) {
         char line[512];
-        const char *seed = seeds[i % 3];
+        const char *seed = seeds[i % (int)(sizeof seeds / sizeof seeds[0])];
         size_t len = strlen(seed);
         memcpy(line, seed, len);
         int edits = 1 + (int)(next() % 3);

@@ -73,6 +73,13 @@ static void table(void)
         {"{\"v\":\"1e400\"}", 1, 0, JSON_GUARD_OK},               /* a string */
         {"[1,2,9e999]", 1, 2, JSON_GUARD_ELEMENTS},                 /* first come */
         {"[1,9e999,3]", 1, 2, JSON_GUARD_RANGE},
+        /* The extension's bare tokens are let through (and counted as
+         * array elements); an overflowing number beside them is not. */
+        {"{\"v\":NaN,\"w\":Infinity,\"x\":-Infinity}", 1, 0, JSON_GUARD_OK},
+        {"[NaN,Infinity,-Infinity]", 1, 3, JSON_GUARD_OK},
+        {"[NaN, Infinity, -Infinity]", 1, 2, JSON_GUARD_ELEMENTS},
+        {"[NaN,-Infinity,1e400]", 1, 3, JSON_GUARD_RANGE},
+        {"{\"v\":-Infinity,\"w\":-1e999}", 1, 0, JSON_GUARD_RANGE},
         /* Not JSON, but cJSON reads it (strtod after a '-'): found by
          * fuzz-json_guard. */
         {"{\"x\":-.9e99531}", 1, 0, JSON_GUARD_RANGE},

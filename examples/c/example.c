@@ -6,7 +6,13 @@
  * It logs a few steps of a pretend training run (a scalar per step in two
  * runs, a histogram, a text note, hparams), then reads the logdir back and
  * prints one line per scalar. It uses tfeventsd when one answers on the
- * default socket and writes the files itself otherwise. */
+ * default socket and writes the files itself otherwise.
+ *
+ * Run again into the same logdir, it continues at the logdir's next steps
+ * (the counter resumes after the steps already there) and leaves the
+ * hparams alone: they are written once, at step 0, and writing them again
+ * would put a second value at the same step. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <tfevents.h>
@@ -35,12 +41,17 @@ int main(int argc, char **argv)
         return fail(NULL, "tfevents_open", r);
     printf("mode: %s\n", tfevents_mode(h) == TFEVENTS_MODE_DAEMON ? "daemon" : "embedded");
 
+    int64_t last;
+    if ((r = tfevents_get_step(h, NULL, &last)) < 0)
+        return fail(h, "tfevents_get_step", r);
+    bool fresh = last < 0;   /* nothing logged in this logdir yet */
+
     struct tfevents_hparam_info infos[] = {{.name = "lr", .has_interval = true, .min = 1e-4,
                                             .max = 1}};
     struct tfevents_metric_info metrics[] = {{.tag = "loss"}};
     struct tfevents_hparam hp[] = {{"lr", {.kind = TFEVENTS_HPARAM_NUMBER, .number = 0.01}}};
-    if ((r = tfevents_hparams_config(h, NULL, NULL, infos, 1, metrics, 1)) < 0 ||
-        (r = tfevents_hparams_session_start(h, NULL, NULL, hp, 1, NULL)) < 0)
+    if (fresh && ((r = tfevents_hparams_config(h, NULL, NULL, infos, 1, metrics, 1)) < 0 ||
+                  (r = tfevents_hparams_session_start(h, NULL, NULL, hp, 1, NULL)) < 0))
         return fail(h, "hparams", r);
 
     tfevents_values *vs = tfevents_values_new();
@@ -61,7 +72,7 @@ int main(int argc, char **argv)
     tfevents_values_free(vs);
     if ((r = tfevents_log_scalar(h, NULL, NULL, "done", 1, TFEVENTS_STEP_CURRENT)) < 0)
         return fail(h, "tfevents_log_scalar", r);
-    if ((r = tfevents_hparams_session_end(h, NULL, NULL, TFEVENTS_STATUS_SUCCESS)) < 0)
+    if (fresh && (r = tfevents_hparams_session_end(h, NULL, NULL, TFEVENTS_STATUS_SUCCESS)) < 0)
         return fail(h, "hparams_session_end", r);
     if ((r = tfevents_close(h)) < 0)
         return fail(NULL, "tfevents_close", r);

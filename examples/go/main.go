@@ -65,25 +65,27 @@ func run(path, logdir string) error {
 	}
 	defer conn.Close()
 	c := &client{conn: conn, in: bufio.NewReader(conn)}
-	for step := 0; step < 5; step++ {
+	// No "step": each message takes the logdir's next step, so running
+	// the example again continues after the steps already there.
+	for i := 0; i < 5; i++ {
 		values := map[string]any{
-			"loss":  1.0 / float64(step+1),
-			"train": map[string]any{"acc": float64(step) / 4},
+			"loss":  1.0 / float64(i+1),
+			"train": map[string]any{"acc": float64(i) / 4},
 		}
-		if step == 0 {
+		if i == 0 {
 			values["notes"] = "hello from **Go**"
 		}
-		if step == 4 {
+		if i == 4 {
 			values["weights"] = map[string]any{
 				"$histogram": map[string]any{"values": []float64{0.1, 0.2, 0.2, 0.7, 1.5}},
 			}
 		}
-		r, err := c.request(map[string]any{"logdir": logdir, "step": step, "values": values})
+		r, err := c.request(map[string]any{"logdir": logdir, "values": values})
 		if err != nil {
 			return err
 		}
 		if !r.OK {
-			return fmt.Errorf("step %d refused: %s", step, r.Error)
+			return fmt.Errorf("message %d refused: %s", i, r.Error)
 		}
 	}
 	// The reply to a flush comes once everything before it is in the files.

@@ -7,8 +7,9 @@ Usage: tfevents_client.py SOCKET LOGDIR
 SOCKET is the daemon's Unix socket (by default the package finds it like
 libtfevents: $TFEVENTS_SOCKET, else $XDG_RUNTIME_DIR/tfevents.sock); LOGDIR
 is a directory relative to the daemon's root. Logs five steps of scalars
-(loss, train/acc), a text and a histogram with the R-style API, then
-flushes: flush() returns once everything is in the files, and raises
+(loss, train/acc), a text and a histogram with the R-style API, at the
+logdir's next steps (its counter: running the example again continues
+after the steps already there instead of being refused), then flushes: flush() returns once everything is in the files, and raises
 tfevents.RefusedError if the daemon refused anything.
 
 The same through the PyTorch-style writer:
@@ -35,13 +36,14 @@ def main():
         return 2
     client = tfevents.Client(mode="daemon", socket_path=sys.argv[1])
     logdir = os.path.join(client.root, sys.argv[2])
-    for step in range(5):
-        values = {"loss": 1.0 / (step + 1), "train": {"acc": step / 4}}
-        if step == 0:
+    for i in range(5):
+        values = {"loss": 1.0 / (i + 1), "train": {"acc": i / 4}}
+        if i == 0:
             values["notes"] = "hello from **Python**"
-        if step == 4:
+        if i == 4:
             values["weights"] = tfevents.summary_histogram([0.1, 0.2, 0.2, 0.7, 1.5])
-        tfevents.log_event(values, step=step, logdir=logdir, client=client)
+        # No step: each call takes the logdir's next one.
+        tfevents.log_event(values, logdir=logdir, client=client)
     try:
         client.flush(sync=True)
     except tfevents.RefusedError as e:

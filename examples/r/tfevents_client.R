@@ -66,20 +66,22 @@ request <- function(body) {
 ok <- function(reply) grepl("\"ok\":true", reply, fixed = TRUE)
 
 failed <- FALSE
-for (step in 0:4) {
-  values <- c(sprintf("\"loss\":%s", json_number(1 / (step + 1))),
-              sprintf("\"train\":{\"acc\":%s}", json_number(step / 4)))
-  if (step == 0)
+# No "step": each message takes the logdir's next step, so running the
+# example again continues after the steps already there.
+for (i in 0:4) {
+  values <- c(sprintf("\"loss\":%s", json_number(1 / (i + 1))),
+              sprintf("\"train\":{\"acc\":%s}", json_number(i / 4)))
+  if (i == 0)
     values <- c(values, sprintf("\"notes\":%s", json_string("hello from **R**")))
-  if (step == 4) {
+  if (i == 4) {
     w <- c(0.1, 0.2, 0.2, 0.7, 1.5)
     values <- c(values, sprintf("\"weights\":{\"$histogram\":{\"values\":[%s]}}",
                                 paste(json_number(w), collapse = ",")))
   }
-  reply <- request(sprintf("\"logdir\":%s,\"step\":%d,\"values\":{%s}",
-                           json_string(logdir), step, paste(values, collapse = ",")))
+  reply <- request(sprintf("\"logdir\":%s,\"values\":{%s}",
+                           json_string(logdir), paste(values, collapse = ",")))
   if (!ok(reply)) {
-    message(sprintf("step %d refused: %s", step, reply))
+    message(sprintf("message %d refused: %s", i, reply))
     failed <- TRUE
   }
 }

@@ -32,15 +32,17 @@ send() {
 # LOGDIR goes into JSON: refuse what would need escaping.
 case $logdir in *[\"\\]*) echo "LOGDIR must not hold quotes or backslashes" >&2; exit 2 ;; esac
 
+# No "step": each message takes the logdir's next step, so running the
+# example again continues after the steps already there.
 requests() {
-    for step in 0 1 2 3 4; do
-        loss=$(awk "BEGIN { printf \"%.17g\", 1 / ($step + 1) }")
-        acc=$(awk "BEGIN { printf \"%.17g\", $step / 4 }")
+    for i in 0 1 2 3 4; do
+        loss=$(awk "BEGIN { printf \"%.17g\", 1 / ($i + 1) }")
+        acc=$(awk "BEGIN { printf \"%.17g\", $i / 4 }")
         extra=
-        [ "$step" -eq 0 ] && extra=',"notes":"hello from **shell**"'
-        [ "$step" -eq 4 ] && extra=',"weights":{"$histogram":{"values":[0.1,0.2,0.2,0.7,1.5]}}'
-        printf '{"id":%d,"logdir":"%s","step":%d,"values":{"loss":%s,"train":{"acc":%s}%s}}\n' \
-            "$((step + 1))" "$logdir" "$step" "$loss" "$acc" "$extra"
+        [ "$i" -eq 0 ] && extra=',"notes":"hello from **shell**"'
+        [ "$i" -eq 4 ] && extra=',"weights":{"$histogram":{"values":[0.1,0.2,0.2,0.7,1.5]}}'
+        printf '{"id":%d,"logdir":"%s","values":{"loss":%s,"train":{"acc":%s}%s}}\n' \
+            "$((i + 1))" "$logdir" "$loss" "$acc" "$extra"
     done
     printf '{"id":"flush","op":"flush","logdir":"%s","sync":true}\n' "$logdir"
 }
