@@ -212,6 +212,8 @@ TFEV_API const char *tfevents_strerror(int err)
     case ERANGE: return "step refused: not greater than the last step of a tag "
                         "(or an output buffer too small)";
     case EXDEV: return "the logdir is outside the daemon's root directory";
+    case EMEDIUMTYPE: return "a tag's value of another kind than the tag holds (scalars, text, ...)";
+    case EOVERFLOW: return "no next step: the logdir's step counter is at 2^53 or beyond";
     case EPIPE:
     case ECONNRESET: return "the daemon closed the connection";
     case ECONNREFUSED: return "no daemon listens on the socket";
