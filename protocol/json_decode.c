@@ -413,6 +413,10 @@ static int read_id(struct json_read *c, const cJSON *id)
         return FAIL(-EINVAL, "\"id\" must be a number or a string");
     if (cJSON_IsNumber(id) && !isfinite(id->valuedouble))
         return FAIL(-EINVAL, "\"id\" must be finite");
+    /* It is echoed in the reply, which must stay valid UTF-8 JSON: the
+     * refusal then goes without an id. */
+    if (cJSON_IsString(id) && !utf8_valid(id->valuestring, strlen(id->valuestring)))
+        return FAIL(-EILSEQ, "\"id\" is not valid UTF-8");
     char *text = cJSON_PrintUnformatted(id);
     if (!text)
         return FAIL(-ENOMEM, "out of memory");

@@ -325,7 +325,29 @@ def test_input_total(tmp):
     check(d.stop() == 0, "exit status")
 
 
-TESTS = [test_hostile_table, test_pipelined_replies, test_log_injection, test_input_total]
+def test_invalid_utf8_id(tmp):
+    """An id that is not UTF-8 is refused, not echoed: every reply line is
+    valid UTF-8 JSON (Client.reply() decodes each line strictly)."""
+    d = Daemon(tmp)
+    try:
+        c = Client(d.sock)
+        c.send_raw(b'{"id":"a\xff\xfeb","op":"ping"}\n'
+                   b'{"id":"a\xc3","logdir":"u","values":{"v":1}}\n'
+                   b'{"id":"end","op":"ping"}\n')
+        for line in (1, 2):
+            r = c.reply()
+            check(not r["ok"] and "id" not in r and r["line"] == line and
+                  "not valid UTF-8" in r["error"], "line %d: %r" % (line, r))
+        r = c.reply()
+        check(r == {"id": "end", "ok": True, "pong": True, "protocol": 1}, "then %r" % r)
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
+TESTS = [test_hostile_table, test_pipelined_replies, test_log_injection, test_input_total,
+         test_invalid_utf8_id]
 
 if __name__ == "__main__":
     td.TESTS[:] = TESTS
