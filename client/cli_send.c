@@ -117,6 +117,15 @@ struct sender {
     size_t rb_len;
     uint64_t id_replies, errors;
     bool marker_seen, marker_ok;
+    /* the inputs: files[0, nfiles) (none: standard input), in_fd the one
+     * being read */
+    char **files;
+    int nfiles, next_file;
+    int in_fd;
+    bool input_done, marker_queued;
+    double last_heard;          /* when the daemon last sent something */
+    double timeout;
+    int status;                 /* CLI_EXIT_*: the worst so far */
 };
 
 static void send_usage(FILE *f)
@@ -221,7 +230,9 @@ static void queue(struct sender *s, const char *p, size_t n)
     s->last_byte = p[n - 1];
 }
 
-int cli_send_main(int argc, char **argv)
+/* Options into *sock_opt, *timeout; argv[optind..] are the files.
+ * -1 to go on, else the exit status. */
+static int send_parse(int argc, char **argv, const char **sock_opt, double *timeout)
 {
     static const struct option longopts[] = {
         {"socket", required_argument, NULL, 's'},
@@ -229,19 +240,17 @@ int cli_send_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *sock_opt = NULL;
-    double timeout = SEND_DEFAULT_TIMEOUT_S;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":s:T:h", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
-            sock_opt = optarg;
+            *sock_opt = optarg;
             break;
         case 'T': {
             char *end;
-            timeout = strtod(optarg, &end);
-            if (*end || end == optarg || !(timeout > 0) || timeout > 1e6) {
+            *timeout = strtod(optarg, &end);
+            if (*end || end == optarg || !(*timeout > 0) || *timeout > 1e6) {
                 cli_error("send: --timeout '%s' is not a number of seconds", optarg);
                 return CLI_EXIT_USAGE;
             }
@@ -260,10 +269,13 @@ int cli_send_main(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    int nfiles = argc - optind;
-    char **files = argv + optind;
-    /* A missing file is found before anything is sent. */
-    for (int i = 0; i < nfiles; i++) {
+    return -1;
+}
+
+/* A missing file is found before anything is sent. */
+static int check_files(char **files, int n)
+{
+    for (int i = 0; i < n; i++) {
         if (strcmp(files[i], "-") == 0)
             continue;
         int fd = open(files[i], O_RDONLY | O_CLOEXEC);
@@ -273,10 +285,168 @@ int cli_send_main(int argc, char **argv)
         }
         close(fd);
     }
+    return CLI_EXIT_OK;
+}
 
-    struct sender s = {.sock = -1, .last_byte = '\n'};
+static void fail_status(struct sender *s, int st)
+{
+    if (s->status == CLI_EXIT_OK)
+        s->status = st;
+}
+
+/* Open the next input when none is open; after the last one, queue a
+ * newline if needed and the final flush (the marker). */
+static void next_input(struct sender *s)
+{
+    if (!s->input_done && s->in_fd < 0) {
+        if (s->nfiles == 0 && s->next_file == 0) {
+            s->in_fd = STDIN_FILENO;
+            s->next_file = 1;
+        } else if (s->next_file < s->nfiles) {
+            const char *f = s->files[s->next_file++];
+            if (strcmp(f, "-") == 0) {
+                s->in_fd = STDIN_FILENO;
+            } else {
+                s->in_fd = open(f, O_RDONLY | O_CLOEXEC);
+                if (s->in_fd < 0) {
+                    cli_error("send: %s: %s", f, strerror(errno));
+                    s->status = CLI_EXIT_IO;
+                    s->input_done = true;
+                }
+            }
+        } else {
+            s->input_done = true;
+        }
+    }
+    if (s->input_done && !s->marker_queued) {
+        char m[128];
+        if (s->last_byte != '\n')
+            queue(s, "\n", 1);
+        int n = snprintf(m, sizeof m, "{\"op\":\"flush\",\"id\":\"%s\"}\n", s->marker);
+        queue(s, m, (size_t)n);
+        s->marker_queued = true;
+    }
+}
+
+static void close_input(struct sender *s)
+{
+    if (s->in_fd > STDIN_FILENO)
+        close(s->in_fd);
+    s->in_fd = -1;
+}
+
+/* Read a chunk of input into the output buffer. */
+static void read_input(struct sender *s)
+{
+    ssize_t n = read(s->in_fd, s->ob + s->ob_end, SEND_READ_CHUNK);
+    if (n < 0 && errno != EINTR && errno != EAGAIN) {
+        cli_error("send: reading the input: %s", strerror(errno));
+        s->status = CLI_EXIT_IO;
+        close_input(s);
+        s->input_done = true;
+    } else if (n == 0) {
+        /* A file not ending in a newline must not join the next. */
+        if (s->last_byte != '\n') {
+            queue(s, "\n", 1);
+            idscan_bytes(&s->scan, "\n", 1);
+        }
+        close_input(s);
+    } else if (n > 0) {
+        idscan_bytes(&s->scan, s->ob + s->ob_end, (size_t)n);
+        s->ob_end += (size_t)n;
+        s->last_byte = s->ob[s->ob_end - 1];
+    }
+}
+
+/* How long poll() may wait: -1 (for ever) until everything is sent, then
+ * what is left of the timeout; 0 when it ran out (said, status set). */
+static int wait_ms(struct sender *s)
+{
+    if (!s->marker_queued || s->ob_end != s->ob_start)
+        return -1;
+    double left = s->last_heard + s->timeout - now_s();
+    if (left > 0)
+        return (int)(left * 1000) + 1;
+    cli_error("send: no reply from the daemon for %g s; %llu of %llu replies to lines with "
+              "an id, final flush %s", s->timeout, (unsigned long long)s->id_replies,
+              (unsigned long long)s->scan.ids, s->marker_seen ? "answered" : "unanswered");
+    fail_status(s, s->marker_seen ? CLI_EXIT_FAIL : CLI_EXIT_IO);
+    return 0;
+}
+
+/* One round: poll the socket and the input, then read replies, write
+ * input, read input. false when the round ended the conversation. */
+static bool pump(struct sender *s)
+{
+    /* Room for a read, keeping some for a newline and the marker. */
+    if (s->ob_start > 0 && SEND_BUF_SIZE - s->ob_end < 2 * SEND_READ_CHUNK) {
+        memmove(s->ob, s->ob + s->ob_start, s->ob_end - s->ob_start);
+        s->ob_end -= s->ob_start;
+        s->ob_start = 0;
+    }
+    bool want_read = s->in_fd >= 0 && SEND_BUF_SIZE - s->ob_end >= 2 * SEND_READ_CHUNK;
+    struct pollfd p[2] = {
+        {.fd = s->sock, .events = (short)(POLLIN | (s->ob_end > s->ob_start ? POLLOUT : 0))},
+        {.fd = want_read ? s->in_fd : -1, .events = POLLIN},
+    };
+    int ms = wait_ms(s);
+    if (ms == 0)
+        return false;
+    /* What was printed is visible before we sleep. */
+    fflush(stdout);
+    int pr = poll(p, 2, ms);
+    if (pr < 0 && errno == EINTR)
+        return true;
+    if (pr < 0) {
+        cli_error("send: poll: %s", strerror(errno));
+        s->status = CLI_EXIT_IO;
+        return false;
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        int r = read_replies(s);
+        s->last_heard = now_s();
+        if (r < 0) {
+            if (r == -ECONNRESET)
+                cli_error("send: the daemon closed the connection before every reply came");
+            else
+                cli_error("send: reading replies: %s", strerror(-r));
+            s->status = CLI_EXIT_IO;
+            return false;
+        }
+    }
+    if ((p[0].revents & POLLOUT) && s->ob_end > s->ob_start) {
+        int r = write_some(s);
+        if (r < 0) {
+            cli_error("send: writing to the daemon: %s", strerror(-r));
+            s->status = CLI_EXIT_IO;
+            return false;
+        }
+    }
+    if (want_read && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+        read_input(s);
+    return true;
+}
+
+int cli_send_main(int argc, char **argv)
+{
+    const char *sock_opt = NULL;
+    double timeout = SEND_DEFAULT_TIMEOUT_S;
+    int st = send_parse(argc, argv, &sock_opt, &timeout);
+    if (st >= 0)
+        return st;
+    if ((st = check_files(argv + optind, argc - optind)) != CLI_EXIT_OK)
+        return st;
+
+    struct sender s = {
+        .sock = -1,
+        .last_byte = '\n',
+        .files = argv + optind,
+        .nfiles = argc - optind,
+        .in_fd = -1,
+        .timeout = timeout,
+        .status = CLI_EXIT_OK,
+    };
     char path[4096];
-    int st = CLI_EXIT_OK;
     int r = cli_daemon_socket_path(sock_opt, path, sizeof path);
     if (r < 0) {
         cli_error("send: socket path too long for a Unix socket");
@@ -286,151 +456,38 @@ int cli_send_main(int argc, char **argv)
     s.rb = malloc(CLI_DAEMON_MAX_REPLY + 2);
     if (!s.ob || !s.rb) {
         cli_error("out of memory");
-        st = CLI_EXIT_IO;
+        s.status = CLI_EXIT_IO;
         goto out;
     }
     r = cli_daemon_connect(path);
     if (r < 0) {
         cli_error("send: no daemon answers at %s: %s", path, strerror(-r));
-        st = CLI_EXIT_IO;
+        s.status = CLI_EXIT_IO;
         goto out;
     }
     s.sock = r;
     snprintf(s.marker, sizeof s.marker, "tfevents-send-%ld-%ld", (long)getpid(),
              (long)time(NULL));
-
-    int in_fd = -1, next_file = 0;
-    bool input_done = false, marker_queued = false;
-    double last_heard = now_s();
-    for (;;) {
-        if (s.marker_seen && s.id_replies >= s.scan.ids)
+    s.last_heard = now_s();
+    while (!(s.marker_seen && s.id_replies >= s.scan.ids)) {
+        next_input(&s);
+        if (!pump(&s))
             break;
-        /* Open the next input when needed. */
-        if (!input_done && in_fd < 0) {
-            if (nfiles == 0 && next_file == 0) {
-                in_fd = STDIN_FILENO;
-                next_file = 1;
-            } else if (next_file < nfiles) {
-                const char *f = files[next_file++];
-                if (strcmp(f, "-") == 0) {
-                    in_fd = STDIN_FILENO;
-                } else {
-                    in_fd = open(f, O_RDONLY | O_CLOEXEC);
-                    if (in_fd < 0) {
-                        cli_error("send: %s: %s", f, strerror(errno));
-                        st = CLI_EXIT_IO;
-                        input_done = true;
-                    }
-                }
-            } else {
-                input_done = true;
-            }
-        }
-        if (input_done && !marker_queued) {
-            char m[128];
-            if (s.last_byte != '\n')
-                queue(&s, "\n", 1);
-            int n = snprintf(m, sizeof m, "{\"op\":\"flush\",\"id\":\"%s\"}\n", s.marker);
-            queue(&s, m, (size_t)n);
-            marker_queued = true;
-        }
-        /* Room for a read, keeping some for a newline and the marker. */
-        if (s.ob_start > 0 && SEND_BUF_SIZE - s.ob_end < 2 * SEND_READ_CHUNK) {
-            memmove(s.ob, s.ob + s.ob_start, s.ob_end - s.ob_start);
-            s.ob_end -= s.ob_start;
-            s.ob_start = 0;
-        }
-        bool want_read = in_fd >= 0 && SEND_BUF_SIZE - s.ob_end >= 2 * SEND_READ_CHUNK;
-        struct pollfd p[2] = {
-            {.fd = s.sock, .events = (short)(POLLIN | (s.ob_end > s.ob_start ? POLLOUT : 0))},
-            {.fd = want_read ? in_fd : -1, .events = POLLIN},
-        };
-        int wait_ms = -1;
-        if (marker_queued && s.ob_end == s.ob_start) {
-            double left = last_heard + timeout - now_s();
-            if (left <= 0) {
-                cli_error("send: no reply from the daemon for %g s; %llu of %llu replies "
-                          "to lines with an id, final flush %s", timeout,
-                          (unsigned long long)s.id_replies, (unsigned long long)s.scan.ids,
-                          s.marker_seen ? "answered" : "unanswered");
-                if (st == CLI_EXIT_OK)
-                    st = s.marker_seen ? CLI_EXIT_FAIL : CLI_EXIT_IO;
-                break;
-            }
-            wait_ms = (int)(left * 1000) + 1;
-        }
-        /* What was printed is visible before we sleep. */
-        fflush(stdout);
-        int pr = poll(p, 2, wait_ms);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr < 0) {
-            cli_error("send: poll: %s", strerror(errno));
-            st = CLI_EXIT_IO;
-            break;
-        }
-        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            r = read_replies(&s);
-            last_heard = now_s();
-            if (r < 0) {
-                if (r == -ECONNRESET)
-                    cli_error("send: the daemon closed the connection before every reply "
-                              "came");
-                else
-                    cli_error("send: reading replies: %s", strerror(-r));
-                st = CLI_EXIT_IO;
-                break;
-            }
-        }
-        if ((p[0].revents & POLLOUT) && s.ob_end > s.ob_start) {
-            r = write_some(&s);
-            if (r < 0) {
-                cli_error("send: writing to the daemon: %s", strerror(-r));
-                st = CLI_EXIT_IO;
-                break;
-            }
-        }
-        if (want_read && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t n = read(in_fd, s.ob + s.ob_end, SEND_READ_CHUNK);
-            if (n < 0 && errno != EINTR && errno != EAGAIN) {
-                cli_error("send: reading the input: %s", strerror(errno));
-                st = CLI_EXIT_IO;
-                if (in_fd != STDIN_FILENO)
-                    close(in_fd);
-                in_fd = -1;
-                input_done = true;
-            } else if (n == 0) {
-                /* A file not ending in a newline must not join the next. */
-                if (s.last_byte != '\n') {
-                    queue(&s, "\n", 1);
-                    idscan_bytes(&s.scan, "\n", 1);
-                }
-                if (in_fd != STDIN_FILENO)
-                    close(in_fd);
-                in_fd = -1;
-            } else if (n > 0) {
-                idscan_bytes(&s.scan, s.ob + s.ob_end, (size_t)n);
-                s.ob_end += (size_t)n;
-                s.last_byte = s.ob[s.ob_end - 1];
-            }
-        }
     }
-    if (in_fd > STDIN_FILENO)
-        close(in_fd);
-    if (s.marker_seen && !s.marker_ok && st == CLI_EXIT_OK)
-        st = CLI_EXIT_FAIL;
+    close_input(&s);
+    if (s.marker_seen && !s.marker_ok)
+        fail_status(&s, CLI_EXIT_FAIL);
     if (s.errors) {
         cli_error("send: %llu error repl%s", (unsigned long long)s.errors,
                   s.errors == 1 ? "y" : "ies");
-        if (st == CLI_EXIT_OK)
-            st = CLI_EXIT_FAIL;
+        fail_status(&s, CLI_EXIT_FAIL);
     }
 out:
     if (s.sock >= 0)
         close(s.sock);
     free(s.ob);
     free(s.rb);
-    if (fflush(stdout) != 0 && st == CLI_EXIT_OK)
-        st = CLI_EXIT_IO;
-    return st;
+    if (fflush(stdout) != 0)
+        fail_status(&s, CLI_EXIT_IO);
+    return s.status;
 }
