@@ -383,6 +383,32 @@ static void pause_for(double s)
         ;
 }
 
+/* Show every item the reader has now; what logdir_reader_next() last
+ * returned (0, or a negative errno). */
+static int show_new(struct tail *t, logdir_reader *r)
+{
+    struct logdir_reader_item it;
+    int rc = 0;
+    while (!stop_requested && (rc = logdir_reader_next(r, &it)) > 0) {
+        if (it.type == LOGDIR_READER_ITEM_PROBLEM) {
+            problem(t, &it);
+            continue;
+        }
+        for (size_t i = 0; i < it.n_values; i++) {
+            const struct decoded_value *v = &it.values[i];
+            if (v->kind == VALUE_EMPTY)
+                continue;
+            const Tensorboard__Summary__Value *sv = it.event->summary->value[i];
+            const char *tag = sv->tag && *sv->tag ? sv->tag : sv->node_name;
+            if (t->live)
+                record_value(t, it.run, tag, it.event, v);
+            else
+                plain_line(t, it.run, tag, it.event, v);
+        }
+    }
+    return rc;
+}
+
 int cli_tail_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -462,25 +488,7 @@ int cli_tail_main(int argc, char **argv)
         fputs("\033[?25l", stdout);   /* hide the cursor while redrawing */
 
     while (!stop_requested) {
-        struct logdir_reader_item it;
-        int rc = 0;
-        while (!stop_requested && (rc = logdir_reader_next(r, &it)) > 0) {
-            if (it.type == LOGDIR_READER_ITEM_PROBLEM) {
-                problem(&t, &it);
-                continue;
-            }
-            for (size_t i = 0; i < it.n_values; i++) {
-                const struct decoded_value *v = &it.values[i];
-                if (v->kind == VALUE_EMPTY)
-                    continue;
-                const Tensorboard__Summary__Value *sv = it.event->summary->value[i];
-                const char *tag = sv->tag && *sv->tag ? sv->tag : sv->node_name;
-                if (t.live)
-                    record_value(&t, it.run, tag, it.event, v);
-                else
-                    plain_line(&t, it.run, tag, it.event, v);
-            }
-        }
+        int rc = show_new(&t, r);
         if (stop_requested)
             break;
         if (rc < 0) {
