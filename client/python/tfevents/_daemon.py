@@ -26,6 +26,7 @@ import time
 
 from . import _wire as w
 from ._arrays import POOL
+from ._refusals import Refusals
 from ._values import release
 
 BATCH_BYTES = 256 * 1024          # a frame is sent when its batch reaches this
@@ -174,7 +175,7 @@ class _Ops:
         self.put(w.request(w.RQ_HP_END, body))
 
 
-class DaemonSink(_Ops):
+class DaemonSink(_Ops, Refusals):
     mode = "daemon"
 
     def __init__(self, path=None, on_error=None, interval=0.05, batch_bytes=BATCH_BYTES,
@@ -293,24 +294,7 @@ class DaemonSink(_Ops):
 
     # ---- errors -----------------------------------------------------------
     def _note_error(self, msg):
-        self._refused += 1
-        cb = self.on_error
-        if cb is not None:
-            try:
-                cb(msg)
-            except Exception:  # a callback must not kill the reader
-                pass
-        else:
-            self._errors.append(msg)
-
-    def take_errors(self):
-        with self._lock:
-            errs, self._errors = self._errors, []
-        return errs
-
-    @property
-    def refused(self):
-        return self._refused
+        self._note_refusal(msg)
 
     # ---- the reader thread ------------------------------------------------
     def _start_reader(self):

@@ -12,6 +12,7 @@ import ctypes.util
 import os
 import threading
 
+from ._refusals import Refusals
 from ._values import release
 
 c_char_pp = ctypes.POINTER(ctypes.c_char_p)
@@ -190,7 +191,7 @@ def _hvalue(v):
     return hv
 
 
-class EmbeddedSink:
+class EmbeddedSink(Refusals):
     mode = "embedded"
 
     def __init__(self, lib, on_error=None, any_step=False):
@@ -218,24 +219,7 @@ class EmbeddedSink:
         return msg
 
     def _note(self, r):
-        msg = self._err(r)
-        self._refused += 1
-        if self.on_error is not None:
-            try:
-                self.on_error(msg)
-            except Exception:
-                pass
-        else:
-            self._errors.append(msg)
-
-    def take_errors(self):
-        with self._lock:
-            errs, self._errors = self._errors, []
-        return errs
-
-    @property
-    def refused(self):
-        return self._refused
+        self._note_refusal(self._err(r))
 
     def _handle(self):
         if not self.h:
