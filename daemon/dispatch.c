@@ -411,7 +411,8 @@ static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const c
         } else if (what == JSON_GUARD_NUL) {
             s->stats.errors_invalid++;
             snprintf(err, sizeof err,
-                     "a string holds \\u0000; names, tags and texts cannot hold NUL");
+                     "a string holds a NUL (\\u0000 or a raw 0 byte); names, tags and "
+                     "texts cannot hold NUL");
             fail(s, c, m, line_no, -EINVAL, err);
             return 0;
         } else {

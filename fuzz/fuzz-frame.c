@@ -6,7 +6,11 @@
  * answer for the frame (accepted, or refused with the same code and words),
  * the same number of requests, and for each request the same code and the
  * same reason. An accepted log request must carry values that encode into
- * an Event protobuf-c decodes again. */
+ * an Event protobuf-c decodes again.
+ *
+ * Except for a NUL byte in a string: only the raw bytes show it (the
+ * general decoder's protobuf-c strings are cut there), so for such input
+ * the splitter must refuse: the frame, or every request holding one. */
 #include <errno.h>
 #include <string.h>
 
@@ -41,6 +45,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Tfevents__Batch *batch = NULL;
     struct frame_split *split = NULL;
     err_a[0] = err_b[0] = '\0';
+
+    const char *nul_field, *nul_msg;
+    if (frame_find_nul(&tfevents__batch__descriptor, data, size, &nul_field, &nul_msg) == 1) {
+        if (frame_split_open(data, size, &split, err_b, sizeof err_b) < 0)
+            return 0;
+        struct request m;
+        request_init(&m);
+        size_t refused = 0;
+        for (size_t i = 0; i < frame_split_count(split); i++) {
+            struct request *got = NULL;
+            if (frame_split_decode(split, i, &m, &got, err_b, sizeof err_b) < 0)
+                refused++;
+        }
+        FUZZ_CHECK(refused > 0);
+        request_done(&m);
+        frame_split_free(split);
+        return 0;
+    }
 
     int ra = frame_decode_batch(data, size, &batch, err_a, sizeof err_a);
     int rb = frame_split_open(data, size, &split, err_b, sizeof err_b);

@@ -98,6 +98,82 @@ int frame_check_unknown(const ProtobufCMessage *msg, char *err, size_t err_size)
     return check_unknown(msg, 0, err, err_size);
 }
 
+/* A varint at *p (< end): 0, or -EBADMSG. */
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *ret = v;
+            return 0;
+        }
+    }
+    return -EBADMSG;
+}
+
+static int find_nul(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
+                    unsigned depth, const char **ret_field, const char **ret_msg)
+{
+    if (depth > FRAME_MAX_DEPTH)
+        return -EBADMSG;
+    while (p < end) {
+        uint64_t key, n;
+        if (wire_varint(&p, end, &key) < 0)
+            return -EBADMSG;
+        switch (key & 7) {
+        case 0:
+            if (wire_varint(&p, end, &n) < 0)
+                return -EBADMSG;
+            continue;
+        case 1:
+        case 5: {
+            size_t w = (key & 7) == 1 ? 8 : 4;
+            if ((size_t)(end - p) < w)
+                return -EBADMSG;
+            p += w;
+            continue;
+        }
+        case 2:
+            if (wire_varint(&p, end, &n) < 0 || n > (uint64_t)(end - p))
+                return -EBADMSG;
+            break;
+        default:
+            return -EBADMSG;
+        }
+        const ProtobufCFieldDescriptor *f =
+            key >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3))
+                                   : NULL;
+        if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)n)) {
+            *ret_field = f->name;
+            *ret_msg = d->name;
+            return 1;
+        }
+        if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            int r = find_nul(f->descriptor, p, p + n, depth + 1, ret_field, ret_msg);
+            if (r != 0)
+                return r;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+int frame_find_nul(const ProtobufCMessageDescriptor *d, const uint8_t *msg, size_t len,
+                   const char **ret_field, const char **ret_msg)
+{
+    return find_nul(d, msg, msg + len, 0, ret_field, ret_msg);
+}
+
+int frame_fail_nul(const char *field, const char *msg, char *err, size_t err_size)
+{
+    snprintf(err, err_size,
+             "field '%s' of %s holds a NUL byte; names, tags and texts cannot hold NUL",
+             field, msg);
+    return -EINVAL;
+}
+
 int frame_decode_batch(const uint8_t *payload, size_t len, Tfevents__Batch **ret, char *err,
                        size_t err_size)
 {

@@ -59,4 +59,17 @@ int frame_decode_fields(const Tfevents__Request *rq, struct request *m, char *er
  * fields. 0, or -EINVAL with "unknown field N in tfevents.Value" in err. */
 int frame_check_unknown(const ProtobufCMessage *msg, char *err, size_t err_size);
 
+/* Does a string field anywhere in msg[0..len) (a serialized message of
+ * type d) hold a NUL byte? protobuf-c hands strings out NUL-terminated,
+ * so such a string would silently be cut there: it must be refused, and
+ * only the raw bytes tell. 1 with *ret_field (the field's name, static)
+ * and *ret_msg (its message type's name), 0 when none does, -EBADMSG
+ * when the bytes do not parse (protobuf-c then says why). */
+int frame_find_nul(const ProtobufCMessageDescriptor *d, const uint8_t *msg, size_t len,
+                   const char **ret_field, const char **ret_msg);
+
+/* The refusal of a request frame_find_nul() found a NUL in. Returns
+ * -EINVAL. */
+int frame_fail_nul(const char *field, const char *msg, char *err, size_t err_size);
+
 #endif

@@ -21,6 +21,8 @@ struct frame_req {
     const uint8_t *data;       /* the Request's bytes, in the payload */
     size_t len;
     Tfevents__Request *rq;     /* unpacked (general path), NULL when lean */
+    /* A string holds a NUL (frame_find_nul()): refused, never unpacked. */
+    const char *nul_field, *nul_msg;
 };
 
 struct frame_split {
@@ -434,9 +436,15 @@ static int split_walk(struct frame_split *b, const uint8_t *payload, size_t len)
         r->data = rq.p;
         r->len = (size_t)(rq.end - rq.p);
         r->rq = NULL;
-        if (!lean_shape(r->data, r->len) &&
-            !(r->rq = tfevents__request__unpack(NULL, r->len, r->data)))
-            return 1;
+        r->nul_field = r->nul_msg = NULL;
+        if (!lean_shape(r->data, r->len)) {
+            /* The lean decoder refuses NUL itself; the general path is
+             * told by the raw bytes. */
+            if (frame_find_nul(&tfevents__request__descriptor, r->data, r->len, &r->nul_field,
+                               &r->nul_msg) == 0 &&
+                !(r->rq = tfevents__request__unpack(NULL, r->len, r->data)))
+                return 1;
+        }
         b->n++;
     }
     return 0;
@@ -458,6 +466,13 @@ int frame_split_open(const uint8_t *payload, size_t len, struct frame_split **re
     buf_init(&b->run_raw, LOGDIR_MAX_NAME * 4);
     if (split_walk(b, payload, len) != 0) {
         split_free_reqs(b);
+        /* Not split plainly (a rare encoding): a NUL anywhere refuses the
+         * whole frame, which is all the raw bytes can tell here. */
+        const char *field, *msg;
+        if (frame_find_nul(&tfevents__batch__descriptor, payload, len, &field, &msg) == 1) {
+            frame_split_free(b);
+            return frame_fail_nul(field, msg, err, err_size);
+        }
         int r = frame_decode_batch(payload, len, &b->whole, err, err_size);
         if (r < 0) {
             frame_split_free(b);
@@ -481,6 +496,10 @@ int frame_split_decode(struct frame_split *b, size_t i, struct request *m,
     if (b->whole)
         return frame_decode_request(b->whole->requests[i], m, err, err_size);
     struct frame_req *r = &b->reqs[i];
+    if (r->nul_field) {
+        request_done(m);
+        return frame_fail_nul(r->nul_field, r->nul_msg, err, err_size);
+    }
     if (!r->rq) {
         if (frame_split_lean(b, r->data, r->len, ret_msg) == 0) {
             err[0] = '\0';
@@ -489,6 +508,11 @@ int frame_split_decode(struct frame_split *b, size_t i, struct request *m,
         /* Of the lean shape, so it unpacks; the general decoder says
          * what is wrong with it. */
         *ret_msg = m;
+        const char *field, *msg;
+        if (frame_find_nul(&tfevents__request__descriptor, r->data, r->len, &field, &msg) == 1) {
+            request_done(m);
+            return frame_fail_nul(field, msg, err, err_size);
+        }
         r->rq = tfevents__request__unpack(NULL, r->len, r->data);
         if (!r->rq) {
             request_done(m);

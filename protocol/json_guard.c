@@ -192,6 +192,10 @@ int json_guard_scan(const char *line, size_t len, const struct json_guard_limits
         case C_QUOTE:
             /* Skip the string; an escaped quote does not end it. */
             for (i++; i < len && s[i] != '"'; i++) {
+                if (s[i] == 0) {   /* a raw NUL: cJSON would cut the string there too */
+                    what = JSON_GUARD_NUL;
+                    goto out;
+                }
                 if (s[i] != '\\')
                     continue;
                 i++;

@@ -24,8 +24,9 @@ enum json_guard_what {
     JSON_GUARD_OK = 0,
     JSON_GUARD_DEPTH,
     JSON_GUARD_ELEMENTS,
-    JSON_GUARD_NUL,         /* a string holds \u0000: cJSON would cut it
-                               there, silently changing a name or tag */
+    JSON_GUARD_NUL,         /* a string holds \u0000 or a raw NUL byte:
+                               cJSON would cut it there, silently changing
+                               a name or tag */
     JSON_GUARD_RANGE,       /* a number literal overflows a double (1e400):
                                cJSON would read it as +-Infinity */
 };

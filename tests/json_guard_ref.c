@@ -56,6 +56,8 @@ enum json_guard_what json_guard_reference(const char *line, size_t len, unsigned
         if (ch == '"') {
             i++;
             while (i < len && line[i] != '"') {
+                if (line[i] == '\0')
+                    return JSON_GUARD_NUL;
                 if (line[i] == '\\') {
                     i++;
                     if (i + 5 <= len && memcmp(line + i, "u0000", 5) == 0)

@@ -281,6 +281,27 @@ def t_errors_keep_connection(d):
     c.close()
 
 
+def t_nul_in_strings(d):
+    """A NUL byte in any string (protobuf-c would cut it there) refuses that
+    request with the field's name; the lean path's shape and the general
+    path's alike; the rest of the frame goes on."""
+    c = Conn(d.sock)
+    c.hello()
+    c.send(frame([
+        log("nl\x00x", [value_scalar("x", 1)], rid=1),                  # lean shape
+        log("nul", [value_scalar("he\x00llo", 1)], rid=2),               # lean shape
+        log("nul", [f_bytes(2, "t") + f_bytes(11, f_bytes(1, "a\x00b"))], rid=3),  # text
+        log("nul", [value_scalar("ok", 1)], rid=4)]))
+    for want_field in ("logdir", "tag", "strings"):
+        r = c.reply()
+        check(not r["ok"] and ("field '%s'" % want_field) in r["error"] and
+              "NUL" in r["error"], "NUL in %s: %r" % (want_field, r))
+    r = c.reply()
+    check(r["ok"] and r["id"] == 4, "the frame goes on: %r" % r)
+    c.close()
+    check(not os.path.exists(os.path.join(d.root, "nl")), "a cut logdir was made")
+
+
 def t_desync_closes_only_that_connection(d):
     other = Conn(d.sock)
     other.hello()
@@ -336,7 +357,7 @@ def t_many_requests_in_frames(d):
 
 TESTS = [t_hello, t_log_and_replies, t_errors_keep_connection,
          t_desync_closes_only_that_connection, t_partial_frame_at_eof,
-         t_many_requests_in_frames]
+         t_many_requests_in_frames, t_nul_in_strings]
 
 
 def main():

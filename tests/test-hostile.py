@@ -83,6 +83,10 @@ RAW = [
     (b"{}", "logdir"),
     (b'{"id":{"nested":1},"logdir":"h","values":{"x":1}}', "id"),
     (b'{"id":"' + b"i" * 300 + b'","logdir":"h","values":{"x":1}}', "id"),
+    # A raw NUL byte in a string: cJSON would cut "nl\0x" to "nl".
+    (b'{"logdir":"nl\x00x","values":{"x":1}}', "NUL"),
+    (b'{"logdir":"h","values":{"he\x00llo":1}}', "NUL"),
+    (b'{"logdir":"h","values":{"t":"hello\x00world"}}', "NUL"),
 ]
 
 N_GOOD = 3000

@@ -96,6 +96,19 @@ static void table(void)
     }
     CHECK_EQ(check("[[1]]", 1, 5, NULL), -EMSGSIZE);   /* ret_what may be NULL */
 
+    /* A raw NUL byte inside a string (cJSON would cut the string there);
+     * outside strings it is cJSON's to refuse as not JSON. */
+    {
+        static const char nul_in[] = "{\"logdir\":\"nl\0x\"}";
+        static const char nul_out[] = "{\"a\":1}\0";
+        enum json_guard_what what = JSON_GUARD_OK;
+        struct json_guard_limits lim = {.max_depth = 4, .max_elements = 4};
+        CHECK_EQ(json_guard_check(nul_in, sizeof nul_in - 1, &lim, &what), -EMSGSIZE);
+        CHECK_EQ(what, JSON_GUARD_NUL);
+        CHECK_EQ(json_guard_reference(nul_in, sizeof nul_in - 1, 4, 4), JSON_GUARD_NUL);
+        CHECK_EQ(json_guard_check(nul_out, sizeof nul_out - 1, &lim, &what), 0);
+    }
+
     /* Long numbers: this cJSON reads the whole token (older releases its
      * first 63 bytes; either reading that overflows is refused). Found by
      * fuzz-json_guard. */
