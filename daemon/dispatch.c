@@ -271,10 +271,17 @@ static void replay(struct server *s, struct waiter *w)
 static void log_opened(logdir *d)
 {
     const struct logdir_scan *sc = logdir_scan_result(d);
-    log_info("logdir '%s': opened (%llu event files, %llu records found; next step %lld)%s",
+    /* The counter may come from another program's files: past 2^53 it has
+     * no next step (and +1 could overflow). */
+    char next[64];
+    if (logdir_step(d) < LOGDIR_MAX_STEP)
+        snprintf(next, sizeof next, "next step %lld", (long long)logdir_step(d) + 1);
+    else
+        snprintf(next, sizeof next, "largest step %lld: no next step",
+                 (long long)logdir_step(d));
+    log_info("logdir '%s': opened (%llu event files, %llu records found; %s)%s",
              logdir_name(d), (unsigned long long)sc->files, (unsigned long long)sc->records,
-             (long long)logdir_step(d) + 1,
-             sc->corrupt || sc->truncated ? " - some files end early" : "");
+             next, sc->corrupt || sc->truncated ? " - some files end early" : "");
 }
 
 static void scan_work(uv_work_t *req)

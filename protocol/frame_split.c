@@ -80,10 +80,16 @@ static bool cur_key(struct cur *c, uint32_t *field, unsigned *wire)
     return true;
 }
 
+/* protobuf-c reads a length prefix of at most 5 bytes (32 bits): a longer
+ * one, even a zero-padded one, is not plain (found by fuzz-frame). */
+#define CUR_MAX_LEN_BYTES 5
+
 static bool cur_bytes(struct cur *c, struct cur *ret)
 {
     uint64_t n;
-    if (!cur_varint(c, &n) || n > (uint64_t)(c->end - c->p))
+    const uint8_t *start = c->p;
+    if (!cur_varint(c, &n) || c->p - start > CUR_MAX_LEN_BYTES ||
+        n > (uint64_t)(c->end - c->p))
         return false;
     ret->p = c->p;
     ret->end = c->p + n;
@@ -441,7 +447,7 @@ static int split_walk(struct frame_split *b, const uint8_t *payload, size_t len)
             /* The lean decoder refuses NUL itself; the general path is
              * told by the raw bytes. */
             if (frame_find_nul(&tfevents__request__descriptor, r->data, r->len, &r->nul_field,
-                               &r->nul_msg) == 0 &&
+                               &r->nul_msg) != 1 &&
                 !(r->rq = tfevents__request__unpack(NULL, r->len, r->data)))
                 return 1;
         }

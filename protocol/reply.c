@@ -37,6 +37,7 @@ void reply_init(struct reply *rp, const struct request *m)
     rp->error[0] = '\0';
 }
 
+__attribute__((format(printf, 4, 0)))
 static int vfail(struct reply *rp, int code, enum reply_count count, const char *fmt,
                  va_list ap)
 {

@@ -23,8 +23,12 @@ SHARED = os.environ.get("TFEVENTS_SHARED") or os.path.join(HERE, "..", "..", "..
                                                            "shared")
 EVENTLINT = os.path.join(SHARED, "tools", "eventlint")
 
-# The embedded transport loads the library of this build.
-if os.path.exists(LIBRARY):
+# The embedded transport loads the library of this build -- unless the
+# build is instrumented (.ci/extra-checks sets TFEVENTS_SANITIZE): an
+# ASan/TSan library cannot be loaded into an uninstrumented python without
+# preloading the sanitizer's runtime, so embedded tests skip there.
+SANITIZED = bool(os.environ.get("TFEVENTS_SANITIZE"))
+if os.path.exists(LIBRARY) and not SANITIZED:
     os.environ["TFEVENTS_LIBRARY"] = LIBRARY
 # Never reach a daemon of the machine by accident.
 os.environ["TFEVENTS_SOCKET"] = "/nonexistent/tfevents.sock"
@@ -78,6 +82,9 @@ def daemon(tmp_path):
 
 
 def need_library():
+    if SANITIZED:
+        pytest.skip("libtfevents is built with sanitizers (TFEVENTS_SANITIZE): python "
+                    "cannot load it")
     if not os.path.exists(LIBRARY) or tfevents._embedded.find_library() is None:
         pytest.skip("libtfevents not built at %s" % LIBRARY)
 
