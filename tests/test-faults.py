@@ -93,22 +93,27 @@ def disk_fault(d, c, logdir, make_room, want_err):
     eventlint(os.path.join(d.root, logdir))
 
 
-def test_efbig(tmp):
-    limit = 64 * 1024
-
+def daemon_with_small_files(tmp, soft, hard, level):
+    """The harness's Daemon, started by hand with RLIMIT_FSIZE (soft, hard)
+    set in the child: its writes past soft bytes fail with EFBIG."""
     def small_files():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     d = Daemon.__new__(Daemon)
-    # The harness's Daemon with a preexec hook: start it by hand.
     d.tmp = tmp
     d.sock = os.path.join(tmp, "d.sock")
     d.root = os.path.join(tmp, "logs")
     d.errpath = os.path.join(tmp, "stderr")
     d.err = open(d.errpath, "w")
     d.p = subprocess.Popen([td.DAEMON, "--socket", d.sock, "--root", d.root, "--log-level",
-                            "debug", "--flush-interval", "0.1"], preexec_fn=small_files,
+                            level, "--flush-interval", "0.1"], preexec_fn=small_files,
                            stdout=subprocess.PIPE, stderr=d.err, text=True)
+    td._live_daemons.append(d.p)   # killed at exit if a check fails first
     check("listening" in d.p.stdout.readline(), "daemon started")
+    return d
+
+
+def test_efbig(tmp):
+    d = daemon_with_small_files(tmp, 64 * 1024, resource.RLIM_INFINITY, "debug")
     c = d.client()
 
     def lift():
@@ -121,19 +126,7 @@ def test_efbig_at_shutdown(tmp):
     """Issue 16 item 9: records that still cannot be written at SIGTERM
     (past RLIMIT_FSIZE) are reported: how many, and exit status 1."""
     limit = 64 * 1024
-
-    def small_files():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    d = Daemon.__new__(Daemon)
-    d.tmp = tmp
-    d.sock = os.path.join(tmp, "d.sock")
-    d.root = os.path.join(tmp, "logs")
-    d.errpath = os.path.join(tmp, "stderr")
-    d.err = open(d.errpath, "w")
-    d.p = subprocess.Popen([td.DAEMON, "--socket", d.sock, "--root", d.root, "--log-level",
-                            "info", "--flush-interval", "0.1"], preexec_fn=small_files,
-                           stdout=subprocess.PIPE, stderr=d.err, text=True)
-    check("listening" in d.p.stdout.readline(), "daemon started")
+    d = daemon_with_small_files(tmp, limit, limit, "info")
     c = d.client()
     v, acked, err = fill_until_error(c, "big", "x", 0)
     check("File too large" in err, "flush error: %r" % err)
