@@ -44,11 +44,10 @@ struct lib_embedded {
     struct direct direct;
 };
 
-static void writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new)
+static void writer_hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new)
 {
     struct lib_embedded *e = ctx;
-    (void)d;
-    (void)run;
+    (void)rs;
     (void)is_new;
     if (run_writer_pending_bytes(w) >= e->batch_bytes) {
         int r = run_writer_flush(w, false);

@@ -37,8 +37,9 @@ struct wlink {
 struct fw {
     struct flusher *f;
     run_writer *w;
-    logdir *d;
-    const char *run;            /* borrowed from the logdir (stable) */
+    /* The run directory's shared state (logdir_runs.h), pinned until the
+     * close completed: whichever logdirs hold it may be released meanwhile. */
+    logdir_run *rs;
     char dir[256];              /* for messages after the writer is gone */
     uv_work_t work;
     bool busy;
@@ -254,6 +255,7 @@ static void after_close(uv_work_t *req, int status)
         log_debug("closed the writer of %s", fw->dir);
     check_waiters(fw, fw->result, true);
     list_remove(f, fw);
+    logdir_run_unpin(fw->rs);
     free(fw);
     maybe_resume(f);
     maybe_shutdown_done(f);
@@ -262,8 +264,8 @@ static void after_close(uv_work_t *req, int status)
 static void start_close(struct fw *fw)
 {
     struct flusher *f = fw->f;
-    if (logdir_writer(fw->d, fw->run) == fw->w)
-        logdir_detach_writer(fw->d, fw->run);
+    if (logdir_run_writer(fw->rs) == fw->w)
+        logdir_run_detach_writer(fw->rs);
     fw->closing = true;
     fw->busy = true;
     f->n_open--;
@@ -322,7 +324,7 @@ static void evict(struct flusher *f, struct fw *keep)
     }
 }
 
-void flusher_writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new)
+void flusher_writer_hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new)
 {
     struct flusher *f = ctx;
     struct fw *fw;
@@ -336,8 +338,8 @@ void flusher_writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, b
         }
         fw->f = f;
         fw->w = w;
-        fw->d = d;
-        fw->run = run;
+        fw->rs = rs;
+        logdir_run_pin(rs);
         snprintf(fw->dir, sizeof fw->dir, "%s", run_writer_dir(w));
         run_writer_set_user(w, fw);
         list_push_head(f, fw);
@@ -429,7 +431,7 @@ void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct
     q->remaining = 1;   /* ours, until every writer is registered */
     conn_defer(c);
     for (struct fw *fw = f->head; fw; fw = fw->next) {
-        if (d && fw->d != d)
+        if (d && !logdir_run_held_by(fw->rs, d))
             continue;
         uint64_t target = UINT64_MAX;
         if (!fw->closing && !close) {
@@ -461,7 +463,7 @@ void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct
     struct fw *next;
     for (struct fw *fw = f->head; fw; fw = next) {
         next = fw->next;
-        if ((!d || fw->d == d) && fw->waiters)
+        if ((!d || logdir_run_held_by(fw->rs, d)) && fw->waiters)
             kick(fw);
     }
     req_done(q, 0, NULL);

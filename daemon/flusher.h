@@ -31,10 +31,10 @@ void flusher_free(struct flusher *f);   /* after shutdown; NULL-safe */
 
 /* The logdir hook (see logdir_options): registers new writers, keeps the
  * LRU order and starts writes past the size threshold. */
-void flusher_writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new);
+void flusher_writer_hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new);
 
-/* A flush (close: flush and close) of the writers of d, or of all writers
- * when d is NULL, answered on c when done (with id, if it has one; a
+/* A flush (close: flush and close) of the writers of the runs d holds
+ * (shared with other logdirs or not), or of all writers when d is NULL, answered on c when done (with id, if it has one; a
  * failure always). */
 void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct conn *c,
                      const struct reply_id *id, uint64_t line_no);

@@ -15,8 +15,11 @@
 /* A (run, tag) never written: any step is accepted. */
 #define STEP_NONE LOGDIR_STEP_NONE
 
-/* Longest "run\0tag" key of the step bookkeeping. */
+/* Longest "run\0tag" key of a scan's bookkeeping. */
 #define LOGDIR_MAX_KEY (LOGDIR_MAX_NAME + 1 + SUMMARY_MAX_TAG + 1)
+
+/* Longest physical run path: a logdir name and a run name. */
+#define LOGDIR_MAX_PATH (2 * LOGDIR_MAX_NAME + 1)
 
 /* (run, tag) entries kept at hand per logdir: a training loop logs a few
  * tags over and over. A power of two. */
@@ -28,18 +31,26 @@ struct logdir {
     char *path;               /* root/name, for messages */
     struct logdir_options opts;
     int64_t step;             /* the counter; -1 before the first step */
-    /* Last steps per (run, tag), and the runs; the run_writers in
-     * steps.runs' val.ptr are owned here (closed by logdir_close()). */
-    struct logdir_steps steps;
-    uint64_t generation;      /* of logdir_log() calls, to spot duplicates */
+    /* The runs' shared state (logdir_runs.h): the set's table, or one of
+     * our own for a logdir opened alone. */
+    struct logdir_runs *table;
+    bool own_table;
+    /* run name (relative) -> logdir_run *, each held by this logdir. */
+    struct strmap runs;
+    unsigned max_runs, max_tags;
+    size_t n_tags;            /* (run, tag) pairs of the runs held */
     uint64_t refused;
     /* The entries used last, kept while their map's gen says they have not
      * moved: one value after another usually goes to the same (run, tag)
-     * and run, which then costs a compare instead of building a key and
-     * hashing it. NULL: none. */
+     * and run, which then costs a compare instead of hashing. A hot tag
+     * also keeps its run (state and name: the key of runs, which stays
+     * put while the run is held). NULL: none. */
     struct hot_tag {
-        struct strmap_entry *e;
-        uint64_t gen;
+        struct strmap_entry *e;   /* in rs->tags */
+        logdir_run *rs;
+        uint64_t gen;             /* of rs->tags */
+        const char *run;          /* a key of runs */
+        size_t run_len;
     } hot_tags[LOGDIR_HOT_TAGS];   /* slot: strmap_quick_hash() of the tag */
     struct strmap_entry *hot_run;
     uint64_t hot_run_gen;
@@ -129,8 +140,9 @@ out:
 
 /* ---- one logdir -------------------------------------------------------- */
 
-int logdir_open_deferred(logdir **ret, const char *root, const char *name,
-                         const struct logdir_options *opts, logdir_scanner **ret_scanner)
+int logdir_open_shared(logdir **ret, const char *root, const char *name,
+                       const struct logdir_options *opts, struct logdir_runs *table,
+                       logdir_scanner **ret_scanner)
 {
     char norm[LOGDIR_MAX_NAME + 1];
     *ret_scanner = NULL;
@@ -153,6 +165,7 @@ int logdir_open_deferred(logdir **ret, const char *root, const char *name,
             close(dir_fd);
         return -ENOMEM;
     }
+    strmap_init(&d->runs);
     d->name = strdup(name);
     d->root = strdup(root);
     if (strcmp(name, ".") == 0)
@@ -161,31 +174,41 @@ int logdir_open_deferred(logdir **ret, const char *root, const char *name,
         d->path = NULL;
     if (opts)
         d->opts = *opts;
-    unsigned max_runs = d->opts.max_runs && d->opts.max_runs < LOGDIR_MAX_RUNS
-                            ? d->opts.max_runs
-                            : LOGDIR_MAX_RUNS;
-    unsigned max_tags = d->opts.max_tags && d->opts.max_tags < LOGDIR_MAX_TAGS
-                            ? d->opts.max_tags
-                            : LOGDIR_MAX_TAGS;
-    logdir_steps_init(&d->steps, max_tags, max_runs, LOGDIR_MAX_KEY);
+    d->table = table;
+    if (!table) {
+        d->table = logdir_runs_new();
+        d->own_table = true;
+    }
+    d->max_runs = d->opts.max_runs && d->opts.max_runs < LOGDIR_MAX_RUNS ? d->opts.max_runs
+                                                                         : LOGDIR_MAX_RUNS;
+    d->max_tags = d->opts.max_tags && d->opts.max_tags < LOGDIR_MAX_TAGS ? d->opts.max_tags
+                                                                         : LOGDIR_MAX_TAGS;
     d->step = -1;
     /* The directory exists: its files are scanned, by a scanner that
      * takes the descriptor (and closes it even when it cannot be made). */
     logdir_scanner *sc = NULL;
     bool scan = dir_fd >= 0;
     if (scan && d->path)
-        sc = logdir_scanner_new(dir_fd, d->path, max_tags, max_runs, LOGDIR_MAX_KEY);
+        sc = logdir_scanner_new(dir_fd, d->path, d->max_tags, d->max_runs, LOGDIR_MAX_KEY);
     else if (scan)
         close(dir_fd);
-    if (!d->name || !d->root || !d->path || (scan && !sc)) {
+    if (!d->name || !d->root || !d->path || !d->table || (scan && !sc)) {
         logdir_scanner_free(sc);
         logdir_close(d, false);
         return -ENOMEM;
     }
     d->scanning = sc != NULL;
+    if (sc)
+        logdir_runs_scan_begin(d->table);
     *ret = d;
     *ret_scanner = sc;
     return 0;
+}
+
+int logdir_open_deferred(logdir **ret, const char *root, const char *name,
+                         const struct logdir_options *opts, logdir_scanner **ret_scanner)
+{
+    return logdir_open_shared(ret, root, name, opts, NULL, ret_scanner);
 }
 
 bool logdir_scanning(const logdir *d)
@@ -193,17 +216,183 @@ bool logdir_scanning(const logdir *d)
     return d->scanning;
 }
 
+static void forget_hot(logdir *d)
+{
+    memset(d->hot_tags, 0, sizeof d->hot_tags);
+    d->hot_run = NULL;
+}
+
+/* The holders of rs count its tags against their limit. */
+static void holders_add_tags(logdir_run *rs, long n)
+{
+    for (unsigned i = 0; i < rs->n_holders; i++)
+        rs->holders[i]->n_tags += (size_t)n;
+}
+
+/* Hold rs under the run name run[0..len) (relative to d). -ENOMEM. */
+static int hold_run(logdir *d, const char *run, size_t len, logdir_run *rs,
+                    struct strmap_entry **ret)
+{
+    struct strmap_entry *e;
+    int r = strmap_put(&d->runs, run, len, &e);
+    if (r < 0)
+        return r;
+    if (r == 0) {   /* held already */
+        *ret = e;
+        return 0;
+    }
+    r = logdir_run_add_holder(rs, d);
+    if (r < 0) {
+        strmap_remove(&d->runs, run, len);
+        return r;
+    }
+    e->val.ptr = rs;
+    d->n_tags += rs->tags.count;
+    if (ret)
+        *ret = e;
+    return 1;
+}
+
+/* Let go of the run named run (the hot entries may point into it). */
+static void drop_run(logdir *d, const char *run, size_t len)
+{
+    struct strmap_entry *e = strmap_get(&d->runs, run, len);
+    if (!e)
+        return;
+    logdir_run *rs = e->val.ptr;
+    forget_hot(d);
+    strmap_remove(&d->runs, run, len);
+    d->n_tags -= rs->tags.count;
+    logdir_run_remove_holder(rs, d);
+}
+
+/* The run name of physical path p under d, or NULL when p is not under
+ * d's directory. */
+static const char *relative_of(const logdir *d, const char *p, size_t plen, size_t *ret_len)
+{
+    if (strcmp(d->name, ".") == 0) {
+        *ret_len = plen;
+        return p;
+    }
+    size_t nl = strlen(d->name);
+    if (plen < nl || memcmp(p, d->name, nl) != 0)
+        return NULL;
+    if (plen == nl) {
+        *ret_len = 1;
+        return ".";
+    }
+    if (p[nl] != '/')
+        return NULL;
+    *ret_len = plen - nl - 1;
+    return p + nl + 1;
+}
+
+/* The state of run run[0..len) of the scan, made from the scan's when no
+ * logdir knows it (*ret_fresh), else the one known (its state covers
+ * everything in the files, and more). NULL when out of memory. */
+static logdir_run *scan_run(logdir *d, const char *run, size_t len, bool *ret_fresh)
+{
+    struct strmap_entry *e = strmap_get(&d->runs, run, len);
+    char path[LOGDIR_MAX_PATH + 1];
+    logdir_run *rs;
+    *ret_fresh = false;
+    if (e) {
+        rs = e->val.ptr;
+        *ret_fresh = (rs->flags & LOGDIR_RUN_FRESH) != 0;
+        return rs;
+    }
+    int n = logdir_run_join(d->name, run, len, path, sizeof path);
+    if (n < 0)
+        return NULL;
+    int made = logdir_runs_make(d->table, path, (size_t)n, &rs);
+    if (made < 0)
+        return NULL;
+    if (made)
+        rs->flags |= LOGDIR_RUN_FRESH;
+    if (hold_run(d, run, len, rs, NULL) < 0) {
+        logdir_runs_maybe_free(rs);
+        return NULL;
+    }
+    *ret_fresh = made;
+    return rs;
+}
+
+/* Apply what the scan found (steps, from files) to the shared table: a
+ * run no logdir knows takes the scan's tags and kinds; a run known (held
+ * by another logdir, or with a writer still open) keeps its state, which
+ * already holds everything its files do. Then every run of the table
+ * under d is held, and the counter resumes after the largest step of them
+ * all. Best effort when out of memory: a run left out is made on use. */
+static void scan_merge(logdir *d, struct logdir_steps *steps, int64_t max_step)
+{
+    for (size_t i = 0; i < steps->runs.cap; i++) {
+        const struct strmap_entry *e = &steps->runs.slots[i];
+        bool fresh;
+        logdir_run *rs = e->key ? scan_run(d, e->key, e->key_len, &fresh) : NULL;
+        if (rs && fresh)
+            rs->flags |= (unsigned)e->aux & LOGDIR_RUN_STARTED;
+    }
+    for (size_t i = 0; i < steps->tags.cap; i++) {
+        const struct strmap_entry *e = &steps->tags.slots[i];
+        if (!e->key)
+            continue;
+        size_t rl = strlen(e->key);
+        bool fresh;
+        logdir_run *rs = scan_run(d, e->key, rl, &fresh);
+        if (!rs || !fresh)
+            continue;
+        struct strmap_entry *t;
+        const char *tag = e->key + rl + 1;
+        if (strmap_put(&rs->tags, tag, e->key_len - rl - 1, &t) != 1)
+            continue;
+        t->val.i64 = e->val.i64;
+        unsigned k = logdir_tag_kind(e);
+        if (k != LOGDIR_KIND_ANY && k != LOGDIR_KIND_SCALARS) {
+            const char *name = logdir_steps_kind_name(steps, k);
+            int kk = logdir_run_kind(rs, name, strlen(name));
+            k = kk < 0 ? LOGDIR_KIND_ANY : (unsigned)kk;
+        }
+        logdir_tag_set_kind(t, k);
+        holders_add_tags(rs, 1);
+    }
+    /* Runs of the table under d that the scan did not see (no files yet,
+     * written through another logdir): held too, so that d steps by them. */
+    struct logdir_runs *tb = d->table;
+    for (size_t i = 0; i < tb->map.cap; i++) {
+        const struct strmap_entry *e = &tb->map.slots[i];
+        size_t rl;
+        const char *run = e->key ? relative_of(d, e->key, e->key_len, &rl) : NULL;
+        if (run && !strmap_get(&d->runs, run, rl))
+            hold_run(d, run, rl, e->val.ptr, NULL);
+    }
+    d->step = max_step;
+    for (size_t i = 0; i < d->runs.cap; i++) {
+        logdir_run *rs = d->runs.slots[i].key ? d->runs.slots[i].val.ptr : NULL;
+        if (!rs)
+            continue;
+        rs->flags &= ~LOGDIR_RUN_FRESH;
+        for (size_t j = 0; j < rs->tags.cap; j++)
+            if (rs->tags.slots[j].key && rs->tags.slots[j].val.i64 > d->step)
+                d->step = rs->tags.slots[j].val.i64;
+    }
+}
+
 void logdir_scan_finish(logdir *d, logdir_scanner *sc)
 {
     if (!sc)
         return;
     /* Nothing used the logdir while it was scanned (logdir_scanning()),
-     * so its maps are empty: the scan's replace them whole. */
-    logdir_scanner_take(sc, &d->steps, &d->step, &d->scan);
-    memset(d->hot_tags, 0, sizeof d->hot_tags);
-    d->hot_run = NULL;
+     * so it holds no run yet. */
+    struct logdir_steps steps;
+    int64_t max_step;
+    logdir_steps_init(&steps, 0, 0, 0);
+    logdir_scanner_take(sc, &steps, &max_step, &d->scan);
+    scan_merge(d, &steps, max_step);
+    logdir_steps_done(&steps);
+    forget_hot(d);
     d->scanning = false;
     logdir_scanner_free(sc);
+    logdir_runs_scan_end(d->table);
 }
 
 int logdir_open(logdir **ret, const char *root, const char *name,
@@ -216,25 +405,86 @@ int logdir_open(logdir **ret, const char *root, const char *name,
     return r;
 }
 
-int logdir_close(logdir *d, bool sync)
+/* Let go of every run; close_writers: close the writers of the runs no
+ * other logdir holds (first error returned). */
+static int release_runs(logdir *d, bool close_writers, bool sync)
 {
-    if (!d)
-        return 0;
     int r = 0;
-    for (size_t i = 0; i < d->steps.runs.cap; i++) {
-        struct strmap_entry *e = &d->steps.runs.slots[i];
-        if (e->key && e->val.ptr) {
-            int k = run_writer_close(e->val.ptr, sync);
+    forget_hot(d);
+    for (size_t i = 0; i < d->runs.cap; i++) {
+        struct strmap_entry *e = &d->runs.slots[i];
+        if (!e->key)
+            continue;
+        logdir_run *rs = e->val.ptr;
+        if (close_writers && rs->n_holders == 1 && rs->w) {
+            int k = run_writer_close(logdir_run_detach_writer(rs), sync);
             if (r == 0)
                 r = k;
         }
+        logdir_run_remove_holder(rs, d);
     }
-    logdir_steps_done(&d->steps);
+    strmap_clear(&d->runs);
+    d->n_tags = 0;
+    return r;
+}
+
+static void free_logdir(logdir *d)
+{
+    strmap_done(&d->runs);
     free(d->name);
     free(d->root);
     free(d->path);
     free(d);
+}
+
+int logdir_close(logdir *d, bool sync)
+{
+    if (!d)
+        return 0;
+    int r = d->table ? release_runs(d, true, sync) : 0;
+    if (d->scanning && d->table)
+        logdir_runs_scan_end(d->table);
+    if (d->own_table) {
+        int k = logdir_runs_free(d->table, sync);
+        if (r == 0)
+            r = k;
+    }
+    free_logdir(d);
     return r;
+}
+
+void logdir_release(logdir *d)
+{
+    if (!d)
+        return;
+    release_runs(d, false, false);
+    if (d->scanning)
+        logdir_runs_scan_end(d->table);
+    if (d->own_table)
+        logdir_runs_free(d->table, false);
+    free_logdir(d);
+}
+
+int logdir_adopt(logdir *d, logdir_run *rs)
+{
+    size_t rl;
+    const char *run = relative_of(d, rs->path, rs->path_len, &rl);
+    if (!run)
+        return -EINVAL;
+    if (strmap_get(&d->runs, run, rl))
+        return 0;
+    if (d->runs.count >= d->max_runs || d->n_tags + rs->tags.count > d->max_tags)
+        return -ENOSPC;
+    int r = hold_run(d, run, rl, rs, NULL);
+    return r < 0 ? r : 0;
+}
+
+void logdir_foreach_run(logdir *d, void (*fn)(void *ctx, const char *run, logdir_run *rs),
+                        void *ctx)
+{
+    for (size_t i = 0; i < d->runs.cap; i++)
+        if (d->runs.slots[i].key)
+            fn(ctx, d->runs.slots[i].key, d->runs.slots[i].val.ptr);
 }
 
 const char *logdir_name(const logdir *d)
@@ -279,10 +529,7 @@ static void copy_cut(char *out, size_t out_size, const void *src, size_t len)
 static int open_run_dir(logdir *d, const char *run, int *ret_fd)
 {
     char rel[CONFINE_MAX_PATH + 1];
-    bool is_root = strcmp(d->name, ".") == 0, is_dot = strcmp(run, ".") == 0;
-    int k = snprintf(rel, sizeof rel, "%s%s%s", is_root ? "" : d->name,
-                     is_root || is_dot ? "" : "/", is_dot ? "" : run);
-    if (k < 0 || (size_t)k >= sizeof rel)
+    if (logdir_run_join(d->name, run, strlen(run), rel, sizeof rel) < 0)
         return -ENAMETOOLONG;
     int root_fd = open(d->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0)
@@ -292,40 +539,61 @@ static int open_run_dir(logdir *d, const char *run, int *ret_fd)
     return r;
 }
 
-/* The writer of run if it is the run used last and still open, else NULL
- * (then ask writer_for()). */
-static inline run_writer *hot_writer_n(const logdir *d, const char *run, size_t rl)
+/* The run used last if it is run[0..rl), else NULL (then ask run_for()). */
+static inline logdir_run *hot_run_n(const logdir *d, const char *run, size_t rl)
 {
     const struct strmap_entry *e = d->hot_run;
-    if (!e || d->hot_run_gen != d->steps.runs.gen || !e->val.ptr)
+    if (!e || d->hot_run_gen != d->runs.gen)
         return NULL;
     return e->key_len == rl && strmap_bytes_equal(e->key, run, rl) ? e->val.ptr : NULL;
 }
 
-static inline run_writer *hot_writer(const logdir *d, const char *run)
-{
-    return hot_writer_n(d, run, strlen(run));
-}
-
-/* The writer of run, created (with its directory) when it has none.
- * Errors: -ENOSPC past max_runs, confine_open_dir()'s, -ENOMEM. */
-static int writer_for(logdir *d, const char *run, run_writer **ret,
-                      enum logdir_refusal_kind *ret_kind)
+/* The state of run (held by d): the one d holds, else the one another
+ * logdir made for the same directory (held now), else a new one.
+ * *ret_new: this call began to hold it. -ENOSPC past max_runs (*ret_kind
+ * LOGDIR_REFUSED_RUNS), -ENAMETOOLONG, -ENOMEM. */
+static int run_for(logdir *d, const char *run, logdir_run **ret, bool *ret_new,
+                   enum logdir_refusal_kind *ret_kind)
 {
     size_t rl = strlen(run);
-    struct strmap_entry *e;
-    int made = logdir_steps_run_entry(&d->steps, run, rl, &e);
-    if (made == -ENOSPC)
-        *ret_kind = LOGDIR_REFUSED_RUNS;
-    if (made < 0)
-        return made;
-    if (!e->val.ptr) {
+    *ret_new = false;
+    logdir_run *rs = hot_run_n(d, run, rl);
+    struct strmap_entry *e = rs ? d->hot_run : strmap_get(&d->runs, run, rl);
+    if (!e) {
+        char path[LOGDIR_MAX_PATH + 1];
+        int n = logdir_run_join(d->name, run, rl, path, sizeof path);
+        if (n < 0)
+            return n;
+        if (d->runs.count >= d->max_runs) {
+            *ret_kind = LOGDIR_REFUSED_RUNS;
+            return -ENOSPC;
+        }
+        int made = logdir_runs_make(d->table, path, (size_t)n, &rs);
+        if (made < 0)
+            return made;
+        int r = hold_run(d, run, rl, rs, &e);
+        if (r < 0) {
+            logdir_runs_maybe_free(rs);
+            return r;
+        }
+        *ret_new = true;
+    }
+    d->hot_run = e;
+    d->hot_run_gen = d->runs.gen;
+    *ret = e->val.ptr;
+    return 0;
+}
+
+/* The writer of rs (run of d), created (with its directory) when it has
+ * none. Errors: confine_open_dir()'s (*ret_kind LOGDIR_REFUSED_DIR),
+ * -ENOMEM. */
+static int writer_for(logdir *d, const char *run, logdir_run *rs, run_writer **ret,
+                      enum logdir_refusal_kind *ret_kind)
+{
+    if (!rs->w) {
         int dirfd;
         int r = open_run_dir(d, run, &dirfd);
         if (r < 0) {
-            /* A run that could not be made does not count. */
-            if (made)
-                strmap_remove(&d->steps.runs, run, rl);
             *ret_kind = LOGDIR_REFUSED_DIR;
             return r;
         }
@@ -340,13 +608,11 @@ static int writer_for(logdir *d, const char *run, run_writer **ret,
         free(dir);
         if (!w)
             return -ENOMEM;
-        e->val.ptr = w;
+        rs->w = w;
         if (d->opts.hook)
-            d->opts.hook(d->opts.hook_ctx, d, e->key, w, true);
+            d->opts.hook(d->opts.hook_ctx, rs, w, true);
     }
-    d->hot_run = e;
-    d->hot_run_gen = d->steps.runs.gen;
-    *ret = e->val.ptr;
+    *ret = rs->w;
     return 0;
 }
 
@@ -355,26 +621,19 @@ static inline struct hot_tag *hot_slot(logdir *d, const void *tag, size_t tag_le
     return &d->hot_tags[strmap_quick_hash(tag, tag_len) & (LOGDIR_HOT_TAGS - 1)];
 }
 
-/* The entry of (run, tag) if it is at hand in its slot and still in
- * place, else NULL (then look it up). run_len: strlen(run); tag_len > 0. */
-static inline struct strmap_entry *hot_tag_n(logdir *d, const char *run, size_t run_len,
-                                             const void *tag, size_t tag_len)
+/* The hot slot of (run, tag) if it holds that pair and is still in place,
+ * else NULL (then look it up). run_len: strlen(run); tag_len > 0. */
+static inline struct hot_tag *hot_tag_n(logdir *d, const char *run, size_t run_len,
+                                        const void *tag, size_t tag_len)
 {
-    const struct hot_tag *h = hot_slot(d, tag, tag_len);
+    struct hot_tag *h = hot_slot(d, tag, tag_len);
     struct strmap_entry *e = h->e;
-    if (!e || h->gen != d->steps.tags.gen)
+    if (!e || h->gen != h->rs->tags.gen)
         return NULL;
-    size_t rl = run_len + 1;   /* with its NUL, as in the key */
-    if (e->key_len != rl + tag_len || !strmap_bytes_equal(e->key, run, rl) ||
-        !strmap_bytes_equal(e->key + rl, tag, tag_len))
+    if (h->run_len != run_len || !strmap_bytes_equal(h->run, run, run_len) ||
+        e->key_len != tag_len || !strmap_bytes_equal(e->key, tag, tag_len))
         return NULL;
-    return e;
-}
-
-static struct strmap_entry *hot_tag(logdir *d, const char *run, const void *tag,
-                                    size_t tag_len)
-{
-    return hot_tag_n(d, run, strlen(run), tag, tag_len);
+    return h;
 }
 
 static void refuse(struct logdir_refusal *rf, enum logdir_refusal_kind kind, const char *run,
@@ -429,20 +688,14 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
     int64_t s;
     if (d->scanning || tag_len == 0 || step_of(d, mode, step, &s) < 0)
         return LOGDIR_DECLINED;
-    struct strmap_entry *e = hot_tag_n(d, run, run_len, tag, tag_len);
+    struct hot_tag *h = hot_tag_n(d, run, run_len, tag, tag_len);
+    struct strmap_entry *e = h ? h->e : NULL;
     bool enforce = d->opts.policy == LOGDIR_POLICY_INCREASING;
     if (!e || e->val.i64 == STEP_NONE || (enforce && s <= e->val.i64))
         return LOGDIR_DECLINED;
-    run_writer *w = hot_writer_n(d, run, run_len);
-    if (!w) {
-        /* Another run than the last: an open writer is used as found. */
-        struct strmap_entry *re = strmap_get(&d->steps.runs, run, run_len);
-        if (!re || !re->val.ptr)
-            return LOGDIR_DECLINED;
-        w = re->val.ptr;
-        d->hot_run = re;
-        d->hot_run_gen = d->steps.runs.gen;
-    }
+    run_writer *w = h->rs->w;
+    if (!w)
+        return LOGDIR_DECLINED;
     int r = run_writer_add_scalar(w, wall_time, s, tag, tag_len, value);
     if (r == RUN_WRITER_DECLINED)
         return LOGDIR_DECLINED;
@@ -451,11 +704,11 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
     /* What logdir_log() leaves behind for one value. The kind bits of aux
      * stay 0, "scalars": the writer's shortcut only takes a tag whose
      * last record was a scalar. */
-    e->aux = ++d->generation;
+    e->aux = ++d->table->generation;
     if (s > e->val.i64)
         e->val.i64 = s;
     if (d->opts.hook)
-        d->opts.hook(d->opts.hook_ctx, d, run, w, false);
+        d->opts.hook(d->opts.hook_ctx, h->rs, w, false);
     advance_counter(d, mode, s);
     if (ret_step)
         *ret_step = s;
@@ -468,10 +721,12 @@ struct log_call {
     size_t n;
     int64_t step;                 /* the step every value is logged at */
     size_t seen;                  /* items whose (run, tag) entry may be new */
-    /* A message of one value (the common case) keeps its tag entry and
-     * writer from the checks for the write: nothing puts into the tags map
-     * in between, so the entry cannot move. NULL for longer messages. */
+    /* A message of one value (the common case) keeps its tag entry, run
+     * and writer from the checks for the write: nothing puts into the
+     * tags map in between, so the entry cannot move. NULL for longer
+     * messages. */
     struct strmap_entry *only_e;
+    logdir_run *only_rs;
     run_writer *only_w;
 };
 
@@ -492,18 +747,18 @@ static int refuse_step(logdir *d, const struct log_call *c, size_t i,
     return -ERANGE;
 }
 
-/* The kind index of v (its plugin name; a value without one is a
- * scalar, as a legacy simple_value is). -ENOSPC past LOGDIR_MAX_KINDS. */
-static int kind_of(logdir *d, const struct summary_value *v)
+/* The kind index of v in rs (its plugin name; a value without one is a
+ * scalar, as a legacy simple_value is). -ENOSPC past the kinds limit. */
+static int kind_of(logdir_run *rs, const struct summary_value *v)
 {
     size_t len;
     const char *name = logdir_plugin_name(v->metadata.data, v->metadata.len, &len);
-    return name ? logdir_steps_kind(&d->steps, name, len) : (int)LOGDIR_KIND_SCALARS;
+    return name ? logdir_run_kind(rs, name, len) : (int)LOGDIR_KIND_SCALARS;
 }
 
-/* Refuse item i of c: its (run, tag), found at e, holds values of another
- * kind. -EMEDIUMTYPE. */
-static int refuse_kind(logdir *d, const struct log_call *c, size_t i,
+/* Refuse item i of c: its (run, tag), found at e in rs, holds values of
+ * another kind. -EMEDIUMTYPE. */
+static int refuse_kind(logdir *d, const struct log_call *c, size_t i, const logdir_run *rs,
                        const struct strmap_entry *e, int kind, struct logdir_refusal *rf)
 {
     const struct summary_value *v = c->items[i].summary;
@@ -512,58 +767,111 @@ static int refuse_kind(logdir *d, const struct log_call *c, size_t i,
         refuse(rf, LOGDIR_REFUSED_KIND, c->items[i].run, v->tag.data, v->tag.len, 0);
         rf->step = c->step;
         rf->last_step = e->val.i64;
-        const char *had = logdir_steps_kind_name(&d->steps, logdir_tag_kind(e));
-        const char *now = logdir_steps_kind_name(&d->steps, (unsigned)kind);
+        const char *had = logdir_run_kind_name(rs, logdir_tag_kind(e));
+        const char *now = logdir_run_kind_name(rs, (unsigned)kind);
         copy_cut(rf->kind_had, sizeof rf->kind_had, had, strlen(had));
         copy_cut(rf->kind_new, sizeof rf->kind_new, now, strlen(now));
     }
     return -EMEDIUMTYPE;
 }
 
-/* Step 1: find (or make) the (run, tag) entry of every item and check its
- * step against the policy (enforce), before anything is written. Entries
- * made here are counted in c->seen, for log_forget(). */
+/* The entry of tag in rs, made (last step STEP_NONE) when new: a new
+ * (run, tag) counts for every logdir holding the run, and is refused
+ * (-ENOSPC, *ret_limit the limit) when one of them is at its max_tags. */
+static int tag_entry(logdir_run *rs, const void *tag, size_t tag_len,
+                     struct strmap_entry **ret, unsigned *ret_limit)
+{
+    struct strmap_entry *e = strmap_get(&rs->tags, tag, tag_len);
+    if (!e) {
+        for (unsigned i = 0; i < rs->n_holders; i++) {
+            if (rs->holders[i]->n_tags >= rs->holders[i]->max_tags) {
+                *ret_limit = rs->holders[i]->max_tags;
+                return -ENOSPC;
+            }
+        }
+        int r = strmap_put(&rs->tags, tag, tag_len, &e);
+        if (r < 0)
+            return r;
+        e->val.i64 = STEP_NONE;
+        holders_add_tags(rs, 1);
+    }
+    *ret = e;
+    return 0;
+}
+
+/* Step 1: find (or make) the run and the (run, tag) entry of every item
+ * and check its step against the policy (enforce), before anything is
+ * written. Entries made here are counted in c->seen, for log_forget(). */
 static int log_check_steps(logdir *d, struct log_call *c, bool enforce,
                            struct logdir_refusal *rf)
 {
-    uint64_t gen = ++d->generation;
+    uint64_t gen = ++d->table->generation;
     for (size_t i = 0; i < c->n; i++) {
         const char *run = c->items[i].run;
         const struct summary_value *v = c->items[i].summary;
         if (v->tag.len == 0)
             return -EINVAL;
-        struct strmap_entry *e = hot_tag(d, run, v->tag.data, v->tag.len);
+        size_t run_len = strlen(run);
+        struct hot_tag *h = hot_tag_n(d, run, run_len, v->tag.data, v->tag.len);
+        struct strmap_entry *e = h ? h->e : NULL;
+        logdir_run *rs = h ? h->rs : NULL;
+        c->seen = i + 1;
         if (!e) {
-            int r = logdir_steps_tag_entry(&d->steps, run, v->tag.data, v->tag.len, &e);
+            bool is_new;
+            enum logdir_refusal_kind kind = LOGDIR_REFUSED_RUNS;
+            int r = run_for(d, run, &rs, &is_new, &kind);
             if (r == -ENOSPC)
-                refuse(rf, LOGDIR_REFUSED_TAGS, run, v->tag.data, v->tag.len,
-                       (int)d->steps.max_tags);
+                refuse(rf, kind, run, NULL, 0, (int)d->max_runs);
             if (r < 0)
                 return r;
+            unsigned limit = 0;
+            r = tag_entry(rs, v->tag.data, v->tag.len, &e, &limit);
+            if (r == -ENOSPC)
+                refuse(rf, LOGDIR_REFUSED_TAGS, run, v->tag.data, v->tag.len, (int)limit);
+            if (r < 0)
+                return r;
+            h = hot_slot(d, v->tag.data, v->tag.len);
+            *h = (struct hot_tag){e, rs, rs->tags.gen, d->hot_run->key, run_len};
         }
-        c->seen = i + 1;
-        struct hot_tag *h = hot_slot(d, v->tag.data, v->tag.len);
-        h->e = e;
-        h->gen = d->steps.tags.gen;
-        if (c->n == 1)
+        if (c->n == 1) {
             c->only_e = e;
+            c->only_rs = rs;
+        }
         bool dup = (e->aux & LOGDIR_GEN_MASK) == gen;
         if (enforce && (dup || (e->val.i64 != STEP_NONE && c->step <= e->val.i64)))
             return refuse_step(d, c, i, e, dup, rf);
         /* A tag keeps the kind of its first value (the step policy or
          * not): TensorBoard cannot show a tag of mixed kinds. */
-        int kind = kind_of(d, v);
+        int kind = kind_of(rs, v);
         if (kind == -ENOSPC)
             refuse(rf, LOGDIR_REFUSED_KINDS, run, v->tag.data, v->tag.len,
-                   (int)LOGDIR_MAX_KINDS - 1);
+                   (int)LOGDIR_RUN_MAX_KINDS);
         if (kind < 0)
             return kind;
         unsigned had = logdir_tag_kind(e);
         if (e->val.i64 != STEP_NONE && had != LOGDIR_KIND_ANY && had != (unsigned)kind)
-            return refuse_kind(d, c, i, e, kind, rf);
+            return refuse_kind(d, c, i, rs, e, kind, rf);
         e->aux = (e->aux & ~LOGDIR_GEN_MASK) | gen;
     }
     return 0;
+}
+
+/* The run of item i (made by log_check_steps()). */
+static logdir_run *item_run(logdir *d, const struct log_call *c, size_t i)
+{
+    if (c->only_rs)
+        return c->only_rs;
+    const char *run = c->items[i].run;
+    size_t rl = strlen(run);
+    logdir_run *rs = hot_run_n(d, run, rl);
+    if (rs)
+        return rs;
+    struct strmap_entry *e = strmap_get(&d->runs, run, rl);
+    if (!e)
+        return NULL;
+    d->hot_run = e;
+    d->hot_run_gen = d->runs.gen;
+    return e->val.ptr;
 }
 
 /* Step 2: every run's writer (and directory) before any record: a refused
@@ -580,12 +888,15 @@ static int log_prepare_writers(logdir *d, struct log_call *c, struct logdir_refu
         const char *run = c->items[i].run;
         if (i > 0 && strcmp(run, c->items[i - 1].run) == 0)
             continue;
-        run_writer *w = hot_writer(d, run);
+        logdir_run *rs = item_run(d, c, i);
+        if (!rs)
+            return -ENOMEM;   /* cannot happen: checked first */
+        run_writer *w;
         enum logdir_refusal_kind kind = LOGDIR_REFUSED_DIR;
-        int r = w ? 0 : writer_for(d, run, &w, &kind);
+        int r = writer_for(d, run, rs, &w, &kind);
         if (r < 0) {
             if (r != -ENOMEM)
-                refuse(rf, kind, run, NULL, 0, (int)d->steps.max_runs);
+                refuse(rf, kind, run, NULL, 0, (int)d->max_runs);
             return r;
         }
         if (run_writer_room(w) < need)
@@ -600,37 +911,51 @@ static int log_prepare_writers(logdir *d, struct log_call *c, struct logdir_refu
 static int log_write(logdir *d, const struct log_call *c, double wall_time)
 {
     for (size_t i = 0; i < c->n; i++) {
-        const char *run = c->items[i].run;
         const struct summary_value *v = c->items[i].summary;
-        run_writer *w = c->only_w ? c->only_w : hot_writer(d, run);
-        enum logdir_refusal_kind kind;
-        int r = w ? 0 : writer_for(d, run, &w, &kind);
-        if (r == 0)
-            r = run_writer_add_summary(w, wall_time, c->step, v);
-        struct strmap_entry *e = c->only_e;
-        if (r == 0 && !e)
-            r = logdir_steps_tag_entry(&d->steps, run, v->tag.data, v->tag.len, &e);
+        logdir_run *rs = item_run(d, c, i);
+        if (!rs || !rs->w)
+            return -ENOMEM;   /* cannot happen: prepared */
+        run_writer *w = c->only_w ? c->only_w : rs->w;
+        int r = run_writer_add_summary(w, wall_time, c->step, v);
         if (r < 0)
             return r;
+        struct strmap_entry *e = c->only_e;
+        if (!e)
+            e = strmap_get(&rs->tags, v->tag.data, v->tag.len);
+        if (!e)
+            return -ENOMEM;   /* cannot happen: made in the checks */
         if (e->val.i64 == STEP_NONE || c->step > e->val.i64)
             e->val.i64 = c->step;
         /* Checked (and interned) in log_check_steps(): cannot fail. */
-        int k = kind_of(d, v);
+        int k = kind_of(rs, v);
         if (k >= 0)
             logdir_tag_set_kind(e, (unsigned)k);
         if (d->opts.hook)
-            d->opts.hook(d->opts.hook_ctx, d, run, w, false);
+            d->opts.hook(d->opts.hook_ctx, rs, w, false);
     }
     return 0;
 }
 
-/* After a failure: forget the (run, tag) pairs the message introduced, so
- * that refused messages never use up the tag limit. */
+/* After a failure: forget the (run, tag) pairs the message introduced, and
+ * the runs it began to hold that stayed empty, so that refused messages
+ * never use up the tag and run limits. */
 static void log_forget(logdir *d, const struct log_call *c)
 {
     for (size_t i = 0; i < c->seen; i++) {
+        const char *run = c->items[i].run;
         const struct summary_value *v = c->items[i].summary;
-        logdir_steps_forget_unwritten(&d->steps, c->items[i].run, v->tag.data, v->tag.len);
+        struct strmap_entry *re = strmap_get(&d->runs, run, strlen(run));
+        if (!re)
+            continue;
+        logdir_run *rs = re->val.ptr;
+        struct strmap_entry *e = strmap_get(&rs->tags, v->tag.data, v->tag.len);
+        if (e && e->val.i64 == STEP_NONE) {
+            forget_hot(d);
+            strmap_remove(&rs->tags, v->tag.data, v->tag.len);
+            holders_add_tags(rs, -1);
+        }
+        if (rs->tags.count == 0 && !rs->w && !(rs->flags & LOGDIR_RUN_STARTED))
+            drop_run(d, run, strlen(run));
     }
 }
 
@@ -685,27 +1010,46 @@ static int cmp_str(const void *a, const void *b)
  * same whichever rule a loader follows. */
 static int restart_run(logdir *d, const char *run, int64_t step, double wall_time)
 {
+    logdir_run *rs;
     run_writer *w;
+    bool is_new;
     enum logdir_refusal_kind kind;
-    int r = writer_for(d, run, &w, &kind);
+    int r = run_for(d, run, &rs, &is_new, &kind);
     if (r < 0)
         return r;
-    struct strmap_entry *e = strmap_get(&d->steps.runs, run, strlen(run));
-    if (!e)
-        return -ENOENT;   /* cannot happen: writer_for() made it */
-    int starts = e->aux & LOGDIR_RUN_STARTED ? 1 : 2;
+    r = writer_for(d, run, rs, &w, &kind);
+    if (r < 0) {
+        if (is_new && rs->tags.count == 0 && !(rs->flags & LOGDIR_RUN_STARTED))
+            drop_run(d, run, strlen(run));
+        return r;
+    }
+    int starts = rs->flags & LOGDIR_RUN_STARTED ? 1 : 2;
     for (int i = 0; i < starts && r == 0; i++) {
         r = run_writer_add_session_log(w, wall_time, step,
                                        TENSORBOARD__SESSION_LOG__SESSION_STATUS__START);
         if (r == 0)
-            e->aux |= LOGDIR_RUN_STARTED;
+            rs->flags |= LOGDIR_RUN_STARTED;
     }
     if (r < 0)
         return r;
-    logdir_steps_lower_run(&d->steps, run, step);
+    logdir_run_lower(rs, step);
     if (d->opts.hook)
-        d->opts.hook(d->opts.hook_ctx, d, run, w, false);
+        d->opts.hook(d->opts.hook_ctx, rs, w, false);
     return 0;
+}
+
+/* True when a run of d other than run has a point written. */
+static bool others_written(const logdir *d, const char *run)
+{
+    size_t rl = strlen(run);
+    for (size_t i = 0; i < d->runs.cap; i++) {
+        const struct strmap_entry *e = &d->runs.slots[i];
+        if (!e->key || (e->key_len == rl && memcmp(e->key, run, rl) == 0))
+            continue;
+        if (logdir_run_written(e->val.ptr))
+            return true;
+    }
+    return false;
 }
 
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
@@ -715,7 +1059,7 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
     if (d->scanning)
         return -EBUSY;
     int r;
-    if (!run && d->steps.runs.count == 0)
+    if (!run && d->runs.count == 0)
         run = ".";
     if (run) {
         /* The counter is the logdir's, shared by every run: lowering it
@@ -723,22 +1067,22 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
          * their last steps, and refuse them. So it goes back only when no
          * other run holds a point; else it stays where it is, and the
          * restarted run's messages give their steps. */
-        bool shared = logdir_steps_others_written(&d->steps, run);
+        bool shared = others_written(d, run);
         r = restart_run(d, run, step, wall_time);
         if (r < 0)
             return r;
         if (shared)
             return 0;
     } else {
-        /* Collect the names first: writer_for() may not change the map
+        /* Collect the names first: run_for() does not change the map
          * (every run is in it already) but a hook must see stable keys. */
         size_t n = 0;
-        char **runs = calloc(d->steps.runs.count, sizeof *runs);
+        char **runs = calloc(d->runs.count, sizeof *runs);
         if (!runs)
             return -ENOMEM;
-        for (size_t i = 0; i < d->steps.runs.cap; i++)
-            if (d->steps.runs.slots[i].key)
-                runs[n++] = d->steps.runs.slots[i].key;
+        for (size_t i = 0; i < d->runs.cap; i++)
+            if (d->runs.slots[i].key)
+                runs[n++] = d->runs.slots[i].key;
         qsort(runs, n, sizeof *runs, cmp_str);
         r = 0;
         for (size_t i = 0; i < n && r == 0; i++)
@@ -753,36 +1097,43 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
 
 run_writer *logdir_writer(const logdir *d, const char *run)
 {
-    struct strmap_entry *e = strmap_get(&d->steps.runs, run, strlen(run));
-    return e ? e->val.ptr : NULL;
+    struct strmap_entry *e = strmap_get(&d->runs, run, strlen(run));
+    return e ? logdir_run_writer(e->val.ptr) : NULL;
 }
 
 run_writer *logdir_detach_writer(logdir *d, const char *run)
 {
-    struct strmap_entry *e = strmap_get(&d->steps.runs, run, strlen(run));
-    if (!e)
-        return NULL;
-    run_writer *w = e->val.ptr;
-    e->val.ptr = NULL;
-    return w;
+    struct strmap_entry *e = strmap_get(&d->runs, run, strlen(run));
+    return e ? logdir_run_detach_writer(e->val.ptr) : NULL;
 }
 
 void logdir_foreach_writer(logdir *d,
                            void (*fn)(void *ctx, logdir *d, const char *run, run_writer *w),
                            void *ctx)
 {
-    for (size_t i = 0; i < d->steps.runs.cap; i++) {
-        struct strmap_entry *e = &d->steps.runs.slots[i];
-        if (e->key && e->val.ptr)
-            fn(ctx, d, e->key, e->val.ptr);
+    for (size_t i = 0; i < d->runs.cap; i++) {
+        struct strmap_entry *e = &d->runs.slots[i];
+        run_writer *w = e->key ? logdir_run_writer(e->val.ptr) : NULL;
+        if (w)
+            fn(ctx, d, e->key, w);
     }
 }
 
 size_t logdir_writer_count(const logdir *d)
 {
     size_t n = 0;
-    for (size_t i = 0; i < d->steps.runs.cap; i++)
-        if (d->steps.runs.slots[i].key && d->steps.runs.slots[i].val.ptr)
+    for (size_t i = 0; i < d->runs.cap; i++)
+        if (d->runs.slots[i].key && logdir_run_writer(d->runs.slots[i].val.ptr))
             n++;
     return n;
+}
+
+size_t logdir_run_count(const logdir *d)
+{
+    return d->runs.count;
+}
+
+size_t logdir_tag_count(const logdir *d)
+{
+    return d->n_tags;
 }

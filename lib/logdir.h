@@ -39,12 +39,26 @@
  * refused path is known when the message is logged, not at the next
  * flush; the writer then keeps that directory's descriptor.
  *
- * Ownership. A logdir owns its step bookkeeping (logdir_steps.h: the
- * last step per (run, tag), the runs) and the run_writer of each run,
- * which it closes in logdir_close() unless it was detached
- * (logdir_detach_writer()). The scan of its files is a logdir_scanner
- * (logdir_scan.h), owned by whoever holds it until logdir_scan_finish();
- * the logdirs of a root are owned by a logdir_set (logdir_set.h).
+ * Sharing. A run is one directory, whatever names reach it: logdir "exp"
+ * run "train" and logdir "exp/train" run "." are the same run, with one
+ * writer and one table of last steps and kinds (logdir_runs.h), so a step
+ * refused through one name is refused through the other. Each logdir
+ * keeps its own counter. The logdirs of a logdir_set share the set's
+ * table; a logdir opened alone has its own.
+ *
+ * Limits. max_runs counts the runs a logdir holds: those it used and
+ * those its scan found under its directory. max_tags counts the (run, tag)
+ * pairs of those runs; a new pair counts for every logdir holding its
+ * run (so a nested logdir's tags count in its parent's limit too, when
+ * the parent holds the run), and is refused when one of them is full.
+ *
+ * Ownership. A logdir holds (logdir_runs.h: holders) the runs it uses;
+ * the table owns them, their step bookkeeping and their writers. A writer
+ * is closed by logdir_close() of the last logdir holding its run, unless
+ * it was detached (logdir_detach_writer()). The scan of its files is a
+ * logdir_scanner (logdir_scan.h), owned by whoever holds it until
+ * logdir_scan_finish(); the logdirs of a root are owned by a logdir_set
+ * (logdir_set.h).
  *
  * Pure of any event loop; file I/O happens in logdir_open() (the scan, or
  * logdir_scanner_run() on any thread), when a run's writer is created
@@ -57,6 +71,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "logdir_runs.h"
 #include "logdir_scan.h"
 #include "run_writer.h"
 #include "summary.h"
@@ -68,8 +83,8 @@
 #define LOGDIR_MAX_DEPTH 32u
 /* Longest single component (NAME_MAX of common file systems). */
 #define LOGDIR_MAX_COMPONENT 255u
-/* (run, tag) pairs remembered per logdir; new tags past it are refused
- * (-ENOSPC) because their steps could not be checked. */
+/* (run, tag) pairs of the runs a logdir holds; new tags past it are
+ * refused (-ENOSPC) because their steps could not be checked. */
 #define LOGDIR_MAX_TAGS (1u << 20)
 /* Runs per logdir. */
 #define LOGDIR_MAX_RUNS 65536u
@@ -106,9 +121,10 @@ enum logdir_step_mode {
 typedef struct logdir logdir;
 
 /* Called whenever a run_writer received records (to schedule its flush)
- * and when one is created (is_new). */
-typedef void logdir_writer_hook(void *ctx, logdir *d, const char *run,
-                                run_writer *w, bool is_new);
+ * and when one is created (is_new). rs is the shared state of the run
+ * directory the writer belongs to (logdir_runs.h), whichever logdir
+ * wrote: the writer is rs's, not a logdir's. */
+typedef void logdir_writer_hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new);
 
 struct logdir_options {
     enum logdir_step_policy policy;
@@ -140,6 +156,13 @@ int logdir_open(logdir **ret, const char *root, const char *name,
 int logdir_open_deferred(logdir **ret, const char *root, const char *name,
                          const struct logdir_options *opts, logdir_scanner **ret_scanner);
 
+/* Like logdir_open_deferred(), with the runs' state kept in table
+ * (borrowed; shared with the other logdirs of the same root, see
+ * logdir_runs.h), or in a table of its own when NULL. */
+int logdir_open_shared(logdir **ret, const char *root, const char *name,
+                       const struct logdir_options *opts, struct logdir_runs *table,
+                       logdir_scanner **ret_scanner);
+
 /* On the logdir's thread: apply what sc found to d (running the scan
  * first if it has not run), which is then ready; frees sc. NULL-safe sc. */
 void logdir_scan_finish(logdir *d, logdir_scanner *sc);
@@ -147,9 +170,31 @@ void logdir_scan_finish(logdir *d, logdir_scanner *sc);
 /* True between logdir_open_deferred() and logdir_scan_finish(). */
 bool logdir_scanning(const logdir *d);
 
-/* Close every writer (flushing, fsync when sync) and free. Returns the
- * first error. NULL-safe. No writer may be busy. */
+/* Close the writers of the runs no other logdir holds (flushing, fsync
+ * when sync), let go of the runs and free. Returns the first error.
+ * NULL-safe. No writer may be busy. */
 int logdir_close(logdir *d, bool sync);
+
+/* Free d, letting go of its runs without closing any writer: a run whose
+ * writer is still open stays in the table (logdir_runs.h) with its steps
+ * until its writer is closed, so a logdir opened again under the same
+ * name finds it. NULL-safe. */
+void logdir_release(logdir *d);
+
+/* Hold rs (a run of d's table under d's directory) as one of d's runs.
+ * 0, -ENOSPC when d is at its max_runs or would pass its max_tags,
+ * -EINVAL when rs is not under d, -ENOMEM. */
+int logdir_adopt(logdir *d, logdir_run *rs);
+
+/* Call fn for every run d holds (run: its name relative to d). Do not
+ * log, adopt or release inside. */
+void logdir_foreach_run(logdir *d, void (*fn)(void *ctx, const char *run, logdir_run *rs),
+                        void *ctx);
+
+/* Runs held, and (run, tag) pairs of those runs (what max_runs and
+ * max_tags bound). */
+size_t logdir_run_count(const logdir *d);
+size_t logdir_tag_count(const logdir *d);
 
 /* Borrowed from d, valid until logdir_close(). */
 const char *logdir_name(const logdir *d);
@@ -174,7 +219,7 @@ enum logdir_refusal_kind {
     LOGDIR_REFUSED_TAGS,       /* past max_tags (-ENOSPC) */
     LOGDIR_REFUSED_DIR,        /* the run's directory: confine_open_dir() error */
     LOGDIR_REFUSED_KIND,       /* (run, tag) holds values of another kind (-EMEDIUMTYPE) */
-    LOGDIR_REFUSED_KINDS,      /* past LOGDIR_MAX_KINDS plugin names (-ENOSPC) */
+    LOGDIR_REFUSED_KINDS,      /* past LOGDIR_RUN_MAX_KINDS plugin names in a run (-ENOSPC) */
 };
 
 /* Why a message was refused (see logdir_log()). */
@@ -199,7 +244,7 @@ struct logdir_refusal {
  * -ERANGE: refused by the step policy; -EMEDIUMTYPE: a value of another
  * kind (plugin name) than the values already written for its (run, tag),
  * whatever the policy (learned from the files too); -ENOSPC: past
- * max_tags, max_runs or LOGDIR_MAX_KINDS;
+ * max_tags, max_runs or LOGDIR_RUN_MAX_KINDS;
  * a confine_open_dir() error (-ELOOP, -ENOTDIR, -EACCES, -ENOSPC, ...)
  * for a run directory that is refused or cannot be made. For these,
  * *ret_refusal (may be NULL) says which run and why. -ENOBUFS: a

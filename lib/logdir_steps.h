@@ -26,6 +26,8 @@
 /* Run flag (runs map, aux): the run's files hold a SessionLog START
  * (learned by the scan, or written by logdir_restart()). */
 #define LOGDIR_RUN_STARTED 1u
+/* Run flag (logdir_run, while a scan is applied): made from that scan. */
+#define LOGDIR_RUN_FRESH 2u
 
 /* The kind of a (run, tag): the plugin name of its values ("scalars",
  * "text", "images", ... or a custom plugin's), interned per logdir_steps

@@ -124,9 +124,9 @@ static int fail_log(int err, const struct logdir_refusal *rf, const char *ldname
                           rf->tag, rf->run, rf->kind_had, rf->last_step, rf->kind_new);
     if (err == -ENOSPC && rf->kind == LOGDIR_REFUSED_KINDS)
         return reply_fail(rp, err,
-                          "tag '%s' in run '%s' would bring one kind (plugin name) too many "
-                          "into logdir '%s' (the limit is %d); nothing of this message was "
-                          "written",
+                          "tag '%s' in run '%s' of logdir '%s' would bring one kind (plugin "
+                          "name) too many into its run (the limit is %d); nothing of this "
+                          "message was written",
                           rf->tag, rf->run, ldname, rf->limit);
     if (err == -ENOSPC && rf->kind == LOGDIR_REFUSED_RUNS)
         return reply_fail_count(rp, err, REPLY_COUNT_RUNS,

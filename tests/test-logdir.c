@@ -238,11 +238,10 @@ static void test_resume_from_files(void)
 
 static int writers_seen;
 
-static void hook(void *ctx, logdir *d, const char *run, run_writer *w, bool is_new)
+static void hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new)
 {
     (void)ctx;
-    (void)d;
-    (void)run;
+    (void)rs;
     (void)w;
     if (is_new)
         writers_seen++;
@@ -437,8 +436,160 @@ static void test_tag_kind(void)
     free(root);
 }
 
+
+/* One run directory, whatever names reach it: logdir "m" run "n" and
+ * logdir "m/n" run "." share one writer and one table of last steps and
+ * kinds; each logdir keeps its own counter. */
+static void test_shared_run(void)
+{
+    char *root = test_tmpdir("ld");
+    logdir_set *set = logdir_set_new(root, NULL);
+    REQUIRE(set);
+    logdir *mn, *m;
+    int64_t s;
+    struct logdir_refusal rf;
+    REQUIRE(logdir_set_get(set, "m/n", &mn) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(log1(mn, LOGDIR_STEP_AT, i, ".", "acc", &s, NULL), 0);
+    REQUIRE(logdir_set_get(set, "m", &m) == 0);
+    CHECK_EQ(log1(m, LOGDIR_STEP_AT, 4, "n", "acc", &s, &rf), -ERANGE);
+    CHECK(rf.last_step == 4 && strcmp(rf.run, "n") == 0);
+    CHECK_EQ(log1(m, LOGDIR_STEP_AT, 10, "n", "acc", &s, NULL), 0);
+    CHECK_EQ(log1(mn, LOGDIR_STEP_AT, 7, ".", "acc", &s, &rf), -ERANGE);
+    CHECK_EQ(rf.last_step, 10);
+    /* Through "./n/../n" too: names are normalised before they get here,
+     * and the physical path is what counts. One writer for both. */
+    CHECK(logdir_writer(m, "n") != NULL && logdir_writer(m, "n") == logdir_writer(mn, "."));
+    CHECK_EQ(logdir_set_run_count(set), 1);
+    CHECK_EQ(logdir_tag_count(m), 1);
+    CHECK_EQ(logdir_tag_count(mn), 1);
+    /* The root logdir reaches it as run "m/n". */
+    logdir *top;
+    REQUIRE(logdir_set_get(set, ".", &top) == 0);
+    CHECK_EQ(log1(top, LOGDIR_STEP_AT, 9, "m/n", "acc", &s, NULL), -ERANGE);
+    CHECK_EQ(log1(top, LOGDIR_STEP_AT, 11, "m/n", "acc", &s, NULL), 0);
+    CHECK_EQ(logdir_set_run_count(set), 1);
+    /* Own counters: m/n logged explicit steps only. */
+    CHECK_EQ(logdir_step(mn), -1);
+    CHECK_EQ(log1(mn, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 0);
+    /* A restart through one name lowers the run for all. */
+    CHECK_EQ(logdir_restart(m, "n", 3, 1.0), 0);
+    CHECK_EQ(log1(mn, LOGDIR_STEP_AT, 3, ".", "acc", &s, NULL), 0);
+    CHECK_EQ(logdir_set_free(set, false), 0);   /* each writer closed once */
+
+    /* Opened again: one file, its steps in order. */
+    set = logdir_set_new(root, NULL);
+    REQUIRE(set && logdir_set_get(set, "m", &m) == 0);
+    CHECK_EQ(log1(m, LOGDIR_STEP_AT, 3, "n", "acc", &s, NULL), -ERANGE);
+    CHECK_EQ(log1(m, LOGDIR_STEP_AT, 4, "n", "acc", &s, NULL), 0);
+    REQUIRE(logdir_set_get(set, "m/n", &mn) == 0);
+    CHECK_EQ(log1(mn, LOGDIR_STEP_AT, 4, ".", "acc", &s, NULL), -ERANGE);
+    CHECK_EQ(logdir_set_free(set, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
+/* A new (run, tag) counts for every logdir holding its run, and is refused
+ * when one of them is at max_tags; refused messages use nothing up. */
+static void test_shared_limits(void)
+{
+    char *root = test_tmpdir("ld");
+    struct logdir_options o = {.max_tags = 2, .max_runs = 2};
+    logdir_set *set = logdir_set_new(root, &o);
+    REQUIRE(set);
+    logdir *m, *mn;
+    int64_t s;
+    struct logdir_refusal rf;
+    REQUIRE(logdir_set_get(set, "m", &m) == 0);
+    REQUIRE(logdir_set_get(set, "m/n", &mn) == 0);
+    CHECK_EQ(log1(m, LOGDIR_STEP_AT, 1, "n", "a", &s, NULL), 0);
+    CHECK_EQ(log1(m, LOGDIR_STEP_AT, 1, "o", "a", &s, NULL), 0);   /* m: 2 tags */
+    CHECK_EQ(log1(mn, LOGDIR_STEP_AT, 1, ".", "b", &s, &rf), -ENOSPC);
+    CHECK(rf.kind == LOGDIR_REFUSED_TAGS && rf.limit == 2);
+    CHECK_EQ(logdir_tag_count(mn), 1);
+    CHECK_EQ(log1(m, LOGDIR_STEP_AT, 1, "p", "a", &s, &rf), -ENOSPC);   /* 3rd run */
+    CHECK(rf.kind == LOGDIR_REFUSED_RUNS);
+    CHECK_EQ(logdir_run_count(m), 2);
+    CHECK_EQ(logdir_set_run_count(set), 2);
+    CHECK_EQ(logdir_set_free(set, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
+static void flush_all(void *ctx, logdir *d, const char *run, run_writer *w)
+{
+    (void)ctx;
+    (void)d;
+    (void)run;
+    CHECK_EQ(run_writer_flush(w, false), 0);
+}
+
+/* A released logdir gives its state back and, opened again, refuses
+ * backward steps and resumes its counter from its files; a logdir with
+ * records not yet written is in use and stays. A run only it held, under
+ * another open logdir, is handed over to that one. */
+static void test_release(void)
+{
+    char *root = test_tmpdir("ld");
+    struct logdir_options o = {.max_logdirs = 2};
+    logdir_set *set = logdir_set_new_releasing(root, &o);
+    REQUIRE(set);
+    logdir *a, *b, *c;
+    int64_t s;
+    REQUIRE(logdir_set_get(set, "a", &a) == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(log1(a, LOGDIR_STEP_NEXT, 0, "r", "x", &s, NULL), 0);
+    REQUIRE(logdir_set_get(set, "b", &b) == 0);
+    CHECK_EQ(log1(b, LOGDIR_STEP_NEXT, 0, ".", "x", &s, NULL), 0);
+    /* Both in use (unwritten records): a third is one too many. */
+    CHECK_EQ(logdir_set_release(set, a), -EBUSY);
+    CHECK_EQ(logdir_set_get(set, "c", &c), -ENOSPC);
+    logdir_foreach_writer(a, flush_all, NULL);
+    /* Now a is idle: it makes room. */
+    REQUIRE(logdir_set_get(set, "c", &c) == 0);
+    CHECK_EQ(logdir_set_count(set), 2);
+    CHECK(logdir_set_find(set, "a") == NULL);
+    /* Its run stays while its writer is open; closed, it is gone. */
+    CHECK_EQ(logdir_set_run_count(set), 2);
+    logdir_foreach_writer(b, flush_all, NULL);
+    REQUIRE(logdir_set_get(set, "a", &a) == 0);   /* b goes */
+    CHECK_EQ(logdir_step(a), 2);
+    CHECK_EQ(log1(a, LOGDIR_STEP_AT, 1, "r", "x", &s, NULL), -ERANGE);
+    CHECK_EQ(log1(a, LOGDIR_STEP_NEXT, 0, "r", "x", &s, NULL), 0);
+    CHECK_EQ(s, 3);
+    CHECK_EQ(logdir_set_sweep(set), 0);   /* marks */
+    CHECK_EQ(logdir_set_sweep(set), 1);   /* c: unused since, idle */
+    CHECK_EQ(logdir_set_count(set), 1);
+
+    /* Handing over: m open, m/n makes run "x" after m's scan; released,
+     * m takes the run (its steps are only in memory and in m/n's file). */
+    logdir *m, *mn;
+    logdir_foreach_writer(a, flush_all, NULL);
+    CHECK_EQ(logdir_set_release(set, a), 0);
+    REQUIRE(logdir_set_get(set, "m", &m) == 0);
+    REQUIRE(logdir_set_get(set, "m/n", &mn) == 0);
+    CHECK_EQ(log1(mn, LOGDIR_STEP_AT, 5, "x", "t", &s, NULL), 0);
+    CHECK_EQ(run_writer_close(logdir_detach_writer(mn, "x"), false), 0);
+    CHECK_EQ(logdir_set_release(set, mn), 0);
+    CHECK_EQ(logdir_run_count(m), 1);
+    CHECK_EQ(log1(m, LOGDIR_STEP_AT, 5, "n/x", "t", &s, NULL), -ERANGE);
+    CHECK_EQ(logdir_set_free(set, false), 0);
+
+    /* A set that does not release (the embedded client's) never does. */
+    set = logdir_set_new(root, NULL);
+    REQUIRE(set && logdir_set_get(set, "a", &a) == 0);
+    CHECK_EQ(logdir_set_sweep(set), 0);
+    CHECK_EQ(logdir_set_sweep(set), 0);
+    CHECK_EQ(logdir_set_count(set), 1);
+    CHECK_EQ(logdir_set_free(set, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
 TEST_MAIN(TEST(test_normalize), TEST(test_global_step), TEST(test_step_policy),
           TEST(test_deferred_scan),
           TEST(test_resume_from_files), TEST(test_set_and_writers),
           TEST(test_room_for_whole_message), TEST(test_restart_one_run),
-          TEST(test_tag_kind))
+          TEST(test_tag_kind), TEST(test_shared_run), TEST(test_shared_limits),
+          TEST(test_release))
