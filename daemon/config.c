@@ -61,7 +61,11 @@ static const struct opt opts[] = {
      "seconds a client has to finish a line or frame it began; then it gets an error "
      "and its connection is closed (0: never)"},
     {"max-logdirs", K_COUNT, OFF(max_logdirs), LOGDIR_MAX_LOGDIRS, "4096",
-     "logdirs in use at once; a message to one more is refused"},
+     "logdirs in use at once; past it the least recently used idle one is released, "
+     "and a message to one more is refused only when none can be"},
+    {"logdir-idle", K_SECONDS, OFF(logdir_idle), 0, "600",
+     "seconds after which an unused logdir's state is released (its files keep its "
+     "steps; 0: only when --max-logdirs is reached)"},
     {"max-runs", K_COUNT, OFF(max_runs), LOGDIR_MAX_RUNS, "4096",
      "runs (directories) per logdir; a message to one more is refused"},
     {"max-tags", K_COUNT, OFF(max_tags), LOGDIR_MAX_TAGS, "65536",
@@ -111,6 +115,7 @@ void config_defaults(struct config *c)
     c->max_pending = 256u << 20;
     c->idle_timeout = 300;
     c->read_timeout = 0;   /* off: see tfeventsd(8) */
+    c->logdir_idle = CONFIG_LOGDIR_IDLE;
     c->max_logdirs = 4096;
     c->max_runs = 4096;
     c->max_tags = 65536;

@@ -6,6 +6,12 @@
 #ifndef TFEVENTSD_CONFIG_H
 #define TFEVENTSD_CONFIG_H
 
+/* Default seconds a logdir may stay unused before its state is released
+ * (--logdir-idle): long enough that a training loop logging every few
+ * minutes keeps its logdir (a reopen rescans its files), short enough that
+ * thousands of finished runs do not pin their memory for long. */
+#define CONFIG_LOGDIR_IDLE 600
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +55,9 @@ struct config {
     size_t max_pending;          /* unwritten bytes before reading pauses */
     double idle_timeout;         /* seconds; 0: never */
     double read_timeout;         /* seconds to finish a begun message; 0: never */
+    double logdir_idle;          /* seconds unused before a logdir's state is
+                                    released (CONFIG_LOGDIR_IDLE); 0: only
+                                    at --max-logdirs */
     /* Limits on what clients control (each with a compiled ceiling). */
     unsigned max_logdirs;        /* logdirs open at once (LOGDIR_MAX_LOGDIRS) */
     unsigned max_runs;           /* runs per logdir (LOGDIR_MAX_RUNS) */

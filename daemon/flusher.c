@@ -66,6 +66,7 @@ struct flusher {
     unsigned n_busy;
     uint64_t pending_total;
     bool shutting_down;
+    uint64_t last_sweep;        /* of the logdirs (--logdir-idle), loop ms */
     void (*done)(void *ctx);
     void *done_ctx;
 };
@@ -370,10 +371,25 @@ void flusher_writer_hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new)
     }
 }
 
+/* Every --logdir-idle, the logdirs unused since the sweep before are
+ * released (logdir_set_sweep()): a logdir goes after one to two periods. */
+static void sweep_logdirs(struct flusher *f, uint64_t now)
+{
+    double idle = f->s->cfg->logdir_idle;
+    if (idle <= 0 || f->shutting_down || (double)(now - f->last_sweep) < idle * 1000.0)
+        return;
+    f->last_sweep = now;
+    size_t n = logdir_set_sweep(f->s->logdirs);
+    if (n > 0)
+        log_debug("released %zu idle logdirs (%zu still open)", n,
+                  logdir_set_count(f->s->logdirs));
+}
+
 static void on_timer(uv_timer_t *t)
 {
     struct flusher *f = t->data;
     uint64_t now = uv_now(f->s->loop);
+    sweep_logdirs(f, now);
     double idle = f->s->cfg->idle_timeout;
     struct fw *next;
     for (struct fw *fw = f->head; fw; fw = next) {
@@ -397,6 +413,7 @@ struct flusher *flusher_new(struct server *s)
     if (!f)
         return NULL;
     f->s = s;
+    f->last_sweep = uv_now(s->loop);
     uv_timer_init(s->loop, &f->timer);
     f->timer.data = f;
     uint64_t ms = (uint64_t)(s->cfg->flush_interval * 1000.0);

@@ -61,7 +61,10 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
         .hook = flusher_writer_hook,
         .hook_ctx = s->flusher,
     };
-    s->logdirs = logdir_set_new(cfg->root, &lo);
+    /* Logdirs are released when idle, or the least recently used at
+     * --max-logdirs (logdir_set.h): nothing here keeps a logdir pointer
+     * from one message to the next but scans, which are not released. */
+    s->logdirs = logdir_set_new_releasing(cfg->root, &lo);
     if (!s->logdirs)
         return -ENOMEM;
     uv_signal_init(loop, &s->sig_term);
