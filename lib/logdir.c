@@ -9,54 +9,12 @@
 
 #include "confine.h"
 #include "event.h"
+#include "logdir_hold.h"
 #include "logdir_steps.h"
 #include "strmap.h"
 
 /* A (run, tag) never written: any step is accepted. */
 #define STEP_NONE LOGDIR_STEP_NONE
-
-/* Longest "run\0tag" key of a scan's bookkeeping. */
-#define LOGDIR_MAX_KEY (LOGDIR_MAX_NAME + 1 + SUMMARY_MAX_TAG + 1)
-
-/* Longest physical run path: a logdir name and a run name. */
-#define LOGDIR_MAX_PATH (2 * LOGDIR_MAX_NAME + 1)
-
-/* (run, tag) entries kept at hand per logdir: a training loop logs a few
- * tags over and over. A power of two. */
-#define LOGDIR_HOT_TAGS 8u
-
-struct logdir {
-    char *name;
-    char *root;               /* the root's path (trusted) */
-    char *path;               /* root/name, for messages */
-    struct logdir_options opts;
-    int64_t step;             /* the counter; -1 before the first step */
-    /* The runs' shared state (logdir_runs.h): the set's table, or one of
-     * our own for a logdir opened alone. */
-    struct logdir_runs *table;
-    bool own_table;
-    /* run name (relative) -> logdir_run *, each held by this logdir. */
-    struct strmap runs;
-    unsigned max_runs, max_tags;
-    size_t n_tags;            /* (run, tag) pairs of the runs held */
-    uint64_t refused;
-    /* The entries used last, kept while their map's gen says they have not
-     * moved: one value after another usually goes to the same (run, tag)
-     * and run, which then costs a compare instead of hashing. A hot tag
-     * also keeps its run (state and name: the key of runs, which stays
-     * put while the run is held). NULL: none. */
-    struct hot_tag {
-        struct strmap_entry *e;   /* in rs->tags */
-        logdir_run *rs;
-        uint64_t gen;             /* of rs->tags */
-        const char *run;          /* a key of runs */
-        size_t run_len;
-    } hot_tags[LOGDIR_HOT_TAGS];   /* slot: strmap_quick_hash() of the tag */
-    struct strmap_entry *hot_run;
-    uint64_t hot_run_gen;
-    struct logdir_scan scan;
-    bool scanning;            /* its scan has not been applied yet */
-};
 
 int logdir_normalize(const char *name, size_t len, char *out, size_t out_size,
                      const char **ret_why)
@@ -216,167 +174,6 @@ bool logdir_scanning(const logdir *d)
     return d->scanning;
 }
 
-static void forget_hot(logdir *d)
-{
-    memset(d->hot_tags, 0, sizeof d->hot_tags);
-    d->hot_run = NULL;
-}
-
-/* The holders of rs count its tags against their limit. */
-static void holders_add_tags(logdir_run *rs, long n)
-{
-    for (unsigned i = 0; i < rs->n_holders; i++)
-        rs->holders[i]->n_tags += (size_t)n;
-}
-
-/* Hold rs under the run name run[0..len) (relative to d). -ENOMEM. */
-static int hold_run(logdir *d, const char *run, size_t len, logdir_run *rs,
-                    struct strmap_entry **ret)
-{
-    struct strmap_entry *e;
-    int r = strmap_put(&d->runs, run, len, &e);
-    if (r < 0)
-        return r;
-    if (r == 0) {   /* held already */
-        *ret = e;
-        return 0;
-    }
-    r = logdir_run_add_holder(rs, d);
-    if (r < 0) {
-        strmap_remove(&d->runs, run, len);
-        return r;
-    }
-    e->val.ptr = rs;
-    d->n_tags += rs->tags.count;
-    if (ret)
-        *ret = e;
-    return 1;
-}
-
-/* Let go of the run named run (the hot entries may point into it). */
-static void drop_run(logdir *d, const char *run, size_t len)
-{
-    struct strmap_entry *e = strmap_get(&d->runs, run, len);
-    if (!e)
-        return;
-    logdir_run *rs = e->val.ptr;
-    forget_hot(d);
-    strmap_remove(&d->runs, run, len);
-    d->n_tags -= rs->tags.count;
-    logdir_run_remove_holder(rs, d);
-}
-
-/* The run name of physical path p under d, or NULL when p is not under
- * d's directory. */
-static const char *relative_of(const logdir *d, const char *p, size_t plen, size_t *ret_len)
-{
-    if (strcmp(d->name, ".") == 0) {
-        *ret_len = plen;
-        return p;
-    }
-    size_t nl = strlen(d->name);
-    if (plen < nl || memcmp(p, d->name, nl) != 0)
-        return NULL;
-    if (plen == nl) {
-        *ret_len = 1;
-        return ".";
-    }
-    if (p[nl] != '/')
-        return NULL;
-    *ret_len = plen - nl - 1;
-    return p + nl + 1;
-}
-
-/* The state of run run[0..len) of the scan, made from the scan's when no
- * logdir knows it (*ret_fresh), else the one known (its state covers
- * everything in the files, and more). NULL when out of memory. */
-static logdir_run *scan_run(logdir *d, const char *run, size_t len, bool *ret_fresh)
-{
-    struct strmap_entry *e = strmap_get(&d->runs, run, len);
-    char path[LOGDIR_MAX_PATH + 1];
-    logdir_run *rs;
-    *ret_fresh = false;
-    if (e) {
-        rs = e->val.ptr;
-        *ret_fresh = (rs->flags & LOGDIR_RUN_FRESH) != 0;
-        return rs;
-    }
-    int n = logdir_run_join(d->name, run, len, path, sizeof path);
-    if (n < 0)
-        return NULL;
-    int made = logdir_runs_make(d->table, path, (size_t)n, &rs);
-    if (made < 0)
-        return NULL;
-    if (made)
-        rs->flags |= LOGDIR_RUN_FRESH;
-    if (hold_run(d, run, len, rs, NULL) < 0) {
-        logdir_runs_maybe_free(rs);
-        return NULL;
-    }
-    *ret_fresh = made;
-    return rs;
-}
-
-/* Apply what the scan found (steps, from files) to the shared table: a
- * run no logdir knows takes the scan's tags and kinds; a run known (held
- * by another logdir, or with a writer still open) keeps its state, which
- * already holds everything its files do. Then every run of the table
- * under d is held, and the counter resumes after the largest step of them
- * all. Best effort when out of memory: a run left out is made on use. */
-static void scan_merge(logdir *d, struct logdir_steps *steps, int64_t max_step)
-{
-    for (size_t i = 0; i < steps->runs.cap; i++) {
-        const struct strmap_entry *e = &steps->runs.slots[i];
-        bool fresh;
-        logdir_run *rs = e->key ? scan_run(d, e->key, e->key_len, &fresh) : NULL;
-        if (rs && fresh)
-            rs->flags |= (unsigned)e->aux & LOGDIR_RUN_STARTED;
-    }
-    for (size_t i = 0; i < steps->tags.cap; i++) {
-        const struct strmap_entry *e = &steps->tags.slots[i];
-        if (!e->key)
-            continue;
-        size_t rl = strlen(e->key);
-        bool fresh;
-        logdir_run *rs = scan_run(d, e->key, rl, &fresh);
-        if (!rs || !fresh)
-            continue;
-        struct strmap_entry *t;
-        const char *tag = e->key + rl + 1;
-        if (strmap_put(&rs->tags, tag, e->key_len - rl - 1, &t) != 1)
-            continue;
-        t->val.i64 = e->val.i64;
-        unsigned k = logdir_tag_kind(e);
-        if (k != LOGDIR_KIND_ANY && k != LOGDIR_KIND_SCALARS) {
-            const char *name = logdir_steps_kind_name(steps, k);
-            int kk = logdir_run_kind(rs, name, strlen(name));
-            k = kk < 0 ? LOGDIR_KIND_ANY : (unsigned)kk;
-        }
-        logdir_tag_set_kind(t, k);
-        holders_add_tags(rs, 1);
-    }
-    /* Runs of the table under d that the scan did not see (no files yet,
-     * written through another logdir): held too, so that d steps by them. */
-    struct logdir_runs *tb = d->table;
-    for (size_t i = 0; i < tb->map.cap; i++) {
-        const struct strmap_entry *e = &tb->map.slots[i];
-        size_t rl;
-        const char *run = e->key ? relative_of(d, e->key, e->key_len, &rl) : NULL;
-        if (run && !strmap_get(&d->runs, run, rl))
-            hold_run(d, run, rl, e->val.ptr, NULL);
-    }
-    d->step = max_step;
-    for (size_t i = 0; i < d->runs.cap; i++) {
-        logdir_run *rs = d->runs.slots[i].key ? d->runs.slots[i].val.ptr : NULL;
-        if (!rs)
-            continue;
-        rs->flags &= ~LOGDIR_RUN_FRESH;
-        for (size_t j = 0; j < rs->tags.cap; j++)
-            if (rs->tags.slots[j].key && rs->tags.slots[j].val.i64 > d->step)
-                d->step = rs->tags.slots[j].val.i64;
-    }
-}
-
 void logdir_scan_finish(logdir *d, logdir_scanner *sc)
 {
     if (!sc)
@@ -387,9 +184,9 @@ void logdir_scan_finish(logdir *d, logdir_scanner *sc)
     int64_t max_step;
     logdir_steps_init(&steps, 0, 0, 0);
     logdir_scanner_take(sc, &steps, &max_step, &d->scan);
-    scan_merge(d, &steps, max_step);
+    logdir_hold_merge_scan(d, &steps, max_step);
     logdir_steps_done(&steps);
-    forget_hot(d);
+    logdir_hold_forget_hot(d);
     d->scanning = false;
     logdir_scanner_free(sc);
     logdir_runs_scan_end(d->table);
@@ -402,29 +199,6 @@ int logdir_open(logdir **ret, const char *root, const char *name,
     int r = logdir_open_deferred(ret, root, name, opts, &sc);
     if (r == 0)
         logdir_scan_finish(*ret, sc);
-    return r;
-}
-
-/* Let go of every run; close_writers: close the writers of the runs no
- * other logdir holds (first error returned). */
-static int release_runs(logdir *d, bool close_writers, bool sync)
-{
-    int r = 0;
-    forget_hot(d);
-    for (size_t i = 0; i < d->runs.cap; i++) {
-        struct strmap_entry *e = &d->runs.slots[i];
-        if (!e->key)
-            continue;
-        logdir_run *rs = e->val.ptr;
-        if (close_writers && rs->n_holders == 1 && rs->w) {
-            int k = run_writer_close(logdir_run_detach_writer(rs), sync);
-            if (r == 0)
-                r = k;
-        }
-        logdir_run_remove_holder(rs, d);
-    }
-    strmap_clear(&d->runs);
-    d->n_tags = 0;
     return r;
 }
 
@@ -441,7 +215,7 @@ int logdir_close(logdir *d, bool sync)
 {
     if (!d)
         return 0;
-    int r = d->table ? release_runs(d, true, sync) : 0;
+    int r = d->table ? logdir_hold_release_all(d, true, sync) : 0;
     if (d->scanning && d->table)
         logdir_runs_scan_end(d->table);
     if (d->own_table) {
@@ -457,34 +231,12 @@ void logdir_release(logdir *d)
 {
     if (!d)
         return;
-    release_runs(d, false, false);
+    logdir_hold_release_all(d, false, false);
     if (d->scanning)
         logdir_runs_scan_end(d->table);
     if (d->own_table)
         logdir_runs_free(d->table, false);
     free_logdir(d);
-}
-
-int logdir_adopt(logdir *d, logdir_run *rs)
-{
-    size_t rl;
-    const char *run = relative_of(d, rs->path, rs->path_len, &rl);
-    if (!run)
-        return -EINVAL;
-    if (strmap_get(&d->runs, run, rl))
-        return 0;
-    if (d->runs.count >= d->max_runs || d->n_tags + rs->tags.count > d->max_tags)
-        return -ENOSPC;
-    int r = hold_run(d, run, rl, rs, NULL);
-    return r < 0 ? r : 0;
-}
-
-void logdir_foreach_run(logdir *d, void (*fn)(void *ctx, const char *run, logdir_run *rs),
-                        void *ctx)
-{
-    for (size_t i = 0; i < d->runs.cap; i++)
-        if (d->runs.slots[i].key)
-            fn(ctx, d->runs.slots[i].key, d->runs.slots[i].val.ptr);
 }
 
 const char *logdir_name(const logdir *d)
@@ -571,7 +323,7 @@ static int run_for(logdir *d, const char *run, logdir_run **ret, bool *ret_new,
         int made = logdir_runs_make(d->table, path, (size_t)n, &rs);
         if (made < 0)
             return made;
-        int r = hold_run(d, run, rl, rs, &e);
+        int r = logdir_hold_run(d, run, rl, rs, &e);
         if (r < 0) {
             logdir_runs_maybe_free(rs);
             return r;
@@ -793,7 +545,7 @@ static int tag_entry(logdir_run *rs, const void *tag, size_t tag_len,
         if (r < 0)
             return r;
         e->val.i64 = STEP_NONE;
-        holders_add_tags(rs, 1);
+        logdir_hold_add_tags(rs, 1);
     }
     *ret = e;
     return 0;
@@ -950,12 +702,12 @@ static void log_forget(logdir *d, const struct log_call *c)
         logdir_run *rs = re->val.ptr;
         struct strmap_entry *e = strmap_get(&rs->tags, v->tag.data, v->tag.len);
         if (e && e->val.i64 == STEP_NONE) {
-            forget_hot(d);
+            logdir_hold_forget_hot(d);
             strmap_remove(&rs->tags, v->tag.data, v->tag.len);
-            holders_add_tags(rs, -1);
+            logdir_hold_add_tags(rs, -1);
         }
         if (rs->tags.count == 0 && !rs->w && !(rs->flags & LOGDIR_RUN_STARTED))
-            drop_run(d, run, strlen(run));
+            logdir_hold_drop(d, run, strlen(run));
     }
 }
 
@@ -1020,7 +772,7 @@ static int restart_run(logdir *d, const char *run, int64_t step, double wall_tim
     r = writer_for(d, run, rs, &w, &kind);
     if (r < 0) {
         if (is_new && rs->tags.count == 0 && !(rs->flags & LOGDIR_RUN_STARTED))
-            drop_run(d, run, strlen(run));
+            logdir_hold_drop(d, run, strlen(run));
         return r;
     }
     int starts = rs->flags & LOGDIR_RUN_STARTED ? 1 : 2;
@@ -1126,14 +878,4 @@ size_t logdir_writer_count(const logdir *d)
         if (d->runs.slots[i].key && logdir_run_writer(d->runs.slots[i].val.ptr))
             n++;
     return n;
-}
-
-size_t logdir_run_count(const logdir *d)
-{
-    return d->runs.count;
-}
-
-size_t logdir_tag_count(const logdir *d)
-{
-    return d->n_tags;
 }
