@@ -5,6 +5,7 @@
  * tags, steps and values; each must pass eventlint --strict when the shared
  * tools are present. Values are also checked against what the scenario
  * wrote, not only against each other. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,6 +315,40 @@ static void check_content(const char *d)
     CHECK_EQ(commas, 90);
 }
 
+/* Embedded mode, one process: logdir m run n and logdir m/n are one run
+ * directory, with one file and one step table (the issue's repro). */
+static void test_nested_embedded(void)
+{
+    struct tfevents_options o;
+    tfevents_options_init(&o);
+    o.mode = TFEVENTS_MODE_EMBEDDED;
+    char m[600], mn[700];
+    snprintf(m, sizeof m, "%s/nest-emb/m", tmp);
+    snprintf(mn, sizeof mn, "%s/n", m);
+    o.logdir = m;
+    tfevents *h;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(tfevents_log_scalar(h, mn, NULL, "acc", i / 10.0, i), 0);
+    CHECK_EQ(tfevents_flush(h, false), 0);
+    CHECK_EQ(tfevents_log_scalar(h, m, NULL, "config", 1, TFEVENTS_STEP_NEXT), 0);
+    for (int i = 5; i < 20; i++)
+        CHECK_EQ(tfevents_log_scalar(h, mn, NULL, "acc", i / 10.0, i), 0);
+    CHECK_EQ(tfevents_log_scalar(h, m, "n", "acc", -1, 10), -ERANGE);
+    CHECK_EQ(tfevents_log_scalar(h, m, "n", "acc", 2, 20), 0);
+    CHECK_EQ(tfevents_log_scalar(h, mn, NULL, "acc", -1, 20), -ERANGE);
+    CHECK_EQ(tfevents_close(h), 0);
+    /* One writer: one file in m/n. */
+    DIR *dp = opendir(mn);
+    REQUIRE(dp);
+    int files = 0;
+    for (struct dirent *de; (de = readdir(dp));)
+        files += strstr(de->d_name, "tfevents") != NULL;
+    closedir(dp);
+    CHECK_EQ(files, 1);
+    client_util_eventlint(m);
+}
+
 /* ---- the tests ---------------------------------------------------------------- */
 
 static char *embedded_dump, *daemon_dump;
@@ -565,4 +600,5 @@ static void teardown(void)
 }
 
 TEST_MAIN(TEST(test_all), TEST(test_embedded), TEST(test_daemon), TEST(test_equivalent),
-          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental), TEST(teardown))
+          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental),
+          TEST(test_nested_embedded), TEST(teardown))
