@@ -665,10 +665,16 @@ static int log_write(logdir *d, const struct log_call *c, double wall_time)
     for (size_t i = 0; i < c->n; i++) {
         const struct summary_value *v = c->items[i].summary;
         logdir_run *rs = item_run(d, c, i);
-        if (!rs || !rs->w)
-            return -ENOMEM;   /* cannot happen: prepared */
+        if (!rs)
+            return -ENOMEM;   /* cannot happen: made in the checks */
+        /* The writer prepared may be gone already: a hook may close the
+         * least recently used writers when new ones are made (the
+         * daemon's --max-writers), a message's own included. */
         run_writer *w = c->only_w ? c->only_w : rs->w;
-        int r = run_writer_add_summary(w, wall_time, c->step, v);
+        enum logdir_refusal_kind kind;
+        int r = w ? 0 : writer_for(d, c->items[i].run, rs, &w, &kind);
+        if (r == 0)
+            r = run_writer_add_summary(w, wall_time, c->step, v);
         if (r < 0)
             return r;
         struct strmap_entry *e = c->only_e;

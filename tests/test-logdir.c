@@ -587,9 +587,48 @@ static void test_release(void)
     free(root);
 }
 
+/* The daemon's flusher closes the least recently used writer when one too
+ * many is made (--max-writers), which may be a writer made earlier for
+ * the same message: the message is still written whole, to a new file. */
+static logdir_run *evict_first;
+
+static void evicting_hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new)
+{
+    (void)ctx;
+    (void)w;
+    if (!is_new)
+        return;
+    if (!evict_first) {
+        evict_first = rs;
+        return;
+    }
+    run_writer *old = logdir_run_detach_writer(evict_first);
+    CHECK(old != NULL);
+    CHECK_EQ(run_writer_close(old, false), 0);
+    evict_first = NULL;
+}
+
+static void test_writer_closed_mid_message(void)
+{
+    char *root = test_tmpdir("ld");
+    struct logdir_options o = {.hook = evicting_hook};
+    logdir *d;
+    REQUIRE(logdir_open(&d, root, "ev", &o) == 0);
+    struct vals vs;
+    size_t n = make(&vs, "a", "x", "b", "y");
+    int64_t s;
+    CHECK_EQ(logdir_log(d, LOGDIR_STEP_NEXT, 0, 1.0, vs.items, n, true, &s, NULL), 0);
+    done(&vs);
+    CHECK(logdir_writer(d, "a") != NULL && logdir_writer(d, "b") != NULL);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 0, "a", "x", &s, NULL), -ERANGE);   /* it was written */
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
 TEST_MAIN(TEST(test_normalize), TEST(test_global_step), TEST(test_step_policy),
           TEST(test_deferred_scan),
           TEST(test_resume_from_files), TEST(test_set_and_writers),
           TEST(test_room_for_whole_message), TEST(test_restart_one_run),
           TEST(test_tag_kind), TEST(test_shared_run), TEST(test_shared_limits),
-          TEST(test_release))
+          TEST(test_release), TEST(test_writer_closed_mid_message))
