@@ -114,6 +114,7 @@ static void add_stats(struct fw *fw, const struct run_writer_stats *st)
     s->fsyncs += st->fsyncs - fw->seen.fsyncs;
     s->files_created += st->files - fw->seen.files;
     s->errors_write += st->write_errors - fw->seen.write_errors;
+    s->records_lost += st->records_lost - fw->seen.records_lost;
     fw->seen = *st;
 }
 
@@ -205,11 +206,17 @@ static void after_write(uv_work_t *req, int status)
     account(fw);
     struct run_writer_stats st;
     run_writer_get_stats(fw->w, &st);
+    uint64_t dropped = st.records_lost - fw->seen.records_lost;
     add_stats(fw, &st);
     if (r < 0)
         log_error("writing %s failed: %s (the data stays buffered and is retried)",
                   run_writer_file(fw->w) ? run_writer_file(fw->w) : fw->dir, strerror(-r));
-    check_waiters(fw, r, false);
+    if (dropped > 0)
+        log_error("%s: %llu records larger than the file-size limit allows in any file were "
+                  "dropped and are lost", fw->dir, (unsigned long long)dropped);
+    /* A flush that waited for a dropped record fails (the first failed
+     * wait answers every waiter of this writer). */
+    check_waiters(fw, r < 0 ? r : dropped > 0 ? -EFBIG : 0, false);
     bool again = fw->close_requested ||
                  (r == 0 && (fw->waiters ||
                              run_writer_pending_bytes(fw->w) >= f->s->cfg->flush_bytes ||
@@ -244,6 +251,10 @@ static void after_close(uv_work_t *req, int status)
     struct flusher *f = fw->f;
     (void)status;
     f->n_busy--;
+    if (fw->final.records_lost > fw->seen.records_lost)
+        log_error("%s: %llu records larger than the file-size limit allows in any file were "
+                  "dropped and are lost", fw->dir,
+                  (unsigned long long)(fw->final.records_lost - fw->seen.records_lost));
     add_stats(fw, &fw->final);
     f->s->stats.writers_closed++;
     f->s->stats.records_lost += fw->lost;
