@@ -64,7 +64,7 @@ static bool reply_pause_check(struct conn *c)
         return false;
     if (!c->reply_paused) {
         c->reply_paused = true;
-        c->srv->stats.reply_pauses++;
+        CONN_COUNT(c, reply_pauses, 1);
         update_reading(c);
     }
     return true;
@@ -173,7 +173,7 @@ void conn_flush_replies(struct conn *c)
     struct write_req *w = malloc(sizeof *w);
     if (!w) {
         c->queued_replies -= c->out_replies;
-        c->srv->stats.replies_dropped += c->out_replies;
+        CONN_COUNT(c, replies_dropped, c->out_replies);
         buf_reset(&c->out);
         c->out_replies = 0;
         return;
@@ -200,7 +200,7 @@ void conn_reply(struct conn *c, const struct reply *rp)
     /* No limit here: input stops once cfg->max_replies wait (see
      * replies_full), so only the message being executed adds one. */
     if (c->closing) {
-        c->srv->stats.replies_dropped++;
+        CONN_COUNT(c, replies_dropped, 1);
         return;
     }
     size_t mark = c->out.len;
@@ -210,12 +210,12 @@ void conn_reply(struct conn *c, const struct reply *rp)
         r = buf_append(&c->out, "\n", 1);
     if (r < 0) {
         c->out.len = mark;   /* no half reply */
-        c->srv->stats.replies_dropped++;
+        CONN_COUNT(c, replies_dropped, 1);
         return;
     }
     c->out_replies++;
     c->queued_replies++;
-    c->srv->stats.replies++;
+    CONN_COUNT(c, replies, 1);
 }
 
 void conn_defer(struct conn *c)
@@ -275,10 +275,10 @@ static void process_frames(struct conn *c)
         if (r < 0 || kind != FRAME_BATCH) {
             char msg[160];
             if (r == -EMSGSIZE) {
-                c->srv->stats.errors_oversize++;
+                CONN_COUNT(c, errors_oversize, 1);
                 snprintf(msg, sizeof msg, "frame longer than the limit of %zu bytes", max);
             } else {
-                c->srv->stats.errors_json++;
+                CONN_COUNT(c, errors_json, 1);
                 snprintf(msg, sizeof msg, "bad frame kind byte %u (expected %u): the stream "
                          "is out of step", (unsigned)c->in.data[start + 4], FRAME_BATCH);
             }
@@ -432,7 +432,7 @@ static void process_input(struct conn *c)
         } else {
             c->line_no++;
             if (end - start > max_line) {
-                c->srv->stats.errors_oversize++;
+                CONN_COUNT(c, errors_oversize, 1);
                 char msg[128];
                 snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
                 dispatch_error(c, c->line_no, msg);
@@ -456,7 +456,7 @@ static void process_input(struct conn *c)
         /* No newline within the limit: answer now, drop the line's bytes
          * up to its newline. */
         c->line_no++;
-        c->srv->stats.errors_oversize++;
+        CONN_COUNT(c, errors_oversize, 1);
         char msg[128];
         snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
         dispatch_error(c, c->line_no, msg);
@@ -535,8 +535,8 @@ static void input_refuse(struct conn *c)
              "message refused unfinished after %zu bytes: the input buffered by all "
              "connections passed --max-input-total (%zu bytes)", c->in.len,
              s->cfg->max_input_total);
-    s->stats.limit_input_total++;
-    s->stats.errors_other++;
+    CONN_COUNT(c, limit_input_total, 1);
+    CONN_COUNT(c, errors_other, 1);
     if (c->proto == CONN_PROTO_BINARY) {
         binary_give_up(c, msg);
     } else {
@@ -594,7 +594,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     if (nread > 0) {
         uint64_t completed = c->completed;
         c->in.len += (size_t)nread;
-        c->srv->stats.bytes_in += (uint64_t)nread;
+        CONN_COUNT(c, bytes_in, (uint64_t)nread);
         process_input(c);
         /* A connection between lines keeps no input buffer, so thousands
          * of idle clients cost little memory. */
@@ -639,7 +639,7 @@ void conn_check_read_timeout(struct conn *c, uint64_t now)
     log_warn("conn %llu (%s): %zu bytes of an unfinished %s for %g s; closing",
              (unsigned long long)c->id, c->peer, c->in.len,
              c->proto == CONN_PROTO_BINARY ? "frame" : "line", limit);
-    c->srv->stats.errors_timeout++;
+    CONN_COUNT(c, errors_timeout, 1);
     c->line_no++;
     buf_reset(&c->in);
     c->skipping = false;
@@ -685,7 +685,7 @@ void conn_drain(struct conn *c)
             break;
         }
         c->in.len += (size_t)n;
-        c->srv->stats.bytes_in += (uint64_t)n;
+        CONN_COUNT(c, bytes_in, (uint64_t)n);
         process_input(c);
         if (c->closing)
             return;
@@ -740,12 +740,27 @@ static void peer_of(struct conn *c, bool tcp)
     snprintf(c->peer, sizeof c->peer, "tcp %s:%d, uid unknown", host, port);
 }
 
-/* The peer's directory is known (--per-user-root): start reading. */
-static void user_resolved(void *ctx, const char *name)
+/* The peer's directory is known (--per-user-root): its counters. */
+static void user_known(struct conn *c)
+{
+    c->ust = ustats_get(c->srv->ustats, c->user_dir);
+    if (c->ust) {
+        c->ust->connections_accepted++;
+        c->ust->connections_open++;
+    }
+}
+
+/* The peer's directory is known and prepared: start reading. */
+static void user_resolved(void *ctx, const char *name, int dir_err)
 {
     struct conn *c = ctx;
     memcpy(c->user_dir, name, sizeof c->user_dir);
     c->user_pending = false;
+    if (dir_err < 0)
+        log_warn("conn %llu (%s): its directory '%s' under the root could not be made "
+                 "readable by uid %ld alone: %s", (unsigned long long)c->id, c->peer,
+                 c->user_dir, (long)c->uid, strerror(-dir_err));
+    user_known(c);
     update_reading(c);
     conn_unref(c);
 }
@@ -828,7 +843,7 @@ int conn_accept(struct server *s, uv_stream_t *listener)
          * credentials. */
         c->user_pending = true;
         conn_ref(c);
-        r = users_resolve(s->loop, c->uid, user_resolved, c);
+        r = users_resolve(s->loop, c->uid, s->cfg->root, user_resolved, c);
         if (r < 0) {
             c->user_pending = false;
             conn_unref(c);
@@ -838,6 +853,8 @@ int conn_accept(struct server *s, uv_stream_t *listener)
         }
         return 0;
     }
+    if (s->cfg->per_user_root)
+        user_known(c);
     update_reading(c);
     return 0;
 }
