@@ -267,14 +267,14 @@ static void process_frames(struct conn *c)
     size_t max = c->srv->cfg->max_line;
     size_t start = 0;
     while (!c->closing && !c->eof && !reply_pause_check(c)) {
-        uint32_t len;
-        uint8_t kind;
-        int r = frame_header_read(c->in.data + start, c->in.len - start, max, &len, &kind);
-        if (r == -EAGAIN)
+        size_t off, len;
+        enum linesplit_frame r = linesplit_frame_next(c->in.data, c->in.len, max, &start,
+                                                      &off, &len);
+        if (r == LINESPLIT_FRAME_MORE)
             break;
-        if (r < 0 || kind != FRAME_BATCH) {
+        if (r != LINESPLIT_FRAME) {
             char msg[160];
-            if (r == -EMSGSIZE) {
+            if (r == LINESPLIT_FRAME_TOO_LONG) {
                 CONN_COUNT(c, errors_oversize, 1);
                 snprintf(msg, sizeof msg, "frame longer than the limit of %zu bytes", max);
             } else {
@@ -285,10 +285,7 @@ static void process_frames(struct conn *c)
             binary_give_up(c, msg);
             return;
         }
-        if (c->in.len - start - FRAME_HEADER_LEN < len)
-            break;
-        dispatch_frame(c->srv, c, c->in.data + start + FRAME_HEADER_LEN, len);
-        start += FRAME_HEADER_LEN + len;
+        dispatch_frame(c->srv, c, c->in.data + off, len);
         c->completed++;
     }
     if (!c->closing && !c->eof)
@@ -357,7 +354,7 @@ static void auth_refuse(struct conn *c, const char *why)
 {
     log_warn("conn %llu (%s): refused: %s", (unsigned long long)c->id, c->peer, why);
     buf_reset(&c->in);
-    c->scanned = 0;
+    linesplit_reset(&c->split);
     c->eof = true;
     auth_reply(c, why);
     if (c->reading) {
@@ -417,42 +414,33 @@ static void process_input(struct conn *c)
             full = true;
             break;
         }
-        uint8_t *base = c->in.data;
-        size_t from = start > c->scanned ? start : c->scanned;
-        uint8_t *nl = from < c->in.len ? memchr(base + from, '\n', c->in.len - from) : NULL;
-        if (!nl) {
-            c->scanned = c->in.len;
+        size_t off, len;
+        enum linesplit_what w = linesplit_next(&c->split, c->in.data, c->in.len, max_line,
+                                               &start, &off, &len);
+        if (w == LINESPLIT_MORE)
             break;
-        }
-        size_t end = (size_t)(nl - base);
         c->completed++;
-        if (c->skipping) {
-            /* The end of an oversize line, already answered. */
-            c->skipping = false;
-        } else {
+        if (w == LINESPLIT_TOO_LONG) {
             c->line_no++;
-            if (end - start > max_line) {
-                CONN_COUNT(c, errors_oversize, 1);
-                char msg[128];
-                snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
-                dispatch_error(c, c->line_no, msg);
-            } else {
-                handle_line(c, (const char *)base + start, end - start);
-            }
+            CONN_COUNT(c, errors_oversize, 1);
+            char msg[128];
+            snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
+            dispatch_error(c, c->line_no, msg);
+        } else if (w == LINESPLIT_LINE) {
+            c->line_no++;
+            handle_line(c, (const char *)c->in.data + off, len);
         }
-        start = end + 1;
-        c->scanned = start;
         if (c->closing)
             return;
     }
     buf_consume(&c->in, start);
-    c->scanned -= start;
-    if (full) {
-        /* Complete lines may remain: kept for when replies drained. */
-    } else if (c->skipping) {
+    linesplit_consumed(&c->split, start);
+    if (full)
+        return;   /* complete lines may remain: kept for when replies drained */
+    enum linesplit_what w = linesplit_rest(&c->split, c->in.len, max_line);
+    if (w == LINESPLIT_SKIPPED) {
         buf_reset(&c->in);
-        c->scanned = 0;
-    } else if (c->in.len > max_line) {
+    } else if (w == LINESPLIT_TOO_LONG) {
         /* No newline within the limit: answer now, drop the line's bytes
          * up to its newline. */
         c->line_no++;
@@ -463,9 +451,7 @@ static void process_input(struct conn *c)
         log_warn("conn %llu (%s): line %llu longer than %zu bytes, skipped",
                  (unsigned long long)c->id, c->peer, (unsigned long long)c->line_no,
                  max_line);
-        c->skipping = true;
         buf_reset(&c->in);
-        c->scanned = 0;
     }
 }
 
@@ -486,13 +472,13 @@ static void on_eof(struct conn *c)
             c->line_no++;
             dispatch_error(c, c->line_no, "the connection ended inside a frame");
         }
-    } else if (c->in.len > 0 && !c->skipping) {
+    } else if (linesplit_eof(&c->split, c->in.len) == LINESPLIT_LINE) {
         /* A last line without its newline still counts. */
         c->line_no++;
         handle_line(c, (const char *)c->in.data, c->in.len);
     }
     buf_reset(&c->in);
-    c->scanned = 0;
+    linesplit_reset(&c->split);
     c->eof = true;
     if (c->reading) {
         uv_read_stop(&c->h.stream);
@@ -544,8 +530,7 @@ static void input_refuse(struct conn *c)
                  "(--max-input-total)", (unsigned long long)c->id, c->peer, c->in.len);
         c->line_no++;
         dispatch_error(c, c->line_no, msg);
-        c->skipping = true;
-        c->scanned = 0;
+        linesplit_refuse_rest(&c->split);
         c->partial_since = 0;
         conn_flush_replies(c);
     }
@@ -581,7 +566,7 @@ static uint64_t now_ms(const struct conn *c)
  * before it, or in an earlier one. */
 static void note_partial(struct conn *c, uint64_t completed_before)
 {
-    if (c->in.len == 0 && !c->skipping)
+    if (c->in.len == 0 && !c->split.skipping)
         c->partial_since = 0;
     else if (c->partial_since == 0 || c->completed != completed_before)
         c->partial_since = now_ms(c);
@@ -642,7 +627,7 @@ void conn_check_read_timeout(struct conn *c, uint64_t now)
     CONN_COUNT(c, errors_timeout, 1);
     c->line_no++;
     buf_reset(&c->in);
-    c->skipping = false;
+    linesplit_reset(&c->split);
     c->partial_since = 0;
     c->eof = true;   /* also marks the reply as the last one (closing) */
     dispatch_error(c, c->line_no, why);
@@ -690,7 +675,7 @@ void conn_drain(struct conn *c)
         if (c->closing)
             return;
     }
-    if (!c->eof && c->in.len > 0 && !c->skipping) {
+    if (!c->eof && c->in.len > 0 && !c->split.skipping) {
         /* Bytes after the last newline when we stop: the client has not
          * finished that line; it is not part of anything accepted. */
         log_warn("conn %llu (%s): %zu bytes of an unfinished line dropped at shutdown",

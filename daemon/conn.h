@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "linesplit.h"
 #include "users.h"
 
 struct server;
@@ -67,9 +68,8 @@ struct conn {
     bool auth_pending;
     struct buf in;
     size_t in_counted;           /* in.cap as counted in srv->input_total */
-    size_t scanned;              /* bytes of in known to hold no '\n' */
+    struct linesplit split;      /* where in's lines are (linesplit.h) */
     uint64_t line_no;
-    bool skipping;               /* inside an oversize line */
     uint8_t proto;               /* CONN_PROTO_*: decided by the first bytes */
     bool reading;
     bool held;                   /* conn_pause(): the server or dispatch */
