@@ -587,7 +587,15 @@ static int write_past_limit(run_writer *w, struct batch *b)
         size_t len = RECORD_OVERHEAD + (size_t)payload;
         int r = record_writer_write_framed(w->rec, p, len);
         if (r == -EFBIG && record_writer_records(w->rec) > 1) {
-            w->size_reached = record_writer_size(w->rec);
+            /* The limit is at most this file's size, and RLIMIT_FSIZE when
+             * that is what refused (a file system's limit has no call). */
+            uint64_t reached = record_writer_size(w->rec);
+            struct rlimit rl;
+            if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+                (uint64_t)rl.rlim_cur < reached)
+                reached = (uint64_t)rl.rlim_cur;
+            if (w->size_reached == 0 || reached < w->size_reached)
+                w->size_reached = reached;
             r = record_writer_rotate(w->rec);
             if (r < 0)
                 return r;
@@ -706,6 +714,7 @@ int run_writer_complete(run_writer *w)
         w->rotated_in_write = false;
         if (w->size_reached > FILE_HEADER_ESTIMATE)
             lower_rotate_bytes(w, w->size_reached);
+        w->size_reached = 0;
         w->rotate_requested = true;
     }
     f->n = 0;
