@@ -64,6 +64,8 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
     s->logdirs = logdir_set_new(cfg->root, &lo);
     if (!s->logdirs)
         return -ENOMEM;
+    if (cfg->per_user_root && !(s->ustats = ustats_new()))
+        return -ENOMEM;
     uv_signal_init(loop, &s->sig_term);
     uv_signal_init(loop, &s->sig_int);
     uv_signal_init(loop, &s->sig_hup);
@@ -388,6 +390,8 @@ void server_conn_closed(struct server *s, struct conn *c)
     c->prev = c->next = NULL;
     s->n_conns--;
     s->stats.connections_open--;
+    if (c->ust)
+        c->ust->connections_open--;
 }
 
 unsigned server_conns_of_user(const struct server *s, const struct conn *c)
@@ -415,4 +419,6 @@ void server_done(struct server *s)
     s->flusher = NULL;
     request_done(&s->msg);
     buf_free(&s->stats_json);
+    ustats_free(s->ustats);
+    s->ustats = NULL;
 }

@@ -19,6 +19,7 @@
 #include "logdir_set.h"
 #include "stats.h"
 #include "tcp_auth.h"
+#include "ustats.h"
 
 struct conn;
 struct flusher;
@@ -55,6 +56,7 @@ struct server {
     struct flusher *flusher;
     struct request msg;          /* reused for every line */
     struct buf stats_json;       /* the last stats reply's object */
+    struct ustats *ustats;       /* --per-user-root: each user's counters */
     int exit_code;
 };
 

@@ -24,6 +24,13 @@
  * Rotation: when the current file would pass rotate_bytes, or after
  * run_writer_request_rotate(), the next record starts a new batch flagged to
  * begin a new file. Files are only created when a batch is written.
+ * A file-size limit (RLIMIT_FSIZE when the writer is made) lowers
+ * rotate_bytes to it. If a write still fails with EFBIG (the limit was
+ * lowered later, or the file system's largest file), run_writer_write()
+ * moves on to a new file in the middle of the batch (the first values of
+ * that batch in the new file may lack their metadata), and a record that
+ * does not fit even in a new file is dropped and counted in records_lost:
+ * data is never held back for good by a size limit.
  *
  * No libuv here; not thread-safe except for the take/write/complete split
  * described above. */
@@ -150,7 +157,8 @@ bool run_writer_busy(const run_writer *w);
 
 /* ---- synchronous ------------------------------------------------------ */
 
-/* take + write + complete. -EBUSY if a batch is in flight. */
+/* take + write + complete. -EBUSY if a batch is in flight; -EFBIG when
+ * records were dropped as too large for any file (records_lost). */
 int run_writer_flush(run_writer *w, bool sync);
 
 /* Flush everything (with fsync when sync), close the file and free w.
@@ -174,6 +182,7 @@ struct run_writer_stats {
     uint64_t files;           /* files created */
     uint64_t fsyncs;
     uint64_t write_errors;
+    uint64_t records_lost;    /* records too large for any file (EFBIG), dropped */
 };
 void run_writer_get_stats(const run_writer *w, struct run_writer_stats *ret);
 
