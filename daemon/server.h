@@ -53,6 +53,7 @@ struct server {
     uint64_t next_conn_id;
     logdir_set *logdirs;
     struct flusher *flusher;
+    struct uploader *uploader;   /* --upload; NULL when off */
     struct request msg;          /* reused for every line */
     struct buf stats_json;       /* the last stats reply's object */
     int exit_code;

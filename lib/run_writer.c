@@ -576,7 +576,11 @@ int run_writer_write(run_writer *w)
             w->stats.files++;
             b->new_file = false;
         } else if (b->new_file) {
+            char *old = w->opts.on_file_closed ? strdup(record_writer_path(w->rec)) : NULL;
             r = record_writer_rotate(w->rec);
+            if (r == 0 && old)
+                w->opts.on_file_closed(w->opts.on_file_closed_arg, old);
+            free(old);
             if (r < 0)
                 break;
             w->stats.files++;
@@ -651,9 +655,13 @@ int run_writer_close(run_writer *w, bool sync)
     int r = 0;
     if (!w->busy)
         r = run_writer_flush(w, sync);
+    char *last = w->rec && w->opts.on_file_closed ? strdup(record_writer_path(w->rec)) : NULL;
     int r2 = record_writer_close(w->rec);
     if (r == 0)
         r = r2;
+    if (last)
+        w->opts.on_file_closed(w->opts.on_file_closed_arg, last);
+    free(last);
     batch_list_free(&w->pending);
     batch_list_free(&w->flying);
     strmap_done(&w->tags_in_file);
