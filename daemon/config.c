@@ -102,7 +102,7 @@ static const struct opt opts[] = {
      "credential); it wins over the environment"},
     {"upload-addressing", K_ADDRESSING, OFF(upload_addressing), 0, "auto",
      "auto (path with AWS_ENDPOINT_URL, else virtual) | path | virtual"},
-    {"upload-state", K_PATH, OFF(upload_state), 0, "<root>/.tfeventsd-upload",
+    {"upload-state", K_PATH, OFF(upload_state), 0, "<root>/.upload-journal",
      "journal of the files already uploaded (what is not in it is uploaded at start)"},
     {"upload-delete", K_BOOL, OFF(upload_delete), 0, "no",
      "yes: remove a local file once the server's ETag shows it arrived intact"},

@@ -70,7 +70,7 @@ struct config {
      * upload_url is "". */
     char upload_url[4096];       /* s3://BUCKET/PREFIX */
     char upload_credentials[4096]; /* a credentials file; "": the environment */
-    char upload_state[4096];     /* the journal; "": <root>/.tfeventsd-upload */
+    char upload_state[4096];     /* the journal; "": <root>/.upload-journal */
     int upload_addressing;       /* enum s3_addressing */
     double upload_interval;      /* seconds: a file open this long is closed; 0: never */
     uint64_t upload_size;        /* rotate past this size when uploading; 0: rotate_bytes */

@@ -284,7 +284,7 @@ static int setup(struct uploader *u, const struct config *cfg)
     if (cfg->upload_state[0])
         snprintf(state, sizeof state, "%s", cfg->upload_state);
     else
-        snprintf(state, sizeof state, "%s/.tfeventsd-upload", u->root);
+        snprintf(state, sizeof state, "%s/.upload-journal", u->root);
     /* The journal's destination line: where the files went. */
     char dest[4096 + 2048];
     snprintf(dest, sizeof dest, "%s://%s s3://%s/%s", u->s3.scheme, u->s3.host,

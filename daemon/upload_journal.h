@@ -3,7 +3,7 @@
  * the queue is every event file under the root that is not in the journal
  * (with the same size).
  *
- * The journal is a text file: a first line "tfeventsd-upload 1 DEST" (a
+ * The journal is a text file: a first line "tfeventsd-upload 1 DEST"; its file name must not hold "tfevents", which would make it an event file to TensorBoard (a
  * journal of another destination counts as empty), then one line
  * "SIZE RELATIVE-PATH" per uploaded file, appended and fdatasync'ed after
  * each verified upload. It is rewritten at startup (temporary file,

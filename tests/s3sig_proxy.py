@@ -13,7 +13,7 @@ its answer relayed. With --store none there is no server behind: a passing
 request gets 200 (enough for the signing check alone).
 
 Usage: s3sig_proxy.py --port-file F --key K --secret S [--token T]
-                      [--backend http://127.0.0.1:PORT]
+                      [--backend http://127.0.0.1:PORT] [--delay SECONDS]
 Prints nothing; writes the port it listens on to F, and its counts to
 F.counts ("ok refused") after each request."""
 
@@ -25,6 +25,7 @@ import re
 import socketserver
 import sys
 import threading
+import time
 import urllib.parse
 
 from botocore.auth import S3SigV4Auth
@@ -114,6 +115,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(out)
             return
         count("ok")
+        if args.delay:
+            time.sleep(args.delay)   # slow uploads: a kill lands mid-upload
         if not args.backend:
             self.send_response(200)
             self.send_header("ETag", '"%s"' % hashlib.md5(body).hexdigest())
@@ -159,6 +162,7 @@ def main():
     ap.add_argument("--token", default=None)
     ap.add_argument("--backend", default=None)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--delay", type=float, default=0)
     args = ap.parse_args()
     srv = Server(("127.0.0.1", args.port), Handler)
     with open(args.port_file + ".tmp", "w") as f:
