@@ -341,6 +341,7 @@ struct body {
     uint64_t off;
     const char *sha256_hex;   /* its hash; NULL: the empty body's */
     const char *md5_b64;      /* Content-MD5; NULL: none */
+    const char *content_type; /* NULL: none (curl's default for a POST) */
 };
 
 /* One signed request; the answer's body is in c->resp (or out_fd for a
@@ -367,6 +368,10 @@ static int request(s3_client *c, const char *method, const char *key, const char
     hl = curl_slist_append(hl, hdr);
     if (hl && b && b->md5_b64) {
         snprintf(hdr, sizeof hdr, "Content-MD5: %s", b->md5_b64);
+        hl = (t = curl_slist_append(hl, hdr)) ? t : (curl_slist_free_all(hl), NULL);
+    }
+    if (hl && b && b->content_type) {
+        snprintf(hdr, sizeof hdr, "Content-Type: %s", b->content_type);
         hl = (t = curl_slist_append(hl, hdr)) ? t : (curl_slist_free_all(hl), NULL);
     }
     if (hl && cfg->cred.session_token[0]) {
@@ -464,7 +469,8 @@ static void hex(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int hash_range(int fd, uint64_t off, uint64_t len, uint8_t *chunk, struct hashes *ret)
+static int hash_range(int fd, uint64_t off, uint64_t len, uint8_t *chunk, struct hashes *ret,
+                      struct md5_ctx *whole)
 {
     struct md5_ctx m;
     struct sha256_ctx s;
@@ -480,6 +486,8 @@ static int hash_range(int fd, uint64_t off, uint64_t len, uint8_t *chunk, struct
         if (n == 0)
             return -ENODATA;   /* shorter than it was said to be */
         md5_update(&m, (size_t)n, chunk);
+        if (whole)
+            md5_update(whole, (size_t)n, chunk);
         sha256_update(&s, (size_t)n, chunk);
         off += (uint64_t)n;
         len -= (uint64_t)n;
@@ -493,15 +501,16 @@ static int hash_range(int fd, uint64_t off, uint64_t len, uint8_t *chunk, struct
 }
 
 static int put_part(s3_client *c, const char *key, const char *query, int fd, uint64_t off,
-                    uint64_t len, uint8_t *chunk, struct hashes *h, const char *what)
+                    uint64_t len, uint8_t *chunk, struct hashes *h, struct md5_ctx *whole,
+                    const char *what)
 {
-    int r = hash_range(fd, off, len, chunk, h);
+    int r = hash_range(fd, off, len, chunk, h, whole);
     if (r < 0) {
         snprintf(c->err, sizeof c->err, "%s: reading the file: %s", what, strerror(-r));
         return r;
     }
     struct body b = {.len = len, .fd = fd, .off = off, .sha256_hex = h->sha256_hex,
-                     .md5_b64 = h->md5_b64};
+                     .md5_b64 = h->md5_b64, .content_type = "application/octet-stream"};
     return request(c, "PUT", key, query, &b, -1, what);
 }
 
@@ -518,11 +527,11 @@ static int sha_of(const void *data, size_t len, char out[2 * SHA256_DIGEST_SIZE 
 
 /* POST with a small body held in memory. */
 static int post(s3_client *c, const char *key, const char *query, const void *data, size_t len,
-                const char *what)
+                const char *type, const char *what)
 {
     char sha[2 * SHA256_DIGEST_SIZE + 1];
     sha_of(data, len, sha);
-    struct body b = {.data = data, .len = len, .fd = -1, .sha256_hex = sha};
+    struct body b = {.data = data, .len = len, .fd = -1, .sha256_hex = sha, .content_type = type};
     return request(c, "POST", key, query, &b, -1, what);
 }
 
@@ -536,7 +545,9 @@ static int multipart(s3_client *c, const char *key, int fd, uint64_t size, uint8
                  (unsigned long long)nparts, part, S3_MAX_PARTS);
         return -EFBIG;
     }
-    int r = post(c, key, "uploads=", "", 0, "starting a multipart upload");
+    /* The object's type is the one given here. */
+    int r = post(c, key, "uploads=", "", 0, "application/octet-stream",
+                 "starting a multipart upload");
     if (r < 0)
         return r;
     char upload_id[1024];
@@ -548,6 +559,8 @@ static int multipart(s3_client *c, const char *key, int fd, uint64_t size, uint8
         return -EBADMSG;
     }
     struct buf q, done, digests;
+    struct md5_ctx whole;
+    md5_init(&whole);
     buf_init(&q, BUF_NO_CAP);
     buf_init(&done, BUF_NO_CAP);
     buf_init(&digests, BUF_NO_CAP);
@@ -560,7 +573,8 @@ static int multipart(s3_client *c, const char *key, int fd, uint64_t size, uint8
         if (r == 0)
             r = s3url_encode(&q, upload_id, strlen(upload_id), false);
         if (r == 0)
-            r = put_part(c, key, (const char *)q.data, fd, off, len, chunk, &h, "uploading a part");
+            r = put_part(c, key, (const char *)q.data, fd, off, len, chunk, &h, &whole,
+                         "uploading a part");
         if (r == 0)
             r = buf_append(&digests, h.md5, sizeof h.md5);
         if (r == 0)
@@ -573,7 +587,8 @@ static int multipart(s3_client *c, const char *key, int fd, uint64_t size, uint8
     int r2 = buf_append_str(&q, "uploadId=");
     r2 = r2 ? r2 : s3url_encode(&q, upload_id, strlen(upload_id), false);
     if (r == 0 && r2 == 0) {
-        r = post(c, key, (const char *)q.data, done.data, done.len, "completing a multipart upload");
+        r = post(c, key, (const char *)q.data, done.data, done.len, "application/xml",
+                 "completing a multipart upload");
         /* S3 may answer 200 and still fail, with an <Error> document. */
         pos = 0;
         if (r == 0 && c->resp.data &&
@@ -614,7 +629,12 @@ static int multipart(s3_client *c, const char *key, int fd, uint64_t size, uint8
         md5_digest(&m, sizeof d, d);
         hex(d, sizeof d, want);
         snprintf(want + 2 * MD5_DIGEST_SIZE, 16, "-%llu", (unsigned long long)nparts);
-        ret->verified = strcmp(want, ret->etag) == 0;
+        /* AWS (and most servers) answer the MD5 of the parts' MD5s with
+         * "-N"; some (s3rver) the MD5 of the whole object. */
+        char all[2 * MD5_DIGEST_SIZE + 1];
+        md5_digest(&whole, sizeof d, d);
+        hex(d, sizeof d, all);
+        ret->verified = strcmp(want, ret->etag) == 0 || strcmp(all, ret->etag) == 0;
         ret->parts = (unsigned)nparts;
     }
     buf_free(&q);
@@ -634,7 +654,7 @@ int s3_put_file(s3_client *c, const char *key, int fd, uint64_t size, struct s3_
         r = multipart(c, key, fd, size, chunk, ret);
     } else {
         struct hashes h;
-        r = put_part(c, key, NULL, fd, 0, size, chunk, &h, "uploading");
+        r = put_part(c, key, NULL, fd, 0, size, chunk, &h, NULL, "uploading");
         if (r == 0) {
             char want[2 * MD5_DIGEST_SIZE + 1];
             hex(h.md5, sizeof h.md5, want);

@@ -77,7 +77,8 @@ const char *s3_client_error(const s3_client *c);
 struct s3_put_result {
     char etag[128];      /* as the server answered, quotes removed */
     unsigned parts;      /* 0: one PUT, else the multipart's parts */
-    bool verified;       /* the ETag is the MD5 (or multipart MD5) we computed */
+    bool verified;       /* the ETag is the MD5 we computed (multipart: of the parts'
+                          * MD5s with "-N", or of the whole object) */
 };
 
 /* Upload size bytes of fd (from offset 0) as the object key (relative to

@@ -15,7 +15,8 @@ request gets 200 (enough for the signing check alone).
 Usage: s3sig_proxy.py --port-file F --key K --secret S [--token T]
                       [--backend http://127.0.0.1:PORT] [--delay SECONDS]
 Prints nothing; writes the port it listens on to F, and its counts to
-F.counts ("ok refused") after each request."""
+F.counts ("ok refused") after each request, and the Host headers of the
+requests that passed to F.hosts."""
 
 import argparse
 import hashlib
@@ -40,9 +41,16 @@ lock = threading.Lock()
 counts = {"ok": 0, "refused": 0}
 
 
-def count(what):
+hosts = set()
+
+
+def count(what, host=None):
     with lock:
         counts[what] += 1
+        if host and host not in hosts:
+            hosts.add(host)
+            with open(args.port_file + ".hosts", "w") as f:
+                f.write("\n".join(sorted(hosts)) + "\n")
         with open(args.port_file + ".counts.tmp", "w") as f:
             f.write("%d %d\n" % (counts["ok"], counts["refused"]))
         import os
@@ -114,7 +122,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(out)
             return
-        count("ok")
+        count("ok", self.headers.get("Host"))
         if args.delay:
             time.sleep(args.delay)   # slow uploads: a kill lands mid-upload
         if not args.backend:

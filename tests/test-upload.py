@@ -84,7 +84,7 @@ class S3:
     """s3rver on a fixed port (so that it can be restarted there) behind
     the signature-checking proxy."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, delay=0.0, backend=True, key=KEY, secret=SECRET, token=None):
         self.exe = s3rver_bin()
         self.data = os.path.join(tmp, "s3data")
         os.makedirs(self.data, exist_ok=True)
@@ -94,12 +94,17 @@ class S3:
         s.close()
         self.log = open(os.path.join(tmp, "s3rver.log"), "w")
         self.srv = None
-        self.start()
+        if backend:
+            self.start()
         self.port_file = os.path.join(tmp, "proxy.port")
         self.plog = open(os.path.join(tmp, "proxy.log"), "w")
-        self.proxy = spawn([PY, os.path.join(_here, "s3sig_proxy.py"), "--port-file",
-                            self.port_file, "--key", KEY, "--secret", SECRET, "--delay", "0.05",
-                            "--backend", "http://127.0.0.1:%d" % self.port], stderr=self.plog)
+        cmd = [PY, os.path.join(_here, "s3sig_proxy.py"), "--port-file", self.port_file,
+               "--key", key, "--secret", secret, "--delay", str(delay)]
+        if token:
+            cmd += ["--token", token]
+        if backend:
+            cmd += ["--backend", "http://127.0.0.1:%d" % self.port]
+        self.proxy = spawn(cmd, stderr=self.plog)
         t = time.monotonic() + 20
         while not os.path.exists(self.port_file):
             check(time.monotonic() < t and self.proxy.poll() is None, "the proxy did not start")
@@ -153,7 +158,7 @@ class S3:
 
 
 class Node:
-    def __init__(self, s3, tmp, name, *args, host=None):
+    def __init__(self, s3, tmp, name, *args, host=None, env=None):
         self.sock = os.path.join(tmp, name + ".sock")
         self.root = os.path.join(tmp, name)
         self.errpath = os.path.join(tmp, name + ".%d.log" % time.monotonic_ns())
@@ -162,7 +167,8 @@ class Node:
                "--flush-interval", "0.2"] + list(args)
         if host:
             cmd = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host] + cmd
-        self.p = spawn(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True, env=s3.env())
+        self.p = spawn(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True,
+                       env=env or s3.env())
         line = self.p.stdout.readline()
         check("listening on" in line, "daemon did not start: %r\n%s" % (line, self.log()))
 
@@ -238,7 +244,7 @@ def test_multi_node(tmp):
         td.notes.append("unshare --uts not permitted: the three daemons share the host name "
                         "(their file names still differ by pid)")
     nodes = [Node(s3, tmp, "n%d" % i, "--upload", "s3://%s/job" % BUCKET,
-                  "--upload-interval", "1", "--upload-size", "2K", host=hosts[i])
+                  "--upload-interval", "1", "--upload-size", "8K", host=hosts[i])
              for i in range(3)]
     clients = [Client(n.sock) for n in nodes]
     t_end = time.monotonic() + 6
@@ -256,6 +262,14 @@ def test_multi_node(tmp):
         st = n.wait_uploaded(40)
         check(st["upload_errors"] == 0, "upload errors: %s" % json.dumps(st))
         check(st["upload_files"] >= 4, "too few files uploaded (rotation?): %s" % json.dumps(st))
+    # The upload counters in the OpenMetrics output, typed.
+    p = subprocess.run([CLI, "stats", "--format", "openmetrics"], capture_output=True, text=True,
+                       env=dict(os.environ, TFEVENTS_SOCKET=nodes[0].sock), timeout=30)
+    check(p.returncode == 0, "stats --format openmetrics: %s" % p.stderr)
+    for fam, kind in (("upload_files", "counter"), ("upload_queued_files", "gauge"),
+                      ("upload_errors", "counter"), ("upload_bytes", "counter")):
+        check("# TYPE tfeventsd_%s %s\n" % (fam, kind) in p.stdout,
+              "openmetrics: no %s %s in\n%s" % (kind, fam, p.stdout[-1500:]))
     for n in nodes:
         check(n.stop() == 0, "daemon exit status:\n" + n.log()[-2000:])
     objs = s3.objects("job/")
@@ -293,7 +307,7 @@ def test_multi_node(tmp):
 
 @killing_children
 def test_kill_outage(tmp):
-    s3 = S3(tmp)
+    s3 = S3(tmp, delay=0.05)
     args = ["--upload", "s3://%s/k" % BUCKET, "--upload-interval", "0.5", "--upload-size", "1K"]
     n = Node(s3, tmp, "n", *args)
     c = Client(n.sock)
@@ -338,6 +352,76 @@ def test_kill_outage(tmp):
     check(refused == 0, "signing: %d requests refused" % refused)
 
 
+@killing_children
+def test_signing(tmp):
+    """The signature check alone (the proxy answers itself): virtual-host
+    addressing (bucket.localhost, which libcurl resolves to 127.0.0.1) with a
+    session token passes; a wrong secret is refused, counted and said."""
+    s3 = S3(tmp, backend=False, token="TOKEN/with+chars=")
+    env = dict(s3.env(), AWS_ENDPOINT_URL="http://localhost:%d" % s3.proxy_port,
+               AWS_SESSION_TOKEN="TOKEN/with+chars=", AWS_REGION="eu-west-3")
+    args = ["--upload", "s3://%s/v" % BUCKET, "--upload-addressing", "virtual",
+            "--upload-interval", "0.5"]
+    n = Node(s3, tmp, "v", *args, env=env)
+    c = Client(n.sock)
+    for step in range(20):
+        c.send({"logdir": "exp", "step": step, "values": {"loss": step}})
+    check(c.request({"op": "flush"}).get("ok"), "flush failed")
+    c.close()
+    st = n.wait_uploaded(30)
+    n.stop()
+    ok, refused = s3.counts()
+    check(st["upload_files"] >= 1 and st["upload_errors"] == 0 and refused == 0,
+          "virtual-host + token: %s, proxy ok %d refused %d\n%s" %
+          (json.dumps(st), ok, refused, open(os.path.join(tmp, "proxy.log")).read()[-2000:]))
+    hosts = open(s3.port_file + ".hosts").read().split()
+    check(hosts == ["%s.localhost:%d" % (BUCKET, s3.proxy_port)],
+          "not virtual-host addressed: %r" % hosts)
+    env["AWS_SECRET_ACCESS_KEY"] = "wrong"
+    n = Node(s3, tmp, "w", *args, "--upload-exit-wait", "1", env=env)
+    c = Client(n.sock)
+    c.send({"logdir": "exp", "step": 0, "values": {"loss": 1}})
+    check(c.request({"op": "flush"}).get("ok"), "flush failed")
+    c.close()
+    t = time.monotonic() + 20
+    while n.stats()["upload_errors"] == 0:
+        check(time.monotonic() < t, "a wrongly signed upload was not refused")
+        time.sleep(0.2)
+    st = n.stats()
+    check(st["upload_files"] == 0 and "403" in st["upload_last_error"],
+          "wrong secret: %s" % json.dumps(st))
+    n.stop()
+    check(s3.counts()[1] > 0, "the proxy refused nothing")
+
+
+@killing_children
+def test_multipart_delete(tmp):
+    """A file past --upload-part-size goes as a multipart upload; with
+    --upload-delete the local files go once verified, and the objects read
+    back hold everything."""
+    s3 = S3(tmp)
+    n = Node(s3, tmp, "m", "--upload", "s3://%s/m" % BUCKET, "--upload-part-size", "5M",
+             "--upload-size", "64M", "--upload-delete", "yes")
+    c = Client(n.sock)
+    big = "x" * (6 << 20)
+    check(c.request({"logdir": "exp", "step": 0, "values": {"big": big, "loss": 0.5}}).get("ok"),
+          "logging 6 MB of text failed")
+    check(c.request({"op": "close"}).get("ok"), "close failed")
+    c.close()
+    st = n.wait_uploaded(60)
+    n.stop()
+    check(st["upload_multipart"] >= 1 and st["upload_unverified"] == 0,
+          "no verified multipart upload: %s" % json.dumps(st))
+    check(st["upload_deleted"] == st["upload_files"] and not local_files(n.root),
+          "local files left after verified uploads: %s" % json.dumps(st))
+    rows = collect("s3://%s/m/exp" % BUCKET, s3.env())
+    check(rows == [".,loss,0,%s,0.5" % rows[0].split(",")[3]] if rows else False,
+          "scalars read back: %r" % rows)
+    p = subprocess.run([CLI, "collect", "-t", "summary", "-f", "jsonl", "s3://%s/m/exp" % BUCKET],
+                       capture_output=True, text=True, env=s3.env(), timeout=60)
+    check(p.returncode == 0 and big in p.stdout, "the 6 MB text did not come back")
+
+
 def main():
     # Debian's python3 has python3-botocore; another one first on PATH
     # (pyenv) may not.
@@ -356,7 +440,8 @@ def main():
     s3rver_bin()
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
     try:
-        failed, _ = td.run_tests([test_multi_node, test_kill_outage], sel, prefix="tfu.")
+        failed, _ = td.run_tests([test_signing, test_multipart_delete, test_multi_node,
+                                  test_kill_outage], sel, prefix="tfu.")
     finally:
         kill_all()
     return 1 if failed else 0
