@@ -73,7 +73,7 @@ def cpu_seconds(pid):
 
 
 def one_run(m, tmp, nfiles, size_mb, template):
-    root = os.path.join(tmp, "root")
+    root = os.path.join(tmp, "bench")   # Node(..., "bench") uses tmp/bench
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(os.path.join(root, "exp"))
     for i in range(nfiles):
