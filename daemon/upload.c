@@ -217,9 +217,6 @@ static void *thread_main(void *arg)
         if (r == 0 && !res.verified)
             log_warn("upload: %s: the server's ETag %s is not the MD5 of what was sent "
                      "(encrypted bucket?); the local file is kept", it->rel, res.etag);
-        if (r < 0 && r != -ECANCELED)
-            log_warn("upload: %s (try %u; next in %.0f s)", err, it->failures + 1,
-                     backoff(u->failures + 1));
 
         pthread_mutex_lock(&u->lock);
         u->busy = false;
@@ -243,6 +240,8 @@ static void *thread_main(void *arg)
                 u->failures++;
                 u->resume_at = mono_now() + backoff(u->failures);
                 snprintf(u->last_error, sizeof u->last_error, "%s", err);
+                log_warn("upload: %s (try %u; next in %.0f s)", err, it->failures + 1,
+                         backoff(u->failures));
             }
             it->failures++;
             /* In order, unless this one keeps failing on its own. */
