@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_s3.h"
 #include "cli_view.h"
 #include "logdir_reader.h"
 #include "value_json.h"
@@ -622,6 +623,8 @@ static int view_print_row(void *arg, const char *data, size_t len)
     return emit_cells(vp->o, cells);
 }
 
+static int collect_run(struct collect_args *ap, struct out *op);
+
 int cli_collect_main(int argc, char **argv)
 {
     struct out o;
@@ -631,6 +634,25 @@ int cli_collect_main(int argc, char **argv)
     if (status != CLI_EXIT_OK)
         return status < 0 ? CLI_EXIT_OK : status;
 
+    /* s3://: read a downloaded copy (cli_s3.h). */
+    char s3_dir[PATH_MAX] = "";
+    if (cli_s3_is_url(a.logdir)) {
+        if (cli_s3_fetch(a.logdir, s3_dir, sizeof s3_dir) < 0)
+            return CLI_EXIT_IO;
+        a.logdir = s3_dir;
+    }
+    status = collect_run(&a, &o);
+    if (s3_dir[0])
+        cli_s3_remove(s3_dir);
+    return status;
+}
+
+/* collect of a local logdir, once the arguments are parsed. */
+static int collect_run(struct collect_args *ap, struct out *op)
+{
+    struct collect_args a = *ap;
+    struct out o = *op;
+    int status = CLI_EXIT_OK;
     struct logdir_reader_options opts;
     logdir_reader_options_init(&opts);
     opts.purge = a.view;   /* raw: the events as collect_events() returns them */

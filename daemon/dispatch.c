@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "exec.h"
 #include "flusher.h"
+#include "upload.h"
 #include "frame_split.h"
 #include "json_decode.h"
 #include "json_fast.h"
@@ -622,6 +623,12 @@ static int host_stats(void *ctx, struct reply *rp)
         r = stats_to_json(&s->stats, flusher_open_writers(s->flusher),
                           logdir_set_count(s->logdirs), flusher_pending_bytes(s->flusher),
                           &s->stats_json);
+        if (r == 0 && s->uploader) {
+            s->stats_json.len--;   /* the closing brace, put back after */
+            r = uploader_stats_json(s->uploader, &s->stats_json);
+            if (r == 0)
+                r = buf_append_str(&s->stats_json, "}");
+        }
     }
     if (r < 0)
         return reply_fail(rp, r, "out of memory");

@@ -49,6 +49,7 @@ struct fw {
     int result;
     uint64_t lost;              /* records accepted, never written (close) */
     uint64_t last_used;
+    uint64_t opened;            /* loop time the writer was made (--upload-interval) */
     size_t counted_pending;
     struct run_writer_stats seen;   /* stats already added to the totals */
     struct run_writer_stats final;  /* filled by the close work */
@@ -384,7 +385,7 @@ void flusher_writer_hook(void *ctx, logdir *d, const char *run, run_writer *w, b
             if (fw->ust)
                 fw->ust->writers_opened++;
         }
-        fw->last_used = uv_now(f->s->loop);
+        fw->last_used = fw->opened = uv_now(f->s->loop);
         if (f->n_open > f->s->cfg->max_writers)
             evict(f, fw);
         return;
@@ -414,6 +415,7 @@ static void on_timer(uv_timer_t *t)
     struct flusher *f = t->data;
     uint64_t now = uv_now(f->s->loop);
     double idle = f->s->cfg->idle_timeout;
+    double upload = f->s->cfg->upload_url[0] ? f->s->cfg->upload_interval : 0;
     struct fw *next;
     for (struct fw *fw = f->head; fw; fw = next) {
         next = fw->next;
@@ -422,6 +424,15 @@ static void on_timer(uv_timer_t *t)
         if (idle > 0 && (double)(now - fw->last_used) >= idle * 1000.0 &&
             !fw->close_requested) {
             log_debug("closing the writer of %s: idle", fw->dir);
+            fw->close_requested = true;
+            fw->close_sync = f->s->cfg->fsync == FSYNC_ALWAYS;
+        }
+        /* --upload-interval: only a closed file is uploaded, so a writer
+         * is closed this long after it was made; the run's next record
+         * makes a new one, with a new file. */
+        if (upload > 0 && (double)(now - fw->opened) >= upload * 1000.0 &&
+            !fw->close_requested) {
+            log_debug("closing the writer of %s for its upload", fw->dir);
             fw->close_requested = true;
             fw->close_sync = f->s->cfg->fsync == FSYNC_ALWAYS;
         }
@@ -439,6 +450,11 @@ struct flusher *flusher_new(struct server *s)
     uv_timer_init(s->loop, &f->timer);
     f->timer.data = f;
     uint64_t ms = (uint64_t)(s->cfg->flush_interval * 1000.0);
+    /* Look at least four times per --upload-interval, so that a file is
+     * closed at most a quarter late. */
+    double up = s->cfg->upload_url[0] ? s->cfg->upload_interval * 250.0 : 0;
+    if (up > 0 && up < (double)ms)
+        ms = (uint64_t)up;
     if (ms < FLUSHER_MIN_INTERVAL_MS)
         ms = FLUSHER_MIN_INTERVAL_MS;
     uv_timer_start(&f->timer, on_timer, ms, ms);

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "flusher.h"
+#include "upload.h"
 #include "log.h"
 
 /* Connections the kernel may queue before we accept them. */
@@ -52,12 +53,22 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
     s->flusher = flusher_new(s);
     if (!s->flusher)
         return -ENOMEM;
+    uint64_t rotate = cfg->rotate_bytes;
+    if (cfg->upload_url[0]) {
+        int r = uploader_new(&s->uploader, cfg);
+        if (r < 0)
+            return r;
+        if (cfg->upload_size && (rotate == 0 || cfg->upload_size < rotate))
+            rotate = cfg->upload_size;
+    }
     struct logdir_options lo = {
         .policy = cfg->step_policy,
         .max_runs = cfg->max_runs,
         .max_tags = cfg->max_tags,
         .max_logdirs = cfg->max_logdirs,
-        .writer = {.rotate_bytes = cfg->rotate_bytes, .fsync_always = cfg->fsync == FSYNC_ALWAYS},
+        .writer = {.rotate_bytes = rotate, .fsync_always = cfg->fsync == FSYNC_ALWAYS,
+                   .on_file_closed = s->uploader ? uploader_file_closed : NULL,
+                   .on_file_closed_arg = s->uploader},
         .hook = flusher_writer_hook,
         .hook_ctx = s->flusher,
     };
@@ -417,6 +428,9 @@ void server_done(struct server *s)
     s->logdirs = NULL;
     flusher_free(s->flusher);
     s->flusher = NULL;
+    /* After the writers: their last files are queued by now. */
+    uploader_free(s->uploader, s->cfg->upload_exit_wait);
+    s->uploader = NULL;
     request_done(&s->msg);
     buf_free(&s->stats_json);
     ustats_free(s->ustats);

@@ -54,6 +54,7 @@ struct server {
     uint64_t next_conn_id;
     logdir_set *logdirs;
     struct flusher *flusher;
+    struct uploader *uploader;   /* --upload; NULL when off */
     struct request msg;          /* reused for every line */
     struct buf stats_json;       /* the last stats reply's object */
     struct ustats *ustats;       /* --per-user-root: each user's counters */

@@ -570,6 +570,18 @@ static int make_dirs(const char *dir)
     return r;
 }
 
+/* Close the current file and start the next one, telling on_file_closed
+ * (the uploader) which file is now complete. */
+static int rotate_file(run_writer *w)
+{
+    char *old = w->opts.on_file_closed ? strdup(record_writer_path(w->rec)) : NULL;
+    int r = record_writer_rotate(w->rec);
+    if (r == 0 && old)
+        w->opts.on_file_closed(w->opts.on_file_closed_arg, old);
+    free(old);
+    return r;
+}
+
 /* The file cannot grow by the whole batch (EFBIG: RLIMIT_FSIZE lowered
  * since the rotation size was set, or the file system's largest file).
  * Write the batch's records one at a time, moving on to a new file when
@@ -596,7 +608,7 @@ static int write_past_limit(run_writer *w, struct batch *b)
                 reached = (uint64_t)rl.rlim_cur;
             if (w->size_reached == 0 || reached < w->size_reached)
                 w->size_reached = reached;
-            r = record_writer_rotate(w->rec);
+            r = rotate_file(w);
             if (r < 0)
                 return r;
             w->stats.files++;
@@ -647,7 +659,7 @@ int run_writer_write(run_writer *w)
             /* A file holding only its header (the last one was left
              * after a record too large for any file) takes the batch. */
             if (record_writer_records(w->rec) > 1) {
-                r = record_writer_rotate(w->rec);
+                r = rotate_file(w);
                 if (r < 0)
                     break;
                 w->stats.files++;
@@ -742,9 +754,13 @@ int run_writer_close(run_writer *w, bool sync)
     int r = 0;
     if (!w->busy)
         r = run_writer_flush(w, sync);
+    char *last = w->rec && w->opts.on_file_closed ? strdup(record_writer_path(w->rec)) : NULL;
     int r2 = record_writer_close(w->rec);
     if (r == 0)
         r = r2;
+    if (last)
+        w->opts.on_file_closed(w->opts.on_file_closed_arg, last);
+    free(last);
     batch_list_free(&w->pending);
     batch_list_free(&w->flying);
     strmap_done(&w->tags_in_file);

@@ -67,6 +67,12 @@ struct run_writer_options {
     bool fsync_always;       /* fsync after every written batch */
     const char *suffix;      /* file name suffix (borrowed); NULL: none */
     size_t max_pending;      /* 0 (or more): RUN_WRITER_MAX_PENDING */
+    /* Called with the path of each file once the writer has closed it for
+     * good (rotated away from, or at run_writer_close), on the thread that
+     * did it: a worker thread in the daemon, so it must be thread-safe and
+     * quick. path is borrowed for the call. NULL: not called. */
+    void (*on_file_closed)(void *arg, const char *path);
+    void *on_file_closed_arg;
 };
 
 typedef struct run_writer run_writer;
