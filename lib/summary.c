@@ -87,6 +87,16 @@ static int fail(struct summary_value *v, int r, const char *why)
     return r;
 }
 
+int summary_fail(struct summary_value *v, int r, const char *why)
+{
+    return fail(v, r, why);
+}
+
+void summary_clear_error(void)
+{
+    last_error = "";
+}
+
 static int set_tag(struct summary_value *v, const char *tag, const char **why)
 {
     if (!tag || !*tag) {

@@ -77,6 +77,13 @@ struct summary_bytes {
  * success. Thread-local; valid until the next builder call. */
 const char *summary_last_error(void);
 
+/* For builders in other modules (pr_curve.c, layout.c, gif.c): reset v,
+ * make why (static; NULL: a sentence for r) the one summary_last_error()
+ * answers, and return r. A builder ending in success sets "" through
+ * summary_clear_error(). */
+int summary_fail(struct summary_value *v, int r, const char *why);
+void summary_clear_error(void);
+
 /* The body summary_scalar() makes: Value.tensor = TensorProto {dtype:
  * DT_FLOAT, tensor_shape: {}, float_val: [x]} (packed), i.e. these 8 bytes
  * and the float's 4, little-endian. */

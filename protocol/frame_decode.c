@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_kinds.h"
 #include "histogram.h"
 #include "pbwire.h"
 #include "hparams.h"
@@ -704,9 +705,14 @@ static int decode_value(struct ctx *c, const Tfevents__Value *val)
         return value_audio(c, val->audio, tag, v, mp);
     case TFEVENTS__VALUE__KIND_CUSTOM:
         return value_custom(c, val->custom, tag, v, mp);
+    case TFEVENTS__VALUE__KIND_PR_CURVE:
+        return frame_kinds_pr_curve(val->pr_curve, tag, v, mp, c->err, c->err_size);
+    case TFEVENTS__VALUE__KIND_LAYOUT:
+        return frame_kinds_layout(val->layout, tag, v, mp, c->err, c->err_size);
     default:
         return FAIL_AT(-EINVAL, "value", tag,
-                       "no data (scalar, text, histogram, image, audio, custom or encoded)");
+                       "no data (scalar, text, histogram, image, audio, pr_curve, layout, "
+                       "custom or encoded)");
     }
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "json_kinds.h"
 #include "summary.h"
 
 /* ---- typed values ------------------------------------------------------- */
@@ -349,6 +350,7 @@ static const struct {
 } kinds[] = {
     {"$scalar", typed_scalar},   {"$text", typed_text},   {"$histogram", typed_histogram},
     {"$image", typed_image},     {"$audio", typed_audio}, {"$custom", typed_custom},
+    {"$pr_curve", json_kinds_pr_curve}, {"$layout", json_kinds_layout},
 };
 
 /* {"$kind": {...}} as v, tag (borrowed) already set. */
@@ -371,6 +373,6 @@ int json_typed_value(struct json_read *c, const cJSON *obj, const char *tag, Tfe
     }
     return FAIL_AT(-EINVAL, "value", tag,
                    "unknown type \"%.64s\" (known: $scalar, $text, $histogram, $image, "
-                   "$audio, $custom)", t->string);
+                   "$audio, $pr_curve, $layout, $custom)", t->string);
 }
 
