@@ -13,7 +13,7 @@
 enum {
     V_RUN = 1, V_TAG = 2, V_DISPLAY = 3, V_DESCRIPTION = 4,
     V_SCALAR = 10, V_TEXT = 11, V_HISTOGRAM = 12, V_IMAGE = 13, V_AUDIO = 14, V_CUSTOM = 15,
-    V_ENCODED = 16,
+    V_ENCODED = 16, V_PR_CURVE = 17, V_LAYOUT = 18,
 };
 #define LOG_VALUES 5
 
@@ -522,6 +522,111 @@ TFEV_API int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, co
     if (r == 0)
         r = add_sub(&e, V_CUSTOM, &sub);
     buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_pr_curve(tfevents_values *vs, const char *run, const char *tag,
+                                   const double *labels, const float *predictions, size_t n,
+                                   const double *weights, size_t n_weights,
+                                   unsigned num_thresholds)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && (!tag || !labels || !predictions || n == 0 || (n_weights && !weights)))
+        r = -EINVAL;
+    if (r == 0)
+        r = add_packed_doubles(&sub, 1, labels, n);
+    if (r == 0)
+        r = add_packed_floats(&sub, 2, predictions, n);
+    if (r == 0)
+        r = add_packed_doubles(&sub, 4, weights, n_weights);
+    if (r == 0 && num_thresholds)
+        r = pb_add_varint(&sub, 5, num_thresholds);
+    if (r == 0)
+        r = add_sub(&e, V_PR_CURVE, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_pr_curve_raw(tfevents_values *vs, const char *run, const char *tag,
+                                       const double *const rows[6], size_t num_thresholds)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && (!tag || !rows || num_thresholds == 0))
+        r = -EINVAL;
+    for (uint32_t i = 0; r == 0 && i < 6; i++)
+        r = rows[i] ? add_packed_doubles(&sub, 6 + i, rows[i], num_thresholds) : -EINVAL;
+    if (r == 0)
+        r = add_sub(&e, V_PR_CURVE, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+/* LayoutChart{title=1, multiline=2..., margin=3 {value, lower, upper}...}. */
+static int layout_chart(struct buf *b, const struct tfevents_layout_chart *ch)
+{
+    struct buf series;
+    buf_init(&series, LIB_VALUES_MAX_BYTES);
+    int r = ch->title ? pb_add_string(b, 1, ch->title) : -EINVAL;
+    if (r == 0 && ((ch->n_multiline && !ch->multiline) || (ch->n_margin && !ch->margin)))
+        r = -EINVAL;
+    for (size_t i = 0; r == 0 && i < ch->n_multiline; i++)
+        r = ch->multiline[i] ? pb_add_string(b, 2, ch->multiline[i]) : -EINVAL;
+    for (size_t i = 0; r == 0 && i < ch->n_margin; i++) {
+        const struct tfevents_layout_series *m = &ch->margin[i];
+        if (!m->value || !m->lower || !m->upper)
+            r = -EINVAL;
+        if (r == 0)
+            r = pb_add_string(&series, 1, m->value);
+        if (r == 0)
+            r = pb_add_string(&series, 2, m->lower);
+        if (r == 0)
+            r = pb_add_string(&series, 3, m->upper);
+        if (r == 0)
+            r = pb_add_bytes(b, 3, series.data, series.len);
+        buf_reset(&series);
+    }
+    buf_free(&series);
+    return r;
+}
+
+TFEV_API int tfevents_add_custom_scalars(tfevents_values *vs, const char *run,
+                                         const struct tfevents_layout_category *categories,
+                                         size_t n)
+{
+    struct entry e;
+    struct buf layout, cat, chart;
+    buf_init(&layout, LIB_VALUES_MAX_BYTES);
+    buf_init(&cat, LIB_VALUES_MAX_BYTES);
+    buf_init(&chart, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, "custom_scalars__config__");
+    if (r == 0 && (!categories || n == 0))
+        r = -EINVAL;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const struct tfevents_layout_category *c = &categories[i];
+        r = c->title && (c->charts || !c->n_charts) ? pb_add_string(&cat, 1, c->title) : -EINVAL;
+        if (r == 0 && c->closed)
+            r = pb_add_varint(&cat, 2, 1);
+        for (size_t j = 0; r == 0 && j < c->n_charts; j++) {
+            r = layout_chart(&chart, &c->charts[j]);
+            if (r == 0)
+                r = pb_add_bytes(&cat, 3, chart.data, chart.len);
+            buf_reset(&chart);
+        }
+        if (r == 0)
+            r = pb_add_bytes(&layout, 1, cat.data, cat.len);
+        buf_reset(&cat);
+    }
+    if (r == 0)
+        r = add_sub(&e, V_LAYOUT, &layout);
+    buf_free(&layout);
+    buf_free(&cat);
+    buf_free(&chart);
     return finish(&e, r);
 }
 
