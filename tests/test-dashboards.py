@@ -62,6 +62,20 @@ def same_tag(ours, theirs, what):
               % (what, k, json.dumps(ours.get(k))[:300], json.dumps(theirs.get(k))[:300]))
 
 
+def collect(logdir, tag):
+    """tfevents collect --type summary --format jsonl rows of tags matching tag."""
+    cli = os.environ.get("TFEVENTS_CLI")
+    if not cli:
+        td.notes.append("collect part skipped: TFEVENTS_CLI not set")
+        return []
+    p = subprocess.run([cli, "collect", logdir, "--type", "summary", "--format", "jsonl",
+                        "--tag", tag], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "collect: %s" % p.stderr)
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    check(rows, "collect printed no row for %s" % tag)
+    return rows
+
+
 def log_all(tmp, messages):
     """Run a daemon, send messages (dicts) to it, flush; every reply ok."""
     d = Daemon(tmp)
@@ -149,6 +163,13 @@ def test_pr_curves(tmp):
               "run %s tags %r" % (run, sorted(runs.get(run, {}))))
         for tag, theirs in g["runs"][run].items():
             same_tag(runs[run][tag], theirs, "%s/%s" % (run, tag))
+    # tfevents collect names the rows.
+    names = ["true_positives", "false_positives", "true_negatives", "false_negatives",
+             "precision", "recall"]
+    for row in collect(os.path.join(root, "pr"), "small/*"):
+        want = g["runs"]["."]["small/pr_curves"]["values"][row["step"]]
+        check(row["value"]["num_thresholds"] == 11 and
+              [row["value"][n] for n in names] == want, "collect: %r" % row)
 
 
 def test_pr_curve_refusals(tmp):
@@ -198,6 +219,12 @@ def test_custom_scalars(tmp):
     check(sorted(runs["."]) == sorted(gs), "tags %r" % sorted(runs["."]))
     for tag, theirs in gs.items():
         same_tag(runs["."][tag], theirs, tag)
+    row = collect(os.path.join(root, "cs"), "custom_scalars__config__")
+    if row:
+        cats = row[0]["value"]["layout"]["category"]
+        check([c["title"] for c in cats] == ["losses", "accuracy"] and cats[1]["closed"] and
+              cats[1]["chart"][0]["margin"]["series"][0]["upper"] == "acc/upper",
+              "collect: %r" % row)
 
 
 TESTS = [test_pr_curves, test_pr_curve_refusals, test_custom_scalars]
