@@ -525,21 +525,21 @@ TFEV_API int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, co
     return finish(&e, r);
 }
 
-TFEV_API int tfevents_add_pr_curve(tfevents_values *vs, const char *run, const char *tag,
-                                   const double *labels, const float *predictions, size_t n,
-                                   const double *weights, size_t n_weights,
-                                   unsigned num_thresholds)
+/* Predictions: exactly one of f32 and f64. */
+static int add_pr_curve(tfevents_values *vs, const char *run, const char *tag,
+                        const double *labels, const float *f32, const double *f64, size_t n,
+                        const double *weights, size_t n_weights, unsigned num_thresholds)
 {
     struct entry e;
     struct buf sub;
     buf_init(&sub, LIB_VALUES_MAX_BYTES);
     int r = begin(&e, vs, run, tag);
-    if (r == 0 && (!tag || !labels || !predictions || n == 0 || (n_weights && !weights)))
+    if (r == 0 && (!tag || !labels || (!f32 && !f64) || n == 0 || (n_weights && !weights)))
         r = -EINVAL;
     if (r == 0)
         r = add_packed_doubles(&sub, 1, labels, n);
     if (r == 0)
-        r = add_packed_floats(&sub, 2, predictions, n);
+        r = f32 ? add_packed_floats(&sub, 2, f32, n) : add_packed_doubles(&sub, 3, f64, n);
     if (r == 0)
         r = add_packed_doubles(&sub, 4, weights, n_weights);
     if (r == 0 && num_thresholds)
@@ -548,6 +548,28 @@ TFEV_API int tfevents_add_pr_curve(tfevents_values *vs, const char *run, const c
         r = add_sub(&e, V_PR_CURVE, &sub);
     buf_free(&sub);
     return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_pr_curve(tfevents_values *vs, const char *run, const char *tag,
+                                   const double *labels, const float *predictions, size_t n,
+                                   const double *weights, size_t n_weights,
+                                   unsigned num_thresholds)
+{
+    if (!predictions)
+        return -EINVAL;
+    return add_pr_curve(vs, run, tag, labels, predictions, NULL, n, weights, n_weights,
+                        num_thresholds);
+}
+
+TFEV_API int tfevents_add_pr_curve_double(tfevents_values *vs, const char *run, const char *tag,
+                                          const double *labels, const double *predictions,
+                                          size_t n, const double *weights, size_t n_weights,
+                                          unsigned num_thresholds)
+{
+    if (!predictions)
+        return -EINVAL;
+    return add_pr_curve(vs, run, tag, labels, NULL, predictions, n, weights, n_weights,
+                        num_thresholds);
 }
 
 TFEV_API int tfevents_add_pr_curve_raw(tfevents_values *vs, const char *run, const char *tag,

@@ -320,6 +320,12 @@ int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, const char 
 int tfevents_add_pr_curve(tfevents_values *vs, const char *run, const char *tag,
                           const double *labels, const float *predictions, size_t n,
                           const double *weights, size_t n_weights, unsigned num_thresholds);
+/* The same with double predictions: the bucket product is then taken in
+ * double, as TensorBoard does for a float64 array. */
+int tfevents_add_pr_curve_double(tfevents_values *vs, const char *run, const char *tag,
+                                 const double *labels, const double *predictions, size_t n,
+                                 const double *weights, size_t n_weights,
+                                 unsigned num_thresholds);
 /* From counts already computed: rows[0..5] = TP, FP, TN, FN, precision,
  * recall, each num_thresholds (2..65536) numbers. */
 int tfevents_add_pr_curve_raw(tfevents_values *vs, const char *run, const char *tag,

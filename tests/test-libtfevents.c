@@ -214,6 +214,10 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     float preds[] = {0.9f, 0.1f, 0.6f, 0.7f};
     CHECK_EQ(tfevents_add_pr_curve(vs, NULL, "pr_made", labels, preds, 4, NULL, 0, 3), 0);
     CHECK_EQ(tfevents_add_pr_curve(vs, NULL, "pr_made", labels, NULL, 4, NULL, 0, 3), -EINVAL);
+    double dpreds[] = {0.9, 0.1, 0.6, 0.7}, wts[] = {2};
+    CHECK_EQ(tfevents_add_pr_curve_double(vs, "train", "pr_double", labels, dpreds, 4, wts, 1,
+                                          3),
+             0);
     const double *rows[6] = {pr, pr + 2, pr + 4, pr + 6, pr + 8, pr + 10};
     CHECK_EQ(tfevents_add_pr_curve_raw(vs, "train", "pr_raw", rows, 2), 0);
     const char *regexes[] = {"loss/.*"};
@@ -301,6 +305,7 @@ static void check_content(const char *d)
         ".|tensor_text|11|2|text|'*hi*!' rank 0||",
         "train|encoded|11|1|scalars|2.5|Encoded|",
         ".|pr_made|11|7|pr_curves|2,2,0,2,1,0,0,1,2,0,0,2,0.5,0.666667,0,1,1,0, rank 2||",
+        "train|pr_double|11|7|pr_curves|4,4,0,4,2,0,0,2,4,0,0,4,0.5,0.666667,0,1,1,0, rank 2||",
         "train|pr_raw|11|7|pr_curves|10,5,2,1,1,2,3,4,0.9,0.5,0.8,0.6, rank 2||",
         ".|custom_scalars__config__|11|7|custom_scalars|'\x12",
         ".|_hparams_/experiment|0|6|hparams|",

@@ -122,6 +122,10 @@ def test_audio_figure_pr_custom(env):
     labels = [1, 0, 1, 1, 0, 0]
     preds = [0.9, 0.1, 0.8, 0.4, 0.6, 0.2]
     w.add_pr_curve("pr", labels, preds, 0, num_thresholds=5)
+    if np is not None:   # float32 predictions take the float32 path; one weight for all
+        w.add_pr_curve("pr32", np.array(labels), np.array(preds, dtype=np.float32), 0,
+                       num_thresholds=5, weights=2.0)
+    w.add_custom_scalars_marginchart(["v", "lo", "hi"], category="C3", title="m")
     w.add_pr_curve_raw("prraw", [3, 2], [3, 1], [0, 2], [0, 1], [0.5, 0.66], [1, 0.66], 0,
                        num_thresholds=2)
     w.add_custom_scalars({"Cat": {"chart": ["Multiline", ["loss"]],
@@ -138,6 +142,11 @@ def test_audio_figure_pr_custom(env):
     assert prec[0] == pytest.approx(0.5) and rec[0] == pytest.approx(1.0)
     # threshold 0.75 (index 3): predictions 0.9 and 0.8 are positive and labelled 1
     assert (tp[3], fp[3]) == (2, 0)
+    # buckets floor(p * 4): 3, 0, 3, 1, 2, 0; counts are for prediction >= threshold
+    assert list(tp) == [3, 3, 2, 2, 0] and list(fp) == [3, 1, 1, 0, 0]
+    if np is not None:
+        tp32, fp32 = s[(".", "pr32")][0]["value"][:2]
+        assert list(tp32) == [6, 6, 4, 4, 0] and list(fp32) == [6, 2, 2, 0, 0]
     assert len(s[(".", "prraw")][0]["value"][0]) == 2
     assert s[(".", "custom_scalars__config__")][0]["plugin"] == "custom_scalars"
     eventlint(ld)
