@@ -365,6 +365,39 @@ TFEV_API int tfevents_add_image_jpeg(tfevents_values *vs, const char *run, const
     return add_image_encoded(vs, run, tag, 2, blobs, lens, n);
 }
 
+TFEV_API int tfevents_add_image_gif(tfevents_values *vs, const char *run, const char *tag,
+                                    const void *const *blobs, const size_t *lens, size_t n)
+{
+    return add_image_encoded(vs, run, tag, 8, blobs, lens, n);
+}
+
+TFEV_API int tfevents_add_animation_u8(tfevents_values *vs, const char *run, const char *tag,
+                                       const uint8_t *frames, size_t n_frames, size_t height,
+                                       size_t width, size_t channels, double fps)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    size_t count = n_frames;
+    if (r == 0 && (!tag || !frames || !mul_ok(&count, height) || !mul_ok(&count, width) ||
+                   !mul_ok(&count, channels) || count == 0))
+        r = -EINVAL;
+    if (r == 0)
+        r = pb_add_bytes(&sub, 5, frames, count);
+    size_t dims[4] = {n_frames, height, width, channels};
+    if (r == 0)
+        r = add_packed_sizes(&sub, 7, dims, 4);
+    if (r == 0)
+        r = pb_add_varint(&sub, 9, 1);
+    if (r == 0 && fps > 0)
+        r = pb_add_double(&sub, 10, fps);
+    if (r == 0)
+        r = add_sub(&e, V_IMAGE, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
 TFEV_API int tfevents_add_audio_float(tfevents_values *vs, const char *run, const char *tag,
                                       const float *samples, size_t clips, size_t frames,
                                       size_t channels, uint32_t sample_rate)

@@ -274,6 +274,17 @@ int tfevents_add_image_png(tfevents_values *vs, const char *run, const char *tag
                            const void *const *blobs, const size_t *lens, size_t n);
 int tfevents_add_image_jpeg(tfevents_values *vs, const char *run, const char *tag,
                             const void *const *blobs, const size_t *lens, size_t n);
+/* GIF files, animated or not (TensorBoard's image dashboard plays them). */
+int tfevents_add_image_gif(tfevents_values *vs, const char *run, const char *tag,
+                           const void *const *blobs, const size_t *lens, size_t n);
+/* An animation: frames [n_frames][height][width][channels] of bytes
+ * (channels 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; alpha dropped) encoded as
+ * one looping GIF at fps frames per second (0: 4; at most 100). Up to 256
+ * colours exactly, more rounded to a 216-colour cube. What tensorboardX's
+ * add_video writes. */
+int tfevents_add_animation_u8(tfevents_values *vs, const char *run, const char *tag,
+                              const uint8_t *frames, size_t n_frames, size_t height,
+                              size_t width, size_t channels, double fps);
 
 /* Audio clips from samples [clips][frames][channels] in [-1,1], written as
  * 16-bit PCM WAV at sample_rate. */

@@ -164,9 +164,9 @@ int summary_image_u8(struct summary_value *v, const char *tag,
                      size_t width, size_t channels,
                      const struct summary_meta *meta);
 
-/* Already-encoded images: n (1..SUMMARY_MAX_IMAGES) blobs, each a PNG or
- * JPEG whose size can be read from its PNG IHDR / JPEG SOFn (anything else,
- * GIF and BMP included, is -EINVAL). width and height 0: taken from the
+/* Already-encoded images: n (1..SUMMARY_MAX_IMAGES) blobs, each a PNG,
+ * JPEG or GIF (animated or not) whose size can be read from its PNG IHDR /
+ * JPEG SOFn / GIF logical screen (anything else, BMP included, is -EINVAL). width and height 0: taken from the
  * blobs, which must all have the same size; given: every blob must have
  * that size (-EINVAL otherwise), since TensorBoard shows the tensor's size,
  * not the image's. */
@@ -174,6 +174,14 @@ int summary_image_encoded(struct summary_value *v, const char *tag,
                           const struct summary_bytes *blobs, size_t n,
                           uint32_t width, uint32_t height,
                           const struct summary_meta *meta);
+
+/* An animation: n_frames frames of bytes [n_frames, height, width,
+ * channels] encoded as one looping GIF (gif.h) at fps frames per second,
+ * one image of the value (what tensorboardX's add_video writes; the image
+ * dashboard plays it). */
+int summary_image_animation(struct summary_value *v, const char *tag, const uint8_t *frames,
+                            size_t n_frames, size_t height, size_t width, size_t channels,
+                            double fps, const struct summary_meta *meta);
 
 /* ---- audio --------------------------------------------------------------
  * DT_STRING [k] of 16-bit PCM WAV files, data_class BLOB_SEQUENCE, plugin

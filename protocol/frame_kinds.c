@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gif.h"
 #include "layout.h"
 #include "pr_curve.h"
 #include "request.h"
@@ -134,4 +135,40 @@ int frame_kinds_layout(const Tfevents__Layout *l, const char *tag, struct summar
     free(cats);
     free(charts);
     return r;
+}
+
+/* Default frame rate of an animation: tensorboardX's add_video. */
+#define ANIMATION_DEFAULT_FPS 4.0
+
+int frame_kinds_animation(const Tfevents__Image *im, const char *tag, struct summary_value *v,
+                          const struct summary_meta *meta, char *err, size_t err_size)
+{
+    if (im->has_width || im->has_height)
+        return FAIL_AT(-EINVAL, "with pixels the size comes from the shape");
+    if (im->n_shape != 4)
+        return FAIL_AT(-EINVAL, "an animation needs pixels of \"shape\" [frames,h,w,c]");
+    uint64_t count = 1;
+    for (size_t i = 0; i < 4; i++) {
+        if (im->shape[i] == 0 || im->shape[i] > GIF_MAX_PIXELS || count > GIF_MAX_PIXELS * 4)
+            return FAIL_AT(-EMSGSIZE, "animation shape too large or empty");
+        count *= im->shape[i];
+    }
+    size_t given = im->has_pixels_u8 ? im->pixels_u8.len : im->n_pixels_float;
+    if (count != given)
+        return FAIL_AT(-EINVAL, "image shape holds %llu values but %zu were given",
+                       (unsigned long long)count, given);
+    double fps = im->has_fps ? im->fps : ANIMATION_DEFAULT_FPS;
+    const uint8_t *px = im->has_pixels_u8 ? im->pixels_u8.data : NULL;
+    uint8_t *conv = NULL;
+    if (!px) {
+        if (!(conv = malloc(given)))
+            return request_error(err, err_size, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < given; i++)
+            conv[i] = summary_unit_to_byte(im->pixels_float[i]);
+        px = conv;
+    }
+    int r = summary_image_animation(v, tag, px, (size_t)im->shape[0], (size_t)im->shape[1],
+                                    (size_t)im->shape[2], (size_t)im->shape[3], fps, meta);
+    free(conv);
+    return r < 0 ? fail_builder(r, "image", tag, err, err_size) : 0;
 }

@@ -1,6 +1,6 @@
 /* frame_kinds: the Value kinds of a tfevents.Request that have a module of
- * their own in lib/ -- PR curves (pr_curve.h) and custom scalar layouts
- * (layout.h) -- checked and built for frame_decode, which hands every
+ * their own in lib/ -- PR curves (pr_curve.h), custom scalar layouts
+ * (layout.h) and animated images (gif.h) -- checked and built for frame_decode, which hands every
  * Value of both protocols over here or to its own builders.
  *
  * Pure: no I/O, no logging; errors come back as a sentence. */
@@ -19,5 +19,9 @@ int frame_kinds_pr_curve(const Tfevents__PrCurve *pc, const char *tag, struct su
                          const struct summary_meta *meta, char *err, size_t err_size);
 int frame_kinds_layout(const Tfevents__Layout *l, const char *tag, struct summary_value *v,
                        const struct summary_meta *meta, char *err, size_t err_size);
+
+/* Pixels [n,h,w,c] (bytes or floats in [0,1]) as one animated GIF. */
+int frame_kinds_animation(const Tfevents__Image *im, const char *tag, struct summary_value *v,
+                          const struct summary_meta *meta, char *err, size_t err_size);
 
 #endif

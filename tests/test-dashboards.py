@@ -9,6 +9,10 @@ files TensorBoard's own code wrote (TFEVENTS_SHARED/golden/dashboards).
   content, display name, description, dtype, shape, steps, every float.
 - custom_scalars: the fixture's layout as $layout: the same serialized
   Layout bytes, with the scalars it charts.
+- gif: the fixture's animated GIF passed through as $image "gif" (the same
+  bytes and view); its frames, decoded here, encoded again by our encoder
+  ("animate": true) and decoded back to the same pixels and delays; large
+  frames of many colours (LZW table resets, the 216-colour cube).
 
 Each test also runs eventlint --strict on what the daemon wrote. Tests skip
 with a note when the golden files or eventlint are absent. Standard library
@@ -16,6 +20,7 @@ only; the harness is test-daemon.py's.
 Usage: test-dashboards.py [TEST-NAME-SUBSTRING]"""
 
 import importlib.util
+import base64
 import json
 import os
 import struct
@@ -227,7 +232,149 @@ def test_custom_scalars(tmp):
               "collect: %r" % row)
 
 
-TESTS = [test_pr_curves, test_pr_curve_refusals, test_custom_scalars]
+# ---- GIF ----------------------------------------------------------------------
+
+def gif_decode(b):
+    """(width, height, [(delay, [palette index rows])], palette, loops) of a
+    GIF with a global colour table and full-size frames: our own decoder,
+    independent of the encoder under test."""
+    check(b[:6] in (b"GIF87a", b"GIF89a"), "not a GIF: %r" % b[:6])
+    w, h, packed = struct.unpack("<HHB", b[6:11])
+    pos = 13
+    check(packed & 0x80, "no global colour table")
+    n_colors = 2 << (packed & 7)
+    pal = [tuple(b[pos + 3 * i:pos + 3 * i + 3]) for i in range(n_colors)]
+    pos += 3 * n_colors
+    frames, delay, loops = [], 0, False
+    while True:
+        t = b[pos]
+        if t == 0x3B:
+            return w, h, frames, pal, loops
+        if t == 0x21:
+            label = b[pos + 1]
+            pos += 2
+            data = b""
+            while b[pos]:
+                data += b[pos + 1:pos + 1 + b[pos]]
+                pos += 1 + b[pos]
+            pos += 1
+            if label == 0xF9:
+                delay = struct.unpack("<H", data[1:3])[0]
+            elif label == 0xFF and data.startswith(b"NETSCAPE2.0"):
+                loops = True
+            continue
+        check(t == 0x2C, "unexpected block 0x%02x at %d" % (t, pos))
+        fx, fy, fw, fh, fp = struct.unpack("<HHHHB", b[pos + 1:pos + 10])
+        check((fx, fy, fw, fh, fp & 0xC0) == (0, 0, w, h, 0), "frame not full-size")
+        pos += 10
+        min_size = b[pos]
+        pos += 1
+        data = b""
+        while b[pos]:
+            data += b[pos + 1:pos + 1 + b[pos]]
+            pos += 1 + b[pos]
+        pos += 1
+        px = lzw_decode(data, min_size)
+        check(len(px) >= w * h, "frame has %d pixels, not %d" % (len(px), w * h))
+        frames.append((delay, [px[r * w:(r + 1) * w] for r in range(h)]))
+
+
+def lzw_decode(data, min_size):
+    clear, eoi = 1 << min_size, (1 << min_size) + 1
+    size, bitpos, out = min_size + 1, 0, []
+    table, prev = None, None
+    while bitpos + size <= len(data) * 8:
+        code = int.from_bytes(data[bitpos // 8:bitpos // 8 + 3].ljust(3, b"\0"), "little")
+        code = (code >> (bitpos % 8)) & ((1 << size) - 1)
+        bitpos += size
+        if code == clear:
+            table = [[i] for i in range(clear)] + [None, None]
+            size, prev = min_size + 1, None
+            continue
+        if code == eoi:
+            return out
+        check(table is not None, "no clear code first")
+        if prev is None:
+            entry = table[code]
+        else:
+            entry = table[code] if code < len(table) else prev + [prev[0]]
+            if len(table) < 4096:
+                table.append(prev + [entry[0]])
+        out.extend(entry)
+        prev = entry
+        if len(table) == 1 << size and size < 12:
+            size += 1
+    raise td.Failure("LZW data ends without an end code")
+
+
+def rgb_frames(decoded):
+    _w, _h, frames, pal, _ = decoded
+    return [[[pal[i] for i in row] for row in rows] for _d, rows in frames]
+
+
+def golden_gif():
+    g = golden("gif")
+    tags, _ = td.evfile.load(os.path.join(GOLDEN, "gif"))
+    pts = tags["."]["anim"]
+    return g, [v["tensor"]["strings"][2] for _step, v in pts]
+
+
+def test_gif_bytes(tmp):
+    """The fixture's GIF as given bytes: the same view as TensorBoard's."""
+    g, gifs = golden_gif()
+    gs = g["runs"]["."]["anim"]
+    msgs = [{"logdir": "gif", "step": step, "values": {"anim": {"$image": {
+        "gif": base64.b64encode(b).decode(), "display_name": gs["display_name"],
+        "description": gs["description"]}}}} for step, b in enumerate(gifs)]
+    root = log_all(tmp, msgs)
+    runs = loaded(os.path.join(root, "gif"))
+    same_tag(runs["."]["anim"], gs, "anim")
+
+
+def send_frames(tmp, name, frames, fps):
+    """frames ([n][h][w][3] bytes) as one animation; our GIF's bytes back."""
+    root = log_all(tmp, [{"logdir": name, "step": 0, "values": {"a": {"$image": {
+        "pixels": frames, "dtype": "uint8", "animate": True, "fps": fps}}}}])
+    loaded(os.path.join(root, name))   # eventlint --strict clean
+    tags, _ = td.evfile.load(os.path.join(root, name))
+    t = tags["."]["a"][0][1]["tensor"]
+    h, w = len(frames[0]), len(frames[0][0])
+    check(t["strings"][:2] == [str(w).encode(), str(h).encode()], "size %r" % t["strings"][:2])
+    return t["strings"][2]
+
+
+def test_gif_frames(tmp):
+    """The fixture's frames through our encoder: same pixels, delays, loop."""
+    _g, gifs = golden_gif()
+    theirs = gif_decode(gifs[0])
+    frames = rgb_frames(theirs)
+    ours = gif_decode(send_frames(tmp, "gifenc", frames, 100.0 / theirs[2][0][0]))
+    check(ours[:2] == theirs[:2] and ours[4], "size or loop: %r" % (ours[:2],))
+    check([d for d, _ in ours[2]] == [d for d, _ in theirs[2]], "delays")
+    check(rgb_frames(ours) == frames, "pixels differ")
+
+
+def test_gif_many_colors(tmp):
+    """200 exact colours over 3 frames of 120x90 (LZW resets), then
+    thousands of colours: the 216-colour cube, each channel to the nearest
+    multiple of 51."""
+    rng = MT19937(7)
+    pal = [tuple(int(x * 256) for x in rng.rand(3)) for _ in range(200)]
+    frames = [[[list(pal[int(rng.rand(1)[0] * 200)]) for _x in range(120)] for _y in range(90)]
+              for _f in range(3)]
+    ours = gif_decode(send_frames(tmp, "gifpal", frames, 10))
+    check(rgb_frames(ours) == [[[tuple(p) for p in row] for row in f] for f in frames],
+          "exact palette: pixels differ")
+    check([d for d, _ in ours[2]] == [10, 10, 10], "delays %r" % [d for d, _ in ours[2]])
+    frames = [[[[int(x * 256) for x in rng.rand(3)] for _x in range(64)] for _y in range(48)]
+              for _f in range(2)]
+    ours = gif_decode(send_frames(tmp, "gifcube", frames, 4))
+    want = [[[tuple((c + 25) // 51 * 51 for c in p) for p in row] for row in f] for f in frames]
+    check(rgb_frames(ours) == want, "cube: pixels differ")
+
+
+TESTS = [test_pr_curves, test_pr_curve_refusals, test_custom_scalars, test_gif_bytes,
+         test_gif_frames, test_gif_many_colors]
 
 
 def main():

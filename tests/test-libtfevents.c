@@ -228,6 +228,9 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     };
     struct tfevents_layout_category cat = {"main", true, charts, 2};
     CHECK_EQ(tfevents_add_custom_scalars(vs, NULL, &cat, 1), 0);
+    /* Two 3x2 gray frames as a GIF at 2 frames per second. */
+    uint8_t anim[2 * 2 * 3] = {0, 40, 80, 120, 160, 200, 200, 160, 120, 80, 40, 0};
+    CHECK_EQ(tfevents_add_animation_u8(vs, NULL, "anim", anim, 2, 2, 3, 1, 2.0), 0);
     CHECK_EQ(tfevents_add_custom_scalars(vs, NULL, NULL, 0), -EINVAL);
     CHECK_EQ(tfevents_log(h, NULL, vs, TFEVENTS_STEP_NEXT, TFEVENTS_NOW, &step), 0);
     CHECK_EQ(step, 11);
@@ -308,6 +311,7 @@ static void check_content(const char *d)
         "train|pr_double|11|7|pr_curves|4,4,0,4,2,0,0,2,4,0,0,4,0.5,0.666667,0,1,1,0, rank 2||",
         "train|pr_raw|11|7|pr_curves|10,5,2,1,1,2,3,4,0.9,0.5,0.8,0.6, rank 2||",
         ".|custom_scalars__config__|11|7|custom_scalars|'\x12",
+        ".|anim|11|4|images|3x2 n=1",
         ".|_hparams_/experiment|0|6|hparams|",
         "train|_hparams_/session_start_info|0|6|hparams|",
         "train|_hparams_/session_end_info|0|6|hparams|",

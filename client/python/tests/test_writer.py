@@ -191,10 +191,35 @@ def test_hparams_and_purge_step(env):
 def test_unsupported_kinds_say_so(env):
     c, root = env
     w = SummaryWriter(os.path.join(root, "u"), client=c)
-    for m in ("add_graph", "add_embedding", "add_mesh", "add_video", "add_onnx_graph"):
+    for m in ("add_graph", "add_embedding", "add_mesh", "add_onnx_graph"):
         with pytest.raises(NotImplementedError, match=m):
             getattr(w, m)(None)
     w.close()
+
+
+def test_video(env):
+    c, root = env
+    ld = os.path.join(root, "vid")
+    w = SummaryWriter(ld, client=c)
+    # [1, T=2, C=1, H=2, W=3] floats, pure Python: truncated x * 255
+    w.add_video("lists", [[[[[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]]], [[[0.2, 0.2, 0.2],
+                                                                   [0.9, 0.9, 0.9]]]]], 0, fps=2)
+    if np is not None:   # 3 videos: padded to 4, tiled 1 x 4 as tensorboardX does
+        w.add_video("grid", np.full((3, 2, 3, 4, 5), 200, dtype=np.uint8), 0)
+    w.close()
+    s = summaries(ld)
+    v = s[(".", "lists")][0]["value"]
+    assert (v["width"], v["height"]) == (3, 2) and len(v["images"]) == 1
+    gif = v["images"][0]
+    assert gif[:6] == b"GIF89a" and b"NETSCAPE2.0" in gif
+    assert b"\x21\xf9\x04\x04\x32\x00" in gif   # graphic control: 50 hundredths (2 fps)
+    # palette: 0, 127, 255 and 51, 229 (gray) in first-seen order
+    assert gif[13:13 + 15] == bytes([0, 0, 0, 127, 127, 127, 255, 255, 255,
+                                     51, 51, 51, 229, 229, 229])
+    if np is not None:
+        v = s[(".", "grid")][0]["value"]
+        assert (v["width"], v["height"]) == (20, 4)
+    eventlint(ld)
 
 
 def test_tensorboardx_scalars_runs_and_default_logdir(env, monkeypatch):

@@ -19,7 +19,7 @@ from ._client import Client, NoTransportError, RefusedError, default_client, set
 from ._daemon import DaemonError, default_socket
 from ._values import (Summary, summary_audio, summary_custom, summary_encoded,
                       summary_histogram, summary_image, summary_layout, summary_pr_curve,
-                      summary_pr_curve_raw, summary_scalar, summary_text)
+                      summary_pr_curve_raw, summary_scalar, summary_text, summary_video)
 from .reader import collect_events, events_logdir
 from .writer import SummaryWriter
 
@@ -34,4 +34,5 @@ __all__ = [
     "set_default_logdir", "set_global_step", "summary_audio", "summary_custom",
     "summary_encoded", "summary_histogram", "summary_image", "summary_layout",
     "summary_pr_curve", "summary_pr_curve_raw", "summary_scalar", "summary_text",
+    "summary_video",
 ]

@@ -150,6 +150,10 @@ _SIGS_0_3 = {
     "tfevents_add_pr_curve_raw": (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p,
                                                  ctypes.POINTER(ctypes.c_void_p),
                                                  ctypes.c_size_t]),
+    "tfevents_add_animation_u8": (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p, vp,
+                                                 ctypes.c_size_t, ctypes.c_size_t,
+                                                 ctypes.c_size_t, ctypes.c_size_t,
+                                                 ctypes.c_double]),
     "tfevents_add_custom_scalars": (ctypes.c_int, [vp, ctypes.c_char_p,
                                                    ctypes.POINTER(LayoutCategory),
                                                    ctypes.c_size_t]),
@@ -314,6 +318,12 @@ class EmbeddedSink(Refusals):
             keep += [e, c]
             return lib.tfevents_add_histogram_buckets(vs, run, tag, e, c, len(c) // 8)
         if k == "image":
+            if d.get("animate"):
+                if not hasattr(lib, "tfevents_add_animation_u8"):
+                    raise ValueError("this libtfevents is older than 0.3: no animations")
+                n, hh, ww, cc = d["shape"]
+                return lib.tfevents_add_animation_u8(vs, run, tag, _buf(d["pixels"]), n, hh, ww,
+                                                     cc, d["fps"])
             if "pixels" in d:
                 n, hh, ww, cc = d["shape"]
                 return lib.tfevents_add_image_u8(vs, run, tag, _buf(d["pixels"]), n, hh, ww, cc)

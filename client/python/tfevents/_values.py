@@ -57,6 +57,8 @@ class Summary:
         if k == "image":
             if "pixels" in d:
                 body = w.big(5, d["pixels"]) + [w.f_packed_u64(7, d["shape"])]
+                if d.get("animate"):
+                    body += [w.f_bool(9, True), w.f_double(10, d["fps"])]
             else:
                 field = 1 if d["format"] == "png" else 2
                 body = [p for b in d["blobs"] for p in w.big(field, b)]
@@ -272,6 +274,33 @@ def summary_image(img, display_name=None, description=None, tag=None, dataformat
                        display_name, description, tag)
     pixels, shape = image_pixels(img, dataformats)
     return Summary("image", {"pixels": pixels, "shape": shape}, display_name, description, tag)
+
+
+def summary_video(video, fps=4, display_name=None, description=None, tag=None):
+    """An animated image (one looping GIF, encoded by the daemon) from a video
+    [N, T, C, H, W] as tensorboardX's add_video takes it: the N videos tiled
+    in a grid as tensorboardX tiles them (N > 1 needs numpy); uint8 kept,
+    other values in [0, 1] scaled by 255, clipped and truncated."""
+    if np is not None and not isinstance(video, (list, tuple, bytes, bytearray)):
+        v = to_numpy(video)
+        if v.ndim != 5:
+            raise ValueError("a video is [N, T, C, H, W], not %d-dimensional" % v.ndim)
+        b, t, c, h, wd = v.shape
+        if b & (b - 1):
+            pad = np.zeros((2 ** b.bit_length() - b, t, c, h, wd), dtype=v.dtype)
+            v = np.concatenate((v, pad), axis=0)
+        rows = 2 ** ((b.bit_length() - 1) // 2)
+        cols = v.shape[0] // rows
+        v = v.reshape(rows, cols, t, c, h, wd).transpose(2, 0, 4, 1, 5, 3)
+        frames = v.reshape(t, rows * h, cols * wd, c)
+        px, shape = image_pixels(frames, "NHWC")
+    else:
+        flat, shape = flatten(video)
+        if len(shape) != 5 or shape[0] != 1:
+            raise ValueError("without numpy a video is [1, T, C, H, W]")
+        px, shape = image_pixels(video[0], "NCHW")
+    return Summary("image", {"pixels": px, "shape": shape, "animate": True, "fps": float(fps)},
+                   display_name, description, tag)
 
 
 def summary_audio(audio, sample_rate=44100, display_name=None, description=None, tag=None,

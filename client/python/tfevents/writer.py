@@ -15,8 +15,10 @@ Differences, on purpose:
   - max_queue, flush_secs and filename_suffix are accepted and ignored:
     values leave the process within 50 ms and the daemon writes them every
     second;
-  - add_graph, add_onnx_graph, add_embedding, add_mesh, add_video and
+  - add_graph, add_onnx_graph, add_embedding, add_mesh and
     add_image_with_boxes raise NotImplementedError;
+  - add_video's GIF keeps up to 256 colours exactly and rounds more to a
+    216-colour cube (tensorboardX's moviepy quantizes its own way);
   - add_pr_curve_raw takes the width from the rows (num_thresholds and
     weights are ignored), as TensorBoard itself does when it reads them.
 add_scalars() writes to the sub-runs <main_tag>/<tag> like tensorboardX;
@@ -34,7 +36,8 @@ from ._arrays import doubles, np, unpack_doubles
 from ._client import Client, default_client
 from ._values import (Summary, flatten, pooled_histogram, pooled_image, summary_audio,
                       summary_histogram, summary_image, summary_layout,
-                      summary_pr_curve, summary_pr_curve_raw, summary_text)
+                      summary_pr_curve, summary_pr_curve_raw, summary_text,
+                      summary_video)
 
 _now = time.time
 
@@ -224,6 +227,12 @@ class SummaryWriter:
             rt.log(items, _step(global_step), None)
         rt.sink.session_end(rt.name, run, 1)
 
+    def add_video(self, tag, vid_tensor, global_step=None, fps=4, walltime=None):
+        """A video [N, T, C, H, W] as one looping animated GIF (the N videos
+        tiled like tensorboardX does), played by TensorBoard's image tab."""
+        s = summary_video(vid_tensor, fps)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
     # ---- pr curves, custom scalars -------------------------------------------
     def add_pr_curve(self, tag, labels, predictions, global_step=None, num_thresholds=127,
                      weights=None, walltime=None):
@@ -275,8 +284,6 @@ class SummaryWriter:
     def add_mesh(self, *a, **k):
         self._unsupported("add_mesh")
 
-    def add_video(self, *a, **k):
-        self._unsupported("add_video")
 
     def add_image_with_boxes(self, *a, **k):
         self._unsupported("add_image_with_boxes")
