@@ -160,14 +160,41 @@ static cJSON *layout_json(const struct decoded_value *v)
     return o;
 }
 
+/* A mesh part as its size: {"shape": [samples, points, 3]} (the points are
+ * vertices, or faces for <name>_FACE); the numbers are rarely wanted in a
+ * table. NULL when v is not one. */
+static cJSON *mesh_json(const struct decoded_value *v)
+{
+    if (v->kind != VALUE_TENSOR || !v->plugin || strcmp(v->plugin, "mesh") != 0 ||
+        v->shape.rank != 3)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *a = o ? cJSON_AddArrayToObject(o, "shape") : NULL;
+    for (size_t i = 0; a && i < 3; i++) {
+        cJSON *n = cJSON_CreateNumber((double)v->shape.dims[i]);
+        if (!n || !cJSON_AddItemToArray(a, n)) {
+            cJSON_Delete(n);
+            a = NULL;
+        }
+    }
+    if (!a) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* value_to_json(), with an image's width and height as numbers even when
  * the writer stored them as raw bytes (the R package), a PR curve's rows by
- * name and a custom scalars layout decoded. NULL: -ENOMEM. */
+ * name, a custom scalars layout decoded and a mesh part's shape. NULL:
+ * -ENOMEM. */
 static cJSON *value_json(const struct decoded_value *v)
 {
     cJSON *special = pr_curve_json(v);
     if (!special)
         special = layout_json(v);
+    if (!special)
+        special = mesh_json(v);
     if (special)
         return special;
     cJSON *j = value_to_json(v);

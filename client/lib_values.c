@@ -13,7 +13,7 @@
 enum {
     V_RUN = 1, V_TAG = 2, V_DISPLAY = 3, V_DESCRIPTION = 4,
     V_SCALAR = 10, V_TEXT = 11, V_HISTOGRAM = 12, V_IMAGE = 13, V_AUDIO = 14, V_CUSTOM = 15,
-    V_ENCODED = 16, V_PR_CURVE = 17, V_LAYOUT = 18,
+    V_ENCODED = 16, V_PR_CURVE = 17, V_LAYOUT = 18, V_MESH = 19,
 };
 #define LOG_VALUES 5
 
@@ -394,6 +394,45 @@ TFEV_API int tfevents_add_animation_u8(tfevents_values *vs, const char *run, con
         r = pb_add_double(&sub, 10, fps);
     if (r == 0)
         r = add_sub(&e, V_IMAGE, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_mesh(tfevents_values *vs, const char *run, const char *name,
+                               const float *vertices, size_t n_vertices, const int32_t *faces,
+                               size_t n_faces, const uint8_t *colors, size_t samples,
+                               const char *config)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, name);
+    size_t nv = samples, nf = samples;
+    if (r == 0 && (!name || !vertices || samples == 0 || !mul_ok(&nv, n_vertices) ||
+                   !mul_ok(&nv, 3) || nv == 0 || !mul_ok(&nf, n_faces) || !mul_ok(&nf, 3) ||
+                   (n_faces && !faces)))
+        r = -EINVAL;
+    if (r == 0)
+        r = add_packed_floats(&sub, 1, vertices, nv);
+    if (r == 0 && nf) {
+        /* packed int32: each a varint (negatives as 10 bytes, refused later) */
+        struct buf p;
+        buf_init(&p, LIB_VALUES_MAX_BYTES);
+        uint8_t tmp[10];
+        for (size_t j = 0; r == 0 && j < nf; j++)
+            r = buf_append(&p, tmp, pb_put_varint(tmp, (uint64_t)(int64_t)faces[j]));
+        if (r == 0)
+            r = pb_add_bytes(&sub, 2, p.data, p.len);
+        buf_free(&p);
+    }
+    if (r == 0 && colors)
+        r = pb_add_bytes(&sub, 3, colors, nv);
+    if (r == 0)
+        r = pb_add_varint(&sub, 4, samples);
+    if (r == 0 && config)
+        r = pb_add_string(&sub, 5, config);
+    if (r == 0)
+        r = add_sub(&e, V_MESH, &sub);
     buf_free(&sub);
     return finish(&e, r);
 }

@@ -365,6 +365,15 @@ struct tfevents_layout_category {
 int tfevents_add_custom_scalars(tfevents_values *vs, const char *run,
                                 const struct tfevents_layout_category *categories, size_t n);
 
+/* A 3D mesh or point cloud (plugin mesh) named name: samples x n_vertices
+ * xyz vertices, optionally samples x n_faces vertex-index triangles and
+ * samples x n_vertices RGB colours, and a three.js JSON config (NULL: "{}").
+ * Written as the values <name>_VERTEX, <name>_FACE, <name>_COLOR. */
+int tfevents_add_mesh(tfevents_values *vs, const char *run, const char *name,
+                      const float *vertices, size_t n_vertices, const int32_t *faces,
+                      size_t n_faces, const uint8_t *colors, size_t samples,
+                      const char *config);
+
 /* A serialized tensorboard.Summary.Value with its own tag and metadata
  * (naming a plugin) and a tensor or simple_value: checked and written. */
 int tfevents_add_encoded(tfevents_values *vs, const char *run, const void *summary_value,

@@ -715,10 +715,12 @@ static int decode_value(struct ctx *c, const Tfevents__Value *val)
         return frame_kinds_pr_curve(val->pr_curve, tag, v, mp, c->err, c->err_size);
     case TFEVENTS__VALUE__KIND_LAYOUT:
         return frame_kinds_layout(val->layout, tag, v, mp, c->err, c->err_size);
+    case TFEVENTS__VALUE__KIND_MESH:
+        return frame_kinds_mesh(val->mesh, tag, v, c->m, run, mp, c->err, c->err_size);
     default:
         return FAIL_AT(-EINVAL, "value", tag,
                        "no data (scalar, text, histogram, image, audio, pr_curve, layout, "
-                       "custom or encoded)");
+                       "mesh, custom or encoded)");
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "gif.h"
 #include "layout.h"
+#include "mesh.h"
 #include "pr_curve.h"
 #include "request.h"
 
@@ -171,4 +172,38 @@ int frame_kinds_animation(const Tfevents__Image *im, const char *tag, struct sum
                                     (size_t)im->shape[2], (size_t)im->shape[3], fps, meta);
     free(conv);
     return r < 0 ? fail_builder(r, "image", tag, err, err_size) : 0;
+}
+
+int frame_kinds_mesh(const Tfevents__Mesh *me, const char *tag, struct summary_value *v,
+                     struct request *m, const char *run, const struct summary_meta *meta,
+                     char *err, size_t err_size)
+{
+    size_t samples = me->has_samples ? me->samples : 1;
+    if (samples == 0 || me->n_vertices == 0 || me->n_vertices % (3 * samples) != 0)
+        return FAIL_AT(-EINVAL, "mesh \"vertices\" must hold samples x n x 3 numbers (n >= 1)");
+    size_t n = me->n_vertices / (3 * samples);
+    if (me->n_faces % (3 * samples) != 0)
+        return FAIL_AT(-EINVAL, "mesh \"faces\" must hold samples x f x 3 vertex indices");
+    if (me->has_colors && me->colors.len != me->n_vertices)
+        return FAIL_AT(-EINVAL, "mesh \"colors\" must hold one RGB per vertex (%zu bytes)",
+                       me->n_vertices);
+    struct mesh_input in = {
+        .name = tag, .samples = samples, .vertices = me->vertices, .n_vertices = n,
+        .faces = me->faces, .n_faces = me->n_faces / (3 * samples),
+        .colors = me->has_colors ? me->colors.data : NULL, .json_config = me->config,
+    };
+    int r = summary_mesh_part(v, &in, MESH_VERTEX, meta);
+    for (int part = MESH_FACE; r == 0 && part <= MESH_COLOR; part++) {
+        if ((part == MESH_FACE && !in.n_faces) || (part == MESH_COLOR && !in.colors))
+            continue;
+        struct summary_value *more;
+        r = request_add_value(m, run, &more);
+        if (r == -EMSGSIZE)
+            return request_error(err, err_size, r, "more than %u values in one message",
+                                 REQUEST_MAX_VALUES);
+        if (r < 0)
+            return request_error(err, err_size, r, "out of memory");
+        r = summary_mesh_part(more, &in, (enum mesh_part)part, meta);
+    }
+    return r < 0 ? fail_builder(r, "mesh", tag, err, err_size) : 0;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "request.h"
 #include "summary.h"
 #include "tfwire.pb-c.h"
 
@@ -19,6 +20,12 @@ int frame_kinds_pr_curve(const Tfevents__PrCurve *pc, const char *tag, struct su
                          const struct summary_meta *meta, char *err, size_t err_size);
 int frame_kinds_layout(const Tfevents__Layout *l, const char *tag, struct summary_value *v,
                        const struct summary_meta *meta, char *err, size_t err_size);
+
+/* A mesh: its parts as values <tag>_VERTEX (in v), <tag>_FACE and
+ * <tag>_COLOR (added to m in run, when given). */
+int frame_kinds_mesh(const Tfevents__Mesh *me, const char *tag, struct summary_value *v,
+                     struct request *m, const char *run, const struct summary_meta *meta,
+                     char *err, size_t err_size);
 
 /* Pixels [n,h,w,c] (bytes or floats in [0,1]) as one animated GIF. */
 int frame_kinds_animation(const Tfevents__Image *im, const char *tag, struct summary_value *v,

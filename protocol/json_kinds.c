@@ -248,3 +248,96 @@ int json_kinds_layout(struct json_read *c, const cJSON *o, const char *tag, Tfev
         r = layout_category(c, e, &l->categories[i]);
     return r;
 }
+
+/* ---- $mesh ---------------------------------------------------------------- */
+
+/* A part [samples][n][3] or [n][3] (samples 1): its numbers and samples. */
+static int mesh_part(struct json_read *c, const cJSON *it, const char *where, const char *tag,
+                     struct json_read_array *a, size_t *ret_samples)
+{
+    int r = json_read_numbers(c, it, where, a);
+    if (r < 0)
+        return r;
+    if (!((a->rank == 2 || a->rank == 3) && a->dims[a->rank - 1] == 3))
+        return FAIL_AT(-EINVAL, "value", tag, "%s must be [n][3] or [samples][n][3]", where);
+    *ret_samples = a->rank == 3 ? a->dims[0] : 1;
+    return 0;
+}
+
+int json_kinds_mesh(struct json_read *c, const cJSON *o, const char *tag, Tfevents__Value *v)
+{
+    static const char *const keys[] = {"vertices", "faces", "colors", "config",
+                                       "display_name", "description", NULL};
+    static const Tfevents__Mesh init = TFEVENTS__MESH__INIT;
+    int r = json_read_keys(c, o, "$mesh", keys);
+    if (r < 0)
+        return r;
+    Tfevents__Mesh *me = NEW(c, Tfevents__Mesh, init);
+    if (!me)
+        return FAIL(-ENOMEM, "out of memory");
+    v->kind_case = TFEVENTS__VALUE__KIND_MESH;
+    v->mesh = me;
+    const cJSON *vert = cJSON_GetObjectItemCaseSensitive(o, "vertices");
+    const cJSON *faces = cJSON_GetObjectItemCaseSensitive(o, "faces");
+    const cJSON *colors = cJSON_GetObjectItemCaseSensitive(o, "colors");
+    const cJSON *config = cJSON_GetObjectItemCaseSensitive(o, "config");
+    struct json_read_array a;
+    size_t samples, s2;
+    if (!vert)
+        return FAIL_AT(-EINVAL, "value", tag, "$mesh needs \"vertices\"");
+    if ((r = mesh_part(c, vert, "$mesh \"vertices\"", tag, &a, &samples)) < 0)
+        return r;
+    if (!(me->vertices = json_read_alloc(c, a.n, sizeof *me->vertices)))
+        return FAIL(-ENOMEM, "out of memory");
+    for (size_t i = 0; i < a.n; i++)
+        me->vertices[i] = (float)a.v[i];
+    me->n_vertices = a.n;
+    me->has_samples = true;
+    me->samples = (uint32_t)samples;
+    if (faces) {
+        if ((r = mesh_part(c, faces, "$mesh \"faces\"", tag, &a, &s2)) < 0)
+            return r;
+        if (s2 != samples)
+            return FAIL_AT(-EINVAL, "value", tag, "$mesh parts differ in samples");
+        if (!(me->faces = json_read_alloc(c, a.n, sizeof *me->faces)))
+            return FAIL(-ENOMEM, "out of memory");
+        for (size_t i = 0; i < a.n; i++) {
+            if (!(a.v[i] >= 0 && a.v[i] < 2147483648.0 && a.v[i] == (double)(int32_t)a.v[i]))
+                return FAIL_AT(-EINVAL, "value", tag, "$mesh faces must be vertex indices");
+            me->faces[i] = (int32_t)a.v[i];
+        }
+        me->n_faces = a.n;
+    }
+    if (colors) {
+        if ((r = mesh_part(c, colors, "$mesh \"colors\"", tag, &a, &s2)) < 0)
+            return r;
+        if (s2 != samples)
+            return FAIL_AT(-EINVAL, "value", tag, "$mesh parts differ in samples");
+        uint8_t *px = json_read_alloc(c, a.n ? a.n : 1, 1);
+        if (!px)
+            return FAIL(-ENOMEM, "out of memory");
+        for (size_t i = 0; i < a.n; i++) {
+            if (!(a.v[i] >= 0 && a.v[i] <= 255 && a.v[i] == (double)(int)a.v[i]))
+                return FAIL_AT(-EINVAL, "value", tag, "$mesh colors must be integers 0..255");
+            px[i] = (uint8_t)a.v[i];
+        }
+        me->has_colors = true;
+        me->colors.data = px;
+        me->colors.len = a.n;
+    }
+    if (cJSON_IsString(config)) {
+        me->config = config->valuestring;
+    } else if (cJSON_IsObject(config)) {
+        char *text = cJSON_PrintUnformatted(config);
+        size_t len = text ? strlen(text) : 0;
+        me->config = text ? json_read_alloc(c, len + 1, 1) : NULL;
+        if (me->config)
+            memcpy(me->config, text, len + 1);
+        cJSON_free(text);
+        if (!me->config)
+            return FAIL(-ENOMEM, "out of memory");
+    } else if (config) {
+        return FAIL_AT(-EINVAL, "value", tag, "$mesh \"config\" must be an object or JSON text");
+    }
+    return 0;
+}

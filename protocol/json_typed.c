@@ -361,6 +361,7 @@ static const struct {
     {"$scalar", typed_scalar},   {"$text", typed_text},   {"$histogram", typed_histogram},
     {"$image", typed_image},     {"$audio", typed_audio}, {"$custom", typed_custom},
     {"$pr_curve", json_kinds_pr_curve}, {"$layout", json_kinds_layout},
+    {"$mesh", json_kinds_mesh},
 };
 
 /* {"$kind": {...}} as v, tag (borrowed) already set. */
@@ -383,6 +384,6 @@ int json_typed_value(struct json_read *c, const cJSON *obj, const char *tag, Tfe
     }
     return FAIL_AT(-EINVAL, "value", tag,
                    "unknown type \"%.64s\" (known: $scalar, $text, $histogram, $image, "
-                   "$audio, $pr_curve, $layout, $custom)", t->string);
+                   "$audio, $pr_curve, $layout, $mesh, $custom)", t->string);
 }
 

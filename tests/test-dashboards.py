@@ -9,6 +9,7 @@ files TensorBoard's own code wrote (TFEVENTS_SHARED/golden/dashboards).
   content, display name, description, dtype, shape, steps, every float.
 - custom_scalars: the fixture's layout as $layout: the same serialized
   Layout bytes, with the scalars it charts.
+- mesh: the fixture's meshes as $mesh, part by part.
 - gif: the fixture's animated GIF passed through as $image "gif" (the same
   bytes and view); its frames, decoded here, encoded again by our encoder
   ("animate": true) and decoded back to the same pixels and delays; large
@@ -373,8 +374,45 @@ def test_gif_many_colors(tmp):
     check(rgb_frames(ours) == want, "cube: pixels differ")
 
 
+def test_mesh(tmp):
+    """The fixture's meshes (tetra with faces and colours at steps 0-1, the
+    vertex-only cloud) as $mesh: every part's tag, dtype, shape, numbers and
+    MeshPluginData (name, content type, config, shape, components)."""
+    g = golden("mesh")
+    gs = g["runs"]["."]
+    msgs = []
+    for step in (0, 1):
+        t = {"vertices": gs["tetra_VERTEX"]["values"][step][0],
+             "faces": gs["tetra_FACE"]["values"][step][0],
+             "colors": gs["tetra_COLOR"]["values"][step][0],
+             "config": gs["tetra_VERTEX"]["content"]["json_config"],
+             "description": gs["tetra_VERTEX"]["description"]}
+        values = {"tetra": {"$mesh": t}}
+        if step == 0:
+            values["cloud"] = {"$mesh": {"vertices": gs["cloud_VERTEX"]["values"][0]}}
+        msgs.append({"logdir": "mesh", "step": step, "values": values})
+    root = log_all(tmp, msgs)
+    runs = loaded(os.path.join(root, "mesh"))
+    check(sorted(runs["."]) == sorted(gs), "tags %r" % sorted(runs["."]))
+    for tag, theirs in gs.items():
+        same_tag(runs["."][tag], theirs, tag)
+    for row in collect(os.path.join(root, "mesh"), "*_*"):
+        check(row["value"] == {"shape": gs[row["tag"]]["shape"]}, "collect: %r" % row)
+    d = Daemon(tmp)
+    try:
+        c = d.client()
+        for body, why in [({"vertices": [[0, 0, 0]], "faces": [[0, 1, 2]]}, "index"),
+                          ({"vertices": [[0, 0]]}, "[n][3]"),
+                          ({"vertices": [[0, 0, 0]], "colors": [[0, 0, 256]]}, "0..255")]:
+            a = c.request({"logdir": "m2", "values": {"m": {"$mesh": body}}})
+            check(not a["ok"] and why in a["error"], "%r: %r" % (body, a))
+        c.close()
+    finally:
+        check(d.stop() == 0, "daemon exit status")
+
+
 TESTS = [test_pr_curves, test_pr_curve_refusals, test_custom_scalars, test_gif_bytes,
-         test_gif_frames, test_gif_many_colors]
+         test_gif_frames, test_gif_many_colors, test_mesh]
 
 
 def main():

@@ -231,6 +231,10 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     /* Two 3x2 gray frames as a GIF at 2 frames per second. */
     uint8_t anim[2 * 2 * 3] = {0, 40, 80, 120, 160, 200, 200, 160, 120, 80, 40, 0};
     CHECK_EQ(tfevents_add_animation_u8(vs, NULL, "anim", anim, 2, 2, 3, 1, 2.0), 0);
+    float tri[9] = {0, 0, 0, 1, 0, 0, 0, 1, 0};
+    int32_t face[3] = {0, 1, 2};
+    uint8_t rgb[9] = {255, 0, 0, 0, 255, 0, 0, 0, 255};
+    CHECK_EQ(tfevents_add_mesh(vs, NULL, "tri", tri, 3, face, 1, rgb, 1, NULL), 0);
     CHECK_EQ(tfevents_add_custom_scalars(vs, NULL, NULL, 0), -EINVAL);
     CHECK_EQ(tfevents_log(h, NULL, vs, TFEVENTS_STEP_NEXT, TFEVENTS_NOW, &step), 0);
     CHECK_EQ(step, 11);
@@ -312,6 +316,9 @@ static void check_content(const char *d)
         "train|pr_raw|11|7|pr_curves|10,5,2,1,1,2,3,4,0.9,0.5,0.8,0.6, rank 2||",
         ".|custom_scalars__config__|11|7|custom_scalars|'\x12",
         ".|anim|11|4|images|3x2 n=1",
+        ".|tri_VERTEX|11|7|mesh|0,0,0,1,0,0,0,1,0, rank 3||",
+        ".|tri_FACE|11|7|mesh|0,1,2, rank 3||",
+        ".|tri_COLOR|11|7|mesh|255,0,0,0,255,0,0,0,255, rank 3||",
         ".|_hparams_/experiment|0|6|hparams|",
         "train|_hparams_/session_start_info|0|6|hparams|",
         "train|_hparams_/session_end_info|0|6|hparams|",

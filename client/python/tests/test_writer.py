@@ -191,10 +191,25 @@ def test_hparams_and_purge_step(env):
 def test_unsupported_kinds_say_so(env):
     c, root = env
     w = SummaryWriter(os.path.join(root, "u"), client=c)
-    for m in ("add_graph", "add_embedding", "add_mesh", "add_onnx_graph"):
+    for m in ("add_graph", "add_embedding", "add_onnx_graph"):
         with pytest.raises(NotImplementedError, match=m):
             getattr(w, m)(None)
     w.close()
+
+
+def test_mesh(env):
+    c, root = env
+    ld = os.path.join(root, "mesh")
+    w = SummaryWriter(ld, client=c)
+    verts = [[[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]]
+    w.add_mesh("tetra", verts, colors=[[[255, 0, 0]] * 4], faces=[[[0, 2, 1], [1, 2, 3]]],
+               config_dict={"camera": {"fov": 75}}, global_step=0)
+    w.add_mesh("cloud", [[0.5, 0.5, 0.5]], global_step=0)
+    w.close()
+    s = summaries(ld)
+    assert set(t for _, t in s) == {"tetra_VERTEX", "tetra_FACE", "tetra_COLOR", "cloud_VERTEX"}
+    assert s[(".", "tetra_FACE")][0]["plugin"] == "mesh"
+    eventlint(ld)
 
 
 def test_video(env):

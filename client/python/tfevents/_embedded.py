@@ -7,6 +7,7 @@ and raised by the next flush()/close(), as with the daemon, so a script
 behaves the same whichever transport it got; errors in the arguments
 themselves are raised by the call that made them in both."""
 
+import array
 import ctypes
 import ctypes.util
 import os
@@ -154,6 +155,9 @@ _SIGS_0_3 = {
                                                  ctypes.c_size_t, ctypes.c_size_t,
                                                  ctypes.c_size_t, ctypes.c_size_t,
                                                  ctypes.c_double]),
+    "tfevents_add_mesh": (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p, vp,
+                                         ctypes.c_size_t, vp, ctypes.c_size_t, vp,
+                                         ctypes.c_size_t, ctypes.c_char_p]),
     "tfevents_add_custom_scalars": (ctypes.c_int, [vp, ctypes.c_char_p,
                                                    ctypes.POINTER(LayoutCategory),
                                                    ctypes.c_size_t]),
@@ -362,6 +366,15 @@ class EmbeddedSink(Refusals):
         if k == "encoded":
             b = d["bytes"]
             return lib.tfevents_add_encoded(vs, run, b, len(b))
+        if k == "mesh":
+            if not hasattr(lib, "tfevents_add_mesh"):
+                raise ValueError("this libtfevents is older than 0.3: no meshes")
+            v, n = bytes(d["vertices"]), d["samples"]
+            f = array.array("i", d["faces"] or []).tobytes()
+            keep += [v, f, d["colors"]]
+            return lib.tfevents_add_mesh(vs, run, tag, v, len(v) // 12 // n, f or None,
+                                         len(f) // 12 // n, d["colors"], n,
+                                         d["config"].encode("utf-8"))
         if k in ("pr_curve", "layout"):
             return self._add_dashboard(vs, run, tag, s, keep)
         raise ValueError("unknown summary kind %r" % k)

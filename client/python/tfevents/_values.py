@@ -95,6 +95,15 @@ class Summary:
                     body += w.big(4, d["weights"])
                 body.append(w.f_varint(5, d["num_thresholds"]))
             return [head] + w.lp(w.V_PR_CURVE, body)
+        if k == "mesh":
+            body = w.big(1, d["vertices"])
+            if d["faces"] is not None:
+                body.append(w.f_bytes(2, b"".join(w.varint(x & 0xFFFFFFFFFFFFFFFF)
+                                                  for x in d["faces"])))
+            if d["colors"] is not None:
+                body += w.big(3, d["colors"])
+            body += [w.f_varint(4, d["samples"]), w.f_str(5, d["config"])]
+            return [head] + w.lp(w.V_MESH, body)
         if k == "layout":
             return [head + w.f_bytes(w.V_LAYOUT, layout_wire(d["categories"]))]
         raise ValueError("unknown summary kind %r" % k)
@@ -389,6 +398,31 @@ def summary_pr_curve_raw(tp, fp, tn, fn, precision, recall, display_name=None,
     if len({len(r) for r in rows}) != 1:
         raise ValueError("the six pr-curve rows must have the same length")
     return Summary("pr_curve", {"rows": rows}, display_name, description, tag)
+
+
+def summary_mesh(vertices, colors=None, faces=None, config_dict=None, display_name=None,
+                 description=None, tag=None):
+    """A mesh or point cloud (tensorboardX's add_mesh arguments): vertices
+    [B, N, 3] (or [N, 3]), colors [B, N, 3] bytes, faces [B, F, 3] vertex
+    indices, config_dict the three.js settings. Logged under NAME it writes
+    NAME_VERTEX, NAME_FACE, NAME_COLOR."""
+    import json
+
+    def part(x, what):
+        flat, shape = flatten(x if np is None or isinstance(x, (list, tuple))
+                              else to_numpy(x).tolist())
+        if shape[-1:] != [3] or len(shape) not in (2, 3):
+            raise ValueError("mesh %s must be [N, 3] or [B, N, 3]" % what)
+        return flat, (shape[0] if len(shape) == 3 else 1)
+    v, samples = part(vertices, "vertices")
+    f = c = None
+    if faces is not None:
+        f = [int(x) for x in part(faces, "faces")[0]]
+    if colors is not None:
+        c = bytes(int(x) for x in part(colors, "colors")[0])
+    return Summary("mesh", {"vertices": floats(v)[0], "faces": f, "colors": c,
+                            "samples": samples, "config": json.dumps(config_dict or {})},
+                   display_name, description, tag)
 
 
 def summary_layout(categories):

@@ -15,8 +15,8 @@ Differences, on purpose:
   - max_queue, flush_secs and filename_suffix are accepted and ignored:
     values leave the process within 50 ms and the daemon writes them every
     second;
-  - add_graph, add_onnx_graph, add_embedding, add_mesh and
-    add_image_with_boxes raise NotImplementedError;
+  - add_graph, add_onnx_graph, add_embedding and add_image_with_boxes
+    raise NotImplementedError;
   - add_video's GIF keeps up to 256 colours exactly and rounds more to a
     216-colour cube (tensorboardX's moviepy quantizes its own way);
   - add_pr_curve_raw takes the width from the rows (num_thresholds and
@@ -36,7 +36,7 @@ from ._arrays import doubles, np, unpack_doubles
 from ._client import Client, default_client
 from ._values import (Summary, flatten, pooled_histogram, pooled_image, summary_audio,
                       summary_histogram, summary_image, summary_layout,
-                      summary_pr_curve, summary_pr_curve_raw, summary_text,
+                      summary_mesh, summary_pr_curve, summary_pr_curve_raw, summary_text,
                       summary_video)
 
 _now = time.time
@@ -233,6 +233,13 @@ class SummaryWriter:
         s = summary_video(vid_tensor, fps)
         self._route.log([(".", tag, s)], _step(global_step), walltime)
 
+    def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None,
+                 global_step=None, walltime=None):
+        """A 3D mesh or point cloud: vertices [B, N, 3], colors [B, N, 3] (0..255),
+        faces [B, F, 3] vertex indices; tags <tag>_VERTEX, _FACE, _COLOR."""
+        s = summary_mesh(vertices, colors, faces, config_dict)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
     # ---- pr curves, custom scalars -------------------------------------------
     def add_pr_curve(self, tag, labels, predictions, global_step=None, num_thresholds=127,
                      weights=None, walltime=None):
@@ -281,8 +288,6 @@ class SummaryWriter:
     def add_embedding(self, *a, **k):
         self._unsupported("add_embedding")
 
-    def add_mesh(self, *a, **k):
-        self._unsupported("add_mesh")
 
 
     def add_image_with_boxes(self, *a, **k):
