@@ -22,6 +22,7 @@
 #include "cli_view.h"
 #include "logdir_reader.h"
 #include "value_json.h"
+#include "layout.pb-c.h"
 
 enum type { TYPE_ANY, TYPE_SUMMARY, TYPE_SCALAR };
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSONL };
@@ -109,10 +110,94 @@ static const char *event_kind(const Tensorboard__Event *ev)
     }
 }
 
+/* A PR curve's [6, k] tensor as its named rows. NULL: not one (or
+ * -ENOMEM: then the caller's fallback fails the same way). */
+static cJSON *pr_curve_json(const struct decoded_value *v)
+{
+    static const char *const rows[6] = {"true_positives",  "false_positives",
+                                        "true_negatives",  "false_negatives",
+                                        "precision",       "recall"};
+    if (v->kind != VALUE_TENSOR || !v->plugin || strcmp(v->plugin, "pr_curves") != 0 ||
+        v->shape.rank != 2 || v->shape.dims[0] != 6 || !v->numbers)
+        return NULL;
+    size_t k = (size_t)v->shape.dims[1];
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddNumberToObject(o, "num_thresholds", (double)k))
+        goto fail;
+    for (size_t i = 0; i < 6; i++) {
+        cJSON *a = cJSON_AddArrayToObject(o, rows[i]);
+        for (size_t j = 0; a && j < k; j++) {
+            cJSON *n = value_json_number(v->numbers[i * k + j]);
+            if (!n || !cJSON_AddItemToArray(a, n)) {
+                cJSON_Delete(n);
+                goto fail;
+            }
+        }
+        if (!a)
+            goto fail;
+    }
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+/* A custom scalars layout (a rank-0 string holding a Layout) decoded, as
+ * {"layout": {...}}; NULL when v is not one or it does not decode. */
+static cJSON *layout_json(const struct decoded_value *v)
+{
+    bool bad;
+    if (!v->plugin || strcmp(v->plugin, "custom_scalars") != 0 || v->n_strings != 1 ||
+        v->shape.rank != 0)
+        return NULL;
+    cJSON *l = value_message_json(&tensorboard__layout__descriptor, v->strings[0].data,
+                                  v->strings[0].len, &bad);
+    cJSON *o = l ? cJSON_CreateObject() : NULL;
+    if (!o || !cJSON_AddItemToObject(o, "layout", l)) {
+        cJSON_Delete(l);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* A mesh part as its size: {"shape": [samples, points, 3]} (the points are
+ * vertices, or faces for <name>_FACE); the numbers are rarely wanted in a
+ * table. NULL when v is not one. */
+static cJSON *mesh_json(const struct decoded_value *v)
+{
+    if (v->kind != VALUE_TENSOR || !v->plugin || strcmp(v->plugin, "mesh") != 0 ||
+        v->shape.rank != 3)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *a = o ? cJSON_AddArrayToObject(o, "shape") : NULL;
+    for (size_t i = 0; a && i < 3; i++) {
+        cJSON *n = cJSON_CreateNumber((double)v->shape.dims[i]);
+        if (!n || !cJSON_AddItemToArray(a, n)) {
+            cJSON_Delete(n);
+            a = NULL;
+        }
+    }
+    if (!a) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* value_to_json(), with an image's width and height as numbers even when
- * the writer stored them as raw bytes (the R package). NULL: -ENOMEM. */
+ * the writer stored them as raw bytes (the R package), a PR curve's rows by
+ * name, a custom scalars layout decoded and a mesh part's shape. NULL:
+ * -ENOMEM. */
 static cJSON *value_json(const struct decoded_value *v)
 {
+    cJSON *special = pr_curve_json(v);
+    if (!special)
+        special = layout_json(v);
+    if (!special)
+        special = mesh_json(v);
+    if (special)
+        return special;
     cJSON *j = value_to_json(v);
     uint32_t w, h;
     if (j && v->kind == VALUE_IMAGE && cJSON_IsObject(cJSON_GetObjectItem(j, "width")) &&

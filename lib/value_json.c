@@ -555,6 +555,20 @@ cJSON *value_content_json(const char *plugin, const uint8_t *content, size_t len
     return j;
 }
 
+cJSON *value_message_json(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
+                          bool *ret_undecodable)
+{
+    static const uint8_t empty[1];
+    ProtobufCMessage *m;
+    int ur = pb_unpack(d, data ? data : empty, len, &m);
+    *ret_undecodable = ur < 0 && ur != -ENOMEM;
+    if (ur < 0)
+        return NULL;
+    cJSON *j = message_json(m, 0);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return j;
+}
+
 /* ------------------------------------------------------------------ exact printing */
 
 /* digits (n decimal digits, most significant first, value

@@ -209,6 +209,33 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
                                         text_tensor_len),
              0);
     CHECK_EQ(tfevents_add_encoded(vs, "train", encoded_scalar, encoded_scalar_len), 0);
+    /* A PR curve at 3 thresholds: buckets floor(p * 2) = 1, 0, 1, 1. */
+    double labels[] = {1, 0, 1, 0};
+    float preds[] = {0.9f, 0.1f, 0.6f, 0.7f};
+    CHECK_EQ(tfevents_add_pr_curve(vs, NULL, "pr_made", labels, preds, 4, NULL, 0, 3), 0);
+    CHECK_EQ(tfevents_add_pr_curve(vs, NULL, "pr_made", labels, NULL, 4, NULL, 0, 3), -EINVAL);
+    double dpreds[] = {0.9, 0.1, 0.6, 0.7}, wts[] = {2};
+    CHECK_EQ(tfevents_add_pr_curve_double(vs, "train", "pr_double", labels, dpreds, 4, wts, 1,
+                                          3),
+             0);
+    const double *rows[6] = {pr, pr + 2, pr + 4, pr + 6, pr + 8, pr + 10};
+    CHECK_EQ(tfevents_add_pr_curve_raw(vs, "train", "pr_raw", rows, 2), 0);
+    const char *regexes[] = {"loss/.*"};
+    struct tfevents_layout_series series = {"acc", "acc/lo", "acc/hi"};
+    struct tfevents_layout_chart charts[] = {
+        {.title = "losses", .multiline = regexes, .n_multiline = 1},
+        {.title = "acc", .margin = &series, .n_margin = 1},
+    };
+    struct tfevents_layout_category cat = {"main", true, charts, 2};
+    CHECK_EQ(tfevents_add_custom_scalars(vs, NULL, &cat, 1), 0);
+    /* Two 3x2 gray frames as a GIF at 2 frames per second. */
+    uint8_t anim[2 * 2 * 3] = {0, 40, 80, 120, 160, 200, 200, 160, 120, 80, 40, 0};
+    CHECK_EQ(tfevents_add_animation_u8(vs, NULL, "anim", anim, 2, 2, 3, 1, 2.0), 0);
+    float tri[9] = {0, 0, 0, 1, 0, 0, 0, 1, 0};
+    int32_t face[3] = {0, 1, 2};
+    uint8_t rgb[9] = {255, 0, 0, 0, 255, 0, 0, 0, 255};
+    CHECK_EQ(tfevents_add_mesh(vs, NULL, "tri", tri, 3, face, 1, rgb, 1, NULL), 0);
+    CHECK_EQ(tfevents_add_custom_scalars(vs, NULL, NULL, 0), -EINVAL);
     CHECK_EQ(tfevents_log(h, NULL, vs, TFEVENTS_STEP_NEXT, TFEVENTS_NOW, &step), 0);
     CHECK_EQ(step, 11);
 
@@ -284,6 +311,14 @@ static void check_content(const char *d)
         ".|custom_text|11|2|text|'a''bb' rank 1||",
         ".|tensor_text|11|2|text|'*hi*!' rank 0||",
         "train|encoded|11|1|scalars|2.5|Encoded|",
+        ".|pr_made|11|7|pr_curves|2,2,0,2,1,0,0,1,2,0,0,2,0.5,0.666667,0,1,1,0, rank 2||",
+        "train|pr_double|11|7|pr_curves|4,4,0,4,2,0,0,2,4,0,0,4,0.5,0.666667,0,1,1,0, rank 2||",
+        "train|pr_raw|11|7|pr_curves|10,5,2,1,1,2,3,4,0.9,0.5,0.8,0.6, rank 2||",
+        ".|custom_scalars__config__|11|7|custom_scalars|'\x12",
+        ".|anim|11|4|images|3x2 n=1",
+        ".|tri_VERTEX|11|7|mesh|0,0,0,1,0,0,0,1,0, rank 3||",
+        ".|tri_FACE|11|7|mesh|0,1,2, rank 3||",
+        ".|tri_COLOR|11|7|mesh|255,0,0,0,255,0,0,0,255, rank 3||",
         ".|_hparams_/experiment|0|6|hparams|",
         "train|_hparams_/session_start_info|0|6|hparams|",
         "train|_hparams_/session_end_info|0|6|hparams|",

@@ -111,6 +111,7 @@ def value_head(run, tag, display_name=None, description=None):
 
 # Value kinds (fields of Value).
 V_SCALAR, V_TEXT, V_HISTOGRAM, V_IMAGE, V_AUDIO, V_CUSTOM, V_ENCODED = 10, 11, 12, 13, 14, 15, 16
+V_PR_CURVE, V_LAYOUT, V_MESH = 17, 18, 19
 
 
 class ScalarTemplate:
