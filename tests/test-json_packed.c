@@ -262,6 +262,38 @@ static void nonfinite_histogram(void)
     free(a);
 }
 
+/* The bare-token scan skips strings with memchr when they hold no
+ * backslash, byte by byte when they do: a quote escaped inside a string
+ * must not end it there, with or without a long string before it. */
+static void nonfinite_after_strings(void)
+{
+    struct str s = {0};
+    put(&s, "{\"logdir\":\"e\",\"step\":1,\"values\":{\"c\":{\"$custom\":{\"plugin\":\"p\","
+            "\"numbers\":{\"u8\":\"");
+    for (int i = 0; i < 5000; i++)
+        put(&s, "AAAA");
+    put(&s, "\"}}},\"t\":\"a\\\"NaN, \\\\\",\"x\":NaN,\"u\":\"Infinity\\\"\",\"y\":-Infinity}}");
+    struct request m;
+    char err[REQUEST_ERROR_SIZE];
+    request_init(&m);
+    int r = jd_decode(&m, s.p, s.len, err, sizeof err);
+    if (r != 0)
+        fprintf(stderr, "%s\n", err);
+    CHECK_EQ(r, 0);
+    CHECK_EQ(m.n_values, 5);
+    size_t scalars = 0;
+    for (size_t i = 0; i < m.n_values; i++) {
+        double d;
+        if (summary_is_plain_scalar(&m.values[i].value, &d)) {
+            scalars++;
+            CHECK(m.values[i].value.tag.data[0] == 'x' ? isnan(d) : d == -INFINITY);
+        }
+    }
+    CHECK_EQ(scalars, 2);
+    request_done(&m);
+    free(s.p);
+}
+
 /* JSON_PACKED_MAX_ELEMENTS over the whole message: one array past it,
  * and two arrays of which the second passes it, are refused before the
  * block is allocated; at the limit, accepted. */
@@ -303,4 +335,5 @@ static void limit(void)
     request_done(&m);
 }
 
-TEST_MAIN(TEST(packed_equals_numbers), TEST(refusals), TEST(nonfinite_histogram), TEST(limit))
+TEST_MAIN(TEST(packed_equals_numbers), TEST(refusals), TEST(nonfinite_histogram),
+          TEST(nonfinite_after_strings), TEST(limit))

@@ -95,6 +95,21 @@ encode_members <- function(x) {
 log_event <- function(..., step = get_global_step(increment = TRUE)) {
   data <- list(...)
   nm <- names(data)
+  # The commonest call, one finite number: straight to one sprintf (each
+  # R call here costs about a microsecond, the whole call ~10).
+  if (length(data) == 1L && is.numeric(v <- data[[1L]]) && length(v) == 1L &&
+      is.finite(v) && !is.null(nm) && !is.na(nm) && nzchar(nm)) {
+    ld <- .state$logdir
+    if (is.null(ld)) ld <- get_default_logdir()
+    name <- if (identical(ld, .state$json_logdir) && identical(getwd(), .state$json_wd))
+      .state$json_name else logdir_json(ld)
+    send_lines(if (missing(step))
+      sprintf('{"logdir":%s,"values":{%s:%.17g}}', name, json_name(nm), v)
+    else
+      sprintf('{"logdir":%s,"step":%.0f,"values":{%s:%.17g}}', name, as.numeric(step),
+              json_name(nm), v))
+    return(invisible(data))
+  }
   if (length(data) > 1L && !is.null(nm) && anyDuplicated(nm[nzchar(nm)]))
     stop("tfeventsd: a name is given twice in log_event()", call. = FALSE)
   name <- logdir_json(get_default_logdir())
