@@ -194,7 +194,11 @@ write_text <- function(text) {
 send_held <- function() {
   n <- .state$n_held
   if (n == 0L) return(invisible())
-  text <- paste0(paste(.state$held[seq_len(n)], collapse = "\n"), "\n")
+  held <- .state$held
+  .state$held <- NULL
+  text <- paste0(paste(held[seq_len(n)], collapse = "\n"), "\n")
+  held[seq_len(n)] <- ""   # sent: not kept alive (an image line is 16 KB)
+  .state$held <- held
   .state$n_held <- 0L
   .state$held_bytes <- 0
   .state$last_send <- as.double(Sys.time())
