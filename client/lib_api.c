@@ -844,13 +844,11 @@ TFEV_API int tfevents_log_scalar(tfevents *h, const char *dir, const char *run,
     }
     /* One value on the stack: no allocation beyond the buffers. */
     tfevents_values vs;
-    buf_init(&vs.packed, LIB_VALUES_MAX_BYTES);
-    vs.n = 0;
-    vs.last_off = 0;
+    lib_values_init(&vs);
     int r = tfevents_add_scalar(&vs, run, tag, value);
     if (r == 0)
         r = tfevents_log(h, dir, &vs, step, TFEVENTS_NOW, NULL);
-    buf_free(&vs.packed);
+    lib_values_done(&vs);
     return r;
 }
 

@@ -17,11 +17,29 @@ enum {
 };
 #define LOG_VALUES 5
 
+void lib_values_init(tfevents_values *vs)
+{
+    buf_init(&vs->packed, LIB_VALUES_MAX_BYTES);
+    buf_init(&vs->body, LIB_VALUES_MAX_BYTES);
+    buf_init(&vs->sub, LIB_VALUES_MAX_BYTES);
+    vs->n = 0;
+    vs->last_off = 0;
+}
+
+void lib_values_done(tfevents_values *vs)
+{
+    if (!vs)
+        return;
+    buf_free(&vs->packed);
+    buf_free(&vs->body);
+    buf_free(&vs->sub);
+}
+
 TFEV_API tfevents_values *tfevents_values_new(void)
 {
     tfevents_values *vs = calloc(1, sizeof *vs);
     if (vs)
-        buf_init(&vs->packed, LIB_VALUES_MAX_BYTES);
+        lib_values_init(vs);
     return vs;
 }
 
@@ -29,9 +47,37 @@ TFEV_API void tfevents_values_free(tfevents_values *vs)
 {
     if (!vs)
         return;
-    buf_free(&vs->packed);
+    lib_values_done(vs);
     free(vs);
 }
+
+/* A scratch buffer of vs (slot) lent as b, empty, or a fresh one without
+ * vs; given back afterwards with its memory (up to
+ * LIB_VALUES_KEEP_SCRATCH), or freed. */
+static void scratch_take(struct buf *slot, struct buf *b)
+{
+    if (slot) {
+        *b = *slot;
+        b->len = 0;
+        buf_init(slot, LIB_VALUES_MAX_BYTES);
+    } else {
+        buf_init(b, LIB_VALUES_MAX_BYTES);
+    }
+}
+
+static void scratch_give(struct buf *slot, struct buf *b)
+{
+    if (slot && !slot->data && b->cap <= LIB_VALUES_KEEP_SCRATCH) {
+        b->len = 0;
+        *slot = *b;
+        buf_init(b, LIB_VALUES_MAX_BYTES);
+    } else {
+        buf_free(b);
+    }
+}
+
+#define SUB_TAKE(vs, b) scratch_take((vs) ? &(vs)->sub : NULL, (b))
+#define SUB_GIVE(vs, b) scratch_give((vs) ? &(vs)->sub : NULL, (b))
 
 TFEV_API void tfevents_values_clear(tfevents_values *vs)
 {
@@ -115,7 +161,7 @@ static int begin(struct entry *e, tfevents_values *vs, const char *run, const ch
 {
     e->vs = vs;
     e->start = vs ? vs->packed.len : 0;
-    buf_init(&e->body, LIB_VALUES_MAX_BYTES);
+    scratch_take(vs ? &vs->body : NULL, &e->body);
     if (!vs)
         return -EINVAL;
     if (vs->n >= TFEVENTS_MAX_VALUES)
@@ -136,7 +182,7 @@ static int finish(struct entry *e, int r)
     tfevents_values *vs = e->vs;
     if (r == 0)
         r = pb_add_bytes(&vs->packed, LOG_VALUES, e->body.data, e->body.len);
-    buf_free(&e->body);
+    scratch_give(vs ? &vs->body : NULL, &e->body);
     if (r < 0) {
         if (vs)
             vs->packed.len = e->start;
@@ -150,9 +196,7 @@ static int finish(struct entry *e, int r)
 /* Append sub (a built sub-message) as field of the body. */
 static int add_sub(struct entry *e, uint32_t field, struct buf *sub)
 {
-    int r = pb_add_bytes(&e->body, field, sub->data, sub->len);
-    buf_free(sub);
-    return r;
+    return pb_add_bytes(&e->body, field, sub->data, sub->len);
 }
 
 TFEV_API int tfevents_values_meta(tfevents_values *vs, const char *display_name,
@@ -207,7 +251,7 @@ TFEV_API int tfevents_add_text(tfevents_values *vs, const char *run, const char 
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && (!tag || !text))
         r = -EINVAL;
@@ -215,7 +259,7 @@ TFEV_API int tfevents_add_text(tfevents_values *vs, const char *run, const char 
         r = pb_add_string(&sub, 1, text);
     if (r == 0)
         r = add_sub(&e, V_TEXT, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -224,7 +268,7 @@ TFEV_API int tfevents_add_text_table(tfevents_values *vs, const char *run, const
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     size_t n = rows;
     if (r == 0 && (!tag || !mul_ok(&n, cols ? cols : 1)))
@@ -238,26 +282,28 @@ TFEV_API int tfevents_add_text_table(tfevents_values *vs, const char *run, const
         r = add_packed_sizes(&sub, 2, dims, cols ? 2 : 1);
     if (r == 0)
         r = add_sub(&e, V_TEXT, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
 TFEV_API int tfevents_add_histogram(tfevents_values *vs, const char *run, const char *tag,
                                     const double *data, size_t n, int bucket_count)
 {
+    /* The sub-message is written in place, its length known beforehand:
+     * the data is copied once into the entry, not into a sub-message and
+     * then again into the entry. */
     struct entry e;
-    struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
     int r = begin(&e, vs, run, tag);
-    if (r == 0 && (!tag || (n > 0 && !data)))
+    if (r == 0 && (!tag || (n > 0 && !data) || n > SIZE_MAX / 16))
         r = -EINVAL;
+    size_t len = (n ? pb_len_field_size(1, n * 8) : 0) +
+                 (bucket_count >= 0 ? 1 + pb_varint_size((uint64_t)bucket_count) : 0);
     if (r == 0)
-        r = add_packed_doubles(&sub, 1, data, n);
+        r = pb_add_len_header(&e.body, V_HISTOGRAM, len);
+    if (r == 0)
+        r = add_packed_doubles(&e.body, 1, data, n);
     if (r == 0 && bucket_count >= 0)
-        r = pb_add_varint(&sub, 2, (uint64_t)bucket_count);
-    if (r == 0)
-        r = add_sub(&e, V_HISTOGRAM, &sub);
-    buf_free(&sub);
+        r = pb_add_varint(&e.body, 2, (uint64_t)bucket_count);
     return finish(&e, r);
 }
 
@@ -267,7 +313,7 @@ TFEV_API int tfevents_add_histogram_buckets(tfevents_values *vs, const char *run
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && (!tag || !edges || (k > 0 && !counts) || k == SIZE_MAX))
         r = -EINVAL;
@@ -277,7 +323,7 @@ TFEV_API int tfevents_add_histogram_buckets(tfevents_values *vs, const char *run
         r = add_packed_doubles(&sub, 4, counts, k);
     if (r == 0)
         r = add_sub(&e, V_HISTOGRAM, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -287,7 +333,7 @@ static int add_image_pixels(tfevents_values *vs, const char *run, const char *ta
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     size_t count = n;
     if (r == 0 && (!tag || !pixels || !mul_ok(&count, height) || !mul_ok(&count, width) ||
@@ -301,7 +347,7 @@ static int add_image_pixels(tfevents_values *vs, const char *run, const char *ta
         r = add_packed_sizes(&sub, 7, dims, 4);
     if (r == 0)
         r = add_sub(&e, V_IMAGE, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -341,7 +387,7 @@ static int add_image_encoded(tfevents_values *vs, const char *run, const char *t
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && !tag)
         r = -EINVAL;
@@ -349,7 +395,7 @@ static int add_image_encoded(tfevents_values *vs, const char *run, const char *t
         r = add_blobs(&sub, field, blobs, lens, n);
     if (r == 0)
         r = add_sub(&e, V_IMAGE, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -443,7 +489,7 @@ TFEV_API int tfevents_add_audio_float(tfevents_values *vs, const char *run, cons
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     size_t count = clips;
     if (r == 0 && (!tag || !samples || !mul_ok(&count, frames) || !mul_ok(&count, channels) ||
@@ -458,7 +504,7 @@ TFEV_API int tfevents_add_audio_float(tfevents_values *vs, const char *run, cons
         r = pb_add_varint(&sub, 4, sample_rate);
     if (r == 0)
         r = add_sub(&e, V_AUDIO, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -467,7 +513,7 @@ TFEV_API int tfevents_add_audio_wav(tfevents_values *vs, const char *run, const 
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && !tag)
         r = -EINVAL;
@@ -475,7 +521,7 @@ TFEV_API int tfevents_add_audio_wav(tfevents_values *vs, const char *run, const 
         r = add_blobs(&sub, 1, wavs, lens, n);
     if (r == 0)
         r = add_sub(&e, V_AUDIO, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -527,7 +573,7 @@ TFEV_API int tfevents_add_custom_numbers(tfevents_values *vs, const char *run, c
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     bool ok;
     size_t n = shape_elements(rank, dims, &ok);
@@ -546,7 +592,7 @@ TFEV_API int tfevents_add_custom_numbers(tfevents_values *vs, const char *run, c
         r = pb_add_varint(&sub, 8, (uint64_t)dtype);
     if (r == 0)
         r = add_sub(&e, V_CUSTOM, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -558,7 +604,7 @@ TFEV_API int tfevents_add_custom_strings(tfevents_values *vs, const char *run, c
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     bool ok;
     size_t n = shape_elements(rank, dims, &ok);
@@ -572,7 +618,7 @@ TFEV_API int tfevents_add_custom_strings(tfevents_values *vs, const char *run, c
         r = custom_shape(&sub, rank, dims, n);
     if (r == 0)
         r = add_sub(&e, V_CUSTOM, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -583,7 +629,7 @@ TFEV_API int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, co
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && (!tag || (!tensor_proto && tensor_len > 0)))
         r = -EINVAL;
@@ -593,7 +639,7 @@ TFEV_API int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, co
         r = pb_add_bytes(&sub, 4, tensor_proto ? tensor_proto : "", tensor_len);
     if (r == 0)
         r = add_sub(&e, V_CUSTOM, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 

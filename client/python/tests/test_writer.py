@@ -270,3 +270,29 @@ def test_refusals_to_callback(tmp_path, env):
     w.add_scalar("x", 1.0, 1)
     with pytest.raises(tfevents.RefusedError):
         w.close()
+
+
+def test_text_template_is_the_general_encoding():
+    """add_text's kept request bytes are byte for byte what the general
+    path (DaemonSink.log of summary_text) makes, for texts with non-ASCII,
+    empty, long, steps of every varint length and no step."""
+    from tfevents import _wire as w
+    from tfevents._values import summary_text
+
+    def general(logdir, run, tag, text, wall, step):
+        parts = [w.f_str(1, logdir)]
+        parts += w.lp(5, summary_text(text).wire(run, tag))
+        parts.append(w.f_double(4, wall))
+        if step is not None:
+            parts.append(w.f_varint(2, step))
+        return b"".join(bytes(p) for p in w.lp(1, w.lp(w.RQ_LOG, parts)))
+
+    texts = ["", "some *markdown*", "é ü 漢字 🙂", "x" * 200, "y" * 70000, "a\nb\tc"]
+    steps = [None, 0, 1, 127, 128, 2 ** 14, 2 ** 21 + 5, 2 ** 53]
+    for logdir, run, tag in [("exp", ".", "notes"), ("a/b" * 50, "train", "t" * 300)]:
+        t = w.TextTemplate(logdir, run, tag)
+        for text in texts:
+            for step in steps:
+                for wall in (0.0, 1700000000.25):
+                    assert t.entry(text, wall, step) == general(logdir, run, tag, text, wall,
+                                                                step)

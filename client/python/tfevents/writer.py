@@ -196,8 +196,19 @@ class SummaryWriter:
 
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         """Text rendered as Markdown."""
+        rt = self._route
+        if rt.daemon and type(text_string) is str and len(text_string) < 65536:
+            # Kept request bytes, as add_scalar: only the string is encoded.
+            t = rt.templates.get(("text", tag))
+            if t is None:
+                t = rt.templates[("text", tag)] = w.TextTemplate(rt.name, ".", tag)
+            if type(global_step) is not int and global_step is not None:
+                global_step = int(global_step)
+            rt.sink.put(t.entry(text_string, _now() if walltime is None else walltime,
+                                global_step))
+            return
         s = summary_text(text_string)
-        self._route.log([(".", tag, s)], _step(global_step), walltime)
+        rt.log([(".", tag, s)], _step(global_step), walltime)
 
     # ---- hparams --------------------------------------------------------------
     def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None,
