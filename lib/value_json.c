@@ -13,6 +13,8 @@
 #include <nettle/base64.h>
 #include <nettle/sha2.h>
 
+#include "shortest.h"
+
 #include "hparams.pb-c.h"
 #include "pbwire.h"
 #include "plugins.pb-c.h"
@@ -643,6 +645,10 @@ int value_format_double(char *buf, size_t size, double d)
         return snprintf(buf, size, "NaN");
     if (isinf(d))
         return snprintf(buf, size, d > 0 ? "Infinity" : "-Infinity");
+    /* Wall times and other large doubles: exactly, without printf. */
+    int fast = shortest_double(buf, size, d, 15, 17);
+    if (fast >= 0)
+        return fast;
     /* The shortest of 15..17 significant digits that reads back exactly,
      * written as %.{15,16,17}g would. Collecting millions of rows made the
      * obvious loop (printf and strtod per precision) the bottleneck, so
