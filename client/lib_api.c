@@ -213,6 +213,8 @@ TFEV_API const char *tfevents_strerror(int err)
                         "(or an output buffer too small)";
     case EXDEV: return "the logdir is outside the daemon's root directory";
     case EMEDIUMTYPE: return "a tag's value of another kind than the tag holds (scalars, text, ...)";
+    case EEXIST: return "a display name or description other than the tag's first value's "
+                        "(TensorBoard shows only those)";
     case EOVERFLOW: return "no next step: the logdir's step counter is at 2^53 or beyond";
     case EPIPE:
     case ECONNRESET: return "the daemon closed the connection";

@@ -239,7 +239,10 @@ void tfevents_values_clear(tfevents_values *vs);
 size_t tfevents_values_count(const tfevents_values *vs);
 
 /* Display name and description (either may be NULL) of the value added
- * last. -ENOENT when there is none. */
+ * last. -ENOENT when there is none. TensorBoard shows those of a tag's
+ * first value only: logging a later value of the tag with others is
+ * refused (-EEXIST embedded, -EREMOTEIO through the daemon); the same
+ * ones, or none, pass. */
 int tfevents_values_meta(tfevents_values *vs, const char *display_name,
                          const char *description);
 

@@ -122,6 +122,16 @@ static int fail_log(int err, const struct logdir_refusal *rf, const char *ldname
                           "kind %s cannot join it (TensorBoard shows one kind per tag); "
                           "nothing of this message was written. Use another tag",
                           rf->tag, rf->run, rf->kind_had, rf->last_step, rf->kind_new);
+    if (err == -EEXIST && rf->kind == LOGDIR_REFUSED_META)
+        return reply_fail(rp, err,
+                          "tag '%s' in run '%s' was first written %s (last step %" PRId64
+                          "); TensorBoard shows only the display name and description of a "
+                          "tag's first value, so other ones now would be lost: nothing of "
+                          "this message was written. Send the first ones again, or none",
+                          rf->tag, rf->run,
+                          rf->meta_had ? "with another display name or description"
+                                       : "without a display name or description",
+                          rf->last_step);
     if (err == -ENOSPC && rf->kind == LOGDIR_REFUSED_KINDS)
         return reply_fail(rp, err,
                           "tag '%s' in run '%s' would bring one kind (plugin name) too many "

@@ -106,7 +106,7 @@ static void test_strerror(void)
         {EREMOTEIO, "refused by the daemon"},             {EPROTO, "protocol"},
         {ETIMEDOUT, "daemon"},   {ECHILD, "fork"},        {E2BIG, "options"},
         {ENOSPC, "stack"},       {ENAMETOOLONG, "path"},  {ENOENT, "socket"},
-        {EMEDIUMTYPE, "kind"},   {EOVERFLOW, "2^53"},
+        {EMEDIUMTYPE, "kind"}, {EEXIST, "first value"},   {EOVERFLOW, "2^53"},
     };
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
         const char *s = tfevents_strerror(-ours[i].err);
