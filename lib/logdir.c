@@ -783,6 +783,15 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
     return 0;
 }
 
+int64_t logdir_tag_last_step(logdir *d, const char *run, const void *tag, size_t tag_len)
+{
+    if (logdir_steps_key(&d->steps, run, tag, tag_len) < 0)
+        return STEP_NONE;
+    const struct strmap_entry *e = strmap_get(&d->steps.tags, d->steps.key.data,
+                                              d->steps.key.len);
+    return e ? e->val.i64 : STEP_NONE;
+}
+
 run_writer *logdir_writer(const logdir *d, const char *run)
 {
     struct strmap_entry *e = strmap_get(&d->steps.runs, run, strlen(run));

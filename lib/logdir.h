@@ -262,6 +262,10 @@ void logdir_foreach_writer(logdir *d,
 
 size_t logdir_writer_count(const logdir *d);
 
+/* The last step written for (run, tag) (learned from the files too), or
+ * LOGDIR_STEP_NONE when it holds none. */
+int64_t logdir_tag_last_step(logdir *d, const char *run, const void *tag, size_t tag_len);
+
 /* Total values refused by the step policy in this logdir. */
 uint64_t logdir_refused(const logdir *d);
 

@@ -190,12 +190,25 @@ static int do_log(struct request *m, logdir *d, double wall_time, bool check_ste
     struct logdir_item *items = small;
     if (m->n_values > 16 && !(items = malloc(m->n_values * sizeof *items)))
         return reply_fail(rp, -ENOMEM, "out of memory");
+    size_t n = 0;
     for (size_t i = 0; i < m->n_values; i++) {
-        items[i].run = m->values[i].run;
-        items[i].summary = &m->values[i].value;
+        const struct summary_value *v = &m->values[i].value;
+        /* Sent again after a broken connection: a value whose tag holds
+         * this step or a later one was written by the first sending. */
+        if (m->resent && v->tag.len > 0 &&
+            logdir_tag_last_step(d, m->values[i].run, v->tag.data, v->tag.len) >= m->step)
+            continue;
+        items[n].run = m->values[i].run;
+        items[n++].summary = v;
     }
-    int r = exec_log_items(d, m->logdir, items, m->n_values, m->step_mode, m->step, wall_time,
+    int r = 0;
+    if (n == 0) {
+        rp->has_step = true;
+        rp->step = m->step;
+    } else {
+        r = exec_log_items(d, m->logdir, items, n, m->step_mode, m->step, wall_time,
                            check_steps, rp);
+    }
     if (items != small)
         free(items);
     return r;

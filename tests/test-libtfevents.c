@@ -149,6 +149,9 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     /* A step that goes back is refused whole: directly in embedded mode,
      * at the next wait in daemon mode. */
     CHECK_EQ(tfevents_refused(h), 0);
+    /* No daemon went away (test-reconnect.py makes them go). */
+    CHECK_EQ(tfevents_lost(h), 0);
+    CHECK_EQ(tfevents_reconnects(h), 0);
     tfevents_values_clear(vs);
     CHECK_EQ(tfevents_add_scalar(vs, NULL, "fresh", 1), 0);
     CHECK_EQ(tfevents_add_scalar(vs, NULL, "loss", 1), 0);

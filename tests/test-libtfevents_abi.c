@@ -58,6 +58,7 @@ static void test_options_size(void)
     CHECK_EQ(b.batch_bytes, a.batch_bytes);
     CHECK(b.flush_interval == 1.0 && a.flush_interval == 1.0);
     CHECK(!a.any_step && !b.any_step);
+    CHECK(a.reconnect_timeout == 0 && b.reconnect_timeout == 0);
 
     char dir[600], got[600];
     snprintf(dir, sizeof dir, "%s/opts", tmp);
