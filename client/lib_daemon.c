@@ -44,8 +44,12 @@ struct lib_daemon {
     bool recovering;
     uint64_t lost, lost_taken;
     char lost_error[LIB_ERROR_SIZE];
-    /* What the last replay decided about the request of a call in progress. */
+    /* The call in progress: its id, whether (and on which connection, as
+     * which request) its frame was made, and what the last replay decided
+     * about it. */
     uint64_t call_id;
+    bool call_framed;
+    uint64_t call_gen, call_seq;
     bool call_unread;
     struct buf rebuild;       /* replay: the Batch payload being built */
     uint32_t rebuild_requests;
@@ -110,19 +114,17 @@ static int parse_frames(struct lib_daemon *d, bool want_id, uint64_t want, struc
         int r = frame_header_read(d->in.data + pos, d->in.len - pos, d->max_frame, &len, &kind);
         if (r == -EAGAIN || (r == 0 && d->in.len - pos - FRAME_HEADER_LEN < len))
             break;
-        if (r < 0 || kind != FRAME_REPLY) {
-            d->broken = true;
-            d->broken_err = -EPROTO;
-            return -EPROTO;
-        }
-        Tfevents__Reply *rep =
-            tfevents__reply__unpack(NULL, len, d->in.data + pos + FRAME_HEADER_LEN);
-        pos += FRAME_HEADER_LEN + len;
+        Tfevents__Reply *rep = NULL;
+        if (r == 0 && kind == FRAME_REPLY)
+            rep = tfevents__reply__unpack(NULL, len, d->in.data + pos + FRAME_HEADER_LEN);
         if (!rep) {
+            /* Out of step: nothing after this can be trusted. */
+            buf_consume(&d->in, d->in.len);
             d->broken = true;
             d->broken_err = -EPROTO;
             return -EPROTO;
         }
+        pos += FRAME_HEADER_LEN + len;
         if (want_id && rep->has_id && rep->id == want) {
             to_reply(rep, rp);
             found = 1;
@@ -324,28 +326,34 @@ static int frame_batch(struct lib_daemon *d)
 {
     if (d->batch_requests == 0)
         return 0;
-    int r = lib_journal_add(&d->j, d->batch.data + FRAME_HEADER_LEN,
-                            d->batch.len - FRAME_HEADER_LEN, d->seq + 1,
+    /* The batch's buffer goes to the journal as it is (no copy). */
+    int r = lib_journal_add(&d->j, &d->batch, FRAME_HEADER_LEN, d->seq + 1,
                             (uint32_t)d->batch_requests);
     if (r < 0)
         return r;
     d->seq += d->batch_requests;
-    buf_reset(&d->batch);
     d->batch_requests = 0;
+    if (d->call_id && !d->call_framed) {
+        /* The call's request was the last one appended. */
+        d->call_framed = true;
+        d->call_gen = d->conn_gen;
+        d->call_seq = d->seq;
+    }
+    /* A new buffer (no spare yet) is sized for a whole batch at once:
+     * growing it by doubling would copy it over and over. */
+    if (d->batch.cap == 0)
+        (void)buf_reserve(&d->batch, d->batch_limit + FRAME_HEADER_LEN + 64);
     return 0;
 }
 
 /* Write the journal's frames not written yet, in order. */
 static int write_unsent(struct lib_daemon *d)
 {
-    const uint8_t *p;
+    uint8_t *p;
     size_t n;
     while (lib_journal_unsent(&d->j, &p, &n)) {
-        uint8_t h[FRAME_HEADER_LEN];
-        frame_header_write(h, (uint32_t)n, FRAME_BATCH);
-        int r = write_all(d, h, sizeof h);
-        if (r == 0)
-            r = write_all(d, p, n);
+        frame_header_write(p, (uint32_t)(n - FRAME_HEADER_LEN), FRAME_BATCH);
+        int r = write_all(d, p, n);
         if (r < 0)
             return r;
         lib_journal_sent(&d->j);
@@ -377,7 +385,7 @@ static int wait_checkpoint(struct lib_daemon *d)
 static int checkpoint(struct lib_daemon *d, bool force)
 {
     size_t bytes = lib_journal_bytes(&d->j);
-    if (d->recovering || bytes == 0)
+    if (d->recovering || bytes == 0 || d->reconnect_timeout < 0)
         return 0;
     if (d->ckpt_id)
         return bytes >= LIB_JOURNAL_MAX_BYTES ? wait_checkpoint(d) : 0;
@@ -408,6 +416,9 @@ static int send_now(struct lib_daemon *d, bool force_checkpoint)
         r = frame_batch(d);
     if (r == 0)
         r = write_unsent(d);
+    /* Never reconnecting: nothing is kept (the buffer is reused at once). */
+    if (r == 0 && d->reconnect_timeout < 0)
+        lib_journal_ack(&d->j, d->seq);
     if (r == 0)
         r = checkpoint(d, force_checkpoint);
     if (r < 0 && d->broken && !d->recovering)
@@ -565,12 +576,11 @@ static int rebuild_cut(struct lib_daemon *d)
 {
     if (d->rebuild_requests == 0)
         return 0;
-    int r = lib_journal_add(&d->j, d->rebuild.data, d->rebuild.len, d->seq + 1,
+    int r = lib_journal_add(&d->j, &d->rebuild, FRAME_HEADER_LEN, d->seq + 1,
                             d->rebuild_requests);
     if (r < 0)
         return r;
     d->seq += d->rebuild_requests;
-    buf_reset(&d->rebuild);
     d->rebuild_requests = 0;
     return 0;
 }
@@ -579,12 +589,18 @@ static int rebuild_add(struct lib_daemon *d, const uint8_t *req, size_t len)
 {
     size_t entry = pb_len_field_size(1, len);
     int r;
-    if (d->rebuild_requests > 0 && (d->rebuild.len + entry > d->batch_limit ||
-                                    d->rebuild_requests >= FRAME_MAX_REQUESTS) &&
+    if (d->rebuild_requests > 0 &&
+        (d->rebuild.len - FRAME_HEADER_LEN + entry > d->batch_limit ||
+         d->rebuild_requests >= FRAME_MAX_REQUESTS) &&
         (r = rebuild_cut(d)) < 0)
         return r;
-    if ((r = buf_reserve(&d->rebuild, entry)) < 0)
+    size_t header = d->rebuild_requests == 0 ? FRAME_HEADER_LEN : 0;
+    if ((r = buf_reserve(&d->rebuild, header + entry)) < 0)
         return r;
+    if (header) {
+        buf_reset(&d->rebuild);
+        d->rebuild.len = header;   /* room for the frame header */
+    }
     uint8_t *p = d->rebuild.data + d->rebuild.len;
     p += pb_put_tag(p, 1, PB_LEN);
     p += pb_put_varint(p, len);
@@ -644,7 +660,6 @@ static int replay(struct lib_daemon *d)
     struct lib_journal old = d->j;
     lib_journal_init(&d->j);
     d->replay_lost_counter = d->replay_lost_step_set = 0;
-    buf_reset(&d->rebuild);
     d->rebuild_requests = 0;
     int r = lib_journal_replay(&old, replay_one, d);
     if (r == 0)
@@ -754,20 +769,20 @@ int lib_daemon_call(struct lib_daemon *d, const uint8_t *req, size_t len, struct
     for (unsigned attempt = 1;; attempt++) {
         if (d->broken && (r = recover(d)) < 0)
             break;
-        uint64_t id = ++d->next_id, gen = d->conn_gen;
-        d->call_id = id;
-        d->call_unread = false;
-        r = append(d, req, len, true, id);
-        if (r == 0)
-            r = send_now(d, false);
-        if (r < 0)
+        uint64_t id = ++d->next_id;
+        if ((r = append(d, req, len, true, id)) < 0)
             break;
-        /* The call's request is the last of the frames written. */
-        uint64_t seq = d->seq;
-        if (d->conn_gen == gen) {
+        /* Set after append(): a full batch it sends does not hold the call. */
+        d->call_id = id;
+        d->call_framed = false;
+        d->call_unread = false;
+        if ((r = send_now(d, false)) < 0)
+            break;
+        if (d->call_framed && d->call_gen == d->conn_gen) {
             if (wait_reply(d, id, rp)) {
+                /* A flush of every logdir: what came before it is written. */
                 if (rp->ok && k == LIB_JOURNAL_FLUSH_ALL)
-                    lib_journal_ack(&d->j, seq);
+                    lib_journal_ack(&d->j, d->call_seq);
                 break;
             }
             if ((r = recover(d)) < 0)

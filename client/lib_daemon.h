@@ -13,7 +13,11 @@
  * Reconnecting. Every frame is kept (lib_journal) until the daemon
  * acknowledges it (a flush of every logdir answered, a checkpoint flush
  * the transport sends by itself every LIB_JOURNAL_CHECKPOINT_BYTES and on
- * lib_daemon_tick(), or the daemon's goodbye at a graceful stop). When the
+ * lib_daemon_tick(), or the daemon's goodbye at a graceful stop). The
+ * batch's buffer itself goes to the journal, and acknowledged buffers come
+ * back as batches (LIB_JOURNAL_SPARES): nothing is copied, and in a
+ * steady state no new memory is touched. With reconnect_timeout < 0
+ * nothing is kept. When the
  * connection breaks (the daemon restarts or dies), the next use connects
  * again -- waiting LIB_DAEMON_RETRY_FIRST_MS, doubling up to
  * LIB_DAEMON_RETRY_MAX_MS between attempts, for up to reconnect_timeout

@@ -16,7 +16,8 @@ enum {
 };
 
 struct lib_journal_frame {
-    size_t off, len;           /* in bytes */
+    struct buf data;           /* skip bytes of header room, then the payload */
+    size_t skip;
     uint64_t first;            /* number of its first request */
     uint32_t count;
     bool sent;                 /* written whole */
@@ -24,20 +25,12 @@ struct lib_journal_frame {
 
 void lib_journal_init(struct lib_journal *j)
 {
-    buf_init(&j->bytes, BUF_NO_CAP);
     buf_init(&j->frames, BUF_NO_CAP);
     buf_init(&j->refused, BUF_NO_CAP);
+    j->bytes = 0;
+    j->n_spares = 0;
     j->acked = 0;
     j->goodbye = false;
-}
-
-void lib_journal_done(struct lib_journal *j)
-{
-    if (!j)
-        return;
-    buf_free(&j->bytes);
-    buf_free(&j->frames);
-    buf_free(&j->refused);
 }
 
 static struct lib_journal_frame *frame_at(const struct lib_journal *j, size_t i)
@@ -50,16 +43,49 @@ static size_t frame_count(const struct lib_journal *j)
     return j->frames.len / sizeof(struct lib_journal_frame);
 }
 
-int lib_journal_add(struct lib_journal *j, const uint8_t *payload, size_t len, uint64_t first,
+/* Drop frames [0, n): their buffers become spares or are freed. */
+static void drop_frames(struct lib_journal *j, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct lib_journal_frame *f = frame_at(j, i);
+        j->bytes -= f->data.len;
+        if (j->n_spares < LIB_JOURNAL_SPARES && f->data.cap <= LIB_JOURNAL_SPARE_MAX) {
+            buf_reset(&f->data);
+            j->spares[j->n_spares++] = f->data;
+        } else {
+            buf_free(&f->data);
+        }
+    }
+    buf_consume(&j->frames, n * sizeof(struct lib_journal_frame));
+}
+
+void lib_journal_done(struct lib_journal *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < frame_count(j); i++)
+        buf_free(&frame_at(j, i)->data);
+    buf_free(&j->frames);
+    for (unsigned i = 0; i < j->n_spares; i++)
+        buf_free(&j->spares[i]);
+    j->n_spares = 0;
+    buf_free(&j->refused);
+}
+
+int lib_journal_add(struct lib_journal *j, struct buf *b, size_t skip, uint64_t first,
                     uint32_t count)
 {
-    struct lib_journal_frame f = {j->bytes.len, len, first, count, false};
-    int r = buf_reserve(&j->frames, sizeof f);
-    if (r == 0)
-        r = buf_append(&j->bytes, payload, len);
-    if (r == 0)
-        r = buf_append(&j->frames, &f, sizeof f);
-    return r;
+    struct lib_journal_frame f = {*b, skip, first, count, false};
+    int r = buf_append(&j->frames, &f, sizeof f);
+    if (r < 0)
+        return r;
+    j->bytes += b->len;
+    size_t max = b->max;
+    if (j->n_spares > 0)
+        *b = j->spares[--j->n_spares];
+    else
+        buf_init(b, max);
+    return 0;
 }
 
 static bool was_refused(const struct lib_journal *j, uint64_t n)
@@ -79,14 +105,13 @@ static size_t first_unsent(const struct lib_journal *j)
     return i;
 }
 
-bool lib_journal_unsent(const struct lib_journal *j, const uint8_t **ret_payload,
-                        size_t *ret_len)
+bool lib_journal_unsent(const struct lib_journal *j, uint8_t **ret_frame, size_t *ret_len)
 {
     size_t i = first_unsent(j);
     if (i == frame_count(j))
         return false;
-    *ret_payload = j->bytes.data + frame_at(j, i)->off;
-    *ret_len = frame_at(j, i)->len;
+    *ret_frame = frame_at(j, i)->data.data;
+    *ret_len = frame_at(j, i)->data.len;
     return true;
 }
 
@@ -118,11 +143,7 @@ void lib_journal_ack(struct lib_journal *j, uint64_t upto)
         drop++;
     if (drop == 0)
         return;
-    size_t bytes = drop < n ? frame_at(j, drop)->off : j->bytes.len;
-    for (size_t i = drop; i < n; i++)
-        frame_at(j, i)->off -= bytes;
-    buf_consume(&j->bytes, bytes);
-    buf_consume(&j->frames, drop * sizeof(struct lib_journal_frame));
+    drop_frames(j, drop);
     /* Refusals at or below the acknowledgement are of no more use. */
     size_t keep = 0, nr = j->refused.len / sizeof(uint64_t);
     uint64_t *rs = (uint64_t *)j->refused.data;
@@ -142,7 +163,7 @@ void lib_journal_refused(struct lib_journal *j, uint64_t n)
 
 size_t lib_journal_bytes(const struct lib_journal *j)
 {
-    return j->bytes.len;
+    return j->bytes;
 }
 
 /* ---- reading protobuf ------------------------------------------------------ */
@@ -327,10 +348,10 @@ int lib_journal_replay(struct lib_journal *j,
         const struct lib_journal_frame *f = frame_at(j, i);
         rc.n = f->first;
         rc.frame_sent = f->sent;
-        r = lib_journal_each_request(j->bytes.data + f->off, f->len, replay_one, &rc);
+        r = lib_journal_each_request(f->data.data + f->skip, f->data.len - f->skip, replay_one,
+                                     &rc);
     }
-    buf_reset(&j->bytes);
-    buf_reset(&j->frames);
+    drop_frames(j, frame_count(j));
     buf_reset(&j->refused);
     j->acked = 0;
     j->goodbye = false;

@@ -28,7 +28,7 @@
 /* Bytes of unacknowledged frames after which the transport asks for an
  * acknowledgement (a checkpoint flush), and past which it waits for it
  * before sending more: the memory kept, and what a crash can put in doubt. */
-#define LIB_JOURNAL_CHECKPOINT_BYTES ((size_t)4 << 20)
+#define LIB_JOURNAL_CHECKPOINT_BYTES ((size_t)1 << 20)
 #define LIB_JOURNAL_MAX_BYTES ((size_t)64 << 20)
 
 /* What a request is, for sending it again when the daemon may have
@@ -48,9 +48,16 @@ enum lib_journal_class {
                                   acknowledges what came before it */
 };
 
+/* Frame buffers kept for reuse once acknowledged (each at most
+ * LIB_JOURNAL_SPARE_MAX bytes): the batch is handed over, never copied. */
+#define LIB_JOURNAL_SPARES 32u
+#define LIB_JOURNAL_SPARE_MAX ((size_t)1 << 20)
+
 struct lib_journal {
-    struct buf bytes;          /* the frames' payloads, back to back */
-    struct buf frames;         /* struct lib_journal_frame[] */
+    struct buf frames;         /* struct lib_journal_frame[], each owning its buffer */
+    size_t bytes;              /* in the frames' buffers */
+    struct buf spares[LIB_JOURNAL_SPARES];
+    unsigned n_spares;
     struct buf refused;        /* uint64_t: numbers refused (not to send again) */
     uint64_t acked;            /* requests 1..acked are written */
     bool goodbye;              /* the daemon said goodbye: none after acked was read */
@@ -59,15 +66,16 @@ struct lib_journal {
 void lib_journal_init(struct lib_journal *j);
 void lib_journal_done(struct lib_journal *j);   /* NULL-safe */
 
-/* Keep a Batch payload whose requests are first .. first+count-1, to be
- * written (unsent until lib_journal_sent()). Frames are written in the
- * order they are added. -ENOMEM. */
-int lib_journal_add(struct lib_journal *j, const uint8_t *payload, size_t len, uint64_t first,
+/* Keep the frame in *b -- room for the frame header (skip bytes), then a
+ * Batch payload whose requests are first .. first+count-1 -- to be
+ * written (unsent until lib_journal_sent()). Takes b's memory; b is left
+ * empty (holding a spare buffer when there is one). Frames are written in
+ * the order they are added. -ENOMEM. */
+int lib_journal_add(struct lib_journal *j, struct buf *b, size_t skip, uint64_t first,
                     uint32_t count);
-/* The first frame not written whole yet (false: none): its payload,
- * borrowed until the journal changes. */
-bool lib_journal_unsent(const struct lib_journal *j, const uint8_t **ret_payload,
-                        size_t *ret_len);
+/* The first frame not written whole yet (false: none): its whole buffer,
+ * header room included, borrowed (writable) until the journal changes. */
+bool lib_journal_unsent(const struct lib_journal *j, uint8_t **ret_frame, size_t *ret_len);
 /* That frame was written whole. */
 void lib_journal_sent(struct lib_journal *j);
 /* Requests kept that are neither acknowledged nor refused. */

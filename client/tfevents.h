@@ -144,7 +144,8 @@ struct tfevents_options {
     /* Daemon mode (since 0.3.0): seconds to keep trying to connect again
      * when the connection to the daemon breaks (a restart, a crash),
      * pausing 20 ms, doubling up to 1 s between attempts. 0: 30 s; < 0:
-     * never (every later call then fails, as before 0.3.0). */
+     * never (every later call then fails, as before 0.3.0, and nothing
+     * sent is kept for sending again). */
     double reconnect_timeout;
 };
 
@@ -195,8 +196,8 @@ uint64_t tfevents_refused(tfevents *h);
  * the daemon breaks (the daemon restarts or dies), the library connects
  * again by itself (reconnect_timeout) and sends again what the daemon
  * had not acknowledged -- acknowledged means written: the answer to a
- * tfevents_flush(), to a flush the library sends by itself every second
- * (flush_interval) and every 4 MiB, or the daemon's goodbye when it
+ * tfevents_flush(), to a flush the library sends by itself every
+ * flush_interval and every 1 MiB sent, or the daemon's goodbye when it
  * stops gracefully (SIGTERM, systemctl restart), which says how much of
  * what it read it wrote. After a graceful stop nothing is lost. After a
  * crash or kill -9, requests at explicit steps are sent again (the

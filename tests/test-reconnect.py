@@ -160,9 +160,10 @@ def points(logdir, run, tag):
     return [(s, evfile.scalar_of(v)) for s, v in tags.get(run, {}).get(tag, [])]
 
 
-def restart_under_handle(tmp, kind, sig, daemon_args=()):
+def restart_under_handle(tmp, kind, sig, daemon_args=(), waiting_call=False):
     """Log, flush, log more (sent, not acknowledged), restart the daemon
-    by sig while the handle is reconnecting, log more, flush."""
+    by sig while the handle is reconnecting (in a log call, or in a flush
+    when waiting_call), log more, flush."""
     if not CLIENT:
         raise td.Skip("RECONNECT_CLIENT (tests/reconnect-client) not set")
     d = kind(tmp, daemon_args)
@@ -178,14 +179,19 @@ def restart_under_handle(tmp, kind, sig, daemon_args=()):
         c.do("next c y 40")                 # at the counter's steps
         c.do("step")                        # all of it read by the daemon
         d.stop(sig)
-        # The handle finds the daemon gone while it logs, and tries again
-        # until it is back.
-        c.send("at a x 600 900")
+        # The handle finds the daemon gone while it logs (or waits for a
+        # flush), and tries again until it is back.
+        c.send("flush" if waiting_call else "at a x 600 900")
         time.sleep(0.7)
         d.start()
-        a = c.answer()
-        check(a == "ok", "logging across the restart: %r" % a)
-        a = c.do("flush", None)
+        if waiting_call:
+            a = c.answer()
+            c.do("at a x 600 900")
+            c.do("flush", None)
+        else:
+            a = c.answer()
+            check(a == "ok", "logging across the restart: %r" % a)
+            a = c.do("flush", None)
         n = c.counters()
         check(n["reconnects"] == "1" and n["refused"] == "0", "counters %r" % n)
         c.do("flush")                       # a loss is reported once
@@ -218,6 +224,24 @@ def test_kill9(tmp):
     check(a.startswith("err %d " % ECONNRESET) and "40 log request(s) at the counter's step"
           in a, "the flush reports the loss: %r" % a)
     check(lost == 40 and lost == 40 - len(y), "lost %d, c/y holds %d" % (lost, len(y)))
+
+
+def test_kill9_waiting_flush(tmp):
+    """The same with the handle waiting in tfevents_flush() when the
+    daemon is killed: the flush is sent again on the new connection and
+    reports the loss."""
+    a, lost, y = restart_under_handle(tmp, Plain, signal.SIGKILL, KEEPS, waiting_call=True)
+    check(a.startswith("err %d " % ECONNRESET) and "40 log request(s)" in a,
+          "the flush reports the loss: %r" % a)
+    check(lost == 40 and len(y) == 0, "lost %d, c/y holds %d" % (lost, len(y)))
+
+
+def test_activation_sigterm_waiting_flush(tmp):
+    """systemctl restart while the handle waits in tfevents_flush():
+    nothing lost."""
+    a, lost, y = restart_under_handle(tmp, Activated, signal.SIGTERM, waiting_call=True)
+    check(a == "ok" and lost == 0 and len(y) == 40, "flush %r, lost %d, c/y %d"
+          % (a, lost, len(y)))
 
 
 def test_kill9_written(tmp):
@@ -287,8 +311,9 @@ def test_gone_for_good(tmp):
     td.eventlint(logdir)
 
 
-TESTS = [test_sigterm, test_kill9, test_kill9_written, test_activation_sigterm,
-         test_activation_kill9, test_gone_for_good]
+TESTS = [test_sigterm, test_kill9, test_kill9_waiting_flush, test_kill9_written,
+         test_activation_sigterm, test_activation_sigterm_waiting_flush, test_activation_kill9,
+         test_gone_for_good]
 
 if __name__ == "__main__":
     if not os.path.exists(td.DAEMON):
