@@ -80,7 +80,8 @@ class Client:
     def close(self):
         self.do("close")
         self.p.stdin.close()
-        self.p.wait(30)
+        rc = self.p.wait(30)
+        check(rc == 0, "reconnect-client exit status %d (a sanitizer's report?)" % rc)
 
 
 class Activated:
@@ -311,7 +312,34 @@ def test_gone_for_good(tmp):
     td.eventlint(logdir)
 
 
-TESTS = [test_sigterm, test_kill9, test_kill9_waiting_flush, test_kill9_written,
+def test_goodbye(tmp):
+    """The protocol under it: at SIGTERM a binary connection's last frame
+    is Reply{ok, request: N, closing} -- N requests executed and written."""
+    tb = importlib.util.module_from_spec(importlib.util.spec_from_file_location(
+        "tbinary", os.path.join(_here, "test-binary.py")))
+    tb.__spec__.loader.exec_module(tb)
+    d = Plain(tmp)
+    c = tb.Conn(d.sock)
+    c.hello()
+    c.send(tb.frame([tb.log("bye", [tb.value_scalar("g", float(s))], step=s)
+                     for s in range(5)]))
+    c.send(tb.frame([tb.step_get("bye", 1)]))
+    check(c.reply().get("ok"), "step_get")
+    d.stop()
+    frames = []
+    while True:
+        kind, payload = c.read_frame()
+        if kind is None:
+            break
+        frames.append(tb.parse(payload))
+    check(frames and frames[-1].get(2) == [1] and frames[-1].get(3) == [6]
+          and frames[-1].get(10) == [1] and 1 not in frames[-1],
+          "goodbye: %r" % frames[-1:])
+    pts = points(os.path.join(d.root, "bye"), ".", "g")
+    check([s for s, _ in pts] == list(range(5)), "written: %r" % pts)
+
+
+TESTS = [test_goodbye, test_sigterm, test_kill9, test_kill9_waiting_flush, test_kill9_written,
          test_activation_sigterm, test_activation_sigterm_waiting_flush, test_activation_kill9,
          test_gone_for_good]
 
