@@ -187,5 +187,5 @@ if __name__ == "__main__":
     if not os.path.exists(td.DAEMON):
         print("daemon not found at %s" % td.DAEMON)
         sys.exit(1)
-    failed, _ = td.run_tests(TESTS, sys.argv[1] if len(sys.argv) > 1 else "", prefix="tfm.")
+    failed, _ = td.run_tests(TESTS, sys.argv[1] if len(sys.argv) > 1 else "", prefix="tfmeta.")
     sys.exit(1 if failed else 0)
