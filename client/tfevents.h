@@ -40,7 +40,8 @@
  * Conventions. Functions that can fail return 0 (or a count) on success and
  * a negative errno on failure (-EINVAL bad argument, -ENOMEM, -EMSGSIZE past
  * a limit, -EILSEQ invalid UTF-8, -ERANGE step refused, -EXDEV logdir outside
- * the daemon's root, -EPIPE/-ECONNRESET daemon gone, -EREMOTEIO daemon
+ * the daemon's root, -EPIPE/-ECONNRESET daemon gone (or requests lost to
+ * a broken connection: tfevents_lost()), -EREMOTEIO daemon
  * refused an earlier request, -ECHILD handle opened by the parent process,
  * -E2BIG options newer than the library, or an I/O errno);
  * tfevents_strerror() says what each means here. Constructors returning a
@@ -140,6 +141,12 @@ struct tfevents_options {
     /* Embedded mode: false (default) refuses steps that do not increase
      * per tag, true writes whatever comes (the daemon's --step-policy). */
     bool any_step;
+    /* Daemon mode (since 0.3.0): seconds to keep trying to connect again
+     * when the connection to the daemon breaks (a restart, a crash),
+     * pausing 20 ms, doubling up to 1 s between attempts. 0: 30 s; < 0:
+     * never (every later call then fails, as before 0.3.0, and nothing
+     * sent is kept for sending again). */
+    double reconnect_timeout;
 };
 
 /* The defaults above, for C (C++ before C++20: tfevents_options_init()):
@@ -149,7 +156,7 @@ struct tfevents_options {
     {                                                                                         \
         .size = sizeof(struct tfevents_options), .mode = TFEVENTS_MODE_AUTO,                  \
         .socket_path = NULL, .logdir = NULL, .batch_bytes = 0, .flush_interval = 1.0,         \
-        .any_step = false,                                                                    \
+        .any_step = false, .reconnect_timeout = 0,                                            \
     }
 
 /* Fill o with the defaults above (TFEVENTS_OPTIONS_INIT), size included. */
@@ -184,6 +191,27 @@ size_t tfevents_last_error(tfevents *h, char *out, size_t size);
 /* Requests the daemon refused so far (batched requests whose error came
  * back later); 0 in embedded mode, where calls fail directly. */
 uint64_t tfevents_refused(tfevents *h);
+
+/* Daemon mode, since 0.3.0 (0 in embedded mode). When the connection to
+ * the daemon breaks (the daemon restarts or dies), the library connects
+ * again by itself (reconnect_timeout) and sends again what the daemon
+ * had not acknowledged -- acknowledged means written: the answer to a
+ * tfevents_flush(), to a flush the library sends by itself every
+ * flush_interval and every 1 MiB sent, or the daemon's goodbye when it
+ * stops gracefully (SIGTERM, systemctl restart), which says how much of
+ * what it read it wrote. After a graceful stop nothing is lost. After a
+ * crash or kill -9, requests at explicit steps are sent again (the
+ * daemon skips the values it had written), and so are restarts and
+ * hparams; requests at the counter's step (TFEVENTS_STEP_NEXT/_CURRENT)
+ * and step changes are not, since the daemon may have carried them out
+ * (they would be logged twice): they are counted here as lost, and so is
+ * everything unacknowledged when the daemon does not come back in time.
+ * The next call that waits for the daemon (tfevents_flush(), ...)
+ * returns -ECONNRESET once, with the sentence in tfevents_last_error().
+ * tfevents_lost(): requests counted so; tfevents_reconnects(): the
+ * connections made again. */
+uint64_t tfevents_lost(tfevents *h);
+uint64_t tfevents_reconnects(tfevents *h);
 
 /* ---- the default logdir -------------------------------------------------
  * A relative logdir is resolved against the working directory when it is
@@ -239,7 +267,10 @@ void tfevents_values_clear(tfevents_values *vs);
 size_t tfevents_values_count(const tfevents_values *vs);
 
 /* Display name and description (either may be NULL) of the value added
- * last. -ENOENT when there is none. */
+ * last. -ENOENT when there is none. TensorBoard shows those of a tag's
+ * first value only: logging a later value of the tag with others is
+ * refused (-EEXIST embedded, -EREMOTEIO through the daemon); the same
+ * ones, or none, pass. */
 int tfevents_values_meta(tfevents_values *vs, const char *display_name,
                          const char *description);
 

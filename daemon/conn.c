@@ -218,6 +218,21 @@ void conn_reply(struct conn *c, const struct reply *rp)
     CONN_COUNT(c, replies, 1);
 }
 
+void conn_goodbye(struct conn *c)
+{
+    if (c->closing || c->proto != CONN_PROTO_BINARY)
+        return;
+    size_t mark = c->out.len;
+    if (reply_write_goodbye(&c->out, c->line_no) < 0) {
+        c->out.len = mark;
+        c->srv->stats.replies_dropped++;
+        return;
+    }
+    c->out_replies++;
+    c->queued_replies++;
+    c->srv->stats.replies++;
+}
+
 void conn_defer(struct conn *c)
 {
     c->deferred++;

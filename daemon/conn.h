@@ -134,6 +134,11 @@ void conn_check_read_timeout(struct conn *c, uint64_t now);
  * process it, stop reading. */
 void conn_drain(struct conn *c);
 
+/* At a graceful stop, once everything is written: tell a binary client
+ * how many of its requests were executed (reply_write_goodbye()), so
+ * that it sends the others again on a new connection. No-op for JSON. */
+void conn_goodbye(struct conn *c);
+
 /* Close now (replies not yet written are lost). */
 void conn_close(struct conn *c);
 

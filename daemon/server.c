@@ -323,6 +323,11 @@ static void shutdown_done(void *ctx)
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
+        /* A binary client learns that what it sent was all executed and
+         * written (nothing can be lost or doubled by sending again what
+         * follows); not when some records could not be written. */
+        if (s->stats.records_lost == 0)
+            conn_goodbye(c);
         conn_flush_replies(c);
         c->eof = true;
         conn_close(c);

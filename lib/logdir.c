@@ -520,6 +520,22 @@ static int refuse_kind(logdir *d, const struct log_call *c, size_t i,
     return -EMEDIUMTYPE;
 }
 
+/* Refuse item i of c: it carries a display name or description, and its
+ * (run, tag), found at e, was written with others (or none). -EEXIST. */
+static int refuse_meta(logdir *d, const struct log_call *c, size_t i,
+                       const struct strmap_entry *e, bool had, struct logdir_refusal *rf)
+{
+    const struct summary_value *v = c->items[i].summary;
+    d->refused += c->n;
+    if (rf) {
+        refuse(rf, LOGDIR_REFUSED_META, c->items[i].run, v->tag.data, v->tag.len, 0);
+        rf->step = c->step;
+        rf->last_step = e->val.i64;
+        rf->meta_had = had;
+    }
+    return -EEXIST;
+}
+
 /* Step 1: find (or make) the (run, tag) entry of every item and check its
  * step against the policy (enforce), before anything is written. Entries
  * made here are counted in c->seen, for log_forget(). */
@@ -561,6 +577,15 @@ static int log_check_steps(logdir *d, struct log_call *c, bool enforce,
         unsigned had = logdir_tag_kind(e);
         if (e->val.i64 != STEP_NONE && had != LOGDIR_KIND_ANY && had != (unsigned)kind)
             return refuse_kind(d, c, i, e, kind, rf);
+        /* TensorBoard keeps the display name and description of a tag's
+         * first value and ignores any later: a later value may repeat
+         * them (or carry none), never change them unseen. */
+        uint64_t fp = logdir_meta_fingerprint(v->metadata.data, v->metadata.len);
+        if (fp != 0 && e->val.i64 != STEP_NONE) {
+            uint64_t first = logdir_steps_meta(&d->steps, run, v->tag.data, v->tag.len);
+            if (first != fp)
+                return refuse_meta(d, c, i, e, first != 0, rf);
+        }
         e->aux = (e->aux & ~LOGDIR_GEN_MASK) | gen;
     }
     return 0;
@@ -612,8 +637,15 @@ static int log_write(logdir *d, const struct log_call *c, double wall_time)
             r = logdir_steps_tag_entry(&d->steps, run, v->tag.data, v->tag.len, &e);
         if (r < 0)
             return r;
-        if (e->val.i64 == STEP_NONE || c->step > e->val.i64)
+        bool first = e->val.i64 == STEP_NONE;
+        if (first || c->step > e->val.i64)
             e->val.i64 = c->step;
+        /* Out of memory here only lets a later value change what the
+         * first one set (a refusal missed, nothing lost). */
+        if (first)
+            (void)logdir_steps_set_meta(&d->steps, run, v->tag.data, v->tag.len,
+                                        logdir_meta_fingerprint(v->metadata.data,
+                                                                v->metadata.len));
         /* Checked (and interned) in log_check_steps(): cannot fail. */
         int k = kind_of(d, v);
         if (k >= 0)
@@ -749,6 +781,15 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
     }
     d->step = step - 1;
     return 0;
+}
+
+int64_t logdir_tag_last_step(logdir *d, const char *run, const void *tag, size_t tag_len)
+{
+    if (logdir_steps_key(&d->steps, run, tag, tag_len) < 0)
+        return STEP_NONE;
+    const struct strmap_entry *e = strmap_get(&d->steps.tags, d->steps.key.data,
+                                              d->steps.key.len);
+    return e ? e->val.i64 : STEP_NONE;
 }
 
 run_writer *logdir_writer(const logdir *d, const char *run)

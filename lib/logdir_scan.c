@@ -51,8 +51,16 @@ static void scan_value(logdir_scanner *sc, const char *run, const Tensorboard__S
     bool is_new = e->val.i64 == LOGDIR_STEP_NONE;
     if (is_new || step > e->val.i64)
         e->val.i64 = step;
-    if (is_new)
+    if (is_new) {
         logdir_tag_set_kind(e, LOGDIR_KIND_ANY);
+        /* The display name and description TensorBoard shows: the first
+         * value's (a failure only costs a refusal later). */
+        if (v->metadata)
+            (void)logdir_steps_set_meta(
+                &sc->steps, run, v->tag, strlen(v->tag),
+                logdir_meta_fingerprint_of(v->metadata->display_name,
+                                           v->metadata->summary_description));
+    }
     if (logdir_tag_kind(e) != LOGDIR_KIND_ANY)
         return;
     const char *plugin = v->metadata && v->metadata->plugin_data

@@ -966,6 +966,12 @@ static int decode_log(struct ctx *c, const Tfevents__Log *q)
     }
     if ((r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0)
         return r;
+    if (q->has_resent && q->resent) {
+        if (m->step_mode != LOGDIR_STEP_AT)
+            return FAIL(-EINVAL, "\"resent\" needs an explicit step (a step of the "
+                                 "counter may not be the one the first sending got)");
+        m->resent = true;
+    }
     if (q->n_values == 0)
         return FAIL(-EINVAL, "\"values\" is empty");
     if (q->n_values > REQUEST_MAX_VALUES)

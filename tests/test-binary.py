@@ -434,9 +434,39 @@ def t_many_requests_in_frames(d):
     c.close()
 
 
+def t_resent(d):
+    # Log.resent: a message sent again after a broken connection; values
+    # whose tag already holds the step (or a later one) are skipped as
+    # written, the others written, and the answer is ok.
+    c = Conn(d.sock)
+    c.hello()
+    resent = key(6, 0) + varint(1)
+    c.send(frame([log("res", [value_scalar("r", float(s))], step=s, rid=s + 1)
+                  for s in range(3)]))
+    for s in range(3):
+        check(c.reply()["ok"], "step %d" % s)
+    c.send(frame([log("res", [value_scalar("r", 9.0), value_scalar("r2", 1.5)], step=1, rid=10,
+                      extra=resent),
+                  log("res", [value_scalar("r", 9.0)], step=1, rid=11),
+                  log("res", [value_scalar("r", 9.0)], rid=12, extra=resent),
+                  flush(13)]))
+    rs = {}
+    while len(rs) < 4:
+        r = c.reply()
+        rs[r["id"]] = r
+    check(rs[10] == {"ok": True, "id": 10, "step": 1}, "resent: %r" % rs[10])
+    check(not rs[11]["ok"] and "not greater" in rs[11]["error"], "not resent: %r" % rs[11])
+    check(not rs[12]["ok"] and "explicit step" in rs[12]["error"], "resent at the counter: %r"
+          % rs[12])
+    runs, _ = evfile.load(os.path.join(d.root, "res"))
+    pts = {t: [(s, evfile.scalar_of(v)) for s, v in runs["."][t]] for t in ("r", "r2")}
+    check(pts == {"r": [(0, 0.0), (1, 1.0), (2, 2.0)], "r2": [(1, 1.5)]}, "files: %r" % pts)
+    c.close()
+
+
 TESTS = [t_hello, t_log_and_replies, t_errors_keep_connection,
          t_desync_closes_only_that_connection, t_partial_frame_at_eof,
-         t_many_requests_in_frames, t_nul_in_strings, t_out_of_range_values]
+         t_many_requests_in_frames, t_nul_in_strings, t_out_of_range_values, t_resent]
 
 
 def main():

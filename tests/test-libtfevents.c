@@ -149,6 +149,9 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     /* A step that goes back is refused whole: directly in embedded mode,
      * at the next wait in daemon mode. */
     CHECK_EQ(tfevents_refused(h), 0);
+    /* No daemon went away (test-reconnect.py makes them go). */
+    CHECK_EQ(tfevents_lost(h), 0);
+    CHECK_EQ(tfevents_reconnects(h), 0);
     tfevents_values_clear(vs);
     CHECK_EQ(tfevents_add_scalar(vs, NULL, "fresh", 1), 0);
     CHECK_EQ(tfevents_add_scalar(vs, NULL, "loss", 1), 0);
@@ -475,6 +478,68 @@ static void test_routes_follow(void)
     routes_follow(h, base);
 }
 
+/* Log one scalar of tag "m" at step with display name and description
+ * (either NULL); -EEXIST (embedded) or -EREMOTEIO (daemon) when refused. */
+static int log_meta(tfevents *h, int64_t step, const char *name, const char *desc)
+{
+    tfevents_values *vs = tfevents_values_new();
+    int64_t got = -1;
+    int r = tfevents_add_scalar(vs, NULL, "m", (double)step);
+    if (r == 0 && (name || desc))
+        r = tfevents_values_meta(vs, name, desc);
+    if (r == 0)
+        r = tfevents_log(h, NULL, vs, step, TFEVENTS_NOW, &got);
+    tfevents_values_free(vs);
+    return r;
+}
+
+/* A tag's display name and description are its first value's (TensorBoard
+ * shows no later ones): a later value may repeat them or carry none;
+ * others are refused, with the reason in tfevents_last_error(). */
+static void metadata_first(tfevents *h, int refused)
+{
+    char err[1024];
+    CHECK_EQ(log_meta(h, 0, "Metric", "what it is"), 0);
+    CHECK_EQ(log_meta(h, 1, "Metric", "what it is"), 0);
+    CHECK_EQ(log_meta(h, 2, NULL, NULL), 0);
+    CHECK_EQ(log_meta(h, 3, "Metric (renamed)", "what it is"), refused);
+    CHECK(tfevents_last_error(h, err, sizeof err) > 0);
+    CHECK(strstr(err, "tag 'm' in run '.'") != NULL);
+    CHECK(strstr(err, "only the display name and description of a tag's first value") != NULL);
+    CHECK_EQ(log_meta(h, 3, NULL, "what it was"), refused);
+    CHECK_EQ(log_meta(h, 3, "Metric", "what it is"), 0);
+    CHECK_EQ(tfevents_flush(h, false), 0);
+}
+
+static void test_metadata_first(void)
+{
+    struct tfevents_options o;
+    tfevents_options_init(&o);
+    o.mode = TFEVENTS_MODE_EMBEDDED;
+    char logdir[700];
+    snprintf(logdir, sizeof logdir, "%s/meta-emb", tmp);
+    o.logdir = logdir;
+    tfevents *h;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    metadata_first(h, -EEXIST);
+    CHECK_EQ(tfevents_close(h), 0);
+    /* Learned from the files by a new handle. */
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    CHECK_EQ(log_meta(h, 4, "Other", NULL), -EEXIST);
+    CHECK_EQ(log_meta(h, 4, "Metric", "what it is"), 0);
+    CHECK_EQ(tfevents_close(h), 0);
+    client_util_eventlint(logdir);
+    if (client_util_daemon_pid <= 0)
+        TEST_SKIP("embedded checked; the daemon did not start");
+    o.mode = TFEVENTS_MODE_DAEMON;
+    o.socket_path = client_util_daemon_sock;
+    snprintf(logdir, sizeof logdir, "%s/meta-dmn", client_util_daemon_root);
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    metadata_first(h, -EREMOTEIO);
+    CHECK_EQ(tfevents_close(h), 0);
+    client_util_eventlint(logdir);
+}
+
 /* Mode selection: the option, $TFEVENTS_MODE, the fallback, -EXDEV. */
 static void test_modes(void)
 {
@@ -595,4 +660,4 @@ static void teardown(void)
 }
 
 TEST_MAIN(TEST(test_all), TEST(test_embedded), TEST(test_daemon), TEST(test_equivalent),
-          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental), TEST(teardown))
+          TEST(test_routes_follow), TEST(test_metadata_first), TEST(test_modes), TEST(test_reader_incremental), TEST(teardown))
