@@ -13,13 +13,25 @@
  * the medians and the machine. The files are in
  * the page cache: this measures the reader, not the disk. Goal: >= 500 MB/s.
  * The logdir is removed afterwards, except with "generate", which only
- * writes it and prints its path (to time `tfevents collect` on it). */
+ * writes it and prints its path.
+ *
+ *   collect_bench [MB] [DIR] command TFEVENTS [TFEVENTS_BEFORE]
+ *
+ * times the command itself instead: `TFEVENTS collect LOGDIR --type scalar
+ * --format F` for F = csv, table, jsonl, output to /dev/null, 5 passes
+ * each; with a second build (the one before a change) the two alternate,
+ * so both see the same machine load. It prints the logdir's MB per second
+ * of wall time and of the command's CPU time (user + system), and the
+ * medians. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "benchutil.h"
@@ -122,6 +134,68 @@ static int read_all(const char *root, bool slow, uint64_t *ret_records, uint64_t
     return (int)st.problems;
 }
 
+/* Run tfevents collect on root once, its output to /dev/null: wall and
+ * CPU seconds. 0, or -1 when it could not run or failed. */
+static int run_collect(const char *tfevents, const char *root, const char *format,
+                       double *ret_wall, double *ret_cpu)
+{
+    double a = benchutil_now_s();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+            _exit(127);
+        execl(tfevents, tfevents, "collect", root, "--type", "scalar", "--format", format,
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    *ret_wall = benchutil_now_s() - a;
+    *ret_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+    return 0;
+}
+
+#define COMMAND_PASSES 5
+
+/* The command figures (see the top of the file). */
+static int bench_command(const char *root, uint64_t bytes, const char *after,
+                         const char *before)
+{
+    static const char *const formats[] = {"csv", "table", "jsonl"};
+    const char *builds[2] = {after, before};
+    const char *names[2] = {"after", "before"};
+    int nb = before ? 2 : 1;
+    for (size_t f = 0; f < 3; f++) {
+        double wall[2][COMMAND_PASSES], cpu[2][COMMAND_PASSES];
+        for (int pass = 0; pass < COMMAND_PASSES; pass++)
+            for (int b = 0; b < nb; b++) {
+                double w, c;
+                if (run_collect(builds[b], root, formats[f], &w, &c) < 0) {
+                    fprintf(stderr, "collect_bench: %s collect failed\n", builds[b]);
+                    return -1;
+                }
+                wall[b][pass] = (double)bytes / 1e6 / w;
+                cpu[b][pass] = (double)bytes / 1e6 / c;
+                printf("%s, %s, pass %d: %.2f s, CPU %.2f s: %.0f MB/s, CPU-time %.0f MB/s\n",
+                       formats[f], names[b], pass + 1, w, c, wall[b][pass], cpu[b][pass]);
+            }
+        for (int b = 0; b < nb; b++) {
+            struct benchutil_stats sw = benchutil_summarize(wall[b], COMMAND_PASSES);
+            struct benchutil_stats sc = benchutil_summarize(cpu[b], COMMAND_PASSES);
+            printf("median, collect --format %s, %s: %.0f MB/s (%.0f - %.0f); CPU-time %.0f MB/s "
+                   "(%.0f - %.0f)\n", formats[f], names[b], sw.median, sw.min, sw.max,
+                   sc.median, sc.min, sc.max);
+        }
+    }
+    return 0;
+}
+
 static void print_machine(void)
 {
     char sys[512], model[256];
@@ -143,8 +217,10 @@ int main(int argc, char **argv)
     const char *which = argc > 3 ? argv[3] : "both";
     bool only_fast = strcmp(which, "fast") == 0, only_slow = strcmp(which, "slow") == 0;
     bool only_generate = strcmp(which, "generate") == 0;
-    if (!only_fast && !only_slow && !only_generate && strcmp(which, "both") != 0) {
-        fprintf(stderr, "usage: collect_bench [MB] [DIR] [both|fast|slow|generate]\n");
+    bool command = strcmp(which, "command") == 0 && argc > 4;
+    if (!only_fast && !only_slow && !only_generate && !command && strcmp(which, "both") != 0) {
+        fprintf(stderr, "usage: collect_bench [MB] [DIR] [both|fast|slow|generate]\n"
+                        "       collect_bench [MB] [DIR] command TFEVENTS [TFEVENTS_BEFORE]\n");
         return 2;
     }
     const char *base = argc > 2 && *argv[2] ? argv[2] : getenv("TMPDIR");
@@ -174,6 +250,13 @@ int main(int argc, char **argv)
     if (only_generate) {
         printf("logdir: %s\n", root);
         return 0;
+    }
+    if (command) {
+        uint64_t n = 0, bytes = 0, values = 0;
+        err = read_all(root, false, &n, &bytes, &values);   /* also warms the cache */
+        if (err >= 0)
+            err = bench_command(root, bytes, argv[4], argc > 5 ? argv[5] : NULL);
+        goto out;
     }
 
     /* Passes alternate between the event_scan fast path and protobuf-c

@@ -20,6 +20,7 @@ enum {
 };
 
 int cli_collect_main(int argc, char **argv);
+int cli_export_main(int argc, char **argv);
 int cli_dump_main(int argc, char **argv);
 int cli_tail_main(int argc, char **argv);
 int cli_log_main(int argc, char **argv);

@@ -18,9 +18,11 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_s3.h"
 #include "cli_view.h"
 #include "logdir_reader.h"
 #include "value_json.h"
+#include "layout.pb-c.h"
 
 enum type { TYPE_ANY, TYPE_SUMMARY, TYPE_SCALAR };
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSONL };
@@ -29,6 +31,10 @@ enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSONL };
  * just push the columns right. */
 #define TABLE_SAMPLE_ROWS 200
 #define MAX_COLS 6
+/* Output is gathered in the out buffer and handed to stdio in pieces of
+ * about this size: one fwrite per row (its locking and bookkeeping) was a
+ * tenth of collect's time. */
+#define OUT_FLUSH_BYTES (64u << 10)
 
 struct row {
     char *cells[MAX_COLS];
@@ -45,6 +51,8 @@ struct out {
     size_t width[MAX_COLS];
     struct buf line;
     struct buf row;           /* the row being printed */
+    struct buf out;           /* rows not yet given to stdout */
+    unsigned plain_cols;      /* bit i: column i never needs CSV quoting */
     struct cli_view *view;    /* --view tensorboard: rows held, then printed */
     bool full;                /* --precision full */
     const char *view_run, *view_tag;   /* the row being held */
@@ -108,10 +116,94 @@ static const char *event_kind(const Tensorboard__Event *ev)
     }
 }
 
+/* A PR curve's [6, k] tensor as its named rows. NULL: not one (or
+ * -ENOMEM: then the caller's fallback fails the same way). */
+static cJSON *pr_curve_json(const struct decoded_value *v)
+{
+    static const char *const rows[6] = {"true_positives",  "false_positives",
+                                        "true_negatives",  "false_negatives",
+                                        "precision",       "recall"};
+    if (v->kind != VALUE_TENSOR || !v->plugin || strcmp(v->plugin, "pr_curves") != 0 ||
+        v->shape.rank != 2 || v->shape.dims[0] != 6 || !v->numbers)
+        return NULL;
+    size_t k = (size_t)v->shape.dims[1];
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddNumberToObject(o, "num_thresholds", (double)k))
+        goto fail;
+    for (size_t i = 0; i < 6; i++) {
+        cJSON *a = cJSON_AddArrayToObject(o, rows[i]);
+        for (size_t j = 0; a && j < k; j++) {
+            cJSON *n = value_json_number(v->numbers[i * k + j]);
+            if (!n || !cJSON_AddItemToArray(a, n)) {
+                cJSON_Delete(n);
+                goto fail;
+            }
+        }
+        if (!a)
+            goto fail;
+    }
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+/* A custom scalars layout (a rank-0 string holding a Layout) decoded, as
+ * {"layout": {...}}; NULL when v is not one or it does not decode. */
+static cJSON *layout_json(const struct decoded_value *v)
+{
+    bool bad;
+    if (!v->plugin || strcmp(v->plugin, "custom_scalars") != 0 || v->n_strings != 1 ||
+        v->shape.rank != 0)
+        return NULL;
+    cJSON *l = value_message_json(&tensorboard__layout__descriptor, v->strings[0].data,
+                                  v->strings[0].len, &bad);
+    cJSON *o = l ? cJSON_CreateObject() : NULL;
+    if (!o || !cJSON_AddItemToObject(o, "layout", l)) {
+        cJSON_Delete(l);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* A mesh part as its size: {"shape": [samples, points, 3]} (the points are
+ * vertices, or faces for <name>_FACE); the numbers are rarely wanted in a
+ * table. NULL when v is not one. */
+static cJSON *mesh_json(const struct decoded_value *v)
+{
+    if (v->kind != VALUE_TENSOR || !v->plugin || strcmp(v->plugin, "mesh") != 0 ||
+        v->shape.rank != 3)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *a = o ? cJSON_AddArrayToObject(o, "shape") : NULL;
+    for (size_t i = 0; a && i < 3; i++) {
+        cJSON *n = cJSON_CreateNumber((double)v->shape.dims[i]);
+        if (!n || !cJSON_AddItemToArray(a, n)) {
+            cJSON_Delete(n);
+            a = NULL;
+        }
+    }
+    if (!a) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* value_to_json(), with an image's width and height as numbers even when
- * the writer stored them as raw bytes (the R package). NULL: -ENOMEM. */
+ * the writer stored them as raw bytes (the R package), a PR curve's rows by
+ * name, a custom scalars layout decoded and a mesh part's shape. NULL:
+ * -ENOMEM. */
 static cJSON *value_json(const struct decoded_value *v)
 {
+    cJSON *special = pr_curve_json(v);
+    if (!special)
+        special = layout_json(v);
+    if (!special)
+        special = mesh_json(v);
+    if (special)
+        return special;
     cJSON *j = value_to_json(v);
     uint32_t w, h;
     if (j && v->kind == VALUE_IMAGE && cJSON_IsObject(cJSON_GetObjectItem(j, "width")) &&
@@ -175,7 +267,40 @@ static int json_str(struct buf *b, const char *s)
     return value_json_print(b, &tmp);
 }
 
-/* Rows are assembled in o->row and written with one fwrite: stdio's
+/* Hand what o->out holds to stdout. */
+static void out_flush(struct out *o)
+{
+    if (o->out.len)
+        fwrite(o->out.data, 1, o->out.len, stdout);
+    buf_reset(&o->out);
+}
+
+/* Queue a row for stdout. */
+static void out_write(struct out *o, const void *data, size_t len)
+{
+    buf_append(&o->out, data, len);
+    if (o->out.len >= OUT_FLUSH_BYTES)
+        out_flush(o);
+}
+
+/* A step as decimal digits (what "%" PRId64 prints); returns its length. */
+static int format_step(char *out, int64_t v)
+{
+    char tmp[24];
+    int n = 0, len = 0;
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        out[len++] = '-';
+    while (n > 0)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
+/* Rows are assembled in a buffer and queued whole (out_write): stdio's
  * per-call locking made putchar-per-character printing a bottleneck. */
 static void csv_cell(struct buf *b, const char *s)
 {
@@ -219,7 +344,7 @@ static void table_print_row(struct out *o, char *const *cells)
         }
     }
     buf_append(b, "\n", 1);
-    fwrite(b->data, 1, b->len, stdout);
+    out_write(o, b->data, b->len);
 }
 
 static void table_flush(struct out *o)
@@ -261,15 +386,34 @@ static int emit_cells(struct out *o, char *const *cells)
     if (o->view)
         return view_hold(o, cells);
     if (o->format == FORMAT_CSV) {
-        struct buf *b = &o->row;
-        buf_reset(b);
+        /* Straight into the output, room made once per row: cells that
+         * need no quoting (numbers; most names) are copied whole. */
+        struct buf *b = &o->out;
+        size_t len[MAX_COLS], total = o->ncols;
+        unsigned plain = o->plain_cols;
+        for (size_t i = 0; i < o->ncols; i++) {
+            len[i] = strlen(cells[i]);
+            total += len[i];
+            if (!(plain & (1u << i)) && !strpbrk(cells[i], ",\"\r\n"))
+                plain |= 1u << i;
+            else if (!(plain & (1u << i)))
+                total += len[i] + 2;   /* quoted: every '"' doubled, at most */
+        }
+        if (buf_reserve(b, total) < 0)
+            return -ENOMEM;
         for (size_t i = 0; i < o->ncols; i++) {
             if (i)
-                buf_append(b, ",", 1);
-            csv_cell(b, cells[i]);
+                b->data[b->len++] = ',';
+            if (plain & (1u << i)) {
+                memcpy(b->data + b->len, cells[i], len[i]);
+                b->len += len[i];
+            } else {
+                csv_cell(b, cells[i]);
+            }
         }
         buf_append(b, "\n", 1);
-        fwrite(b->data, 1, b->len, stdout);
+        if (b->len >= OUT_FLUSH_BYTES)
+            out_flush(o);
         return 0;
     }
     if (o->header_done) {
@@ -300,7 +444,7 @@ static int emit_row(struct out *o, const struct logdir_reader_item *it, const st
 {
     const Tensorboard__Event *ev = it->event;
     char step[32], wall[64];
-    snprintf(step, sizeof step, "%" PRId64, ev->step);
+    format_step(step, ev->step);
     value_format_double(wall, sizeof wall, ev->wall_time);
     struct buf *b = &o->line;
     buf_reset(b);
@@ -313,7 +457,9 @@ static int emit_row(struct out *o, const struct logdir_reader_item *it, const st
             r = buf_append_str(b, ",\"tag\":");
             if (!r) r = json_str(b, tag);
         }
-        if (!r) r = buf_printf(b, ",\"step\":%s,\"wall_time\":", step);
+        if (!r) r = buf_append_str(b, ",\"step\":");
+        if (!r) r = buf_append_str(b, step);
+        if (!r) r = buf_append_str(b, ",\"wall_time\":");
         if (!r) r = isfinite(ev->wall_time) ? buf_append_str(b, wall) : json_str(b, wall);
         if (!r && o->type == TYPE_ANY) {
             r = buf_append_str(b, ",\"kind\":");
@@ -331,7 +477,7 @@ static int emit_row(struct out *o, const struct logdir_reader_item *it, const st
         if (!r && o->view)
             return cli_view_add(o->view, it->run, tag, ev->step, b->data, b->len);
         if (!r)
-            fwrite(b->data, 1, b->len, stdout);
+            out_write(o, b->data, b->len);
         return r;
     }
 
@@ -613,7 +759,7 @@ static int view_print_row(void *arg, const char *data, size_t len)
     if (vp->limit && vp->left-- == 0)
         return -ECANCELED;
     if (vp->o->format == FORMAT_JSONL) {
-        fwrite(data, 1, len, stdout);
+        out_write(vp->o, data, len);
         return 0;
     }
     char *cells[MAX_COLS];
@@ -621,6 +767,8 @@ static int view_print_row(void *arg, const char *data, size_t len)
         cells[i] = (char *)data;
     return emit_cells(vp->o, cells);
 }
+
+static int collect_run(struct collect_args *ap, struct out *op);
 
 int cli_collect_main(int argc, char **argv)
 {
@@ -631,6 +779,25 @@ int cli_collect_main(int argc, char **argv)
     if (status != CLI_EXIT_OK)
         return status < 0 ? CLI_EXIT_OK : status;
 
+    /* s3://: read a downloaded copy (cli_s3.h). */
+    char s3_dir[PATH_MAX] = "";
+    if (cli_s3_is_url(a.logdir)) {
+        if (cli_s3_fetch(a.logdir, s3_dir, sizeof s3_dir) < 0)
+            return CLI_EXIT_IO;
+        a.logdir = s3_dir;
+    }
+    status = collect_run(&a, &o);
+    if (s3_dir[0])
+        cli_s3_remove(s3_dir);
+    return status;
+}
+
+/* collect of a local logdir, once the arguments are parsed. */
+static int collect_run(struct collect_args *ap, struct out *op)
+{
+    struct collect_args a = *ap;
+    struct out o = *op;
+    int status = CLI_EXIT_OK;
     struct logdir_reader_options opts;
     logdir_reader_options_init(&opts);
     opts.purge = a.view;   /* raw: the events as collect_events() returns them */
@@ -650,6 +817,9 @@ int cli_collect_main(int argc, char **argv)
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     buf_init(&o.line, BUF_NO_CAP);
     buf_init(&o.row, BUF_NO_CAP);
+    buf_init(&o.out, BUF_NO_CAP);
+    /* Columns of numbers: step and wall_time, and a scalar's value. */
+    o.plain_cols = o.type == TYPE_SCALAR ? 0x1Cu : 0x6u;
     if (o.format == FORMAT_CSV) {
         for (size_t i = 0; i < o.ncols; i++)
             printf("%s%s", i ? "," : "", o.cols[i]);
@@ -674,10 +844,12 @@ int cli_collect_main(int argc, char **argv)
     }
     if (o.format == FORMAT_TABLE && (o.n_pending > 0 || !o.header_done))
         table_flush(&o);
+    out_flush(&o);
     free(o.pending);
     cli_view_free(o.view);
     buf_free(&o.line);
     buf_free(&o.row);
+    buf_free(&o.out);
     if (fflush(stdout) != 0 && status == CLI_EXIT_OK) {
         cli_error("writing output: %s", strerror(errno));
         status = CLI_EXIT_IO;

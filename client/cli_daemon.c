@@ -365,6 +365,15 @@ static const struct stat_info {
     {"writers_open", true, "Event files open now."},
     {"logdirs", true, "Logdirs known now."},
     {"pending_bytes", true, "Bytes accepted but not yet written."},
+    {"upload_queued_files", true, "Closed event files waiting to be uploaded (--upload)."},
+    {"upload_files", false, "Event files uploaded to object storage."},
+    {"upload_bytes", false, "Bytes uploaded to object storage."},
+    {"upload_errors", false, "Upload attempts that failed (each is retried)."},
+    {"upload_deleted", false, "Local files removed after a verified upload."},
+    {"upload_unverified", false, "Uploads whose ETag was not the MD5 of what was sent."},
+    {"upload_multipart", false, "Files uploaded as multipart uploads."},
+    {"upload_seconds", false, "Seconds spent in successful uploads."},
+    {"upload_backoff_seconds", true, "Seconds until the next try after failures."},
 };
 
 /* One OpenMetrics metric name part: [a-zA-Z0-9_], anything else as '_'. */

@@ -213,9 +213,12 @@ TFEV_API const char *tfevents_strerror(int err)
                         "(or an output buffer too small)";
     case EXDEV: return "the logdir is outside the daemon's root directory";
     case EMEDIUMTYPE: return "a tag's value of another kind than the tag holds (scalars, text, ...)";
+    case EEXIST: return "a display name or description other than the tag's first value's "
+                        "(TensorBoard shows only those)";
     case EOVERFLOW: return "no next step: the logdir's step counter is at 2^53 or beyond";
     case EPIPE:
-    case ECONNRESET: return "the daemon closed the connection";
+    case ECONNRESET: return "the connection to the daemon broke (tfevents_last_error() says "
+                            "what may be lost)";
     case ECONNREFUSED: return "no daemon listens on the socket";
     case EREMOTEIO: return "refused by the daemon (tfevents_last_error() says why)";
     case EPROTO: return "the socket does not speak the tfevents protocol";
@@ -233,6 +236,15 @@ static int set_err(tfevents *h, int r, const char *why)
 {
     snprintf(h->err, sizeof h->err, "%s", why && *why ? why : tfevents_strerror(r));
     return r;
+}
+
+/* A failure of the daemon transport: the sentence of what it lost when it
+ * has one to report (the daemon did not come back), else why. */
+static int set_daemon_err(tfevents *h, int r, const char *why)
+{
+    if ((!why || !*why) && lib_daemon_take_lost(h->dm, h->err, sizeof h->err) < 0)
+        return r;
+    return set_err(h, r, why);
 }
 
 /* ---- paths ----------------------------------------------------------------- */
@@ -438,11 +450,11 @@ static int submit(tfevents *h, const struct route *rt, bool wait, struct lib_rep
     }
     if (!wait) {
         r = lib_daemon_queue(h->dm, h->req.data, h->req.len);
-        return r < 0 ? set_err(h, r, NULL) : 0;
+        return r < 0 ? set_daemon_err(h, r, NULL) : 0;
     }
     r = lib_daemon_call(h->dm, h->req.data, h->req.len, rp);
     if (r < 0)
-        return set_err(h, r, NULL);
+        return set_daemon_err(h, r, rp->error);
     if (!rp->ok)
         return set_err(h, -EREMOTEIO, rp->error);
     /* Refusals of earlier batched requests surface at the first wait. */
@@ -469,7 +481,7 @@ static void *flush_thread(void *arg)
             break;
         /* Errors stay with the transports and surface on the next call. */
         if (h->dm)
-            lib_daemon_send(h->dm);
+            lib_daemon_tick(h->dm);
         if (h->em)
             lib_embedded_tick(h->em);
     }
@@ -526,7 +538,8 @@ TFEV_API int tfevents_open(tfevents **ret, const struct tfevents_options *opts)
         else
             r = sockpath_default(sock, sizeof sock);
         if (r == 0)
-            r = lib_daemon_connect(&h->dm, sock, h->opts.batch_bytes);
+            r = lib_daemon_connect(&h->dm, sock, h->opts.batch_bytes,
+                                   h->opts.reconnect_timeout);
         if (r < 0 && (mode == TFEVENTS_MODE_DAEMON || r == -ENOMEM))
             goto fail;
         r = 0;
@@ -639,6 +652,22 @@ TFEV_API uint64_t tfevents_refused(tfevents *h)
 {
     pthread_mutex_lock(&h->mu);
     uint64_t n = h->dm ? lib_daemon_refused(h->dm) : 0;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+TFEV_API uint64_t tfevents_lost(tfevents *h)
+{
+    pthread_mutex_lock(&h->mu);
+    uint64_t n = h->dm ? lib_daemon_lost(h->dm) : 0;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+TFEV_API uint64_t tfevents_reconnects(tfevents *h)
+{
+    pthread_mutex_lock(&h->mu);
+    uint64_t n = h->dm ? lib_daemon_reconnects(h->dm) : 0;
     pthread_mutex_unlock(&h->mu);
     return n;
 }
@@ -784,7 +813,7 @@ static int log_scalars(tfevents *h, struct route *rt, const struct lib_scalar *s
     int r = n == 1 ? lib_daemon_queue_log_scalar(h->dm, rt->name, step, wall_time, sc->run,
                                                  sc->tag, sc->value)
                    : lib_daemon_queue_log_scalars(h->dm, rt->name, step, wall_time, sc, n);
-    return r < 0 ? set_err(h, r, NULL) : 0;
+    return r < 0 ? set_daemon_err(h, r, NULL) : 0;
 }
 
 TFEV_API int tfevents_log(tfevents *h, const char *dir, const tfevents_values *vs,
@@ -844,13 +873,11 @@ TFEV_API int tfevents_log_scalar(tfevents *h, const char *dir, const char *run,
     }
     /* One value on the stack: no allocation beyond the buffers. */
     tfevents_values vs;
-    buf_init(&vs.packed, LIB_VALUES_MAX_BYTES);
-    vs.n = 0;
-    vs.last_off = 0;
+    lib_values_init(&vs);
     int r = tfevents_add_scalar(&vs, run, tag, value);
     if (r == 0)
         r = tfevents_log(h, dir, &vs, step, TFEVENTS_NOW, NULL);
-    buf_free(&vs.packed);
+    lib_values_done(&vs);
     return r;
 }
 

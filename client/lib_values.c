@@ -13,15 +13,33 @@
 enum {
     V_RUN = 1, V_TAG = 2, V_DISPLAY = 3, V_DESCRIPTION = 4,
     V_SCALAR = 10, V_TEXT = 11, V_HISTOGRAM = 12, V_IMAGE = 13, V_AUDIO = 14, V_CUSTOM = 15,
-    V_ENCODED = 16,
+    V_ENCODED = 16, V_PR_CURVE = 17, V_LAYOUT = 18, V_MESH = 19,
 };
 #define LOG_VALUES 5
+
+void lib_values_init(tfevents_values *vs)
+{
+    buf_init(&vs->packed, LIB_VALUES_MAX_BYTES);
+    buf_init(&vs->body, LIB_VALUES_MAX_BYTES);
+    buf_init(&vs->sub, LIB_VALUES_MAX_BYTES);
+    vs->n = 0;
+    vs->last_off = 0;
+}
+
+void lib_values_done(tfevents_values *vs)
+{
+    if (!vs)
+        return;
+    buf_free(&vs->packed);
+    buf_free(&vs->body);
+    buf_free(&vs->sub);
+}
 
 TFEV_API tfevents_values *tfevents_values_new(void)
 {
     tfevents_values *vs = calloc(1, sizeof *vs);
     if (vs)
-        buf_init(&vs->packed, LIB_VALUES_MAX_BYTES);
+        lib_values_init(vs);
     return vs;
 }
 
@@ -29,9 +47,37 @@ TFEV_API void tfevents_values_free(tfevents_values *vs)
 {
     if (!vs)
         return;
-    buf_free(&vs->packed);
+    lib_values_done(vs);
     free(vs);
 }
+
+/* A scratch buffer of vs (slot) lent as b, empty, or a fresh one without
+ * vs; given back afterwards with its memory (up to
+ * LIB_VALUES_KEEP_SCRATCH), or freed. */
+static void scratch_take(struct buf *slot, struct buf *b)
+{
+    if (slot) {
+        *b = *slot;
+        b->len = 0;
+        buf_init(slot, LIB_VALUES_MAX_BYTES);
+    } else {
+        buf_init(b, LIB_VALUES_MAX_BYTES);
+    }
+}
+
+static void scratch_give(struct buf *slot, struct buf *b)
+{
+    if (slot && !slot->data && b->cap <= LIB_VALUES_KEEP_SCRATCH) {
+        b->len = 0;
+        *slot = *b;
+        buf_init(b, LIB_VALUES_MAX_BYTES);
+    } else {
+        buf_free(b);
+    }
+}
+
+#define SUB_TAKE(vs, b) scratch_take((vs) ? &(vs)->sub : NULL, (b))
+#define SUB_GIVE(vs, b) scratch_give((vs) ? &(vs)->sub : NULL, (b))
 
 TFEV_API void tfevents_values_clear(tfevents_values *vs)
 {
@@ -115,7 +161,7 @@ static int begin(struct entry *e, tfevents_values *vs, const char *run, const ch
 {
     e->vs = vs;
     e->start = vs ? vs->packed.len : 0;
-    buf_init(&e->body, LIB_VALUES_MAX_BYTES);
+    scratch_take(vs ? &vs->body : NULL, &e->body);
     if (!vs)
         return -EINVAL;
     if (vs->n >= TFEVENTS_MAX_VALUES)
@@ -136,7 +182,7 @@ static int finish(struct entry *e, int r)
     tfevents_values *vs = e->vs;
     if (r == 0)
         r = pb_add_bytes(&vs->packed, LOG_VALUES, e->body.data, e->body.len);
-    buf_free(&e->body);
+    scratch_give(vs ? &vs->body : NULL, &e->body);
     if (r < 0) {
         if (vs)
             vs->packed.len = e->start;
@@ -150,9 +196,7 @@ static int finish(struct entry *e, int r)
 /* Append sub (a built sub-message) as field of the body. */
 static int add_sub(struct entry *e, uint32_t field, struct buf *sub)
 {
-    int r = pb_add_bytes(&e->body, field, sub->data, sub->len);
-    buf_free(sub);
-    return r;
+    return pb_add_bytes(&e->body, field, sub->data, sub->len);
 }
 
 TFEV_API int tfevents_values_meta(tfevents_values *vs, const char *display_name,
@@ -207,7 +251,7 @@ TFEV_API int tfevents_add_text(tfevents_values *vs, const char *run, const char 
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && (!tag || !text))
         r = -EINVAL;
@@ -215,7 +259,7 @@ TFEV_API int tfevents_add_text(tfevents_values *vs, const char *run, const char 
         r = pb_add_string(&sub, 1, text);
     if (r == 0)
         r = add_sub(&e, V_TEXT, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -224,7 +268,7 @@ TFEV_API int tfevents_add_text_table(tfevents_values *vs, const char *run, const
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     size_t n = rows;
     if (r == 0 && (!tag || !mul_ok(&n, cols ? cols : 1)))
@@ -238,26 +282,28 @@ TFEV_API int tfevents_add_text_table(tfevents_values *vs, const char *run, const
         r = add_packed_sizes(&sub, 2, dims, cols ? 2 : 1);
     if (r == 0)
         r = add_sub(&e, V_TEXT, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
 TFEV_API int tfevents_add_histogram(tfevents_values *vs, const char *run, const char *tag,
                                     const double *data, size_t n, int bucket_count)
 {
+    /* The sub-message is written in place, its length known beforehand:
+     * the data is copied once into the entry, not into a sub-message and
+     * then again into the entry. */
     struct entry e;
-    struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
     int r = begin(&e, vs, run, tag);
-    if (r == 0 && (!tag || (n > 0 && !data)))
+    if (r == 0 && (!tag || (n > 0 && !data) || n > SIZE_MAX / 16))
         r = -EINVAL;
+    size_t len = (n ? pb_len_field_size(1, n * 8) : 0) +
+                 (bucket_count >= 0 ? 1 + pb_varint_size((uint64_t)bucket_count) : 0);
     if (r == 0)
-        r = add_packed_doubles(&sub, 1, data, n);
+        r = pb_add_len_header(&e.body, V_HISTOGRAM, len);
+    if (r == 0)
+        r = add_packed_doubles(&e.body, 1, data, n);
     if (r == 0 && bucket_count >= 0)
-        r = pb_add_varint(&sub, 2, (uint64_t)bucket_count);
-    if (r == 0)
-        r = add_sub(&e, V_HISTOGRAM, &sub);
-    buf_free(&sub);
+        r = pb_add_varint(&e.body, 2, (uint64_t)bucket_count);
     return finish(&e, r);
 }
 
@@ -267,7 +313,7 @@ TFEV_API int tfevents_add_histogram_buckets(tfevents_values *vs, const char *run
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && (!tag || !edges || (k > 0 && !counts) || k == SIZE_MAX))
         r = -EINVAL;
@@ -277,7 +323,7 @@ TFEV_API int tfevents_add_histogram_buckets(tfevents_values *vs, const char *run
         r = add_packed_doubles(&sub, 4, counts, k);
     if (r == 0)
         r = add_sub(&e, V_HISTOGRAM, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -287,7 +333,7 @@ static int add_image_pixels(tfevents_values *vs, const char *run, const char *ta
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     size_t count = n;
     if (r == 0 && (!tag || !pixels || !mul_ok(&count, height) || !mul_ok(&count, width) ||
@@ -301,7 +347,7 @@ static int add_image_pixels(tfevents_values *vs, const char *run, const char *ta
         r = add_packed_sizes(&sub, 7, dims, 4);
     if (r == 0)
         r = add_sub(&e, V_IMAGE, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -341,7 +387,7 @@ static int add_image_encoded(tfevents_values *vs, const char *run, const char *t
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && !tag)
         r = -EINVAL;
@@ -349,7 +395,7 @@ static int add_image_encoded(tfevents_values *vs, const char *run, const char *t
         r = add_blobs(&sub, field, blobs, lens, n);
     if (r == 0)
         r = add_sub(&e, V_IMAGE, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -365,13 +411,85 @@ TFEV_API int tfevents_add_image_jpeg(tfevents_values *vs, const char *run, const
     return add_image_encoded(vs, run, tag, 2, blobs, lens, n);
 }
 
+TFEV_API int tfevents_add_image_gif(tfevents_values *vs, const char *run, const char *tag,
+                                    const void *const *blobs, const size_t *lens, size_t n)
+{
+    return add_image_encoded(vs, run, tag, 8, blobs, lens, n);
+}
+
+TFEV_API int tfevents_add_animation_u8(tfevents_values *vs, const char *run, const char *tag,
+                                       const uint8_t *frames, size_t n_frames, size_t height,
+                                       size_t width, size_t channels, double fps)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    size_t count = n_frames;
+    if (r == 0 && (!tag || !frames || !mul_ok(&count, height) || !mul_ok(&count, width) ||
+                   !mul_ok(&count, channels) || count == 0))
+        r = -EINVAL;
+    if (r == 0)
+        r = pb_add_bytes(&sub, 5, frames, count);
+    size_t dims[4] = {n_frames, height, width, channels};
+    if (r == 0)
+        r = add_packed_sizes(&sub, 7, dims, 4);
+    if (r == 0)
+        r = pb_add_varint(&sub, 9, 1);
+    if (r == 0 && fps > 0)
+        r = pb_add_double(&sub, 10, fps);
+    if (r == 0)
+        r = add_sub(&e, V_IMAGE, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_mesh(tfevents_values *vs, const char *run, const char *name,
+                               const float *vertices, size_t n_vertices, const int32_t *faces,
+                               size_t n_faces, const uint8_t *colors, size_t samples,
+                               const char *config)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, name);
+    size_t nv = samples, nf = samples;
+    if (r == 0 && (!name || !vertices || samples == 0 || !mul_ok(&nv, n_vertices) ||
+                   !mul_ok(&nv, 3) || nv == 0 || !mul_ok(&nf, n_faces) || !mul_ok(&nf, 3) ||
+                   (n_faces && !faces)))
+        r = -EINVAL;
+    if (r == 0)
+        r = add_packed_floats(&sub, 1, vertices, nv);
+    if (r == 0 && nf) {
+        /* packed int32: each a varint (negatives as 10 bytes, refused later) */
+        struct buf p;
+        buf_init(&p, LIB_VALUES_MAX_BYTES);
+        uint8_t tmp[10];
+        for (size_t j = 0; r == 0 && j < nf; j++)
+            r = buf_append(&p, tmp, pb_put_varint(tmp, (uint64_t)(int64_t)faces[j]));
+        if (r == 0)
+            r = pb_add_bytes(&sub, 2, p.data, p.len);
+        buf_free(&p);
+    }
+    if (r == 0 && colors)
+        r = pb_add_bytes(&sub, 3, colors, nv);
+    if (r == 0)
+        r = pb_add_varint(&sub, 4, samples);
+    if (r == 0 && config)
+        r = pb_add_string(&sub, 5, config);
+    if (r == 0)
+        r = add_sub(&e, V_MESH, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
 TFEV_API int tfevents_add_audio_float(tfevents_values *vs, const char *run, const char *tag,
                                       const float *samples, size_t clips, size_t frames,
                                       size_t channels, uint32_t sample_rate)
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     size_t count = clips;
     if (r == 0 && (!tag || !samples || !mul_ok(&count, frames) || !mul_ok(&count, channels) ||
@@ -386,7 +504,7 @@ TFEV_API int tfevents_add_audio_float(tfevents_values *vs, const char *run, cons
         r = pb_add_varint(&sub, 4, sample_rate);
     if (r == 0)
         r = add_sub(&e, V_AUDIO, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -395,7 +513,7 @@ TFEV_API int tfevents_add_audio_wav(tfevents_values *vs, const char *run, const 
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && !tag)
         r = -EINVAL;
@@ -403,7 +521,7 @@ TFEV_API int tfevents_add_audio_wav(tfevents_values *vs, const char *run, const 
         r = add_blobs(&sub, 1, wavs, lens, n);
     if (r == 0)
         r = add_sub(&e, V_AUDIO, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -455,7 +573,7 @@ TFEV_API int tfevents_add_custom_numbers(tfevents_values *vs, const char *run, c
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     bool ok;
     size_t n = shape_elements(rank, dims, &ok);
@@ -474,7 +592,7 @@ TFEV_API int tfevents_add_custom_numbers(tfevents_values *vs, const char *run, c
         r = pb_add_varint(&sub, 8, (uint64_t)dtype);
     if (r == 0)
         r = add_sub(&e, V_CUSTOM, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -486,7 +604,7 @@ TFEV_API int tfevents_add_custom_strings(tfevents_values *vs, const char *run, c
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     bool ok;
     size_t n = shape_elements(rank, dims, &ok);
@@ -500,7 +618,7 @@ TFEV_API int tfevents_add_custom_strings(tfevents_values *vs, const char *run, c
         r = custom_shape(&sub, rank, dims, n);
     if (r == 0)
         r = add_sub(&e, V_CUSTOM, &sub);
-    buf_free(&sub);
+    SUB_GIVE(vs, &sub);
     return finish(&e, r);
 }
 
@@ -511,7 +629,7 @@ TFEV_API int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, co
 {
     struct entry e;
     struct buf sub;
-    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    SUB_TAKE(vs, &sub);
     int r = begin(&e, vs, run, tag);
     if (r == 0 && (!tag || (!tensor_proto && tensor_len > 0)))
         r = -EINVAL;
@@ -521,7 +639,134 @@ TFEV_API int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, co
         r = pb_add_bytes(&sub, 4, tensor_proto ? tensor_proto : "", tensor_len);
     if (r == 0)
         r = add_sub(&e, V_CUSTOM, &sub);
+    SUB_GIVE(vs, &sub);
+    return finish(&e, r);
+}
+
+/* Predictions: exactly one of f32 and f64. */
+static int add_pr_curve(tfevents_values *vs, const char *run, const char *tag,
+                        const double *labels, const float *f32, const double *f64, size_t n,
+                        const double *weights, size_t n_weights, unsigned num_thresholds)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && (!tag || !labels || (!f32 && !f64) || n == 0 || (n_weights && !weights)))
+        r = -EINVAL;
+    if (r == 0)
+        r = add_packed_doubles(&sub, 1, labels, n);
+    if (r == 0)
+        r = f32 ? add_packed_floats(&sub, 2, f32, n) : add_packed_doubles(&sub, 3, f64, n);
+    if (r == 0)
+        r = add_packed_doubles(&sub, 4, weights, n_weights);
+    if (r == 0 && num_thresholds)
+        r = pb_add_varint(&sub, 5, num_thresholds);
+    if (r == 0)
+        r = add_sub(&e, V_PR_CURVE, &sub);
     buf_free(&sub);
+    return finish(&e, r);
+}
+
+TFEV_API int tfevents_add_pr_curve(tfevents_values *vs, const char *run, const char *tag,
+                                   const double *labels, const float *predictions, size_t n,
+                                   const double *weights, size_t n_weights,
+                                   unsigned num_thresholds)
+{
+    if (!predictions)
+        return -EINVAL;
+    return add_pr_curve(vs, run, tag, labels, predictions, NULL, n, weights, n_weights,
+                        num_thresholds);
+}
+
+TFEV_API int tfevents_add_pr_curve_double(tfevents_values *vs, const char *run, const char *tag,
+                                          const double *labels, const double *predictions,
+                                          size_t n, const double *weights, size_t n_weights,
+                                          unsigned num_thresholds)
+{
+    if (!predictions)
+        return -EINVAL;
+    return add_pr_curve(vs, run, tag, labels, NULL, predictions, n, weights, n_weights,
+                        num_thresholds);
+}
+
+TFEV_API int tfevents_add_pr_curve_raw(tfevents_values *vs, const char *run, const char *tag,
+                                       const double *const rows[6], size_t num_thresholds)
+{
+    struct entry e;
+    struct buf sub;
+    buf_init(&sub, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, tag);
+    if (r == 0 && (!tag || !rows || num_thresholds == 0))
+        r = -EINVAL;
+    for (uint32_t i = 0; r == 0 && i < 6; i++)
+        r = rows[i] ? add_packed_doubles(&sub, 6 + i, rows[i], num_thresholds) : -EINVAL;
+    if (r == 0)
+        r = add_sub(&e, V_PR_CURVE, &sub);
+    buf_free(&sub);
+    return finish(&e, r);
+}
+
+/* LayoutChart{title=1, multiline=2..., margin=3 {value, lower, upper}...}. */
+static int layout_chart(struct buf *b, const struct tfevents_layout_chart *ch)
+{
+    struct buf series;
+    buf_init(&series, LIB_VALUES_MAX_BYTES);
+    int r = ch->title ? pb_add_string(b, 1, ch->title) : -EINVAL;
+    if (r == 0 && ((ch->n_multiline && !ch->multiline) || (ch->n_margin && !ch->margin)))
+        r = -EINVAL;
+    for (size_t i = 0; r == 0 && i < ch->n_multiline; i++)
+        r = ch->multiline[i] ? pb_add_string(b, 2, ch->multiline[i]) : -EINVAL;
+    for (size_t i = 0; r == 0 && i < ch->n_margin; i++) {
+        const struct tfevents_layout_series *m = &ch->margin[i];
+        if (!m->value || !m->lower || !m->upper)
+            r = -EINVAL;
+        if (r == 0)
+            r = pb_add_string(&series, 1, m->value);
+        if (r == 0)
+            r = pb_add_string(&series, 2, m->lower);
+        if (r == 0)
+            r = pb_add_string(&series, 3, m->upper);
+        if (r == 0)
+            r = pb_add_bytes(b, 3, series.data, series.len);
+        buf_reset(&series);
+    }
+    buf_free(&series);
+    return r;
+}
+
+TFEV_API int tfevents_add_custom_scalars(tfevents_values *vs, const char *run,
+                                         const struct tfevents_layout_category *categories,
+                                         size_t n)
+{
+    struct entry e;
+    struct buf layout, cat, chart;
+    buf_init(&layout, LIB_VALUES_MAX_BYTES);
+    buf_init(&cat, LIB_VALUES_MAX_BYTES);
+    buf_init(&chart, LIB_VALUES_MAX_BYTES);
+    int r = begin(&e, vs, run, "custom_scalars__config__");
+    if (r == 0 && (!categories || n == 0))
+        r = -EINVAL;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const struct tfevents_layout_category *c = &categories[i];
+        r = c->title && (c->charts || !c->n_charts) ? pb_add_string(&cat, 1, c->title) : -EINVAL;
+        if (r == 0 && c->closed)
+            r = pb_add_varint(&cat, 2, 1);
+        for (size_t j = 0; r == 0 && j < c->n_charts; j++) {
+            r = layout_chart(&chart, &c->charts[j]);
+            if (r == 0)
+                r = pb_add_bytes(&cat, 3, chart.data, chart.len);
+            buf_reset(&chart);
+        }
+        if (r == 0)
+            r = pb_add_bytes(&layout, 1, cat.data, cat.len);
+        buf_reset(&cat);
+    }
+    if (r == 0)
+        r = add_sub(&e, V_LAYOUT, &layout);
+    buf_free(&layout);
+    buf_free(&cat);
+    buf_free(&chart);
     return finish(&e, r);
 }
 

@@ -16,11 +16,25 @@
 /* Encoded bytes of one tfevents_values (the frame limit bounds it anyway). */
 #define LIB_VALUES_MAX_BYTES ((size_t)1 << 30)
 
+/* Scratch memory a tfevents_values keeps between tfevents_add_*() calls,
+ * up to this capacity per buffer: a 10k-value histogram's sub-message and
+ * entry are 80 KB each, and allocating and freeing them on every call made
+ * glibc hand the memory back to the kernel and fault it in again (12 page
+ * faults and some 600 us per histogram, docs/performance.md). */
+#define LIB_VALUES_KEEP_SCRATCH ((size_t)4 << 20)
+
 struct tfevents_values {
     struct buf packed;     /* Log field 5 entries: key, length, Value */
     size_t n;
     size_t last_off;       /* where the last entry starts in packed */
+    struct buf body, sub;  /* scratch: an entry being built, its sub-message */
 };
+
+/* An empty collection in place (tfevents_values_new() allocates one). */
+void lib_values_init(tfevents_values *vs);
+
+/* Free what vs holds (not vs itself). NULL-safe. */
+void lib_values_done(tfevents_values *vs);
 
 /* One plain scalar (no display name or description) of a log call, for
  * the direct routes of lib_embedded and lib_daemon. run NULL is ".". */

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "types.pb-c.h"
 #include "png.h"
+#include "shortest.h"
 #include "value_json.h"
 #include "tfevents_build.h"
 
@@ -23,6 +24,7 @@ struct command {
 
 static const struct command commands[] = {
     {"collect", "print the events, summary values or scalars of a logdir", cli_collect_main},
+    {"export", "write a logdir's values as files: CSV, Markdown, PNG/JPEG, WAV", cli_export_main},
     {"dump", "print every record of one event file, with CRC verdicts", cli_dump_main},
     {"tail", "follow a logdir as it is written: live scalars, or one line per value", cli_tail_main},
     {"log", "log scalars and text at one step (through tfeventsd, or in-process)", cli_log_main},
@@ -54,11 +56,14 @@ int cli_format_scalar(char *buf, size_t size, double d, int dtype, bool full)
     float f = (float)d;
     if (full || dtype != TENSORBOARD__DATA_TYPE__DT_FLOAT || !isfinite(d) || (double)f != d)
         return value_format_double(buf, size, d);
+    /* Most floats are formatted exactly without printf (shortest.h). */
+    int n = shortest_float(buf, size, f, 6, 9);
+    if (n >= 0)
+        return n;
     /* A float32 has 24 bits (~7.2 digits): when its shortest form has 6
      * digits or fewer, %.6g (which drops trailing zeros) is that form, as
      * the 6-digit grid is coarser than the float's spacing; otherwise 7, 8
      * or 9 digits, and 9 always read back. */
-    int n = 0;
     for (int prec = 6; prec <= 9; prec++) {
         n = snprintf(buf, size, "%.*g", prec, d);
         if (strtof(buf, NULL) == f)

@@ -40,7 +40,8 @@
  * Conventions. Functions that can fail return 0 (or a count) on success and
  * a negative errno on failure (-EINVAL bad argument, -ENOMEM, -EMSGSIZE past
  * a limit, -EILSEQ invalid UTF-8, -ERANGE step refused, -EXDEV logdir outside
- * the daemon's root, -EPIPE/-ECONNRESET daemon gone, -EREMOTEIO daemon
+ * the daemon's root, -EPIPE/-ECONNRESET daemon gone (or requests lost to
+ * a broken connection: tfevents_lost()), -EREMOTEIO daemon
  * refused an earlier request, -ECHILD handle opened by the parent process,
  * -E2BIG options newer than the library, or an I/O errno);
  * tfevents_strerror() says what each means here. Constructors returning a
@@ -84,7 +85,7 @@ extern "C" {
  * library's build fails when they differ. TFEVENTS_VERSION_NUMBER orders
  * versions: #if TFEVENTS_VERSION_NUMBER >= TFEVENTS_VERSION_AT(0, 2, 0). */
 #define TFEVENTS_VERSION_MAJOR 0
-#define TFEVENTS_VERSION_MINOR 2
+#define TFEVENTS_VERSION_MINOR 3
 #define TFEVENTS_VERSION_PATCH 0
 #define TFEVENTS_VERSION_AT(major, minor, patch) (((major) << 16) | ((minor) << 8) | (patch))
 #define TFEVENTS_VERSION_NUMBER                                                               \
@@ -140,6 +141,12 @@ struct tfevents_options {
     /* Embedded mode: false (default) refuses steps that do not increase
      * per tag, true writes whatever comes (the daemon's --step-policy). */
     bool any_step;
+    /* Daemon mode (since 0.3.0): seconds to keep trying to connect again
+     * when the connection to the daemon breaks (a restart, a crash),
+     * pausing 20 ms, doubling up to 1 s between attempts. 0: 30 s; < 0:
+     * never (every later call then fails, as before 0.3.0, and nothing
+     * sent is kept for sending again). */
+    double reconnect_timeout;
 };
 
 /* The defaults above, for C (C++ before C++20: tfevents_options_init()):
@@ -149,7 +156,7 @@ struct tfevents_options {
     {                                                                                         \
         .size = sizeof(struct tfevents_options), .mode = TFEVENTS_MODE_AUTO,                  \
         .socket_path = NULL, .logdir = NULL, .batch_bytes = 0, .flush_interval = 1.0,         \
-        .any_step = false,                                                                    \
+        .any_step = false, .reconnect_timeout = 0,                                            \
     }
 
 /* Fill o with the defaults above (TFEVENTS_OPTIONS_INIT), size included. */
@@ -184,6 +191,27 @@ size_t tfevents_last_error(tfevents *h, char *out, size_t size);
 /* Requests the daemon refused so far (batched requests whose error came
  * back later); 0 in embedded mode, where calls fail directly. */
 uint64_t tfevents_refused(tfevents *h);
+
+/* Daemon mode, since 0.3.0 (0 in embedded mode). When the connection to
+ * the daemon breaks (the daemon restarts or dies), the library connects
+ * again by itself (reconnect_timeout) and sends again what the daemon
+ * had not acknowledged -- acknowledged means written: the answer to a
+ * tfevents_flush(), to a flush the library sends by itself every
+ * flush_interval and every 1 MiB sent, or the daemon's goodbye when it
+ * stops gracefully (SIGTERM, systemctl restart), which says how much of
+ * what it read it wrote. After a graceful stop nothing is lost. After a
+ * crash or kill -9, requests at explicit steps are sent again (the
+ * daemon skips the values it had written), and so are restarts and
+ * hparams; requests at the counter's step (TFEVENTS_STEP_NEXT/_CURRENT)
+ * and step changes are not, since the daemon may have carried them out
+ * (they would be logged twice): they are counted here as lost, and so is
+ * everything unacknowledged when the daemon does not come back in time.
+ * The next call that waits for the daemon (tfevents_flush(), ...)
+ * returns -ECONNRESET once, with the sentence in tfevents_last_error().
+ * tfevents_lost(): requests counted so; tfevents_reconnects(): the
+ * connections made again. */
+uint64_t tfevents_lost(tfevents *h);
+uint64_t tfevents_reconnects(tfevents *h);
 
 /* ---- the default logdir -------------------------------------------------
  * A relative logdir is resolved against the working directory when it is
@@ -239,7 +267,10 @@ void tfevents_values_clear(tfevents_values *vs);
 size_t tfevents_values_count(const tfevents_values *vs);
 
 /* Display name and description (either may be NULL) of the value added
- * last. -ENOENT when there is none. */
+ * last. -ENOENT when there is none. TensorBoard shows those of a tag's
+ * first value only: logging a later value of the tag with others is
+ * refused (-EEXIST embedded, -EREMOTEIO through the daemon); the same
+ * ones, or none, pass. */
 int tfevents_values_meta(tfevents_values *vs, const char *display_name,
                          const char *description);
 
@@ -274,6 +305,17 @@ int tfevents_add_image_png(tfevents_values *vs, const char *run, const char *tag
                            const void *const *blobs, const size_t *lens, size_t n);
 int tfevents_add_image_jpeg(tfevents_values *vs, const char *run, const char *tag,
                             const void *const *blobs, const size_t *lens, size_t n);
+/* GIF files, animated or not (TensorBoard's image dashboard plays them). */
+int tfevents_add_image_gif(tfevents_values *vs, const char *run, const char *tag,
+                           const void *const *blobs, const size_t *lens, size_t n);
+/* An animation: frames [n_frames][height][width][channels] of bytes
+ * (channels 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; alpha dropped) encoded as
+ * one looping GIF at fps frames per second (0: 4; at most 100). Up to 256
+ * colours exactly, more rounded to a 216-colour cube. What tensorboardX's
+ * add_video writes. */
+int tfevents_add_animation_u8(tfevents_values *vs, const char *run, const char *tag,
+                              const uint8_t *frames, size_t n_frames, size_t height,
+                              size_t width, size_t channels, double fps);
 
 /* Audio clips from samples [clips][frames][channels] in [-1,1], written as
  * 16-bit PCM WAV at sample_rate. */
@@ -310,6 +352,58 @@ int tfevents_add_custom_tensor(tfevents_values *vs, const char *run, const char 
                                const char *plugin, const void *content, size_t content_len,
                                enum tfevents_data_class data_class, const void *tensor_proto,
                                size_t tensor_len);
+
+/* A precision-recall curve (plugin pr_curves, a float [6, thresholds]
+ * tensor of TP, FP, TN, FN, precision, recall), computed from n labels (1
+ * positive, 0 negative; TensorBoard multiplies by them, so fractions count
+ * partly on both sides) and n float32 predictions in [0, 1] exactly as
+ * TensorBoard's pr_curve summary computes it. weights: NULL (n_weights 0),
+ * one for all, or n. num_thresholds 0: 127; else 2..65536. */
+int tfevents_add_pr_curve(tfevents_values *vs, const char *run, const char *tag,
+                          const double *labels, const float *predictions, size_t n,
+                          const double *weights, size_t n_weights, unsigned num_thresholds);
+/* The same with double predictions: the bucket product is then taken in
+ * double, as TensorBoard does for a float64 array. */
+int tfevents_add_pr_curve_double(tfevents_values *vs, const char *run, const char *tag,
+                                 const double *labels, const double *predictions, size_t n,
+                                 const double *weights, size_t n_weights,
+                                 unsigned num_thresholds);
+/* From counts already computed: rows[0..5] = TP, FP, TN, FN, precision,
+ * recall, each num_thresholds (2..65536) numbers. */
+int tfevents_add_pr_curve_raw(tfevents_values *vs, const char *run, const char *tag,
+                              const double *const rows[6], size_t num_thresholds);
+
+/* A custom scalars layout (plugin custom_scalars), written in tag
+ * "custom_scalars__config__" of the run, where TensorBoard looks for it.
+ * Every chart holds either multiline tag regexes or margin series (value,
+ * lower and upper scalar tags); titles and tags are UTF-8. */
+struct tfevents_layout_series {
+    const char *value, *lower, *upper;
+};
+struct tfevents_layout_chart {
+    const char *title;
+    const char *const *multiline;   /* tag regexes ... */
+    size_t n_multiline;
+    const struct tfevents_layout_series *margin;   /* ... or margin series */
+    size_t n_margin;
+};
+struct tfevents_layout_category {
+    const char *title;
+    bool closed;                    /* shown collapsed */
+    const struct tfevents_layout_chart *charts;
+    size_t n_charts;
+};
+int tfevents_add_custom_scalars(tfevents_values *vs, const char *run,
+                                const struct tfevents_layout_category *categories, size_t n);
+
+/* A 3D mesh or point cloud (plugin mesh) named name: samples x n_vertices
+ * xyz vertices, optionally samples x n_faces vertex-index triangles and
+ * samples x n_vertices RGB colours, and a three.js JSON config (NULL: "{}").
+ * Written as the values <name>_VERTEX, <name>_FACE, <name>_COLOR. */
+int tfevents_add_mesh(tfevents_values *vs, const char *run, const char *name,
+                      const float *vertices, size_t n_vertices, const int32_t *faces,
+                      size_t n_faces, const uint8_t *colors, size_t samples,
+                      const char *config);
 
 /* A serialized tensorboard.Summary.Value with its own tag and metadata
  * (naming a plugin) and a tensor or simple_value: checked and written. */

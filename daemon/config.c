@@ -11,10 +11,11 @@
 
 #include "request.h"
 #include "log.h"
+#include "s3.h"
 #include "sockpath.h"
 
 enum opt_kind { K_PATH, K_MODE, K_SECONDS, K_SIZE, K_COUNT, K_FSYNC, K_POLICY, K_LEVEL, K_BOOL,
-                K_PORT, K_LOOPBACK };
+                K_PORT, K_LOOPBACK, K_ADDRESSING };
 
 struct opt {
     const char *name;
@@ -90,6 +91,27 @@ static const struct opt opts[] = {
      "or 0600); a TCP client's first line must present it: {\"op\":\"auth\",\"token\":...}"},
     {"rotate-size", K_SIZE, OFF(rotate_bytes), 0, "1G",
      "start a new event file past this size (0: never)"},
+    {"upload", K_PATH, OFF(upload_url), 0, "none",
+     "mirror every closed event file to s3://BUCKET/PREFIX/<path under the root> "
+     "(credentials and endpoint: AWS_* environment or --upload-credentials)"},
+    {"upload-interval", K_SECONDS, OFF(upload_interval), 0, "30",
+     "with --upload: close an event file this many seconds after it was opened, so that "
+     "it is uploaded (0: only by size)"},
+    {"upload-size", K_SIZE, OFF(upload_size), 0, "64M",
+     "with --upload: start a new event file past this size (0: --rotate-size)"},
+    {"upload-part-size", K_SIZE, OFF(upload_part_size), 0, "16M",
+     "files larger than this are uploaded in parts of this size (at least 5M)"},
+    {"upload-credentials", K_PATH, OFF(upload_credentials), 0, "none",
+     "file with the keys (AWS credentials format or AWS_*=... lines, e.g. a systemd "
+     "credential); it wins over the environment"},
+    {"upload-addressing", K_ADDRESSING, OFF(upload_addressing), 0, "auto",
+     "auto (path with AWS_ENDPOINT_URL, else virtual) | path | virtual"},
+    {"upload-state", K_PATH, OFF(upload_state), 0, "<root>/.upload-journal",
+     "journal of the files already uploaded (what is not in it is uploaded at start)"},
+    {"upload-delete", K_BOOL, OFF(upload_delete), 0, "no",
+     "yes: remove a local file once the server's ETag shows it arrived intact"},
+    {"upload-exit-wait", K_SECONDS, OFF(upload_exit_wait), 0, "10",
+     "seconds to finish uploading at exit; what is left goes at the next start"},
     {"step-policy", K_POLICY, 0, 0, "increasing",
      "increasing (refuse steps that do not increase per tag) | any"},
     {"log-level", K_LEVEL, 0, 0, "info", "error | warn | info | debug"},
@@ -127,6 +149,11 @@ void config_defaults(struct config *c)
     c->tcp_port = 0;
     snprintf(c->tcp_address, sizeof c->tcp_address, "127.0.0.1");
     c->rotate_bytes = RUN_WRITER_DEFAULT_ROTATE_BYTES;
+    c->upload_interval = 30;
+    c->upload_size = 64u << 20;
+    c->upload_part_size = S3_DEFAULT_PART_SIZE;
+    c->upload_addressing = S3_ADDRESSING_AUTO;
+    c->upload_exit_wait = 10;
     c->step_policy = LOGDIR_POLICY_INCREASING;
     c->log_level = LOG_LEVEL_INFO;
 }
@@ -192,6 +219,10 @@ static int set_opt(struct config *c, const struct opt *o, const char *val, char 
             goto bad;
         if (o->off == OFF(rotate_bytes))
             c->rotate_bytes = u;
+        else if (o->off == OFF(upload_size))
+            c->upload_size = u;
+        else if (o->off == OFF(upload_part_size) && u < S3_MIN_PART_SIZE)
+            goto bad;
         else
             *(size_t *)field = (size_t)u;
         return 0;
@@ -246,6 +277,12 @@ static int set_opt(struct config *c, const struct opt *o, const char *val, char 
         snprintf(field, sizeof c->tcp_address, "%s", val);
         return 0;
     }
+    case K_ADDRESSING:
+        k = s3_addressing_parse(val);
+        if (k < 0)
+            goto bad;
+        *(int *)field = k;
+        return 0;
     case K_BOOL:
         if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
             *(bool *)field = true;

@@ -75,6 +75,17 @@ struct config {
      * socket's path with ".token" appended. */
     char tcp_token_file[4096];
     uint64_t rotate_bytes;       /* 0: never */
+    /* Mirror of closed event files to object storage (upload.h); off when
+     * upload_url is "". */
+    char upload_url[4096];       /* s3://BUCKET/PREFIX */
+    char upload_credentials[4096]; /* a credentials file; "": the environment */
+    char upload_state[4096];     /* the journal; "": <root>/.upload-journal */
+    int upload_addressing;       /* enum s3_addressing */
+    double upload_interval;      /* seconds: a file open this long is closed; 0: never */
+    uint64_t upload_size;        /* rotate past this size when uploading; 0: rotate_bytes */
+    size_t upload_part_size;     /* multipart past this size, in parts of it */
+    bool upload_delete;          /* remove a local file once its upload is verified */
+    double upload_exit_wait;     /* seconds to finish uploads at exit */
     enum logdir_step_policy step_policy;
     int log_level;
     char config_file[4096];

@@ -64,7 +64,7 @@ static bool reply_pause_check(struct conn *c)
         return false;
     if (!c->reply_paused) {
         c->reply_paused = true;
-        c->srv->stats.reply_pauses++;
+        CONN_COUNT(c, reply_pauses, 1);
         update_reading(c);
     }
     return true;
@@ -173,7 +173,7 @@ void conn_flush_replies(struct conn *c)
     struct write_req *w = malloc(sizeof *w);
     if (!w) {
         c->queued_replies -= c->out_replies;
-        c->srv->stats.replies_dropped += c->out_replies;
+        CONN_COUNT(c, replies_dropped, c->out_replies);
         buf_reset(&c->out);
         c->out_replies = 0;
         return;
@@ -200,7 +200,7 @@ void conn_reply(struct conn *c, const struct reply *rp)
     /* No limit here: input stops once cfg->max_replies wait (see
      * replies_full), so only the message being executed adds one. */
     if (c->closing) {
-        c->srv->stats.replies_dropped++;
+        CONN_COUNT(c, replies_dropped, 1);
         return;
     }
     size_t mark = c->out.len;
@@ -210,6 +210,21 @@ void conn_reply(struct conn *c, const struct reply *rp)
         r = buf_append(&c->out, "\n", 1);
     if (r < 0) {
         c->out.len = mark;   /* no half reply */
+        CONN_COUNT(c, replies_dropped, 1);
+        return;
+    }
+    c->out_replies++;
+    c->queued_replies++;
+    CONN_COUNT(c, replies, 1);
+}
+
+void conn_goodbye(struct conn *c)
+{
+    if (c->closing || c->proto != CONN_PROTO_BINARY)
+        return;
+    size_t mark = c->out.len;
+    if (reply_write_goodbye(&c->out, c->line_no) < 0) {
+        c->out.len = mark;
         c->srv->stats.replies_dropped++;
         return;
     }
@@ -267,28 +282,25 @@ static void process_frames(struct conn *c)
     size_t max = c->srv->cfg->max_line;
     size_t start = 0;
     while (!c->closing && !c->eof && !reply_pause_check(c)) {
-        uint32_t len;
-        uint8_t kind;
-        int r = frame_header_read(c->in.data + start, c->in.len - start, max, &len, &kind);
-        if (r == -EAGAIN)
+        size_t off, len;
+        enum linesplit_frame r = linesplit_frame_next(c->in.data, c->in.len, max, &start,
+                                                      &off, &len);
+        if (r == LINESPLIT_FRAME_MORE)
             break;
-        if (r < 0 || kind != FRAME_BATCH) {
+        if (r != LINESPLIT_FRAME) {
             char msg[160];
-            if (r == -EMSGSIZE) {
-                c->srv->stats.errors_oversize++;
+            if (r == LINESPLIT_FRAME_TOO_LONG) {
+                CONN_COUNT(c, errors_oversize, 1);
                 snprintf(msg, sizeof msg, "frame longer than the limit of %zu bytes", max);
             } else {
-                c->srv->stats.errors_json++;
+                CONN_COUNT(c, errors_json, 1);
                 snprintf(msg, sizeof msg, "bad frame kind byte %u (expected %u): the stream "
                          "is out of step", (unsigned)c->in.data[start + 4], FRAME_BATCH);
             }
             binary_give_up(c, msg);
             return;
         }
-        if (c->in.len - start - FRAME_HEADER_LEN < len)
-            break;
-        dispatch_frame(c->srv, c, c->in.data + start + FRAME_HEADER_LEN, len);
-        start += FRAME_HEADER_LEN + len;
+        dispatch_frame(c->srv, c, c->in.data + off, len);
         c->completed++;
     }
     if (!c->closing && !c->eof)
@@ -357,7 +369,7 @@ static void auth_refuse(struct conn *c, const char *why)
 {
     log_warn("conn %llu (%s): refused: %s", (unsigned long long)c->id, c->peer, why);
     buf_reset(&c->in);
-    c->scanned = 0;
+    linesplit_reset(&c->split);
     c->eof = true;
     auth_reply(c, why);
     if (c->reading) {
@@ -417,55 +429,44 @@ static void process_input(struct conn *c)
             full = true;
             break;
         }
-        uint8_t *base = c->in.data;
-        size_t from = start > c->scanned ? start : c->scanned;
-        uint8_t *nl = from < c->in.len ? memchr(base + from, '\n', c->in.len - from) : NULL;
-        if (!nl) {
-            c->scanned = c->in.len;
+        size_t off, len;
+        enum linesplit_what w = linesplit_next(&c->split, c->in.data, c->in.len, max_line,
+                                               &start, &off, &len);
+        if (w == LINESPLIT_MORE)
             break;
-        }
-        size_t end = (size_t)(nl - base);
         c->completed++;
-        if (c->skipping) {
-            /* The end of an oversize line, already answered. */
-            c->skipping = false;
-        } else {
+        if (w == LINESPLIT_TOO_LONG) {
             c->line_no++;
-            if (end - start > max_line) {
-                c->srv->stats.errors_oversize++;
-                char msg[128];
-                snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
-                dispatch_error(c, c->line_no, msg);
-            } else {
-                handle_line(c, (const char *)base + start, end - start);
-            }
+            CONN_COUNT(c, errors_oversize, 1);
+            char msg[128];
+            snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
+            dispatch_error(c, c->line_no, msg);
+        } else if (w == LINESPLIT_LINE) {
+            c->line_no++;
+            handle_line(c, (const char *)c->in.data + off, len);
         }
-        start = end + 1;
-        c->scanned = start;
         if (c->closing)
             return;
     }
     buf_consume(&c->in, start);
-    c->scanned -= start;
-    if (full) {
-        /* Complete lines may remain: kept for when replies drained. */
-    } else if (c->skipping) {
+    linesplit_consumed(&c->split, start);
+    if (full)
+        return;   /* complete lines may remain: kept for when replies drained */
+    enum linesplit_what w = linesplit_rest(&c->split, c->in.len, max_line);
+    if (w == LINESPLIT_SKIPPED) {
         buf_reset(&c->in);
-        c->scanned = 0;
-    } else if (c->in.len > max_line) {
+    } else if (w == LINESPLIT_TOO_LONG) {
         /* No newline within the limit: answer now, drop the line's bytes
          * up to its newline. */
         c->line_no++;
-        c->srv->stats.errors_oversize++;
+        CONN_COUNT(c, errors_oversize, 1);
         char msg[128];
         snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", max_line);
         dispatch_error(c, c->line_no, msg);
         log_warn("conn %llu (%s): line %llu longer than %zu bytes, skipped",
                  (unsigned long long)c->id, c->peer, (unsigned long long)c->line_no,
                  max_line);
-        c->skipping = true;
         buf_reset(&c->in);
-        c->scanned = 0;
     }
 }
 
@@ -486,13 +487,13 @@ static void on_eof(struct conn *c)
             c->line_no++;
             dispatch_error(c, c->line_no, "the connection ended inside a frame");
         }
-    } else if (c->in.len > 0 && !c->skipping) {
+    } else if (linesplit_eof(&c->split, c->in.len) == LINESPLIT_LINE) {
         /* A last line without its newline still counts. */
         c->line_no++;
         handle_line(c, (const char *)c->in.data, c->in.len);
     }
     buf_reset(&c->in);
-    c->scanned = 0;
+    linesplit_reset(&c->split);
     c->eof = true;
     if (c->reading) {
         uv_read_stop(&c->h.stream);
@@ -535,8 +536,8 @@ static void input_refuse(struct conn *c)
              "message refused unfinished after %zu bytes: the input buffered by all "
              "connections passed --max-input-total (%zu bytes)", c->in.len,
              s->cfg->max_input_total);
-    s->stats.limit_input_total++;
-    s->stats.errors_other++;
+    CONN_COUNT(c, limit_input_total, 1);
+    CONN_COUNT(c, errors_other, 1);
     if (c->proto == CONN_PROTO_BINARY) {
         binary_give_up(c, msg);
     } else {
@@ -544,8 +545,7 @@ static void input_refuse(struct conn *c)
                  "(--max-input-total)", (unsigned long long)c->id, c->peer, c->in.len);
         c->line_no++;
         dispatch_error(c, c->line_no, msg);
-        c->skipping = true;
-        c->scanned = 0;
+        linesplit_refuse_rest(&c->split);
         c->partial_since = 0;
         conn_flush_replies(c);
     }
@@ -581,7 +581,7 @@ static uint64_t now_ms(const struct conn *c)
  * before it, or in an earlier one. */
 static void note_partial(struct conn *c, uint64_t completed_before)
 {
-    if (c->in.len == 0 && !c->skipping)
+    if (c->in.len == 0 && !c->split.skipping)
         c->partial_since = 0;
     else if (c->partial_since == 0 || c->completed != completed_before)
         c->partial_since = now_ms(c);
@@ -594,7 +594,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     if (nread > 0) {
         uint64_t completed = c->completed;
         c->in.len += (size_t)nread;
-        c->srv->stats.bytes_in += (uint64_t)nread;
+        CONN_COUNT(c, bytes_in, (uint64_t)nread);
         process_input(c);
         /* A connection between lines keeps no input buffer, so thousands
          * of idle clients cost little memory. */
@@ -639,10 +639,10 @@ void conn_check_read_timeout(struct conn *c, uint64_t now)
     log_warn("conn %llu (%s): %zu bytes of an unfinished %s for %g s; closing",
              (unsigned long long)c->id, c->peer, c->in.len,
              c->proto == CONN_PROTO_BINARY ? "frame" : "line", limit);
-    c->srv->stats.errors_timeout++;
+    CONN_COUNT(c, errors_timeout, 1);
     c->line_no++;
     buf_reset(&c->in);
-    c->skipping = false;
+    linesplit_reset(&c->split);
     c->partial_since = 0;
     c->eof = true;   /* also marks the reply as the last one (closing) */
     dispatch_error(c, c->line_no, why);
@@ -685,12 +685,12 @@ void conn_drain(struct conn *c)
             break;
         }
         c->in.len += (size_t)n;
-        c->srv->stats.bytes_in += (uint64_t)n;
+        CONN_COUNT(c, bytes_in, (uint64_t)n);
         process_input(c);
         if (c->closing)
             return;
     }
-    if (!c->eof && c->in.len > 0 && !c->skipping) {
+    if (!c->eof && c->in.len > 0 && !c->split.skipping) {
         /* Bytes after the last newline when we stop: the client has not
          * finished that line; it is not part of anything accepted. */
         log_warn("conn %llu (%s): %zu bytes of an unfinished line dropped at shutdown",
@@ -740,12 +740,27 @@ static void peer_of(struct conn *c, bool tcp)
     snprintf(c->peer, sizeof c->peer, "tcp %s:%d, uid unknown", host, port);
 }
 
-/* The peer's directory is known (--per-user-root): start reading. */
-static void user_resolved(void *ctx, const char *name)
+/* The peer's directory is known (--per-user-root): its counters. */
+static void user_known(struct conn *c)
+{
+    c->ust = ustats_get(c->srv->ustats, c->user_dir);
+    if (c->ust) {
+        c->ust->connections_accepted++;
+        c->ust->connections_open++;
+    }
+}
+
+/* The peer's directory is known and prepared: start reading. */
+static void user_resolved(void *ctx, const char *name, int dir_err)
 {
     struct conn *c = ctx;
     memcpy(c->user_dir, name, sizeof c->user_dir);
     c->user_pending = false;
+    if (dir_err < 0)
+        log_warn("conn %llu (%s): its directory '%s' under the root could not be made "
+                 "readable by uid %ld alone: %s", (unsigned long long)c->id, c->peer,
+                 c->user_dir, (long)c->uid, strerror(-dir_err));
+    user_known(c);
     update_reading(c);
     conn_unref(c);
 }
@@ -828,7 +843,7 @@ int conn_accept(struct server *s, uv_stream_t *listener)
          * credentials. */
         c->user_pending = true;
         conn_ref(c);
-        r = users_resolve(s->loop, c->uid, user_resolved, c);
+        r = users_resolve(s->loop, c->uid, s->cfg->root, user_resolved, c);
         if (r < 0) {
             c->user_pending = false;
             conn_unref(c);
@@ -838,6 +853,8 @@ int conn_accept(struct server *s, uv_stream_t *listener)
         }
         return 0;
     }
+    if (s->cfg->per_user_root)
+        user_known(c);
     update_reading(c);
     return 0;
 }

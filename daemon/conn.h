@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "linesplit.h"
 #include "users.h"
 
 struct server;
@@ -59,14 +60,16 @@ struct conn {
      * (users.h) before the first byte is read. */
     bool user_pending;
     char user_dir[USERS_MAX_NAME + 1];
+    /* Its user's counters (ustats.h), with --per-user-root once user_dir
+     * is known; NULL otherwise or past USTATS_MAX users. */
+    struct stats *ust;
     /* A TCP connection until its first line presented the token
      * (tcp_auth.h): nothing else is read before. */
     bool auth_pending;
     struct buf in;
     size_t in_counted;           /* in.cap as counted in srv->input_total */
-    size_t scanned;              /* bytes of in known to hold no '\n' */
+    struct linesplit split;      /* where in's lines are (linesplit.h) */
     uint64_t line_no;
-    bool skipping;               /* inside an oversize line */
     uint8_t proto;               /* CONN_PROTO_*: decided by the first bytes */
     bool reading;
     bool held;                   /* conn_pause(): the server or dispatch */
@@ -85,6 +88,17 @@ struct conn {
     unsigned queued_replies;     /* in out + in uv_write requests */
     struct conn *prev, *next;
 };
+
+/* Add n to a counter of the daemon's stats and of c's user's (the stats
+ * op answers an unprivileged user of --per-user-root with its own). */
+#define CONN_COUNT(c, field, n)                  \
+    do {                                         \
+        struct conn *cc_ = (c);                  \
+        uint64_t n_ = (n);                       \
+        cc_->srv->stats.field += n_;             \
+        if (cc_->ust)                            \
+            cc_->ust->field += n_;               \
+    } while (0)
 
 /* Accept a pending connection from the listener; starts reading. Logs. */
 int conn_accept(struct server *s, uv_stream_t *listener);
@@ -119,6 +133,11 @@ void conn_check_read_timeout(struct conn *c, uint64_t now);
 /* Shutdown: read everything the client already sent (non-blocking),
  * process it, stop reading. */
 void conn_drain(struct conn *c);
+
+/* At a graceful stop, once everything is written: tell a binary client
+ * how many of its requests were executed (reply_write_goodbye()), so
+ * that it sends the others again on a new connection. No-op for JSON. */
+void conn_goodbye(struct conn *c);
 
 /* Close now (replies not yet written are lost). */
 void conn_close(struct conn *c);

@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "exec.h"
 #include "flusher.h"
+#include "upload.h"
 #include "frame_split.h"
 #include "json_decode.h"
 #include "json_fast.h"
@@ -25,32 +26,32 @@ void dispatch_error(struct conn *c, uint64_t line_no, const char *error)
     conn_reply(c, &rp);
 }
 
-static void count_error(struct server *s, int r)
+static void count_error(struct conn *c, int r)
 {
     if (r == -EBADMSG)
-        s->stats.errors_json++;
+        CONN_COUNT(c, errors_json, 1);
     else if (r == -ERANGE)
-        s->stats.errors_step++;
+        CONN_COUNT(c, errors_step, 1);
     else if (r == -ENOMEM || r == -ENOSPC || r == -ENOBUFS)
-        s->stats.errors_other++;
+        CONN_COUNT(c, errors_other, 1);
     else
-        s->stats.errors_invalid++;
+        CONN_COUNT(c, errors_invalid, 1);
 }
 
 /* The counter a refusal adds to besides its errno class. */
-static void count_refusal(struct server *s, const struct reply *rp)
+static void count_refusal(struct conn *c, const struct reply *rp)
 {
-    count_error(s, rp->code);
+    count_error(c, rp->code);
     switch (rp->count) {
     case REPLY_COUNT_NONE: break;
-    case REPLY_COUNT_VALUES: s->stats.limit_values++; break;
-    case REPLY_COUNT_NAME: s->stats.limit_name++; break;
-    case REPLY_COUNT_LOGDIRS: s->stats.limit_logdirs++; break;
-    case REPLY_COUNT_RUNS: s->stats.limit_runs++; break;
-    case REPLY_COUNT_TAGS: s->stats.limit_tags++; break;
-    case REPLY_COUNT_JSON_DEPTH: s->stats.limit_json_depth++; break;
-    case REPLY_COUNT_ELEMENTS: s->stats.limit_elements++; break;
-    case REPLY_COUNT_PATH: s->stats.errors_path++; break;
+    case REPLY_COUNT_VALUES: CONN_COUNT(c, limit_values, 1); break;
+    case REPLY_COUNT_NAME: CONN_COUNT(c, limit_name, 1); break;
+    case REPLY_COUNT_LOGDIRS: CONN_COUNT(c, limit_logdirs, 1); break;
+    case REPLY_COUNT_RUNS: CONN_COUNT(c, limit_runs, 1); break;
+    case REPLY_COUNT_TAGS: CONN_COUNT(c, limit_tags, 1); break;
+    case REPLY_COUNT_JSON_DEPTH: CONN_COUNT(c, limit_json_depth, 1); break;
+    case REPLY_COUNT_ELEMENTS: CONN_COUNT(c, limit_elements, 1); break;
+    case REPLY_COUNT_PATH: CONN_COUNT(c, errors_path, 1); break;
     }
 }
 
@@ -60,7 +61,7 @@ static void answer(struct server *s, struct conn *c, const struct request *m,
 {
     if (!rp->ok) {
         rp->line = line_no;
-        count_refusal(s, rp);
+        count_refusal(c, rp);
         log_info("conn %llu (%s) line %llu%s%s: %s", (unsigned long long)c->id, c->peer,
                  (unsigned long long)line_no,
                  m && m->has_logdir ? " logdir " : "", m && m->has_logdir ? m->logdir : "",
@@ -217,7 +218,7 @@ static void hold(struct server *s, struct conn *c, logdir *on, int kind, int cod
     if (!w)
         w = wait_start(c, on);
     if (!w || wait_push(w, kind, code, line_no, data, len) < 0) {
-        s->stats.errors_other++;
+        CONN_COUNT(c, errors_other, 1);
         dispatch_error(c, line_no, "out of memory");
     }
 }
@@ -250,7 +251,7 @@ static void replay(struct server *s, struct waiter *w)
         } else if (e->kind == WAIT_REQUEST) {
             r = exec_held_request(s, w->c, e->line_no, (const uint8_t *)e->data, e->len, &on);
         } else {
-            count_error(s, e->code);
+            count_error(w->c, e->code);
             dispatch_error(w->c, e->line_no, e->data);
         }
         if (r > 0) {
@@ -372,7 +373,7 @@ static int batch_requests(const uint8_t *p, size_t len, size_t n, size_t *off, s
 void dispatch_line(struct server *s, struct conn *c, uint64_t line_no, const char *line,
                    size_t len)
 {
-    s->stats.lines++;
+    CONN_COUNT(c, lines, 1);
     logdir *on = NULL;
     if (waiter_of(c) || exec_line(s, c, line_no, line, len, &on) > 0)
         hold(s, c, on, WAIT_LINE, 0, line_no, line, len);
@@ -403,7 +404,7 @@ static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const c
         if (json_guard_find_id(line, len, m->id, sizeof m->id) > 0)
             m->has_id = true;
         if (what == JSON_GUARD_DEPTH) {
-            s->stats.limit_json_depth++;
+            CONN_COUNT(c, limit_json_depth, 1);
             snprintf(err, sizeof err,
                      "JSON nested deeper than the limit of %u levels (--max-json-depth)",
                      gl.max_depth);
@@ -416,14 +417,14 @@ static int exec_line(struct server *s, struct conn *c, uint64_t line_no, const c
             fail(s, c, m, line_no, -EINVAL, err);
             return 0;
         } else if (what == JSON_GUARD_NUL) {
-            s->stats.errors_invalid++;
+            CONN_COUNT(c, errors_invalid, 1);
             snprintf(err, sizeof err,
                      "a string holds a NUL (\\u0000 or a raw 0 byte); names, tags and "
                      "texts cannot hold NUL");
             fail(s, c, m, line_no, -EINVAL, err);
             return 0;
         } else {
-            s->stats.limit_elements++;
+            CONN_COUNT(c, limit_elements, 1);
             snprintf(err, sizeof err,
                      "more than %zu array elements in one message (--max-elements)",
                      gl.max_elements);
@@ -454,7 +455,7 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
     int r = frame_split_open(payload, len, &b, err, sizeof err);
     if (r < 0) {
         /* An undecodable frame counts as one request. */
-        s->stats.lines++;
+        CONN_COUNT(c, lines, 1);
         r = r == -EBADMSG ? -EBADMSG : -EINVAL;
         if (waiter_of(c)) {
             /* Answered in its turn, after what the connection holds. */
@@ -468,7 +469,7 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
     size_t n = frame_split_count(b);
     size_t *off = NULL, *rlen = NULL;   /* the requests' bytes, once one must wait */
     for (size_t i = 0; i < n && !c->closing; i++) {
-        s->stats.lines++;
+        CONN_COUNT(c, lines, 1);
         c->line_no++;
         logdir *on = NULL;
         if (!waiter_of(c)) {
@@ -487,7 +488,7 @@ void dispatch_frame(struct server *s, struct conn *c, const uint8_t *payload, si
                 free(off);
                 free(rlen);
                 off = rlen = NULL;
-                s->stats.errors_other++;
+                CONN_COUNT(c, errors_other, 1);
                 dispatch_error(c, c->line_no, "out of memory");
                 continue;
             }
@@ -506,7 +507,7 @@ static int exec_held_request(struct server *s, struct conn *c, uint64_t line_no,
     char err[REQUEST_ERROR_SIZE];
     uint8_t *p = malloc(len + 11);
     if (!p) {
-        s->stats.errors_other++;
+        CONN_COUNT(c, errors_other, 1);
         dispatch_error(c, line_no, "out of memory");
         return 0;
     }
@@ -561,6 +562,16 @@ static int host_open_logdir(void *ctx, const char *name, logdir **ret)
     return logdir_scanning(d) ? EXEC_WAIT : 0;
 }
 
+/* Under --per-user-root, the user directory whose logdirs an op without a
+ * logdir (flush, close, stats) concerns: the caller's, unless the caller
+ * is root or the daemon's own user, who see everything (NULL). */
+static const char *scope_of(const struct server *s, const struct conn *c)
+{
+    if (!s->cfg->per_user_root || !c->has_cred || c->uid == 0 || c->uid == geteuid())
+        return NULL;
+    return c->user_dir;
+}
+
 static int host_flush(void *ctx, const struct request *m, logdir *d, bool sync,
                       struct reply *rp)
 {
@@ -568,18 +579,57 @@ static int host_flush(void *ctx, const struct request *m, logdir *d, bool sync,
     struct reply_id id;
     (void)rp;
     reply_id_of(&id, m);
-    flusher_request(x->s->flusher, d, sync && x->s->cfg->fsync != FSYNC_NEVER,
-                    m->op == REQUEST_CLOSE, x->c, &id, x->line_no);
+    flusher_request(x->s->flusher, d, scope_of(x->s, x->c),
+                    sync && x->s->cfg->fsync != FSYNC_NEVER, m->op == REQUEST_CLOSE, x->c,
+                    &id, x->line_no);
     return EXEC_DEFERRED;
+}
+
+/* The gauges of one user's logdirs (see scope_of()). */
+struct user_gauges {
+    const char *user;
+    size_t user_len;
+    uint64_t logdirs;
+};
+
+static void count_user_logdir(void *ctx, logdir *d)
+{
+    struct user_gauges *g = ctx;
+    const char *name = logdir_name(d);
+    if (strncmp(name, g->user, g->user_len) == 0 &&
+        (name[g->user_len] == '\0' || name[g->user_len] == '/'))
+        g->logdirs++;
 }
 
 static int host_stats(void *ctx, struct reply *rp)
 {
-    struct server *s = ((struct host_ctx *)ctx)->s;
+    struct host_ctx *x = ctx;
+    struct server *s = x->s;
+    const char *user = scope_of(s, x->c);
     buf_reset(&s->stats_json);
-    int r = stats_to_json(&s->stats, flusher_open_writers(s->flusher),
+    int r;
+    if (user) {
+        /* The caller's own figures only: counters of its connections and
+         * writers (zero past USTATS_MAX users), its logdirs, writers and
+         * unwritten bytes. */
+        static const struct stats none;
+        struct user_gauges g = {user, strlen(user), 0};
+        logdir_set_foreach(s->logdirs, count_user_logdir, &g);
+        uint64_t writers = 0, pending = 0;
+        flusher_user_gauges(s->flusher, user, &writers, &pending);
+        r = stats_to_json(x->c->ust ? x->c->ust : &none, writers, g.logdirs, pending,
+                          &s->stats_json);
+    } else {
+        r = stats_to_json(&s->stats, flusher_open_writers(s->flusher),
                           logdir_set_count(s->logdirs), flusher_pending_bytes(s->flusher),
                           &s->stats_json);
+        if (r == 0 && s->uploader) {
+            s->stats_json.len--;   /* the closing brace, put back after */
+            r = uploader_stats_json(s->uploader, &s->stats_json);
+            if (r == 0)
+                r = buf_append_str(&s->stats_json, "}");
+        }
+    }
     if (r < 0)
         return reply_fail(rp, r, "out of memory");
     rp->stats = (const char *)s->stats_json.data;
@@ -615,12 +665,12 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
         return 1;
     }
     if (rp.ok) {
-        s->stats.messages++;
+        CONN_COUNT(c, messages, 1);
         if (m->op == REQUEST_FLUSH || m->op == REQUEST_CLOSE)
-            s->stats.flush_requests++;
+            CONN_COUNT(c, flush_requests, 1);
         else if (m->op != REQUEST_STEP_GET && m->op != REQUEST_STEP_SET &&
                  m->op != REQUEST_RESTART && m->op != REQUEST_PING && m->op != REQUEST_STATS)
-            s->stats.events += m->n_values;
+            CONN_COUNT(c, events, m->n_values);
         if (m->op == REQUEST_RESTART)
             log_info("logdir '%s': restart at step %lld%s%s", m->logdir, (long long)m->step,
                      m->has_run ? " in run " : "", m->has_run ? m->run : "");

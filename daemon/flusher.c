@@ -50,9 +50,12 @@ struct fw {
     int result;
     uint64_t lost;              /* records accepted, never written (close) */
     uint64_t last_used;
+    uint64_t opened;            /* loop time the writer was made (--upload-interval) */
     size_t counted_pending;
     struct run_writer_stats seen;   /* stats already added to the totals */
     struct run_writer_stats final;  /* filled by the close work */
+    struct stats *ust;          /* its user's counters (--per-user-root) or NULL */
+    char user[USERS_MAX_NAME + 1];  /* its logdir's user directory (same), or "" */
     struct wlink *waiters;
     struct fw *prev, *next;     /* most recently used first */
 };
@@ -108,15 +111,34 @@ static void account(struct fw *fw)
     fw->counted_pending = now;
 }
 
-static void add_stats(struct fw *fw, const struct run_writer_stats *st)
+static void add_stats_to(struct stats *s, const struct fw *fw, const struct run_writer_stats *st)
 {
-    struct stats *s = &fw->f->s->stats;
     s->writes += st->batches - fw->seen.batches;
     s->bytes_written += st->bytes_written - fw->seen.bytes_written;
     s->fsyncs += st->fsyncs - fw->seen.fsyncs;
     s->files_created += st->files - fw->seen.files;
     s->errors_write += st->write_errors - fw->seen.write_errors;
+    s->records_lost += st->records_lost - fw->seen.records_lost;
+}
+
+static void add_stats(struct fw *fw, const struct run_writer_stats *st)
+{
+    add_stats_to(&fw->f->s->stats, fw, st);
+    if (fw->ust)
+        add_stats_to(fw->ust, fw, st);
     fw->seen = *st;
+}
+
+/* The user directory a run directory is under (--per-user-root): its
+ * path's first component, copied into out. */
+static void user_of_run(const logdir_run *rs, char out[USERS_MAX_NAME + 1])
+{
+    const char *name = logdir_run_path(rs);
+    size_t n = strcspn(name, "/");
+    if (n > USERS_MAX_NAME)
+        n = USERS_MAX_NAME;   /* not a user directory: no counters match */
+    memcpy(out, name, n);
+    out[n] = '\0';
 }
 
 static void maybe_resume(struct flusher *f)
@@ -207,11 +229,17 @@ static void after_write(uv_work_t *req, int status)
     account(fw);
     struct run_writer_stats st;
     run_writer_get_stats(fw->w, &st);
+    uint64_t dropped = st.records_lost - fw->seen.records_lost;
     add_stats(fw, &st);
     if (r < 0)
         log_error("writing %s failed: %s (the data stays buffered and is retried)",
                   run_writer_file(fw->w) ? run_writer_file(fw->w) : fw->dir, strerror(-r));
-    check_waiters(fw, r, false);
+    if (dropped > 0)
+        log_error("%s: %llu records larger than the file-size limit allows in any file were "
+                  "dropped and are lost", fw->dir, (unsigned long long)dropped);
+    /* A flush that waited for a dropped record fails (the first failed
+     * wait answers every waiter of this writer). */
+    check_waiters(fw, r < 0 ? r : dropped > 0 ? -EFBIG : 0, false);
     bool again = fw->close_requested ||
                  (r == 0 && (fw->waiters ||
                              run_writer_pending_bytes(fw->w) >= f->s->cfg->flush_bytes ||
@@ -246,9 +274,17 @@ static void after_close(uv_work_t *req, int status)
     struct flusher *f = fw->f;
     (void)status;
     f->n_busy--;
+    if (fw->final.records_lost > fw->seen.records_lost)
+        log_error("%s: %llu records larger than the file-size limit allows in any file were "
+                  "dropped and are lost", fw->dir,
+                  (unsigned long long)(fw->final.records_lost - fw->seen.records_lost));
     add_stats(fw, &fw->final);
     f->s->stats.writers_closed++;
     f->s->stats.records_lost += fw->lost;
+    if (fw->ust) {
+        fw->ust->writers_closed++;
+        fw->ust->records_lost += fw->lost;
+    }
     if (fw->result < 0)
         log_error("closing %s failed: %s; %llu accepted records could not be written and "
                   "are lost", fw->dir, strerror(-fw->result), (unsigned long long)fw->lost);
@@ -346,7 +382,13 @@ void flusher_writer_hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new)
         list_push_head(f, fw);
         f->n_open++;
         f->s->stats.writers_opened++;
-        fw->last_used = uv_now(f->s->loop);
+        if (f->s->ustats) {
+            user_of_run(rs, fw->user);
+            fw->ust = ustats_get(f->s->ustats, fw->user);
+            if (fw->ust)
+                fw->ust->writers_opened++;
+        }
+        fw->last_used = fw->opened = uv_now(f->s->loop);
         if (f->n_open > f->s->cfg->max_writers)
             evict(f, fw);
         return;
@@ -391,6 +433,7 @@ static void on_timer(uv_timer_t *t)
     uint64_t now = uv_now(f->s->loop);
     sweep_logdirs(f, now);
     double idle = f->s->cfg->idle_timeout;
+    double upload = f->s->cfg->upload_url[0] ? f->s->cfg->upload_interval : 0;
     struct fw *next;
     for (struct fw *fw = f->head; fw; fw = next) {
         next = fw->next;
@@ -399,6 +442,15 @@ static void on_timer(uv_timer_t *t)
         if (idle > 0 && (double)(now - fw->last_used) >= idle * 1000.0 &&
             !fw->close_requested) {
             log_debug("closing the writer of %s: idle", fw->dir);
+            fw->close_requested = true;
+            fw->close_sync = f->s->cfg->fsync == FSYNC_ALWAYS;
+        }
+        /* --upload-interval: only a closed file is uploaded, so a writer
+         * is closed this long after it was made; the run's next record
+         * makes a new one, with a new file. */
+        if (upload > 0 && (double)(now - fw->opened) >= upload * 1000.0 &&
+            !fw->close_requested) {
+            log_debug("closing the writer of %s for its upload", fw->dir);
             fw->close_requested = true;
             fw->close_sync = f->s->cfg->fsync == FSYNC_ALWAYS;
         }
@@ -417,6 +469,11 @@ struct flusher *flusher_new(struct server *s)
     uv_timer_init(s->loop, &f->timer);
     f->timer.data = f;
     uint64_t ms = (uint64_t)(s->cfg->flush_interval * 1000.0);
+    /* Look at least four times per --upload-interval, so that a file is
+     * closed at most a quarter late. */
+    double up = s->cfg->upload_url[0] ? s->cfg->upload_interval * 250.0 : 0;
+    if (up > 0 && up < (double)ms)
+        ms = (uint64_t)up;
     if (ms < FLUSHER_MIN_INTERVAL_MS)
         ms = FLUSHER_MIN_INTERVAL_MS;
     uv_timer_start(&f->timer, on_timer, ms, ms);
@@ -429,7 +486,8 @@ void flusher_free(struct flusher *f)
     free(f);
 }
 
-void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct conn *c,
+void flusher_request(struct flusher *f, logdir *d, const char *user, bool sync, bool close,
+                     struct conn *c,
                      const struct reply_id *id, uint64_t line_no)
 {
     struct req *q = calloc(1, sizeof *q);
@@ -448,7 +506,7 @@ void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct
     q->remaining = 1;   /* ours, until every writer is registered */
     conn_defer(c);
     for (struct fw *fw = f->head; fw; fw = fw->next) {
-        if (d && !logdir_run_held_by(fw->rs, d))
+        if ((d && !logdir_run_held_by(fw->rs, d)) || (!d && user && strcmp(fw->user, user) != 0))
             continue;
         uint64_t target = UINT64_MAX;
         if (!fw->closing && !close) {
@@ -518,6 +576,20 @@ void flusher_shutdown(struct flusher *f, void (*done)(void *ctx), void *ctx)
 unsigned flusher_open_writers(const struct flusher *f)
 {
     return f->n_open;
+}
+
+void flusher_user_gauges(const struct flusher *f, const char *user, uint64_t *ret_writers,
+                         uint64_t *ret_pending)
+{
+    uint64_t n = 0, pending = 0;
+    /* A walk of at most --max-writers and the ones closing. */
+    for (const struct fw *fw = f->head; fw; fw = fw->next)
+        if (!fw->closing && strcmp(fw->user, user) == 0) {
+            n++;
+            pending += fw->counted_pending;
+        }
+    *ret_writers = n;
+    *ret_pending = pending;
 }
 
 uint64_t flusher_pending_bytes(const struct flusher *f)

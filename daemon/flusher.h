@@ -34,10 +34,18 @@ void flusher_free(struct flusher *f);   /* after shutdown; NULL-safe */
 void flusher_writer_hook(void *ctx, logdir_run *rs, run_writer *w, bool is_new);
 
 /* A flush (close: flush and close) of the writers of the runs d holds
- * (shared with other logdirs or not), or of all writers when d is NULL, answered on c when done (with id, if it has one; a
- * failure always). */
-void flusher_request(struct flusher *f, logdir *d, bool sync, bool close, struct conn *c,
+ * (shared with other logdirs or not), or when d is NULL of all writers,
+ * or with user (borrowed; --per-user-root) of the writers of the logdirs
+ * under that user directory; answered on c when done (with id, if it has
+ * one; a failure always). */
+void flusher_request(struct flusher *f, logdir *d, const char *user, bool sync, bool close,
+                     struct conn *c,
                      const struct reply_id *id, uint64_t line_no);
+
+/* The open writers of the logdirs under user directory user (borrowed),
+ * and their bytes not yet written (--per-user-root's stats). */
+void flusher_user_gauges(const struct flusher *f, const char *user, uint64_t *ret_writers,
+                         uint64_t *ret_pending);
 
 /* SIGHUP: every open writer starts a new file with its next record. */
 void flusher_rotate_all(struct flusher *f);

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "flusher.h"
+#include "upload.h"
 #include "log.h"
 
 /* Connections the kernel may queue before we accept them. */
@@ -52,12 +53,22 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
     s->flusher = flusher_new(s);
     if (!s->flusher)
         return -ENOMEM;
+    uint64_t rotate = cfg->rotate_bytes;
+    if (cfg->upload_url[0]) {
+        int r = uploader_new(&s->uploader, cfg);
+        if (r < 0)
+            return r;
+        if (cfg->upload_size && (rotate == 0 || cfg->upload_size < rotate))
+            rotate = cfg->upload_size;
+    }
     struct logdir_options lo = {
         .policy = cfg->step_policy,
         .max_runs = cfg->max_runs,
         .max_tags = cfg->max_tags,
         .max_logdirs = cfg->max_logdirs,
-        .writer = {.rotate_bytes = cfg->rotate_bytes, .fsync_always = cfg->fsync == FSYNC_ALWAYS},
+        .writer = {.rotate_bytes = rotate, .fsync_always = cfg->fsync == FSYNC_ALWAYS,
+                   .on_file_closed = s->uploader ? uploader_file_closed : NULL,
+                   .on_file_closed_arg = s->uploader},
         .hook = flusher_writer_hook,
         .hook_ctx = s->flusher,
     };
@@ -66,6 +77,8 @@ int server_init(struct server *s, uv_loop_t *loop, const struct config *cfg)
      * from one message to the next but scans, which are not released. */
     s->logdirs = logdir_set_new_releasing(cfg->root, &lo);
     if (!s->logdirs)
+        return -ENOMEM;
+    if (cfg->per_user_root && !(s->ustats = ustats_new()))
         return -ENOMEM;
     uv_signal_init(loop, &s->sig_term);
     uv_signal_init(loop, &s->sig_int);
@@ -313,6 +326,11 @@ static void shutdown_done(void *ctx)
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
+        /* A binary client learns that what it sent was all executed and
+         * written (nothing can be lost or doubled by sending again what
+         * follows); not when some records could not be written. */
+        if (s->stats.records_lost == 0)
+            conn_goodbye(c);
         conn_flush_replies(c);
         c->eof = true;
         conn_close(c);
@@ -391,6 +409,8 @@ void server_conn_closed(struct server *s, struct conn *c)
     c->prev = c->next = NULL;
     s->n_conns--;
     s->stats.connections_open--;
+    if (c->ust)
+        c->ust->connections_open--;
 }
 
 unsigned server_conns_of_user(const struct server *s, const struct conn *c)
@@ -416,6 +436,11 @@ void server_done(struct server *s)
     s->logdirs = NULL;
     flusher_free(s->flusher);
     s->flusher = NULL;
+    /* After the writers: their last files are queued by now. */
+    uploader_free(s->uploader, s->cfg->upload_exit_wait);
+    s->uploader = NULL;
     request_done(&s->msg);
     buf_free(&s->stats_json);
+    ustats_free(s->ustats);
+    s->ustats = NULL;
 }

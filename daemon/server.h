@@ -19,6 +19,7 @@
 #include "logdir_set.h"
 #include "stats.h"
 #include "tcp_auth.h"
+#include "ustats.h"
 
 struct conn;
 struct flusher;
@@ -53,8 +54,10 @@ struct server {
     uint64_t next_conn_id;
     logdir_set *logdirs;
     struct flusher *flusher;
+    struct uploader *uploader;   /* --upload; NULL when off */
     struct request msg;          /* reused for every line */
     struct buf stats_json;       /* the last stats reply's object */
+    struct ustats *ustats;       /* --per-user-root: each user's counters */
     int exit_code;
 };
 

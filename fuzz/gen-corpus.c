@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "frame.h"
 #include "pbwire.h"
 #include "png.h"
 #include "record.h"
@@ -452,7 +453,72 @@ static void put_line(const char *name, const char *fmt, ...)
     if (n < 0)
         abort();
     put("json", name, s, (size_t)n);
+    /* fuzz-json_chain's input: the limits (depth, elements / 4), then the
+     * line; the daemon's defaults here, tighter ones in gen_json_chain(). */
+    char *c = malloc((size_t)n + 2);
+    if (!c)
+        abort();
+    c[0] = 32;
+    c[1] = (char)255;
+    memcpy(c + 2, s, (size_t)n);
+    put("json_chain", name, c, (size_t)n + 2);
+    free(c);
     free(s);
+}
+
+/* Lines for fuzz-json_chain under tight limits: the fast path skipped
+ * (depth 1), the guard refusing depth, elements and a NUL. */
+static void gen_json_chain(void)
+{
+    static const struct {
+        const char *name;
+        uint8_t depth, elements;
+        const char *line;
+    } seeds[] = {
+        {"depth1_fast_skipped", 1, 255, "{\"logdir\":\"e\",\"step\":1,\"values\":{\"a\":1}}"},
+        {"depth2_fast", 2, 0, "{\"op\":\"log\",\"logdir\":\"e\",\"values\":{\"a\":0.5,\"b\":2}}"},
+        {"depth_refused", 2, 255, "{\"logdir\":\"e\",\"values\":{\"r\":{\"a\":1}},\"id\":5}"},
+        {"elements_refused", 8, 0, "{\"logdir\":\"e\",\"values\":{\"h\":{\"$histogram\":"
+                                   "{\"values\":[1,2]}}},\"id\":\"x\"}"},
+        {"nul_refused", 8, 255, "{\"logdir\":\"e\",\"values\":{\"a\\u0000b\":1}}"},
+        {"range_refused", 8, 255, "{\"logdir\":\"e\",\"values\":{\"a\":1e400},\"id\":7}"},
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        size_t n = strlen(seeds[i].line);
+        char buf[512];
+        buf[0] = (char)seeds[i].depth;
+        buf[1] = (char)seeds[i].elements;
+        memcpy(buf + 2, seeds[i].line, n);
+        put("json_chain", seeds[i].name, buf, n + 2);
+    }
+}
+
+/* fuzz-linesplit's input: the --max-line byte, four read sizes, then what
+ * a client sends. */
+static void put_split(const char *name, uint8_t max, const char *reads, const void *in,
+                      size_t len)
+{
+    uint8_t buf[512];
+    buf[0] = max;
+    memcpy(buf + 1, reads, 4);
+    memcpy(buf + 5, in, len);
+    put("linesplit", name, buf, len + 5);
+}
+
+static void gen_linesplit(void)
+{
+    static const char lines[] = "{\"op\":\"ping\"}\n\r\n\n{\"logdir\":\"e\",\"values\":"
+                                "{\"a\":1}}\r\n{\"op\":\"stats\"}";
+    put_split("lines", 200, "\x01\x07\x03\x10", lines, sizeof lines - 1);
+    put_split("lines_too_long", 10, "\x02\x05\x0b\x01", lines, sizeof lines - 1);
+    static const char frames[] = FRAME_MAGIC "\x03\x00\x00\x00\x01" "abc"
+                                 "\x00\x00\x00\x00\x01" "\x04\x00\x00\x00\x01" "wxyz"
+                                 "\x02\x00\x00\x00\x01" "p";
+    put_split("frames", 200, "\x01\x02\x09\x04", frames, sizeof frames - 1);
+    put_split("frame_too_long", 2, "\x03\x03\x03\x03", frames, sizeof frames - 1);
+    static const char kind[] = FRAME_MAGIC "\x01\x00\x00\x00\x02" "a";
+    put_split("frame_bad_kind", 200, "\x01\x01\x01\x01", kind, sizeof kind - 1);
+    put_split("magic_prefix", 200, "\x01\x01\x01\x01", "TFEVB\n", 6);
 }
 
 static void gen_json(void)
@@ -526,5 +592,7 @@ int main(int argc, char **argv)
     gen_wav();
     gen_png_dims();
     gen_json();
+    gen_json_chain();
+    gen_linesplit();
     return failures ? 1 : 0;
 }

@@ -527,6 +527,22 @@ static int refuse_kind(logdir *d, const struct log_call *c, size_t i, const logd
     return -EMEDIUMTYPE;
 }
 
+/* Refuse item i of c: it carries a display name or description, and its
+ * (run, tag), found at e, was written with others (or none). -EEXIST. */
+static int refuse_meta(logdir *d, const struct log_call *c, size_t i,
+                       const struct strmap_entry *e, bool had, struct logdir_refusal *rf)
+{
+    const struct summary_value *v = c->items[i].summary;
+    d->refused += c->n;
+    if (rf) {
+        refuse(rf, LOGDIR_REFUSED_META, c->items[i].run, v->tag.data, v->tag.len, 0);
+        rf->step = c->step;
+        rf->last_step = e->val.i64;
+        rf->meta_had = had;
+    }
+    return -EEXIST;
+}
+
 /* The entry of tag in rs, made (last step STEP_NONE) when new: a new
  * (run, tag) counts for every logdir holding the run, and is refused
  * (-ENOSPC, *ret_limit the limit) when one of them is at its max_tags. */
@@ -603,6 +619,15 @@ static int log_check_steps(logdir *d, struct log_call *c, bool enforce,
         unsigned had = logdir_tag_kind(e);
         if (e->val.i64 != STEP_NONE && had != LOGDIR_KIND_ANY && had != (unsigned)kind)
             return refuse_kind(d, c, i, rs, e, kind, rf);
+        /* TensorBoard keeps the display name and description of a tag's
+         * first value and ignores any later: a later value may repeat
+         * them (or carry none), never change them unseen. */
+        uint64_t fp = logdir_meta_fingerprint(v->metadata.data, v->metadata.len);
+        if (fp != 0 && e->val.i64 != STEP_NONE) {
+            uint64_t first = logdir_run_meta(rs, v->tag.data, v->tag.len);
+            if (first != fp)
+                return refuse_meta(d, c, i, e, first != 0, rf);
+        }
         e->aux = (e->aux & ~LOGDIR_GEN_MASK) | gen;
     }
     return 0;
@@ -682,8 +707,15 @@ static int log_write(logdir *d, const struct log_call *c, double wall_time)
             e = strmap_get(&rs->tags, v->tag.data, v->tag.len);
         if (!e)
             return -ENOMEM;   /* cannot happen: made in the checks */
-        if (e->val.i64 == STEP_NONE || c->step > e->val.i64)
+        bool first = e->val.i64 == STEP_NONE;
+        if (first || c->step > e->val.i64)
             e->val.i64 = c->step;
+        /* Out of memory here only lets a later value change what the
+         * first one set (a refusal missed, nothing lost). */
+        if (first)
+            (void)logdir_run_set_meta(rs, v->tag.data, v->tag.len,
+                                      logdir_meta_fingerprint(v->metadata.data,
+                                                              v->metadata.len));
         /* Checked (and interned) in log_check_steps(): cannot fail. */
         int k = kind_of(rs, v);
         if (k >= 0)
@@ -851,6 +883,16 @@ int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time)
     }
     d->step = step - 1;
     return 0;
+}
+
+int64_t logdir_tag_last_step(logdir *d, const char *run, const void *tag, size_t tag_len)
+{
+    const struct strmap_entry *r = strmap_get(&d->runs, run, strlen(run));
+    if (!r)
+        return STEP_NONE;
+    const logdir_run *rs = r->val.ptr;
+    const struct strmap_entry *e = strmap_get(&rs->tags, tag, tag_len);
+    return e ? e->val.i64 : STEP_NONE;
 }
 
 run_writer *logdir_writer(const logdir *d, const char *run)

@@ -220,6 +220,7 @@ enum logdir_refusal_kind {
     LOGDIR_REFUSED_DIR,        /* the run's directory: confine_open_dir() error */
     LOGDIR_REFUSED_KIND,       /* (run, tag) holds values of another kind (-EMEDIUMTYPE) */
     LOGDIR_REFUSED_KINDS,      /* past LOGDIR_RUN_MAX_KINDS plugin names in a run (-ENOSPC) */
+    LOGDIR_REFUSED_META,       /* display name/description other than the first's (-EEXIST) */
 };
 
 /* Why a message was refused (see logdir_log()). */
@@ -233,6 +234,7 @@ struct logdir_refusal {
     int limit;              /* RUNS, TAGS, KINDS: the limit in force */
     char kind_had[64];      /* KIND: the tag's kind (plugin name, cut) */
     char kind_new[64];      /* KIND: the refused value's kind */
+    bool meta_had;          /* META: the first value had a display name or description */
 };
 
 /* Write the items of one message as one Event each, all at one step and
@@ -243,8 +245,11 @@ struct logdir_refusal {
  * every run's writer (and directory) is set up first.
  * -ERANGE: refused by the step policy; -EMEDIUMTYPE: a value of another
  * kind (plugin name) than the values already written for its (run, tag),
- * whatever the policy (learned from the files too); -ENOSPC: past
- * max_tags, max_runs or LOGDIR_RUN_MAX_KINDS;
+ * whatever the policy (learned from the files too); -EEXIST: a value
+ * carrying a display name or description for a (run, tag) already
+ * written, other than those of its first value (TensorBoard shows the
+ * first value's only; a value carrying none, or the same, passes);
+ * -ENOSPC: past max_tags, max_runs or LOGDIR_RUN_MAX_KINDS;
  * a confine_open_dir() error (-ELOOP, -ENOTDIR, -EACCES, -ENOSPC, ...)
  * for a run directory that is refused or cannot be made. For these,
  * *ret_refusal (may be NULL) says which run and why. -ENOBUFS: a
@@ -300,6 +305,10 @@ void logdir_foreach_writer(logdir *d,
                            void *ctx);
 
 size_t logdir_writer_count(const logdir *d);
+
+/* The last step written for (run, tag) (learned from the files too), or
+ * LOGDIR_STEP_NONE when it holds none. */
+int64_t logdir_tag_last_step(logdir *d, const char *run, const void *tag, size_t tag_len);
 
 /* Total values refused by the step policy in this logdir. */
 uint64_t logdir_refused(const logdir *d);

@@ -143,6 +143,19 @@ void logdir_hold_merge_scan(logdir *d, struct logdir_steps *steps, int64_t max_s
         logdir_tag_set_kind(t, k);
         logdir_hold_add_tags(rs, 1);
     }
+    /* The display names and descriptions of the tags' first values
+     * ("run\0tag" keys), for the runs made from the scan. */
+    for (size_t i = 0; i < steps->metas.cap; i++) {
+        const struct strmap_entry *e = &steps->metas.slots[i];
+        if (!e->key)
+            continue;
+        size_t rl = strlen(e->key);
+        struct strmap_entry *r = strmap_get(&d->runs, e->key, rl);
+        logdir_run *rs = r ? r->val.ptr : NULL;
+        if (rs && (rs->flags & LOGDIR_RUN_FRESH))
+            (void)logdir_run_set_meta(rs, e->key + rl + 1, e->key_len - rl - 1,
+                                      (uint64_t)e->val.i64);
+    }
     /* Runs of the table under d that the scan did not see (no files yet,
      * written through another logdir): held too, so that d steps by them. */
     struct logdir_runs *tb = d->table;

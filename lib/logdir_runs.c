@@ -22,6 +22,7 @@ static int run_free(logdir_run *rs, bool sync)
     free(rs->kinds);
     free(rs->holders);
     strmap_done(&rs->tags);
+    strmap_done(&rs->metas);
     free(rs->path);
     free(rs);
     return r;
@@ -68,6 +69,7 @@ int logdir_runs_make(struct logdir_runs *t, const char *path, size_t len, logdir
     rs->path_len = len;
     rs->table = t;
     strmap_init(&rs->tags);
+    strmap_init(&rs->metas);
     struct strmap_entry *e;
     int r = strmap_put(&t->map, path, len, &e);
     if (r < 0) {
@@ -269,4 +271,26 @@ int logdir_run_join(const char *logdir, const char *run, size_t run_len, char *o
     }
     out[n] = '\0';
     return (int)n;
+}
+
+uint64_t logdir_run_meta(const logdir_run *rs, const void *tag, size_t tag_len)
+{
+    if (rs->metas.count == 0)
+        return 0;
+    const struct strmap_entry *e = strmap_get((struct strmap *)&rs->metas, tag, tag_len);
+    return e ? (uint64_t)e->val.i64 : 0;
+}
+
+int logdir_run_set_meta(logdir_run *rs, const void *tag, size_t tag_len, uint64_t fp)
+{
+    if (fp == 0)
+        return 0;
+    struct strmap_entry *e = strmap_get(&rs->metas, tag, tag_len);
+    if (!e) {
+        int r = strmap_put(&rs->metas, tag, tag_len, &e);
+        if (r < 0)
+            return r;
+    }
+    e->val.i64 = (int64_t)fp;
+    return 0;
 }

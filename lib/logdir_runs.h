@@ -48,6 +48,10 @@ struct logdir_run {
     /* tag -> val.i64 last step (LOGDIR_STEP_NONE: made, not written yet),
      * aux: kind << LOGDIR_KIND_SHIFT | generation of the last check. */
     struct strmap tags;
+    /* tag -> val.i64 the fingerprint (logdir_meta_fingerprint()) of the
+     * display name and description of the tag's first value, for tags
+     * whose first value had either: TensorBoard shows those only. */
+    struct strmap metas;
     char **kinds;               /* kind index k (1..n_kinds) -> kinds[k-1] */
     unsigned n_kinds, cap_kinds;
     struct logdir **holders;    /* the logdirs holding it (borrowed) */
@@ -115,6 +119,12 @@ const char *logdir_run_kind_name(const logdir_run *rs, unsigned k);
 void logdir_run_lower(logdir_run *rs, int64_t step);
 /* True when a tag of rs has a last step (was written). */
 bool logdir_run_written(const logdir_run *rs);
+
+/* The fingerprint of the display name and description of tag's first
+ * value in rs (0: none known). */
+uint64_t logdir_run_meta(const logdir_run *rs, const void *tag, size_t tag_len);
+/* Remember fp (nonzero) for tag. -ENOMEM. */
+int logdir_run_set_meta(logdir_run *rs, const void *tag, size_t tag_len, uint64_t fp);
 
 /* Join a logdir name and one of its run names (both normalised) into the
  * run's physical path in out (NUL-ended): "." parts vanish. Returns the

@@ -21,7 +21,11 @@ struct logdir_scanner {
     int dir_fd;               /* the logdir's directory, taken; -1 once scanned */
     char *path;               /* for reading through a path when /proc is absent */
     struct logdir_steps steps;
-    int64_t max_step;
+    int64_t max_step;         /* the largest step of any summary value */
+    /* The largest step of values whose tag is not in steps (no tag, or
+     * past its limits), and of the steps a START resumes after (its step
+     * - 1): with the last steps of the tags, what a restart leaves. */
+    int64_t max_untracked;
     bool done;
     struct logdir_scan scan;
 };
@@ -39,13 +43,24 @@ static void scan_value(logdir_scanner *sc, const char *run, const Tensorboard__S
 {
     struct strmap_entry *e;
     if (!v->tag || !*v->tag ||
-        logdir_steps_tag_entry(&sc->steps, run, v->tag, strlen(v->tag), &e) < 0)
+        logdir_steps_tag_entry(&sc->steps, run, v->tag, strlen(v->tag), &e) < 0) {
+        if (step > sc->max_untracked)
+            sc->max_untracked = step;
         return;
+    }
     bool is_new = e->val.i64 == LOGDIR_STEP_NONE;
     if (is_new || step > e->val.i64)
         e->val.i64 = step;
-    if (is_new)
+    if (is_new) {
         logdir_tag_set_kind(e, LOGDIR_KIND_ANY);
+        /* The display name and description TensorBoard shows: the first
+         * value's (a failure only costs a refusal later). */
+        if (v->metadata)
+            (void)logdir_steps_set_meta(
+                &sc->steps, run, v->tag, strlen(v->tag),
+                logdir_meta_fingerprint_of(v->metadata->display_name,
+                                           v->metadata->summary_description));
+    }
     if (logdir_tag_kind(e) != LOGDIR_KIND_ANY)
         return;
     const char *plugin = v->metadata && v->metadata->plugin_data
@@ -109,6 +124,8 @@ static void scan_file(logdir_scanner *sc, int dirfd, const char *name, const cha
                 run_e->aux |= LOGDIR_RUN_STARTED;
             if (ev->step - 1 > sc->max_step)
                 sc->max_step = ev->step - 1;
+            if (ev->step - 1 > sc->max_untracked)
+                sc->max_untracked = ev->step - 1;
         }
         event_free(ev);
     }
@@ -227,14 +244,40 @@ logdir_scanner *logdir_scanner_new(int dir_fd, const char *path, unsigned max_ta
     sc->path = p;
     logdir_steps_init(&sc->steps, max_tags, max_runs, max_key);
     sc->max_step = -1;
+    sc->max_untracked = -1;
     return sc;
+}
+
+/* The step after which the counter resumes, as logdir_restart() leaves it.
+ * A restart lowers the counter when it covers every run holding points
+ * (all runs, or the only one); a restart of one run while others hold
+ * points leaves it alone. So when every run holding points has a START in
+ * its files, the counter resumes after what the STARTs left: the largest
+ * last step of a tag (lowered by the STARTs) or START step - 1; when some
+ * run without a START holds points, after the largest step written. */
+static int64_t resume_step(const logdir_scanner *sc)
+{
+    int64_t live = sc->max_untracked;
+    const struct strmap *tags = &sc->steps.tags;
+    for (size_t i = 0; i < tags->cap; i++) {
+        const struct strmap_entry *e = &tags->slots[i];
+        if (!e->key || e->val.i64 == LOGDIR_STEP_NONE)
+            continue;
+        /* The key is "run\0tag". */
+        const struct strmap_entry *r = strmap_get(&sc->steps.runs, e->key, strlen(e->key));
+        if (!r || !(r->aux & LOGDIR_RUN_STARTED))
+            return sc->max_step;
+        if (e->val.i64 > live)
+            live = e->val.i64;
+    }
+    return live;
 }
 
 void logdir_scanner_take(logdir_scanner *sc, struct logdir_steps *steps, int64_t *ret_step,
                          struct logdir_scan *ret_scan)
 {
     logdir_scanner_run(sc);
+    *ret_step = resume_step(sc);
     logdir_steps_swap(&sc->steps, steps);
-    *ret_step = sc->max_step;
     *ret_scan = sc->scan;
 }

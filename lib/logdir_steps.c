@@ -11,6 +11,7 @@ void logdir_steps_init(struct logdir_steps *s, unsigned max_tags, unsigned max_r
 {
     strmap_init(&s->tags);
     strmap_init(&s->runs);
+    strmap_init(&s->metas);
     buf_init(&s->key, max_key);
     s->max_tags = max_tags;
     s->max_runs = max_runs;
@@ -26,6 +27,7 @@ void logdir_steps_done(struct logdir_steps *s)
     s->n_kinds = 0;
     strmap_done(&s->tags);
     strmap_done(&s->runs);
+    strmap_done(&s->metas);
     buf_free(&s->key);
 }
 
@@ -106,6 +108,65 @@ const char *logdir_plugin_name(const void *meta, size_t len, size_t *ret_len)
         return NULL;
     *ret_len = name_len;
     return (const char *)name;
+}
+
+/* FNV-1a, 64 bits, continued from h. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static uint64_t fingerprint(const void *name, size_t name_len, const void *desc,
+                            size_t desc_len)
+{
+    if (name_len == 0 && desc_len == 0)
+        return 0;
+    /* 0xff never occurs in UTF-8: the split between the two is kept. */
+    static const uint8_t sep = 0xff;
+    uint64_t h = fnv1a(UINT64_C(0xcbf29ce484222325), name, name_len);
+    h = fnv1a(h, &sep, 1);
+    return fnv1a(h, desc, desc_len) | 1;
+}
+
+uint64_t logdir_meta_fingerprint(const void *meta, size_t len)
+{
+    size_t nl = 0, dl = 0;
+    const uint8_t *n = pb_find_len(meta, len, PBF_META_DISPLAY_NAME, &nl);
+    const uint8_t *d = pb_find_len(meta, len, PBF_META_DESCRIPTION, &dl);
+    return fingerprint(n, n ? nl : 0, d, d ? dl : 0);
+}
+
+uint64_t logdir_meta_fingerprint_of(const char *display_name, const char *description)
+{
+    return fingerprint(display_name, display_name ? strlen(display_name) : 0, description,
+                       description ? strlen(description) : 0);
+}
+
+uint64_t logdir_steps_meta(struct logdir_steps *s, const char *run, const void *tag,
+                           size_t tag_len)
+{
+    if (s->metas.count == 0 || logdir_steps_key(s, run, tag, tag_len) < 0)
+        return 0;
+    const struct strmap_entry *e = strmap_get(&s->metas, s->key.data, s->key.len);
+    return e ? (uint64_t)e->val.i64 : 0;
+}
+
+int logdir_steps_set_meta(struct logdir_steps *s, const char *run, const void *tag,
+                          size_t tag_len, uint64_t fp)
+{
+    if (fp == 0)
+        return 0;
+    int r = logdir_steps_key(s, run, tag, tag_len);
+    struct strmap_entry *e = NULL;
+    if (r == 0 && !(e = strmap_get(&s->metas, s->key.data, s->key.len)))
+        r = strmap_put(&s->metas, s->key.data, s->key.len, &e);
+    if (r < 0)
+        return r;
+    e->val.i64 = (int64_t)fp;
+    return 0;
 }
 
 void logdir_steps_swap(struct logdir_steps *a, struct logdir_steps *b)

@@ -60,6 +60,11 @@ struct logdir_steps {
     /* run -> val.ptr the run's writer or NULL (owned by the logdir, see
      * above), aux LOGDIR_RUN_* flags. */
     struct strmap runs;
+    /* "run\0tag" -> val.i64 the fingerprint (logdir_meta_fingerprint()) of
+     * the display name and description of the tag's first value, for the
+     * tags whose first value had either: TensorBoard shows those of a
+     * tag's first value only. */
+    struct strmap metas;
     struct buf key;           /* scratch: the last key built */
     char *kinds[LOGDIR_MAX_KINDS];   /* kind index -> plugin name (owned) */
     unsigned n_kinds;
@@ -114,6 +119,20 @@ const char *logdir_steps_kind_name(const struct logdir_steps *s, unsigned k);
 /* The plugin name in a serialized SummaryMetadata (borrowed from meta),
  * or NULL with *ret_len 0 when it holds none. */
 const char *logdir_plugin_name(const void *meta, size_t len, size_t *ret_len);
+
+/* A fingerprint of the display name and description in a serialized
+ * SummaryMetadata: 0 when it holds neither (or both empty), else a
+ * nonzero 64-bit hash of the two strings. */
+uint64_t logdir_meta_fingerprint(const void *meta, size_t len);
+/* The same from the two strings (NULL or "" for none). */
+uint64_t logdir_meta_fingerprint_of(const char *display_name, const char *description);
+
+/* The fingerprint of (run, tag)'s first value (0: it had none, or the tag
+ * is unknown), and setting it (fp 0 is not stored). -ENOMEM. */
+uint64_t logdir_steps_meta(struct logdir_steps *s, const char *run, const void *tag,
+                           size_t tag_len);
+int logdir_steps_set_meta(struct logdir_steps *s, const char *run, const void *tag,
+                          size_t tag_len, uint64_t fp);
 
 /* True when a run other than run has a tag written (a last step). */
 bool logdir_steps_others_written(const struct logdir_steps *s, const char *run);

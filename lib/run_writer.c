@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +46,10 @@ struct batch {
     struct buf data;
     bool new_file;      /* rotate before writing this batch */
     uint64_t seq_end;   /* seq_added after the last record of the batch */
+    /* Records already written (or dropped: see write_past_limit()) from
+     * the front of data, in bytes and as the seq reached. */
+    size_t done;
+    uint64_t seq_done;
 };
 
 struct batch_list {
@@ -80,6 +85,10 @@ struct run_writer {
     bool busy;
     bool flying_sync;
     int flying_result;
+    /* Set by the worker when a file could not grow (EFBIG) and it moved on
+     * to a new one; read by complete(). */
+    bool rotated_in_write;
+    uint64_t size_reached;       /* the size of the file that refused to grow */
     /* Set by the worker while it writes, read by the loop at any time
      * (flush requests): accessed atomically (release / acquire). */
     uint64_t seq_written;
@@ -113,6 +122,13 @@ static int batch_list_reserve(struct batch_list *l, size_t n)
     return 0;
 }
 
+/* Rotate at most at limit bytes from now on. */
+static void lower_rotate_bytes(run_writer *w, uint64_t limit)
+{
+    if (w->opts.rotate_bytes == 0 || limit < w->opts.rotate_bytes)
+        w->opts.rotate_bytes = limit;
+}
+
 run_writer *run_writer_new(const char *dir, const struct run_writer_options *opts)
 {
     run_writer *w = calloc(1, sizeof *w);
@@ -127,6 +143,11 @@ run_writer *run_writer_new(const char *dir, const struct run_writer_options *opt
     }
     if (w->opts.max_pending == 0 || w->opts.max_pending > RUN_WRITER_MAX_PENDING)
         w->opts.max_pending = RUN_WRITER_MAX_PENDING;
+    /* A file-size limit (RLIMIT_FSIZE) is a rotation size: files end
+     * before it, each with its own metadata, rather than at an EFBIG. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        lower_rotate_bytes(w, (uint64_t)rl.rlim_cur);
     if (!w->dir || (opts && opts->suffix && !w->opts.suffix)) {
         free(w->dir);
         free((char *)w->opts.suffix);
@@ -158,6 +179,8 @@ static int batch_for(run_writer *w, size_t framed, struct batch **ret)
     buf_init(&b->data, RUN_WRITER_MAX_PENDING);
     b->new_file = rotate;
     b->seq_end = w->seq_added;
+    b->done = 0;
+    b->seq_done = w->seq_added;
     if (rotate) {
         w->rotate_requested = false;
         w->file_logical = 0;
@@ -547,6 +570,63 @@ static int make_dirs(const char *dir)
     return r;
 }
 
+/* Close the current file and start the next one, telling on_file_closed
+ * (the uploader) which file is now complete. */
+static int rotate_file(run_writer *w)
+{
+    char *old = w->opts.on_file_closed ? strdup(record_writer_path(w->rec)) : NULL;
+    int r = record_writer_rotate(w->rec);
+    if (r == 0 && old)
+        w->opts.on_file_closed(w->opts.on_file_closed_arg, old);
+    free(old);
+    return r;
+}
+
+/* The file cannot grow by the whole batch (EFBIG: RLIMIT_FSIZE lowered
+ * since the rotation size was set, or the file system's largest file).
+ * Write the batch's records one at a time, moving on to a new file when
+ * one does not fit. A record that does not fit in a file holding only its
+ * header never will: it is dropped and counted in records_lost, so nothing
+ * waits for it forever. Each round either moves past a record or rotates
+ * out of a file holding records, so this ends. */
+static int write_past_limit(run_writer *w, struct batch *b)
+{
+    while (b->done < b->data.len) {
+        const uint8_t *p = b->data.data + b->done;
+        uint64_t payload = 0;
+        for (unsigned i = 0; i < 8; i++)
+            payload |= (uint64_t)p[i] << (8 * i);
+        size_t len = RECORD_OVERHEAD + (size_t)payload;
+        int r = record_writer_write_framed(w->rec, p, len);
+        if (r == -EFBIG && record_writer_records(w->rec) > 1) {
+            /* The limit is at most this file's size, and RLIMIT_FSIZE when
+             * that is what refused (a file system's limit has no call). */
+            uint64_t reached = record_writer_size(w->rec);
+            struct rlimit rl;
+            if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+                (uint64_t)rl.rlim_cur < reached)
+                reached = (uint64_t)rl.rlim_cur;
+            if (w->size_reached == 0 || reached < w->size_reached)
+                w->size_reached = reached;
+            r = rotate_file(w);
+            if (r < 0)
+                return r;
+            w->stats.files++;
+            w->rotated_in_write = true;
+            continue;
+        }
+        if (r == -EFBIG)
+            w->stats.records_lost++;
+        else if (r < 0)
+            return r;
+        else
+            w->stats.bytes_written += len;
+        b->done += len;
+        __atomic_store_n(&w->seq_written, ++b->seq_done, __ATOMIC_RELEASE);
+    }
+    return 0;
+}
+
 int run_writer_write(run_writer *w)
 {
     int r = 0;
@@ -576,17 +656,27 @@ int run_writer_write(run_writer *w)
             w->stats.files++;
             b->new_file = false;
         } else if (b->new_file) {
-            r = record_writer_rotate(w->rec);
-            if (r < 0)
-                break;
-            w->stats.files++;
+            /* A file holding only its header (the last one was left
+             * after a record too large for any file) takes the batch. */
+            if (record_writer_records(w->rec) > 1) {
+                r = rotate_file(w);
+                if (r < 0)
+                    break;
+                w->stats.files++;
+            }
             b->new_file = false;
         }
-        if (b->data.len > 0) {
-            r = record_writer_write_framed(w->rec, b->data.data, b->data.len);
+        if (b->data.len > b->done) {
+            size_t len = b->data.len - b->done;
+            r = record_writer_write_framed(w->rec, b->data.data + b->done, len);
+            if (r == 0) {
+                w->stats.bytes_written += len;
+                b->done = b->data.len;
+            } else if (r == -EFBIG) {
+                r = write_past_limit(w, b);
+            }
             if (r < 0)
                 break;
-            w->stats.bytes_written += b->data.len;
             w->stats.batches++;
         }
         __atomic_store_n(&w->seq_written, b->seq_end, __ATOMIC_RELEASE);
@@ -627,7 +717,17 @@ int run_writer_complete(run_writer *w)
         memcpy(w->pending.v, f->v + w->flying_done, left * sizeof *f->v);
         w->pending.n += left;
         for (size_t i = 0; i < left; i++)
-            w->pending_bytes += w->pending.v[i].data.len;
+            w->pending_bytes += w->pending.v[i].data.len - w->pending.v[i].done;
+    }
+    if (w->rotated_in_write) {
+        /* The worker moved to a new file: later files end before the size
+         * that was refused, and the next record starts a new file (with
+         * its tags' metadata again). */
+        w->rotated_in_write = false;
+        if (w->size_reached > FILE_HEADER_ESTIMATE)
+            lower_rotate_bytes(w, w->size_reached);
+        w->size_reached = 0;
+        w->rotate_requested = true;
     }
     f->n = 0;
     w->flying_done = 0;
@@ -640,8 +740,11 @@ int run_writer_flush(run_writer *w, bool sync)
     int r = run_writer_take(w, sync);
     if (r <= 0)
         return r;
+    uint64_t lost = w->stats.records_lost;
     run_writer_write(w);
-    return run_writer_complete(w);
+    r = run_writer_complete(w);
+    /* Records dropped as too large for any file fail the flush. */
+    return r == 0 && w->stats.records_lost > lost ? -EFBIG : r;
 }
 
 int run_writer_close(run_writer *w, bool sync)
@@ -651,9 +754,13 @@ int run_writer_close(run_writer *w, bool sync)
     int r = 0;
     if (!w->busy)
         r = run_writer_flush(w, sync);
+    char *last = w->rec && w->opts.on_file_closed ? strdup(record_writer_path(w->rec)) : NULL;
     int r2 = record_writer_close(w->rec);
     if (r == 0)
         r = r2;
+    if (last)
+        w->opts.on_file_closed(w->opts.on_file_closed_arg, last);
+    free(last);
     batch_list_free(&w->pending);
     batch_list_free(&w->flying);
     strmap_done(&w->tags_in_file);

@@ -24,6 +24,13 @@
  * Rotation: when the current file would pass rotate_bytes, or after
  * run_writer_request_rotate(), the next record starts a new batch flagged to
  * begin a new file. Files are only created when a batch is written.
+ * A file-size limit (RLIMIT_FSIZE when the writer is made) lowers
+ * rotate_bytes to it. If a write still fails with EFBIG (the limit was
+ * lowered later, or the file system's largest file), run_writer_write()
+ * moves on to a new file in the middle of the batch (the first values of
+ * that batch in the new file may lack their metadata), and a record that
+ * does not fit even in a new file is dropped and counted in records_lost:
+ * data is never held back for good by a size limit.
  *
  * No libuv here; not thread-safe except for the take/write/complete split
  * described above. */
@@ -60,6 +67,12 @@ struct run_writer_options {
     bool fsync_always;       /* fsync after every written batch */
     const char *suffix;      /* file name suffix (borrowed); NULL: none */
     size_t max_pending;      /* 0 (or more): RUN_WRITER_MAX_PENDING */
+    /* Called with the path of each file once the writer has closed it for
+     * good (rotated away from, or at run_writer_close), on the thread that
+     * did it: a worker thread in the daemon, so it must be thread-safe and
+     * quick. path is borrowed for the call. NULL: not called. */
+    void (*on_file_closed)(void *arg, const char *path);
+    void *on_file_closed_arg;
 };
 
 typedef struct run_writer run_writer;
@@ -150,7 +163,8 @@ bool run_writer_busy(const run_writer *w);
 
 /* ---- synchronous ------------------------------------------------------ */
 
-/* take + write + complete. -EBUSY if a batch is in flight. */
+/* take + write + complete. -EBUSY if a batch is in flight; -EFBIG when
+ * records were dropped as too large for any file (records_lost). */
 int run_writer_flush(run_writer *w, bool sync);
 
 /* Flush everything (with fsync when sync), close the file and free w.
@@ -174,6 +188,7 @@ struct run_writer_stats {
     uint64_t files;           /* files created */
     uint64_t fsyncs;
     uint64_t write_errors;
+    uint64_t records_lost;    /* records too large for any file (EFBIG), dropped */
 };
 void run_writer_get_stats(const run_writer *w, struct run_writer_stats *ret);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gif.h"
 #include "pbfields.h"
 #include "pbwire.h"
 #include "plugins.pb-c.h"
@@ -85,6 +86,16 @@ static int fail(struct summary_value *v, int r, const char *why)
                            : r == -EILSEQ   ? "string is not valid UTF-8"
                                             : "invalid argument";
     return r;
+}
+
+int summary_fail(struct summary_value *v, int r, const char *why)
+{
+    return fail(v, r, why);
+}
+
+void summary_clear_error(void)
+{
+    last_error = "";
 }
 
 static int set_tag(struct summary_value *v, const char *tag, const char **why)
@@ -601,8 +612,9 @@ int summary_image_encoded(struct summary_value *v, const char *tag,
         return fail(v, -EINVAL, "give both image width and height, or neither");
     for (size_t i = 0; i < n; i++) {
         uint32_t w, h;
-        if (!blobs[i].data || png_sniff(blobs[i].data, blobs[i].len, &w, &h) < 0)
-            return fail(v, -EINVAL, "image is not a PNG or JPEG with a readable size");
+        if (!blobs[i].data || (png_sniff(blobs[i].data, blobs[i].len, &w, &h) < 0 &&
+                               gif_sniff(blobs[i].data, blobs[i].len, &w, &h) < 0))
+            return fail(v, -EINVAL, "image is not a PNG, JPEG or GIF with a readable size");
         if (width == 0) {
             width = w;
             height = h;
@@ -611,6 +623,25 @@ int summary_image_encoded(struct summary_value *v, const char *tag,
         }
     }
     return image_body(v, tag, width, height, blobs, n, meta);
+}
+
+int summary_image_animation(struct summary_value *v, const char *tag, const uint8_t *frames,
+                            size_t n_frames, size_t height, size_t width, size_t channels,
+                            double fps, const struct summary_meta *meta)
+{
+    const char *why = NULL;
+    struct buf gif;
+    value_reset(v);
+    buf_init(&gif, SUMMARY_MAX_BODY);
+    int r = gif_encode(&gif, frames, n_frames, height, width, channels, fps, &why);
+    if (r < 0) {
+        buf_free(&gif);
+        return fail(v, r, why);
+    }
+    struct summary_bytes blob = {gif.data, gif.len};
+    r = image_body(v, tag, (uint32_t)width, (uint32_t)height, &blob, 1, meta);
+    buf_free(&gif);
+    return r;
 }
 
 /* ---- audio ----------------------------------------------------------- */

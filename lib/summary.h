@@ -77,6 +77,13 @@ struct summary_bytes {
  * success. Thread-local; valid until the next builder call. */
 const char *summary_last_error(void);
 
+/* For builders in other modules (pr_curve.c, layout.c, gif.c): reset v,
+ * make why (static; NULL: a sentence for r) the one summary_last_error()
+ * answers, and return r. A builder ending in success sets "" through
+ * summary_clear_error(). */
+int summary_fail(struct summary_value *v, int r, const char *why);
+void summary_clear_error(void);
+
 /* The body summary_scalar() makes: Value.tensor = TensorProto {dtype:
  * DT_FLOAT, tensor_shape: {}, float_val: [x]} (packed), i.e. these 8 bytes
  * and the float's 4, little-endian. */
@@ -157,9 +164,9 @@ int summary_image_u8(struct summary_value *v, const char *tag,
                      size_t width, size_t channels,
                      const struct summary_meta *meta);
 
-/* Already-encoded images: n (1..SUMMARY_MAX_IMAGES) blobs, each a PNG or
- * JPEG whose size can be read from its PNG IHDR / JPEG SOFn (anything else,
- * GIF and BMP included, is -EINVAL). width and height 0: taken from the
+/* Already-encoded images: n (1..SUMMARY_MAX_IMAGES) blobs, each a PNG,
+ * JPEG or GIF (animated or not) whose size can be read from its PNG IHDR /
+ * JPEG SOFn / GIF logical screen (anything else, BMP included, is -EINVAL). width and height 0: taken from the
  * blobs, which must all have the same size; given: every blob must have
  * that size (-EINVAL otherwise), since TensorBoard shows the tensor's size,
  * not the image's. */
@@ -167,6 +174,14 @@ int summary_image_encoded(struct summary_value *v, const char *tag,
                           const struct summary_bytes *blobs, size_t n,
                           uint32_t width, uint32_t height,
                           const struct summary_meta *meta);
+
+/* An animation: n_frames frames of bytes [n_frames, height, width,
+ * channels] encoded as one looping GIF (gif.h) at fps frames per second,
+ * one image of the value (what tensorboardX's add_video writes; the image
+ * dashboard plays it). */
+int summary_image_animation(struct summary_value *v, const char *tag, const uint8_t *frames,
+                            size_t n_frames, size_t height, size_t width, size_t channels,
+                            double fps, const struct summary_meta *meta);
 
 /* ---- audio --------------------------------------------------------------
  * DT_STRING [k] of 16-bit PCM WAV files, data_class BLOB_SEQUENCE, plugin

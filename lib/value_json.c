@@ -13,6 +13,8 @@
 #include <nettle/base64.h>
 #include <nettle/sha2.h>
 
+#include "shortest.h"
+
 #include "hparams.pb-c.h"
 #include "pbwire.h"
 #include "plugins.pb-c.h"
@@ -555,6 +557,20 @@ cJSON *value_content_json(const char *plugin, const uint8_t *content, size_t len
     return j;
 }
 
+cJSON *value_message_json(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
+                          bool *ret_undecodable)
+{
+    static const uint8_t empty[1];
+    ProtobufCMessage *m;
+    int ur = pb_unpack(d, data ? data : empty, len, &m);
+    *ret_undecodable = ur < 0 && ur != -ENOMEM;
+    if (ur < 0)
+        return NULL;
+    cJSON *j = message_json(m, 0);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return j;
+}
+
 /* ------------------------------------------------------------------ exact printing */
 
 /* digits (n decimal digits, most significant first, value
@@ -629,6 +645,10 @@ int value_format_double(char *buf, size_t size, double d)
         return snprintf(buf, size, "NaN");
     if (isinf(d))
         return snprintf(buf, size, d > 0 ? "Infinity" : "-Infinity");
+    /* Wall times and other large doubles: exactly, without printf. */
+    int fast = shortest_double(buf, size, d, 15, 17);
+    if (fast >= 0)
+        return fast;
     /* The shortest of 15..17 significant digits that reads back exactly,
      * written as %.{15,16,17}g would. Collecting millions of rows made the
      * obvious loop (printf and strtod per precision) the bottleneck, so

@@ -37,6 +37,12 @@ cJSON *value_to_json(const struct decoded_value *v);
  * decode. Caller owns the result; NULL when out of memory. */
 cJSON *value_content_json(const char *plugin, const uint8_t *content, size_t len);
 
+/* Any serialized message of type d (e.g. a custom scalars Layout) in the
+ * same JSON mapping. NULL when out of memory or when data does not decode
+ * (*ret_undecodable then true). */
+cJSON *value_message_json(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
+                          bool *ret_undecodable);
+
 /* A number as the expected files write it: a JSON number, or the strings
  * "NaN", "Infinity", "-Infinity". NULL when out of memory. */
 cJSON *value_json_number(double d);

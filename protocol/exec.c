@@ -122,6 +122,16 @@ static int fail_log(int err, const struct logdir_refusal *rf, const char *ldname
                           "kind %s cannot join it (TensorBoard shows one kind per tag); "
                           "nothing of this message was written. Use another tag",
                           rf->tag, rf->run, rf->kind_had, rf->last_step, rf->kind_new);
+    if (err == -EEXIST && rf->kind == LOGDIR_REFUSED_META)
+        return reply_fail(rp, err,
+                          "tag '%s' in run '%s' was first written %s (last step %" PRId64
+                          "); TensorBoard shows only the display name and description of a "
+                          "tag's first value, so other ones now would be lost: nothing of "
+                          "this message was written. Send the first ones again, or none",
+                          rf->tag, rf->run,
+                          rf->meta_had ? "with another display name or description"
+                                       : "without a display name or description",
+                          rf->last_step);
     if (err == -ENOSPC && rf->kind == LOGDIR_REFUSED_KINDS)
         return reply_fail(rp, err,
                           "tag '%s' in run '%s' of logdir '%s' would bring one kind (plugin "
@@ -180,12 +190,25 @@ static int do_log(struct request *m, logdir *d, double wall_time, bool check_ste
     struct logdir_item *items = small;
     if (m->n_values > 16 && !(items = malloc(m->n_values * sizeof *items)))
         return reply_fail(rp, -ENOMEM, "out of memory");
+    size_t n = 0;
     for (size_t i = 0; i < m->n_values; i++) {
-        items[i].run = m->values[i].run;
-        items[i].summary = &m->values[i].value;
+        const struct summary_value *v = &m->values[i].value;
+        /* Sent again after a broken connection: a value whose tag holds
+         * this step or a later one was written by the first sending. */
+        if (m->resent && v->tag.len > 0 &&
+            logdir_tag_last_step(d, m->values[i].run, v->tag.data, v->tag.len) >= m->step)
+            continue;
+        items[n].run = m->values[i].run;
+        items[n++].summary = v;
     }
-    int r = exec_log_items(d, m->logdir, items, m->n_values, m->step_mode, m->step, wall_time,
+    int r = 0;
+    if (n == 0) {
+        rp->has_step = true;
+        rp->step = m->step;
+    } else {
+        r = exec_log_items(d, m->logdir, items, n, m->step_mode, m->step, wall_time,
                            check_steps, rp);
+    }
     if (items != small)
         free(items);
     return r;

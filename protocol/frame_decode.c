@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_kinds.h"
 #include "histogram.h"
 #include "pbwire.h"
 #include "hparams.h"
@@ -379,10 +380,12 @@ static int image_encoded(struct ctx *c, const Tfevents__Image *im, const char *t
 {
     if (im->n_shape > 0)
         return FAIL_AT(-EINVAL, "value", tag, "\"shape\" goes with pixels");
-    size_t n = im->n_png ? im->n_png : im->n_jpeg;
+    size_t n = im->n_png ? im->n_png : im->n_jpeg ? im->n_jpeg : im->n_gif;
     if (n > SUMMARY_MAX_IMAGES)
         return FAIL_AT(-EINVAL, "value", tag, "between 1 and %u images", SUMMARY_MAX_IMAGES);
-    struct summary_bytes *s = blobs_of(im->n_png ? im->png : im->jpeg, n);
+    if (im->has_animate || im->has_fps)
+        return FAIL_AT(-EINVAL, "value", tag, "\"animate\" and \"fps\" go with pixels");
+    struct summary_bytes *s = blobs_of(im->n_png ? im->png : im->n_jpeg ? im->jpeg : im->gif, n);
     if (!s)
         return FAIL(-ENOMEM, "out of memory");
     int r = summary_image_encoded(v, tag, s, n, im->has_width ? im->width : 0,
@@ -394,13 +397,17 @@ static int image_encoded(struct ctx *c, const Tfevents__Image *im, const char *t
 static int value_image(struct ctx *c, const Tfevents__Image *im, const char *tag,
                        struct summary_value *v, const struct summary_meta *meta)
 {
-    int forms = (im->n_png > 0) + (im->n_jpeg > 0) + (im->has_pixels_u8 ? 1 : 0) +
-                (im->n_pixels_float > 0);
+    int forms = (im->n_png > 0) + (im->n_jpeg > 0) + (im->n_gif > 0) +
+                (im->has_pixels_u8 ? 1 : 0) + (im->n_pixels_float > 0);
     if (forms != 1)
         return FAIL_AT(-EINVAL, "value", tag,
-                       "image needs exactly one of \"png\", \"jpeg\" or pixels");
-    if (im->n_png > 0 || im->n_jpeg > 0)
+                       "image needs exactly one of \"png\", \"jpeg\", \"gif\" or pixels");
+    if (im->n_png > 0 || im->n_jpeg > 0 || im->n_gif > 0)
         return image_encoded(c, im, tag, v, meta);
+    if (im->has_animate && im->animate)
+        return frame_kinds_animation(im, tag, v, meta, c->err, c->err_size);
+    if (im->has_fps || im->has_animate)
+        return FAIL_AT(-EINVAL, "value", tag, "\"fps\" goes with \"animate\": true");
     if (im->has_width || im->has_height)
         return FAIL_AT(-EINVAL, "value", tag, "with pixels the size comes from the shape");
     size_t batch = 1, hgt, wid, ch = 1;
@@ -704,9 +711,16 @@ static int decode_value(struct ctx *c, const Tfevents__Value *val)
         return value_audio(c, val->audio, tag, v, mp);
     case TFEVENTS__VALUE__KIND_CUSTOM:
         return value_custom(c, val->custom, tag, v, mp);
+    case TFEVENTS__VALUE__KIND_PR_CURVE:
+        return frame_kinds_pr_curve(val->pr_curve, tag, v, mp, c->err, c->err_size);
+    case TFEVENTS__VALUE__KIND_LAYOUT:
+        return frame_kinds_layout(val->layout, tag, v, mp, c->err, c->err_size);
+    case TFEVENTS__VALUE__KIND_MESH:
+        return frame_kinds_mesh(val->mesh, tag, v, c->m, run, mp, c->err, c->err_size);
     default:
         return FAIL_AT(-EINVAL, "value", tag,
-                       "no data (scalar, text, histogram, image, audio, custom or encoded)");
+                       "no data (scalar, text, histogram, image, audio, pr_curve, layout, "
+                       "mesh, custom or encoded)");
     }
 }
 
@@ -952,6 +966,12 @@ static int decode_log(struct ctx *c, const Tfevents__Log *q)
     }
     if ((r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0)
         return r;
+    if (q->has_resent && q->resent) {
+        if (m->step_mode != LOGDIR_STEP_AT)
+            return FAIL(-EINVAL, "\"resent\" needs an explicit step (a step of the "
+                                 "counter may not be the one the first sending got)");
+        m->resent = true;
+    }
     if (q->n_values == 0)
         return FAIL(-EINVAL, "\"values\" is empty");
     if (q->n_values > REQUEST_MAX_VALUES)

@@ -264,6 +264,49 @@ static size_t string_end(const char *line, size_t len, size_t i)
     return i < len ? i : len;
 }
 
+static size_t digits_end(const char *s, size_t len, size_t i)
+{
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
+
+/* The end of the JSON number starting at line[i] (RFC 8259:
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][-+]?[0-9]+)?), or i when none starts
+ * there: what is echoed as an id must be JSON ("+1", "1e", "-" are not). */
+static size_t json_number_end(const char *line, size_t len, size_t i)
+{
+    size_t p = i;
+    if (p < len && line[p] == '-')
+        p++;
+    if (p < len && line[p] == '0')
+        p++;
+    else if (p < len && line[p] >= '1' && line[p] <= '9')
+        p = digits_end(line, len, p);
+    else
+        return i;
+    if (p < len && line[p] == '.') {
+        size_t q = digits_end(line, len, p + 1);
+        if (q == p + 1)
+            return i;
+        p = q;
+    }
+    if (p < len && (line[p] == 'e' || line[p] == 'E')) {
+        size_t q = p + 1;
+        if (q < len && (line[q] == '+' || line[q] == '-'))
+            q++;
+        size_t r = digits_end(line, len, q);
+        if (r == q)
+            return i;
+        p = r;
+    }
+    /* A number glued to more of a token ("12abc", "1.2.3") is not one. */
+    if (p < len && (strchr("+-.eE", line[p]) || (line[p] >= 'a' && line[p] <= 'z') ||
+                    (line[p] >= 'A' && line[p] <= 'Z') || (line[p] >= '0' && line[p] <= '9')))
+        return i;
+    return p;
+}
+
 size_t json_guard_find_id(const char *line, size_t len, char *out, size_t out_size)
 {
     size_t depth = 0;
@@ -282,11 +325,12 @@ size_t json_guard_find_id(const char *line, size_t len, char *out, size_t out_si
                 if (end == len)
                     return 0;
                 end++;
+                /* Printable ASCII without escapes: echoed as it is, it is
+                 * a JSON string (an escape could be an invalid one). */
                 for (size_t k = i + 1; k + 1 < end; k++)
-                    ok = ok && line[k] >= 0x20 && line[k] < 0x7f;
+                    ok = ok && line[k] >= 0x20 && line[k] < 0x7f && line[k] != '\\';
             } else {
-                while (end < len && strchr("-+.0123456789eE", line[end]) && line[end])
-                    end++;
+                end = json_number_end(line, len, i);
                 ok = end > i;
             }
             size_t n = end - i;

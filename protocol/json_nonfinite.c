@@ -40,8 +40,16 @@ static size_t scan(const char *line, size_t len, char *text, struct json_nonfini
     for (size_t i = 0; i < len;) {
         if (s[i] == '"') {
             /* A string, escapes included; an unterminated one runs to the
-             * end (and the line does not parse). */
-            for (i++; i < len && s[i] != '"'; i++)
+             * end (and the line does not parse). memchr finds its end when
+             * no backslash comes before it (a packed array's 100 KB of
+             * base64 is skipped at memory speed, not a byte at a time). */
+            i++;
+            const unsigned char *q = i < len ? memchr(s + i, '"', len - i) : NULL;
+            if (q && !memchr(s + i, '\\', (size_t)(q - (s + i)))) {
+                i = (size_t)(q - s) + 1;
+                continue;
+            }
+            for (; i < len && s[i] != '"'; i++)
                 if (s[i] == '\\')
                     i++;
             i++;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_packed.h"
+
 /* p (malloc'd, may be NULL) becomes the translation's, freed at its end. */
 void *json_read_own(struct json_read *c, void *p)
 {
@@ -177,6 +179,8 @@ static int flatten(struct json_read *c, const cJSON *arr, struct json_read_array
 int json_read_numbers(struct json_read *c, const cJSON *it, const char *where,
                       struct json_read_array *a)
 {
+    if (json_packed_is(it))
+        return json_packed_numbers(c, it, where, a);
     memset(a, 0, sizeof *a);
     if (!cJSON_IsArray(it))
         return FAIL(-EINVAL, "%s must be an array of numbers", where);

@@ -38,6 +38,7 @@ struct json_read {
     Tfevents__Value **values;     /* a log's values (json_read_alloc()) */
     size_t n_values, cap_values;
     size_t arena_used;            /* bytes of arena handed out */
+    size_t packed;                /* packed array elements read (json_packed.h) */
     _Alignas(max_align_t) unsigned char arena[JSON_READ_ARENA];
 };
 
@@ -97,7 +98,7 @@ int json_read_keys(struct json_read *c, const cJSON *obj, const char *where,
                    const char *const *keys);
 
 /* it as a numeric array, flattened into a->v (owned) with its nesting
- * shape. */
+ * shape, or a packed array ({"f64": "<base64>"}, json_packed.h: flat). */
 int json_read_numbers(struct json_read *c, const cJSON *it, const char *where,
                       struct json_read_array *a);
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "json_kinds.h"
 #include "summary.h"
 
 /* ---- typed values ------------------------------------------------------- */
@@ -168,9 +169,9 @@ static int image_pixels(struct json_read *c, const cJSON *o, const cJSON *pixels
 
 static int typed_image(struct json_read *c, const cJSON *o, const char *tag, Tfevents__Value *v)
 {
-    static const char *const keys[] = {"png", "jpeg", "pixels", "shape", "dtype",
-                                       "width", "height", "display_name", "description",
-                                       NULL};
+    static const char *const keys[] = {"png", "jpeg", "gif", "pixels", "shape", "dtype",
+                                       "animate", "fps", "width", "height", "display_name",
+                                       "description", NULL};
     static const Tfevents__Image init = TFEVENTS__IMAGE__INIT;
     int r = json_read_keys(c, o, "$image", keys);
     if (r < 0)
@@ -195,6 +196,16 @@ static int typed_image(struct json_read *c, const cJSON *o, const char *tag, Tfe
     if (png && (r = json_read_blobs(c, png, "$image \"png\"", &im->png, &im->n_png)) < 0)
         return r;
     if (jpeg && (r = json_read_blobs(c, jpeg, "$image \"jpeg\"", &im->jpeg, &im->n_jpeg)) < 0)
+        return r;
+    const cJSON *gif = cJSON_GetObjectItemCaseSensitive(o, "gif");
+    if (gif && (r = json_read_blobs(c, gif, "$image \"gif\"", &im->gif, &im->n_gif)) < 0)
+        return r;
+    const cJSON *animate = cJSON_GetObjectItemCaseSensitive(o, "animate");
+    if (animate && !cJSON_IsBool(animate))
+        return FAIL_AT(-EINVAL, "value", tag, "$image \"animate\" must be true or false");
+    im->has_animate = animate != NULL;
+    im->animate = cJSON_IsTrue(animate);
+    if ((r = json_read_number(c, o, "fps", "$image", &im->has_fps, &im->fps)) < 0)
         return r;
     if (pixels)
         return image_pixels(c, o, pixels, tag, im);
@@ -349,6 +360,8 @@ static const struct {
 } kinds[] = {
     {"$scalar", typed_scalar},   {"$text", typed_text},   {"$histogram", typed_histogram},
     {"$image", typed_image},     {"$audio", typed_audio}, {"$custom", typed_custom},
+    {"$pr_curve", json_kinds_pr_curve}, {"$layout", json_kinds_layout},
+    {"$mesh", json_kinds_mesh},
 };
 
 /* {"$kind": {...}} as v, tag (borrowed) already set. */
@@ -371,6 +384,6 @@ int json_typed_value(struct json_read *c, const cJSON *obj, const char *tag, Tfe
     }
     return FAIL_AT(-EINVAL, "value", tag,
                    "unknown type \"%.64s\" (known: $scalar, $text, $histogram, $image, "
-                   "$audio, $custom)", t->string);
+                   "$audio, $pr_curve, $layout, $mesh, $custom)", t->string);
 }
 

@@ -155,6 +155,16 @@ int reply_write_hello(struct buf *out, uint64_t max_frame, const char *root)
     return append_frame(out, &h.base, FRAME_HELLO);
 }
 
+int reply_write_goodbye(struct buf *out, uint64_t requests)
+{
+    Tfevents__Reply f = TFEVENTS__REPLY__INIT;
+    f.ok = true;
+    f.has_request = true;
+    f.request = requests;
+    f.has_closing = f.closing = true;
+    return append_frame(out, &f.base, FRAME_REPLY);
+}
+
 int reply_write_frame(struct buf *out, const struct reply *rp, bool closing)
 {
     Tfevents__Reply f = TFEVENTS__REPLY__INIT;

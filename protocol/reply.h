@@ -82,6 +82,12 @@ int reply_write_json(struct buf *out, const struct reply *rp);
  * marks the daemon's last reply on the connection. -ENOMEM, -EMSGSIZE. */
 int reply_write_frame(struct buf *out, const struct reply *rp, bool closing);
 
+/* Append the last frame of a connection the daemon closes at a graceful
+ * stop: Reply{ok, request = requests, closing}, no id: the first
+ * `requests` requests of the connection were executed and everything they
+ * logged is in the files; no later one was read. -ENOMEM, -EMSGSIZE. */
+int reply_write_goodbye(struct buf *out, uint64_t requests);
+
 /* Append a whole Hello frame to out. root may be NULL. */
 int reply_write_hello(struct buf *out, uint64_t max_frame, const char *root);
 

@@ -63,6 +63,7 @@ static void clear_fields(struct request *m)
     m->has_wall_time = false;
     m->wall_time = 0;
     m->sync = false;
+    m->resent = false;
 }
 
 void request_done(struct request *m)

@@ -80,6 +80,7 @@ struct request {
     bool has_wall_time;
     double wall_time;
     bool sync;                   /* flush, close: fsync too */
+    bool resent;                 /* log: sent again after a broken connection */
     struct request_value *values;     /* log and hparams ops */
     size_t n_values, cap_values;
     /* values[n_values .. n_kept) are summary values kept from earlier

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import zlib
 
 _here = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
@@ -302,6 +303,84 @@ def t_nul_in_strings(d):
     check(not os.path.exists(os.path.join(d.root, "nl")), "a cut logdir was made")
 
 
+def png_gray_pixels(png):
+    """The bytes of an 8-bit PNG (IHDR width/height/channels from the
+    colour type), rows unfiltered: enough to read back what was written."""
+    pos, idat, w, h, ch = 8, b"", 0, 0, 1
+    while pos < len(png):
+        n, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        data = png[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h = struct.unpack(">II", data[:8])
+            ch = {0: 1, 4: 2, 2: 3, 6: 4}[data[9]]
+        elif kind == b"IDAT":
+            idat += data
+        pos += 12 + n
+    raw, out, prev = zlib.decompress(idat), [], bytearray(w * ch)
+    stride = w * ch
+    for y in range(h):
+        ftype, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = row[i - ch] if i >= ch else 0
+            b, c = prev[i], (prev[i - ch] if i >= ch else 0)
+            if ftype == 1:
+                row[i] = (row[i] + a) & 255
+            elif ftype == 2:
+                row[i] = (row[i] + b) & 255
+            elif ftype == 3:
+                row[i] = (row[i] + (a + b) // 2) & 255
+            elif ftype == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                row[i] = (row[i] + pred) & 255
+        out.extend(row)
+        prev = row
+    return list(out)
+
+
+def t_out_of_range_values(d):
+    """Issue 16 item 11: float pixels and audio samples out of their range
+    are clamped, as documented in protocol.md, the same in JSON and binary:
+    pixel byte = 0 for x <= 0 or NaN, 255 for x >= 1, else
+    floor(x * 255 + 0.5); sample = lrint(clip(x, -1, 1) * 32767), NaN -> 0."""
+    px = [-0.5, 0.0, 0.2, 0.5, 1.0, 1.5, float("nan"), float("inf"), float("-inf")]
+    want_px = [0, 0, 51, 128, 255, 255, 0, 255, 0]
+    sm = [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, float("nan"), float("inf")]
+    want_sm = [-32767, -32767, -16384, 0, 16384, 32767, 32767, 0, 32767]
+
+    def num(x):
+        return "NaN" if x != x else ("Infinity" if x == float("inf") else
+                                     "-Infinity" if x == float("-inf") else repr(x))
+    c = td.Client(d.sock)
+    line = ('{"logdir":"range","step":0,"values":{"img":{"$image":{"pixels":[[%s]]}},'
+            '"snd":{"$audio":{"samples":[%s],"sample_rate":8000}}},"id":1}\n' %
+            (",".join(num(x) for x in px), ",".join(num(x) for x in sm)))
+    c.send_raw(line.encode())
+    r = c.reply(20)
+    check(r.get("ok"), "JSON out-of-range values: %r" % r)
+    b = Conn(d.sock)
+    b.hello()
+    packed = lambda xs: b"".join(struct.pack("<f", x) for x in xs)   # noqa: E731
+    img = f_bytes(6, packed(px)) + f_bytes(7, varint(1) + varint(len(px)))
+    snd = f_bytes(2, packed(sm)) + f_bytes(3, varint(len(sm))) + f_varint(4, 8000)
+    b.send(frame([log("range", [f_bytes(2, "img") + f_bytes(13, img),
+                                f_bytes(2, "snd") + f_bytes(14, snd)], step=1, rid=2),
+                  flush(3)]))
+    r = b.reply()
+    check(r.get("ok") and r["id"] == 2, "binary out-of-range values: %r" % r)
+    check(b.reply() == {"ok": True, "id": 3}, "flush")
+    b.close()
+    runs, _ = evfile.load(os.path.join(d.root, "range"))
+    for step, v in runs["."]["img"]:
+        got = png_gray_pixels(v["tensor"]["strings"][2])
+        check(got == want_px, "step %d: pixels %r, want %r" % (step, got, want_px))
+    for step, v in runs["."]["snd"]:
+        wav = v["tensor"]["strings"][0]
+        got = list(struct.unpack("<%dh" % len(sm), wav[44:44 + 2 * len(sm)]))
+        check(got == want_sm, "step %d: samples %r, want %r" % (step, got, want_sm))
+    check(sorted(s for s, _ in runs["."]["img"]) == [0, 1], "both images written")
+
+
 def t_desync_closes_only_that_connection(d):
     other = Conn(d.sock)
     other.hello()
@@ -355,9 +434,39 @@ def t_many_requests_in_frames(d):
     c.close()
 
 
+def t_resent(d):
+    # Log.resent: a message sent again after a broken connection; values
+    # whose tag already holds the step (or a later one) are skipped as
+    # written, the others written, and the answer is ok.
+    c = Conn(d.sock)
+    c.hello()
+    resent = key(6, 0) + varint(1)
+    c.send(frame([log("res", [value_scalar("r", float(s))], step=s, rid=s + 1)
+                  for s in range(3)]))
+    for s in range(3):
+        check(c.reply()["ok"], "step %d" % s)
+    c.send(frame([log("res", [value_scalar("r", 9.0), value_scalar("r2", 1.5)], step=1, rid=10,
+                      extra=resent),
+                  log("res", [value_scalar("r", 9.0)], step=1, rid=11),
+                  log("res", [value_scalar("r", 9.0)], rid=12, extra=resent),
+                  flush(13)]))
+    rs = {}
+    while len(rs) < 4:
+        r = c.reply()
+        rs[r["id"]] = r
+    check(rs[10] == {"ok": True, "id": 10, "step": 1}, "resent: %r" % rs[10])
+    check(not rs[11]["ok"] and "not greater" in rs[11]["error"], "not resent: %r" % rs[11])
+    check(not rs[12]["ok"] and "explicit step" in rs[12]["error"], "resent at the counter: %r"
+          % rs[12])
+    runs, _ = evfile.load(os.path.join(d.root, "res"))
+    pts = {t: [(s, evfile.scalar_of(v)) for s, v in runs["."][t]] for t in ("r", "r2")}
+    check(pts == {"r": [(0, 0.0), (1, 1.0), (2, 2.0)], "r2": [(1, 1.5)]}, "files: %r" % pts)
+    c.close()
+
+
 TESTS = [t_hello, t_log_and_replies, t_errors_keep_connection,
          t_desync_closes_only_that_connection, t_partial_frame_at_eof,
-         t_many_requests_in_frames, t_nul_in_strings]
+         t_many_requests_in_frames, t_nul_in_strings, t_out_of_range_values, t_resent]
 
 
 def main():

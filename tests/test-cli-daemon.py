@@ -479,20 +479,21 @@ def check_restart_recipe(cwd, sock, logdir, extra):
         p = run(["log", "--logdir", logdir, "loss=1"], sock, cwd=cwd, want=EXIT_FAIL)
         check("not greater" in p.stderr, "step set then log: %r" % p.stderr)
     run(["restart", "100", "--logdir", logdir] + extra, sock, cwd=cwd, want=EXIT_OK)
-    # In-process, each command resumes the counter from the files, after
-    # their largest step (150), START or not: the man page says to pass
-    # --step there.
-    at = ["--step", "100"] if extra else []
-    p = run(["log", "--logdir", logdir, "-p", "loss=0.5"] + at + extra, sock, cwd=cwd,
+    # In-process, each command is a new process that resumes the counter
+    # from the files: after the START's step - 1, as the daemon's counter.
+    p = run(["log", "--logdir", logdir, "-p", "loss=0.5"] + extra, sock, cwd=cwd,
             want=EXIT_OK)
     check(p.stdout == "100\n", "log after restart at %r" % p.stdout)
+    p = run(["log", "--logdir", logdir, "-p", "loss=0.25"] + extra, sock, cwd=cwd,
+            want=EXIT_OK)
+    check(p.stdout == "101\n", "second log after restart at %r" % p.stdout)
     full = os.path.join(cwd, logdir)
     tags, events = evfile.load(full)
     check(100 in starts(events, "."), "no START at 100: %s" % starts(events, "."))
     view = loaded_view(full)
     if view is not None:
         got = list(zip(view["."]["loss"]["steps"], view["."]["loss"]["values"]))
-        check(got == [(99, 99.0), (100, 0.5)], "TensorBoard would show %s" % got)
+        check(got == [(99, 99.0), (100, 0.5), (101, 0.25)], "TensorBoard would show %s" % got)
 
 
 def test_ops_daemon(tmp):

@@ -228,4 +228,39 @@ static void numbers_against_strtod(void)
     }
 }
 
-TEST_MAIN(TEST(table), TEST(against_reference), TEST(numbers_against_strtod))
+/* The id a refused line's error reply echoes is JSON text as it is: a
+ * number by RFC 8259's grammar or an escape-free printable string; else
+ * none (fuzz-json_chain found "+x" echoed). */
+static void find_id(void)
+{
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"{\"id\":7,\"x\":[[[", "7"},
+        {"{\"a\":{\"id\":1},\"id\": -1.5e+3 }", "-1.5e+3"},
+        {"{\"id\":\"abc\"", "\"abc\""},
+        {"{\"id\":0}", "0"},
+        {"{\"id\":+x\"}", ""},
+        {"{\"id\":+1}", ""},
+        {"{\"id\":1e}", ""},
+        {"{\"id\":-}", ""},
+        {"{\"id\":.5}", ""},
+        {"{\"id\":01}", ""},
+        {"{\"id\":1.}", ""},
+        {"{\"id\":12abc}", ""},
+        {"{\"id\":1.2.3}", ""},
+        {"{\"id\":\"a\\qb\"}", ""},    /* an escape, maybe an invalid one */
+        {"{\"id\":\"tab\there\"}", ""},
+        {"{\"x\":{\"id\":5}}", ""},     /* not top level */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        size_t n = json_guard_find_id(cases[i].line, strlen(cases[i].line), out, sizeof out);
+        if (n == 0)
+            out[0] = '\0';
+        CHECK_STR(out, cases[i].want);
+        CHECK_EQ(n, strlen(cases[i].want));
+    }
+}
+
+TEST_MAIN(TEST(table), TEST(against_reference), TEST(numbers_against_strtod), TEST(find_id))

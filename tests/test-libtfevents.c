@@ -155,6 +155,9 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     /* A step that goes back is refused whole: directly in embedded mode,
      * at the next wait in daemon mode. */
     CHECK_EQ(tfevents_refused(h), 0);
+    /* No daemon went away (test-reconnect.py makes them go). */
+    CHECK_EQ(tfevents_lost(h), 0);
+    CHECK_EQ(tfevents_reconnects(h), 0);
     tfevents_values_clear(vs);
     CHECK_EQ(tfevents_add_scalar(vs, NULL, "fresh", 1), 0);
     CHECK_EQ(tfevents_add_scalar(vs, NULL, "loss", 1), 0);
@@ -215,6 +218,33 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
                                         text_tensor_len),
              0);
     CHECK_EQ(tfevents_add_encoded(vs, "train", encoded_scalar, encoded_scalar_len), 0);
+    /* A PR curve at 3 thresholds: buckets floor(p * 2) = 1, 0, 1, 1. */
+    double labels[] = {1, 0, 1, 0};
+    float preds[] = {0.9f, 0.1f, 0.6f, 0.7f};
+    CHECK_EQ(tfevents_add_pr_curve(vs, NULL, "pr_made", labels, preds, 4, NULL, 0, 3), 0);
+    CHECK_EQ(tfevents_add_pr_curve(vs, NULL, "pr_made", labels, NULL, 4, NULL, 0, 3), -EINVAL);
+    double dpreds[] = {0.9, 0.1, 0.6, 0.7}, wts[] = {2};
+    CHECK_EQ(tfevents_add_pr_curve_double(vs, "train", "pr_double", labels, dpreds, 4, wts, 1,
+                                          3),
+             0);
+    const double *rows[6] = {pr, pr + 2, pr + 4, pr + 6, pr + 8, pr + 10};
+    CHECK_EQ(tfevents_add_pr_curve_raw(vs, "train", "pr_raw", rows, 2), 0);
+    const char *regexes[] = {"loss/.*"};
+    struct tfevents_layout_series series = {"acc", "acc/lo", "acc/hi"};
+    struct tfevents_layout_chart charts[] = {
+        {.title = "losses", .multiline = regexes, .n_multiline = 1},
+        {.title = "acc", .margin = &series, .n_margin = 1},
+    };
+    struct tfevents_layout_category cat = {"main", true, charts, 2};
+    CHECK_EQ(tfevents_add_custom_scalars(vs, NULL, &cat, 1), 0);
+    /* Two 3x2 gray frames as a GIF at 2 frames per second. */
+    uint8_t anim[2 * 2 * 3] = {0, 40, 80, 120, 160, 200, 200, 160, 120, 80, 40, 0};
+    CHECK_EQ(tfevents_add_animation_u8(vs, NULL, "anim", anim, 2, 2, 3, 1, 2.0), 0);
+    float tri[9] = {0, 0, 0, 1, 0, 0, 0, 1, 0};
+    int32_t face[3] = {0, 1, 2};
+    uint8_t rgb[9] = {255, 0, 0, 0, 255, 0, 0, 0, 255};
+    CHECK_EQ(tfevents_add_mesh(vs, NULL, "tri", tri, 3, face, 1, rgb, 1, NULL), 0);
+    CHECK_EQ(tfevents_add_custom_scalars(vs, NULL, NULL, 0), -EINVAL);
     CHECK_EQ(tfevents_log(h, NULL, vs, TFEVENTS_STEP_NEXT, TFEVENTS_NOW, &step), 0);
     CHECK_EQ(step, 11);
 
@@ -290,6 +320,14 @@ static void check_content(const char *d)
         ".|custom_text|11|2|text|'a''bb' rank 1||",
         ".|tensor_text|11|2|text|'*hi*!' rank 0||",
         "train|encoded|11|1|scalars|2.5|Encoded|",
+        ".|pr_made|11|7|pr_curves|2,2,0,2,1,0,0,1,2,0,0,2,0.5,0.666667,0,1,1,0, rank 2||",
+        "train|pr_double|11|7|pr_curves|4,4,0,4,2,0,0,2,4,0,0,4,0.5,0.666667,0,1,1,0, rank 2||",
+        "train|pr_raw|11|7|pr_curves|10,5,2,1,1,2,3,4,0.9,0.5,0.8,0.6, rank 2||",
+        ".|custom_scalars__config__|11|7|custom_scalars|'\x12",
+        ".|anim|11|4|images|3x2 n=1",
+        ".|tri_VERTEX|11|7|mesh|0,0,0,1,0,0,0,1,0, rank 3||",
+        ".|tri_FACE|11|7|mesh|0,1,2, rank 3||",
+        ".|tri_COLOR|11|7|mesh|255,0,0,0,255,0,0,0,255, rank 3||",
         ".|_hparams_/experiment|0|6|hparams|",
         "train|_hparams_/session_start_info|0|6|hparams|",
         "train|_hparams_/session_end_info|0|6|hparams|",
@@ -480,6 +518,68 @@ static void test_routes_follow(void)
     routes_follow(h, base);
 }
 
+/* Log one scalar of tag "m" at step with display name and description
+ * (either NULL); -EEXIST (embedded) or -EREMOTEIO (daemon) when refused. */
+static int log_meta(tfevents *h, int64_t step, const char *name, const char *desc)
+{
+    tfevents_values *vs = tfevents_values_new();
+    int64_t got = -1;
+    int r = tfevents_add_scalar(vs, NULL, "m", (double)step);
+    if (r == 0 && (name || desc))
+        r = tfevents_values_meta(vs, name, desc);
+    if (r == 0)
+        r = tfevents_log(h, NULL, vs, step, TFEVENTS_NOW, &got);
+    tfevents_values_free(vs);
+    return r;
+}
+
+/* A tag's display name and description are its first value's (TensorBoard
+ * shows no later ones): a later value may repeat them or carry none;
+ * others are refused, with the reason in tfevents_last_error(). */
+static void metadata_first(tfevents *h, int refused)
+{
+    char err[1024];
+    CHECK_EQ(log_meta(h, 0, "Metric", "what it is"), 0);
+    CHECK_EQ(log_meta(h, 1, "Metric", "what it is"), 0);
+    CHECK_EQ(log_meta(h, 2, NULL, NULL), 0);
+    CHECK_EQ(log_meta(h, 3, "Metric (renamed)", "what it is"), refused);
+    CHECK(tfevents_last_error(h, err, sizeof err) > 0);
+    CHECK(strstr(err, "tag 'm' in run '.'") != NULL);
+    CHECK(strstr(err, "only the display name and description of a tag's first value") != NULL);
+    CHECK_EQ(log_meta(h, 3, NULL, "what it was"), refused);
+    CHECK_EQ(log_meta(h, 3, "Metric", "what it is"), 0);
+    CHECK_EQ(tfevents_flush(h, false), 0);
+}
+
+static void test_metadata_first(void)
+{
+    struct tfevents_options o;
+    tfevents_options_init(&o);
+    o.mode = TFEVENTS_MODE_EMBEDDED;
+    char logdir[700];
+    snprintf(logdir, sizeof logdir, "%s/meta-emb", tmp);
+    o.logdir = logdir;
+    tfevents *h;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    metadata_first(h, -EEXIST);
+    CHECK_EQ(tfevents_close(h), 0);
+    /* Learned from the files by a new handle. */
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    CHECK_EQ(log_meta(h, 4, "Other", NULL), -EEXIST);
+    CHECK_EQ(log_meta(h, 4, "Metric", "what it is"), 0);
+    CHECK_EQ(tfevents_close(h), 0);
+    client_util_eventlint(logdir);
+    if (client_util_daemon_pid <= 0)
+        TEST_SKIP("embedded checked; the daemon did not start");
+    o.mode = TFEVENTS_MODE_DAEMON;
+    o.socket_path = client_util_daemon_sock;
+    snprintf(logdir, sizeof logdir, "%s/meta-dmn", client_util_daemon_root);
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    metadata_first(h, -EREMOTEIO);
+    CHECK_EQ(tfevents_close(h), 0);
+    client_util_eventlint(logdir);
+}
+
 /* Mode selection: the option, $TFEVENTS_MODE, the fallback, -EXDEV. */
 static void test_modes(void)
 {
@@ -600,5 +700,5 @@ static void teardown(void)
 }
 
 TEST_MAIN(TEST(test_all), TEST(test_embedded), TEST(test_daemon), TEST(test_equivalent),
-          TEST(test_routes_follow), TEST(test_modes), TEST(test_reader_incremental),
-          TEST(test_nested_embedded), TEST(teardown))
+          TEST(test_routes_follow), TEST(test_metadata_first), TEST(test_modes),
+          TEST(test_reader_incremental), TEST(test_nested_embedded), TEST(teardown))

@@ -58,6 +58,7 @@ static void test_options_size(void)
     CHECK_EQ(b.batch_bytes, a.batch_bytes);
     CHECK(b.flush_interval == 1.0 && a.flush_interval == 1.0);
     CHECK(!a.any_step && !b.any_step);
+    CHECK(a.reconnect_timeout == 0 && b.reconnect_timeout == 0);
 
     char dir[600], got[600];
     snprintf(dir, sizeof dir, "%s/opts", tmp);
@@ -106,7 +107,7 @@ static void test_strerror(void)
         {EREMOTEIO, "refused by the daemon"},             {EPROTO, "protocol"},
         {ETIMEDOUT, "daemon"},   {ECHILD, "fork"},        {E2BIG, "options"},
         {ENOSPC, "stack"},       {ENAMETOOLONG, "path"},  {ENOENT, "socket"},
-        {EMEDIUMTYPE, "kind"},   {EOVERFLOW, "2^53"},
+        {EMEDIUMTYPE, "kind"}, {EEXIST, "first value"},   {EOVERFLOW, "2^53"},
     };
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
         const char *s = tfevents_strerror(-ours[i].err);

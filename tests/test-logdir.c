@@ -396,6 +396,65 @@ static void test_restart_one_run(void)
     free(root);
 }
 
+/* A logdir opened again after a restart (another process: embedded
+ * libtfevents, a daemon started again) resumes its counter where the
+ * restart left it: after START step - 1 when the restart covered every run
+ * holding points, after the largest step when other runs kept theirs. */
+static void test_resume_after_restart(void)
+{
+    char *root = test_tmpdir("ld");
+    logdir *d;
+    int64_t s;
+    /* The only run, restarted at 2 after steps 0..4. */
+    REQUIRE(logdir_open(&d, root, "one", NULL) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(logdir_restart(d, NULL, 2, 1.0), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    REQUIRE(logdir_open(&d, root, "one", NULL) == 0);
+    CHECK_EQ(logdir_step(d), 1);
+    CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, ".", "loss", &s, NULL), 0);
+    CHECK_EQ(s, 2);
+    CHECK_EQ(logdir_close(d, false), 0);
+    /* ... and a step logged after it counts: 2 was, so 3 is next. */
+    REQUIRE(logdir_open(&d, root, "one", NULL) == 0);
+    CHECK_EQ(logdir_step(d), 2);
+    /* A restart above every point: the next step is the restart's. */
+    CHECK_EQ(logdir_restart(d, NULL, 40, 1.0), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    REQUIRE(logdir_open(&d, root, "one", NULL) == 0);
+    CHECK_EQ(logdir_step(d), 39);
+    CHECK_EQ(logdir_close(d, false), 0);
+
+    /* Every run restarted (runs a and b at 0..9): back to 3. */
+    REQUIRE(logdir_open(&d, root, "all", NULL) == 0);
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "a", "loss", &s, NULL), 0);
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "b", "loss", &s, NULL), 0);
+    }
+    CHECK_EQ(logdir_restart(d, NULL, 3, 1.0), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    REQUIRE(logdir_open(&d, root, "all", NULL) == 0);
+    CHECK_EQ(logdir_step(d), 2);
+    CHECK_EQ(logdir_close(d, false), 0);
+
+    /* One run of two restarted: the counter stayed at 9, and resumes so. */
+    REQUIRE(logdir_open(&d, root, "some", NULL) == 0);
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "b", "loss", &s, NULL), 0);
+        CHECK_EQ(log1(d, LOGDIR_STEP_NEXT, 0, "a", "loss", &s, NULL), 0);
+    }
+    CHECK_EQ(logdir_restart(d, "a", 3, 1.0), 0);
+    CHECK_EQ(logdir_step(d), 9);
+    CHECK_EQ(logdir_close(d, false), 0);
+    REQUIRE(logdir_open(&d, root, "some", NULL) == 0);
+    CHECK_EQ(logdir_step(d), 9);
+    CHECK_EQ(log1(d, LOGDIR_STEP_AT, 3, "a", "loss", &s, NULL), 0);
+    CHECK_EQ(logdir_close(d, false), 0);
+    test_rmtree(root);
+    free(root);
+}
+
 static int log_text(logdir *d, int64_t step, const char *tag, struct logdir_refusal *rf)
 {
     struct summary_value v;
@@ -630,5 +689,6 @@ TEST_MAIN(TEST(test_normalize), TEST(test_global_step), TEST(test_step_policy),
           TEST(test_deferred_scan),
           TEST(test_resume_from_files), TEST(test_set_and_writers),
           TEST(test_room_for_whole_message), TEST(test_restart_one_run),
+          TEST(test_resume_after_restart),
           TEST(test_tag_kind), TEST(test_shared_run), TEST(test_shared_limits),
           TEST(test_release), TEST(test_writer_closed_mid_message))

@@ -47,12 +47,13 @@ def install(tmp):
     return lib
 
 
-def run_script(tmp, script, timeout=300):
+def run_script(tmp, script, timeout=300, after=None):
     lib = install(tmp)
     port = tx.free_port()
     d = Daemon(tmp, "--tcp-port", str(port))
     try:
         os.makedirs(d.root, exist_ok=True)
+        root = d.root
         env = dict(os.environ, R_LIBS=lib, TFEVENTSD_TCP_PORT=str(port),
                    TFEVENTSD_TOKEN_FILE=d.sock + ".token", TFEVENTS_CLI=CLI)
         p = subprocess.run(["Rscript", "--no-save", "--no-restore", "--no-init-file",
@@ -64,17 +65,23 @@ def run_script(tmp, script, timeout=300):
               (script, p.returncode, p.stdout, p.stderr, d.stderr()[-3000:]))
         logdirs = sorted(os.listdir(d.root))
         check(logdirs, "no logdir written")
+        rc = d.stop()
+        d = None
+        check(rc == 0, "daemon exit status %d" % rc)
         for name in logdirs:
-            td.eventlint(os.path.join(d.root, name))
+            td.eventlint(os.path.join(root, name))
+        if after:
+            after(root)
         return logdirs
     finally:
-        rc = d.stop()
-        check(rc == 0, "daemon exit status %d" % rc)
+        if d is not None:
+            d.stop()
 
 
 def test_api(tmp):
     logdirs = run_script(tmp, "test-api.R")
-    check({"logs", "hist", "media", "text", "hp", "inc", "refused"} <= set(logdirs),
+    check({"logs", "hist", "media", "packed", "burst", "unbatched", "text", "hp", "inc",
+           "refused"} <= set(logdirs),
           "logdirs %s" % logdirs)
 
 
@@ -83,7 +90,36 @@ def test_tfevents_script(tmp):
     check(logdirs == ["script-logs"], "logdirs %s" % logdirs)
 
 
-TESTS = [test_api, test_tfevents_script]
+def test_exit(tmp):
+    """Lines held at exit reach the daemon (the package's exit finalizer)."""
+    def count(root):
+        p = subprocess.run([CLI, "collect", os.path.join(root, "exit-logs"), "--type", "scalar",
+                            "--format", "csv"], capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, "collect: %s" % p.stderr)
+        rows = p.stdout.strip().split("\n")[1:]
+        check(len(rows) == 5000, "%d scalars in the files, 5000 logged" % len(rows))
+        check(rows[-1].split(",")[-1] in ("5000", "5000.0"), "last row %s" % rows[-1])
+    run_script(tmp, "test-exit.R", after=count)
+
+
+def test_help(tmp):
+    """Every exported function has a help page whose usage matches the code
+    (the Rd checks of R CMD check: checkRd, codoc, undoc, checkDocFiles)."""
+    lib = install(tmp)
+    code = ('for (f in list.files(file.path(Sys.getenv("SRC"), "client/r/man"), full.names = TRUE))'
+            '  print(tools::checkRd(f));'
+            'lib <- Sys.getenv("RLIB");'
+            'print(tools::codoc(package = "tfeventsd", lib.loc = lib));'
+            'print(tools::undoc(package = "tfeventsd", lib.loc = lib));'
+            'print(tools::checkDocFiles(package = "tfeventsd", lib.loc = lib));'
+            'cat("checked\\n")')
+    p = subprocess.run(["Rscript", "--no-init-file", "-e", code], capture_output=True, text=True,
+                       env=dict(os.environ, SRC=SOURCE, RLIB=lib), timeout=300)
+    check(p.returncode == 0 and p.stdout.strip() == "checked",
+          "Rd checks:\n%s%s" % (p.stdout, p.stderr))
+
+
+TESTS = [test_api, test_tfevents_script, test_exit, test_help]
 
 
 def main():

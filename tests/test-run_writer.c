@@ -1,7 +1,10 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -365,6 +368,103 @@ static void test_write_failure_keeps_data(void)
     free(tmp);
 }
 
+/* Values of every file of dir, and the largest file's size. */
+static size_t dir_values(const char *dir, struct seen *s, off_t *ret_max, size_t *ret_files)
+{
+    static char names[64][512];
+    size_t n = list_files(dir, names, 64);
+    off_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(names[i], &st) == 0 && st.st_size > max)
+            max = st.st_size;
+        read_file(names[i], s);
+    }
+    *ret_max = max;
+    *ret_files = n;
+    return s->values;
+}
+
+/* The child of test_file_size_limit(), under RLIMIT_FSIZE. */
+static void file_size_limit_child(const char *tmp)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {4096, RLIM_INFINITY};
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    run_writer *w = run_writer_new(tmp, NULL);
+    REQUIRE(w);
+    /* The limit is a rotation size: files end before it, each with its
+     * tag's metadata on its first value. */
+    for (int64_t i = 0; i < 300; i++) {
+        add_scalar(w, "a", i);
+        if (i % 50 == 49)
+            CHECK_EQ(run_writer_flush(w, false), 0);
+    }
+    struct seen *s = calloc(1, sizeof *s);
+    off_t max;
+    size_t files;
+    CHECK_EQ(dir_values(tmp, s, &max, &files), 300);
+    CHECK(files >= 3);
+    CHECK(max <= 4096);
+    CHECK_EQ(s->with_md, files);
+    /* A record no file can hold: dropped, counted, the flush fails once,
+     * and the next records are written. */
+    struct summary_value v;
+    summary_value_init(&v);
+    char *text = malloc(5000);
+    REQUIRE(text);
+    memset(text, 'x', 4999);
+    text[4999] = '\0';
+    REQUIRE(summary_text(&v, "t", text, 4999, NULL) == 0);
+    CHECK_EQ(run_writer_add_summary(w, 1700000000.5, 300, &v), 0);
+    summary_value_done(&v);
+    free(text);
+    add_scalar(w, "a", 301);
+    CHECK_EQ(run_writer_flush(w, false), -EFBIG);
+    struct run_writer_stats st;
+    run_writer_get_stats(w, &st);
+    CHECK_EQ(st.records_lost, 1);
+    CHECK_EQ(run_writer_seq_written(w), run_writer_seq_added(w));
+    /* Fill the current file past 2 KiB, then lower the limit under it: the
+     * next write fails with EFBIG mid-file, and the writer moves on. */
+    for (int64_t i = 302; i < 365; i++)
+        add_scalar(w, "a", i);
+    CHECK_EQ(run_writer_flush(w, false), 0);
+    struct stat cur;
+    REQUIRE(run_writer_file(w) && stat(run_writer_file(w), &cur) == 0);
+    REQUIRE(cur.st_size > 2048);
+    rl.rlim_cur = 2048;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    for (int64_t i = 365; i < 500; i++)
+        add_scalar(w, "a", i);
+    CHECK_EQ(run_writer_flush(w, false), 0);
+    for (int64_t i = 500; i < 600; i++)
+        add_scalar(w, "a", i);
+    CHECK_EQ(run_writer_close(w, false), 0);
+    memset(s, 0, sizeof *s);
+    CHECK_EQ(dir_values(tmp, s, &max, &files), 599);   /* all but the text */
+    for (size_t i = 0; i < 599 && i < 4096; i++)
+        CHECK_EQ(s->steps[i], i < 300 ? (int64_t)i : (int64_t)i + 1);
+    free(s);
+}
+
+static void test_file_size_limit(void)
+{
+    char *tmp = test_tmpdir("rw");
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        file_size_limit_child(tmp);
+        _exit(test_failures_ ? 1 : 0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    test_rmtree(tmp);
+    free(tmp);
+}
+
 static void test_session_log(void)
 {
     char *tmp = test_tmpdir("rw");
@@ -382,4 +482,4 @@ static void test_session_log(void)
 }
 
 TEST_MAIN(TEST(test_metadata_first_per_file), TEST(test_rotation), TEST(test_scalar_shortcut), TEST(test_split_flush),
-          TEST(test_write_failure_keeps_data), TEST(test_session_log))
+          TEST(test_write_failure_keeps_data), TEST(test_file_size_limit), TEST(test_session_log))

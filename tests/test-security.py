@@ -255,6 +255,123 @@ def test_per_user_root(tmp):
     check(d.stop() == 0, "exit status")
 
 
+def _run_as(uid, fn, *args):
+    """fn(*args) in a forked child that became uid (group nogroup, no
+    supplementary groups); returns what it returned (or raises)."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    rd, wr = ctx.Pipe(duplex=False)
+
+    def child():
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(uid)
+            wr.send(("ok", fn(*args)))
+        except Exception as e:  # noqa: BLE001
+            wr.send(("exc", repr(e)))
+        os._exit(0)
+    p = ctx.Process(target=child)
+    p.start()
+    check(rd.poll(30), "no answer from the child as uid %d" % uid)
+    kind, got = rd.recv()
+    p.join(30)
+    check(kind == "ok", "child as uid %d failed: %s" % (uid, got))
+    return got
+
+
+def _requests(sock, msgs):
+    c = Client(sock)
+    return [c.request(m) for m in msgs]
+
+
+def _read_tree(path):
+    """What this user can read under path: 'denied', or the bytes of every
+    event file found; and whether it can create a file there."""
+    out = {"files": 0, "bytes": 0}
+    try:
+        for base, _dirs, files in os.walk(path, onerror=lambda e: (_ for _ in ()).throw(e)):
+            for f in files:
+                with open(os.path.join(base, f), "rb") as fh:
+                    out["bytes"] += len(fh.read())
+                out["files"] += 1
+    except PermissionError:
+        out["denied"] = True
+    try:
+        with open(os.path.join(path, "planted"), "w"):
+            pass
+        out["wrote"] = True
+    except OSError:
+        pass
+    return out
+
+
+def test_per_user_isolation(tmp):
+    """Issue 16 item 10: under --per-user-root each user's tree is readable
+    by that user and no other unprivileged one; flush/close without a
+    logdir act on the caller's logdirs only; stats are the caller's (root
+    sees all)."""
+    if os.getuid() != 0:
+        td.notes.append("per-user isolation not tested (needs root to act as other uids)")
+        print("skip test_per_user_isolation: not root")
+        return
+    d = Daemon(tmp, "--per-user-root", "yes", "--socket-mode", "0666")
+    os.chmod(tmp, 0o755)
+    me = pwd.getpwuid(os.getuid()).pw_name
+    nobody = pwd.getpwuid(65534).pw_name
+    other = 54321
+    while True:
+        try:
+            pwd.getpwuid(other)
+            other += 1
+        except KeyError:
+            break
+    c = d.client()
+    check(c.request({"logdir": "exp", "values": {"v": 1}})["ok"], "log as root")
+    check(c.request({"op": "flush"})["ok"], "flush")
+    got = _run_as(65534, _requests, d.sock, [
+        {"logdir": "exp", "values": {"a": 1, "b": 2}},
+        {"logdir": "exp2", "values": {"a": 1}},
+        {"op": "close"},
+        {"op": "stats"}])
+    check(all(r["ok"] for r in got), "nobody's requests: %s" % got)
+    st = got[3]["stats"]
+    check(st["events"] == 3 and st["logdirs"] == 2 and st["messages"] == 3,
+          "nobody's stats are its own: events %s, logdirs %s, messages %s" %
+          (st["events"], st["logdirs"], st["messages"]))
+    check(st["writers_closed"] == 2 and st["writers_open"] == 0,
+          "nobody's close closed its 2 writers: %s closed, %s open" %
+          (st["writers_closed"], st["writers_open"]))
+    # Nobody's close without a logdir left root's writer alone: root's next
+    # value goes on in the same file.
+    check(c.request({"logdir": "exp", "values": {"v": 2}})["ok"], "log as root again")
+    check(c.request({"op": "flush"})["ok"], "flush")
+    mine = evfile.event_files(os.path.join(d.root, me, "exp"))["."]
+    check(len(mine) == 1, "root's file was closed by another user's close: %d files" % len(mine))
+    st = c.request({"op": "stats"})["stats"]
+    check(st["events"] == 5 and st["logdirs"] == 3, "root sees everything: events %s, "
+          "logdirs %s" % (st["events"], st["logdirs"]))
+    # Files: nobody reads its own tree (and cannot write there); neither
+    # nobody nor another unprivileged uid reads anyone else's.
+    ntree, mtree = os.path.join(d.root, nobody), os.path.join(d.root, me)
+    own = _run_as(65534, _read_tree, ntree)
+    check("denied" not in own and own["files"] == 2 and own["bytes"] > 0 and
+          "wrote" not in own, "nobody reads its own tree, writes nothing: %s" % own)
+    for uid, tree in ((65534, mtree), (other, ntree), (other, mtree)):
+        got = _run_as(uid, _read_tree, tree)
+        check(got.get("denied") and got["files"] == 0 and "wrote" not in got,
+              "uid %d read %s: %s" % (uid, tree, got))
+    mode = os.stat(ntree).st_mode & 0o777
+    check(mode & 0o007 == 0, "no access for others on %s: %o" % (ntree, mode))
+    # The other uid's own tree is its own in turn.
+    got = _run_as(other, _requests, d.sock, [{"logdir": ".", "values": {"z": 1}},
+                                             {"op": "flush"}, {"op": "stats"}])
+    check(got[2]["stats"]["events"] == 1, "uid %d: its own stats %s" % (other, got[2]))
+    got = _run_as(other, _read_tree, os.path.join(d.root, "uid-%d" % other))
+    check(got["files"] == 1 and "denied" not in got, "uid %d reads its tree: %s" % (other, got))
+    check(d.stop() == 0, "exit status")
+
+
 # ---- limits -------------------------------------------------------------------
 
 def test_limits(tmp):
@@ -412,6 +529,7 @@ def test_connections_per_user(tmp):
 
 
 TESTS = [test_escapes, test_link_race, test_file_name_links, test_socket, test_per_user_root,
+         test_per_user_isolation,
          test_limits, test_connections_per_user]
 
 if __name__ == "__main__":

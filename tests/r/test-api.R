@@ -95,6 +95,67 @@ check(su$plugin[su$tag == "snd"] == "audio", "audio plugin")
 expect_error(summary_image(array(0, c(4, 4, 3))), "batch, height, width, channels")
 expect_error(summary_image(as.raw(1:10)), "PNG or JPEG")
 
+# Packed arrays: the same image and audio sent as numbers in text give
+# the same values; histogram data sent packed (the daemon buckets it) gives
+# the R buckets.
+img8 <- array(sample(0:255, 3 * 5 * 7 * 3, replace = TRUE), dim = c(3, 5, 7, 3))
+storage.mode(img8) <- "integer"
+snd <- array(sin(1:600 / 7) * 0.9, dim = c(2, 100, 3))
+with_logdir("packed", {
+  log_event(img = summary_image(img8), snd = summary_audio(snd, sample_rate = 8000), step = 0)
+  name <- tfeventsd:::json_string(tfeventsd:::logdir_name("packed"))
+  tfeventsd:::send_lines(sprintf(
+    '{"logdir":%s,"step":0,"values":{"img_text":{"$image":{"pixels":[%s],"shape":[3,5,7,3],"dtype":"uint8"}},"snd_text":{"$audio":{"samples":[%s],"shape":[2,100,3],"sample_rate":8000}}}}',
+    name, paste(as.integer(aperm(img8, 4:1)), collapse = ","),
+    paste(sprintf("%.9g", as.double(aperm(snd, 3:1))), collapse = ",")))
+  old <- tfeventsd:::HISTOGRAM_SEND_VALUES_BELOW
+  assignInNamespace("HISTOGRAM_SEND_VALUES_BELOW", .Machine$integer.max, "tfeventsd")
+  log_event(h_packed = summary_histogram(x), step = 0)
+  assignInNamespace("HISTOGRAM_SEND_VALUES_BELOW", old, "tfeventsd")
+  log_event(h_r = summary_histogram(x), step = 0)
+  su <- collect_events(type = "summary")
+})
+check(su$value[su$tag == "img"] == su$value[su$tag == "img_text"], "packed pixels == text pixels")
+check(su$value[su$tag == "snd"] == su$value[su$tag == "snd_text"], "packed samples == text samples")
+check(identical(value(su[su$tag == "h_packed", ]), value(su[su$tag == "h_r", ])),
+      "packed values bucketed by the daemon == R buckets")
+expect_error(summary_image(array(300L, dim = c(1, 2, 2, 1))), "0..255")
+
+# Base64: the base R encoder and jsonlite's (when installed) agree with
+# known vectors and with each other.
+check(tfeventsd:::base64_r(charToRaw("foobar")) == "Zm9vYmFy" &&
+      tfeventsd:::base64_r(charToRaw("fooba")) == "Zm9vYmE=" &&
+      tfeventsd:::base64_r(charToRaw("foob")) == "Zm9vYg==" &&
+      tfeventsd:::base64_r(raw()) == "", "base64_r vectors")
+for (n in c(1:10, 1000, 80001)) {
+  r <- as.raw(sample(0:255, n, replace = TRUE))
+  check(tfeventsd:::base64(r) == tfeventsd:::base64_r(r), paste("base64 of", n, "bytes"))
+}
+
+# Batching: a burst is held and sent in batches, and everything is in the
+# files once a call waits; one line at a time with batch_lines = 1.
+with_logdir("burst", {
+  for (i in 1:20000) log_event(loss = i)
+  sc <- collect_events(type = "scalar")
+  check(nrow(sc) == 20000 && identical(sc$value, as.numeric(1:20000)), "burst of 20000")
+  # A request right after a batch: its reply is its own (a drain of
+  # refusals after the write once took it).
+  for (k in 1:20) {
+    for (i in 1:700) log_event(more = i)
+    tfeventsd_flush()
+  }
+  check(sum(collect_events(type = "scalar")$tag == "more") == 14000, "bursts and flushes")
+})
+tfeventsd_disconnect()
+options(tfeventsd.batch_lines = 1)
+with_logdir("unbatched", {
+  for (i in 1:50) log_event(loss = i)
+  check(tfeventsd:::.state$n_held == 0L, "nothing held with batch_lines = 1")
+  check(nrow(collect_events(type = "scalar")) == 50, "unbatched scalars")
+})
+tfeventsd_disconnect()
+options(tfeventsd.batch_lines = NULL)
+
 # Text tables.
 with_logdir("text", {
   log_event(t1 = summary_text(c("a", "b")), t2 = summary_text(matrix(c("x", "y", "1", "2"), 2)),

@@ -122,6 +122,10 @@ def test_audio_figure_pr_custom(env):
     labels = [1, 0, 1, 1, 0, 0]
     preds = [0.9, 0.1, 0.8, 0.4, 0.6, 0.2]
     w.add_pr_curve("pr", labels, preds, 0, num_thresholds=5)
+    if np is not None:   # float32 predictions take the float32 path; one weight for all
+        w.add_pr_curve("pr32", np.array(labels), np.array(preds, dtype=np.float32), 0,
+                       num_thresholds=5, weights=2.0)
+    w.add_custom_scalars_marginchart(["v", "lo", "hi"], category="C3", title="m")
     w.add_pr_curve_raw("prraw", [3, 2], [3, 1], [0, 2], [0, 1], [0.5, 0.66], [1, 0.66], 0,
                        num_thresholds=2)
     w.add_custom_scalars({"Cat": {"chart": ["Multiline", ["loss"]],
@@ -138,6 +142,11 @@ def test_audio_figure_pr_custom(env):
     assert prec[0] == pytest.approx(0.5) and rec[0] == pytest.approx(1.0)
     # threshold 0.75 (index 3): predictions 0.9 and 0.8 are positive and labelled 1
     assert (tp[3], fp[3]) == (2, 0)
+    # buckets floor(p * 4): 3, 0, 3, 1, 2, 0; counts are for prediction >= threshold
+    assert list(tp) == [3, 3, 2, 2, 0] and list(fp) == [3, 1, 1, 0, 0]
+    if np is not None:
+        tp32, fp32 = s[(".", "pr32")][0]["value"][:2]
+        assert list(tp32) == [6, 6, 4, 4, 0] and list(fp32) == [6, 2, 2, 0, 0]
     assert len(s[(".", "prraw")][0]["value"][0]) == 2
     assert s[(".", "custom_scalars__config__")][0]["plugin"] == "custom_scalars"
     eventlint(ld)
@@ -182,10 +191,50 @@ def test_hparams_and_purge_step(env):
 def test_unsupported_kinds_say_so(env):
     c, root = env
     w = SummaryWriter(os.path.join(root, "u"), client=c)
-    for m in ("add_graph", "add_embedding", "add_mesh", "add_video", "add_onnx_graph"):
+    for m in ("add_graph", "add_embedding", "add_onnx_graph"):
         with pytest.raises(NotImplementedError, match=m):
             getattr(w, m)(None)
     w.close()
+
+
+def test_mesh(env):
+    c, root = env
+    ld = os.path.join(root, "mesh")
+    w = SummaryWriter(ld, client=c)
+    verts = [[[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]]
+    w.add_mesh("tetra", verts, colors=[[[255, 0, 0]] * 4], faces=[[[0, 2, 1], [1, 2, 3]]],
+               config_dict={"camera": {"fov": 75}}, global_step=0)
+    w.add_mesh("cloud", [[0.5, 0.5, 0.5]], global_step=0)
+    w.close()
+    s = summaries(ld)
+    assert set(t for _, t in s) == {"tetra_VERTEX", "tetra_FACE", "tetra_COLOR", "cloud_VERTEX"}
+    assert s[(".", "tetra_FACE")][0]["plugin"] == "mesh"
+    eventlint(ld)
+
+
+def test_video(env):
+    c, root = env
+    ld = os.path.join(root, "vid")
+    w = SummaryWriter(ld, client=c)
+    # [1, T=2, C=1, H=2, W=3] floats, pure Python: truncated x * 255
+    w.add_video("lists", [[[[[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]]], [[[0.2, 0.2, 0.2],
+                                                                   [0.9, 0.9, 0.9]]]]], 0, fps=2)
+    if np is not None:   # 3 videos: padded to 4, tiled 1 x 4 as tensorboardX does
+        w.add_video("grid", np.full((3, 2, 3, 4, 5), 200, dtype=np.uint8), 0)
+    w.close()
+    s = summaries(ld)
+    v = s[(".", "lists")][0]["value"]
+    assert (v["width"], v["height"]) == (3, 2) and len(v["images"]) == 1
+    gif = v["images"][0]
+    assert gif[:6] == b"GIF89a" and b"NETSCAPE2.0" in gif
+    assert b"\x21\xf9\x04\x04\x32\x00" in gif   # graphic control: 50 hundredths (2 fps)
+    # palette: 0, 127, 255 and 51, 229 (gray) in first-seen order
+    assert gif[13:13 + 15] == bytes([0, 0, 0, 127, 127, 127, 255, 255, 255,
+                                     51, 51, 51, 229, 229, 229])
+    if np is not None:
+        v = s[(".", "grid")][0]["value"]
+        assert (v["width"], v["height"]) == (20, 4)
+    eventlint(ld)
 
 
 def test_tensorboardx_scalars_runs_and_default_logdir(env, monkeypatch):
@@ -221,3 +270,29 @@ def test_refusals_to_callback(tmp_path, env):
     w.add_scalar("x", 1.0, 1)
     with pytest.raises(tfevents.RefusedError):
         w.close()
+
+
+def test_text_template_is_the_general_encoding():
+    """add_text's kept request bytes are byte for byte what the general
+    path (DaemonSink.log of summary_text) makes, for texts with non-ASCII,
+    empty, long, steps of every varint length and no step."""
+    from tfevents import _wire as w
+    from tfevents._values import summary_text
+
+    def general(logdir, run, tag, text, wall, step):
+        parts = [w.f_str(1, logdir)]
+        parts += w.lp(5, summary_text(text).wire(run, tag))
+        parts.append(w.f_double(4, wall))
+        if step is not None:
+            parts.append(w.f_varint(2, step))
+        return b"".join(bytes(p) for p in w.lp(1, w.lp(w.RQ_LOG, parts)))
+
+    texts = ["", "some *markdown*", "é ü 漢字 🙂", "x" * 200, "y" * 70000, "a\nb\tc"]
+    steps = [None, 0, 1, 127, 128, 2 ** 14, 2 ** 21 + 5, 2 ** 53]
+    for logdir, run, tag in [("exp", ".", "notes"), ("a/b" * 50, "train", "t" * 300)]:
+        t = w.TextTemplate(logdir, run, tag)
+        for text in texts:
+            for step in steps:
+                for wall in (0.0, 1700000000.25):
+                    assert t.entry(text, wall, step) == general(logdir, run, tag, text, wall,
+                                                                step)

@@ -18,7 +18,9 @@ from ._api import (HParam, Metric, close_files, flush, get_default_logdir, get_g
 from ._client import Client, NoTransportError, RefusedError, default_client, set_default_client
 from ._daemon import DaemonError, default_socket
 from ._values import (Summary, summary_audio, summary_custom, summary_encoded,
-                      summary_histogram, summary_image, summary_scalar, summary_text)
+                      summary_histogram, summary_image, summary_layout, summary_mesh,
+                      summary_pr_curve,
+                      summary_pr_curve_raw, summary_scalar, summary_text, summary_video)
 from .reader import collect_events, events_logdir
 from .writer import SummaryWriter
 
@@ -31,5 +33,7 @@ __all__ = [
     "get_wall_time", "hparams_hparam", "hparams_metric", "log_event", "log_hparams",
     "log_hparams_config", "log_session_end", "logdir", "restart", "set_default_client",
     "set_default_logdir", "set_global_step", "summary_audio", "summary_custom",
-    "summary_encoded", "summary_histogram", "summary_image", "summary_scalar", "summary_text",
+    "summary_encoded", "summary_histogram", "summary_image", "summary_layout", "summary_mesh",
+    "summary_pr_curve", "summary_pr_curve_raw", "summary_scalar", "summary_text",
+    "summary_video",
 ]

@@ -13,9 +13,11 @@ raised by the next flush()/close() (or given to on_error).
 When the connection breaks (the daemon restarts), the sender reconnects
 with growing delays for up to `reconnect_timeout` seconds and sends again
 the frame it could not finish (the daemon never executes a partial
-frame). Frames the daemon had read before it stopped are executed by it
-(it reads everything before exiting on SIGTERM); bytes still in the
-socket when a daemon is killed are lost, as with any socket."""
+frame). Frames the daemon had read before it stopped are executed and
+written by it (it reads everything before exiting on SIGTERM). Unlike
+libtfevents, no copy of the frames sent is kept: when a daemon is killed,
+what it had read but not written, and bytes still in the socket, are lost
+without being counted (a returned flush() is the acknowledgement)."""
 
 import collections
 import errno

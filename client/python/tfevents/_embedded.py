@@ -7,6 +7,7 @@ and raised by the next flush()/close(), as with the daemon, so a script
 behaves the same whichever transport it got; errors in the arguments
 themselves are raised by the call that made them in both."""
 
+import array
 import ctypes
 import ctypes.util
 import os
@@ -121,6 +122,47 @@ _SIGS = {
                                                     ctypes.c_int]),
 }
 
+
+
+class LayoutSeries(ctypes.Structure):
+    _fields_ = [("value", ctypes.c_char_p), ("lower", ctypes.c_char_p),
+                ("upper", ctypes.c_char_p)]
+
+
+class LayoutChart(ctypes.Structure):
+    _fields_ = [("title", ctypes.c_char_p), ("multiline", ctypes.POINTER(ctypes.c_char_p)),
+                ("n_multiline", ctypes.c_size_t), ("margin", ctypes.POINTER(LayoutSeries)),
+                ("n_margin", ctypes.c_size_t)]
+
+
+class LayoutCategory(ctypes.Structure):
+    _fields_ = [("title", ctypes.c_char_p), ("closed", ctypes.c_bool),
+                ("charts", ctypes.POINTER(LayoutChart)), ("n_charts", ctypes.c_size_t)]
+
+
+# Functions of libtfevents 0.3 (bound when the library has them).
+_SIGS_0_3 = {
+    "tfevents_add_pr_curve": (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p, vp, vp,
+                                             ctypes.c_size_t, vp, ctypes.c_size_t,
+                                             ctypes.c_uint]),
+    "tfevents_add_pr_curve_double": (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p, vp,
+                                                    vp, ctypes.c_size_t, vp, ctypes.c_size_t,
+                                                    ctypes.c_uint]),
+    "tfevents_add_pr_curve_raw": (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p,
+                                                 ctypes.POINTER(ctypes.c_void_p),
+                                                 ctypes.c_size_t]),
+    "tfevents_add_animation_u8": (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p, vp,
+                                                 ctypes.c_size_t, ctypes.c_size_t,
+                                                 ctypes.c_size_t, ctypes.c_size_t,
+                                                 ctypes.c_double]),
+    "tfevents_add_mesh": (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p, vp,
+                                         ctypes.c_size_t, vp, ctypes.c_size_t, vp,
+                                         ctypes.c_size_t, ctypes.c_char_p]),
+    "tfevents_add_custom_scalars": (ctypes.c_int, [vp, ctypes.c_char_p,
+                                                   ctypes.POINTER(LayoutCategory),
+                                                   ctypes.c_size_t]),
+}
+
 _lib = None
 _lib_lock = threading.Lock()
 
@@ -151,6 +193,11 @@ def find_library():
                 f = getattr(lib, name)
                 f.restype = res
                 f.argtypes = args
+            for name, (res, args) in _SIGS_0_3.items():
+                f = getattr(lib, name, None)
+                if f is not None:
+                    f.restype = res
+                    f.argtypes = args
             _lib = lib
             return lib
         return None
@@ -275,6 +322,12 @@ class EmbeddedSink(Refusals):
             keep += [e, c]
             return lib.tfevents_add_histogram_buckets(vs, run, tag, e, c, len(c) // 8)
         if k == "image":
+            if d.get("animate"):
+                if not hasattr(lib, "tfevents_add_animation_u8"):
+                    raise ValueError("this libtfevents is older than 0.3: no animations")
+                n, hh, ww, cc = d["shape"]
+                return lib.tfevents_add_animation_u8(vs, run, tag, _buf(d["pixels"]), n, hh, ww,
+                                                     cc, d["fps"])
             if "pixels" in d:
                 n, hh, ww, cc = d["shape"]
                 return lib.tfevents_add_image_u8(vs, run, tag, _buf(d["pixels"]), n, hh, ww, cc)
@@ -313,7 +366,58 @@ class EmbeddedSink(Refusals):
         if k == "encoded":
             b = d["bytes"]
             return lib.tfevents_add_encoded(vs, run, b, len(b))
+        if k == "mesh":
+            if not hasattr(lib, "tfevents_add_mesh"):
+                raise ValueError("this libtfevents is older than 0.3: no meshes")
+            v, n = bytes(d["vertices"]), d["samples"]
+            f = array.array("i", d["faces"] or []).tobytes()
+            keep += [v, f, d["colors"]]
+            return lib.tfevents_add_mesh(vs, run, tag, v, len(v) // 12 // n, f or None,
+                                         len(f) // 12 // n, d["colors"], n,
+                                         d["config"].encode("utf-8"))
+        if k in ("pr_curve", "layout"):
+            return self._add_dashboard(vs, run, tag, s, keep)
         raise ValueError("unknown summary kind %r" % k)
+
+    def _add_dashboard(self, vs, run, tag, s, keep):
+        """PR curves and layouts (libtfevents 0.3)."""
+        lib, d = self.lib, s.data
+        if not hasattr(lib, "tfevents_add_custom_scalars"):
+            raise ValueError("this libtfevents is older than 0.3: no %s" % s.kind)
+        if s.kind == "layout":
+            cats, hold = [], []
+            for title, closed, charts in d["categories"]:
+                arr = (LayoutChart * max(1, len(charts)))()
+                for i, (ct, kind, tags) in enumerate(charts):
+                    arr[i].title = ct.encode("utf-8")
+                    if kind == "Multiline":
+                        ml = (ctypes.c_char_p * len(tags))(*[t.encode("utf-8") for t in tags])
+                        arr[i].multiline, arr[i].n_multiline = ml, len(tags)
+                        hold.append(ml)
+                    else:
+                        series = [tags] if tags and isinstance(tags[0], str) else tags
+                        ms = (LayoutSeries * len(series))(
+                            *[LayoutSeries(*[x.encode("utf-8") for x in t]) for t in series])
+                        arr[i].margin, arr[i].n_margin = ms, len(series)
+                        hold.append(ms)
+                hold.append(arr)
+                cats.append(LayoutCategory(title.encode("utf-8"), closed, arr, len(charts)))
+            keep.append(hold)
+            ca = (LayoutCategory * len(cats))(*cats)
+            keep.append(ca)
+            return lib.tfevents_add_custom_scalars(vs, run, ca, len(cats))
+        if "rows" in d:
+            rows = (ctypes.c_void_p * 6)(*[ctypes.cast(ctypes.c_char_p(bytes(r)), ctypes.c_void_p)
+                                           for r in d["rows"]])
+            keep.append([bytes(r) for r in d["rows"]])
+            keep.append(rows)
+            return lib.tfevents_add_pr_curve_raw(vs, run, tag, rows, len(d["rows"][0]) // 8)
+        lab, pred = bytes(d["labels"]), bytes(d["predictions"])
+        wts = bytes(d["weights"]) if d["weights"] is not None else b""
+        keep += [lab, pred, wts]
+        f = lib.tfevents_add_pr_curve if d["f32"] else lib.tfevents_add_pr_curve_double
+        return f(vs, run, tag, lab, pred, len(lab) // 8, wts or None, len(wts) // 8,
+                 d["num_thresholds"])
 
     def get_step(self, name):
         out = ctypes.c_int64()

@@ -57,6 +57,8 @@ class Summary:
         if k == "image":
             if "pixels" in d:
                 body = w.big(5, d["pixels"]) + [w.f_packed_u64(7, d["shape"])]
+                if d.get("animate"):
+                    body += [w.f_bool(9, True), w.f_double(10, d["fps"])]
             else:
                 field = 1 if d["format"] == "png" else 2
                 body = [p for b in d["blobs"] for p in w.big(field, b)]
@@ -84,7 +86,51 @@ class Summary:
             elif d.get("shape") is not None:
                 body.append(w.f_packed_u64(7, d["shape"]))
             return [head] + w.lp(w.V_CUSTOM, body)
+        if k == "pr_curve":
+            if "rows" in d:
+                body = [p for i, r in enumerate(d["rows"]) for p in w.big(6 + i, r)]
+            else:
+                body = w.big(1, d["labels"]) + w.big(2 if d["f32"] else 3, d["predictions"])
+                if d["weights"] is not None:
+                    body += w.big(4, d["weights"])
+                body.append(w.f_varint(5, d["num_thresholds"]))
+            return [head] + w.lp(w.V_PR_CURVE, body)
+        if k == "mesh":
+            body = w.big(1, d["vertices"])
+            if d["faces"] is not None:
+                body.append(w.f_bytes(2, b"".join(w.varint(x & 0xFFFFFFFFFFFFFFFF)
+                                                  for x in d["faces"])))
+            if d["colors"] is not None:
+                body += w.big(3, d["colors"])
+            body += [w.f_varint(4, d["samples"]), w.f_str(5, d["config"])]
+            return [head] + w.lp(w.V_MESH, body)
+        if k == "layout":
+            return [head + w.f_bytes(w.V_LAYOUT, layout_wire(d["categories"]))]
         raise ValueError("unknown summary kind %r" % k)
+
+
+def layout_wire(categories):
+    """tfwire Layout of [(title, closed, [(title, kind, tags)])], kind
+    "Multiline" (tags: regexes) or "Margin" (tags: [value, lower, upper], or a
+    list of such triples)."""
+    out = b""
+    for title, closed, charts in categories:
+        cb = w.f_str(1, title) + (w.f_bool(2, True) if closed else b"")
+        for ctitle, kind, tags in charts:
+            chart = w.f_str(1, ctitle)
+            if kind == "Multiline":
+                chart += b"".join(w.f_str(2, t) for t in tags)
+            elif kind == "Margin":
+                series = [tags] if tags and isinstance(tags[0], str) else tags
+                for s in series:
+                    if len(s) != 3:
+                        raise ValueError("a Margin chart has 3 tags: value, lower, upper")
+                    chart += w.f_bytes(3, w.f_str(1, s[0]) + w.f_str(2, s[1]) + w.f_str(3, s[2]))
+            else:
+                raise ValueError("chart kind must be 'Multiline' or 'Margin', not %r" % kind)
+            cb += w.f_bytes(3, chart)
+        out += w.f_bytes(1, cb)
+    return out
 
 
 # ---- constructors (the R package's names) -----------------------------------
@@ -239,6 +285,33 @@ def summary_image(img, display_name=None, description=None, tag=None, dataformat
     return Summary("image", {"pixels": pixels, "shape": shape}, display_name, description, tag)
 
 
+def summary_video(video, fps=4, display_name=None, description=None, tag=None):
+    """An animated image (one looping GIF, encoded by the daemon) from a video
+    [N, T, C, H, W] as tensorboardX's add_video takes it: the N videos tiled
+    in a grid as tensorboardX tiles them (N > 1 needs numpy); uint8 kept,
+    other values in [0, 1] scaled by 255, clipped and truncated."""
+    if np is not None and not isinstance(video, (list, tuple, bytes, bytearray)):
+        v = to_numpy(video)
+        if v.ndim != 5:
+            raise ValueError("a video is [N, T, C, H, W], not %d-dimensional" % v.ndim)
+        b, t, c, h, wd = v.shape
+        if b & (b - 1):
+            pad = np.zeros((2 ** b.bit_length() - b, t, c, h, wd), dtype=v.dtype)
+            v = np.concatenate((v, pad), axis=0)
+        rows = 2 ** ((b.bit_length() - 1) // 2)
+        cols = v.shape[0] // rows
+        v = v.reshape(rows, cols, t, c, h, wd).transpose(2, 0, 4, 1, 5, 3)
+        frames = v.reshape(t, rows * h, cols * wd, c)
+        px, shape = image_pixels(frames, "NHWC")
+    else:
+        flat, shape = flatten(video)
+        if len(shape) != 5 or shape[0] != 1:
+            raise ValueError("without numpy a video is [1, T, C, H, W]")
+        px, shape = image_pixels(video[0], "NCHW")
+    return Summary("image", {"pixels": px, "shape": shape, "animate": True, "fps": float(fps)},
+                   display_name, description, tag)
+
+
 def summary_audio(audio, sample_rate=44100, display_name=None, description=None, tag=None,
                   format=None):
     """Audio from samples in [-1, 1] (clipped): [frames], [frames, channels]
@@ -290,6 +363,76 @@ def summary_custom(plugin, numbers=None, strings=None, tensor=None, content=b"",
         d["strings"] = [s.encode("utf-8") if isinstance(s, str) else bytes(s) for s in strings]
     d["shape"] = None if shape is None else [int(x) for x in shape]
     return Summary("custom", d, display_name, description, tag)
+
+
+def _is_float32(x):
+    """Predictions TensorBoard would multiply in float32 (numpy / torch
+    arrays of 32 bits or less); lists are float64 to numpy."""
+    dt = getattr(x, "dtype", None)
+    return dt is not None and str(dt).replace("torch.", "") in ("float32", "float16",
+                                                                 "bfloat16")
+
+
+def summary_pr_curve(labels, predictions, num_thresholds=127, weights=None,
+                     display_name=None, description=None, tag=None):
+    """A precision-recall curve from labels (1/True positive) and predictions in
+    [0, 1], computed by the daemon exactly as TensorBoard's pr_curve summary:
+    float32 arrays in float32, anything else in double."""
+    f32 = _is_float32(predictions)
+    lab, n, _ = doubles(labels)
+    pred, m, _ = (floats if f32 else doubles)(predictions)
+    if n != m:
+        raise ValueError("labels and predictions differ in size")
+    wts = None
+    if weights is not None:
+        wts = doubles([weights] if isinstance(weights, (int, float)) else weights)[0]
+    return Summary("pr_curve", {"labels": lab, "predictions": pred, "f32": f32, "weights": wts,
+                                "num_thresholds": int(num_thresholds)},
+                   display_name, description, tag)
+
+
+def summary_pr_curve_raw(tp, fp, tn, fn, precision, recall, display_name=None,
+                         description=None, tag=None):
+    """A precision-recall curve from its six rows (of equal length)."""
+    rows = [doubles(r)[0] for r in (tp, fp, tn, fn, precision, recall)]
+    if len({len(r) for r in rows}) != 1:
+        raise ValueError("the six pr-curve rows must have the same length")
+    return Summary("pr_curve", {"rows": rows}, display_name, description, tag)
+
+
+def summary_mesh(vertices, colors=None, faces=None, config_dict=None, display_name=None,
+                 description=None, tag=None):
+    """A mesh or point cloud (tensorboardX's add_mesh arguments): vertices
+    [B, N, 3] (or [N, 3]), colors [B, N, 3] bytes, faces [B, F, 3] vertex
+    indices, config_dict the three.js settings. Logged under NAME it writes
+    NAME_VERTEX, NAME_FACE, NAME_COLOR."""
+    import json
+
+    def part(x, what):
+        flat, shape = flatten(x if np is None or isinstance(x, (list, tuple))
+                              else to_numpy(x).tolist())
+        if shape[-1:] != [3] or len(shape) not in (2, 3):
+            raise ValueError("mesh %s must be [N, 3] or [B, N, 3]" % what)
+        return flat, (shape[0] if len(shape) == 3 else 1)
+    v, samples = part(vertices, "vertices")
+    f = c = None
+    if faces is not None:
+        f = [int(x) for x in part(faces, "faces")[0]]
+    if colors is not None:
+        c = bytes(int(x) for x in part(colors, "colors")[0])
+    return Summary("mesh", {"vertices": floats(v)[0], "faces": f, "colors": c,
+                            "samples": samples, "config": json.dumps(config_dict or {})},
+                   display_name, description, tag)
+
+
+def summary_layout(categories):
+    """A custom scalars layout: [(title, closed, [(chart title, "Multiline",
+    [regexes]) or (chart title, "Margin", [value, lower, upper])])]; log it
+    under the tag custom_scalars__config__."""
+    cats = [(str(t), bool(c), [(str(a), k, list(x)) for a, k, x in ch])
+            for t, c, ch in categories]
+    layout_wire(cats)   # refuse a bad chart kind now
+    return Summary("layout", {"categories": cats}, tag="custom_scalars__config__")
 
 
 def summary_encoded(summary_value):

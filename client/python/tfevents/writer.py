@@ -15,8 +15,12 @@ Differences, on purpose:
   - max_queue, flush_secs and filename_suffix are accepted and ignored:
     values leave the process within 50 ms and the daemon writes them every
     second;
-  - add_graph, add_onnx_graph, add_embedding, add_mesh, add_video and
-    add_image_with_boxes raise NotImplementedError.
+  - add_graph, add_onnx_graph, add_embedding and add_image_with_boxes
+    raise NotImplementedError;
+  - add_video's GIF keeps up to 256 colours exactly and rounds more to a
+    216-colour cube (tensorboardX's moviepy quantizes its own way);
+  - add_pr_curve_raw takes the width from the rows (num_thresholds and
+    weights are ignored), as TensorBoard itself does when it reads them.
 add_scalars() writes to the sub-runs <main_tag>/<tag> like tensorboardX;
 tfevents.torch.SummaryWriter uses torch's <main_tag>_<tag> instead."""
 
@@ -31,7 +35,9 @@ from ._api import HParam, Metric
 from ._arrays import doubles, np, unpack_doubles
 from ._client import Client, default_client
 from ._values import (Summary, flatten, pooled_histogram, pooled_image, summary_audio,
-                      summary_custom, summary_histogram, summary_image, summary_text)
+                      summary_histogram, summary_image, summary_layout,
+                      summary_mesh, summary_pr_curve, summary_pr_curve_raw, summary_text,
+                      summary_video)
 
 _now = time.time
 
@@ -190,8 +196,19 @@ class SummaryWriter:
 
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         """Text rendered as Markdown."""
+        rt = self._route
+        if rt.daemon and type(text_string) is str and len(text_string) < 65536:
+            # Kept request bytes, as add_scalar: only the string is encoded.
+            t = rt.templates.get(("text", tag))
+            if t is None:
+                t = rt.templates[("text", tag)] = w.TextTemplate(rt.name, ".", tag)
+            if type(global_step) is not int and global_step is not None:
+                global_step = int(global_step)
+            rt.sink.put(t.entry(text_string, _now() if walltime is None else walltime,
+                                global_step))
+            return
         s = summary_text(text_string)
-        self._route.log([(".", tag, s)], _step(global_step), walltime)
+        rt.log([(".", tag, s)], _step(global_step), walltime)
 
     # ---- hparams --------------------------------------------------------------
     def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None,
@@ -221,82 +238,44 @@ class SummaryWriter:
             rt.log(items, _step(global_step), None)
         rt.sink.session_end(rt.name, run, 1)
 
+    def add_video(self, tag, vid_tensor, global_step=None, fps=4, walltime=None):
+        """A video [N, T, C, H, W] as one looping animated GIF (the N videos
+        tiled like tensorboardX does), played by TensorBoard's image tab."""
+        s = summary_video(vid_tensor, fps)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
+    def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None,
+                 global_step=None, walltime=None):
+        """A 3D mesh or point cloud: vertices [B, N, 3], colors [B, N, 3] (0..255),
+        faces [B, F, 3] vertex indices; tags <tag>_VERTEX, _FACE, _COLOR."""
+        s = summary_mesh(vertices, colors, faces, config_dict)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
+
     # ---- pr curves, custom scalars -------------------------------------------
     def add_pr_curve(self, tag, labels, predictions, global_step=None, num_thresholds=127,
                      weights=None, walltime=None):
-        """A precision-recall curve from labels (0/1) and predictions in [0, 1]."""
-        num_thresholds = int(num_thresholds)
-        if num_thresholds < 2:
-            raise ValueError("num_thresholds must be at least 2")
-        lab = unpack_doubles(doubles(labels)[0])
-        pred = unpack_doubles(doubles(predictions)[0])
-        if len(lab) != len(pred):
-            raise ValueError("labels and predictions differ in size")
-        wts = [1.0] * len(lab) if weights is None else unpack_doubles(doubles(weights)[0])
-        if len(wts) == 1 and len(lab) != 1:
-            wts = wts * len(lab)
-        n = num_thresholds
-        tpb = [0.0] * n
-        fpb = [0.0] * n
-        for y, p, wt in zip(lab, pred, wts):
-            k = int(p * (n - 1) // 1)
-            k = 0 if k < 0 else n - 1 if k > n - 1 else k
-            b = (k * n) // (n - 1)
-            b = n - 1 if b > n - 1 else b
-            tpb[b] += y * wt
-            fpb[b] += (1.0 - y) * wt
-        tp, fp = [0.0] * n, [0.0] * n
-        acc_t = acc_f = 0.0
-        for i in range(n - 1, -1, -1):
-            acc_t += tpb[i]
-            acc_f += fpb[i]
-            tp[i], fp[i] = acc_t, acc_f
-        tn = [fp[0] - x for x in fp]
-        fn = [tp[0] - x for x in tp]
-        prec = [t / max(1e-7, t + f) for t, f in zip(tp, fp)]
-        rec = [t / max(1e-7, t + f) for t, f in zip(tp, fn)]
-        self._pr(tag, [tp, fp, tn, fn, prec, rec], n, global_step, walltime)
+        """A precision-recall curve from labels (0/1) and predictions in [0, 1],
+        computed by the daemon bit for bit as TensorBoard's pr_curve summary
+        (float32 arrays multiply in float32, lists and float64 in double)."""
+        s = summary_pr_curve(labels, predictions, num_thresholds, weights)
+        self._route.log([(".", tag, s)], _step(global_step), walltime)
 
     def add_pr_curve_raw(self, tag, true_positive_counts, false_positive_counts,
                          true_negative_counts, false_negative_counts, precision, recall,
                          global_step=None, num_thresholds=127, weights=None, walltime=None):
-        """A precision-recall curve from its six rows (each num_thresholds long)."""
-        rows = [unpack_doubles(doubles(x)[0]) for x in
-                (true_positive_counts, false_positive_counts, true_negative_counts,
-                 false_negative_counts, precision, recall)]
-        n = len(rows[0])
-        if any(len(r) != n for r in rows):
-            raise ValueError("the six pr-curve rows must have the same length")
-        self._pr(tag, rows, n, global_step, walltime)
-
-    def _pr(self, tag, rows, n, global_step, walltime):
-        # PrCurvePluginData{version 0, num_thresholds}: a float [6, n] tensor.
-        content = w.f_varint(2, n)
-        s = summary_custom("pr_curves", numbers=[x for r in rows for x in r], content=content,
-                           shape=[6, n], dtype="float", data_class="tensor")
+        """A precision-recall curve from its six rows, each one entry per
+        threshold (num_thresholds and weights are ignored, as TensorBoard takes
+        the width from the rows)."""
+        s = summary_pr_curve_raw(true_positive_counts, false_positive_counts,
+                                 true_negative_counts, false_negative_counts, precision, recall)
         self._route.log([(".", tag, s)], _step(global_step), walltime)
 
     def add_custom_scalars(self, layout):
         """The layout of the CUSTOM SCALARS tab: {category: {chart: ['Multiline',
         [tag regexps]] or ['Margin', [value, lower, upper]]}}."""
-        cats = []
-        for cat, charts in layout.items():
-            cb = w.f_str(1, cat)
-            for title, (kind, tags) in charts.items():
-                if kind == "Multiline":
-                    content = w.f_bytes(2, b"".join(w.f_str(1, t) for t in tags))
-                elif kind == "Margin":
-                    if len(tags) != 3:
-                        raise ValueError("a Margin chart has 3 tags: value, lower, upper")
-                    series = w.f_str(1, tags[0]) + w.f_str(2, tags[1]) + w.f_str(3, tags[2])
-                    content = w.f_bytes(3, w.f_bytes(1, series))
-                else:
-                    raise ValueError("chart kind must be 'Multiline' or 'Margin', not %r" % kind)
-                cb += w.f_bytes(2, w.f_str(1, title) + content)
-            cats.append(w.f_bytes(2, cb))
-        s = summary_custom("custom_scalars", strings=[b"".join(cats)], rank0=True,
-                           data_class="tensor")
-        self._route.log([(".", "custom_scalars__config__", s)], None, None)
+        cats = [(cat, False, [(title, kind, tags) for title, (kind, tags) in charts.items()])
+                for cat, charts in layout.items()]
+        self._route.log([(".", "custom_scalars__config__", summary_layout(cats))], None, None)
 
     def add_custom_scalars_multilinechart(self, tags, category="default", title="untitled"):
         self.add_custom_scalars({category: {title: ["Multiline", tags]}})
@@ -320,11 +299,7 @@ class SummaryWriter:
     def add_embedding(self, *a, **k):
         self._unsupported("add_embedding")
 
-    def add_mesh(self, *a, **k):
-        self._unsupported("add_mesh")
 
-    def add_video(self, *a, **k):
-        self._unsupported("add_video")
 
     def add_image_with_boxes(self, *a, **k):
         self._unsupported("add_image_with_boxes")

@@ -8,6 +8,7 @@
 .state$next_id <- 0
 .state$sent <- 0
 .state$root <- NULL
+.state$max_held <- 1L   # until connection() reads the option
 
 # The rule of tfeventsd and libtfevents for the default socket.
 default_socket <- function() {
@@ -106,6 +107,7 @@ connection <- function() {
   if (is.null(.state$con)) {
     .state$con <- open_authenticated()
     .state$sent <- 0
+    .state$max_held <- batch_lines()
   }
   .state$con
 }
@@ -147,24 +149,98 @@ drain_replies <- function() {
   invisible()
 }
 
-# Send lines; reconnect once when the daemon went away (restarted).
-send_lines <- function(lines) {
+# Batching. A log_event() call costs R microseconds, a send() on a socket
+# tens of them, so lines are held and sent together: when BATCH_LINES or
+# BATCH_BYTES are held, when a call comes BATCH_SECONDS after the oldest
+# held line (the clock is read every BATCH_CLOCK_EVERY lines, it costs
+# more than the rest of a call), before every request that waits for a
+# reply (flush, step_get, ...), on tfeventsd_flush() / tfeventsd_disconnect()
+# and when R exits. A line is sent at once when nothing was sent for
+# BATCH_SECONDS (a script that logs now and then is not delayed). Without
+# a thread R cannot send on a timer: the last lines of a burst wait for the
+# next call (or a flush). options(tfeventsd.batch_lines = 1) sends every
+# line as it is logged.
+BATCH_LINES <- 4096L
+BATCH_BYTES <- 262144
+BATCH_SECONDS <- 0.05
+BATCH_CLOCK_EVERY <- 32L
+
+.state$held <- character(BATCH_LINES)
+.state$n_held <- 0L
+.state$held_bytes <- 0
+.state$held_since <- 0
+.state$last_send <- 0
+
+batch_lines <- function() {
+  n <- getOption("tfeventsd.batch_lines")
+  if (is.null(n)) BATCH_LINES else max(1L, min(as.integer(n), BATCH_LINES))
+}
+
+# Write text (whole lines) to the daemon; reconnect once when it went away
+# (restarted). One write: R sends each writeLines() element separately.
+write_text <- function(text) {
   ok <- tryCatch({
-    writeLines(lines, connection(), useBytes = TRUE)
+    writeChar(text, connection(), eos = NULL, useBytes = TRUE)
     TRUE
   }, error = function(e) FALSE)
   if (!ok) {
     try(close(.state$con), silent = TRUE)
     .state$con <- NULL
-    writeLines(lines, connection(), useBytes = TRUE)
+    writeChar(text, connection(), eos = NULL, useBytes = TRUE)
   }
-  .state$sent <- .state$sent + length(lines)
+}
+
+# Send the held lines now.
+send_held <- function() {
+  n <- .state$n_held
+  if (n == 0L) return(invisible())
+  held <- .state$held
+  .state$held <- NULL
+  text <- paste0(paste(held[seq_len(n)], collapse = "\n"), "\n")
+  held[seq_len(n)] <- ""   # sent: not kept alive (an image line is 16 KB)
+  .state$held <- held
+  .state$n_held <- 0L
+  .state$held_bytes <- 0
+  .state$last_send <- as.double(Sys.time())
   # Now and then, collect refusals so that they are not all held until
-  # the next flush (the daemon queues a bounded number of replies).
+  # the next flush (the daemon queues a bounded number of replies). Before
+  # writing: afterwards, the reply that request() awaits could be taken.
   if (.state$sent >= 512) {
     .state$sent <- 0
     drain_replies()
   }
+  write_text(text)
+  .state$sent <- .state$sent + n
+  invisible()
+}
+
+# Queue lines (complete JSON objects, no newline) for the daemon.
+send_lines <- function(lines) {
+  if (is.null(.state$con)) connection()   # a refused connection is an error now
+  n <- .state$n_held
+  k <- length(lines)
+  if (n + k > length(.state$held)) {   # more than a batch at once
+    send_held()
+    n <- 0L
+    if (k > length(.state$held)) .state$held <- character(k)
+  }
+  # Taken out of .state while it changes: `.state$held[i] <- x` would copy
+  # the whole vector on every call.
+  held <- .state$held
+  .state$held <- NULL
+  held[(n + 1L):(n + k)] <- lines
+  .state$held <- held
+  .state$n_held <- n <- n + k
+  .state$held_bytes <- .state$held_bytes + sum(nchar(lines, type = "bytes"))
+  if (n == k) {
+    # The first held line: send it now when the caller is logging slowly.
+    now <- as.double(Sys.time())
+    .state$held_since <- now
+    if (now - .state$last_send >= BATCH_SECONDS) return(send_held())
+  }
+  if (n >= .state$max_held || .state$held_bytes >= BATCH_BYTES ||
+      (n %% BATCH_CLOCK_EVERY == 0L && as.double(Sys.time()) - .state$held_since >= BATCH_SECONDS))
+    send_held()
   invisible()
 }
 
@@ -174,6 +250,7 @@ request <- function(body) {
   .state$next_id <- .state$next_id + 1
   id <- sprintf("%.0f", .state$next_id)
   send_lines(sprintf('{"id":%s,%s}', id, body))
+  send_held()
   pat <- sprintf('"id":%s[,}]', id)
   repeat {
     line <- readLines(.state$con, n = 1L)
@@ -233,6 +310,17 @@ logdir_name <- function(logdir) {
   .state$last_wd <- wd
   .state$last_name <- hit
   hit
+}
+
+# The same as a JSON string, kept for the last logdir (log_event()'s).
+logdir_json <- function(logdir) {
+  if (identical(.state$json_logdir, logdir) && identical(.state$json_wd, getwd()))
+    return(.state$json_name)
+  j <- json_string(logdir_name(logdir))
+  .state$json_logdir <- logdir
+  .state$json_wd <- getwd()
+  .state$json_name <- j
+  j
 }
 
 resolve_logdir <- function(logdir) {

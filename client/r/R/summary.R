@@ -46,9 +46,10 @@ summary_scalar <- function(value, ..., metadata = NULL, tag = NA) {
 #' A histogram of data's elements in `buckets` buckets (TensorBoard's rule).
 summary_histogram <- function(data, ..., metadata = NULL, tag = NA) UseMethod("summary_histogram")
 
-# Data this short travels as numbers; longer data is bucketed here (the
-# bucket rows are ~90 numbers however long the data: cheaper than
-# formatting every value as text).
+# Data this short travels as its values (packed doubles); longer data is
+# bucketed here (the bucket rows are ~60 numbers however long the data,
+# and bucketing 10k values in R costs less than packing them: see
+# docs/performance.md).
 HISTOGRAM_SEND_VALUES_BELOW <- 64L
 
 summary_histogram.numeric <- function(data, ..., metadata = NULL, tag = NA, buckets = 30) {
@@ -73,7 +74,7 @@ summary_histogram.numeric <- function(data, ..., metadata = NULL, tag = NA, buck
     }
   }
   if (is.null(fields))
-    fields <- sprintf('"values":[%s],"bucket_count":%d', json_numbers(x), k)
+    fields <- sprintf('"values":%s,"bucket_count":%d', packed_f64(x), k)
   new_summary("histogram", "histograms", fields, metadata, tag)
 }
 
@@ -99,7 +100,9 @@ summary_image.array <- function(img, ..., metadata = NULL, tag = NA) {
            call. = FALSE)
     v <- as.integer(round(v * 255))
   }
-  fields <- sprintf('"pixels":[%s],"shape":[%s],"dtype":"uint8"', json_ints(v), json_ints(d))
+  if (anyNA(v) || min(v) < 0L || max(v) > 255L)
+    stop("tfeventsd: summary_image(): integer values must be in 0..255", call. = FALSE)
+  fields <- sprintf('"pixels":%s,"shape":[%s],"dtype":"uint8"', packed_u8(v), json_ints(d))
   new_summary("image", "images", fields, metadata, tag)
 }
 
@@ -124,10 +127,10 @@ summary_audio.array <- function(audio, ..., sample_rate = 44100, metadata = NULL
   v <- as.double(aperm(audio, 3:1))
   if (!all(is.finite(v)))
     stop("tfeventsd: summary_audio(): NaN or infinite samples", call. = FALSE)
-  # 16-bit PCM is what is written: 9 digits are more than enough.
-  fields <- sprintf('"samples":[%s],"shape":[%s],"sample_rate":%.17g',
-                    paste(sprintf("%.9g", v), collapse = ","), json_ints(d),
-                    as.double(sample_rate))
+  # 16-bit PCM is what is written, and the daemon reads samples as
+  # 32-bit floats whatever their form: packed floats lose nothing.
+  fields <- sprintf('"samples":%s,"shape":[%s],"sample_rate":%.17g',
+                    packed_f32(v), json_ints(d), as.double(sample_rate))
   new_summary("audio", "audio", fields, metadata, tag)
 }
 

@@ -1,0 +1,343 @@
+/* $pr_curve and $layout (json_kinds.h). */
+#include "json_kinds.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A flat array of numbers, or of booleans (labels: false 0, true 1). */
+static int numbers_or_booleans(struct json_read *c, const cJSON *it, const char *where,
+                               double **ret, size_t *ret_n)
+{
+    if (cJSON_IsArray(it) && it->child && cJSON_IsBool(it->child)) {
+        size_t n = (size_t)cJSON_GetArraySize(it), i = 0;
+        if (n > REQUEST_MAX_ARRAY)
+            return FAIL(-EMSGSIZE, "%s holds more than %u elements", where, REQUEST_MAX_ARRAY);
+        double *v = json_read_alloc(c, n, sizeof *v);
+        if (!v)
+            return FAIL(-ENOMEM, "out of memory");
+        for (const cJSON *e = it->child; e; e = e->next, i++) {
+            if (!cJSON_IsBool(e))
+                return FAIL(-EINVAL, "%s must be all booleans or all numbers", where);
+            v[i] = cJSON_IsTrue(e) ? 1.0 : 0.0;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+    }
+    struct json_read_array a;
+    int r = json_read_numbers(c, it, where, &a);
+    if (r == 0 && a.rank > 1)
+        r = FAIL(-EINVAL, "%s must be a flat array", where);
+    *ret = a.v;
+    *ret_n = a.n;
+    return r;
+}
+
+/* The six raw rows of a curve. */
+static int pr_rows(struct json_read *c, const cJSON *o, Tfevents__PrCurve *pc)
+{
+    static const char *const names[6] = {"true_positives",  "false_positives",
+                                         "true_negatives",  "false_negatives",
+                                         "precision",       "recall"};
+    double **rows[6] = {&pc->true_positives,  &pc->false_positives, &pc->true_negatives,
+                        &pc->false_negatives, &pc->precision,       &pc->recall};
+    size_t *ns[6] = {&pc->n_true_positives,  &pc->n_false_positives, &pc->n_true_negatives,
+                     &pc->n_false_negatives, &pc->n_precision,       &pc->n_recall};
+    for (size_t i = 0; i < 6; i++) {
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, names[i]);
+        char where[48];
+        snprintf(where, sizeof where, "$pr_curve \"%s\"", names[i]);
+        int r = it ? numbers_or_booleans(c, it, where, rows[i], ns[i]) : 0;
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int json_kinds_pr_curve(struct json_read *c, const cJSON *o, const char *tag,
+                        Tfevents__Value *v)
+{
+    static const char *const keys[] = {
+        "labels", "predictions", "dtype", "weights", "num_thresholds", "true_positives",
+        "false_positives", "true_negatives", "false_negatives", "precision", "recall",
+        "display_name", "description", NULL};
+    static const Tfevents__PrCurve init = TFEVENTS__PR_CURVE__INIT;
+    int r = json_read_keys(c, o, "$pr_curve", keys);
+    if (r < 0)
+        return r;
+    Tfevents__PrCurve *pc = NEW(c, Tfevents__PrCurve, init);
+    if (!pc)
+        return FAIL(-ENOMEM, "out of memory");
+    v->kind_case = TFEVENTS__VALUE__KIND_PR_CURVE;
+    v->pr_curve = pc;
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(o, "labels");
+    const cJSON *pred = cJSON_GetObjectItemCaseSensitive(o, "predictions");
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "weights");
+    char *dtype = NULL;
+    if ((r = json_read_u32(c, o, "num_thresholds", "$pr_curve", 0, &pc->has_num_thresholds,
+                           &pc->num_thresholds)) < 0 ||
+        (r = json_read_string(c, o, "dtype", "$pr_curve", &dtype)) < 0 || (r = pr_rows(c, o, pc)) < 0)
+        return r;
+    if (labels && (r = numbers_or_booleans(c, labels, "$pr_curve \"labels\"", &pc->labels,
+                                           &pc->n_labels)) < 0)
+        return r;
+    if (dtype && strcmp(dtype, "float") != 0 && strcmp(dtype, "double") != 0)
+        return FAIL_AT(-EINVAL, "value", tag, "$pr_curve \"dtype\" must be \"float\" or \"double\"");
+    if (pred) {
+        double *p;
+        size_t n;
+        if ((r = numbers_or_booleans(c, pred, "$pr_curve \"predictions\"", &p, &n)) < 0)
+            return r;
+        if (dtype && strcmp(dtype, "double") == 0) {
+            pc->predictions_double = p;
+            pc->n_predictions_double = n;
+        } else {
+            if (n && !(pc->predictions = json_read_alloc(c, n, sizeof *pc->predictions)))
+                return FAIL(-ENOMEM, "out of memory");
+            for (size_t i = 0; i < n; i++)
+                pc->predictions[i] = (float)p[i];
+            pc->n_predictions = n;
+        }
+    } else if (dtype) {
+        return FAIL_AT(-EINVAL, "value", tag, "$pr_curve \"dtype\" goes with \"predictions\"");
+    }
+    if (cJSON_IsNumber(w)) {
+        if (!(pc->weights = json_read_alloc(c, 1, sizeof *pc->weights)))
+            return FAIL(-ENOMEM, "out of memory");
+        pc->weights[0] = w->valuedouble;
+        pc->n_weights = 1;
+    } else if (w) {
+        r = numbers_or_booleans(c, w, "$pr_curve \"weights\"", &pc->weights, &pc->n_weights);
+    }
+    return r;
+}
+
+/* ---- $layout -------------------------------------------------------------- */
+
+static int layout_strings(struct json_read *c, const cJSON *it, const char *where,
+                          char ***ret, size_t *ret_n)
+{
+    size_t n = (size_t)cJSON_GetArraySize(it), i = 0;
+    if (!cJSON_IsArray(it) || n == 0)
+        return FAIL(-EINVAL, "%s must be a non-empty array of strings", where);
+    char **s = json_read_alloc(c, n, sizeof *s);
+    if (!s)
+        return FAIL(-ENOMEM, "out of memory");
+    for (const cJSON *e = it->child; e; e = e->next, i++) {
+        if (!cJSON_IsString(e))
+            return FAIL(-EINVAL, "%s must be a non-empty array of strings", where);
+        s[i] = e->valuestring;
+    }
+    *ret = s;
+    *ret_n = n;
+    return 0;
+}
+
+static int layout_series(struct json_read *c, const cJSON *it, Tfevents__MarginSeries **ret)
+{
+    static const char *const keys[] = {"value", "lower", "upper", NULL};
+    static const Tfevents__MarginSeries init = TFEVENTS__MARGIN_SERIES__INIT;
+    if (!cJSON_IsObject(it))
+        return FAIL(-EINVAL, "$layout margin series must be objects");
+    Tfevents__MarginSeries *s = NEW(c, Tfevents__MarginSeries, init);
+    if (!s)
+        return FAIL(-ENOMEM, "out of memory");
+    int r = json_read_keys(c, it, "$layout margin series", keys);
+    if (r == 0)
+        r = json_read_string(c, it, "value", "$layout margin series", &s->value);
+    if (r == 0)
+        r = json_read_string(c, it, "lower", "$layout margin series", &s->lower);
+    if (r == 0)
+        r = json_read_string(c, it, "upper", "$layout margin series", &s->upper);
+    if (r == 0 && (!s->value || !s->lower || !s->upper))
+        r = FAIL(-EINVAL, "a $layout margin series needs \"value\", \"lower\" and \"upper\"");
+    *ret = s;
+    return r;
+}
+
+static int layout_chart(struct json_read *c, const cJSON *it, Tfevents__LayoutChart **ret)
+{
+    static const char *const keys[] = {"title", "multiline", "margin", NULL};
+    static const Tfevents__LayoutChart init = TFEVENTS__LAYOUT_CHART__INIT;
+    if (!cJSON_IsObject(it))
+        return FAIL(-EINVAL, "$layout charts must be objects");
+    Tfevents__LayoutChart *ch = NEW(c, Tfevents__LayoutChart, init);
+    if (!ch)
+        return FAIL(-ENOMEM, "out of memory");
+    *ret = ch;
+    int r = json_read_keys(c, it, "$layout chart", keys);
+    if (r == 0)
+        r = json_read_string(c, it, "title", "$layout chart", &ch->title);
+    if (r < 0)
+        return r;
+    if (!ch->title)
+        ch->title = "";
+    const cJSON *ml = cJSON_GetObjectItemCaseSensitive(it, "multiline");
+    const cJSON *mg = cJSON_GetObjectItemCaseSensitive(it, "margin");
+    if (!ml == !mg)
+        return FAIL(-EINVAL, "a $layout chart needs \"multiline\" (tag regexes) or \"margin\" "
+                             "(series), not both");
+    if (ml)
+        return layout_strings(c, ml, "$layout \"multiline\"", &ch->multiline, &ch->n_multiline);
+    size_t n = (size_t)cJSON_GetArraySize(mg), i = 0;
+    if (!cJSON_IsArray(mg) || n == 0)
+        return FAIL(-EINVAL, "$layout \"margin\" must be a non-empty array of series");
+    if (!(ch->margin = json_read_alloc(c, n, sizeof *ch->margin)))
+        return FAIL(-ENOMEM, "out of memory");
+    ch->n_margin = n;
+    for (const cJSON *e = mg->child; r == 0 && e; e = e->next, i++)
+        r = layout_series(c, e, &ch->margin[i]);
+    return r;
+}
+
+static int layout_category(struct json_read *c, const cJSON *it, Tfevents__LayoutCategory **ret)
+{
+    static const char *const keys[] = {"title", "closed", "charts", NULL};
+    static const Tfevents__LayoutCategory init = TFEVENTS__LAYOUT_CATEGORY__INIT;
+    if (!cJSON_IsObject(it))
+        return FAIL(-EINVAL, "$layout categories must be objects");
+    Tfevents__LayoutCategory *cat = NEW(c, Tfevents__LayoutCategory, init);
+    if (!cat)
+        return FAIL(-ENOMEM, "out of memory");
+    *ret = cat;
+    int r = json_read_keys(c, it, "$layout category", keys);
+    if (r == 0)
+        r = json_read_string(c, it, "title", "$layout category", &cat->title);
+    if (r < 0)
+        return r;
+    if (!cat->title)
+        return FAIL(-EINVAL, "a $layout category needs a \"title\"");
+    const cJSON *closed = cJSON_GetObjectItemCaseSensitive(it, "closed");
+    if (closed && !cJSON_IsBool(closed))
+        return FAIL(-EINVAL, "$layout category \"closed\" must be true or false");
+    cat->has_closed = closed != NULL;
+    cat->closed = cJSON_IsTrue(closed);
+    const cJSON *charts = cJSON_GetObjectItemCaseSensitive(it, "charts");
+    size_t n = (size_t)cJSON_GetArraySize(charts), i = 0;
+    if (charts && !cJSON_IsArray(charts))
+        return FAIL(-EINVAL, "$layout category \"charts\" must be an array");
+    if (n && !(cat->charts = json_read_alloc(c, n, sizeof *cat->charts)))
+        return FAIL(-ENOMEM, "out of memory");
+    cat->n_charts = n;
+    for (const cJSON *e = charts ? charts->child : NULL; r == 0 && e; e = e->next, i++)
+        r = layout_chart(c, e, &cat->charts[i]);
+    return r;
+}
+
+int json_kinds_layout(struct json_read *c, const cJSON *o, const char *tag, Tfevents__Value *v)
+{
+    static const char *const keys[] = {"categories", "display_name", "description", NULL};
+    static const Tfevents__Layout init = TFEVENTS__LAYOUT__INIT;
+    int r = json_read_keys(c, o, "$layout", keys);
+    if (r < 0)
+        return r;
+    Tfevents__Layout *l = NEW(c, Tfevents__Layout, init);
+    if (!l)
+        return FAIL(-ENOMEM, "out of memory");
+    v->kind_case = TFEVENTS__VALUE__KIND_LAYOUT;
+    v->layout = l;
+    const cJSON *cats = cJSON_GetObjectItemCaseSensitive(o, "categories");
+    size_t n = (size_t)cJSON_GetArraySize(cats), i = 0;
+    if (!cJSON_IsArray(cats) || n == 0)
+        return FAIL_AT(-EINVAL, "value", tag, "$layout needs \"categories\": a non-empty array");
+    if (!(l->categories = json_read_alloc(c, n, sizeof *l->categories)))
+        return FAIL(-ENOMEM, "out of memory");
+    l->n_categories = n;
+    for (const cJSON *e = cats->child; r == 0 && e; e = e->next, i++)
+        r = layout_category(c, e, &l->categories[i]);
+    return r;
+}
+
+/* ---- $mesh ---------------------------------------------------------------- */
+
+/* A part [samples][n][3] or [n][3] (samples 1): its numbers and samples. */
+static int mesh_part(struct json_read *c, const cJSON *it, const char *where, const char *tag,
+                     struct json_read_array *a, size_t *ret_samples)
+{
+    int r = json_read_numbers(c, it, where, a);
+    if (r < 0)
+        return r;
+    if (!((a->rank == 2 || a->rank == 3) && a->dims[a->rank - 1] == 3))
+        return FAIL_AT(-EINVAL, "value", tag, "%s must be [n][3] or [samples][n][3]", where);
+    *ret_samples = a->rank == 3 ? a->dims[0] : 1;
+    return 0;
+}
+
+int json_kinds_mesh(struct json_read *c, const cJSON *o, const char *tag, Tfevents__Value *v)
+{
+    static const char *const keys[] = {"vertices", "faces", "colors", "config",
+                                       "display_name", "description", NULL};
+    static const Tfevents__Mesh init = TFEVENTS__MESH__INIT;
+    int r = json_read_keys(c, o, "$mesh", keys);
+    if (r < 0)
+        return r;
+    Tfevents__Mesh *me = NEW(c, Tfevents__Mesh, init);
+    if (!me)
+        return FAIL(-ENOMEM, "out of memory");
+    v->kind_case = TFEVENTS__VALUE__KIND_MESH;
+    v->mesh = me;
+    const cJSON *vert = cJSON_GetObjectItemCaseSensitive(o, "vertices");
+    const cJSON *faces = cJSON_GetObjectItemCaseSensitive(o, "faces");
+    const cJSON *colors = cJSON_GetObjectItemCaseSensitive(o, "colors");
+    const cJSON *config = cJSON_GetObjectItemCaseSensitive(o, "config");
+    struct json_read_array a;
+    size_t samples, s2;
+    if (!vert)
+        return FAIL_AT(-EINVAL, "value", tag, "$mesh needs \"vertices\"");
+    if ((r = mesh_part(c, vert, "$mesh \"vertices\"", tag, &a, &samples)) < 0)
+        return r;
+    if (!(me->vertices = json_read_alloc(c, a.n, sizeof *me->vertices)))
+        return FAIL(-ENOMEM, "out of memory");
+    for (size_t i = 0; i < a.n; i++)
+        me->vertices[i] = (float)a.v[i];
+    me->n_vertices = a.n;
+    me->has_samples = true;
+    me->samples = (uint32_t)samples;
+    if (faces) {
+        if ((r = mesh_part(c, faces, "$mesh \"faces\"", tag, &a, &s2)) < 0)
+            return r;
+        if (s2 != samples)
+            return FAIL_AT(-EINVAL, "value", tag, "$mesh parts differ in samples");
+        if (!(me->faces = json_read_alloc(c, a.n, sizeof *me->faces)))
+            return FAIL(-ENOMEM, "out of memory");
+        for (size_t i = 0; i < a.n; i++) {
+            if (!(a.v[i] >= 0 && a.v[i] < 2147483648.0 && a.v[i] == (double)(int32_t)a.v[i]))
+                return FAIL_AT(-EINVAL, "value", tag, "$mesh faces must be vertex indices");
+            me->faces[i] = (int32_t)a.v[i];
+        }
+        me->n_faces = a.n;
+    }
+    if (colors) {
+        if ((r = mesh_part(c, colors, "$mesh \"colors\"", tag, &a, &s2)) < 0)
+            return r;
+        if (s2 != samples)
+            return FAIL_AT(-EINVAL, "value", tag, "$mesh parts differ in samples");
+        uint8_t *px = json_read_alloc(c, a.n ? a.n : 1, 1);
+        if (!px)
+            return FAIL(-ENOMEM, "out of memory");
+        for (size_t i = 0; i < a.n; i++) {
+            if (!(a.v[i] >= 0 && a.v[i] <= 255 && a.v[i] == (double)(int)a.v[i]))
+                return FAIL_AT(-EINVAL, "value", tag, "$mesh colors must be integers 0..255");
+            px[i] = (uint8_t)a.v[i];
+        }
+        me->has_colors = true;
+        me->colors.data = px;
+        me->colors.len = a.n;
+    }
+    if (cJSON_IsString(config)) {
+        me->config = config->valuestring;
+    } else if (cJSON_IsObject(config)) {
+        char *text = cJSON_PrintUnformatted(config);
+        size_t len = text ? strlen(text) : 0;
+        me->config = text ? json_read_alloc(c, len + 1, 1) : NULL;
+        if (me->config)
+            memcpy(me->config, text, len + 1);
+        cJSON_free(text);
+        if (!me->config)
+            return FAIL(-ENOMEM, "out of memory");
+    } else if (config) {
+        return FAIL_AT(-EINVAL, "value", tag, "$mesh \"config\" must be an object or JSON text");
+    }
+    return 0;
+}

@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""tfeventsd: the newer dashboards' kinds (issue 19) against the golden
+files TensorBoard's own code wrote (TFEVENTS_SHARED/golden/dashboards).
+
+- pr_curves: the golden fixture's PR curves, from the same labels and
+  predictions (numpy RandomState(0), replayed here by our own MT19937) and
+  from raw counts, logged as $pr_curve; TensorBoard's view of our files
+  (eventlint --json) equals the fixture's tag by tag: plugin, data class,
+  content, display name, description, dtype, shape, steps, every float.
+- custom_scalars: the fixture's layout as $layout: the same serialized
+  Layout bytes, with the scalars it charts.
+- mesh: the fixture's meshes as $mesh, part by part.
+- gif: the fixture's animated GIF passed through as $image "gif" (the same
+  bytes and view); its frames, decoded here, encoded again by our encoder
+  ("animate": true) and decoded back to the same pixels and delays; large
+  frames of many colours (LZW table resets, the 216-colour cube).
+
+Each test also runs eventlint --strict on what the daemon wrote. Tests skip
+with a note when the golden files or eventlint are absent. Standard library
+only; the harness is test-daemon.py's.
+Usage: test-dashboards.py [TEST-NAME-SUBSTRING]"""
+
+import importlib.util
+import base64
+import json
+import os
+import struct
+import subprocess
+import sys
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
+td = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(td)
+Daemon, check = td.Daemon, td.check
+
+GOLDEN = os.path.join(td.SHARED, "golden", "dashboards") if td.SHARED else ""
+
+
+def golden(kind):
+    """The fixture's expected view, or Skip when the golden files are absent."""
+    path = os.path.join(GOLDEN, kind + ".json") if GOLDEN else ""
+    if not path or not os.path.exists(path):
+        raise td.Skip("golden file dashboards/%s.json absent (TFEVENTS_SHARED unset or "
+                      "incomplete)" % kind)
+    with open(path) as f:
+        return json.load(f)
+
+
+def loaded(logdir):
+    """eventlint --strict must pass; then its --json view of logdir."""
+    if not td.EVENTLINT:
+        raise td.Skip("eventlint absent (TFEVENTS_SHARED/tools/eventlint)")
+    td.eventlint(logdir)
+    p = subprocess.run([sys.executable, td.EVENTLINT, "--json", logdir],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "eventlint --json: %s" % p.stderr)
+    return json.loads(p.stdout)["runs"]
+
+
+FIELDS = ("plugin", "data_class", "content", "display_name", "description", "dtype", "shape",
+          "steps", "values")
+
+
+def same_tag(ours, theirs, what):
+    for k in FIELDS:
+        check(ours.get(k) == theirs.get(k), "%s: %s differs: ours %s, TensorBoard's %s"
+              % (what, k, json.dumps(ours.get(k))[:300], json.dumps(theirs.get(k))[:300]))
+
+
+def collect(logdir, tag):
+    """tfevents collect --type summary --format jsonl rows of tags matching tag."""
+    cli = os.environ.get("TFEVENTS_CLI")
+    if not cli:
+        td.notes.append("collect part skipped: TFEVENTS_CLI not set")
+        return []
+    p = subprocess.run([cli, "collect", logdir, "--type", "summary", "--format", "jsonl",
+                        "--tag", tag], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "collect: %s" % p.stderr)
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    check(rows, "collect printed no row for %s" % tag)
+    return rows
+
+
+def log_all(tmp, messages):
+    """Run a daemon, send messages (dicts) to it, flush; every reply ok."""
+    d = Daemon(tmp)
+    try:
+        c = d.client()
+        for m in messages:
+            a = c.request(m)
+            check(a.get("ok"), "refused: %r for %s" % (a, json.dumps(m)[:200]))
+        check(c.request({"op": "flush", "sync": True})["ok"], "flush")
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    return d.root
+
+
+class MT19937:
+    """numpy's legacy RandomState: MT19937 seeded by init_genrand, and
+    random_sample() from two 32-bit draws (53 bits)."""
+
+    def __init__(self, seed):
+        self.mt = [seed & 0xffffffff]
+        for i in range(1, 624):
+            prev = self.mt[-1]
+            self.mt.append((1812433253 * (prev ^ (prev >> 30)) + i) & 0xffffffff)
+        self.i = 624
+
+    def u32(self):
+        if self.i >= 624:
+            mt = self.mt
+            for k in range(624):
+                y = (mt[k] & 0x80000000) | (mt[(k + 1) % 624] & 0x7fffffff)
+                mt[k] = mt[(k + 397) % 624] ^ (y >> 1) ^ (0x9908b0df if y & 1 else 0)
+            self.i = 0
+        y = self.mt[self.i]
+        self.i += 1
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9d2c5680
+        y ^= (y << 15) & 0xefc60000
+        return y ^ (y >> 18)
+
+    def rand(self, n):
+        return [((self.u32() >> 5) * 67108864.0 + (self.u32() >> 6)) / 9007199254740992.0
+                for _ in range(n)]
+
+
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def test_pr_curves(tmp):
+    """The fixture's three PR curve tags, logged from their inputs."""
+    g = golden("pr_curves")
+    rng = MT19937(0)
+    msgs = []
+    gs = g["runs"]["."]
+    for step in range(3):
+        # The fixture's data: labels rand < 0.5, predictions
+        # clip(0.3 * label + 0.7 * rand) as float32.
+        labels = [x < 0.5 for x in rng.rand(40)]
+        preds = [f32(min(1.0, max(0.0, (0.3 if lab else 0.0) + r * 0.7)))
+                 for lab, r in zip(labels, rng.rand(40))]
+        small = {"labels": labels, "predictions": preds, "num_thresholds": 11,
+                 "display_name": "small", "description": gs["small/pr_curves"]["description"]}
+        if step == 1:
+            small["weights"] = [2.0 if lab else 1.0 for lab in labels]
+        fine = {"labels": labels, "predictions": preds, "num_thresholds": 201,
+                "display_name": "fine"}
+        msgs.append({"logdir": "pr", "step": step, "wall_time": 1700000000 + step,
+                     "values": {"small/pr_curves": {"$pr_curve": small},
+                                "fine/pr_curves": {"$pr_curve": fine}}})
+    # The raw run: hand-made counts at 5 thresholds (precision 1 where
+    # nothing is predicted positive, as the fixture's author wrote it).
+    tp, fp = [10, 8, 5, 2, 0], [10, 4, 1, 0, 0]
+    raw = {"true_positives": tp, "false_positives": fp,
+           "true_negatives": [fp[0] - x for x in fp], "false_negatives": [tp[0] - x for x in tp],
+           "precision": [t / (t + f) if t + f else 1.0 for t, f in zip(tp, fp)],
+           "recall": [t / tp[0] for t in tp], "display_name": "raw counts"}
+    msgs.append({"logdir": "pr", "step": 0, "values": {"raw": {
+        "counts/pr_curves": {"$pr_curve": raw}}}})
+    root = log_all(tmp, msgs)
+    runs = loaded(os.path.join(root, "pr"))
+    for run in ("raw", "."):
+        check(sorted(runs.get(run, {})) == sorted(g["runs"][run]),
+              "run %s tags %r" % (run, sorted(runs.get(run, {}))))
+        for tag, theirs in g["runs"][run].items():
+            same_tag(runs[run][tag], theirs, "%s/%s" % (run, tag))
+    # tfevents collect names the rows.
+    names = ["true_positives", "false_positives", "true_negatives", "false_negatives",
+             "precision", "recall"]
+    for row in collect(os.path.join(root, "pr"), "small/*"):
+        want = g["runs"]["."]["small/pr_curves"]["values"][row["step"]]
+        check(row["value"]["num_thresholds"] == 11 and
+              [row["value"][n] for n in names] == want, "collect: %r" % row)
+
+
+def test_pr_curve_refusals(tmp):
+    """Inputs TensorBoard would silently drop or misread are refused."""
+    d = Daemon(tmp)
+    bad = [({"labels": [1, 0], "predictions": [0.5, 1.5]}, "[0, 1]"),
+           ({"labels": [1, 0], "predictions": [0.5]}, "as many"),
+           ({"labels": [1], "predictions": [0.5], "num_thresholds": 1}, "num_thresholds"),
+           ({"labels": [1, 0], "predictions": [0.5, 0.2], "weights": [1, 2, 3]}, "weight"),
+           ({"true_positives": [1, 0], "false_positives": [1]}, "equal length"),
+           ({"labels": [1], "predictions": [0.5], "true_positives": [1]}, "not both")]
+    try:
+        c = d.client()
+        for body, why in bad:
+            a = c.request({"logdir": "x", "values": {"pr": {"$pr_curve": body}}})
+            check(not a["ok"] and why in a["error"], "%r: %r" % (body, a))
+        a = c.request({"logdir": "x", "values": {"layout": {"$layout": {
+            "categories": [{"title": "t", "charts": [{"multiline": ["a"]}]}]}}}})
+        check(not a["ok"] and "custom_scalars__config__" in a["error"], "layout tag: %r" % a)
+        a = c.request({"logdir": "x", "values": {"custom_scalars__config__": {"$layout": {
+            "categories": [{"title": "t", "charts": [{"multiline": ["a"], "margin": [
+                {"value": "v", "lower": "l", "upper": "u"}]}]}]}}}})
+        check(not a["ok"] and "not both" in a["error"], "multiline and margin: %r" % a)
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
+def test_custom_scalars(tmp):
+    """The fixture's layout and its five scalars."""
+    g = golden("custom_scalars")
+    layout = {"categories": [
+        {"title": "losses", "charts": [{"title": "all losses", "multiline": ["loss/.*"]},
+                                       {"title": "train only", "multiline": ["loss/train$"]}]},
+        {"title": "accuracy", "closed": True, "charts": [
+            {"title": "acc with bounds", "margin": [
+                {"value": "acc/mean", "lower": "acc/lower", "upper": "acc/upper"}]}]}]}
+    msgs = [{"logdir": "cs", "step": 0, "values": {"custom_scalars__config__":
+                                                  {"$layout": layout}}}]
+    gs = g["runs"]["."]
+    for step in range(5):
+        msgs.append({"logdir": "cs", "step": step, "values": {
+            t: gs[t]["values"][step] for t in gs if t != "custom_scalars__config__"}})
+    root = log_all(tmp, msgs)
+    runs = loaded(os.path.join(root, "cs"))
+    check(sorted(runs["."]) == sorted(gs), "tags %r" % sorted(runs["."]))
+    for tag, theirs in gs.items():
+        same_tag(runs["."][tag], theirs, tag)
+    row = collect(os.path.join(root, "cs"), "custom_scalars__config__")
+    if row:
+        cats = row[0]["value"]["layout"]["category"]
+        check([c["title"] for c in cats] == ["losses", "accuracy"] and cats[1]["closed"] and
+              cats[1]["chart"][0]["margin"]["series"][0]["upper"] == "acc/upper",
+              "collect: %r" % row)
+
+
+# ---- GIF ----------------------------------------------------------------------
+
+def gif_decode(b):
+    """(width, height, [(delay, [palette index rows])], palette, loops) of a
+    GIF with a global colour table and full-size frames: our own decoder,
+    independent of the encoder under test."""
+    check(b[:6] in (b"GIF87a", b"GIF89a"), "not a GIF: %r" % b[:6])
+    w, h, packed = struct.unpack("<HHB", b[6:11])
+    pos = 13
+    check(packed & 0x80, "no global colour table")
+    n_colors = 2 << (packed & 7)
+    pal = [tuple(b[pos + 3 * i:pos + 3 * i + 3]) for i in range(n_colors)]
+    pos += 3 * n_colors
+    frames, delay, loops = [], 0, False
+    while True:
+        t = b[pos]
+        if t == 0x3B:
+            return w, h, frames, pal, loops
+        if t == 0x21:
+            label = b[pos + 1]
+            pos += 2
+            data = b""
+            while b[pos]:
+                data += b[pos + 1:pos + 1 + b[pos]]
+                pos += 1 + b[pos]
+            pos += 1
+            if label == 0xF9:
+                delay = struct.unpack("<H", data[1:3])[0]
+            elif label == 0xFF and data.startswith(b"NETSCAPE2.0"):
+                loops = True
+            continue
+        check(t == 0x2C, "unexpected block 0x%02x at %d" % (t, pos))
+        fx, fy, fw, fh, fp = struct.unpack("<HHHHB", b[pos + 1:pos + 10])
+        check((fx, fy, fw, fh, fp & 0xC0) == (0, 0, w, h, 0), "frame not full-size")
+        pos += 10
+        min_size = b[pos]
+        pos += 1
+        data = b""
+        while b[pos]:
+            data += b[pos + 1:pos + 1 + b[pos]]
+            pos += 1 + b[pos]
+        pos += 1
+        px = lzw_decode(data, min_size)
+        check(len(px) >= w * h, "frame has %d pixels, not %d" % (len(px), w * h))
+        frames.append((delay, [px[r * w:(r + 1) * w] for r in range(h)]))
+
+
+def lzw_decode(data, min_size):
+    clear, eoi = 1 << min_size, (1 << min_size) + 1
+    size, bitpos, out = min_size + 1, 0, []
+    table, prev = None, None
+    while bitpos + size <= len(data) * 8:
+        code = int.from_bytes(data[bitpos // 8:bitpos // 8 + 3].ljust(3, b"\0"), "little")
+        code = (code >> (bitpos % 8)) & ((1 << size) - 1)
+        bitpos += size
+        if code == clear:
+            table = [[i] for i in range(clear)] + [None, None]
+            size, prev = min_size + 1, None
+            continue
+        if code == eoi:
+            return out
+        check(table is not None, "no clear code first")
+        if prev is None:
+            entry = table[code]
+        else:
+            entry = table[code] if code < len(table) else prev + [prev[0]]
+            if len(table) < 4096:
+                table.append(prev + [entry[0]])
+        out.extend(entry)
+        prev = entry
+        if len(table) == 1 << size and size < 12:
+            size += 1
+    raise td.Failure("LZW data ends without an end code")
+
+
+def rgb_frames(decoded):
+    _w, _h, frames, pal, _ = decoded
+    return [[[pal[i] for i in row] for row in rows] for _d, rows in frames]
+
+
+def golden_gif():
+    g = golden("gif")
+    tags, _ = td.evfile.load(os.path.join(GOLDEN, "gif"))
+    pts = tags["."]["anim"]
+    return g, [v["tensor"]["strings"][2] for _step, v in pts]
+
+
+def test_gif_bytes(tmp):
+    """The fixture's GIF as given bytes: the same view as TensorBoard's."""
+    g, gifs = golden_gif()
+    gs = g["runs"]["."]["anim"]
+    msgs = [{"logdir": "gif", "step": step, "values": {"anim": {"$image": {
+        "gif": base64.b64encode(b).decode(), "display_name": gs["display_name"],
+        "description": gs["description"]}}}} for step, b in enumerate(gifs)]
+    root = log_all(tmp, msgs)
+    runs = loaded(os.path.join(root, "gif"))
+    same_tag(runs["."]["anim"], gs, "anim")
+
+
+def send_frames(tmp, name, frames, fps):
+    """frames ([n][h][w][3] bytes) as one animation; our GIF's bytes back."""
+    root = log_all(tmp, [{"logdir": name, "step": 0, "values": {"a": {"$image": {
+        "pixels": frames, "dtype": "uint8", "animate": True, "fps": fps}}}}])
+    loaded(os.path.join(root, name))   # eventlint --strict clean
+    tags, _ = td.evfile.load(os.path.join(root, name))
+    t = tags["."]["a"][0][1]["tensor"]
+    h, w = len(frames[0]), len(frames[0][0])
+    check(t["strings"][:2] == [str(w).encode(), str(h).encode()], "size %r" % t["strings"][:2])
+    return t["strings"][2]
+
+
+def test_gif_frames(tmp):
+    """The fixture's frames through our encoder: same pixels, delays, loop."""
+    _g, gifs = golden_gif()
+    theirs = gif_decode(gifs[0])
+    frames = rgb_frames(theirs)
+    ours = gif_decode(send_frames(tmp, "gifenc", frames, 100.0 / theirs[2][0][0]))
+    check(ours[:2] == theirs[:2] and ours[4], "size or loop: %r" % (ours[:2],))
+    check([d for d, _ in ours[2]] == [d for d, _ in theirs[2]], "delays")
+    check(rgb_frames(ours) == frames, "pixels differ")
+
+
+def test_gif_many_colors(tmp):
+    """200 exact colours over 3 frames of 120x90 (LZW resets), then
+    thousands of colours: the 216-colour cube, each channel to the nearest
+    multiple of 51."""
+    rng = MT19937(7)
+    pal = [tuple(int(x * 256) for x in rng.rand(3)) for _ in range(200)]
+    frames = [[[list(pal[int(rng.rand(1)[0] * 200)]) for _x in range(120)] for _y in range(90)]
+              for _f in range(3)]
+    ours = gif_decode(send_frames(tmp, "gifpal", frames, 10))
+    check(rgb_frames(ours) == [[[tuple(p) for p in row] for row in f] for f in frames],
+          "exact palette: pixels differ")
+    check([d for d, _ in ours[2]] == [10, 10, 10], "delays %r" % [d for d, _ in ours[2]])
+    frames = [[[[int(x * 256) for x in rng.rand(3)] for _x in range(64)] for _y in range(48)]
+              for _f in range(2)]
+    ours = gif_decode(send_frames(tmp, "gifcube", frames, 4))
+    want = [[[tuple((c + 25) // 51 * 51 for c in p) for p in row] for row in f] for f in frames]
+    check(rgb_frames(ours) == want, "cube: pixels differ")
+
+
+def test_mesh(tmp):
+    """The fixture's meshes (tetra with faces and colours at steps 0-1, the
+    vertex-only cloud) as $mesh: every part's tag, dtype, shape, numbers and
+    MeshPluginData (name, content type, config, shape, components)."""
+    g = golden("mesh")
+    gs = g["runs"]["."]
+    msgs = []
+    for step in (0, 1):
+        t = {"vertices": gs["tetra_VERTEX"]["values"][step][0],
+             "faces": gs["tetra_FACE"]["values"][step][0],
+             "colors": gs["tetra_COLOR"]["values"][step][0],
+             "config": gs["tetra_VERTEX"]["content"]["json_config"],
+             "description": gs["tetra_VERTEX"]["description"]}
+        values = {"tetra": {"$mesh": t}}
+        if step == 0:
+            values["cloud"] = {"$mesh": {"vertices": gs["cloud_VERTEX"]["values"][0]}}
+        msgs.append({"logdir": "mesh", "step": step, "values": values})
+    root = log_all(tmp, msgs)
+    runs = loaded(os.path.join(root, "mesh"))
+    check(sorted(runs["."]) == sorted(gs), "tags %r" % sorted(runs["."]))
+    for tag, theirs in gs.items():
+        same_tag(runs["."][tag], theirs, tag)
+    for row in collect(os.path.join(root, "mesh"), "*_*"):
+        check(row["value"] == {"shape": gs[row["tag"]]["shape"]}, "collect: %r" % row)
+    d = Daemon(tmp)
+    try:
+        c = d.client()
+        for body, why in [({"vertices": [[0, 0, 0]], "faces": [[0, 1, 2]]}, "index"),
+                          ({"vertices": [[0, 0]]}, "[n][3]"),
+                          ({"vertices": [[0, 0, 0]], "colors": [[0, 0, 256]]}, "0..255")]:
+            a = c.request({"logdir": "m2", "values": {"m": {"$mesh": body}}})
+            check(not a["ok"] and why in a["error"], "%r: %r" % (body, a))
+        c.close()
+    finally:
+        check(d.stop() == 0, "daemon exit status")
+
+
+TESTS = [test_pr_curves, test_pr_curve_refusals, test_custom_scalars, test_gif_bytes,
+         test_gif_frames, test_gif_many_colors, test_mesh]
+
+
+def main():
+    sel = sys.argv[1] if len(sys.argv) > 1 else ""
+    if not os.path.exists(td.DAEMON):
+        print("daemon not found at %s" % td.DAEMON)
+        return 1
+    failed, _ = td.run_tests(TESTS, sel, prefix="tfdash.", note_skips=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

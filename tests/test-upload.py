@@ -1,0 +1,451 @@
+#!/usr/bin/env python3
+"""tfeventsd --upload against a real S3-compatible server: s3rver (npm, its
+filesystem backend) behind s3sig_proxy.py, which recomputes every request's
+SigV4 signature with Debian's botocore and refuses a mismatch. Objects are
+read back with botocore directly from s3rver, independently of our client.
+
+  multi_node   three daemons (host names node1..3 when `unshare --uts`
+               works) write the same logdir with short rotation; every
+               object is byte-identical to its closed local file, passes
+               eventlint --strict, and `tfevents collect s3://` equals the
+               collect of the union of the three local trees
+  kill_outage  the server stopped while a daemon writes, the daemon killed
+               with SIGKILL mid-upload, both restarted: every flushed step
+               arrives, no object differs from its file
+Skips (exit 77) with the reason when npm cannot install s3rver or
+python3-botocore is missing."""
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "test-daemon.py"))
+td = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(td)
+Client, check, eventlint, Failure = td.Client, td.check, td.eventlint, td.Failure
+
+BUILD = os.environ.get("TFEVENTS_BUILD_ROOT", ".")
+DAEMON = td.DAEMON
+CLI = os.path.join(BUILD, "client", "tfevents")
+KEY = SECRET = "S3RVER"   # s3rver's own default keys: it checks signatures too
+BUCKET = "tfev"
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+children = []
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(77)
+
+
+def s3rver_bin():
+    """s3rver, installed once per build directory with npm."""
+    prefix = os.path.join(os.path.abspath(BUILD), "npm-s3rver")
+    exe = os.path.join(prefix, "node_modules", ".bin", "s3rver")
+    if os.path.exists(exe):
+        return exe
+    if not shutil.which("npm") or not shutil.which("node"):
+        skip("npm/node not installed (./dev test installs them)")
+    os.makedirs(prefix, exist_ok=True)
+    try:
+        p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", prefix,
+                            "s3rver@3"], capture_output=True, text=True, timeout=240,
+                           cwd=prefix)
+    except subprocess.TimeoutExpired:
+        skip("npm could not install s3rver within 240 s (no registry access?)")
+    if p.returncode != 0 or not os.path.exists(exe):
+        skip("npm could not install s3rver (no registry access?): %s" % p.stderr[-400:])
+    return exe
+
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, **kw)
+    children.append(p)
+    return p
+
+
+def kill_all():
+    for p in children:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+class S3:
+    """s3rver on a fixed port (so that it can be restarted there) behind
+    the signature-checking proxy."""
+
+    def __init__(self, tmp, delay=0.0, backend=True, key=KEY, secret=SECRET, token=None):
+        self.exe = s3rver_bin()
+        self.data = os.path.join(tmp, "s3data")
+        os.makedirs(self.data, exist_ok=True)
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.log = open(os.path.join(tmp, "s3rver.log"), "w")
+        self.srv = None
+        if backend:
+            self.start()
+        self.port_file = os.path.join(tmp, "proxy.port")
+        self.plog = open(os.path.join(tmp, "proxy.log"), "w")
+        cmd = [PY, os.path.join(_here, "s3sig_proxy.py"), "--port-file", self.port_file,
+               "--key", key, "--secret", secret, "--delay", str(delay)]
+        if token:
+            cmd += ["--token", token]
+        if backend:
+            cmd += ["--backend", "http://127.0.0.1:%d" % self.port]
+        self.proxy = spawn(cmd, stderr=self.plog)
+        t = time.monotonic() + 20
+        while not os.path.exists(self.port_file):
+            check(time.monotonic() < t and self.proxy.poll() is None, "the proxy did not start")
+            time.sleep(0.05)
+        self.proxy_port = int(open(self.port_file).read())
+        self.endpoint = "http://127.0.0.1:%d" % self.proxy_port
+
+    def start(self):
+        self.srv = spawn([self.exe, "-d", self.data, "-a", "127.0.0.1", "-p", str(self.port),
+                          "--configure-bucket", BUCKET], stdout=self.log, stderr=self.log)
+        t = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                check(time.monotonic() < t and self.srv.poll() is None, "s3rver did not start")
+                time.sleep(0.1)
+
+    def stop(self):
+        self.srv.terminate()
+        self.srv.wait()
+
+    def counts(self):
+        try:
+            ok, refused = open(self.port_file + ".counts").read().split()
+            return int(ok), int(refused)
+        except OSError:
+            return 0, 0
+
+    def env(self):
+        e = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET,
+                 AWS_ENDPOINT_URL=self.endpoint, AWS_REGION="us-east-1")
+        return e
+
+    def objects(self, prefix):
+        """{key: bytes} read with botocore straight from s3rver."""
+        import botocore.session
+        c = botocore.session.get_session().create_client(
+            "s3", endpoint_url="http://127.0.0.1:%d" % self.port, region_name="us-east-1",
+            aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+        out = {}
+        kw = {"Bucket": BUCKET, "Prefix": prefix}
+        while True:
+            r = c.list_objects_v2(**kw)
+            for o in r.get("Contents", []):
+                out[o["Key"]] = c.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
+            if not r.get("IsTruncated"):
+                return out
+            kw["ContinuationToken"] = r["NextContinuationToken"]
+
+
+class Node:
+    def __init__(self, s3, tmp, name, *args, host=None, env=None):
+        self.sock = os.path.join(tmp, name + ".sock")
+        self.root = os.path.join(tmp, name)
+        self.errpath = os.path.join(tmp, name + ".%d.log" % time.monotonic_ns())
+        self.err = open(self.errpath, "w")
+        cmd = [DAEMON, "--socket", self.sock, "--root", self.root, "--log-level", "debug",
+               "--flush-interval", "0.2"] + list(args)
+        if host:
+            cmd = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host] + cmd
+        self.p = spawn(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True,
+                       env=env or s3.env())
+        line = self.p.stdout.readline()
+        check("listening on" in line, "daemon did not start: %r\n%s" % (line, self.log()))
+
+    def log(self):
+        if not self.err.closed:
+            self.err.flush()
+        return open(self.errpath).read()
+
+    def stats(self):
+        c = Client(self.sock)
+        r = c.request({"op": "stats"})
+        c.close()
+        return r["stats"]
+
+    def wait_uploaded(self, timeout):
+        t = time.monotonic() + timeout
+        while True:
+            st = self.stats()
+            if st["upload_queued_files"] == 0 and st["writers_open"] == 0:
+                return st
+            check(time.monotonic() < t, "uploads not done after %d s: %s\n%s" %
+                  (timeout, json.dumps(st), self.log()[-3000:]))
+            time.sleep(0.3)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        rc = self.p.wait(60)
+        self.p.stdout.close()
+        self.err.close()
+        return rc
+
+
+def local_files(root):
+    out = {}
+    for d, _, files in os.walk(root):
+        for f in files:
+            if "tfevents" in f:
+                p = os.path.join(d, f)
+                out[os.path.relpath(p, root)] = open(p, "rb").read()
+    return out
+
+
+def collect(target, env):
+    p = subprocess.run([CLI, "collect", "-t", "scalar", "-f", "csv", target],
+                       capture_output=True, text=True, env=env, timeout=60)
+    check(p.returncode == 0, "collect %s: %d %s" % (target, p.returncode, p.stderr))
+    return sorted(p.stdout.splitlines()[1:])
+
+
+def can_unshare():
+    try:
+        return subprocess.run(["unshare", "--uts", "hostname", "node0"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def killing_children(t):
+    def run(tmp):
+        try:
+            t(tmp)
+        finally:
+            kill_all()
+    run.__name__ = t.__name__
+    return run
+
+
+@killing_children
+def test_multi_node(tmp):
+    s3 = S3(tmp)
+    hosts = ["node1", "node2", "node3"] if can_unshare() else [None] * 3
+    if not hosts[0]:
+        td.notes.append("unshare --uts not permitted: the three daemons share the host name "
+                        "(their file names still differ by pid)")
+    nodes = [Node(s3, tmp, "n%d" % i, "--upload", "s3://%s/job" % BUCKET,
+                  "--upload-interval", "1", "--upload-size", "8K", host=hosts[i])
+             for i in range(3)]
+    clients = [Client(n.sock) for n in nodes]
+    t_end = time.monotonic() + 6
+    step = 0
+    while time.monotonic() < t_end:
+        for rank, c in enumerate(clients):
+            c.send({"logdir": "exp", "step": step,
+                    "values": {"rank%d" % rank: {"loss": 1.0 / (step + 1), "note": "s%d" % step}}})
+        step += 1
+        time.sleep(0.02)
+    for c in clients:
+        check(c.request({"op": "flush"}).get("ok"), "flush failed")
+        c.close()
+    for n in nodes:
+        st = n.wait_uploaded(40)
+        check(st["upload_errors"] == 0, "upload errors: %s" % json.dumps(st))
+        check(st["upload_files"] >= 4, "too few files uploaded (rotation?): %s" % json.dumps(st))
+    # The upload counters in the OpenMetrics output, typed.
+    p = subprocess.run([CLI, "stats", "--format", "openmetrics"], capture_output=True, text=True,
+                       env=dict(os.environ, TFEVENTS_SOCKET=nodes[0].sock), timeout=30)
+    check(p.returncode == 0, "stats --format openmetrics: %s" % p.stderr)
+    for fam, kind in (("upload_files", "counter"), ("upload_queued_files", "gauge"),
+                      ("upload_errors", "counter"), ("upload_bytes", "counter")):
+        check("# TYPE tfeventsd_%s %s\n" % (fam, kind) in p.stdout,
+              "openmetrics: no %s %s in\n%s" % (kind, fam, p.stdout[-1500:]))
+    for n in nodes:
+        check(n.stop() == 0, "daemon exit status:\n" + n.log()[-2000:])
+    objs = s3.objects("job/")
+    union = {}
+    for n in nodes:
+        for rel, data in local_files(n.root).items():
+            check(rel not in union, "two nodes wrote the same file name %s" % rel)
+            union[rel] = data
+    if hosts[0]:
+        for i, n in enumerate(nodes):
+            check(all(".node%d." % (i + 1) in r for r in local_files(n.root)),
+                  "file names without the host name node%d" % (i + 1))
+    check(set(objs) == {"job/" + r for r in union},
+          "objects %s != local files %s" % (sorted(objs), sorted(union)))
+    for rel, data in union.items():
+        check(objs["job/" + rel] == data, "object job/%s differs from its file" % rel)
+    down = os.path.join(tmp, "down")
+    for key, data in objs.items():
+        p = os.path.join(down, key)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        open(p, "wb").write(data)
+    eventlint(os.path.join(down, "job", "exp"))
+    merged = os.path.join(tmp, "merged")
+    for rel, data in union.items():
+        p = os.path.join(merged, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        open(p, "wb").write(data)
+    want = collect(os.path.join(merged, "exp"), s3.env())
+    got = collect("s3://%s/job/exp" % BUCKET, s3.env())
+    check(len(want) == 3 * step, "collect of the union: %d rows, %d logged" % (len(want), 3 * step))
+    check(got == want, "collect s3:// differs from the union of the local trees")
+    ok, refused = s3.counts()
+    check(ok > 0 and refused == 0, "signing: %d requests passed, %d refused" % (ok, refused))
+
+
+@killing_children
+def test_kill_outage(tmp):
+    s3 = S3(tmp, delay=0.05)
+    args = ["--upload", "s3://%s/k" % BUCKET, "--upload-interval", "0.5", "--upload-size", "1K"]
+    n = Node(s3, tmp, "n", *args)
+    c = Client(n.sock)
+    flushed = 0
+    step = 0
+
+    def log_for(seconds):
+        nonlocal step, flushed
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            for _ in range(20):
+                c.send({"logdir": "exp", "step": step, "values": {"loss": step * 0.5}})
+                step += 1
+            check(c.request({"op": "flush"}).get("ok"), "flush failed")
+            flushed = step
+            time.sleep(0.05)
+
+    log_for(2)
+    s3.stop()                       # the server goes away ...
+    log_for(6)
+    st = n.stats()
+    check(st["upload_errors"] > 0, "no upload failed while the server was down: %s" %
+          json.dumps(st))
+    s3.start()                      # ... comes back, and uploads resume
+    log_for(1.5)
+    n.stop(signal.SIGKILL)          # most likely mid-upload (the proxy is slow)
+    c.close()
+    n = Node(s3, tmp, "n", *args)   # the journal and the files rebuild the queue
+    st = n.wait_uploaded(45)
+    check(n.stop() == 0, "daemon exit status:\n" + n.log()[-2000:])
+    objs = s3.objects("k/")
+    files = local_files(n.root)
+    check(set(objs) == {"k/" + r for r in files},
+          "objects %s != local files %s" % (sorted(objs), sorted(files)))
+    for rel, data in files.items():
+        check(objs["k/" + rel] == data, "object k/%s differs from its file (partial?)" % rel)
+    rows = collect("s3://%s/k/exp" % BUCKET, s3.env())
+    steps = sorted(int(r.split(",")[2]) for r in rows)
+    check(steps[:flushed] == list(range(flushed)),
+          "flushed steps missing in object storage: %d flushed, %d rows" % (flushed, len(rows)))
+    ok, refused = s3.counts()
+    check(refused == 0, "signing: %d requests refused" % refused)
+
+
+@killing_children
+def test_signing(tmp):
+    """The signature check alone (the proxy answers itself): virtual-host
+    addressing (bucket.localhost, which libcurl resolves to 127.0.0.1) with a
+    session token passes; a wrong secret is refused, counted and said."""
+    s3 = S3(tmp, backend=False, token="TOKEN/with+chars=")
+    env = dict(s3.env(), AWS_ENDPOINT_URL="http://localhost:%d" % s3.proxy_port,
+               AWS_SESSION_TOKEN="TOKEN/with+chars=", AWS_REGION="eu-west-3")
+    args = ["--upload", "s3://%s/v" % BUCKET, "--upload-addressing", "virtual",
+            "--upload-interval", "0.5"]
+    n = Node(s3, tmp, "v", *args, env=env)
+    c = Client(n.sock)
+    for step in range(20):
+        c.send({"logdir": "exp", "step": step, "values": {"loss": step}})
+    check(c.request({"op": "flush"}).get("ok"), "flush failed")
+    c.close()
+    st = n.wait_uploaded(30)
+    n.stop()
+    ok, refused = s3.counts()
+    check(st["upload_files"] >= 1 and st["upload_errors"] == 0 and refused == 0,
+          "virtual-host + token: %s, proxy ok %d refused %d\n%s" %
+          (json.dumps(st), ok, refused, open(os.path.join(tmp, "proxy.log")).read()[-2000:]))
+    hosts = open(s3.port_file + ".hosts").read().split()
+    check(hosts == ["%s.localhost:%d" % (BUCKET, s3.proxy_port)],
+          "not virtual-host addressed: %r" % hosts)
+    env["AWS_SECRET_ACCESS_KEY"] = "wrong"
+    n = Node(s3, tmp, "w", *args, "--upload-exit-wait", "1", env=env)
+    c = Client(n.sock)
+    c.send({"logdir": "exp", "step": 0, "values": {"loss": 1}})
+    check(c.request({"op": "flush"}).get("ok"), "flush failed")
+    c.close()
+    t = time.monotonic() + 20
+    while n.stats()["upload_errors"] == 0:
+        check(time.monotonic() < t, "a wrongly signed upload was not refused")
+        time.sleep(0.2)
+    st = n.stats()
+    check(st["upload_files"] == 0 and "403" in st["upload_last_error"],
+          "wrong secret: %s" % json.dumps(st))
+    n.stop()
+    check(s3.counts()[1] > 0, "the proxy refused nothing")
+
+
+@killing_children
+def test_multipart_delete(tmp):
+    """A file past --upload-part-size goes as a multipart upload; with
+    --upload-delete the local files go once verified, and the objects read
+    back hold everything."""
+    s3 = S3(tmp)
+    n = Node(s3, tmp, "m", "--upload", "s3://%s/m" % BUCKET, "--upload-part-size", "5M",
+             "--upload-size", "64M", "--upload-delete", "yes")
+    c = Client(n.sock)
+    big = "x" * (6 << 20)
+    check(c.request({"logdir": "exp", "step": 0, "values": {"big": big, "loss": 0.5}}).get("ok"),
+          "logging 6 MB of text failed")
+    check(c.request({"op": "close"}).get("ok"), "close failed")
+    c.close()
+    st = n.wait_uploaded(60)
+    n.stop()
+    check(st["upload_multipart"] >= 1 and st["upload_unverified"] == 0,
+          "no verified multipart upload: %s" % json.dumps(st))
+    check(st["upload_deleted"] == st["upload_files"] and not local_files(n.root),
+          "local files left after verified uploads: %s" % json.dumps(st))
+    rows = collect("s3://%s/m/exp" % BUCKET, s3.env())
+    check(rows == [".,loss,0,%s,0.5" % rows[0].split(",")[3]] if rows else False,
+          "scalars read back: %r" % rows)
+    p = subprocess.run([CLI, "collect", "-t", "summary", "-f", "jsonl", "s3://%s/m/exp" % BUCKET],
+                       capture_output=True, text=True, env=s3.env(), timeout=60)
+    check(p.returncode == 0 and big in p.stdout, "the 6 MB text did not come back")
+
+
+def main():
+    # Debian's python3 has python3-botocore; another one first on PATH
+    # (pyenv) may not.
+    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
+        try:
+            import botocore.auth  # noqa: F401
+        except ImportError:
+            os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    if not os.path.exists(DAEMON):
+        print("daemon not found at %s" % DAEMON)
+        return 1
+    try:
+        import botocore.auth  # noqa: F401
+    except ImportError:
+        skip("python3-botocore is not installed (./dev test installs it)")
+    s3rver_bin()
+    sel = sys.argv[1] if len(sys.argv) > 1 else ""
+    try:
+        failed, _ = td.run_tests([test_signing, test_multipart_delete, test_multi_node,
+                                  test_kill_outage], sel, prefix="tfu.")
+    finally:
+        kill_all()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
