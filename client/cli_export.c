@@ -34,6 +34,7 @@
 #include "logdir_reader.h"
 #include "utf8.h"
 #include "value_json.h"
+#include "fdio.h"
 
 /* Rows buffered per CSV file before they are appended to it. */
 #define EXPORT_FLUSH_BYTES (256u << 10)
@@ -89,21 +90,6 @@ static void export_usage(FILE *f)
 
 /* ---- files under OUT ---------------------------------------------------- */
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The directory name in parent, made if missing; never through a link. */
 static int dir_at(int parent, const char *name)
 {
@@ -127,9 +113,9 @@ static int append_file(int dirfd, const char *name, const char *head, const void
     }
     if (fd < 0)
         return -errno;
-    int r = made && head ? write_all(fd, head, strlen(head)) : 0;
+    int r = made && head ? fdio_write_all(fd, head, strlen(head)) : 0;
     if (!r)
-        r = write_all(fd, data, len);
+        r = fdio_write_all(fd, data, len);
     if (close(fd) < 0 && !r)
         r = -errno;
     return r;
@@ -368,7 +354,7 @@ static int export_blob(struct export *x, const struct val *vl, const char *kind,
     close(dfd);
     if (fd < 0)
         return fd;
-    int r = write_all(fd, blob->data, blob->len);
+    int r = fdio_write_all(fd, blob->data, blob->len);
     if (close(fd) < 0 && !r)
         r = -errno;
     if (!r) r = buf_printf(&x->tmp, "/%s", name);
@@ -470,7 +456,7 @@ static int text_csv(struct export *x, const struct val *vl, size_t rows, size_t 
         }
         if (!r) r = buf_append(b, "\n", 1);
     }
-    if (!r) r = write_all(fd, b->data, b->len);
+    if (!r) r = fdio_write_all(fd, b->data, b->len);
     if (close(fd) < 0 && !r)
         r = -errno;
     if (!r) r = buf_printf(&x->tmp, "/%s", name);

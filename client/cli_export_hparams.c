@@ -12,6 +12,7 @@
 #include "strmap.h"
 #include "value.h"
 #include "value_json.h"
+#include "fdio.h"
 
 struct export_hparams {
     struct strmap last;       /* run NUL tag -> val.i64: the double's bits */
@@ -212,21 +213,6 @@ static int metric_of(const cJSON *m, const char *run, struct buf *col, struct bu
     return r;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* One session's row. */
 static int session_row(const struct export_hparams *h, struct buf *b, const char *run,
                        const cJSON *s, const struct names *nm, struct buf *col,
@@ -307,7 +293,7 @@ int export_hparams_write(struct export_hparams *h, int out_fd)
     if (!r) {
         int fd = openat(out_fd, "hparams.csv", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
                         O_CLOEXEC, 0666);
-        r = fd < 0 ? -errno : write_all(fd, b.data, b.len);
+        r = fd < 0 ? -errno : fdio_write_all(fd, b.data, b.len);
         if (fd >= 0 && close(fd) < 0 && !r)
             r = -errno;
     }

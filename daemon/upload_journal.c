@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fdio.h"
 
 #define JOURNAL_MAGIC "tfeventsd-upload 1 "
 
@@ -137,21 +138,6 @@ static const struct upload_file *find(const struct list *l, const char *rel)
     return bsearch(&key, l->v, l->n, sizeof *l->v, by_rel);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Write the new journal (header + kept) to path atomically. */
 static int rewrite(const char *path, const char *dest, const struct list *kept)
 {
@@ -167,7 +153,7 @@ static int rewrite(const char *path, const char *dest, const struct list *kept)
     for (size_t i = 0; r == 0 && i < kept->n; i++)
         r = buf_printf(&b, "%llu %s\n", (unsigned long long)kept->v[i].size, kept->v[i].rel);
     if (r == 0)
-        r = write_all(fd, b.data, b.len);
+        r = fdio_write_all(fd, b.data, b.len);
     buf_free(&b);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
@@ -255,7 +241,7 @@ int upload_journal_add(struct upload_journal *j, const char *rel, uint64_t size)
      * last line without its newline, which is not read as recorded. */
     int r = buf_printf(&b, "%llu %s\n", (unsigned long long)size, rel);
     if (r == 0)
-        r = write_all(j->fd, b.data, b.len);
+        r = fdio_write_all(j->fd, b.data, b.len);
     buf_free(&b);
     if (r == 0 && fdatasync(j->fd) < 0)
         r = -errno;
