@@ -582,7 +582,8 @@ static int write_atomic(int dir_fd, const char *name, const void *data, size_t l
 /* The run's config as it is (empty when there is none). */
 static int read_config(int run_fd, struct projector_config *c)
 {
-    int fd = openat(run_fd, PROJECTOR_CONFIG_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(run_fd, PROJECTOR_CONFIG_NAME,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
     struct stat st;
@@ -612,7 +613,9 @@ static int read_config(int run_fd, struct projector_config *c)
     return r;
 }
 
-static int merge_config(int run_fd, const struct projector_embedding *e, const char *dir)
+/* c (the run's config as read) with e's entry, written over the config. */
+static int merge_config(int run_fd, struct projector_config *c,
+                        const struct projector_embedding *e, const char *dir)
 {
     char name[PROJECTOR_MAX_TAG + 32], tpath[PROJECTOR_MAX_TAG + 64],
         mpath[PROJECTOR_MAX_TAG + 64], spath[PROJECTOR_MAX_TAG + 64];
@@ -630,20 +633,16 @@ static int merge_config(int run_fd, const struct projector_embedding *e, const c
         .sprite_dim = {e->sprite_dim[0], e->sprite_dim[1]},
         .n_sprite_dim = e->sprite ? 2 : 0,
     };
-    struct projector_config c = {0};
     struct buf text;
     buf_init(&text, PROJECTOR_MAX_CONFIG);
-    int r = read_config(run_fd, &c);
+    int r = projector_config_put(c, &en);
     if (r == 0)
-        r = projector_config_put(&c, &en);
-    if (r == 0)
-        r = projector_config_text(&text, &c);
+        r = projector_config_text(&text, c);
     if (r == 0)
         r = write_atomic(run_fd, PROJECTOR_CONFIG_NAME, text.data, text.len);
     if (r == 0 && fsync(run_fd) < 0)
         r = -errno;
     buf_free(&text);
-    projector_config_done(&c);
     return r;
 }
 
@@ -676,7 +675,12 @@ int projector_write(int run_fd, const struct projector_embedding *e)
     snprintf(step, sizeof step, "%05" PRId64, e->step);
     snprintf(dir, sizeof dir, "%s/%s", step, e->tag);
     int step_fd = -1, tag_fd = -1;
-    int r = sub_dir(run_fd, step, &step_fd);
+    /* The config is read first: one that cannot be merged (a link, fields
+     * unknown here) refuses the embedding before any file is written. */
+    struct projector_config c = {0};
+    int r = read_config(run_fd, &c);
+    if (r == 0)
+        r = sub_dir(run_fd, step, &step_fd);
     if (r == 0)
         r = sub_dir(step_fd, e->tag, &tag_fd);
     if (r == 0)
@@ -684,7 +688,8 @@ int projector_write(int run_fd, const struct projector_embedding *e)
     if (r == 0 && fsync(step_fd) < 0)
         r = -errno;
     if (r == 0)
-        r = merge_config(run_fd, e, dir);
+        r = merge_config(run_fd, &c, e, dir);
+    projector_config_done(&c);
     if (tag_fd >= 0)
         close(tag_fd);
     if (step_fd >= 0)
