@@ -130,27 +130,27 @@ int projector_check(const struct projector_embedding *e, char *err, size_t size)
 {
     if (projector_check_tag(e->tag) < 0)
         return say(err, size, -EINVAL,
-                   "embedding tag must be 1..%u bytes of UTF-8 without '/', '\\', ':', "
+                   "the tag must be 1..%u bytes of UTF-8 without '/', '\\', ':', "
                    "control characters or a leading '.'",
                    PROJECTOR_MAX_TAG);
     if (e->step < 0 || e->step > PROJECTOR_MAX_STEP)
-        return say(err, size, -ERANGE, "embedding step must be 0..%" PRId64,
+        return say(err, size, -ERANGE, "the step must be 0..%" PRId64,
                    PROJECTOR_MAX_STEP);
     if (e->rows == 0 || e->cols == 0)
-        return say(err, size, -EINVAL, "embedding tensor must have shape [N, D], N, D >= 1");
+        return say(err, size, -EINVAL, "the tensor must have shape [N, D], N, D >= 1");
     if (e->cols > PROJECTOR_MAX_DIMS || e->rows > PROJECTOR_MAX_VALUES / e->cols)
         return say(err, size, -EMSGSIZE,
-                   "embedding tensor [%zu, %zu] is too large (at most %zu values, %u "
+                   "the tensor [%zu, %zu] is too large (at most %zu values, %u "
                    "dimensions)",
                    e->rows, e->cols, PROJECTOR_MAX_VALUES, PROJECTOR_MAX_DIMS);
     if (!e->tensor)
-        return say(err, size, -EINVAL, "embedding needs a tensor");
+        return say(err, size, -EINVAL, "a tensor is needed");
     /* The projector reads the TSV with JavaScript's Number(): no NaN or
      * infinity survives it. */
     for (size_t i = 0; i < e->rows * e->cols; i++)
         if (!isfinite(e->tensor[i]))
             return say(err, size, -EINVAL,
-                       "embedding tensor value %zu (row %zu) is not finite", i, i / e->cols);
+                       "tensor value %zu (row %zu) is not finite", i, i / e->cols);
     int r = check_metadata(e, err, size);
     return r < 0 ? r : check_sprite(e, err, size);
 }
