@@ -159,6 +159,35 @@ static void test_config_text(void)
     projector_config_done(&d);
 }
 
+/* The config TensorBoard's projector read in the golden fixture parses, and
+ * a merge into it keeps its entry. */
+static void test_golden_config(void)
+{
+    const char *shared = getenv("TFEVENTS_SHARED");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/golden/dashboards/projector", shared ? shared : "");
+    int dir = shared ? open(path, O_RDONLY | O_DIRECTORY) : -1;
+    if (dir < 0)
+        TEST_SKIP("golden/dashboards/projector absent (TFEVENTS_SHARED)");
+    char *text = slurp(dir, PROJECTOR_CONFIG_NAME);
+    close(dir);
+    REQUIRE(text != NULL);
+    struct projector_config c = {0};
+    CHECK_EQ(projector_config_parse(&c, text, strlen(text)), 0);
+    REQUIRE(c.n == 1);
+    CHECK_STR(c.entries[0].tensor_name, "words");
+    CHECK_STR(c.entries[0].tensor_path, "tensors.tsv");
+    CHECK_STR(c.entries[0].metadata_path, "metadata.tsv");
+    CHECK_EQ(c.entries[0].n_shape, 2u);
+    CHECK_EQ(c.entries[0].shape[0], 5u);
+    CHECK_EQ(c.entries[0].shape[1], 4u);
+    struct projector_entry e = {.tensor_name = "more:00001", .tensor_path = "t.tsv"};
+    CHECK_EQ(projector_config_put(&c, &e), 0);
+    CHECK_EQ(c.n, 2u);
+    CHECK_STR(c.entries[0].tensor_name, "words");
+    projector_config_done(&c);
+}
+
 static void test_write(void)
 {
     char root[] = "/tmp/tfproj.XXXXXX";
@@ -215,4 +244,4 @@ static void test_write(void)
 }
 
 TEST_MAIN(TEST(test_tensor_tsv), TEST(test_metadata_tsv), TEST(test_check),
-          TEST(test_config_text), TEST(test_write))
+          TEST(test_config_text), TEST(test_golden_config), TEST(test_write))
