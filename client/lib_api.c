@@ -992,3 +992,21 @@ TFEV_API int tfevents_hparams_session_end(tfevents *h, const char *dir, const ch
     pthread_mutex_unlock(&h->mu);
     return r;
 }
+
+/* ---- the embedding projector ------------------------------------------------ */
+
+TFEV_API int tfevents_add_embedding(tfevents *h, const char *dir, const char *run, int64_t step,
+                                    const struct tfevents_embedding *e)
+{
+    if (enter(h) < 0)
+        return -ECHILD;
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_embedding(&h->req, rt->name, run, step, e)) < 0)
+        set_err(h, r, "invalid embedding (sizes, or a NULL tensor or label)");
+    if (r == 0)
+        r = submit(h, rt, true, &rp);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}

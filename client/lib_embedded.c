@@ -207,7 +207,7 @@ static int embedded_flush(void *ctx, const struct request *m, logdir *d, bool sy
 
 static void host_init(struct lib_embedded *e, struct exec_host *h)
 {
-    *h = (struct exec_host){.logdirs = e->set, .flush = embedded_flush, .ctx = e};
+    *h = (struct exec_host){.logdirs = e->set, .root = "/", .flush = embedded_flush, .ctx = e};
 }
 
 /* ---- the direct route for scalars --------------------------------------- */

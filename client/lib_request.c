@@ -425,3 +425,47 @@ int lib_request_session_end(struct buf *out, const char *logdir, const char *run
     rq.hparams_session_end = &q;
     return pack_request(out, &rq);
 }
+
+/* ---- embeddings ----------------------------------------------------------- */
+
+int lib_request_embedding(struct buf *out, const char *logdir, const char *run, int64_t step,
+                          const struct tfevents_embedding *e)
+{
+    if (!e || !e->tensor || e->rows > UINT32_MAX || e->cols > UINT32_MAX || step < 0 ||
+        (e->cols && e->rows > SIZE_MAX / sizeof(float) / e->cols))
+        return -EINVAL;
+    size_t cols = e->n_header > 1 ? e->n_header : 1;
+    if (e->metadata && e->rows > SIZE_MAX / sizeof(char *) / cols)
+        return -EINVAL;
+    Tfevents__Embedding q = TFEVENTS__EMBEDDING__INIT;
+    q.logdir = (char *)logdir;
+    q.run = (char *)run;
+    q.has_step = true;
+    q.step = (uint64_t)step;
+    q.tag = (char *)(e->tag ? e->tag : "");
+    q.rows = (uint32_t)e->rows;
+    q.cols = (uint32_t)e->cols;
+    q.n_tensor = e->rows * e->cols;
+    q.tensor = (float *)e->tensor;
+    q.n_metadata_header = e->metadata_header ? e->n_header : 0;
+    q.metadata_header = (char **)e->metadata_header;
+    q.n_metadata = e->metadata ? e->rows * cols : 0;
+    q.metadata = (char **)e->metadata;
+    uint32_t dim[2] = {e->sprite_width, e->sprite_height};
+    if (e->sprite_png) {
+        q.has_sprite_png = true;
+        q.sprite_png.data = (uint8_t *)e->sprite_png;
+        q.sprite_png.len = e->sprite_len;
+        q.n_single_image_dim = 2;
+        q.single_image_dim = dim;
+    }
+    for (size_t i = 0; i < q.n_metadata_header + q.n_metadata; i++)
+        if (!(i < q.n_metadata_header ? q.metadata_header[i]
+                                      : q.metadata[i - q.n_metadata_header]))
+            return -EINVAL;
+    Tfevents__Request rq = TFEVENTS__REQUEST__INIT;
+    rq.op_case = TFEVENTS__REQUEST__OP_EMBEDDING;
+    rq.embedding = &q;
+    buf_reset(out);
+    return pack_request(out, &rq);
+}

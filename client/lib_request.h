@@ -75,5 +75,8 @@ int lib_request_session_start(struct buf *out, const char *logdir, const char *r
                               const char *group_name);
 int lib_request_session_end(struct buf *out, const char *logdir, const char *run,
                             enum tfevents_status status);
+/* An Embedding request; -EINVAL for sizes no request can hold. */
+int lib_request_embedding(struct buf *out, const char *logdir, const char *run, int64_t step,
+                          const struct tfevents_embedding *e);
 
 #endif

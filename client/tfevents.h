@@ -85,7 +85,7 @@ extern "C" {
  * library's build fails when they differ. TFEVENTS_VERSION_NUMBER orders
  * versions: #if TFEVENTS_VERSION_NUMBER >= TFEVENTS_VERSION_AT(0, 2, 0). */
 #define TFEVENTS_VERSION_MAJOR 0
-#define TFEVENTS_VERSION_MINOR 3
+#define TFEVENTS_VERSION_MINOR 4
 #define TFEVENTS_VERSION_PATCH 0
 #define TFEVENTS_VERSION_AT(major, minor, patch) (((major) << 16) | ((minor) << 8) | (patch))
 #define TFEVENTS_VERSION_NUMBER                                                               \
@@ -518,6 +518,33 @@ enum tfevents_status { TFEVENTS_STATUS_UNKNOWN = 0, TFEVENTS_STATUS_SUCCESS = 1,
 
 int tfevents_hparams_session_end(tfevents *h, const char *logdir, const char *run,
                                  enum tfevents_status status);
+
+/* ---- the embedding projector (since 0.4.0) ------------------------------ */
+
+/* An embedding for TensorBoard's projector: rows points of cols floats
+ * (row-major, finite), optional labels (metadata: rows x columns strings,
+ * row-major, where columns is n_header, or 1 when n_header is 0 or 1; no
+ * tab or line break), an optional sprite PNG holding a square grid of one
+ * sprite_width x sprite_height image per point. */
+struct tfevents_embedding {
+    const char *tag;                      /* one directory name */
+    size_t rows, cols;
+    const float *tensor;
+    const char *const *metadata_header;   /* n_header names, or NULL */
+    size_t n_header;
+    const char *const *metadata;          /* NULL: no labels */
+    const void *sprite_png;               /* NULL: no sprite */
+    size_t sprite_len;
+    uint32_t sprite_width, sprite_height;
+};
+
+/* Write e's files beside the event files of run (NULL: ".") of logdir:
+ * <step %05d>/<tag>/tensors.tsv, metadata.tsv, sprite.png, and merge the
+ * entry "<tag>:<step %05d>" into projector_config.pbtxt (docs/protocol.md,
+ * "Embeddings"). step 0 .. 2^31-1. Synchronous: returns once the files are
+ * written (0) or refused (negative errno, tfevents_last_error()). */
+int tfevents_add_embedding(tfevents *h, const char *logdir, const char *run, int64_t step,
+                           const struct tfevents_embedding *e);
 
 /* ---- reading -------------------------------------------------------------
  * An incremental reader of a logdir: every run (directory holding event

@@ -650,6 +650,7 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
         .max_name = cfg->max_name,
         .max_logdirs = cfg->max_logdirs,
         .prefix = cfg->per_user_root ? c->user_dir : NULL,
+        .root = cfg->root,
         .open_logdir = host_open_logdir,
         .flush = host_flush,
         .stats = host_stats,

@@ -1,10 +1,12 @@
 #include "exec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "confine.h"
 #include "event.h"
@@ -238,6 +240,48 @@ static int open_logdir(const struct exec_host *h, struct request *m, logdir **re
     return r;
 }
 
+/* The projector's files of an embedding below <root>/<logdir>/<run>,
+ * reached without following a link (confine.h). */
+static int do_embedding(const struct exec_host *h, struct request *m, struct reply *rp)
+{
+    if (!h->root)
+        return reply_fail(rp, -ENOTSUP, "this host does not write embedding files");
+    char rel[CONFINE_MAX_PATH + 1];
+    bool ld_dot = strcmp(m->logdir, ".") == 0, run_dot = strcmp(m->run, ".") == 0;
+    int k = snprintf(rel, sizeof rel, "%s%s%s", ld_dot ? "" : m->logdir,
+                     ld_dot || run_dot ? "" : "/", run_dot ? "" : m->run);
+    if (k < 0 || (size_t)k >= sizeof rel)
+        return reply_fail_count(rp, -ENAMETOOLONG, REPLY_COUNT_NAME,
+                                "the logdir and run names are too long together");
+    int root_fd = open(h->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int run_fd = -1;
+    int r = root_fd < 0 ? -errno : confine_open_dir(root_fd, rel, true, &run_fd);
+    if (root_fd >= 0)
+        close(root_fd);
+    if (r < 0)
+        return reply_fail_count(rp, r, is_path_error(r) ? REPLY_COUNT_PATH : REPLY_COUNT_NONE,
+                                "run '%s' of logdir '%s': cannot use its directory: %s",
+                                m->run, m->logdir, exec_strerror(r));
+    r = projector_write(run_fd, &m->embedding);
+    close(run_fd);
+    if (r == -EPROTO || r == -EBADMSG || r == -EFBIG)
+        return reply_fail(rp, r,
+                          "run '%s' of logdir '%s': its %s cannot be merged (%s); it was "
+                          "left as it is",
+                          m->run, m->logdir, PROJECTOR_CONFIG_NAME,
+                          r == -EPROTO ? "it holds fields this writer does not know"
+                          : r == -EFBIG ? "it is too large"
+                                        : "it is not valid text format");
+    if (r < 0)
+        return reply_fail_count(rp, r, is_path_error(r) ? REPLY_COUNT_PATH : REPLY_COUNT_NONE,
+                                "embedding '%s' in run '%s' of logdir '%s': %s",
+                                m->embedding.tag, m->run, m->logdir,
+                                is_path_error(r) ? exec_strerror(r) : strerror(-r));
+    rp->has_step = true;
+    rp->step = m->embedding.step;
+    return 0;
+}
+
 int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
 {
     double wall_time = m->has_wall_time ? m->wall_time : event_now();
@@ -296,6 +340,9 @@ int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
     case REQUEST_PING:
         rp->answer = true;
         rp->pong = true;
+        break;
+    case REQUEST_EMBEDDING:
+        do_embedding(h, m, rp);
         break;
     case REQUEST_STATS:
         rp->answer = true;

@@ -31,6 +31,10 @@ struct exec_host {
     /* Put every logdir under this directory (tfeventsd --per-user-root:
      * the peer's user directory); NULL or "": none. */
     const char *prefix;
+    /* The directory logdir names are relative to (tfeventsd --root; "/"
+     * for the embedded client), for ops that write files of their own
+     * (embedding). NULL: such ops are refused. */
+    const char *root;
     /* Find or open logdir name: 0 with *ret, EXEC_WAIT with *ret set to
      * the logdir being opened, or a negative errno (logdir_set_get()'s).
      * NULL: logdir_set_get(). */

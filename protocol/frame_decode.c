@@ -1042,10 +1042,21 @@ int frame_decode_fields(const Tfevents__Request *rq, struct request *m, char *er
     case TFEVENTS__REQUEST__OP_STATS:
         m->op = REQUEST_STATS;
         return 0;
+    case TFEVENTS__REQUEST__OP_EMBEDDING: {
+        int r;
+        m->op = REQUEST_EMBEDDING;
+        m->step_mode = LOGDIR_STEP_AT;
+        m->step = (int64_t)(rq->embedding->step & INT64_MAX);
+        if ((r = read_logdir(c, rq->embedding->logdir)) < 0 ||
+            (r = read_run(c, rq->embedding->run)) < 0)
+            return r;
+        return frame_kinds_embedding(rq->embedding, &m->embedding, err, err_size);
+    }
     default:
         return FAIL(-EINVAL,
                     "a request needs an op (log, step_get, step_set, flush, hparams_config, "
-                    "hparams_session_start, hparams_session_end, restart, close, ping, stats)");
+                    "hparams_session_start, hparams_session_end, restart, close, ping, stats, "
+                    "embedding)");
     }
 }
 

@@ -207,3 +207,82 @@ int frame_kinds_mesh(const Tfevents__Mesh *me, const char *tag, struct summary_v
     }
     return r < 0 ? fail_builder(r, "mesh", tag, err, err_size) : 0;
 }
+
+/* ---- embeddings ------------------------------------------------------- */
+
+static int copy_strv(char ***dst, size_t *n, char *const *src, size_t count)
+{
+    if (count == 0)
+        return 0;
+    if (!(*dst = calloc(count, sizeof **dst)))
+        return -ENOMEM;
+    for (*n = 0; *n < count; (*n)++)
+        if (!((*dst)[*n] = strdup(src[*n] ? src[*n] : "")))
+            return -ENOMEM;
+    return 0;
+}
+
+static int embedding_copy(const Tfevents__Embedding *q, struct projector_embedding *e)
+{
+    if (!(e->tag = strdup(q->tag)) ||
+        !(e->tensor = malloc(q->n_tensor * sizeof *e->tensor)))
+        return -ENOMEM;
+    memcpy(e->tensor, q->tensor, q->n_tensor * sizeof *e->tensor);
+    int r = copy_strv(&e->header, &e->n_header, q->metadata_header, q->n_metadata_header);
+    if (r == 0)
+        r = copy_strv(&e->cells, &e->n_cells, q->metadata, q->n_metadata);
+    if (r == 0 && q->has_sprite_png) {
+        if (!(e->sprite = malloc(q->sprite_png.len ? q->sprite_png.len : 1)))
+            return -ENOMEM;
+        memcpy(e->sprite, q->sprite_png.data, q->sprite_png.len);
+        e->sprite_len = q->sprite_png.len;
+    }
+    return r;
+}
+
+#define FAIL_EMB(code, ...) \
+    request_error_at(err, err_size, (code), "embedding", tag, __VA_ARGS__)
+
+int frame_kinds_embedding(const Tfevents__Embedding *q, struct projector_embedding *e,
+                          char *err, size_t err_size)
+{
+    const char *tag = q->tag;
+    if (q->step > (uint64_t)PROJECTOR_MAX_STEP)
+        return FAIL_EMB(-EINVAL, "\"step\" must be 0..%lld",
+                       (long long)PROJECTOR_MAX_STEP);
+    if (q->rows == 0 || q->cols == 0 || q->cols > PROJECTOR_MAX_DIMS ||
+        q->rows > PROJECTOR_MAX_VALUES / q->cols)
+        return FAIL_EMB(-EMSGSIZE,
+                       "tensor shape [%u, %u]: N and D must be at least 1, D at "
+                       "most %u and N*D at most %zu",
+                       q->rows, q->cols, PROJECTOR_MAX_DIMS, PROJECTOR_MAX_VALUES);
+    if (q->n_tensor != (size_t)q->rows * q->cols)
+        return FAIL_EMB(-EINVAL, "tensor has %zu numbers; shape [%u, %u] needs %zu",
+                       q->n_tensor, q->rows, q->cols, (size_t)q->rows * q->cols);
+    if (q->n_metadata_header > PROJECTOR_MAX_COLUMNS ||
+        q->n_metadata > PROJECTOR_MAX_VALUES)
+        return FAIL_EMB(-EMSGSIZE, "metadata has too many columns or cells");
+    if (q->has_sprite_png != (q->n_single_image_dim != 0))
+        return FAIL_EMB(-EINVAL, "a sprite needs \"single_image_dim\" [width, height], and "
+                                "\"single_image_dim\" a sprite");
+    if (q->has_sprite_png && q->n_single_image_dim != 2)
+        return FAIL_EMB(-EINVAL, "\"single_image_dim\" must be [width, height]");
+    if (q->has_sprite_png && q->sprite_png.len > PROJECTOR_MAX_SPRITE)
+        return FAIL_EMB(-EMSGSIZE, "sprite is %zu bytes; the limit is %zu",
+                       q->sprite_png.len, PROJECTOR_MAX_SPRITE);
+    projector_embedding_done(e);
+    e->step = (int64_t)q->step;
+    e->rows = q->rows;
+    e->cols = q->cols;
+    if (q->has_sprite_png) {
+        e->sprite_dim[0] = q->single_image_dim[0];
+        e->sprite_dim[1] = q->single_image_dim[1];
+    }
+    if (embedding_copy(q, e) < 0)
+        return request_error(err, err_size, -ENOMEM, "out of memory");
+    char why[REQUEST_ERROR_SIZE];
+    int r = projector_check(e, why, sizeof why);
+    if (r < 0)
+        return FAIL_EMB(r, "%s", why);
+    return 0;
+}

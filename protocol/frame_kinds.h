@@ -31,4 +31,9 @@ int frame_kinds_mesh(const Tfevents__Mesh *me, const char *tag, struct summary_v
 int frame_kinds_animation(const Tfevents__Image *im, const char *tag, struct summary_value *v,
                           const struct summary_meta *meta, char *err, size_t err_size);
 
+/* An Embedding request's tag, step, tensor, metadata and sprite, checked
+ * (projector_check()) and copied into e. */
+int frame_kinds_embedding(const Tfevents__Embedding *q, struct projector_embedding *e,
+                          char *err, size_t err_size);
+
 #endif

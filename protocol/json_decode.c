@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "json_fast.h"
+#include "json_kinds.h"
 #include "frame_decode.h"
 #include "json_nonfinite.h"
 #include "json_read.h"
@@ -55,6 +56,7 @@ enum field {
     F_STATUS = 1u << 12,
     F_TIME = 1u << 13,        /* start_time_secs / end_time_secs / time_created_secs */
     F_DESCRIPTION = 1u << 14, /* experiment name/description/user, model_uri, monitor_url */
+    F_EMBEDDING = 1u << 15,
 };
 
 static const struct {
@@ -82,6 +84,7 @@ static const struct {
     {"user", F_DESCRIPTION},
     {"model_uri", F_DESCRIPTION},
     {"monitor_url", F_DESCRIPTION},
+    {"embedding", F_EMBEDDING},
 };
 
 #define COMMON (F_V | F_OP | F_ID)
@@ -111,6 +114,8 @@ static const struct {
     {"close", REQUEST_CLOSE, COMMON | F_LOGDIR | F_SYNC, 0},
     {"ping", REQUEST_PING, COMMON, 0},
     {"stats", REQUEST_STATS, COMMON, 0},
+    {"embedding", REQUEST_EMBEDDING, COMMON | F_LOGDIR | F_RUN | F_STEP | F_EMBEDDING,
+     F_LOGDIR | F_EMBEDDING},
 };
 
 /* ---- values ------------------------------------------------------------- */
@@ -462,7 +467,7 @@ static int check_fields(struct json_read *c, const cJSON *root, size_t *ret_op)
         return FAIL(-EINVAL,
                     "unknown op \"%.64s\" (known: log, step_get, step_set, flush, "
                     "hparams_config, hparams_session_start, hparams_session_end, restart, "
-                    "close, ping, stats)",
+                    "close, ping, stats, embedding)",
                     op->valuestring);
     c->m->op = ops[opi].op;
     unsigned extra = seen & ~ops[opi].allowed, missing = ops[opi].required & ~seen;
@@ -637,6 +642,28 @@ static int translate_plain(struct json_read *c, const struct common *f, Tfevents
     return ok ? 0 : FAIL(-ENOMEM, "out of memory");
 }
 
+static int translate_embedding(struct json_read *c, const cJSON *root, const struct common *f,
+                               Tfevents__Request *rq)
+{
+    static const Tfevents__Embedding init = TFEVENTS__EMBEDDING__INIT;
+    Tfevents__Embedding *q = NEW(c, Tfevents__Embedding, init);
+    if (!q)
+        return FAIL(-ENOMEM, "out of memory");
+    rq->op_case = TFEVENTS__REQUEST__OP_EMBEDDING;
+    rq->embedding = q;
+    q->logdir = f->logdir;
+    q->run = f->run;
+    if (f->step) {
+        if (!cJSON_IsNumber(f->step) ||
+            !json_read_is_integer(f->step->valuedouble, (double)PROJECTOR_MAX_STEP))
+            return FAIL(-EINVAL, "\"step\" of an embedding must be an integer from 0 to "
+                                 "%lld", (long long)PROJECTOR_MAX_STEP);
+        q->has_step = true;
+        q->step = (uint64_t)f->step->valuedouble;
+    }
+    return json_kinds_embedding(c, cJSON_GetObjectItemCaseSensitive(root, "embedding"), q);
+}
+
 /* The line as the Request a binary client would send for it. */
 static int translate(struct json_read *c, const cJSON *root, Tfevents__Request *rq)
 {
@@ -655,6 +682,8 @@ static int translate(struct json_read *c, const cJSON *root, Tfevents__Request *
     case REQUEST_HPARAMS_SESSION_START:
     case REQUEST_HPARAMS_SESSION_END:
         return translate_hparams(c, root, &f, rq);
+    case REQUEST_EMBEDDING:
+        return translate_embedding(c, root, &f, rq);
     default:
         return translate_plain(c, &f, rq);
     }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A flat array of numbers, or of booleans (labels: false 0, true 1). */
@@ -339,5 +340,155 @@ int json_kinds_mesh(struct json_read *c, const cJSON *o, const char *tag, Tfeven
     } else if (config) {
         return FAIL_AT(-EINVAL, "value", tag, "$mesh \"config\" must be an object or JSON text");
     }
+    return 0;
+}
+
+/* ---- op "embedding" --------------------------------------------------- */
+
+/* A metadata cell: a string as it is, a number as its shortest text. */
+static int embedding_cell(struct json_read *c, const cJSON *it, char **ret)
+{
+    if (cJSON_IsString(it)) {
+        *ret = it->valuestring;
+        return 0;
+    }
+    if (!cJSON_IsNumber(it))
+        return FAIL(-EINVAL, "embedding: metadata cells must be strings or numbers");
+    char *s = json_read_alloc(c, 32, 1);
+    if (!s)
+        return FAIL(-ENOMEM, "out of memory");
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(s, 32, "%.*g", prec, it->valuedouble);
+        if (strtod(s, NULL) == it->valuedouble)
+            break;
+    }
+    *ret = s;
+    return 0;
+}
+
+/* cells of one array into out[*n ..), at most room. */
+static int embedding_cells(struct json_read *c, const cJSON *arr, char **out, size_t *n,
+                           size_t room)
+{
+    for (const cJSON *it = arr->child; it; it = it->next) {
+        if (*n >= room)
+            return FAIL(-EMSGSIZE, "embedding: too many metadata cells");
+        int r = embedding_cell(c, it, &out[(*n)++]);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* "metadata": ["a", "b"] (one column) or {"header": [...], "rows": [[...]]}. */
+static int embedding_metadata(struct json_read *c, const cJSON *md, Tfevents__Embedding *q)
+{
+    static const char *const keys[] = {"header", "rows", NULL};
+    const cJSON *header = NULL, *rows = md;
+    int r;
+    if (cJSON_IsObject(md)) {
+        if ((r = json_read_keys(c, md, "embedding \"metadata\"", keys)) < 0)
+            return r;
+        header = cJSON_GetObjectItemCaseSensitive(md, "header");
+        rows = cJSON_GetObjectItemCaseSensitive(md, "rows");
+        if (!cJSON_IsArray(header) || !cJSON_IsArray(rows))
+            return FAIL(-EINVAL, "embedding: \"metadata\" needs \"header\" (column names) "
+                                 "and \"rows\" (one array of cells per point)");
+    } else if (!cJSON_IsArray(md)) {
+        return FAIL(-EINVAL, "embedding: \"metadata\" must be an array of labels or "
+                             "{\"header\", \"rows\"}");
+    }
+    size_t cols = header ? (size_t)cJSON_GetArraySize(header) : 1;
+    size_t nrows = (size_t)cJSON_GetArraySize(rows);
+    if (cols == 0 || cols > PROJECTOR_MAX_COLUMNS || nrows > PROJECTOR_MAX_VALUES)
+        return FAIL(-EMSGSIZE, "embedding: metadata must have 1 to %u columns and at most "
+                               "%zu rows", PROJECTOR_MAX_COLUMNS, PROJECTOR_MAX_VALUES);
+    size_t room = nrows * cols;
+    if (header) {
+        q->metadata_header = json_read_alloc(c, cols, sizeof *q->metadata_header);
+        if (!q->metadata_header)
+            return FAIL(-ENOMEM, "out of memory");
+        if ((r = embedding_cells(c, header, q->metadata_header, &q->n_metadata_header,
+                                 cols)) < 0)
+            return r;
+    }
+    if (!(q->metadata = json_read_alloc(c, room ? room : 1, sizeof *q->metadata)))
+        return FAIL(-ENOMEM, "out of memory");
+    for (const cJSON *row = rows->child; row; row = row->next) {
+        size_t before = q->n_metadata;
+        if (!header)
+            r = embedding_cell(c, row, &q->metadata[q->n_metadata++]);
+        else if (!cJSON_IsArray(row))
+            r = FAIL(-EINVAL, "embedding: each metadata row must be an array of cells");
+        else if ((r = embedding_cells(c, row, q->metadata, &q->n_metadata, room)) == 0 &&
+                 q->n_metadata - before != cols)
+            r = FAIL(-EINVAL, "embedding: metadata row %zu has %zu cells; the header has %zu",
+                     before / cols, q->n_metadata - before, cols);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int embedding_sprite(struct json_read *c, const cJSON *sp, Tfevents__Embedding *q)
+{
+    static const char *const keys[] = {"png", "single_image_dim", NULL};
+    int r = cJSON_IsObject(sp) ? json_read_keys(c, sp, "embedding \"sprite\"", keys)
+                               : FAIL(-EINVAL, "embedding: \"sprite\" must be an object");
+    if (r < 0)
+        return r;
+    const cJSON *png = cJSON_GetObjectItemCaseSensitive(sp, "png");
+    const cJSON *dim = cJSON_GetObjectItemCaseSensitive(sp, "single_image_dim");
+    if (!png || !cJSON_IsArray(dim) || cJSON_GetArraySize(dim) != 2 ||
+        !cJSON_IsNumber(dim->child) || !cJSON_IsNumber(dim->child->next) ||
+        !json_read_is_integer(dim->child->valuedouble, UINT32_MAX) ||
+        !json_read_is_integer(dim->child->next->valuedouble, UINT32_MAX))
+        return FAIL(-EINVAL, "embedding: \"sprite\" needs \"png\" (base64) and "
+                             "\"single_image_dim\" [width, height]");
+    if ((r = json_read_base64(c, png, "embedding: sprite \"png\"", &q->sprite_png)) < 0)
+        return r;
+    q->has_sprite_png = true;
+    if (!(q->single_image_dim = json_read_alloc(c, 2, sizeof *q->single_image_dim)))
+        return FAIL(-ENOMEM, "out of memory");
+    q->single_image_dim[0] = (uint32_t)dim->child->valuedouble;
+    q->single_image_dim[1] = (uint32_t)dim->child->next->valuedouble;
+    q->n_single_image_dim = 2;
+    return 0;
+}
+
+int json_kinds_embedding(struct json_read *c, const cJSON *o, Tfevents__Embedding *q)
+{
+    static const char *const keys[] = {"tag", "tensor", "shape", "metadata", "sprite", NULL};
+    int r = cJSON_IsObject(o) ? json_read_keys(c, o, "\"embedding\"", keys)
+                              : FAIL(-EINVAL, "\"embedding\" must be an object");
+    if (r < 0 || (r = json_read_string(c, o, "tag", "embedding", &q->tag)) < 0)
+        return r;
+    if (!q->tag)
+        return FAIL(-EINVAL, "embedding needs a \"tag\"");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "tensor");
+    if (!t)
+        return FAIL(-EINVAL, "embedding needs a \"tensor\" [N][D]");
+    struct json_read_array a;
+    uint64_t *shape;
+    size_t rank;
+    if ((r = json_read_numbers(c, t, "embedding \"tensor\"", &a)) < 0 ||
+        (r = json_read_shape(c, o, &a, "embedding", &shape, &rank)) < 0)
+        return r;
+    if (rank != 2 || shape[0] > UINT32_MAX || shape[1] > UINT32_MAX)
+        return FAIL(-EINVAL, "embedding \"tensor\" must be [N][D] (or packed with "
+                             "\"shape\": [N, D])");
+    q->rows = (uint32_t)shape[0];
+    q->cols = (uint32_t)shape[1];
+    if (!(q->tensor = json_read_alloc(c, a.n ? a.n : 1, sizeof *q->tensor)))
+        return FAIL(-ENOMEM, "out of memory");
+    for (size_t i = 0; i < a.n; i++)
+        q->tensor[i] = (float)a.v[i];
+    q->n_tensor = a.n;
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+    if (md && !cJSON_IsNull(md) && (r = embedding_metadata(c, md, q)) < 0)
+        return r;
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(o, "sprite");
+    if (sp && !cJSON_IsNull(sp) && (r = embedding_sprite(c, sp, q)) < 0)
+        return r;
     return 0;
 }

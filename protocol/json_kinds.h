@@ -12,4 +12,9 @@ int json_kinds_pr_curve(struct json_read *c, const cJSON *o, const char *tag,
 int json_kinds_layout(struct json_read *c, const cJSON *o, const char *tag, Tfevents__Value *v);
 int json_kinds_mesh(struct json_read *c, const cJSON *o, const char *tag, Tfevents__Value *v);
 
+/* The "embedding" object of op "embedding": tag, tensor [N][D] (nested,
+ * or packed with "shape"), metadata (labels, or {"header", "rows"}), sprite
+ * ({"png": base64, "single_image_dim": [w, h]}). */
+int json_kinds_embedding(struct json_read *c, const cJSON *o, Tfevents__Embedding *q);
+
 #endif

@@ -19,6 +19,7 @@ static const char *const op_names[] = {
     [REQUEST_CLOSE] = "close",
     [REQUEST_PING] = "ping",
     [REQUEST_STATS] = "stats",
+    [REQUEST_EMBEDDING] = "embedding",
 };
 
 const char *request_op_name(enum request_op op)
@@ -31,7 +32,7 @@ const char *request_op_name(enum request_op op)
 bool request_needs_logdir(enum request_op op)
 {
     return op != REQUEST_FLUSH && op != REQUEST_CLOSE && op != REQUEST_PING &&
-           op != REQUEST_STATS;
+           op != REQUEST_STATS && op != REQUEST_EMBEDDING;   /* embedding: files only */
 }
 
 void request_init(struct request *m)
@@ -64,6 +65,11 @@ static void clear_fields(struct request *m)
     m->wall_time = 0;
     m->sync = false;
     m->resent = false;
+    struct projector_embedding *e = &m->embedding;
+    if (e->tag || e->tensor || e->header || e->cells || e->sprite)
+        projector_embedding_done(e);
+    else
+        e->rows = e->cols = e->n_header = e->n_cells = e->sprite_len = 0;
 }
 
 void request_done(struct request *m)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "logdir.h"
+#include "projector.h"
 #include "summary.h"
 
 /* The protocol version both decoders speak (JSON "v" may be omitted). */
@@ -51,6 +52,7 @@ enum request_op {
     REQUEST_CLOSE,
     REQUEST_PING,
     REQUEST_STATS,
+    REQUEST_EMBEDDING,
 };
 
 /* The name of an op as on the wire ("log", ...); "?" for no op. */
@@ -87,6 +89,9 @@ struct request {
      * requests (empty, with their buffers), so that a request of scalars
      * is decoded without allocating (request_recycle()). */
     size_t n_kept;
+    /* embedding: tag, step, tensor, metadata, sprite (owned; step also
+     * in step). */
+    struct projector_embedding embedding;
 };
 
 void request_init(struct request *m);

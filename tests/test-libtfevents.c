@@ -284,6 +284,32 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
     CHECK_EQ(tfevents_hparams_session_end(h, NULL, "train", TFEVENTS_STATUS_SUCCESS), 0);
     CHECK_EQ(tfevents_hparams_session_end(h, NULL, "train", (enum tfevents_status)9), -EINVAL);
 
+    /* An embedding: the projector's files beside the run's event files. */
+    {
+        const float vec[] = {1, 2, 3, 4.5f};
+        const char *const hdr[] = {"word", "n"}, *const md[] = {"a", "1", "b", "2"};
+        struct tfevents_embedding e = {.tag = "vecs", .rows = 2, .cols = 2, .tensor = vec,
+                                       .metadata_header = hdr, .n_header = 2, .metadata = md};
+        CHECK_EQ(tfevents_add_embedding(h, NULL, "train", 2, &e), 0);
+        char path[4200], text[256];
+        snprintf(path, sizeof path, "%s/train/00002/vecs/tensors.tsv", logdir);
+        FILE *f = fopen(path, "r");
+        CHECK(f != NULL);
+        if (f) {
+            size_t k = fread(text, 1, sizeof text - 1, f);
+            text[k] = '\0';
+            fclose(f);
+            CHECK_STR(text, "1\t2\n3\t4.5\n");
+        }
+        snprintf(path, sizeof path, "%s/train/projector_config.pbtxt", logdir);
+        CHECK(access(path, F_OK) == 0);
+        e.tag = "../x";   /* refused where it is executed: -EREMOTEIO from the daemon */
+        CHECK_EQ(tfevents_add_embedding(h, NULL, "train", 3, &e), daemon ? -EREMOTEIO : -EINVAL);
+        e.tag = "vecs";
+        e.tensor = NULL;
+        CHECK_EQ(tfevents_add_embedding(h, NULL, "train", 3, &e), -EINVAL);
+    }
+
     /* Close the files: the next value starts a new file (with metadata). */
     CHECK_EQ(tfevents_close_files(h, NULL, true), 0);
     CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "loss", 0.0625, TFEVENTS_STEP_NEXT), 0);

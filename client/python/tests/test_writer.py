@@ -191,10 +191,44 @@ def test_hparams_and_purge_step(env):
 def test_unsupported_kinds_say_so(env):
     c, root = env
     w = SummaryWriter(os.path.join(root, "u"), client=c)
-    for m in ("add_graph", "add_embedding", "add_onnx_graph"):
+    for m in ("add_graph", "add_onnx_graph"):
         with pytest.raises(NotImplementedError, match=m):
             getattr(w, m)(None)
     w.close()
+
+
+def test_embedding(env):
+    c, root = env
+    ld = os.path.join(root, "proj")
+    w = SummaryWriter(ld, client=c)
+    w.add_scalar("loss", 0.5, 0)   # the directory is a run
+    mat = [[0.0, 0.5, 1.0], [1.0, 0.25, -2.0]]
+    w.add_embedding(mat, metadata=["cat", "dog"], global_step=3, tag="words")
+    # label_img [N, C, H, W]: a sprite of a 2 x 2 grid of 2 x 3 images
+    img = [[[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]]] * 2
+    w.add_embedding(mat, metadata=[["cat", "1"], ["dog", "2"]], metadata_header=["n", "k"],
+                    label_img=img, global_step=5, tag="words")
+    with pytest.raises(ValueError):
+        w.add_embedding(mat, metadata=["only one"], global_step=6)
+    with pytest.raises(ValueError):
+        w.add_embedding(mat, tag="../x", global_step=6)
+    w.close()
+    with open(os.path.join(ld, "00003", "words", "tensors.tsv")) as f:
+        assert [[float(x) for x in l.split("\t")] for l in f.read().splitlines()] == mat
+    with open(os.path.join(ld, "00003", "words", "metadata.tsv")) as f:
+        assert f.read() == "cat\ndog\n"
+    with open(os.path.join(ld, "00005", "words", "metadata.tsv")) as f:
+        assert f.read() == "n\tk\ncat\t1\ndog\t2\n"
+    with open(os.path.join(ld, "00005", "words", "sprite.png"), "rb") as f:
+        png = f.read()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png[16:20], "big") == 6 and int.from_bytes(png[20:24], "big") == 4
+    with open(os.path.join(ld, "projector_config.pbtxt")) as f:
+        conf = f.read()
+    assert conf.count("embeddings {") == 2
+    assert 'tensor_name: "words:00003"' in conf and 'tensor_name: "words:00005"' in conf
+    assert "single_image_dim: 3" in conf and "single_image_dim: 2" in conf
+    eventlint(ld)
 
 
 def test_mesh(env):

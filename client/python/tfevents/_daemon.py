@@ -446,6 +446,21 @@ class DaemonSink(_Ops, Refusals):
         if not r["ok"]:
             raise RuntimeError("tfeventsd: %s" % r["error"])
 
+    def embedding(self, name, run, step, e):
+        """Write an embedding's projector files (e: _values.embedding());
+        waits for the daemon. ValueError when refused."""
+        body = [w.f_str(1, name), _opt_str(2, run), w.f_varint(3, step), w.f_str(4, e["tag"]),
+                w.f_varint(5, e["rows"]), w.f_varint(6, e["cols"]),
+                w.f_bytes(7, e["tensor"].tobytes())]
+        body += [w.f_str(8, s) for s in e["header"]]
+        body += [w.f_str(9, s) for s in e["cells"]]
+        if e["sprite"] is not None:
+            body += [w.f_bytes(10, e["sprite"]), w.f_varint(11, e["dim"][0]),
+                     w.f_varint(11, e["dim"][1])]
+        r = self.call(w.RQ_EMBEDDING, b"".join(body))
+        if not r["ok"]:
+            raise ValueError("tfeventsd: %s" % r["error"])
+
     def send(self, op_field, body):
         self.put(w.request(op_field, body))
 

@@ -163,6 +163,21 @@ _SIGS_0_3 = {
                                                    ctypes.c_size_t]),
 }
 
+
+
+class Embedding(ctypes.Structure):
+    _fields_ = [("tag", ctypes.c_char_p), ("rows", ctypes.c_size_t), ("cols", ctypes.c_size_t),
+                ("tensor", ctypes.c_void_p), ("metadata_header", ctypes.POINTER(ctypes.c_char_p)),
+                ("n_header", ctypes.c_size_t), ("metadata", ctypes.POINTER(ctypes.c_char_p)),
+                ("sprite_png", ctypes.c_char_p), ("sprite_len", ctypes.c_size_t),
+                ("sprite_width", ctypes.c_uint32), ("sprite_height", ctypes.c_uint32)]
+
+
+# Functions of libtfevents 0.4.
+_SIGS_0_3["tfevents_add_embedding"] = (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p,
+                                                      ctypes.c_int64,
+                                                      ctypes.POINTER(Embedding)])
+
 _lib = None
 _lib_lock = threading.Lock()
 
@@ -272,6 +287,24 @@ class EmbeddedSink(Refusals):
         if not self.h:
             raise ValueError("this tfevents client is closed")
         return self.h
+
+    def embedding(self, name, run, step, e):
+        """Write an embedding's projector files (e: _values.embedding());
+        ValueError when refused."""
+        f = getattr(self.lib, "tfevents_add_embedding", None)
+        if f is None:
+            raise NotImplementedError("add_embedding needs libtfevents 0.4 or later")
+        strs = lambda xs: (ctypes.c_char_p * max(1, len(xs)))(*[s.encode() for s in xs])
+        header, cells = strs(e["header"]), strs(e["cells"])
+        x = Embedding(e["tag"].encode(), e["rows"], e["cols"], e["tensor"].buffer_info()[0],
+                      header if e["header"] else None, len(e["header"]),
+                      cells if e["cells"] else None)
+        if e["sprite"] is not None:
+            x.sprite_png, x.sprite_len = e["sprite"], len(e["sprite"])
+            x.sprite_width, x.sprite_height = e["dim"]
+        r = f(self._handle(), name, _b(run), step, ctypes.byref(x))
+        if r < 0:
+            raise ValueError("libtfevents: %s" % self._err(r))
 
     def log_scalar(self, name, run, tag, value, step, wall):
         r = self.lib.tfevents_log_scalar(self._handle(), name, run, tag, value,

@@ -15,8 +15,10 @@ Differences, on purpose:
   - max_queue, flush_secs and filename_suffix are accepted and ignored:
     values leave the process within 50 ms and the daemon writes them every
     second;
-  - add_graph, add_onnx_graph, add_embedding and add_image_with_boxes
-    raise NotImplementedError;
+  - add_graph, add_onnx_graph and add_image_with_boxes raise
+    NotImplementedError;
+  - add_embedding writes the projector's files at once (it waits for the
+    daemon) and raises ValueError when they are refused;
   - add_video's GIF keeps up to 256 colours exactly and rounds more to a
     216-colour cube (tensorboardX's moviepy quantizes its own way);
   - add_pr_curve_raw takes the width from the rows (num_thresholds and
@@ -24,15 +26,19 @@ Differences, on purpose:
 add_scalars() writes to the sub-runs <main_tag>/<tag> like tensorboardX;
 tfevents.torch.SummaryWriter uses torch's <main_tag>_<tag> instead."""
 
+import array
 import datetime
 import io
+import math
 import os
 import socket
+import struct
 import time
+import zlib
 
 from . import _wire as w
 from ._api import HParam, Metric
-from ._arrays import doubles, np, unpack_doubles
+from ._arrays import doubles, flatten, floats, np, unpack_doubles
 from ._client import Client, default_client
 from ._values import (Summary, flatten, pooled_histogram, pooled_image, summary_audio,
                       summary_histogram, summary_image, summary_layout,
@@ -40,6 +46,63 @@ from ._values import (Summary, flatten, pooled_histogram, pooled_image, summary_
                       summary_video)
 
 _now = time.time
+
+
+def _png(rows, width, channels):
+    """An 8-bit PNG of rows (each a bytes of width * channels samples)."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    color = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    raw = b"".join(b"\0" + r for r in rows)
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, len(rows), 8, color, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def _sprite(label_img):
+    """[N, C, H, W] images as tensorboardX's sprite: a square grid of
+    ceil(sqrt(N)) images a side, row by row, the rest black. (png, [W, H])."""
+    uint8 = getattr(getattr(label_img, "dtype", None), "name", "") == "uint8"
+    flat, shape = flatten(label_img.tolist() if hasattr(label_img, "tolist") else label_img)
+    if len(shape) != 4 or shape[1] not in (1, 3, 4):
+        raise ValueError("label_img must be [N, C, H, W] with C 1, 3 or 4")
+    n, c, h, wd = shape
+    side = math.ceil(math.sqrt(n))
+    px = [v if uint8 else min(255, max(0, int(float(v) * 255))) for v in flat]
+    rows = []
+    for gy in range(side):
+        for y in range(h):
+            row = bytearray(side * wd * c)
+            for gx in range(side):
+                k = gy * side + gx
+                if k >= n:
+                    break
+                for x in range(wd):
+                    for ch in range(c):
+                        row[(gx * wd + x) * c + ch] = px[((k * c + ch) * h + y) * wd + x]
+            rows.append(bytes(row))
+    return _png(rows, side * wd, c), [wd, h]
+
+
+def _embedding(mat, metadata, label_img, tag, metadata_header):
+    data, n, shape = floats(mat)
+    if len(shape) != 2:
+        raise ValueError("add_embedding: mat must be [N, D]")
+    tensor = array.array("f")
+    tensor.frombytes(data)
+    header = [str(h) for h in metadata_header] if metadata_header else []
+    cells = []
+    if metadata is not None:
+        for row in (metadata.tolist() if hasattr(metadata, "tolist") else metadata):
+            if len(header) > 1:
+                cells.extend(str(x) for x in row)
+            else:
+                cells.append(str(row[0] if isinstance(row, (list, tuple)) else row))
+    sprite, dim = _sprite(label_img) if label_img is not None else (None, None)
+    return {"tag": tag, "rows": shape[0], "cols": shape[1], "tensor": tensor,
+            "header": header if len(header) > 1 else [], "cells": cells, "sprite": sprite,
+            "dim": dim}
 
 
 def _step(global_step):
@@ -296,8 +359,16 @@ class SummaryWriter:
     def add_onnx_graph(self, *a, **k):
         self._unsupported("add_onnx_graph")
 
-    def add_embedding(self, *a, **k):
-        self._unsupported("add_embedding")
+    def add_embedding(self, mat, metadata=None, label_img=None, global_step=None,
+                      tag="default", metadata_header=None):
+        """The embedding projector's files beside this logdir's event files:
+        mat [N, D]; metadata N labels (or N rows of cells with
+        metadata_header); label_img [N, C, H, W] (floats in [0, 1] or
+        uint8) as a sprite. Laid out as tensorboardX does
+        (<step %05d>/<tag>/...), merged into projector_config.pbtxt."""
+        step = _step(global_step) or 0
+        self._route.sink.embedding(self._route.name, None, step,
+                                   _embedding(mat, metadata, label_img, tag, metadata_header))
 
 
 
