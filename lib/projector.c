@@ -14,6 +14,7 @@
 #include "png.h"
 #include "shortest.h"
 #include "utf8.h"
+#include "fdio.h"
 
 static void free_strv(char **v, size_t n)
 {
@@ -541,21 +542,6 @@ static int sub_dir(int dir_fd, const char *name, int *ret_fd)
     return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    while (len > 0) {
-        ssize_t k = write(fd, p, len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
-}
-
 /* name in dir_fd replaced by data as a whole: a temporary file, fsynced,
  * renamed over name. */
 static int write_atomic(int dir_fd, const char *name, const void *data, size_t len)
@@ -567,7 +553,7 @@ static int write_atomic(int dir_fd, const char *name, const void *data, size_t l
     int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0)
         return -errno;
-    int r = write_all(fd, data, len);
+    int r = fdio_write_all(fd, data, len);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (close(fd) < 0 && r == 0)
