@@ -235,3 +235,106 @@ def test_reconnects_after_daemon_killed(tmp_path, daemon_only):
     finally:
         c.close(raise_errors=False)
         d.stop()
+
+
+# ---- the journal: what the daemon had not acknowledged, sent again ---------------
+
+def _killed_and_back(d):
+    import signal
+    d.stop(signal.SIGKILL)
+    os.unlink(d.sock)               # a killed daemon leaves its socket file
+    d.start()
+
+
+@pytest.fixture
+def no_checkpoint(monkeypatch):
+    """No acknowledgement asked by the client itself during the test: what
+    it sends stays in doubt until the test flushes."""
+    from tfevents import _daemon
+    monkeypatch.setattr(_daemon, "CHECKPOINT_INTERVAL", 3600.0)
+
+
+@pytest.mark.parametrize("written", ["unwritten", "written"])
+def test_kill9_explicit_steps_nothing_lost_nothing_doubled(tmp_path, daemon_only,
+                                                           no_checkpoint, written):
+    # unwritten: the daemon holds what it read in memory when killed (the
+    # values must be sent again); written: it wrote them before (sent
+    # again with Log.resent, they are skipped, not refused nor doubled).
+    interval = "60" if written == "unwritten" else "0.05"
+    d = Daemon(tmp_path, "--flush-interval", interval)
+    errors = []
+    c = tfevents.Client(mode="daemon", socket_path=d.sock, on_error=errors.append)
+    ld = os.path.join(d.root, "k9")
+    try:
+        for i in range(500):
+            tfevents.log_event(x=float(i), step=i, logdir=ld, client=c)
+        time.sleep(0.5)                # sent and read, not acknowledged
+        _killed_and_back(d)
+        for i in range(500, 1000):
+            tfevents.log_event(x=float(i), step=i, logdir=ld, client=c)
+        c.flush()
+        assert c.reconnects == 1
+        assert errors == [] and c.lost == 0 and c.daemon.refused == 0
+        rows = [r for r in tfevents.collect_events(ld, type="summary", as_frame=False)
+                if r["tag"] == "x"]
+        assert [r["step"] for r in rows] == list(range(1000))
+        assert [r["value"] for r in rows] == [float(i) for i in range(1000)]
+        eventlint(ld)
+    finally:
+        c.close(raise_errors=False)
+        d.stop()
+
+
+def test_kill9_counter_steps_in_doubt_are_counted(tmp_path, daemon_only, no_checkpoint):
+    d = Daemon(tmp_path, "--flush-interval", "60")
+    errors = []
+    c = tfevents.Client(mode="daemon", socket_path=d.sock, on_error=errors.append)
+    ld = os.path.join(d.root, "k9c")
+    try:
+        tfevents.log_event(x=-1.0, logdir=ld, client=c)
+        c.flush()                       # acknowledged: never in doubt
+        for i in range(100):
+            tfevents.log_event(x=float(i), logdir=ld, client=c)
+        time.sleep(0.5)
+        _killed_and_back(d)
+        tfevents.log_event(y=1.0, step=3, logdir=ld, client=c)
+        c.flush()
+        assert c.reconnects == 1
+        assert c.lost == 100
+        assert len(errors) == 1 and "100 log request(s) at the counter's step" in errors[0]
+        assert c.last_error == errors[0]
+        assert c.daemon.refused == 0
+        assert scalar_steps(ld, "x") == [0]
+        assert scalar_steps(ld, "y") == [3]
+    finally:
+        c.close(raise_errors=False)
+        d.stop()
+
+
+def test_sigterm_restart_loses_nothing(tmp_path, daemon_only, no_checkpoint):
+    # The goodbye tells which requests were executed: none is in doubt,
+    # counter steps included, and those it had not read are sent again.
+    d = Daemon(tmp_path, "--flush-interval", "60")
+    errors = []
+    c = tfevents.Client(mode="daemon", socket_path=d.sock, on_error=errors.append)
+    ld = os.path.join(d.root, "term")
+    try:
+        for i in range(300):
+            tfevents.log_event(x=float(i), logdir=ld, client=c)
+            tfevents.log_event(y=float(i), step=i, logdir=ld, client=c)
+        time.sleep(0.3)
+        assert d.stop() == 0
+        for i in range(300, 600):        # the daemon is away
+            tfevents.log_event(x=float(i), logdir=ld, client=c)
+            tfevents.log_event(y=float(i), step=i, logdir=ld, client=c)
+        time.sleep(0.2)
+        d.start()
+        c.flush()
+        assert c.reconnects == 1
+        assert errors == [] and c.lost == 0 and c.daemon.refused == 0
+        assert scalar_steps(ld, "x") == list(range(600))
+        assert scalar_steps(ld, "y") == list(range(600))
+        eventlint(ld)
+    finally:
+        c.close(raise_errors=False)
+        d.stop()

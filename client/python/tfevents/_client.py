@@ -124,6 +124,26 @@ class Client:
         it), or None in embedded mode."""
         return self.daemon.root if self.daemon is not None else None
 
+    @property
+    def lost(self):
+        """Requests lost to broken connections with the daemon: sent at the
+        counter's step (or step_set) before a daemon crash, not
+        acknowledged, so not sent again (that could log them twice); or
+        everything unacknowledged when the daemon did not come back. 0 in
+        embedded mode."""
+        return self.daemon.lost if self.daemon is not None else 0
+
+    @property
+    def reconnects(self):
+        """Connections made again to the daemon after a break."""
+        return self.daemon.reconnects if self.daemon is not None else 0
+
+    @property
+    def last_error(self):
+        """The sentence of the daemon transport's last refusal or loss
+        (None: none yet)."""
+        return self.daemon.last_error if self.daemon is not None else None
+
     def route(self, logdir):
         """The Route of a logdir path."""
         path = os.path.abspath(os.path.expanduser(os.fspath(logdir)))

@@ -10,14 +10,25 @@ up. A reader thread takes the replies: answers to requests that carry an
 id go to whoever waits for them; refusals of logged requests are kept and
 raised by the next flush()/close() (or given to on_error).
 
-When the connection breaks (the daemon restarts), the sender reconnects
-with growing delays for up to `reconnect_timeout` seconds and sends again
-the frame it could not finish (the daemon never executes a partial
-frame). Frames the daemon had read before it stopped are executed and
-written by it (it reads everything before exiting on SIGTERM). Unlike
-libtfevents, no copy of the frames sent is kept: when a daemon is killed,
-what it had read but not written, and bytes still in the socket, are lost
-without being counted (a returned flush() is the acknowledgement)."""
+Every frame is kept (a journal, no copy) until the daemon acknowledges
+it: the answer to a flush of every logdir (flush(), close(), or a
+checkpoint the sender asks for every CHECKPOINT_INTERVAL seconds and
+CHECKPOINT_BYTES bytes) or the daemon's goodbye at a graceful stop
+(Reply{ok, request N, closing}: 1..N written, none after N read). Past
+`max_pending` bytes not acknowledged, callers wait for an acknowledgement.
+
+When the connection breaks (the daemon restarts, or is killed), the
+sender reconnects with growing delays for up to `reconnect_timeout`
+seconds and sends again what the daemon had not acknowledged: as it was
+when the daemon cannot have read it (a frame not written whole, or after
+the goodbye's N); a log at an explicit step with Log.resent (the daemon
+skips the values it had written); restarts and hparams as they were. A
+log at the counter's step or a step_set the daemon may have carried out
+(a kill -9, a crash) is not sent again, since it could be logged twice: it
+is counted in `lost` and its sentence reported like a refusal, as is
+everything unacknowledged when the daemon does not come back. Refusals
+already reported are never sent again. `reconnects` counts the
+connections made again."""
 
 import collections
 import errno
@@ -36,6 +47,8 @@ MAX_REQUESTS = 65536              # requests per frame (the daemon's limit)
 MAX_PENDING = 64 * 1024 * 1024    # bytes queued before callers wait
 HELLO_TIMEOUT = 5.0
 IOV_MAX = 1024                    # buffers per sendmsg() (Linux's limit)
+CHECKPOINT_BYTES = 1024 * 1024    # an acknowledgement asked for every MiB sent...
+CHECKPOINT_INTERVAL = 1.0         # ...and every second
 
 
 class DaemonError(ConnectionError):
@@ -192,13 +205,26 @@ class DaemonSink(_Ops, Refusals):
         self.max_pending = max_pending
         self.reconnect_timeout = reconnect_timeout
         self.reconnects = 0
+        self.lost = 0             # requests lost to broken connections
+        self.last_error = None    # the sentence of the last refusal or loss
         self._lock = threading.Lock()
         self._cv = threading.Condition(self._lock)
         self._parts = []          # the current batch: encoded requests
         self._size = 0
+        self._count = 0           # requests in the current batch
         self._pooled = []         # pooled buffers the current batch uses
-        self._frames = collections.deque()
-        self._queued = 0          # bytes in _frames and in the sender's hands
+        self._frames = collections.deque()   # cut: [parts, size, pooled, count, slot]
+        self._queued = 0          # bytes cut and not yet acknowledged
+        # The journal: frames of this connection not yet acknowledged,
+        # [parts, size, pooled, first request number, count, written whole].
+        self._journal = collections.deque()
+        self._seq = 0             # requests framed on this connection
+        self._acked = 0           # requests 1.._acked are written
+        self._goodbye = None      # the daemon said goodbye: none after it was read
+        self._refused_nums = set()   # refused (reported): never sent again
+        self._ckpt_seq = 0        # the last request a checkpoint covers
+        self._ckpt_bytes = 0      # bytes framed since the last checkpoint
+        self._ckpt_time = time.monotonic()
         self._wake = threading.Event()
         self._waiters = {}
         self._next_id = 0
@@ -206,8 +232,9 @@ class DaemonSink(_Ops, Refusals):
         self._refused = 0
         self._fatal = None
         self._stopping = False
-        self._lost = False
+        self._broken = False
         self._gen = 0
+        self._reader = None
         self._start_reader()
         self._sender = threading.Thread(target=self._send_loop, name="tfevents-sender",
                                         daemon=True)
@@ -227,7 +254,8 @@ class DaemonSink(_Ops, Refusals):
                 self._cut()
             self._parts.append(entry)
             self._size += n
-            if self._size >= self.batch_bytes or len(self._parts) >= MAX_REQUESTS:
+            self._count += 1
+            if self._size >= self.batch_bytes or self._count >= MAX_REQUESTS:
                 self._cut()
                 self._wake.set()
                 while self._queued > self.max_pending and self._fatal is None:
@@ -237,7 +265,7 @@ class DaemonSink(_Ops, Refusals):
 
     def put_parts(self, parts, n, pooled=()):
         """Queue one Batch entry given as parts of n bytes in all; pooled
-        buffers among them go back to the pool once sent."""
+        buffers among them go back to the pool once acknowledged."""
         lock = self._lock
         lock.acquire()
         try:
@@ -247,9 +275,10 @@ class DaemonSink(_Ops, Refusals):
                 self._cut()
             self._parts += parts
             self._size += n
+            self._count += 1
             if pooled:
                 self._pooled += pooled
-            if self._size >= self.batch_bytes or len(self._parts) >= MAX_REQUESTS:
+            if self._size >= self.batch_bytes or self._count >= MAX_REQUESTS:
                 self._cut()
                 self._wake.set()
                 while self._queued > self.max_pending and self._fatal is None:
@@ -257,32 +286,38 @@ class DaemonSink(_Ops, Refusals):
         finally:
             lock.release()
 
-    def _cut(self):
-        """Move the current batch to the frames to send (lock held)."""
+    def _cut(self, slot=None):
+        """Move the current batch to the frames to send (lock held); slot:
+        the waiter of the call that ends it (told its request number)."""
         if self._parts:
-            self._frames.append((self._parts, self._size, self._pooled))
+            self._frames.append([self._parts, self._size, self._pooled, self._count, slot])
             self._queued += self._size
             self._parts = []
             self._size = 0
+            self._count = 0
             self._pooled = []
 
-    def call(self, op_field, body, timeout=60.0, retries=3):
+    def call(self, op_field, body, timeout=60.0, retries=3, acks=False):
         """Send one request with an id and wait for its reply (dict). The
-        request is retried when the connection was replaced meanwhile."""
+        request is retried when the connection was replaced meanwhile.
+        acks: its ok answers acknowledges every request before it (a
+        flush or close of every logdir)."""
         for _ in range(retries + 1):
             with self._lock:
                 if self._fatal is not None:
                     raise self._fatal
                 self._next_id += 1
                 rid = self._next_id
-                slot = [threading.Event(), None]
+                # [answered, reply, acknowledges, its number on the connection]
+                slot = [threading.Event(), None, acks, None]
                 self._waiters[rid] = slot
                 entry = w.request(op_field, body, rid)
                 if self._size + len(entry) > self.max_frame:
                     self._cut()
                 self._parts.append(entry)
                 self._size += len(entry)
-                self._cut()
+                self._count += 1
+                self._cut(slot)
             self._wake.set()
             if not slot[0].wait(timeout):
                 with self._lock:
@@ -296,14 +331,32 @@ class DaemonSink(_Ops, Refusals):
 
     # ---- errors -----------------------------------------------------------
     def _note_error(self, msg):
+        self.last_error = msg
         self._note_refusal(msg)
+
+    def _note_lost(self, n, msg):
+        """n requests are lost: counted, and the sentence reported like a
+        refusal (on_error, or raised by the next flush()/close())."""
+        if n <= 0:
+            return
+        self.lost += n
+        self.last_error = msg
+        cb = self.on_error
+        if cb is not None:
+            try:
+                cb(msg)
+            except Exception:  # a callback must not kill the sender
+                pass
+        else:
+            with self._lock:
+                self._errors.append(msg)
 
     # ---- the reader thread ------------------------------------------------
     def _start_reader(self):
         self._gen += 1
-        t = threading.Thread(target=self._read_loop, args=(self.sock, self._gen),
-                             name="tfevents-reader", daemon=True)
-        t.start()
+        self._reader = threading.Thread(target=self._read_loop, args=(self.sock, self._gen),
+                                        name="tfevents-reader", daemon=True)
+        self._reader.start()
 
     def _read_loop(self, sock, gen):
         buf = bytearray()
@@ -321,17 +374,29 @@ class DaemonSink(_Ops, Refusals):
                     payload = bytes(buf[pos + 5:pos + 5 + n])
                     pos += 5 + n
                     if kind == w.FRAME_REPLY:
-                        self._on_reply(w.decode_reply(payload))
+                        self._on_reply(w.decode_reply(payload), gen, sock)
                 del buf[:pos]
         except (OSError, ValueError):
             pass
         if gen == self._gen and not self._stopping:
-            self._lost = True
+            self._broken = True
             self._wake.set()
 
-    def _on_reply(self, r):
+    def _on_reply(self, r, gen, sock):
         rid = r["id"]
-        slot = self._waiters.pop(rid, None) if rid is not None else None
+        with self._lock:
+            if gen != self._gen:
+                return          # an old connection's: its journal is gone
+            slot = self._waiters.pop(rid, None) if rid is not None else None
+            if r["ok"]:
+                if slot is not None and slot[2] and slot[3] is not None:
+                    self._ack(slot[3])
+                elif rid is None and r["closing"] and r["request"] is not None:
+                    # The goodbye: 1..N executed and written, none after N read.
+                    self._goodbye = r["request"]
+                    self._ack(r["request"])
+            elif not r["ok"] and slot is None and r["request"] is not None:
+                self._refused_nums.add(r["request"])
         if slot is not None:
             slot[1] = r
             slot[0].set()
@@ -339,56 +404,128 @@ class DaemonSink(_Ops, Refusals):
             self._note_error("request %s: %s" % (r["request"], r["error"] or "refused"))
         if r["closing"]:
             try:
-                self.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
 
+    def _ack(self, upto):
+        """Requests 1..upto of this connection are written: drop the
+        frames they cover (lock held)."""
+        if upto <= self._acked:
+            return
+        self._acked = upto
+        j = self._journal
+        while j and j[0][3] + j[0][4] - 1 <= upto:
+            parts, size, pooled = j.popleft()[:3]
+            self._queued -= size
+            for b in pooled:
+                POOL.put(b)
+        if self._refused_nums:
+            self._refused_nums = {n for n in self._refused_nums if n > upto}
+        self._cv.notify_all()
+
     # ---- the sender thread ------------------------------------------------
     def _send_loop(self):
+        todo = collections.deque()
         while True:
             self._wake.wait(self.interval)
             self._wake.clear()
             with self._lock:
                 self._cut()
-                frames = list(self._frames)
+                todo.extend(self._frames)
                 self._frames.clear()
                 stopping = self._stopping
-            if self._lost and not stopping:
-                self._reconnect()
-            for parts, size, pooled in frames:
-                self._send(parts, size)
-                del parts[:]
-                for b in pooled:
-                    POOL.put(b)
-                with self._lock:
-                    self._queued -= size
-                    self._cv.notify_all()
+            if self._broken and self._fatal is None:
+                self._recover(todo)
+            while todo and self._fatal is None:
+                if not self._send(todo[0]):
+                    self._recover(todo)
+                    continue
+                todo.popleft()
+            if self._fatal is None:
+                self._checkpoint()
+            if todo:
+                self._drop(todo)
             if stopping:
                 with self._lock:
                     if not self._parts and not self._frames:
                         return
 
-    def _send(self, parts, size):
-        head = w.HEADER.pack(size, w.FRAME_BATCH)
-        while self._fatal is None:
-            try:
-                _sendmsg_all(self.sock, [head] + parts)
-                return
-            except OSError:
-                self._reconnect()
-        self._note_error("lost %d bytes of requests: %s" % (size, self._fatal))
+    def _send(self, frame):
+        """Number, journal and write one frame; False when the connection
+        broke (the frame stays journaled as not written whole)."""
+        parts, size, pooled, count, slot = frame
+        with self._lock:
+            first = self._seq + 1
+            self._seq += count
+            if slot is not None:
+                slot[3] = self._seq
+            self._ckpt_bytes += size
+            rec = [parts, size, pooled, first, count, False]
+            self._journal.append(rec)
+        try:
+            _sendmsg_all(self.sock, [w.HEADER.pack(size, w.FRAME_BATCH)] + parts)
+        except OSError:
+            return False
+        rec[5] = True
+        return True
 
-    def _reconnect(self):
-        """Replace a broken connection (sender thread only)."""
+    def _checkpoint(self):
+        """Ask for an acknowledgement (a flush of every logdir) every
+        CHECKPOINT_INTERVAL seconds and CHECKPOINT_BYTES bytes sent, so
+        that the journal stays short and a crash puts little in doubt."""
+        now = time.monotonic()
+        with self._lock:
+            if self._seq <= self._ckpt_seq or self._seq <= self._acked:
+                return
+            # Callers wait past max_pending: ask early enough for them.
+            every = min(CHECKPOINT_BYTES, self.max_pending // 4)
+            if self._ckpt_bytes < every and now - self._ckpt_time < CHECKPOINT_INTERVAL:
+                return
+            self._next_id += 1
+            rid = self._next_id
+            slot = self._waiters[rid] = [threading.Event(), None, True, None]
+            entry = w.request(w.RQ_FLUSH, b"", rid)
+            self._queued += len(entry)
+            self._ckpt_seq = self._seq + 1
+            self._ckpt_bytes = 0
+            self._ckpt_time = now
+        self._send([[entry], len(entry), [], 1, slot])   # a break is seen by the reader
+
+    def _drop(self, todo):
+        """The daemon is gone for good: frames never sent are lost."""
+        n = 0
+        with self._lock:
+            for parts, size, pooled, count, _ in todo:
+                n += count
+                self._queued -= size
+                for b in pooled:
+                    POOL.put(b)
+        todo.clear()
+        self._note_lost(n, "tfeventsd at %s is gone: %d request(s) not sent are lost"
+                        % (self.path, n))
+
+    def _recover(self, todo):
+        """Replace a broken connection and put in front of todo what must
+        be sent again (sender thread only)."""
         old = self.sock
+        try:
+            old.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        # The replies the old connection still holds (refusals, the
+        # goodbye) are read before its journal is sorted.
+        if self._reader is not None:
+            self._reader.join(HELLO_TIMEOUT)
+        with self._lock:
+            self._gen += 1        # late replies of the old connection are ignored
+            waiters, self._waiters = self._waiters, {}
         try:
             old.close()
         except OSError:
             pass
-        # Requests sent on the old connection will never be answered:
-        # their callers retry.
-        with self._lock:
-            waiters, self._waiters = self._waiters, {}
+        # Requests with an id will never be answered on the old connection:
+        # their callers send them again.
         for slot in waiters.values():
             slot[0].set()
         deadline = time.monotonic() + self.reconnect_timeout
@@ -401,7 +538,7 @@ class DaemonSink(_Ops, Refusals):
             except OSError as e:
                 last = e
             if time.monotonic() + delay > deadline or self._stopping and delay > 1:
-                self._fail(DaemonError(
+                self._give_up(todo, DaemonError(
                     "tfeventsd at %s is gone and did not come back within %.0f s (%s); "
                     "the values logged since are lost" % (self.path, self.reconnect_timeout,
                                                           last)))
@@ -410,28 +547,108 @@ class DaemonSink(_Ops, Refusals):
             delay = min(delay * 2, 1.0)
         if hello["root"] != self.root:
             sock.close()
-            self._fail(DaemonError("tfeventsd at %s came back with another root (%s, was %s)"
-                                   % (self.path, hello["root"], self.root)))
+            self._give_up(todo, DaemonError(
+                "tfeventsd at %s came back with another root (%s, was %s)"
+                % (self.path, hello["root"], self.root)))
             return
-        self.sock = sock
-        self.max_frame = hello["max_frame"]
-        self.reconnects += 1
-        self._lost = False
+        with self._lock:
+            journal, self._journal = self._journal, collections.deque()
+            goodbye, self._goodbye = self._goodbye, None
+            refused, self._refused_nums = self._refused_nums, set()
+            acked = self._acked
+            self._seq = self._acked = self._ckpt_seq = self._ckpt_bytes = 0
+            self.sock = sock
+            self.max_frame = hello["max_frame"]
+            self.reconnects += 1
+            self._broken = False
         self._start_reader()
+        todo.extendleft(reversed(self._replay(journal, goodbye, refused, acked)))
 
-    def _fail(self, exc):
+    def _replay(self, journal, goodbye, refused, acked):
+        """The frames to send again for what the old connection's journal
+        holds: as it was when the daemon cannot have read it, with
+        Log.resent at an explicit step when it may have, never when that
+        could log it twice (counted as lost)."""
+        entries, sizes = [], []
+        counter = step_set = 0
+        for parts, size, pooled, first, count, whole in journal:
+            data = b"".join(parts)
+            with self._lock:
+                self._queued -= size
+            for b in pooled:
+                POOL.put(b)
+            num = first - 1
+            for req in w.batch_requests(data):
+                num += 1
+                if num <= acked or num in refused:
+                    continue
+                kind, rid = w.classify(req)
+                if rid is not None:
+                    continue      # a call (or a checkpoint): its caller retries
+                unread = not whole or (goodbye is not None and num > goodbye)
+                if not unread:
+                    if kind == w.K_LOG_COUNTER:
+                        counter += 1
+                        continue
+                    if kind == w.K_STEP_SET:
+                        step_set += 1
+                        continue
+                    if kind == w.K_LOG_AT:
+                        req = w.resent(req)
+                e = w.f_bytes(1, req)
+                entries.append(e)
+                sizes.append(len(e))
+        self._note_lost(counter + step_set, (
+            "the connection to tfeventsd at %s ended without an acknowledgement (the daemon "
+            "was killed or crashed): %d log request(s) at the counter's step and %d step_set "
+            "request(s), sent after the last acknowledgement, were not sent again (the daemon "
+            "may have carried them out, and sending them again could log them twice); "
+            "requests at explicit steps were sent again (what the daemon had written is "
+            "skipped)" % (self.path, counter, step_set)))
+        frames, cur, n = [], [], 0
+        limit = min(self.batch_bytes, self.max_frame)
+        for e, k in zip(entries, sizes):
+            if cur and (n + k > limit or len(cur) >= MAX_REQUESTS):
+                frames.append([cur, n, [], len(cur), None])
+                cur, n = [], 0
+            cur.append(e)
+            n += k
+        if cur:
+            frames.append([cur, n, [], len(cur), None])
+        with self._lock:
+            self._queued += sum(sizes)
+        return frames
+
+    def _give_up(self, todo, exc):
+        """The daemon did not come back: what was not acknowledged is lost."""
+        n = 0
         with self._lock:
             self._fatal = exc
+            journal, self._journal = self._journal, collections.deque()
             waiters, self._waiters = self._waiters, {}
+            for parts, size, pooled, count, _ in list(todo) + list(self._frames):
+                n += count
+            self._frames.clear()
+            n += self._count
+            self._parts, self._size, self._count, self._pooled = [], 0, 0, []
+            self._queued = 0
             self._cv.notify_all()
+        todo.clear()
+        for parts, size, pooled, first, count, whole in journal:
+            for req in w.batch_requests(b"".join(parts)):
+                if w.classify(req)[1] is None:
+                    n += 1
         for slot in waiters.values():
             slot[0].set()
+        self._note_lost(n, "%s: %d request(s) sent or batched since the last acknowledgement "
+                        "are lost (those the daemon had read before it went away may be in "
+                        "the files)" % (exc, n))
 
     # ---- requests -----------------------------------------------------------
     def flush(self, name=None, sync=False, close=False):
         body = (w.f_str(1, name) if name is not None else b"") + (w.f_bool(2, True) if sync
                                                                  else b"")
-        r = self.call(w.RQ_CLOSE if close else w.RQ_FLUSH, body)
+        r = self.call(w.RQ_CLOSE if close else w.RQ_FLUSH, body, acks=name is None)
         if not r["ok"]:
             self._note_error(r["error"] or "flush refused")
 

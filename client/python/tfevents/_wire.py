@@ -252,3 +252,53 @@ def decode_reply(buf):
         elif f == 10:
             r["closing"] = bool(v)
     return r
+
+
+# ---- what a client sends again after a broken connection -------------------------
+# The kinds of a Request, for sending it again when the daemon may have
+# executed it already (as libtfevents' lib_journal sorts them).
+K_OTHER = 0          # flush, step_get, ping ... (with an id: its caller retries)
+K_LOG_AT = 1         # a log at an explicit step: sent again with Log.resent
+K_LOG_COUNTER = 2    # a log at the counter's step: again could log it twice
+K_STEP_SET = 3       # moves the counter: again could move it below later steps
+K_REPLAYABLE = 4     # restart, hparams: the same again changes nothing shown
+LOG_RESENT = b"\x30\x01"   # Log field 6 (resent), varint 1
+
+
+def batch_requests(buf):
+    """The serialized Requests of a Batch payload (memoryview slices)."""
+    for f, wt, v in fields(memoryview(buf)):
+        if f == 1 and wt == LEN:
+            yield v
+
+
+def classify(req):
+    """(kind, id or None) of a serialized Request."""
+    rid = None
+    kind = K_OTHER
+    for f, wt, v in fields(req):
+        if f == 1 and wt == VARINT:
+            rid = v
+        elif f == RQ_LOG and wt == LEN:
+            kind = K_LOG_COUNTER
+            for lf, _, _ in fields(v):
+                if lf == 2:
+                    kind = K_LOG_AT
+        elif f == RQ_STEP_SET:
+            kind = K_STEP_SET
+        elif f in (RQ_RESTART, RQ_HP_CONFIG, RQ_HP_START, RQ_HP_END):
+            kind = K_REPLAYABLE
+    return kind, rid
+
+
+def resent(req):
+    """A Log request (without id, at an explicit step) with Log.resent set:
+    the Log body is copied once and the flag appended (fields may come in
+    any order), the lengths written again."""
+    for f, wt, v in fields(req):
+        if f == RQ_LOG and wt == LEN:
+            for lf, _, _ in fields(v):
+                if lf == 6:
+                    return bytes(req)
+            return f_bytes(RQ_LOG, bytes(v) + LOG_RESENT)
+    raise ValueError("not a log request")
