@@ -338,3 +338,42 @@ def test_sigterm_restart_loses_nothing(tmp_path, daemon_only, no_checkpoint):
     finally:
         c.close(raise_errors=False)
         d.stop()
+
+
+def test_frame_cut_mid_send_is_sent_once(tmp_path, daemon_only, monkeypatch):
+    # The connection breaks in the middle of a frame: the daemon never runs
+    # a partial frame, so the client sends it again on the next connection
+    # -- once. (It used to be sent twice, from the journal and from the
+    # sender's queue, and the second copy was refused.)
+    import socket
+    from tfevents import _daemon
+    d = Daemon(tmp_path)
+    errors = []
+    c = tfevents.Client(mode="daemon", socket_path=d.sock, on_error=errors.append)
+    ld = os.path.join(d.root, "cut")
+    real = _daemon._sendmsg_all
+    calls = {"n": 0}
+
+    def cut_third(sock, bufs):
+        calls["n"] += 1
+        if calls["n"] != 3:
+            return real(sock, bufs)
+        data = b"".join(bytes(b) for b in bufs)
+        sock.sendall(data[:len(data) // 2])
+        sock.shutdown(socket.SHUT_RDWR)
+        raise BrokenPipeError("cut in the middle of a frame (test)")
+
+    monkeypatch.setattr(_daemon, "_sendmsg_all", cut_third)
+    try:
+        for i in range(300):
+            tfevents.log_event(x=float(i), step=i, logdir=ld, client=c)
+            if i % 50 == 49:
+                time.sleep(0.15)           # one frame per 50 steps
+        c.flush()
+        assert calls["n"] > 3 and c.reconnects == 1
+        assert errors == [] and c.lost == 0 and c.daemon.refused == 0
+        assert scalar_steps(ld) == list(range(300))
+        eventlint(ld)
+    finally:
+        c.close(raise_errors=False)
+        d.stop()

@@ -453,7 +453,11 @@ class DaemonSink(_Ops, Refusals):
 
     def _send(self, frame):
         """Number, journal and write one frame; False when the connection
-        broke (the frame stays journaled as not written whole)."""
+        broke. A frame not written whole cannot have been executed (the
+        daemon runs whole frames only): it leaves the journal, and the
+        caller sends it again, as it was, on the next connection. (Kept in
+        both, it was sent twice after a break: once from the journal, once
+        from the caller's queue, and the second copy was refused.)"""
         parts, size, pooled, count, slot = frame
         with self._lock:
             first = self._seq + 1
@@ -466,6 +470,11 @@ class DaemonSink(_Ops, Refusals):
         try:
             _sendmsg_all(self.sock, [w.HEADER.pack(size, w.FRAME_BATCH)] + parts)
         except OSError:
+            with self._lock:
+                try:
+                    self._journal.remove(rec)
+                except ValueError:
+                    pass          # a reader's ack cannot reach an unsent frame
             return False
         rec[5] = True
         return True
