@@ -191,7 +191,8 @@ static int hparam_names(const struct export_hparams *h, struct names *nm)
             if ((r = names_add(nm, it->string)) < 0)
                 return r;
     }
-    qsort(nm->v + from_exp, nm->n - from_exp, sizeof *nm->v, cmp_str);
+    if (nm->n - from_exp > 1)
+        qsort(nm->v + from_exp, nm->n - from_exp, sizeof *nm->v, cmp_str);
     return 0;
 }
 
@@ -285,7 +286,7 @@ int export_hparams_write(struct export_hparams *h, int out_fd)
     for (size_t i = 0; i < h->sessions.cap && runs; i++)
         if (h->sessions.slots[i].key)
             runs[n++] = h->sessions.slots[i].key;
-    if (runs)
+    if (runs && n > 1)
         qsort(runs, n, sizeof *runs, cmp_str);
     for (size_t i = 0; i < n && !r; i++)
         r = session_row(h, &b, runs[i], strmap_get(&h->sessions, runs[i],

@@ -93,7 +93,7 @@ static int read_entries(const char *path, const char *dest, struct list *out)
     }
     free(line);
     fclose(f);
-    if (r == 0)
+    if (r == 0 && out->n > 1)
         qsort(out->v, out->n, sizeof *out->v, by_rel);
     return r;
 }
@@ -135,6 +135,8 @@ static int walk(int dirfd, const char *rel, unsigned depth, const char *skip_rel
 static const struct upload_file *find(const struct list *l, const char *rel)
 {
     struct upload_file key = {.rel = (char *)rel};
+    if (l->n == 0)
+        return NULL;   /* bsearch() takes no NULL array, even empty */
     return bsearch(&key, l->v, l->n, sizeof *l->v, by_rel);
 }
 
@@ -194,7 +196,7 @@ int upload_journal_open(struct upload_journal **ret, const char *path, const cha
         int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         r = fd < 0 ? -errno : walk(fd, "", 0, skip, &found);
     }
-    if (r == 0)
+    if (r == 0 && found.n > 1)
         qsort(found.v, found.n, sizeof *found.v, by_rel);
     for (size_t i = 0; r == 0 && i < found.n; i++) {
         const struct upload_file *o = find(&old, found.v[i].rel);

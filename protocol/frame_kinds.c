@@ -99,7 +99,12 @@ int frame_kinds_layout(const Tfevents__Layout *l, const char *tag, struct summar
     }
     struct layout_category *cats = calloc(l->n_categories, sizeof *cats);
     struct layout_chart *charts = calloc(n_charts ? n_charts : 1, sizeof *charts);
-    int r = cats && charts ? 0 : request_error(err, err_size, -ENOMEM, "out of memory");
+    if (!cats || !charts) {
+        free(cats);
+        free(charts);
+        return request_error(err, err_size, -ENOMEM, "out of memory");
+    }
+    int r = 0;
     struct layout_chart *ch = charts;
     for (size_t i = 0; r == 0 && i < l->n_categories; i++) {
         const Tfevents__LayoutCategory *c = l->categories[i];
@@ -131,7 +136,7 @@ int frame_kinds_layout(const Tfevents__Layout *l, const char *tag, struct summar
         if (r < 0)
             r = fail_builder(r, "layout", tag, err, err_size);
     }
-    for (size_t i = 0; charts && i < n_charts; i++)
+    for (size_t i = 0; i < n_charts; i++)
         free((void *)charts[i].margin);
     free(cats);
     free(charts);
