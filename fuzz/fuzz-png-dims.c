@@ -1,5 +1,5 @@
-/* fuzz-png-dims: the PNG/JPEG size sniffer (png_sniff) behind
- * summary_image_encoded(). The builder must accept exactly the blobs the
+/* fuzz-png-dims: the PNG/JPEG and GIF size sniffers (png_sniff,
+ * gif_sniff) behind summary_image_encoded(). The builder must accept exactly the blobs the
  * sniffer can size, report that size, and refuse a caller's size that
  * disagrees with it; the value must read back (value_decode()) as one
  * image of that width and height. */
@@ -10,6 +10,7 @@
 
 #include "event.h"
 #include "fuzz.h"
+#include "gif.h"
 #include "summary.h"
 #include "value.h"
 
@@ -44,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(r == PNG_FORMAT_PNG || r == PNG_FORMAT_JPEG || r == -EINVAL);
     if (r > 0)
         FUZZ_CHECK(w > 0 && h > 0);
+    else if (gif_sniff(data, size, &w, &h) == 0)
+        r = 1;   /* a GIF: its logical screen size */
 
     struct summary_value sv;
     summary_value_init(&sv);

@@ -69,20 +69,23 @@ static bool cur_varint(struct cur *c, uint64_t *ret)
     return false;
 }
 
+/* protobuf-c reads a key or a length prefix of at most 5 bytes: a longer
+ * one, even a zero-padded one, is not plain (found by fuzz-frame, for
+ * lengths first, then for keys). */
+#define CUR_MAX_LEN_BYTES 5
+
 /* A field's key: field number and wire type. */
 static bool cur_key(struct cur *c, uint32_t *field, unsigned *wire)
 {
     uint64_t k;
-    if (!cur_varint(c, &k) || (k >> 3) == 0 || (k >> 3) > UINT32_MAX)
+    const uint8_t *start = c->p;
+    if (!cur_varint(c, &k) || c->p - start > CUR_MAX_LEN_BYTES || (k >> 3) == 0 ||
+        (k >> 3) > UINT32_MAX)
         return false;
     *field = (uint32_t)(k >> 3);
     *wire = (unsigned)(k & 7);
     return true;
 }
-
-/* protobuf-c reads a length prefix of at most 5 bytes (32 bits): a longer
- * one, even a zero-padded one, is not plain (found by fuzz-frame). */
-#define CUR_MAX_LEN_BYTES 5
 
 static bool cur_bytes(struct cur *c, struct cur *ret)
 {
