@@ -1,5 +1,6 @@
 /* $pr_curve and $layout (json_kinds.h). */
 #include "json_kinds.h"
+#include "mesh.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -252,13 +253,32 @@ int json_kinds_layout(struct json_read *c, const cJSON *o, const char *tag, Tfev
 
 /* ---- $mesh ---------------------------------------------------------------- */
 
-/* A part [samples][n][3] or [n][3] (samples 1): its numbers and samples. */
+/* "samples" of flat parts: each sample holds at least one point. */
+#define MESH_MAX_FLAT_SAMPLES MESH_MAX_ELEMENTS
+
+/* A part [samples][n][3] or [n][3] (samples 1): its numbers and samples.
+ * A flat part (a packed array, or a flat array: bulk data travels packed)
+ * is read row-major with the message's "samples" (default 1); flat_samples
+ * is 0 when none was given. */
 static int mesh_part(struct json_read *c, const cJSON *it, const char *where, const char *tag,
-                     struct json_read_array *a, size_t *ret_samples)
+                     uint32_t flat_samples, struct json_read_array *a, size_t *ret_samples)
 {
     int r = json_read_numbers(c, it, where, a);
     if (r < 0)
         return r;
+    if (a->rank == 1) {
+        size_t s = flat_samples ? flat_samples : 1;
+        if (a->n % (3 * s) != 0)
+            return FAIL_AT(-EINVAL, "value", tag,
+                           "%s: flat, it holds %zu numbers, not samples (%zu) x n x 3", where,
+                           a->n, s);
+        a->rank = 3;
+        a->dims[0] = s;
+        a->dims[1] = a->n / (3 * s);
+        a->dims[2] = 3;
+    } else if (flat_samples) {
+        return FAIL_AT(-EINVAL, "value", tag, "$mesh \"samples\" goes with flat parts only");
+    }
     if (!((a->rank == 2 || a->rank == 3) && a->dims[a->rank - 1] == 3))
         return FAIL_AT(-EINVAL, "value", tag, "%s must be [n][3] or [samples][n][3]", where);
     *ret_samples = a->rank == 3 ? a->dims[0] : 1;
@@ -267,7 +287,7 @@ static int mesh_part(struct json_read *c, const cJSON *it, const char *where, co
 
 int json_kinds_mesh(struct json_read *c, const cJSON *o, const char *tag, Tfevents__Value *v)
 {
-    static const char *const keys[] = {"vertices", "faces", "colors", "config",
+    static const char *const keys[] = {"vertices", "faces", "colors", "config", "samples",
                                        "display_name", "description", NULL};
     static const Tfevents__Mesh init = TFEVENTS__MESH__INIT;
     int r = json_read_keys(c, o, "$mesh", keys);
@@ -284,9 +304,16 @@ int json_kinds_mesh(struct json_read *c, const cJSON *o, const char *tag, Tfeven
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(o, "config");
     struct json_read_array a;
     size_t samples, s2;
+    protobuf_c_boolean has_flat = 0;
+    uint32_t flat = 0;
     if (!vert)
         return FAIL_AT(-EINVAL, "value", tag, "$mesh needs \"vertices\"");
-    if ((r = mesh_part(c, vert, "$mesh \"vertices\"", tag, &a, &samples)) < 0)
+    if ((r = json_read_u32(c, o, "samples", "$mesh", 0, &has_flat, &flat)) < 0)
+        return r;
+    if (has_flat && (flat < 1 || flat > MESH_MAX_FLAT_SAMPLES))
+        return FAIL_AT(-EINVAL, "value", tag, "$mesh \"samples\" must be 1..%u",
+                       MESH_MAX_FLAT_SAMPLES);
+    if ((r = mesh_part(c, vert, "$mesh \"vertices\"", tag, flat, &a, &samples)) < 0)
         return r;
     if (!(me->vertices = json_read_alloc(c, a.n, sizeof *me->vertices)))
         return FAIL(-ENOMEM, "out of memory");
@@ -296,7 +323,7 @@ int json_kinds_mesh(struct json_read *c, const cJSON *o, const char *tag, Tfeven
     me->has_samples = true;
     me->samples = (uint32_t)samples;
     if (faces) {
-        if ((r = mesh_part(c, faces, "$mesh \"faces\"", tag, &a, &s2)) < 0)
+        if ((r = mesh_part(c, faces, "$mesh \"faces\"", tag, flat, &a, &s2)) < 0)
             return r;
         if (s2 != samples)
             return FAIL_AT(-EINVAL, "value", tag, "$mesh parts differ in samples");
@@ -310,7 +337,7 @@ int json_kinds_mesh(struct json_read *c, const cJSON *o, const char *tag, Tfeven
         me->n_faces = a.n;
     }
     if (colors) {
-        if ((r = mesh_part(c, colors, "$mesh \"colors\"", tag, &a, &s2)) < 0)
+        if ((r = mesh_part(c, colors, "$mesh \"colors\"", tag, flat, &a, &s2)) < 0)
             return r;
         if (s2 != samples)
             return FAIL_AT(-EINVAL, "value", tag, "$mesh parts differ in samples");
@@ -357,10 +384,17 @@ static int embedding_cell(struct json_read *c, const cJSON *it, char **ret)
     char *s = json_read_alloc(c, 32, 1);
     if (!s)
         return FAIL(-ENOMEM, "out of memory");
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(s, 32, "%.*g", prec, it->valuedouble);
-        if (strtod(s, NULL) == it->valuedouble)
-            break;
+    double x = it->valuedouble;
+    /* Whole numbers in full ("10", as a label is written, not "1e+01");
+     * others as the shortest text that reads back as the same double. */
+    if (x > -1e15 && x < 1e15 && x == (double)(long long)x) {
+        snprintf(s, 32, "%lld", (long long)x);
+    } else {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(s, 32, "%.*g", prec, x);
+            if (strtod(s, NULL) == x)
+                break;
+        }
     }
     *ret = s;
     return 0;

@@ -403,7 +403,10 @@ def test_mesh(tmp):
         c = d.client()
         for body, why in [({"vertices": [[0, 0, 0]], "faces": [[0, 1, 2]]}, "index"),
                           ({"vertices": [[0, 0]]}, "[n][3]"),
-                          ({"vertices": [[0, 0, 0]], "colors": [[0, 0, 256]]}, "0..255")]:
+                          ({"vertices": [[0, 0, 0]], "colors": [[0, 0, 256]]}, "0..255"),
+                          ({"vertices": {"f32": "AAAAAAAAAAAAAAAA"}, "samples": 2}, "flat"),
+                          ({"vertices": [[0, 0, 0]], "samples": 1}, "flat parts only"),
+                          ({"vertices": [0, 0, 0], "samples": 0}, "samples")]:
             a = c.request({"logdir": "m2", "values": {"m": {"$mesh": body}}})
             check(not a["ok"] and why in a["error"], "%r: %r" % (body, a))
         c.close()
