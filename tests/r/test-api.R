@@ -93,7 +93,7 @@ check(setequal(su$tag, c("img", "one", "gray", "snd")), "media tags")
 check(all(su$plugin[su$tag %in% c("img", "one", "gray")] == "images"), "image plugin")
 check(su$plugin[su$tag == "snd"] == "audio", "audio plugin")
 expect_error(summary_image(array(0, c(4, 4, 3))), "batch, height, width, channels")
-expect_error(summary_image(as.raw(1:10)), "PNG or JPEG")
+expect_error(summary_image(as.raw(1:10)), "PNG, JPEG or GIF")
 
 # Packed arrays: the same image and audio sent as numbers in text give
 # the same values; histogram data sent packed (the daemon buckets it) gives

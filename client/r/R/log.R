@@ -130,6 +130,19 @@ log_event <- function(..., step = get_global_step(increment = TRUE)) {
     keys <- vapply(nm, json_name, "", USE.NAMES = FALSE)
     values <- paste0(keys, ":", sprintf("%.17g", as.double(x)), collapse = ",")
   } else {
+    # Embeddings are requests of their own (kinds.R), at this call's step:
+    # without one given, the default's round trip gives it.
+    if (any(vapply(data, is.list, NA))) {
+      sp <- split_embeddings(data)
+      if (length(sp$found)) {
+        s <- as.numeric(step)
+        if (length(sp$data))
+          send_lines(sprintf('{"logdir":%s,"step":%.0f,"values":{%s}}', name, s,
+                             encode_members(sp$data)))
+        for (e in sp$found) send_embedding(get_default_logdir(), e$run, e$tag, e$e, s)
+        return(invisible(data))
+      }
+    }
     values <- encode_members(data)
   }
   line <- if (missing(step)) {

@@ -66,13 +66,14 @@ collect_events <- function(logdir = get_default_logdir(), n = NULL,
 }
 
 #' The value(s) of collected events: numbers for scalars, strings for
-#' text, a (k x 3) matrix (left, right, count) for a histogram.
+#' text, a (k x 3) matrix (left, right, count) for a histogram, a data
+#' frame (one row per threshold) for a PR curve.
 value <- function(x, ...) UseMethod("value")
 
 value.default <- function(x, ...) x
 
 decode_json <- function(s) {
-  if (requireNamespace("jsonlite", quietly = TRUE)) return(jsonlite::fromJSON(s))
+  if (use_jsonlite()) return(jsonlite::fromJSON(s))
   nums <- regmatches(s, gregexpr("-?[0-9.]+(e[-+]?[0-9]+)?", s, ignore.case = TRUE))[[1]]
   as.numeric(nums)
 }
@@ -90,7 +91,26 @@ value.data.frame <- function(x, ..., as_list = FALSE) {
              colnames(h) <- c("left", "right", "count")
              h
            },
+           pr_curves = pr_curve_frame(v),
            v)
   })
   if (!as_list && length(out) == 1L) out[[1]] else out
+}
+
+# A PR curve row of `tfevents collect` ({"num_thresholds": k, and six
+# arrays of k numbers, in this order}) as a data frame.
+PR_CURVE_ROWS <- c("true_positives", "false_positives", "true_negatives", "false_negatives",
+                   "precision", "recall")
+
+pr_curve_frame <- function(v) {
+  j <- decode_json(v)
+  if (is.list(j)) {
+    k <- j$num_thresholds
+    cols <- lapply(PR_CURVE_ROWS, function(n) as.numeric(j[[n]]))
+  } else {   # without jsonlite: the numbers in order
+    k <- j[1]
+    cols <- lapply(seq_along(PR_CURVE_ROWS) - 1L, function(i) j[1L + i * k + seq_len(k)])
+  }
+  names(cols) <- PR_CURVE_ROWS
+  data.frame(threshold = (seq_len(k) - 1) / (k - 1), cols)
 }

@@ -83,7 +83,8 @@ summary_histogram.array <- function(data, ..., metadata = NULL, tag = NA, bucket
 }
 
 #' Images: an array (batch, height, width, channels) with values in [0, 1]
-#' (or integers 0..255), or the raw bytes of a PNG or JPEG file.
+#' (or integers 0..255), or the raw bytes of a PNG, JPEG or GIF (animated
+#' or not) file.
 summary_image <- function(img, ..., metadata = NULL, tag = NA) UseMethod("summary_image")
 
 summary_image.array <- function(img, ..., metadata = NULL, tag = NA) {
@@ -93,15 +94,7 @@ summary_image.array <- function(img, ..., metadata = NULL, tag = NA) {
          "got dimensions (", paste(d, collapse = ", "), ")", call. = FALSE)
   if (!(d[4] %in% 1:4))
     stop("tfeventsd: summary_image(): 1 to 4 channels, got ", d[4], call. = FALSE)
-  v <- aperm(img, 4:1)   # row-major: channel fastest, then x, y, image
-  if (!is.integer(v)) {
-    if (!all(is.finite(v)) || min(v) < 0 || max(v) > 1)
-      stop("tfeventsd: summary_image(): values must be in [0, 1] (or integers 0..255)",
-           call. = FALSE)
-    v <- as.integer(round(v * 255))
-  }
-  if (anyNA(v) || min(v) < 0L || max(v) > 255L)
-    stop("tfeventsd: summary_image(): integer values must be in 0..255", call. = FALSE)
+  v <- pixels_u8(aperm(img, 4:1), "summary_image")   # row-major: channel fastest
   fields <- sprintf('"pixels":%s,"shape":[%s],"dtype":"uint8"', packed_u8(v), json_ints(d))
   new_summary("image", "images", fields, metadata, tag)
 }
@@ -109,9 +102,10 @@ summary_image.array <- function(img, ..., metadata = NULL, tag = NA) {
 summary_image.raw <- function(img, ..., metadata = NULL, tag = NA) {
   png <- length(img) >= 8L && identical(img[1:4], as.raw(c(0x89, 0x50, 0x4e, 0x47)))
   jpeg <- length(img) >= 3L && identical(img[1:3], as.raw(c(0xff, 0xd8, 0xff)))
-  if (!png && !jpeg)
-    stop("tfeventsd: summary_image(): raw bytes must be a PNG or JPEG file", call. = FALSE)
-  fields <- sprintf('"%s":"%s"', if (png) "png" else "jpeg", base64(img))
+  gif <- length(img) >= 6L && rawToChar(img[1:6]) %in% c("GIF87a", "GIF89a")
+  if (!png && !jpeg && !gif)
+    stop("tfeventsd: summary_image(): raw bytes must be a PNG, JPEG or GIF file", call. = FALSE)
+  fields <- sprintf('"%s":"%s"', if (png) "png" else if (jpeg) "jpeg" else "gif", base64(img))
   new_summary("image", "images", fields, metadata, tag)
 }
 
