@@ -922,6 +922,37 @@ TFEV_API int tfevents_flush(tfevents *h, bool sync)
     return r;
 }
 
+TFEV_API int tfevents_exec_json(tfevents *h, const char *line, size_t len, char *reply,
+                                size_t size, size_t *ret_len)
+{
+    if (size)
+        reply[0] = '\0';
+    if (ret_len)
+        *ret_len = 0;
+    if (enter(h) < 0)
+        return -ECHILD;
+    int r = h->dm ? set_err(h, -ENOTSUP, "JSON lines go to the daemon itself in daemon mode")
+                  : ensure_embedded(h);
+    struct buf out;
+    buf_init(&out, BUF_NO_CAP);
+    if (r == 0)
+        r = lib_embedded_exec_json(h->em, line, len, &out);
+    if (out.len && size) {   /* the reply, cut between whole UTF-8 characters */
+        size_t n = out.len < size ? out.len : size - 1;
+        while (n > 0 && n < out.len && (out.data[n] & 0xC0) == 0x80)
+            n--;
+        memcpy(reply, out.data, n);
+        reply[n] = '\0';
+    }
+    if (ret_len)
+        *ret_len = out.len;
+    if (r < 0 && !h->dm)
+        set_err(h, r, "refused (see the reply)");
+    buf_free(&out);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
 TFEV_API int tfevents_close_files(tfevents *h, const char *dir, bool sync)
 {
     if (enter(h) < 0)

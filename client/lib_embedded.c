@@ -9,6 +9,8 @@
 #include "event.h"
 #include "exec.h"
 #include "frame_decode.h"
+#include "json_decode.h"
+#include "json_guard.h"
 #include "logdir.h"
 #include "pbwire.h"
 #include "run_writer.h"
@@ -39,6 +41,7 @@ struct direct {
 struct lib_embedded {
     logdir_set *set;
     struct request msg;
+    uint64_t json_lines;   /* numbered as the daemon numbers a connection's */
     size_t batch_bytes;
     int write_error;
     struct direct direct;
@@ -405,4 +408,68 @@ int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,
     exec_request(&h, m, &rep);
     take_write_error(e, &rep);
     return lib_reply_of(&rep, rp);
+}
+
+/* ---- JSON lines ------------------------------------------------------------- */
+
+/* The daemon's default limits of a JSON line (tfeventsd --max-json-depth,
+ * --max-elements). */
+#define EMBEDDED_JSON_MAX_DEPTH 64u
+#define EMBEDDED_JSON_MAX_ELEMENTS (4u << 20)
+
+/* What the daemon says about a line its guard refuses (dispatch.c). */
+static void guard_refusal(struct reply *rp, enum json_guard_what what, const char *line,
+                          size_t off, size_t len)
+{
+    if (what == JSON_GUARD_DEPTH)
+        reply_fail(rp, -EMSGSIZE, "JSON nested deeper than the limit of %u levels "
+                   "(--max-json-depth)", EMBEDDED_JSON_MAX_DEPTH);
+    else if (what == JSON_GUARD_RANGE)
+        reply_fail(rp, -EINVAL, "number out of range: %.*s%s", len > 64 ? 64 : (int)len,
+                   line + off, len > 64 ? "\xe2\x80\xa6" : "");
+    else if (what == JSON_GUARD_NUL)
+        reply_fail(rp, -EINVAL, "a string holds a NUL (\\u0000 or a raw 0 byte); names, "
+                   "tags and texts cannot hold NUL");
+    else
+        reply_fail(rp, -EMSGSIZE, "more than %u array elements in one message "
+                   "(--max-elements)", EMBEDDED_JSON_MAX_ELEMENTS);
+}
+
+int lib_embedded_exec_json(struct lib_embedded *e, const char *line, size_t len,
+                           struct buf *out)
+{
+    struct request *m = &e->msg;
+    struct reply rep;
+    char err[REQUEST_ERROR_SIZE];
+    const struct json_guard_limits gl = {.max_depth = EMBEDDED_JSON_MAX_DEPTH,
+                                         .max_elements = EMBEDDED_JSON_MAX_ELEMENTS};
+    enum json_guard_what what = JSON_GUARD_OK;
+    size_t off = 0, num_len = 0;
+    e->json_lines++;
+    if (json_guard_scan(line, len, &gl, &what, &off, &num_len) < 0) {
+        request_done(m);   /* no id of an earlier line in the reply */
+        if (json_guard_find_id(line, len, m->id, sizeof m->id) > 0)
+            m->has_id = true;
+        reply_init(&rep, m);
+        guard_refusal(&rep, what, line, off, num_len);
+    } else {
+        int r = jd_decode(m, line, len, err, sizeof err);
+        if (r < 0 && !m->has_id && json_guard_find_id(line, len, m->id, sizeof m->id) > 0)
+            m->has_id = true;
+        reply_init(&rep, m);
+        if (r < 0) {
+            reply_fail(&rep, r, "%s", err);
+        } else {
+            struct exec_host h;
+            host_init(e, &h);
+            exec_request(&h, m, &rep);
+            take_write_error(e, &rep);
+        }
+    }
+    if (!rep.ok)
+        rep.line = e->json_lines;
+    int r = rep.answer ? reply_write_json(out, &rep) : 0;
+    if (r < 0)
+        return r;
+    return rep.ok ? 0 : (rep.code < 0 ? rep.code : -EINVAL);
 }

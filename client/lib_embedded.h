@@ -32,6 +32,14 @@ int lib_embedded_free(struct lib_embedded *e);
 int lib_embedded_exec(struct lib_embedded *e, const uint8_t *req, size_t len,
                       struct lib_reply *rp);
 
+/* Execute one line of the JSON protocol (line[0..len), without its
+ * newline) as the daemon would, with its default limits; the reply line
+ * the daemon would send (none for a fire-and-forget line that succeeded)
+ * is appended to out, without a newline. Returns 0, the negative errno of
+ * a refusal (its sentence is in the reply), or of out's growth. */
+int lib_embedded_exec_json(struct lib_embedded *e, const char *line, size_t len,
+                           struct buf *out);
+
 /* lib_embedded_log_scalars() left the call to lib_embedded_exec(). */
 #define LIB_EMBEDDED_DECLINED 1
 

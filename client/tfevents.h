@@ -546,6 +546,22 @@ struct tfevents_embedding {
 int tfevents_add_embedding(tfevents *h, const char *logdir, const char *run, int64_t step,
                            const struct tfevents_embedding *e);
 
+/* ---- JSON lines (since 0.4.0) --------------------------------------------- */
+
+/* Embedded mode: execute one line of the daemon's JSON protocol
+ * (docs/protocol.md; line[0..len), no newline) in this process, as the
+ * daemon would with its default limits: for languages that can build the
+ * protocol's JSON but cannot call the typed API (the R client). Logdir
+ * names are paths without their leading "/" (the root is "/"). The reply
+ * line the daemon would send -- none for a fire-and-forget line that
+ * succeeded, else {"id":..,"ok":..,...} -- is copied into reply (always
+ * NUL-terminated when size > 0; "" for none), and its full length
+ * returned in *ret_len (may be NULL). Returns 0, the negative errno of a
+ * refusal (the sentence is in the reply and tfevents_last_error()),
+ * -ENOTSUP in daemon mode (send the line to the daemon instead). */
+int tfevents_exec_json(tfevents *h, const char *line, size_t len, char *reply, size_t size,
+                       size_t *ret_len);
+
 /* ---- reading -------------------------------------------------------------
  * An incremental reader of a logdir: every run (directory holding event
  * files, "." for the logdir itself), files in name order, each from where

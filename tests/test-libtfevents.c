@@ -413,6 +413,49 @@ static void test_nested_embedded(void)
     client_util_eventlint(m);
 }
 
+/* tfevents_exec_json: JSON lines executed in process as the daemon would,
+ * with its replies and refusals. */
+static void test_exec_json(void)
+{
+    struct tfevents_options o;
+    tfevents_options_init(&o);
+    o.mode = TFEVENTS_MODE_EMBEDDED;
+    tfevents *h;
+    REQUIRE(tfevents_open(&h, &o) == 0);
+    char line[900], reply[512], logdir[700];
+    size_t n = 1;
+    snprintf(logdir, sizeof logdir, "%s/json", tmp);
+    snprintf(line, sizeof line, "{\"logdir\":\"%s\",\"values\":{\"loss\":0.5,"
+             "\"w\":{\"$histogram\":{\"values\":{\"f64\":\"AAAAAAAA8D8AAAAAAAAAQA==\"}}}}}",
+             logdir + 1);
+    CHECK_EQ(tfevents_exec_json(h, line, strlen(line), reply, sizeof reply, &n), 0);
+    CHECK_EQ(n, 0);   /* fire and forget: no reply */
+    CHECK(strcmp(reply, "") == 0);
+    snprintf(line, sizeof line, "{\"id\":7,\"op\":\"step_get\",\"logdir\":\"%s\"}", logdir + 1);
+    CHECK_EQ(tfevents_exec_json(h, line, strlen(line), reply, sizeof reply, &n), 0);
+    CHECK(strcmp(reply, "{\"id\":7,\"ok\":true,\"step\":0,\"next\":1}") == 0);
+    CHECK_EQ(n, strlen(reply));
+    /* The step policy refuses, with the daemon's sentence and line number. */
+    snprintf(line, sizeof line, "{\"logdir\":\"%s\",\"step\":0,\"values\":{\"loss\":1}}",
+             logdir + 1);
+    CHECK(tfevents_exec_json(h, line, strlen(line), reply, sizeof reply, NULL) < 0);
+    CHECK(strstr(reply, "\"ok\":false,\"line\":3,") && strstr(reply, "not greater"));
+    /* Not JSON, and past the depth limit: refused, the id kept. */
+    CHECK(tfevents_exec_json(h, "{\"id\":9,", 8, reply, sizeof reply, NULL) < 0);
+    CHECK(strstr(reply, "\"id\":9,\"ok\":false"));
+    char deep[200];
+    memset(deep, '[', 100);
+    strcpy(deep + 100, "1");
+    CHECK_EQ(tfevents_exec_json(h, deep, strlen(deep), reply, sizeof reply, NULL), -EMSGSIZE);
+    CHECK(strstr(reply, "--max-json-depth"));
+    /* A short buffer gets a cut, NUL-terminated reply and the full length. */
+    snprintf(line, sizeof line, "{\"id\":\"abc\",\"op\":\"ping\"}");
+    CHECK_EQ(tfevents_exec_json(h, line, strlen(line), reply, 8, &n), 0);
+    CHECK(strcmp(reply, "{\"id\":\"") == 0 && n > 8);
+    CHECK_EQ(tfevents_close(h), 0);
+    client_util_eventlint(logdir);
+}
+
 /* ---- the tests ---------------------------------------------------------------- */
 
 static char *embedded_dump, *daemon_dump;
@@ -727,4 +770,5 @@ static void teardown(void)
 
 TEST_MAIN(TEST(test_all), TEST(test_embedded), TEST(test_daemon), TEST(test_equivalent),
           TEST(test_routes_follow), TEST(test_metadata_first), TEST(test_modes),
-          TEST(test_reader_incremental), TEST(test_nested_embedded), TEST(teardown))
+          TEST(test_reader_incremental), TEST(test_nested_embedded), TEST(test_exec_json),
+          TEST(teardown))
