@@ -13,8 +13,11 @@ runs, with Rscript in the daemon's root:
     must equal theirs) and from data that the Python client (client/python)
     logs too (the same tensors and projector files, wall times aside).
 Each must print "ok"; every logdir they write then passes eventlint
---strict (skipped with a note when TFEVENTS_SHARED is absent). Skipped
-(exit 77) when Rscript is not installed.
+--strict (skipped with a note when TFEVENTS_SHARED is absent). Embedded
+mode (no daemon: libtfevents of this build loaded into R): tests/r/
+test-embedded.R and test-kinds.R again, and the refusals when the library
+or the daemon's TCP port is missing. Skipped (exit 77) when Rscript is not
+installed.
 
 Standard library only; the harness is test-daemon.py's.
 Usage: test-r-client.py [TEST-NAME-SUBSTRING]"""
@@ -41,14 +44,17 @@ CLI = os.path.abspath(os.environ.get("TFEVENTS_CLI") or os.path.join(td.BUILD, "
 
 
 def install(tmp):
-    """The package in a library of its own; returns its path."""
+    """The package in a library of its own; returns its path. Installed
+    from a copy: R CMD INSTALL compiles src/ where it is."""
     r = shutil.which("R")
     if not r or not shutil.which("Rscript"):
         raise Skip("R (Rscript) not installed")
     lib = os.path.join(tmp, "rlib")
     os.mkdir(lib)
-    p = subprocess.run([r, "CMD", "INSTALL", "--no-test-load", "-l", lib,
-                        os.path.join(SOURCE, "client", "r")],
+    src = os.path.join(tmp, "rsrc")
+    shutil.copytree(os.path.join(SOURCE, "client", "r"), src,
+                    ignore=shutil.ignore_patterns("*.o", "*.so"))
+    p = subprocess.run([r, "CMD", "INSTALL", "--no-test-load", "-l", lib, src],
                        capture_output=True, text=True, timeout=300)
     check(p.returncode == 0, "R CMD INSTALL failed:\n%s%s" % (p.stdout, p.stderr))
     return lib
@@ -326,9 +332,9 @@ def projector_files(top):
     return out
 
 
-def check_kinds(root):
+def check_kinds(root, python=True):
     """What the R script wrote, against TensorBoard's golden view and the
-    Python client's files."""
+    Python client's files (python: they are there)."""
     for kind, logdir in (("pr_curves", "pr"), ("custom_scalars", "cs"), ("mesh", "mesh"),
                          ("gif", "gif")):
         g = tdash.golden(kind)
@@ -367,6 +373,8 @@ def check_kinds(root):
     conf = ours["projector_config.pbtxt"].decode()
     check('tensor_name: "words:00000"' in conf and "tensor_shape: 5" in conf and
           "tensor_shape: 4" in conf, "projector config:\n%s" % conf)
+    if not python:
+        return
     # R and Python: the same views (wall times aside) and projector files.
     r, p = (tdash.loaded(os.path.join(root, x)) for x in ("rkinds", "pykinds"))
     check(sorted(r) == sorted(p) == [".", "emb", "eval"], "runs %r %r" % (sorted(r), sorted(p)))
@@ -396,7 +404,101 @@ def test_kinds(tmp):
                during=lambda d: python_kinds(d.root, d.sock, py), after=check_kinds)
 
 
-TESTS = [test_api, test_tfevents_script, test_exit, test_help, test_kinds]
+
+# ---- embedded mode (issue 17) -------------------------------------------------
+
+LIBRARY = os.path.abspath(os.path.join(td.BUILD, "client", "libtfevents.so"))
+
+
+def run_embedded(tmp, script, env_extra=None, after=None):
+    """Run tests/r/SCRIPT with no daemon (libtfevents of this build, no TCP
+    port, no socket); every logdir it writes passes eventlint --strict."""
+    if os.environ.get("TFEVENTS_SANITIZE"):
+        raise Skip("an instrumented libtfevents cannot be loaded into R")
+    if not os.path.exists(LIBRARY):
+        raise Skip("libtfevents not built at %s" % LIBRARY)
+    lib = install(tmp)
+    root = os.path.join(tmp, "logs")
+    os.mkdir(root)
+    env = {k: v for k, v in os.environ.items() if k not in ("TFEVENTSD_TCP_PORT",
+                                                             "TFEVENTS_MODE")}
+    env.update(R_LIBS=lib, TFEVENTS_LIBRARY=LIBRARY, TFEVENTS_CLI=CLI,
+               TFEVENTS_SOCKET=os.path.join(tmp, "no-daemon.sock"), **(env_extra or {}))
+    p = subprocess.run(["Rscript", "--no-save", "--no-restore", "--no-init-file",
+                        os.path.join(SOURCE, "tests", "r", script)],
+                       cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0 and p.stdout.strip().endswith("ok"),
+          "%s exited %d\nstdout: %s\nstderr: %s" % (script, p.returncode, p.stdout, p.stderr))
+    logdirs = sorted(os.listdir(root))
+    check(logdirs, "no logdir written")
+    for name in logdirs:
+        td.eventlint(os.path.join(root, name))
+    if after:
+        after(root)
+    return logdirs
+
+
+def test_embedded(tmp):
+    """No daemon: libtfevents writes the files in R's process, with the
+    daemon's semantics; lines held at exit are written."""
+    def count(root):
+        p = subprocess.run([CLI, "collect", os.path.join(root, "exit"), "--type", "scalar",
+                            "--format", "csv"], capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, "collect: %s" % p.stderr)
+        rows = p.stdout.strip().split("\n")[1:]
+        check(len(rows) == 3000 and rows[-1].split(",")[-1] in ("3000", "3000.0"),
+              "%d scalars in the files, 3000 logged" % len(rows))
+    logdirs = run_embedded(tmp, "test-embedded.R", after=count)
+    check({"logs", "media", "hp", "kinds", "refused", "exit"} <= set(logdirs),
+          "logdirs %s" % logdirs)
+
+
+def test_embedded_kinds(tmp):
+    """test-kinds.R in embedded mode: the same views as TensorBoard's golden
+    files (the Python comparison needs a daemon: skipped here)."""
+    if not td.EVENTLINT or not tdash.GOLDEN:
+        raise Skip("golden files or eventlint absent (TFEVENTS_SHARED)")
+    source, _py = kinds_data()
+    inputs = os.path.join(tmp, "inputs.R")
+    with open(inputs, "w") as f:
+        f.write(source)
+    run_embedded(tmp, "test-kinds.R", env_extra={"TFEVENTSD_KINDS_INPUTS": inputs},
+                 after=lambda root: check_kinds(root, python=False))
+
+
+def test_embedded_refusals(tmp):
+    """Without libtfevents the error says how to start the daemon; with a
+    daemon's socket there but no TCP port, auto mode does not write beside
+    it; a forced mode is obeyed."""
+    lib = install(tmp)
+    sock = os.path.join(tmp, "d.sock")
+    env = {k: v for k, v in os.environ.items() if k not in ("TFEVENTSD_TCP_PORT",
+                                                             "TFEVENTS_MODE")}
+    env.update(R_LIBS=lib, TFEVENTS_SOCKET=sock, TFEVENTS_LIBRARY=LIBRARY)
+    code = ('library(tfeventsd); r <- tryCatch({log_event(x = 1); tfeventsd_mode()}, '
+            'error = function(e) conditionMessage(e)); cat(r, "\n")')
+
+    def run(**extra):
+        p = subprocess.run(["Rscript", "--no-init-file", "-e", code], cwd=tmp,
+                           env=dict(env, **extra), capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, "Rscript: %s" % p.stderr)
+        return p.stdout
+    out = run(TFEVENTS_LIBRARY=os.path.join(tmp, "nonexistent.so"))
+    check("no libtfevents" in out and "tfeventsd --root" in out and "TFEVENTSD_TCP_PORT" in out,
+          "no library: %r" % out)
+    out = run(TFEVENTS_MODE="daemon")
+    check("no TCP port" in out, "forced daemon mode: %r" % out)
+    open(sock, "w").close()
+    out = run()
+    check("seems to listen on" in out and "--tcp-port" in out, "socket only: %r" % out)
+    if os.path.exists(LIBRARY) and not os.environ.get("TFEVENTS_SANITIZE"):
+        check(run(TFEVENTS_MODE="embedded").strip() == "embedded", "forced embedded mode")
+    out = run(TFEVENTS_MODE="sideways")
+    check("auto, daemon or embedded" in out, "bad mode: %r" % out)
+
+
+TESTS = [test_api, test_tfevents_script, test_exit, test_help, test_kinds, test_embedded,
+         test_embedded_kinds, test_embedded_refusals]
 
 
 def main():

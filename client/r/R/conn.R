@@ -31,11 +31,18 @@ token_file <- function() {
   setting("tfeventsd.token_file", "TFEVENTSD_TOKEN_FILE", paste0(default_socket(), ".token"))
 }
 
+# No daemon to talk to (as opposed to one that refuses): in mode "auto",
+# the files are then written in this process (embedded mode).
+no_daemon <- function(..., call. = FALSE) {
+  stop(structure(class = c("tfeventsd_no_daemon", "error", "condition"),
+                 list(message = paste0(...), call = NULL)))
+}
+
 tcp_port <- function() {
   p <- setting("tfeventsd.port", "TFEVENTSD_TCP_PORT")
   if (!nzchar(p))
-    stop("tfeventsd: no TCP port: start the daemon with --tcp-port PORT and set ",
-         "TFEVENTSD_TCP_PORT (or options(tfeventsd.port = PORT))", call. = FALSE)
+    no_daemon("tfeventsd: no TCP port: start the daemon with --tcp-port PORT and set ",
+              "TFEVENTSD_TCP_PORT (or options(tfeventsd.port = PORT))")
   as.integer(p)
 }
 
@@ -44,9 +51,10 @@ read_token <- function() {
   tok <- tryCatch(readLines(f, n = 1L, warn = FALSE), error = function(e) NULL,
                   warning = function(w) NULL)
   if (length(tok) != 1L || !nzchar(tok))
-    stop("tfeventsd: cannot read the TCP token file ", f, ": is the daemon running with ",
-         "--tcp-port, and may this user use its socket? (set TFEVENTSD_TOKEN_FILE when ",
-         "the file is elsewhere)", call. = FALSE)
+    (if (file.exists(f)) stop else no_daemon)(
+      "tfeventsd: cannot read the TCP token file ", f, ": is the daemon running with ",
+      "--tcp-port, and may this user use its socket? (set TFEVENTSD_TOKEN_FILE when ",
+      "the file is elsewhere)", call. = FALSE)
   tok
 }
 
@@ -58,8 +66,8 @@ open_authenticated <- function() {
     suppressWarnings(socketConnection(host = host, port = port, blocking = TRUE,
                                       open = "r+b", timeout = 60)),
     error = function(e)
-      stop("tfeventsd: cannot connect to ", host, ":", port, " (", conditionMessage(e),
-           "): is the daemon running with --tcp-port ", port, "?", call. = FALSE))
+      no_daemon("tfeventsd: cannot connect to ", host, ":", port, " (", conditionMessage(e),
+                "): is the daemon running with --tcp-port ", port, "?"))
   writeLines(sprintf('{"op":"auth","token":%s}', json_string(read_token())), con, useBytes = TRUE)
   reply <- readLines(con, n = 1L)
   if (length(reply) != 1L || !grepl('"ok":true', reply, fixed = TRUE)) {
@@ -74,6 +82,7 @@ open_authenticated <- function() {
 # session in a binary-protocol Hello, the only reply that carries it.
 daemon_root <- function() {
   if (!is.null(.state$root)) return(.state$root)
+  if (is_embedded(connection())) return(.state$root <- "/")   # names are paths
   con <- open_authenticated()
   on.exit(close(con))
   writeBin(charToRaw("TFEVBIN\001"), con)
@@ -103,9 +112,58 @@ daemon_root <- function() {
   root
 }
 
+# ---- the transport: the daemon, or libtfevents in this process -----------
+
+is_embedded <- function(con) inherits(con, "tfeventsd_embedded")
+
+# Embedded mode (src/embedded.c): libtfevents, loaded at run time, executes
+# the same JSON lines as the daemon would and writes the files itself.
+open_embedded <- function() {
+  path <- setting("tfeventsd.library", "TFEVENTS_LIBRARY", "libtfevents.so.1")
+  ptr <- tryCatch(.Call(C_tfd_open, path), error = function(e)
+    stop("tfeventsd: no daemon, and no libtfevents to write the files in this process (",
+         conditionMessage(e), "): install libtfevents (or set TFEVENTS_LIBRARY), or start ",
+         "the daemon: tfeventsd --root DIR --tcp-port PORT, with TFEVENTSD_TCP_PORT=PORT ",
+         "here", call. = FALSE))
+  structure(list(ptr = ptr, replies = new.env(parent = emptyenv())),
+            class = "tfeventsd_embedded")
+}
+
+# "auto" (default): the daemon when one answers, else embedded; "daemon"
+# or "embedded" forced (TFEVENTS_MODE, as for libtfevents and Python).
+open_transport <- function() {
+  mode <- setting("tfeventsd.mode", "TFEVENTS_MODE", "auto")
+  if (!mode %in% c("auto", "daemon", "embedded"))
+    stop("tfeventsd: the mode is auto, daemon or embedded, not '", mode, "'", call. = FALSE)
+  if (mode == "embedded") return(open_embedded())
+  con <- tryCatch(open_authenticated(), tfeventsd_no_daemon = function(e) e)
+  if (!inherits(con, "tfeventsd_no_daemon")) return(con)
+  if (mode == "daemon") stop(conditionMessage(con), call. = FALSE)
+  # A daemon on its socket only (base R cannot use one): writing the same
+  # logdirs from here too would interleave two writers.
+  sock <- default_socket()
+  if (file.exists(sock))
+    stop(conditionMessage(con), "\ntfeventsd: a daemon seems to listen on ", sock,
+         ": give it a TCP listener (--tcp-port PORT, and TFEVENTSD_TCP_PORT=PORT here), ",
+         "or set TFEVENTS_MODE=embedded to write in this process anyway", call. = FALSE)
+  open_embedded()
+}
+
+# A new transport may see other names (the daemon's root or "/"): the
+# caches of names are emptied.
+forget_names <- function() {
+  .state$root <- NULL
+  .state$names <- NULL
+  .state$last_logdir <- NULL
+  .state$json_logdir <- NULL
+}
+
 connection <- function() {
   if (is.null(.state$con)) {
-    .state$con <- open_authenticated()
+    con <- open_transport()
+    if (!identical(class(con), .state$con_class)) forget_names()
+    .state$con_class <- class(con)
+    .state$con <- con
     .state$sent <- 0
     .state$max_held <- batch_lines()
   }
@@ -115,14 +173,40 @@ connection <- function() {
 #' Connect to the daemon now (otherwise the first call does).
 tfeventsd_connect <- function() invisible(connection())
 
+#' "daemon" or "embedded": where the values go (connecting first).
+tfeventsd_mode <- function() if (is_embedded(connection())) "embedded" else "daemon"
+
+# Close the transport (embedded: write and close every file).
+close_transport <- function(con) {
+  if (is_embedded(con)) {
+    why <- .Call(C_tfd_close, con$ptr)
+    if (nzchar(why)) warning("tfeventsd: closing the files: ", why, call. = FALSE)
+  } else {
+    close(con)
+  }
+}
+
 #' Close the connection (after the daemon has everything).
 tfeventsd_disconnect <- function() {
   if (!is.null(.state$con)) {
     try(tfeventsd_flush(), silent = TRUE)
-    try(close(.state$con), silent = TRUE)
+    try(close_transport(.state$con), silent = TRUE)
     .state$con <- NULL
   }
   invisible()
+}
+
+# The next reply line (NULL: the transport is gone): the daemon's, or one
+# that embedded mode queued.
+read_reply <- function(con) {
+  if (is_embedded(con)) {
+    q <- con$replies$lines
+    if (!length(q)) stop("tfeventsd: no reply (a bug)", call. = FALSE)
+    con$replies$lines <- q[-1L]
+    return(q[[1L]])
+  }
+  line <- readLines(con, n = 1L)
+  if (length(line)) line else NULL
 }
 
 # A reply line that is not the one awaited: a refused fire-and-forget
@@ -136,6 +220,12 @@ stray_reply <- function(line) {
 drain_replies <- function() {
   con <- .state$con
   if (is.null(con)) return(invisible())
+  if (is_embedded(con)) {
+    q <- con$replies$lines
+    con$replies$lines <- NULL
+    for (line in q) stray_reply(line)
+    return(invisible())
+  }
   while (isTRUE(socketSelect(list(con), write = FALSE, timeout = 0))) {
     line <- readLines(con, n = 1L)
     if (length(line) == 0L) {
@@ -179,6 +269,11 @@ batch_lines <- function() {
 # Write text (whole lines) to the daemon; reconnect once when it went away
 # (restarted). One write: R sends each writeLines() element separately.
 write_text <- function(text) {
+  con <- connection()
+  if (is_embedded(con)) {   # executed now; the replies kept for reading
+    con$replies$lines <- c(con$replies$lines, .Call(C_tfd_exec, con$ptr, text))
+    return(invisible())
+  }
   ok <- tryCatch({
     writeChar(text, connection(), eos = NULL, useBytes = TRUE)
     TRUE
@@ -253,8 +348,8 @@ request <- function(body) {
   send_held()
   pat <- sprintf('"id":%s[,}]', id)
   repeat {
-    line <- readLines(.state$con, n = 1L)
-    if (length(line) == 0L) {
+    line <- read_reply(.state$con)
+    if (is.null(line)) {
       .state$con <- NULL
       stop("tfeventsd: the daemon closed the connection", call. = FALSE)
     }
@@ -326,8 +421,9 @@ logdir_json <- function(logdir) {
 resolve_logdir <- function(logdir) {
   root <- daemon_root()
   abs <- full_path(logdir)
-  if (!startsWith(abs, paste0(root, "/")))
+  prefix <- if (root == "/") "/" else paste0(root, "/")   # embedded: "/"
+  if (!startsWith(abs, prefix))
     stop("tfeventsd: the logdir ", abs, " is not under the daemon's root ", root,
          ": log under it (or start tfeventsd with --root above this logdir)", call. = FALSE)
-  substring(abs, nchar(root) + 2L)
+  substring(abs, nchar(prefix) + 1L)
 }
