@@ -2,8 +2,9 @@
 # Run by r_bench.py (which starts the daemon and sets the environment).
 #   Rscript r_bench.R WRITER WORKLOAD N
 # WRITER: tfeventsd (this project's client/r), tfeventsd-values (the same,
-# histograms sent as numbers for the daemon to bucket) or tfevents (the
-# R tfevents package, when installed). Time runs from the first call until
+# histograms sent as numbers for the daemon to bucket), tfeventsd-embedded
+# (the same in embedded mode: r_bench.py sets TFEVENTS_MODE and
+# TFEVENTS_LIBRARY) or tfevents (the R tfevents package, when installed). Time runs from the first call until
 # the data is in the files (tfeventsd: its flush returned; tfevents writes
 # each record unbuffered).
 args <- commandArgs(trailingOnly = TRUE)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """R writers side by side: the tfeventsd R package (client/r) through the
-daemon's TCP listener, and the R tfevents package (mlverse) when it is
-installed, on scalars, texts, 10k-value histograms and 64x64x3 images.
+daemon's TCP listener and in embedded mode (libtfevents of this build in
+R's process), and the R tfevents package (mlverse) when it is installed, on scalars, texts, 10k-value histograms and 64x64x3 images.
 Not a test: it prints items/s (first call until the data is in the
 files), medians of --runs runs, one Rscript process per run.
 
@@ -47,8 +47,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="rbench.")
     lib = os.path.join(tmp, "rlib")
     os.mkdir(lib)
-    subprocess.run(["R", "CMD", "INSTALL", "-l", lib, os.path.join(SRC, "client", "r")],
-                   check=True, capture_output=True)
+    src = os.path.join(tmp, "rsrc")   # R CMD INSTALL compiles src/ where it is
+    shutil.copytree(os.path.join(SRC, "client", "r"), src,
+                    ignore=shutil.ignore_patterns("*.o", "*.so"))
+    subprocess.run(["R", "CMD", "INSTALL", "-l", lib, src], check=True, capture_output=True)
     root = os.path.join(tmp, "logs")
     os.mkdir(root)
     port = free_port()
@@ -63,7 +65,9 @@ def main():
                    R_LIBS=lib + (":" + os.environ["R_LIBS"] if os.environ.get("R_LIBS") else ""))
         peer = subprocess.run(["Rscript", "-e", "library(tfevents)"], env=env,
                               capture_output=True).returncode == 0
-        writers = ["tfeventsd", "tfeventsd-values"] + (["tfevents"] if peer else [])
+        library = os.path.abspath(os.path.join(a.build, "client", "libtfevents.so"))
+        writers = ["tfeventsd", "tfeventsd-values", "tfeventsd-embedded"] + (
+            ["tfevents"] if peer else [])
         if not peer:
             print("R tfevents package not installed: peer skipped")
         rates = {}
@@ -74,8 +78,10 @@ def main():
                 n = max(1, int(COUNTS["tfevents" if w == "tfevents" else "tfeventsd"][wl] * a.scale))
                 runs = []
                 for r in range(a.runs):
+                    wenv = env if w != "tfeventsd-embedded" else dict(
+                        env, TFEVENTS_MODE="embedded", TFEVENTS_LIBRARY=library)
                     p = subprocess.run(["Rscript", os.path.join(HERE, "r_bench.R"), w, wl, str(n)],
-                                       env=env, capture_output=True, text=True, cwd=root)
+                                       env=wenv, capture_output=True, text=True, cwd=root)
                     if p.returncode != 0:
                         print("%s %s failed:\n%s" % (w, wl, p.stderr))
                         break

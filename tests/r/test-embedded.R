@@ -88,6 +88,13 @@ tfeventsd_disconnect()
 log_event(loss = 0.001)
 check(get_global_step(increment = FALSE) == 102L, "step after reopening")
 
+# A forked child cannot use the parent's handle: an error, not lines lost
+# in silence.
+job <- parallel::mcparallel(tryCatch({ log_event(y = 1); tfeventsd_flush(); "none" },
+                                     error = function(e) conditionMessage(e)))
+msg <- parallel::mccollect(job)[[1]]
+check(grepl("parent process", msg), paste("forked child:", msg))
+
 # Lines held at exit are written by the exit finalizer (checked by the harness).
 with_logdir("exit", for (i in 1:3000) log_event(n = i))
 cat("ok\n")

@@ -118,7 +118,9 @@ static SEXP tfd_exec(SEXP ptr, SEXP text)
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         if (len) {
             size_t rl = 0;
-            lib.exec_json(h, p, len, reply, TFD_REPLY_SIZE, &rl);
+            int r = lib.exec_json(h, p, len, reply, TFD_REPLY_SIZE, &rl);
+            if (r < 0 && rl == 0)   /* not executed at all (a forked child's handle) */
+                error("tfeventsd: libtfevents: %s", lib.strerror(r));
             if (rl)
                 SET_STRING_ELT(out, k++, mkCharCE(reply, CE_UTF8));
         }
