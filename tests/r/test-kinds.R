@@ -122,6 +122,8 @@ expect_error(summary_embedding(matrix(c(1, NaN), 1)), "finite")
 expect_error(summary_embedding(matrix(0, 2, 2), c("a", "b", "c")), "3 labels for 2")
 expect_error(with_logdir("proj", log_embedding(matrix(0, 1, 1), tag = "../x", step = 0)),
              "tag")   # refused by the daemon: the request waits and errors
+expect_error(log_event(r = list(1, 2)), "must have a name")
+expect_error(log_event(r = list(summary_embedding(matrix(0, 1, 1)))), "must have a name")
 
 # The same calls as the Python client's in logdir "pykinds" (the harness
 # compares the files): nested runs, the global step, every kind at once.

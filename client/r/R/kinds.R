@@ -376,14 +376,17 @@ split_embeddings <- function(x, run = character()) {
   nm <- names(x)
   for (i in seq_along(x)) {
     v <- x[[i]]
+    name <- if (is.null(nm) || is.na(nm[[i]]) || !nzchar(nm[[i]])) NULL else nm[[i]]
+    if (is.null(name)) {
+      if (!inherits(v, "tfeventsd_embedding")) next   # encode_members() says why
+      stop("tfeventsd: every value must have a name (its tag, or the name of a run)",
+           call. = FALSE)
+    }
     if (inherits(v, "tfeventsd_embedding")) {
-      if (is.null(nm) || is.na(nm[[i]]) || !nzchar(nm[[i]]))
-        stop("tfeventsd: every value must have a name (its tag, or the name of a run)",
-             call. = FALSE)
-      found[[length(found) + 1L]] <- list(run = run, tag = nm[[i]], e = v)
+      found[[length(found) + 1L]] <- list(run = run, tag = name, e = v)
       keep[i] <- FALSE
     } else if (is.list(v) && !is.data.frame(v) && !inherits(v, "tfeventsd_summary")) {
-      s <- split_embeddings(v, c(run, nm[[i]]))
+      s <- split_embeddings(v, c(run, name))
       found <- c(found, s$found)
       x[[i]] <- s$data
       if (length(s$found) && !length(s$data)) keep[i] <- FALSE
