@@ -15,8 +15,8 @@ runs, with Rscript in the daemon's root:
 Each must print "ok"; every logdir they write then passes eventlint
 --strict (skipped with a note when TFEVENTS_SHARED is absent). Embedded
 mode (no daemon: libtfevents of this build loaded into R): tests/r/
-test-embedded.R and test-kinds.R again, and the refusals when the library
-or the daemon's TCP port is missing. Skipped (exit 77) when Rscript is not
+test-embedded.R, and tfevents-script.R and test-kinds.R again, and the
+refusals when the library or the daemon's TCP port is missing. Skipped (exit 77) when Rscript is not
 installed.
 
 Standard library only; the harness is test-daemon.py's.
@@ -453,6 +453,12 @@ def test_embedded(tmp):
           "logdirs %s" % logdirs)
 
 
+def test_embedded_script(tmp):
+    """The R tfevents script (only library() changed) with no daemon."""
+    logdirs = run_embedded(tmp, "tfevents-script.R")
+    check(logdirs == ["script-logs"], "logdirs %s" % logdirs)
+
+
 def test_embedded_kinds(tmp):
     """test-kinds.R in embedded mode: the same views as TensorBoard's golden
     files (the Python comparison needs a daemon: skipped here)."""
@@ -498,7 +504,7 @@ def test_embedded_refusals(tmp):
 
 
 TESTS = [test_api, test_tfevents_script, test_exit, test_help, test_kinds, test_embedded,
-         test_embedded_kinds, test_embedded_refusals]
+         test_embedded_script, test_embedded_kinds, test_embedded_refusals]
 
 
 def main():
