@@ -44,8 +44,9 @@ summary_pr_curve <- function(labels, predictions, ..., num_thresholds = 127L, we
   k <- as.integer(num_thresholds)
   if (length(k) != 1L || is.na(k) || k < 2L || k > 65536L)
     stop("tfeventsd: summary_pr_curve(): num_thresholds must be 2..65536", call. = FALSE)
+  # 0/1 labels (the usual ones) travel as bytes.
   fields <- sprintf('"labels":%s,"predictions":%s,"dtype":"%s","num_thresholds":%d',
-                    packed_f64(lab), if (dtype == "float") packed_f32(pred) else packed_f64(pred),
+                    if (all(lab == 0 | lab == 1)) packed_u8(lab) else packed_f64(lab), if (dtype == "float") packed_f32(pred) else packed_f64(pred),
                     dtype, k)
   if (!is.null(weights)) {
     w <- as.double(weights)
@@ -197,7 +198,9 @@ summary_mesh <- function(vertices, ..., faces = NULL, colors = NULL, config = NU
     if (anyNA(f$v) || any(f$v != round(f$v)) || any(f$v < 0 | f$v >= v$n))
       stop("tfeventsd: summary_mesh(): faces are vertex indices from 0 to ", v$n - 1,
            call. = FALSE)
-    fields <- paste0(fields, ',"faces":', packed_f64(f$v))
+    # Indices are below 2^24 (a part holds at most 2^24 points): exact in
+    # 32-bit floats.
+    fields <- paste0(fields, ',"faces":', packed_f32(f$v))
   }
   if (!is.null(colors)) {
     k <- mesh_part(colors, "colors")
