@@ -222,4 +222,10 @@ options(tfeventsd.token_file = NULL)
 log_event(after = 1)
 check(nrow(collect_events(type = "scalar")) > 0, "works again with the right token")
 tfeventsd_disconnect()
+
+# The daemon gone (here: a port nothing listens on): a session that used it
+# does not fall back to embedded mode.
+options(tfeventsd.port = 1)
+expect_error(log_event(x = 1), "cannot connect to 127.0.0.1:1")
+options(tfeventsd.port = NULL)
 cat("ok\n")

@@ -137,8 +137,13 @@ open_transport <- function() {
     stop("tfeventsd: the mode is auto, daemon or embedded, not '", mode, "'", call. = FALSE)
   if (mode == "embedded") return(open_embedded())
   con <- tryCatch(open_authenticated(), tfeventsd_no_daemon = function(e) e)
-  if (!inherits(con, "tfeventsd_no_daemon")) return(con)
-  if (mode == "daemon") stop(conditionMessage(con), call. = FALSE)
+  if (!inherits(con, "tfeventsd_no_daemon")) {
+    .state$had_daemon <- TRUE
+    return(con)
+  }
+  # A session that used the daemon stays with it: lines held for it name
+  # logdirs under its root, and would land elsewhere in embedded mode.
+  if (mode == "daemon" || isTRUE(.state$had_daemon)) stop(conditionMessage(con), call. = FALSE)
   # A daemon on its socket only (base R cannot use one): writing the same
   # logdirs from here too would interleave two writers.
   sock <- default_socket()
