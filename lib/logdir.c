@@ -828,6 +828,36 @@ static int restart_run(logdir *d, const char *run, int64_t step, double wall_tim
     return 0;
 }
 
+int logdir_log_graph(logdir *d, const char *run, int64_t step, double wall_time,
+                     const char *tag, const void *data, size_t len,
+                     struct logdir_refusal *ret_refusal)
+{
+    if (step < 0 || step > LOGDIR_MAX_STEP)
+        return -EINVAL;
+    if (d->scanning)
+        return -EBUSY;
+    logdir_run *rs;
+    run_writer *w;
+    bool is_new;
+    enum logdir_refusal_kind kind = LOGDIR_REFUSED_DIR;
+    int r = run_for(d, run, &rs, &is_new, &kind);
+    if (r == 0) {
+        r = writer_for(d, run, rs, &w, &kind);
+        if (r < 0 && is_new && rs->tags.count == 0 && !(rs->flags & LOGDIR_RUN_STARTED))
+            logdir_hold_drop(d, run, strlen(run));
+    }
+    if (r < 0) {
+        if (r != -ENOMEM)
+            refuse(ret_refusal, kind, run, NULL, 0, (int)d->max_runs);
+        return r;
+    }
+    if ((r = run_writer_add_graph(w, wall_time, step, tag, data, len)) < 0)
+        return r;
+    if (d->opts.hook)
+        d->opts.hook(d->opts.hook_ctx, rs, w, false);
+    return 0;
+}
+
 /* True when a run of d other than run has a point written. */
 static bool others_written(const logdir *d, const char *run)
 {

@@ -288,6 +288,19 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
  * scan) gets two STARTs at step; one otherwise. -EBUSY while scanning. */
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time);
 
+/* A graph (tag NULL: Event.graph_def) or a traced step's run metadata
+ * (Event.tagged_run_metadata with tag) in run (normalised) at step, the
+ * bytes data[0..len) as they are (check them first: graph.h). Outside the
+ * step policy and the counter: TensorBoard shows the last graph of a run
+ * and the last run metadata of a tag, so a new one replaces the old
+ * wherever its step lies. -EINVAL for a step outside 0..LOGDIR_MAX_STEP,
+ * -EBUSY while scanning; -ENOSPC past max_runs and the errors of the run's
+ * directory, with *ret_refusal (may be NULL) filled as logdir_log() does;
+ * -ENOBUFS, -ENOMEM. */
+int logdir_log_graph(logdir *d, const char *run, int64_t step, double wall_time,
+                     const char *tag, const void *data, size_t len,
+                     struct logdir_refusal *ret_refusal);
+
 /* The writer of run (borrowed: d owns it until logdir_close() or
  * logdir_detach_writer()), or NULL when it has none open. */
 run_writer *logdir_writer(const logdir *d, const char *run);
