@@ -551,7 +551,8 @@ int tfevents_add_embedding(tfevents *h, const char *logdir, const char *run, int
 /* A model graph for TensorBoard's graphs dashboard: graph_def[0..len) is a
  * serialized GraphDef (TensorFlow's tf.Graph.as_graph_def(), or any
  * writer's), written as it is into Event.graph_def of run (NULL: ".") at
- * step (0 .. 2^53; TensorBoard shows a run's last graph). The bytes are
+ * step (0 .. 2^53; under the step policy as the tag "__run_graph__": a
+ * second graph at a step not greater is refused, -ERANGE). The bytes are
  * parsed first: ones TensorBoard could not parse are refused (-EBADMSG
  * embedded, -EREMOTEIO from the daemon; tfevents_last_error() says where),
  * as are more than 64 MiB (-EMSGSIZE; through the daemon, its --max-line

@@ -288,15 +288,21 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
  * scan) gets two STARTs at step; one otherwise. -EBUSY while scanning. */
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time);
 
+/* The tag and plugin TensorBoard gives a run's graph (Event.graph_def),
+ * and the plugin of a tagged run metadata (under its own tag). */
+#define LOGDIR_GRAPH_TAG "__run_graph__"
+#define LOGDIR_GRAPH_PLUGIN "graphs"
+#define LOGDIR_GRAPH_METADATA_PLUGIN "graph_tagged_run_metadata"
+
 /* A graph (tag NULL: Event.graph_def) or a traced step's run metadata
- * (Event.tagged_run_metadata with tag) in run (normalised) at step, the
- * bytes data[0..len) as they are (check them first: graph.h). Outside the
- * step policy and the counter: TensorBoard shows the last graph of a run
- * and the last run metadata of a tag, so a new one replaces the old
- * wherever its step lies. -EINVAL for a step outside 0..LOGDIR_MAX_STEP,
- * -EBUSY while scanning; -ENOSPC past max_runs and the errors of the run's
- * directory, with *ret_refusal (may be NULL) filled as logdir_log() does;
- * -ENOBUFS, -ENOMEM. */
+ * (Event.tagged_run_metadata with tag, valid UTF-8) in run (normalised) at
+ * step, the bytes data[0..len) as they are (check them first: graph.h).
+ * Its tag is LOGDIR_GRAPH_TAG or tag, of kind LOGDIR_GRAPH_PLUGIN or
+ * LOGDIR_GRAPH_METADATA_PLUGIN, under the step policy like a value of
+ * logdir_log() (TensorBoard's loaders keep one graph per step, the Python
+ * one every graph sent at the same step); the counter is left alone.
+ * Errors and *ret_refusal as logdir_log()'s (-EINVAL for a step outside
+ * 0..LOGDIR_MAX_STEP, -EBUSY while scanning). */
 int logdir_log_graph(logdir *d, const char *run, int64_t step, double wall_time,
                      const char *tag, const void *data, size_t len,
                      struct logdir_refusal *ret_refusal);

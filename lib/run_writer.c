@@ -475,11 +475,11 @@ int run_writer_add_session_log(run_writer *w, double wall_time, int64_t step, in
 }
 
 int run_writer_add_graph(run_writer *w, double wall_time, int64_t step, const char *tag,
-                         const void *data, size_t len)
+                         size_t tag_len, const void *data, size_t len)
 {
     buf_reset(&w->scratch_event);
     int r = tag ? event_encode_run_metadata(&w->scratch_event, wall_time, step, tag,
-                                            strlen(tag), data, len)
+                                            tag_len, data, len)
                 : event_encode_graph_def(&w->scratch_event, wall_time, step, data, len);
     if (r == 0)
         r = add_event(w);

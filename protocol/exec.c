@@ -288,9 +288,17 @@ static int do_graph(struct request *m, logdir *d, double wall_time, struct reply
     struct logdir_refusal rf;
     rf.kind = LOGDIR_REFUSED_STEP;
     rf.run[0] = rf.tag[0] = '\0';
+    rf.step = rf.last_step = 0;
+    rf.duplicate = false;
     rf.limit = 0;
     int r = logdir_log_graph(d, m->run, m->step, wall_time, m->graph_tag, m->graph_data,
                              m->graph_len, &rf);
+    if (r == -ERANGE && !m->graph_tag)
+        return reply_fail(rp, r,
+                          "run '%s' already holds a graph at step %" PRId64 ", and this one "
+                          "is at step %" PRId64 ": TensorBoard would keep both, or only one "
+                          "of them; nothing was written. Send a new graph at a later step",
+                          rf.run, rf.last_step, m->step);
     if (r < 0)
         return fail_log(r, &rf, m->logdir, rp);
     rp->has_step = true;

@@ -552,10 +552,19 @@ def test_graph_refusals(tmp):
             check(not a["ok"] and why in a["error"], "json %r: %r" % (kw, a))
             check(not ab["ok"] and ab["error"] == a["error"],
                   "binary %r: %r, json said %r" % (kw, ab, a["error"]))
-        # A good graph with an attr passes.
-        a = c.request(graph_json("y", 0, 1.5e9,
-                                 graph_def=tb.f_bytes(1, node_def("x", "Placeholder", extra=attr))))
+        # A good graph with an attr passes; another at the same step does not
+        # (TensorBoard would keep both, or one), at a later step it does.
+        good_attr = tb.f_bytes(1, node_def("x", "Placeholder", extra=attr))
+        a = c.request(graph_json("y", 0, 1.5e9, graph_def=good_attr))
         check(a["ok"], "good graph: %r" % a)
+        a = c.request(graph_json("y", 0, 1.5e9, graph_def=good))
+        check(not a["ok"] and "already holds a graph at step 0" in a["error"], "again: %r" % a)
+        a = c.request(graph_json("y", 1, 1.5e9, tag="__run_graph__x", run_metadata=b"\x0a\x00"))
+        check(a["ok"], "run metadata: %r" % a)
+        a = c.request(graph_json("y", 1, 1.5e9, tag="__run_graph__x", run_metadata=b"\x0a\x00"))
+        check(not a["ok"] and "not greater than its last step 1" in a["error"], "rm again: %r" % a)
+        a = c.request({"logdir": "y", "step": 5, "values": {"__run_graph__x": 1.5}})
+        check(not a["ok"] and "graph_tagged_run_metadata" in a["error"], "scalar on it: %r" % a)
         a = c.request({"op": "graph", "logdir": "x", "graph_def": "%%%"})
         check(not a["ok"] and "base64" in a["error"], "bad base64: %r" % a)
         a = c.request({"op": "graph", "logdir": "x", "step": -1, "graph_def": ""})
@@ -567,6 +576,19 @@ def test_graph_refusals(tmp):
         rc = d.stop()
     check(rc == 0, "daemon exit status %d" % rc)
     check(not evfile.event_files(os.path.join(d.root, "x")), "refused graphs wrote files")
+    # After a restart the files tell the same: the graph's step is known.
+    d2 = Daemon(tmp, root=d.root)
+    try:
+        c = d2.client()
+        a = c.request(graph_json("y", 0, 1.5e9, graph_def=good))
+        check(not a["ok"] and "already holds a graph" in a["error"], "after restart: %r" % a)
+        a = c.request(graph_json("y", 3, 1.5e9, graph_def=good))
+        check(a["ok"], "later step: %r" % a)
+        check(c.request({"op": "flush", "sync": True})["ok"], "flush")
+        c.close()
+    finally:
+        rc = d2.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
     if td.EVENTLINT:
         td.eventlint(os.path.join(d.root, "y"))
 
