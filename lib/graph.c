@@ -141,11 +141,14 @@ static int fail(struct walk *w, const uint8_t *at, const char *fmt, ...)
     return -EBADMSG;
 }
 
-/* A varint at *p (before end): at most 10 bytes, as protobuf reads them. */
-static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+/* A varint at *p (before end) of at most max bytes: 10 for a value, 5 for
+ * a key (protobuf's parsers read keys as 32-bit varints and refuse longer
+ * ones, padded or not). */
+static bool read_varint_max(const uint8_t **p, const uint8_t *end, unsigned max,
+                            uint64_t *ret)
 {
     uint64_t v = 0;
-    for (unsigned i = 0; i < 10 && *p < end; i++) {
+    for (unsigned i = 0; i < max && *p < end; i++) {
         uint8_t b = *(*p)++;
         v |= (uint64_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
@@ -154,6 +157,11 @@ static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
         }
     }
     return false;
+}
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+    return read_varint_max(p, end, 10, ret);
 }
 
 static const struct gfield *find_field(const struct gmsg *m, uint32_t number)
@@ -229,7 +237,7 @@ static int walk_msg(struct walk *w, const struct gmsg *m, const uint8_t *p,
     while (p < end) {
         const uint8_t *at = p;
         uint64_t key, v;
-        if (!read_varint(&p, end, &key) || key > UINT32_MAX)
+        if (!read_varint_max(&p, end, 5, &key) || key > UINT32_MAX)
             return fail(w, at, "%s: a field key is cut or too long", m->name);
         uint32_t number = (uint32_t)(key >> 3);
         unsigned wire = (unsigned)(key & 7);
