@@ -593,8 +593,45 @@ def test_graph_refusals(tmp):
         td.eventlint(os.path.join(d.root, "y"))
 
 
+GRAPH_MAX_BYTES = 64 << 20   # lib/graph.h
+
+
+def test_graph_limit(tmp):
+    """A GraphDef of exactly GRAPH_MAX_BYTES is written (through a daemon
+    whose --max-line lets it in); one byte more is refused by name."""
+    d = Daemon(tmp, "--max-line", "80M")
+    try:
+        b = tb.Conn(d.sock)
+        b.s.settimeout(120)
+        b.hello()
+        for extra in (0, 1):
+            body = GRAPH_MAX_BYTES + extra - 5      # GraphDef.library: key, 4 length bytes
+            g = b"\x12" + tb.varint(body) + bytes(body)
+            check(len(g) == GRAPH_MAX_BYTES + extra, "size %d" % len(g))
+            b.send(tb.frame([graph_request("big", extra, 1.5e9, graph_def=g, rid=1 + extra)]))
+            a = b.reply()
+            if extra:
+                check(not a["ok"] and "the limit is %d" % GRAPH_MAX_BYTES in a["error"],
+                      "one byte over: %r" % a)
+            else:
+                check(a["ok"], "at the limit: %r" % a)
+        b.close()
+        c = d.client()
+        check(c.request({"op": "flush", "sync": True}, timeout=120)["ok"], "flush")
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    files = evfile.event_files(os.path.join(d.root, "big"))["."]
+    size = sum(os.path.getsize(f) for f in files)
+    check(GRAPH_MAX_BYTES < size < GRAPH_MAX_BYTES + 4096, "%d bytes written" % size)
+    for f in files:   # bounded: the test's own 64 MiB, removed with its directory
+        os.unlink(f)
+
+
 TESTS = [test_pr_curves, test_pr_curve_refusals, test_custom_scalars, test_gif_bytes,
-         test_gif_frames, test_gif_many_colors, test_mesh, test_graph, test_graph_refusals]
+         test_gif_frames, test_gif_many_colors, test_mesh, test_graph, test_graph_refusals,
+         test_graph_limit]
 
 
 def main():
