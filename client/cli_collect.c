@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "cli_s3.h"
 #include "cli_view.h"
+#include "graph.h"
 #include "logdir_reader.h"
 #include "value_json.h"
 #include "layout.pb-c.h"
@@ -439,8 +440,11 @@ static int emit_cells(struct out *o, char *const *cells)
     return 0;
 }
 
+/* One row: of the event (type any), or of a summary value v with its tag;
+ * or, v NULL with a tag, of a graph event shown as TensorBoard names it
+ * (plugin and the value as JSON text given). */
 static int emit_row(struct out *o, const struct logdir_reader_item *it, const struct decoded_value *v,
-                    const char *tag)
+                    const char *tag, const char *plugin, const char *value)
 {
     const Tensorboard__Event *ev = it->event;
     char step[32], wall[64];
@@ -467,11 +471,11 @@ static int emit_row(struct out *o, const struct logdir_reader_item *it, const st
         }
         if (!r && o->type == TYPE_SUMMARY) {
             r = buf_append_str(b, ",\"plugin\":");
-            if (!r) r = json_str(b, v->plugin);
+            if (!r) r = json_str(b, v ? v->plugin : plugin);
         }
         if (!r && o->type != TYPE_ANY) {
             r = buf_append_str(b, ",\"value\":");
-            if (!r) r = jsonl_value(b, v, o->full);
+            if (!r) r = v ? jsonl_value(b, v, o->full) : buf_append_str(b, value);
         }
         if (!r) r = buf_append_str(b, "}\n");
         if (!r && o->view)
@@ -485,7 +489,7 @@ static int emit_row(struct out *o, const struct logdir_reader_item *it, const st
     o->view_tag = tag;
     o->view_step = ev->step;
     char *cells[MAX_COLS];
-    char *valcell = NULL;
+    char *valcell = (char *)value;
     if (v) {
         r = value_cell(b, v, o->full);
         if (!r) r = buf_append(b, "", 1);
@@ -500,7 +504,8 @@ static int emit_row(struct out *o, const struct logdir_reader_item *it, const st
         break;
     case TYPE_SUMMARY:
         cells[0] = (char *)it->run; cells[1] = step; cells[2] = wall;
-        cells[3] = (char *)tag; cells[4] = (char *)v->plugin; cells[5] = valcell;
+        cells[3] = (char *)tag; cells[4] = (char *)(v ? v->plugin : plugin);
+        cells[5] = valcell;
         break;
     case TYPE_SCALAR:
         cells[0] = (char *)it->run; cells[1] = (char *)tag; cells[2] = step;
@@ -681,6 +686,47 @@ static int collect_parse(int argc, char **argv, struct collect_args *a, struct o
     return CLI_EXIT_OK;
 }
 
+/* A graph or a run metadata as the row of the tag TensorBoard gives it
+ * (__run_graph__, plugin graphs; the run metadata's tag, plugin
+ * graph_tagged_run_metadata), its value its size:
+ * {"kind":"graph"|"run_metadata","nodes":N,"bytes":B}, or with "error"
+ * instead of "nodes" when the bytes do not parse (TensorBoard's graphs
+ * dashboard would answer HTTP 500). */
+static int graph_row(struct out *o, const struct collect_args *a,
+                     const struct logdir_reader_item *it, unsigned long long *rows)
+{
+    const Tensorboard__Event *ev = it->event;
+    bool is_def = ev->what_case == TENSORBOARD__EVENT__WHAT_GRAPH_DEF;
+    if (!is_def && !ev->tagged_run_metadata)
+        return 0;
+    const char *tag = is_def ? GRAPH_RUN_GRAPH_TAG : ev->tagged_run_metadata->tag;
+    if (a->tag_glob && fnmatch(a->tag_glob, tag, 0) != 0)
+        return 0;
+    const ProtobufCBinaryData *bytes =
+        is_def ? &ev->graph_def : &ev->tagged_run_metadata->run_metadata;
+    struct graph_info info = {0};
+    char why[160];
+    int r = graph_check(is_def ? GRAPH_DEF : GRAPH_RUN_METADATA, bytes->data, bytes->len,
+                        &info, why, sizeof why);
+    cJSON *j = cJSON_CreateObject();
+    bool ok = j && cJSON_AddStringToObject(j, "kind", is_def ? "graph" : "run_metadata") &&
+              (r < 0 ? cJSON_AddStringToObject(j, "error", why) != NULL
+                     : cJSON_AddNumberToObject(j, "nodes", (double)info.nodes) != NULL) &&
+              cJSON_AddNumberToObject(j, "bytes", (double)bytes->len);
+    struct buf text;
+    buf_init(&text, BUF_NO_CAP);
+    if (ok)
+        ok = value_json_print(&text, j) == 0 && buf_append(&text, "", 1) == 0;
+    cJSON_Delete(j);
+    r = ok ? emit_row(o, it, NULL, tag, is_def ? "graphs" : "graph_tagged_run_metadata",
+                      (const char *)text.data)
+           : -ENOMEM;
+    buf_free(&text);
+    if (!o->view)
+        (*rows)++;
+    return r;
+}
+
 /* The rows of one event: CLI_EXIT_OK or a negative errno. */
 static int collect_event(struct out *o, const struct collect_args *a,
                          const struct logdir_reader_item *it, unsigned long long *rows)
@@ -690,7 +736,14 @@ static int collect_event(struct out *o, const struct collect_args *a,
         return 0;
     if (o->type == TYPE_ANY) {
         (*rows)++;
-        return emit_row(o, it, NULL, NULL);
+        return emit_row(o, it, NULL, NULL, NULL, NULL);
+    }
+    if (o->type == TYPE_SUMMARY && (it->event->what_case == TENSORBOARD__EVENT__WHAT_GRAPH_DEF ||
+                                    it->event->what_case ==
+                                        TENSORBOARD__EVENT__WHAT_TAGGED_RUN_METADATA)) {
+        if (o->view && (err = cli_view_event(o->view, it)) < 0)
+            return err;
+        return graph_row(o, a, it, rows);
     }
     if (o->view && (err = cli_view_event(o->view, it)) < 0)
         return err;
@@ -701,7 +754,7 @@ static int collect_event(struct out *o, const struct collect_args *a,
         const Tensorboard__Summary__Value *sv = it->event->summary->value[i];
         if (a->tag_glob && fnmatch(a->tag_glob, sv->tag, 0) != 0)
             continue;
-        err = emit_row(o, it, v, sv->tag);
+        err = emit_row(o, it, v, sv->tag, NULL, NULL);
         /* In the view, -n counts the rows printed, not the rows held. */
         if (!o->view)
             (*rows)++;

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "graph.h"
 #include "logdir_reader.h"
 #include "value_json.h"
 
@@ -98,6 +99,18 @@ static const char *session_status(int s)
     }
 }
 
+/* The end of a graph's line: its nodes, or why TensorBoard could not
+ * parse it. */
+static void print_graph(enum graph_kind kind, const ProtobufCBinaryData *bytes)
+{
+    struct graph_info info;
+    char why[160];
+    if (graph_check(kind, bytes->data, bytes->len, &info, why, sizeof why) < 0)
+        printf("; not a valid %s: %s)\n", graph_kind_name(kind), why);
+    else
+        printf(", %zu %s)\n", info.nodes, kind == GRAPH_DEF ? "nodes" : "node stats");
+}
+
 static void print_event(const struct logdir_reader_item *it, size_t payload_len, struct buf *b)
 {
     const Tensorboard__Event *ev = it->event;
@@ -131,7 +144,8 @@ static void print_event(const struct logdir_reader_item *it, size_t payload_len,
         putchar('\n');
         break;
     case TENSORBOARD__EVENT__WHAT_GRAPH_DEF:
-        printf(" graph_def (%zu bytes)\n", ev->graph_def.len);
+        printf(" graph_def (%zu bytes", ev->graph_def.len);
+        print_graph(GRAPH_DEF, &ev->graph_def);
         break;
     case TENSORBOARD__EVENT__WHAT_META_GRAPH_DEF:
         printf(" meta_graph_def (%zu bytes)\n", ev->meta_graph_def.len);
@@ -139,7 +153,8 @@ static void print_event(const struct logdir_reader_item *it, size_t payload_len,
     case TENSORBOARD__EVENT__WHAT_TAGGED_RUN_METADATA:
         printf(" tagged_run_metadata ");
         print_quoted(ev->tagged_run_metadata->tag);
-        printf(" (%zu bytes)\n", ev->tagged_run_metadata->run_metadata.len);
+        printf(" (%zu bytes", ev->tagged_run_metadata->run_metadata.len);
+        print_graph(GRAPH_RUN_METADATA, &ev->tagged_run_metadata->run_metadata);
         break;
     default:
         printf(" (no content)\n");

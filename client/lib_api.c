@@ -1041,3 +1041,37 @@ TFEV_API int tfevents_add_embedding(tfevents *h, const char *dir, const char *ru
     pthread_mutex_unlock(&h->mu);
     return r;
 }
+
+/* ---- graphs ----------------------------------------------------------------- */
+
+static int add_graph(tfevents *h, const char *dir, const char *run, int64_t step,
+                     const char *tag, const void *data, size_t len)
+{
+    if (enter(h) < 0)
+        return -ECHILD;
+    struct route *rt;
+    struct lib_reply rp;
+    int r = route(h, dir, &rt);
+    if (r == 0 && (r = lib_request_graph(&h->req, rt->name, run, step, tag, data, len)) < 0)
+        set_err(h, r, r == -EINVAL ? "a graph needs its bytes and a step of at least 0"
+                                   : "the graph does not fit in a request");
+    if (r == 0)
+        r = submit(h, rt, true, &rp);
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+TFEV_API int tfevents_add_graph(tfevents *h, const char *dir, const char *run, int64_t step,
+                                const void *graph_def, size_t len)
+{
+    return add_graph(h, dir, run, step, NULL, graph_def, len);
+}
+
+TFEV_API int tfevents_add_run_metadata(tfevents *h, const char *dir, const char *run,
+                                       int64_t step, const char *tag, const void *run_metadata,
+                                       size_t len)
+{
+    if (!tag)
+        return -EINVAL;
+    return add_graph(h, dir, run, step, tag, run_metadata, len);
+}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph.h"
 #include "logdir_reader.h"
 #include "record.h"
 #include "tfevents.h"
@@ -163,6 +164,25 @@ static int fill_value(tfevents_reader *t, const struct decoded_value *v,
     }
 }
 
+/* A graph or tagged run metadata event as the tag TensorBoard gives it,
+ * its bytes as the one blob. 1, or -ENOMEM. */
+static int graph_record(tfevents_reader *t, const Tensorboard__Event *ev,
+                        struct tfevents_record *rec)
+{
+    bool is_def = ev->what_case == TENSORBOARD__EVENT__WHAT_GRAPH_DEF;
+    const ProtobufCBinaryData *b = is_def ? &ev->graph_def : &ev->tagged_run_metadata->run_metadata;
+    struct value_bytes one = {b->data, b->len};
+    if (blobs_from(t, &one, 1) < 0)
+        return -ENOMEM;
+    rec->kind = TFEVENTS_KIND_GRAPH;
+    rec->tag = is_def ? GRAPH_RUN_GRAPH_TAG
+                      : ev->tagged_run_metadata->tag ? ev->tagged_run_metadata->tag : "";
+    rec->plugin = is_def ? "graphs" : "graph_tagged_run_metadata";
+    rec->blobs = t->blobs;
+    rec->n_blobs = 1;
+    return 1;
+}
+
 /* The next record into t->rec: 1, 0 (nothing now) or a negative errno. */
 static int next_record(tfevents_reader *t)
 {
@@ -208,6 +228,10 @@ static int next_record(tfevents_reader *t)
                        ev->session_log) {
                 rec->kind = TFEVENTS_KIND_SESSION_LOG;
                 rec->status = (int)ev->session_log->status;
+            } else if (ev->what_case == TENSORBOARD__EVENT__WHAT_GRAPH_DEF ||
+                       (ev->what_case == TENSORBOARD__EVENT__WHAT_TAGGED_RUN_METADATA &&
+                        ev->tagged_run_metadata)) {
+                return graph_record(t, ev, rec);
             } else {
                 rec->kind = TFEVENTS_KIND_OTHER;
             }

@@ -469,3 +469,33 @@ int lib_request_embedding(struct buf *out, const char *logdir, const char *run, 
     buf_reset(out);
     return pack_request(out, &rq);
 }
+
+/* ---- graphs ----------------------------------------------------------------- */
+
+int lib_request_graph(struct buf *out, const char *logdir, const char *run, int64_t step,
+                      const char *tag, const void *data, size_t len)
+{
+    buf_reset(out);
+    if (!data || step < 0)
+        return -EINVAL;
+    Tfevents__Graph q = TFEVENTS__GRAPH__INIT;
+    q.logdir = (char *)logdir;
+    q.run = (char *)run;
+    q.has_step = true;
+    q.step = (uint64_t)step;
+    q.has_wall_time = true;
+    q.wall_time = event_now();
+    ProtobufCBinaryData b = {len, (uint8_t *)data};
+    if (tag) {
+        q.tag = (char *)tag;
+        q.has_run_metadata = true;
+        q.run_metadata = b;
+    } else {
+        q.has_graph_def = true;
+        q.graph_def = b;
+    }
+    Tfevents__Request rq = TFEVENTS__REQUEST__INIT;
+    rq.op_case = TFEVENTS__REQUEST__OP_GRAPH;
+    rq.graph = &q;
+    return pack_request(out, &rq);
+}

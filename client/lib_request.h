@@ -78,5 +78,9 @@ int lib_request_session_end(struct buf *out, const char *logdir, const char *run
 /* An Embedding request; -EINVAL for sizes no request can hold. */
 int lib_request_embedding(struct buf *out, const char *logdir, const char *run, int64_t step,
                           const struct tfevents_embedding *e);
+/* A Graph request: graph_def (tag NULL) or run_metadata with tag, at step;
+ * data borrowed. -EINVAL for a NULL data or a negative step. */
+int lib_request_graph(struct buf *out, const char *logdir, const char *run, int64_t step,
+                      const char *tag, const void *data, size_t len);
 
 #endif

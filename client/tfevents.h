@@ -85,7 +85,7 @@ extern "C" {
  * library's build fails when they differ. TFEVENTS_VERSION_NUMBER orders
  * versions: #if TFEVENTS_VERSION_NUMBER >= TFEVENTS_VERSION_AT(0, 2, 0). */
 #define TFEVENTS_VERSION_MAJOR 0
-#define TFEVENTS_VERSION_MINOR 4
+#define TFEVENTS_VERSION_MINOR 5
 #define TFEVENTS_VERSION_PATCH 0
 #define TFEVENTS_VERSION_AT(major, minor, patch) (((major) << 16) | ((minor) << 8) | (patch))
 #define TFEVENTS_VERSION_NUMBER                                                               \
@@ -546,7 +546,7 @@ struct tfevents_embedding {
 int tfevents_add_embedding(tfevents *h, const char *logdir, const char *run, int64_t step,
                            const struct tfevents_embedding *e);
 
-/* ---- JSON lines (since 0.4.0) --------------------------------------------- */
+/* ---- JSON lines (since 0.5.0) --------------------------------------------- */
 
 /* Embedded mode: execute one line of the daemon's JSON protocol
  * (docs/protocol.md; line[0..len), no newline) in this process, as the
@@ -561,6 +561,28 @@ int tfevents_add_embedding(tfevents *h, const char *logdir, const char *run, int
  * -ENOTSUP in daemon mode (send the line to the daemon instead). */
 int tfevents_exec_json(tfevents *h, const char *line, size_t len, char *reply, size_t size,
                        size_t *ret_len);
+
+/* ---- graphs (since 0.5.0) ------------------------------------------------ */
+
+/* A model graph for TensorBoard's graphs dashboard: graph_def[0..len) is a
+ * serialized GraphDef (TensorFlow's tf.Graph.as_graph_def(), or any
+ * writer's), written as it is into Event.graph_def of run (NULL: ".") at
+ * step (0 .. 2^53; under the step policy as the tag "__run_graph__": a
+ * second graph at a step not greater is refused, -ERANGE). The bytes are
+ * parsed first: ones TensorBoard could not parse are refused (-EBADMSG
+ * embedded, -EREMOTEIO from the daemon; tfevents_last_error() says where),
+ * as are more than 64 MiB (-EMSGSIZE; through the daemon, its --max-line
+ * comes first). Synchronous: returns once written to the run's writer (0)
+ * or refused. */
+int tfevents_add_graph(tfevents *h, const char *logdir, const char *run, int64_t step,
+                       const void *graph_def, size_t len);
+
+/* The metadata of one traced step (a serialized RunMetadata: per-device
+ * node timings and memory) under tag (e.g. "step_100"; not
+ * "__run_graph__"), as Event.tagged_run_metadata; checked and answered
+ * like tfevents_add_graph(). */
+int tfevents_add_run_metadata(tfevents *h, const char *logdir, const char *run, int64_t step,
+                              const char *tag, const void *run_metadata, size_t len);
 
 /* ---- reading -------------------------------------------------------------
  * An incremental reader of a logdir: every run (directory holding event
@@ -585,6 +607,11 @@ enum tfevents_kind {
     TFEVENTS_KIND_FILE_VERSION,  /* the first record of a file */
     TFEVENTS_KIND_OTHER,         /* any other event */
     TFEVENTS_KIND_PROBLEM,       /* .problem says what; .truncated */
+    /* (since 0.5.0) a graph: .tag "__run_graph__" and .plugin "graphs", or
+     * a tagged run metadata: .tag its tag and .plugin
+     * "graph_tagged_run_metadata"; .blobs[0] the serialized GraphDef or
+     * RunMetadata (.n_blobs 1). Before 0.5.0 these were KIND_OTHER. */
+    TFEVENTS_KIND_GRAPH,
 };
 
 struct tfevents_blob {

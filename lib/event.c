@@ -120,6 +120,47 @@ int event_encode_session_log(struct buf *out, double wall_time, int64_t step,
     return 0;
 }
 
+int event_encode_graph_def(struct buf *out, double wall_time, int64_t step,
+                           const void *graph_def, size_t len)
+{
+    if (!graph_def && len > 0)
+        return -EINVAL;
+    return encode_with_field(out, wall_time, step, PBF_EVENT_GRAPH_DEF, graph_def, len);
+}
+
+int event_encode_run_metadata(struct buf *out, double wall_time, int64_t step,
+                              const char *tag, size_t tag_len, const void *run_metadata,
+                              size_t len)
+{
+    if ((!tag && tag_len > 0) || (!run_metadata && len > 0))
+        return -EINVAL;
+    /* proto3 leaves empty fields out. */
+    size_t body = (tag_len ? pb_len_field_size(PBF_TRM_TAG, tag_len) : 0) +
+                  (len ? pb_len_field_size(PBF_TRM_RUN_METADATA, len) : 0);
+    size_t total =
+        head_size(wall_time, step) + pb_len_field_size(PBF_EVENT_TAGGED_RUN_METADATA, body);
+    int r = buf_reserve(out, total);
+    if (r < 0)
+        return r;
+    uint8_t *p = out->data + out->len;
+    p = put_head(p, wall_time, step);
+    p += pb_put_tag(p, PBF_EVENT_TAGGED_RUN_METADATA, PB_LEN);
+    p += pb_put_varint(p, body);
+    if (tag_len) {
+        p += pb_put_tag(p, PBF_TRM_TAG, PB_LEN);
+        p += pb_put_varint(p, tag_len);
+        memcpy(p, tag, tag_len);
+        p += tag_len;
+    }
+    if (len) {
+        p += pb_put_tag(p, PBF_TRM_RUN_METADATA, PB_LEN);
+        p += pb_put_varint(p, len);
+        memcpy(p, run_metadata, len);
+    }
+    out->len += total;
+    return 0;
+}
+
 Tensorboard__Event *event_decode(const void *payload, size_t len)
 {
     return tensorboard__event__unpack(NULL, len, payload);

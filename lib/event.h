@@ -29,6 +29,17 @@ int event_encode_session_log(struct buf *out, double wall_time, int64_t step,
                              Tensorboard__SessionLog__SessionStatus status,
                              const char *msg);
 
+/* Serialize {wall_time, step, graph_def} (graph_def: a serialized GraphDef,
+ * copied as it is) into out (appended). */
+int event_encode_graph_def(struct buf *out, double wall_time, int64_t step,
+                           const void *graph_def, size_t len);
+
+/* Serialize {wall_time, step, tagged_run_metadata {tag, run_metadata}}
+ * (run_metadata: a serialized RunMetadata, copied as it is). */
+int event_encode_run_metadata(struct buf *out, double wall_time, int64_t step,
+                              const char *tag, size_t tag_len, const void *run_metadata,
+                              size_t len);
+
 /* Decode a payload. Returns NULL if it is not an Event (or out of memory). */
 Tensorboard__Event *event_decode(const void *payload, size_t len);
 

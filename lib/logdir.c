@@ -467,10 +467,20 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
     return 0;
 }
 
+struct log_graph {
+    const char *tag;   /* NULL: Event.graph_def; else the run metadata's tag */
+    size_t tag_len;
+    const void *data;
+    size_t len;
+};
+
 /* What one logdir_log() call carries from step to step. */
 struct log_call {
     const struct logdir_item *items;
     size_t n;
+    /* logdir_log_graph(): the one item stands for this graph (its tag and
+     * kind), whose Event is written instead of a summary. NULL: none. */
+    const struct log_graph *graph;
     int64_t step;                 /* the step every value is logged at */
     size_t seen;                  /* items whose (run, tag) entry may be new */
     /* A message of one value (the common case) keeps its tag entry, run
@@ -661,6 +671,8 @@ static int log_prepare_writers(logdir *d, struct log_call *c, struct logdir_refu
     size_t need = 0;
     for (size_t i = 0; i < c->n; i++)
         need += run_writer_record_bound(c->items[i].summary);
+    if (c->graph)
+        need += c->graph->len;
     for (size_t i = 0; i < c->n; i++) {
         const char *run = c->items[i].run;
         if (i > 0 && strcmp(run, c->items[i - 1].run) == 0)
@@ -698,7 +710,10 @@ static int log_write(logdir *d, const struct log_call *c, double wall_time)
         run_writer *w = c->only_w ? c->only_w : rs->w;
         enum logdir_refusal_kind kind;
         int r = w ? 0 : writer_for(d, c->items[i].run, rs, &w, &kind);
-        if (r == 0)
+        if (r == 0 && c->graph)
+            r = run_writer_add_graph(w, wall_time, c->step, c->graph->tag, c->graph->tag_len,
+                                     c->graph->data, c->graph->len);
+        else if (r == 0)
             r = run_writer_add_summary(w, wall_time, c->step, v);
         if (r < 0)
             return r;
@@ -749,6 +764,50 @@ static void log_forget(logdir *d, const struct log_call *c)
     }
 }
 
+/* Check every value, then set up every writer, before writing any: a
+ * message is written whole or refused whole. */
+static int log_call_run(logdir *d, struct log_call *c, double wall_time, bool check_steps,
+                        struct logdir_refusal *rf)
+{
+    bool enforce = check_steps && d->opts.policy == LOGDIR_POLICY_INCREASING;
+    int r;
+    if ((r = log_check_steps(d, c, enforce, rf)) < 0 ||
+        (r = log_prepare_writers(d, c, rf)) < 0 || (r = log_write(d, c, wall_time)) < 0) {
+        log_forget(d, c);
+        return r;
+    }
+    return 0;
+}
+
+int logdir_log_graph(logdir *d, const char *run, int64_t step, double wall_time,
+                     const char *tag, const void *data, size_t len,
+                     struct logdir_refusal *ret_refusal)
+{
+    if (step < 0 || step > LOGDIR_MAX_STEP)
+        return -EINVAL;
+    if (d->scanning)
+        return -EBUSY;
+    /* The value TensorBoard makes of it, for the tag's steps and kind:
+     * SummaryMetadata {plugin_data {plugin_name}}. */
+    const char *plugin = tag ? LOGDIR_GRAPH_METADATA_PLUGIN : LOGDIR_GRAPH_PLUGIN;
+    const char *vtag = tag ? tag : LOGDIR_GRAPH_TAG;
+    size_t pl = strlen(plugin);
+    uint8_t md[64] = {0x0a, (uint8_t)(pl + 2), 0x0a, (uint8_t)pl};
+    memcpy(md + 4, plugin, pl);
+    struct summary_value v;
+    summary_value_init(&v);
+    int r = buf_append(&v.tag, vtag, strlen(vtag));
+    if (r == 0)
+        r = buf_append(&v.metadata, md, pl + 4);
+    struct logdir_item item = {run, &v};
+    struct log_graph g = {tag, tag ? strlen(tag) : 0, data, len};
+    struct log_call c = {.items = &item, .n = 1, .graph = &g, .step = step};
+    if (r == 0)
+        r = log_call_run(d, &c, wall_time, true, ret_refusal);
+    summary_value_done(&v);
+    return r;
+}
+
 int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_time,
                const struct logdir_item *items, size_t n, bool check_steps,
                int64_t *ret_step, struct logdir_refusal *ret_refusal)
@@ -772,15 +831,8 @@ int logdir_log(logdir *d, enum logdir_step_mode mode, int64_t step, double wall_
     if ((r = step_of(d, mode, step, &c.step)) < 0)
         return r;
 
-    /* Check every value, then set up every writer, before writing any: a
-     * message is written whole or refused whole. */
-    bool enforce = check_steps && d->opts.policy == LOGDIR_POLICY_INCREASING;
-    if ((r = log_check_steps(d, &c, enforce, ret_refusal)) < 0 ||
-        (r = log_prepare_writers(d, &c, ret_refusal)) < 0 ||
-        (r = log_write(d, &c, wall_time)) < 0) {
-        log_forget(d, &c);
+    if ((r = log_call_run(d, &c, wall_time, check_steps, ret_refusal)) < 0)
         return r;
-    }
     advance_counter(d, mode, c.step);
     if (ret_step)
         *ret_step = c.step;

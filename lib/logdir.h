@@ -288,6 +288,25 @@ int logdir_log_scalar(logdir *d, enum logdir_step_mode mode, int64_t step, doubl
  * scan) gets two STARTs at step; one otherwise. -EBUSY while scanning. */
 int logdir_restart(logdir *d, const char *run, int64_t step, double wall_time);
 
+/* The tag and plugin TensorBoard gives a run's graph (Event.graph_def),
+ * and the plugin of a tagged run metadata (under its own tag). */
+#define LOGDIR_GRAPH_TAG "__run_graph__"
+#define LOGDIR_GRAPH_PLUGIN "graphs"
+#define LOGDIR_GRAPH_METADATA_PLUGIN "graph_tagged_run_metadata"
+
+/* A graph (tag NULL: Event.graph_def) or a traced step's run metadata
+ * (Event.tagged_run_metadata with tag, valid UTF-8) in run (normalised) at
+ * step, the bytes data[0..len) as they are (check them first: graph.h).
+ * Its tag is LOGDIR_GRAPH_TAG or tag, of kind LOGDIR_GRAPH_PLUGIN or
+ * LOGDIR_GRAPH_METADATA_PLUGIN, under the step policy like a value of
+ * logdir_log() (TensorBoard's loaders keep one graph per step, the Python
+ * one every graph sent at the same step); the counter is left alone.
+ * Errors and *ret_refusal as logdir_log()'s (-EINVAL for a step outside
+ * 0..LOGDIR_MAX_STEP, -EBUSY while scanning). */
+int logdir_log_graph(logdir *d, const char *run, int64_t step, double wall_time,
+                     const char *tag, const void *data, size_t len,
+                     struct logdir_refusal *ret_refusal);
+
 /* The writer of run (borrowed: d owns it until logdir_close() or
  * logdir_detach_writer()), or NULL when it has none open. */
 run_writer *logdir_writer(const logdir *d, const char *run);

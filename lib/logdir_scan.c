@@ -75,6 +75,22 @@ static void scan_value(logdir_scanner *sc, const char *run, const Tensorboard__S
         logdir_tag_set_kind(e, (unsigned)k);
 }
 
+/* A graph or tagged run metadata: the value TensorBoard makes of it (its
+ * tag and plugin), so that the step policy and kinds hold after a
+ * restart too. */
+static void scan_graph(logdir_scanner *sc, const char *run, const Tensorboard__Event *ev)
+{
+    bool is_def = ev->what_case == TENSORBOARD__EVENT__WHAT_GRAPH_DEF;
+    Tensorboard__SummaryMetadata__PluginData pd = TENSORBOARD__SUMMARY_METADATA__PLUGIN_DATA__INIT;
+    pd.plugin_name = is_def ? LOGDIR_GRAPH_PLUGIN : LOGDIR_GRAPH_METADATA_PLUGIN;
+    Tensorboard__SummaryMetadata md = TENSORBOARD__SUMMARY_METADATA__INIT;
+    md.plugin_data = &pd;
+    Tensorboard__Summary__Value v = TENSORBOARD__SUMMARY__VALUE__INIT;
+    v.tag = is_def ? LOGDIR_GRAPH_TAG : ev->tagged_run_metadata->tag;
+    v.metadata = &md;
+    scan_value(sc, run, &v, ev->step);
+}
+
 static void scan_file(logdir_scanner *sc, int dirfd, const char *name, const char *display,
                       const char *run, struct strmap_entry *run_e)
 {
@@ -116,6 +132,10 @@ static void scan_file(logdir_scanner *sc, int dirfd, const char *name, const cha
                 scan_value(sc, run, ev->summary->value[i], ev->step);
             if (ev->summary->n_value > 0 && ev->step > sc->max_step)
                 sc->max_step = ev->step;
+        } else if (ev->what_case == TENSORBOARD__EVENT__WHAT_GRAPH_DEF ||
+                   (ev->what_case == TENSORBOARD__EVENT__WHAT_TAGGED_RUN_METADATA &&
+                    ev->tagged_run_metadata)) {
+            scan_graph(sc, run, ev);
         } else if (ev->what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG &&
                    ev->session_log &&
                    ev->session_log->status == TENSORBOARD__SESSION_LOG__SESSION_STATUS__START) {

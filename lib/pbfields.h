@@ -21,6 +21,12 @@ enum pbfields {
     PBF_EVENT_FILE_VERSION = 3,         /* string, oneof what */
     PBF_EVENT_SUMMARY = 5,              /* Summary, oneof what */
     PBF_EVENT_SESSION_LOG = 7,          /* SessionLog, oneof what */
+    PBF_EVENT_GRAPH_DEF = 4,            /* bytes (a GraphDef), oneof what */
+    PBF_EVENT_TAGGED_RUN_METADATA = 8,  /* TaggedRunMetadata, oneof what */
+
+    /* tensorboard.TaggedRunMetadata */
+    PBF_TRM_TAG = 1,                    /* string */
+    PBF_TRM_RUN_METADATA = 2,           /* bytes (a RunMetadata) */
 
     /* tensorboard.SessionLog */
     PBF_SESSION_LOG_STATUS = 1,         /* enum SessionStatus */

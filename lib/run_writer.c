@@ -193,6 +193,9 @@ static int batch_for(run_writer *w, size_t framed, struct batch **ret)
     return 0;
 }
 
+/* Capacity of the scratch event kept after a large record. */
+#define RUN_WRITER_SCRATCH_KEEP ((size_t)1 << 20)
+
 /* Frame the event in scratch_event into the right batch. */
 static int add_event(run_writer *w)
 {
@@ -469,6 +472,24 @@ int run_writer_add_session_log(run_writer *w, double wall_time, int64_t step, in
     if (r < 0)
         return r;
     return add_event(w);
+}
+
+int run_writer_add_graph(run_writer *w, double wall_time, int64_t step, const char *tag,
+                         size_t tag_len, const void *data, size_t len)
+{
+    buf_reset(&w->scratch_event);
+    int r = tag ? event_encode_run_metadata(&w->scratch_event, wall_time, step, tag,
+                                            tag_len, data, len)
+                : event_encode_graph_def(&w->scratch_event, wall_time, step, data, len);
+    if (r == 0)
+        r = add_event(w);
+    /* A graph may be megabytes: do not keep a scratch buffer that large
+     * for the small records that follow. */
+    if (w->scratch_event.cap > RUN_WRITER_SCRATCH_KEEP) {
+        buf_free(&w->scratch_event);
+        buf_init(&w->scratch_event, BUF_NO_CAP);
+    }
+    return r;
 }
 
 void run_writer_request_rotate(run_writer *w)

@@ -117,6 +117,13 @@ int run_writer_add_scalar(run_writer *w, double wall_time, int64_t step, const c
 int run_writer_add_session_log(run_writer *w, double wall_time, int64_t step,
                                int status);
 
+/* Encode one Event {wall_time, step, graph_def} (tag NULL) or {wall_time,
+ * step, tagged_run_metadata {tag[0..tag_len), run_metadata}} whose bytes are data[0..len)
+ * (borrowed, copied as they are: check them first, graph.h). Errors as
+ * above. */
+int run_writer_add_graph(run_writer *w, double wall_time, int64_t step, const char *tag,
+                         size_t tag_len, const void *data, size_t len);
+
 /* Start a new file with the next record (SIGHUP). */
 void run_writer_request_rotate(run_writer *w);
 

@@ -282,6 +282,30 @@ static int do_embedding(const struct exec_host *h, struct request *m, struct rep
     return 0;
 }
 
+/* A graph or a run metadata, checked when decoded, into its run's file. */
+static int do_graph(struct request *m, logdir *d, double wall_time, struct reply *rp)
+{
+    struct logdir_refusal rf;
+    rf.kind = LOGDIR_REFUSED_STEP;
+    rf.run[0] = rf.tag[0] = '\0';
+    rf.step = rf.last_step = 0;
+    rf.duplicate = false;
+    rf.limit = 0;
+    int r = logdir_log_graph(d, m->run, m->step, wall_time, m->graph_tag, m->graph_data,
+                             m->graph_len, &rf);
+    if (r == -ERANGE && !m->graph_tag)
+        return reply_fail(rp, r,
+                          "run '%s' already holds a graph at step %" PRId64 ", and this one "
+                          "is at step %" PRId64 ": TensorBoard would keep both, or only one "
+                          "of them; nothing was written. Send a new graph at a later step",
+                          rf.run, rf.last_step, m->step);
+    if (r < 0)
+        return fail_log(r, &rf, m->logdir, rp);
+    rp->has_step = true;
+    rp->step = m->step;
+    return 0;
+}
+
 int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
 {
     double wall_time = m->has_wall_time ? m->wall_time : event_now();
@@ -343,6 +367,9 @@ int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
         break;
     case REQUEST_EMBEDDING:
         do_embedding(h, m, rp);
+        break;
+    case REQUEST_GRAPH:
+        do_graph(m, d, wall_time, rp);
         break;
     case REQUEST_STATS:
         rp->answer = true;

@@ -1005,6 +1005,22 @@ static int decode_steps(struct ctx *c, const Tfevents__Request *rq)
     return read_wall_time(c, rq->restart->has_wall_time, rq->restart->wall_time);
 }
 
+/* A graph or a run metadata, at an explicit step (0 when none). */
+static int decode_graph(struct ctx *c, const Tfevents__Graph *q)
+{
+    struct request *m = c->m;
+    int r;
+    m->op = REQUEST_GRAPH;
+    if (q->step > FRAME_MAX_STEP)
+        return FAIL(-EINVAL, "\"step\" must be an integer from 0 to 2^53");
+    m->step_mode = LOGDIR_STEP_AT;
+    m->step = (int64_t)q->step;
+    if ((r = read_logdir(c, q->logdir)) < 0 || (r = read_run(c, q->run)) < 0 ||
+        (r = read_wall_time(c, q->has_wall_time, q->wall_time)) < 0)
+        return r;
+    return frame_kinds_graph(q, m, c->err, c->err_size);
+}
+
 int frame_decode_fields(const Tfevents__Request *rq, struct request *m, char *err,
                         size_t err_size)
 {
@@ -1052,11 +1068,13 @@ int frame_decode_fields(const Tfevents__Request *rq, struct request *m, char *er
             return r;
         return frame_kinds_embedding(rq->embedding, &m->embedding, err, err_size);
     }
+    case TFEVENTS__REQUEST__OP_GRAPH:
+        return decode_graph(c, rq->graph);
     default:
         return FAIL(-EINVAL,
                     "a request needs an op (log, step_get, step_set, flush, hparams_config, "
                     "hparams_session_start, hparams_session_end, restart, close, ping, stats, "
-                    "embedding)");
+                    "embedding, graph)");
     }
 }
 

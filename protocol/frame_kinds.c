@@ -2,15 +2,18 @@
 #include "frame_kinds.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gif.h"
+#include "graph.h"
 #include "layout.h"
 #include "mesh.h"
 #include "pr_curve.h"
 #include "request.h"
+#include "utf8.h"
 
 #define FAIL_AT(code, ...) request_error_at(err, err_size, (code), "value", tag, __VA_ARGS__)
 
@@ -289,5 +292,55 @@ int frame_kinds_embedding(const Tfevents__Embedding *q, struct projector_embeddi
     int r = projector_check(e, why, sizeof why);
     if (r < 0)
         return FAIL_EMB(r, "%s", why);
+    return 0;
+}
+
+/* ---- graphs ----------------------------------------------------------- */
+
+int frame_kinds_graph(const Tfevents__Graph *q, struct request *m, char *err, size_t err_size)
+{
+    bool is_def = q->has_graph_def;
+    if (is_def && q->has_run_metadata)
+        return request_error(err, err_size, -EINVAL,
+                             "graph takes \"graph_def\" or \"run_metadata\", not both");
+    if (!is_def && !q->has_run_metadata)
+        return request_error(err, err_size, -EINVAL,
+                             "graph needs \"graph_def\" (a serialized GraphDef) or "
+                             "\"run_metadata\" (a serialized RunMetadata) with a \"tag\"");
+    const char *field = is_def ? "graph_def" : "run_metadata";
+    if (is_def && q->tag)
+        return request_error(err, err_size, -EINVAL,
+                             "\"tag\" goes with \"run_metadata\" only (TensorBoard names a "
+                             "run's graph %s)", GRAPH_RUN_GRAPH_TAG);
+    if (!is_def) {
+        const char *tag = q->tag ? q->tag : "";
+        size_t n = strlen(tag);
+        if (n == 0)
+            return request_error(err, err_size, -EINVAL,
+                                 "\"run_metadata\" needs a \"tag\" (e.g. \"step_100\")");
+        if (n > SUMMARY_MAX_TAG || !utf8_valid(tag, n) || strcmp(tag, GRAPH_RUN_GRAPH_TAG) == 0)
+            return request_error_at(err, err_size, n > SUMMARY_MAX_TAG ? -EMSGSIZE : -EINVAL,
+                                    "run_metadata tag", tag,
+                                    "must be valid UTF-8 of at most %u bytes, other than %s",
+                                    SUMMARY_MAX_TAG, GRAPH_RUN_GRAPH_TAG);
+    }
+    const ProtobufCBinaryData *b = is_def ? &q->graph_def : &q->run_metadata;
+    enum graph_kind kind = is_def ? GRAPH_DEF : GRAPH_RUN_METADATA;
+    char why[160];
+    int r = graph_check(kind, b->data, b->len, &m->graph_info, why, sizeof why);
+    if (r == -EBADMSG)
+        return request_error(err, err_size, r,
+                             "\"%s\" does not parse as a %s: %s; TensorBoard's graphs "
+                             "dashboard would answer HTTP 500 for it, so nothing was written",
+                             field, graph_kind_name(kind), why);
+    if (r < 0)
+        return request_error(err, err_size, r, "\"%s\": %s (a serialized %s%s)", field, why,
+                             graph_kind_name(kind),
+                             r == -EMSGSIZE ? ", GRAPH_MAX_BYTES" : "");
+    if (!(m->graph_data = malloc(b->len)) ||
+        (!is_def && !(m->graph_tag = strdup(q->tag))))
+        return request_error(err, err_size, -ENOMEM, "out of memory");
+    memcpy(m->graph_data, b->data, b->len);
+    m->graph_len = b->len;
     return 0;
 }

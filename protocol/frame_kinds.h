@@ -36,4 +36,9 @@ int frame_kinds_animation(const Tfevents__Image *im, const char *tag, struct sum
 int frame_kinds_embedding(const Tfevents__Embedding *q, struct projector_embedding *e,
                           char *err, size_t err_size);
 
+/* A Graph request's graph_def, or run_metadata and tag, checked
+ * (graph_check()) and copied into m (graph_data, graph_len, graph_tag,
+ * graph_info). */
+int frame_kinds_graph(const Tfevents__Graph *q, struct request *m, char *err, size_t err_size);
+
 #endif

@@ -57,6 +57,9 @@ enum field {
     F_TIME = 1u << 13,        /* start_time_secs / end_time_secs / time_created_secs */
     F_DESCRIPTION = 1u << 14, /* experiment name/description/user, model_uri, monitor_url */
     F_EMBEDDING = 1u << 15,
+    F_GRAPH_DEF = 1u << 16,
+    F_RUN_METADATA = 1u << 17,
+    F_TAG = 1u << 18,
 };
 
 static const struct {
@@ -85,6 +88,9 @@ static const struct {
     {"model_uri", F_DESCRIPTION},
     {"monitor_url", F_DESCRIPTION},
     {"embedding", F_EMBEDDING},
+    {"graph_def", F_GRAPH_DEF},
+    {"run_metadata", F_RUN_METADATA},
+    {"tag", F_TAG},
 };
 
 #define COMMON (F_V | F_OP | F_ID)
@@ -116,6 +122,9 @@ static const struct {
     {"stats", REQUEST_STATS, COMMON, 0},
     {"embedding", REQUEST_EMBEDDING, COMMON | F_LOGDIR | F_RUN | F_STEP | F_EMBEDDING,
      F_LOGDIR | F_EMBEDDING},
+    {"graph", REQUEST_GRAPH,
+     COMMON | F_LOGDIR | F_RUN | F_STEP | F_WALL_TIME | F_GRAPH_DEF | F_RUN_METADATA | F_TAG,
+     F_LOGDIR},
 };
 
 /* ---- values ------------------------------------------------------------- */
@@ -467,7 +476,7 @@ static int check_fields(struct json_read *c, const cJSON *root, size_t *ret_op)
         return FAIL(-EINVAL,
                     "unknown op \"%.64s\" (known: log, step_get, step_set, flush, "
                     "hparams_config, hparams_session_start, hparams_session_end, restart, "
-                    "close, ping, stats, embedding)",
+                    "close, ping, stats, embedding, graph)",
                     op->valuestring);
     c->m->op = ops[opi].op;
     unsigned extra = seen & ~ops[opi].allowed, missing = ops[opi].required & ~seen;
@@ -664,6 +673,43 @@ static int translate_embedding(struct json_read *c, const cJSON *root, const str
     return json_kinds_embedding(c, cJSON_GetObjectItemCaseSensitive(root, "embedding"), q);
 }
 
+/* {"op":"graph", "graph_def": base64} or {"op":"graph", "tag",
+ * "run_metadata": base64}: the bytes decoded, every check left to
+ * frame_kinds_graph(). */
+static int translate_graph(struct json_read *c, const cJSON *root, const struct common *f,
+                           Tfevents__Request *rq)
+{
+    static const Tfevents__Graph init = TFEVENTS__GRAPH__INIT;
+    Tfevents__Graph *q = NEW(c, Tfevents__Graph, init);
+    if (!q)
+        return FAIL(-ENOMEM, "out of memory");
+    rq->op_case = TFEVENTS__REQUEST__OP_GRAPH;
+    rq->graph = q;
+    q->logdir = f->logdir;
+    q->run = f->run;
+    q->has_wall_time = f->has_wall_time;
+    q->wall_time = f->wall_time;
+    if (f->step) {
+        if (!cJSON_IsNumber(f->step) ||
+            !json_read_is_integer(f->step->valuedouble, (double)REQUEST_MAX_STEP))
+            return FAIL(-EINVAL, "\"step\" must be an integer from 0 to 2^53");
+        q->has_step = true;
+        q->step = (uint64_t)f->step->valuedouble;
+    }
+    int r = json_read_string(c, root, "tag", "graph", &q->tag);
+    if (r < 0)
+        return r;
+    const cJSON *def = cJSON_GetObjectItemCaseSensitive(root, "graph_def");
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(root, "run_metadata");
+    if (def && (r = json_read_base64(c, def, "\"graph_def\"", &q->graph_def)) < 0)
+        return r;
+    if (md && (r = json_read_base64(c, md, "\"run_metadata\"", &q->run_metadata)) < 0)
+        return r;
+    q->has_graph_def = def != NULL;
+    q->has_run_metadata = md != NULL;
+    return 0;
+}
+
 /* The line as the Request a binary client would send for it. */
 static int translate(struct json_read *c, const cJSON *root, Tfevents__Request *rq)
 {
@@ -684,6 +730,8 @@ static int translate(struct json_read *c, const cJSON *root, Tfevents__Request *
         return translate_hparams(c, root, &f, rq);
     case REQUEST_EMBEDDING:
         return translate_embedding(c, root, &f, rq);
+    case REQUEST_GRAPH:
+        return translate_graph(c, root, &f, rq);
     default:
         return translate_plain(c, &f, rq);
     }

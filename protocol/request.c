@@ -20,6 +20,7 @@ static const char *const op_names[] = {
     [REQUEST_PING] = "ping",
     [REQUEST_STATS] = "stats",
     [REQUEST_EMBEDDING] = "embedding",
+    [REQUEST_GRAPH] = "graph",
 };
 
 const char *request_op_name(enum request_op op)
@@ -70,6 +71,14 @@ static void clear_fields(struct request *m)
         projector_embedding_done(e);
     else
         e->rows = e->cols = e->n_header = e->n_cells = e->sprite_len = 0;
+    if (m->graph_data || m->graph_tag) {
+        free(m->graph_data);
+        free(m->graph_tag);
+        m->graph_data = NULL;
+        m->graph_tag = NULL;
+    }
+    m->graph_len = 0;
+    m->graph_info.nodes = 0;
 }
 
 void request_done(struct request *m)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "logdir.h"
+#include "graph.h"
 #include "projector.h"
 #include "summary.h"
 
@@ -53,6 +54,7 @@ enum request_op {
     REQUEST_PING,
     REQUEST_STATS,
     REQUEST_EMBEDDING,
+    REQUEST_GRAPH,
 };
 
 /* The name of an op as on the wire ("log", ...); "?" for no op. */
@@ -92,6 +94,12 @@ struct request {
     /* embedding: tag, step, tensor, metadata, sprite (owned; step also
      * in step). */
     struct projector_embedding embedding;
+    /* graph: the serialized GraphDef, or RunMetadata when graph_tag is
+     * set (both owned, checked: graph.h), at step. */
+    uint8_t *graph_data;
+    size_t graph_len;
+    char *graph_tag;
+    struct graph_info graph_info;
 };
 
 void request_init(struct request *m);

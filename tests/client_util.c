@@ -124,6 +124,10 @@ char *client_util_dump(const char *logdir, size_t *ret_records)
         case TFEVENTS_KIND_SESSION_LOG:
             buf_printf(&b, "status %d", rec->status);
             break;
+        case TFEVENTS_KIND_GRAPH:
+            for (size_t i = 0; i < rec->n_blobs; i++)
+                buf_printf(&b, "len=%zu ", rec->blobs[i].len);
+            break;
         default:
             break;
         }

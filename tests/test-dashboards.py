@@ -10,6 +10,10 @@ files TensorBoard's own code wrote (TFEVENTS_SHARED/golden/dashboards).
 - custom_scalars: the fixture's layout as $layout: the same serialized
   Layout bytes, with the scalars it charts.
 - mesh: the fixture's meshes as $mesh, part by part.
+- graph: the fixture's GraphDef and tagged RunMetadata, read from its
+  event file with clients/evfile.py and sent again (op "graph", JSON and
+  binary): our Events equal TensorBoard's byte for byte; bytes that do not
+  parse are refused with the same sentence by both protocols.
 - gif: the fixture's animated GIF passed through as $image "gif" (the same
   bytes and view); its frames, decoded here, encoded again by our encoder
   ("animate": true) and decoded back to the same pixels and delays; large
@@ -33,6 +37,10 @@ _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "t
 td = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(td)
 Daemon, check = td.Daemon, td.check
+_spec = importlib.util.spec_from_file_location("tbinary", os.path.join(_here, "test-binary.py"))
+tb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tb)
+evfile = td.evfile
 
 GOLDEN = os.path.join(td.SHARED, "golden", "dashboards") if td.SHARED else ""
 
@@ -414,8 +422,219 @@ def test_mesh(tmp):
         check(d.stop() == 0, "daemon exit status")
 
 
+# ---- graphs -------------------------------------------------------------------
+
+def golden_graph_events():
+    """The payloads of the fixture's graph_def and tagged_run_metadata Events."""
+    golden("graph")
+    d = os.path.join(GOLDEN, "graph")
+    (name,) = [n for n in os.listdir(d) if "tfevents" in n]
+    payloads = list(evfile.records(os.path.join(d, name)))
+    def_ev = [p for p in payloads if 4 in evfile.fields(p)]
+    md_ev = [p for p in payloads if 8 in evfile.fields(p)]
+    check(len(def_ev) == 1 and len(md_ev) == 1, "fixture: one graph and one run metadata")
+    return def_ev[0], md_ev[0]
+
+
+def our_events(logdir):
+    """Payloads of logdir's run "." other than the file_version record."""
+    files = evfile.event_files(logdir).get(".", [])
+    check(files, "no event file in %s" % logdir)
+    return [p for f in files for p in evfile.records(f) if 3 not in evfile.fields(p)]
+
+
+def graph_request(logdir, step, wall_time, graph_def=None, tag=None, run_metadata=None,
+                  rid=1):
+    """A binary Request {id, graph {...}} (tfwire.proto Graph)."""
+    g = tb.f_bytes(1, logdir) + tb.f_varint(3, step) + tb.f_double(4, wall_time)
+    if graph_def is not None:
+        g += tb.f_bytes(5, graph_def)
+    if run_metadata is not None:
+        g += tb.f_bytes(6, run_metadata)
+    if tag is not None:
+        g += tb.f_bytes(7, tag)
+    return tb.f_varint(1, rid) + tb.f_bytes(14, g)
+
+
+def graph_json(logdir, step, wall_time, graph_def=None, tag=None, run_metadata=None):
+    m = {"op": "graph", "logdir": logdir, "step": step, "wall_time": wall_time, "id": 1}
+    if graph_def is not None:
+        m["graph_def"] = base64.b64encode(graph_def).decode()
+    if run_metadata is not None:
+        m["run_metadata"] = base64.b64encode(run_metadata).decode()
+    if tag is not None:
+        m["tag"] = tag
+    return m
+
+
+def test_graph(tmp):
+    """The fixture's graph and run metadata, sent again by both protocols:
+    the same Event bytes, the same view, eventlint --strict clean."""
+    g = golden("graph")
+    gdef, gmd = golden_graph_events()
+    fd, fm = evfile.fields(gdef), evfile.fields(gmd)
+    trm = evfile.fields(fm[8][0])
+    wall = [struct.unpack("<d", f[1][0])[0] for f in (fd, fm)]
+    steps = [f.get(2, [0])[0] for f in (fd, fm)]
+    args = [dict(graph_def=fd[4][0]), dict(tag=trm[1][0].decode(), run_metadata=trm[2][0])]
+    d = Daemon(tmp)
+    try:
+        c = d.client()
+        for i in range(2):
+            a = c.request(graph_json("gj", steps[i], wall[i], **args[i]))
+            check(a.get("ok") and a.get("step") == steps[i], "json: %r" % a)
+        b = tb.Conn(d.sock)
+        b.hello()
+        for i in range(2):
+            b.send(tb.frame([graph_request("gb", steps[i], wall[i], rid=i + 1, **args[i])]))
+            a = b.reply()
+            check(a["ok"] and a.get("step", 0) == steps[i], "binary: %r" % a)
+        b.close()
+        check(c.request({"op": "flush", "sync": True})["ok"], "flush")
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    for ld in ("gj", "gb"):
+        path = os.path.join(d.root, ld)
+        check(our_events(path) == [gdef, gmd], "%s: our Events differ from the fixture's" % ld)
+        runs = loaded(path)
+        check(sorted(runs["."]) == sorted(g["runs"]["."]), "%s: tags %r" % (ld, runs["."]))
+        for tag, theirs in g["runs"]["."].items():
+            same_tag(runs["."][tag], theirs, "%s %s" % (ld, tag))
+    rows = collect(os.path.join(d.root, "gj"), "*")
+    if rows:
+        kinds = {r["tag"]: r for r in rows}
+        check(kinds.get("__run_graph__", {}).get("plugin") == "graphs" and
+              kinds["__run_graph__"]["value"] == {"kind": "graph", "nodes": 4,
+                                                  "bytes": len(fd[4][0])} and
+              kinds.get("step_1", {}).get("plugin") == "graph_tagged_run_metadata" and
+              kinds["step_1"]["value"] == {"kind": "run_metadata", "nodes": 2,
+                                           "bytes": len(trm[2][0])}, "collect: %r" % rows)
+
+
+def node_def(name, op, inputs=(), extra=b""):
+    return (tb.f_bytes(1, name) + tb.f_bytes(2, op) +
+            b"".join(tb.f_bytes(3, i) for i in inputs) + extra)
+
+
+def test_graph_refusals(tmp):
+    """Bytes TensorBoard could not parse, and malformed requests, are
+    refused with one sentence by both protocols, and nothing is written."""
+    good = tb.f_bytes(1, node_def("x", "Placeholder"))
+    attr = tb.f_bytes(5, tb.f_bytes(1, "T") + tb.f_bytes(2, tb.f_varint(6, 1)))
+    deep = tb.f_varint(6, 1)   # AttrValue{type}
+    for _ in range(40):        # AttrValue.func.attr[k] = AttrValue ... 120 levels
+        deep = tb.f_bytes(10, tb.f_bytes(2, tb.f_bytes(1, "k") + tb.f_bytes(2, deep)))
+    bad = [
+        (dict(graph_def=good[:-1]), "does not parse as a GraphDef"),       # cut
+        (dict(graph_def=b"\x0a\x05\x0a\x01\xffxx"), "not valid UTF-8"),  # node name
+        (dict(graph_def=tb.f_varint(1, 3)), "wire type 0"),                # node as varint
+        (dict(graph_def=tb.f_bytes(1, node_def("m", "Mul", extra=tb.f_bytes(
+            5, tb.f_bytes(1, "a") + tb.f_bytes(2, deep))))), "deeper than"),
+        (dict(graph_def=b"\x5b\x5c"), "groups"),             # field 11
+        (dict(graph_def=good + b"\x00"), "field number 0"),
+        (dict(graph_def=b""), "empty"),
+        (dict(tag="t", run_metadata=tb.f_bytes(1, tb.f_bytes(1, tb.f_varint(2, 5)))),
+         "does not parse as a RunMetadata"),   # node_stats as a varint
+        (dict(run_metadata=tb.f_bytes(2, b"")), "needs a \"tag\""),
+        (dict(tag="__run_graph__", run_metadata=tb.f_bytes(2, b"")), "other than"),
+        (dict(graph_def=good, tag="t"), "\"tag\" goes with"),
+        (dict(graph_def=good, run_metadata=good), "not both"),
+        ({}, "graph needs"),
+    ]
+    d = Daemon(tmp)
+    try:
+        c = d.client()
+        b = tb.Conn(d.sock)
+        b.hello()
+        for i, (kw, why) in enumerate(bad):
+            a = c.request(graph_json("x", 0, 1.5e9, **kw))
+            b.send(tb.frame([graph_request("x", 0, 1.5e9, rid=i + 1, **kw)]))
+            ab = b.reply()
+            check(not a["ok"] and why in a["error"], "json %r: %r" % (kw, a))
+            check(not ab["ok"] and ab["error"] == a["error"],
+                  "binary %r: %r, json said %r" % (kw, ab, a["error"]))
+        # A good graph with an attr passes; another at the same step does not
+        # (TensorBoard would keep both, or one), at a later step it does.
+        good_attr = tb.f_bytes(1, node_def("x", "Placeholder", extra=attr))
+        a = c.request(graph_json("y", 0, 1.5e9, graph_def=good_attr))
+        check(a["ok"], "good graph: %r" % a)
+        a = c.request(graph_json("y", 0, 1.5e9, graph_def=good))
+        check(not a["ok"] and "already holds a graph at step 0" in a["error"], "again: %r" % a)
+        a = c.request(graph_json("y", 1, 1.5e9, tag="__run_graph__x", run_metadata=b"\x0a\x00"))
+        check(a["ok"], "run metadata: %r" % a)
+        a = c.request(graph_json("y", 1, 1.5e9, tag="__run_graph__x", run_metadata=b"\x0a\x00"))
+        check(not a["ok"] and "not greater than its last step 1" in a["error"], "rm again: %r" % a)
+        a = c.request({"logdir": "y", "step": 5, "values": {"__run_graph__x": 1.5}})
+        check(not a["ok"] and "graph_tagged_run_metadata" in a["error"], "scalar on it: %r" % a)
+        a = c.request({"op": "graph", "logdir": "x", "graph_def": "%%%"})
+        check(not a["ok"] and "base64" in a["error"], "bad base64: %r" % a)
+        a = c.request({"op": "graph", "logdir": "x", "step": -1, "graph_def": ""})
+        check(not a["ok"] and "step" in a["error"], "negative step: %r" % a)
+        check(c.request({"op": "flush", "sync": True})["ok"], "flush")
+        b.close()
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    check(not evfile.event_files(os.path.join(d.root, "x")), "refused graphs wrote files")
+    # After a restart the files tell the same: the graph's step is known.
+    d2 = Daemon(tmp, root=d.root)
+    try:
+        c = d2.client()
+        a = c.request(graph_json("y", 0, 1.5e9, graph_def=good))
+        check(not a["ok"] and "already holds a graph" in a["error"], "after restart: %r" % a)
+        a = c.request(graph_json("y", 3, 1.5e9, graph_def=good))
+        check(a["ok"], "later step: %r" % a)
+        check(c.request({"op": "flush", "sync": True})["ok"], "flush")
+        c.close()
+    finally:
+        rc = d2.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    if td.EVENTLINT:
+        td.eventlint(os.path.join(d.root, "y"))
+
+
+GRAPH_MAX_BYTES = 64 << 20   # lib/graph.h
+
+
+def test_graph_limit(tmp):
+    """A GraphDef of exactly GRAPH_MAX_BYTES is written (through a daemon
+    whose --max-line lets it in); one byte more is refused by name."""
+    d = Daemon(tmp, "--max-line", "80M")
+    try:
+        b = tb.Conn(d.sock)
+        b.s.settimeout(120)
+        b.hello()
+        for extra in (0, 1):
+            body = GRAPH_MAX_BYTES + extra - 5      # GraphDef.library: key, 4 length bytes
+            g = b"\x12" + tb.varint(body) + bytes(body)
+            check(len(g) == GRAPH_MAX_BYTES + extra, "size %d" % len(g))
+            b.send(tb.frame([graph_request("big", extra, 1.5e9, graph_def=g, rid=1 + extra)]))
+            a = b.reply()
+            if extra:
+                check(not a["ok"] and "the limit is %d" % GRAPH_MAX_BYTES in a["error"],
+                      "one byte over: %r" % a)
+            else:
+                check(a["ok"], "at the limit: %r" % a)
+        b.close()
+        c = d.client()
+        check(c.request({"op": "flush", "sync": True}, timeout=120)["ok"], "flush")
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    files = evfile.event_files(os.path.join(d.root, "big"))["."]
+    size = sum(os.path.getsize(f) for f in files)
+    check(GRAPH_MAX_BYTES < size < GRAPH_MAX_BYTES + 4096, "%d bytes written" % size)
+    for f in files:   # bounded: the test's own 64 MiB, removed with its directory
+        os.unlink(f)
+
+
 TESTS = [test_pr_curves, test_pr_curve_refusals, test_custom_scalars, test_gif_bytes,
-         test_gif_frames, test_gif_many_colors, test_mesh]
+         test_gif_frames, test_gif_many_colors, test_mesh, test_graph, test_graph_refusals,
+         test_graph_limit]
 
 
 def main():

@@ -310,6 +310,27 @@ static void scenario(tfevents *h, const char *logdir, bool daemon)
         CHECK_EQ(tfevents_add_embedding(h, NULL, "train", 3, &e), -EINVAL);
     }
 
+    /* A graph and a traced step's run metadata in run "train"; bytes that
+     * do not parse are refused with nothing written. */
+    {
+        static const char graph[] = "\x0a\x10\x0a\x01x\x12\x0bPlaceholder";
+        static const char md[] = "\x0a\x0d\x0a\x0b\x0a\x04/cpu\x12\x03\x0a\x01x";
+        CHECK_EQ(tfevents_add_graph(h, NULL, "train", 2, graph, sizeof graph - 1), 0);
+        CHECK_EQ(tfevents_add_run_metadata(h, NULL, "train", 2, "step_2", md, sizeof md - 1),
+                 0);
+        CHECK_EQ(tfevents_add_graph(h, NULL, "train", 3, graph, sizeof graph - 2),
+                 daemon ? -EREMOTEIO : -EBADMSG);
+        char why[512];
+        tfevents_last_error(h, why, sizeof why);
+        CHECK(strstr(why, "does not parse as a GraphDef") != NULL);
+        CHECK_EQ(tfevents_add_run_metadata(h, NULL, "train", 3, "__run_graph__", md,
+                                           sizeof md - 1),
+                 daemon ? -EREMOTEIO : -EINVAL);
+        CHECK_EQ(tfevents_add_run_metadata(h, NULL, "train", 3, NULL, md, sizeof md - 1),
+                 -EINVAL);
+        CHECK_EQ(tfevents_add_graph(h, NULL, "train", -1, graph, sizeof graph - 1), -EINVAL);
+    }
+
     /* Close the files: the next value starts a new file (with metadata). */
     CHECK_EQ(tfevents_close_files(h, NULL, true), 0);
     CHECK_EQ(tfevents_log_scalar(h, NULL, NULL, "loss", 0.0625, TFEVENTS_STEP_NEXT), 0);
@@ -357,6 +378,8 @@ static void check_content(const char *d)
         ".|_hparams_/experiment|0|6|hparams|",
         "train|_hparams_/session_start_info|0|6|hparams|",
         "train|_hparams_/session_end_info|0|6|hparams|",
+        "train|__run_graph__|2|14|graphs|len=18 ||",
+        "train|step_2|2|14|graph_tagged_run_metadata|len=15 ||",
         ".|loss|12|1|scalars|0.0625||",
         ".||40|10||status 1||",
         ".|loss|40|1|scalars|0.03125||",

@@ -191,7 +191,7 @@ def test_hparams_and_purge_step(env):
 def test_unsupported_kinds_say_so(env):
     c, root = env
     w = SummaryWriter(os.path.join(root, "u"), client=c)
-    for m in ("add_graph", "add_onnx_graph"):
+    for m in ("add_onnx_graph",):
         with pytest.raises(NotImplementedError, match=m):
             getattr(w, m)(None)
     w.close()
@@ -330,3 +330,129 @@ def test_text_template_is_the_general_encoding():
                 for wall in (0.0, 1700000000.25):
                     assert t.entry(text, wall, step) == general(logdir, run, tag, text, wall,
                                                                 step)
+
+
+# ---- graphs -------------------------------------------------------------------
+
+# GraphDef{node{name "x", op "Placeholder"}, node{name "y", op "Identity", input "x"}}
+GRAPH = bytes.fromhex("0a100a0178120b506c616365686f6c646572"
+                      "0a100a017912084964656e74697479 1a0178".replace(" ", ""))
+# RunMetadata{step_stats{dev_stats{device "/cpu", node_stats{node_name "y"}}}}
+RUN_METADATA = bytes.fromhex("0a0d0a0b0a042f6370751203 0a0179".replace(" ", ""))
+
+
+def graph_events(logdir):
+    return [e for e in tfevents.events_logdir(logdir).read()
+            if e["what"] in ("graph_def", "tagged_run_metadata")]
+
+
+class _Message:
+    """Like a protobuf message: what add_graph takes besides bytes."""
+
+    def __init__(self, b):
+        self.b = b
+
+    def SerializeToString(self):
+        return self.b
+
+
+def test_add_graph_bytes(env):
+    c, root = env
+    ld = os.path.join(root, "graph")
+    w = SummaryWriter(ld, client=c)
+    w.add_graph(GRAPH)
+    w.add_run_metadata(_Message(RUN_METADATA), "step_1", global_step=1)
+    with pytest.raises(ValueError, match="does not parse as a GraphDef"):
+        w.add_graph(GRAPH[:-1])
+    with pytest.raises(ValueError, match="does not parse as a RunMetadata"):
+        w.add_run_metadata(GRAPH, "step_2", 2)   # a node where step stats go
+    with pytest.raises(TypeError):
+        w.add_graph(3)
+    with pytest.raises(ValueError, match="already holds a graph at step 0"):
+        w.add_graph(_Message(GRAPH[:18]))   # TensorBoard would keep both, or one
+    w.close()
+    ev = graph_events(ld)
+    assert [(e["what"], e["step"]) for e in ev] == [("graph_def", 0), ("tagged_run_metadata", 1)]
+    assert ev[0]["graph_def"] == GRAPH
+    assert ev[1]["tag"] == "step_1" and ev[1]["run_metadata"] == RUN_METADATA
+    eventlint(ld)
+
+
+def parse_graph(b):
+    """[{name, op, input: [...], attr: {key: AttrValue bytes}}] of a GraphDef."""
+    from tfevents._wire import fields
+    nodes = []
+    for f, _, v in fields(b):
+        if f != 1:
+            continue
+        n = {"name": "", "op": "", "input": [], "attr": {}}
+        for f2, _, x in fields(v):
+            if f2 in (1, 2):
+                n["name" if f2 == 1 else "op"] = bytes(x).decode()
+            elif f2 == 3:
+                n["input"].append(bytes(x).decode())
+            elif f2 == 5:
+                kv = {f3: bytes(y) for f3, _, y in fields(x)}
+                n["attr"][kv[1].decode()] = kv.get(2, b"")
+        nodes.append(n)
+    return nodes
+
+
+def output_shapes(attr_value):
+    """AttrValue{list{shape{dim{size}}...}} -> [[sizes]...]."""
+    from tfevents._wire import fields
+    shapes = []
+    for f, _, lst in fields(attr_value):
+        for f2, _, sh in fields(lst):
+            if f2 == 7:
+                shapes.append([next((d for f4, _, d in fields(dim) if f4 == 1), 0)
+                               for f3, _, dim in fields(sh) if f3 == 2])
+    return shapes
+
+
+def test_add_graph_torch_module(env):
+    torch = pytest.importorskip("torch")
+    c, root = env
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = torch.nn.Linear(4, 3)
+            self.fc2 = torch.nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc2(torch.relu(self.fc1(x)))
+
+    model = Net()
+    model.train()
+    ld = os.path.join(root, "torchgraph")
+    w = SummaryWriter(ld, client=c)
+    w.add_graph(model, torch.zeros(5, 4))
+    w.close()
+    assert model.training   # traced in eval mode, put back
+    (ev,) = graph_events(ld)
+    nodes = parse_graph(ev["graph_def"])
+    by_name = {n["name"]: n for n in nodes}
+    assert len(by_name) == len(nodes)   # unique names
+    for n in nodes:   # every edge starts at a node of the graph
+        for i in n["input"]:
+            assert i.split(":")[0] in by_name, (n, i)
+    ins = [n for n in nodes if n["name"].startswith("input/")]
+    outs = [n for n in nodes if n["name"].startswith("output/")]
+    assert len(ins) == 1 and ins[0]["op"] == "IO Node"
+    assert output_shapes(ins[0]["attr"]["_output_shapes"]) == [[5, 4]]
+    assert len(outs) == 1 and outs[0]["op"] == "IO Node"
+    linears = [n for n in nodes if n["op"] == "aten::linear"]
+    assert [n["name"] for n in linears] == ["Net/fc1/linear", "Net/fc2/linear"]
+    assert output_shapes(linears[1]["attr"]["_output_shapes"]) == [[5, 2]]
+    assert linears[1]["attr"]["dtype"] == b"\x30\x01"   # type: DT_FLOAT
+    assert outs[0]["input"] == ["Net/fc2/linear"]
+    assert output_shapes(by_name["Net/fc1/weight"]["attr"]["_output_shapes"]) == [[3, 4]]
+    params = {n["name"] for n in nodes if n["op"] == "prim::GetAttr"}
+    assert {"Net/fc1/weight", "Net/fc1/bias", "Net/fc2/weight", "Net/fc2/bias"} <= params
+    assert set(linears[0]["input"]) == {ins[0]["name"], "Net/fc1/weight", "Net/fc1/bias"}
+    relu = [n for n in nodes if n["op"] == "aten::relu"]
+    assert len(relu) == 1 and relu[0]["input"] == ["Net/fc1/linear"]
+    assert set(linears[1]["input"]) == {"Net/relu", "Net/fc2/weight", "Net/fc2/bias"} or \
+        set(linears[1]["input"]) == {relu[0]["name"], "Net/fc2/weight", "Net/fc2/bias"}
+    eventlint(ld)

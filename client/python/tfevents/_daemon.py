@@ -687,6 +687,19 @@ class DaemonSink(_Ops, Refusals):
         if not r["ok"]:
             raise ValueError("tfeventsd: %s" % r["error"])
 
+    def graph(self, name, run, step, tag, data):
+        """Write a serialized GraphDef (tag None) or a RunMetadata under tag
+        into an Event of run; waits for the daemon, which parses it first.
+        ValueError when refused."""
+        body = [w.f_str(1, name), _opt_str(2, run), w.f_varint(3, step),
+                w.f_double(4, time.time())]
+        body += w.big(5 if tag is None else 6, data)
+        if tag is not None:
+            body.append(w.f_str(7, tag))
+        r = self.call(w.RQ_GRAPH, b"".join(body))
+        if not r["ok"]:
+            raise ValueError("tfeventsd: %s" % r["error"])
+
     def send(self, op_field, body):
         self.put(w.request(op_field, body))
 

@@ -178,6 +178,14 @@ _SIGS_0_3["tfevents_add_embedding"] = (ctypes.c_int, [vp, ctypes.c_char_p, ctype
                                                       ctypes.c_int64,
                                                       ctypes.POINTER(Embedding)])
 
+# Functions of libtfevents 0.5.
+_SIGS_0_3["tfevents_add_graph"] = (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p,
+                                                  ctypes.c_int64, ctypes.c_char_p,
+                                                  ctypes.c_size_t])
+_SIGS_0_3["tfevents_add_run_metadata"] = (ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p,
+                                                         ctypes.c_int64, ctypes.c_char_p,
+                                                         ctypes.c_char_p, ctypes.c_size_t])
+
 _lib = None
 _lib_lock = threading.Lock()
 
@@ -303,6 +311,20 @@ class EmbeddedSink(Refusals):
             x.sprite_png, x.sprite_len = e["sprite"], len(e["sprite"])
             x.sprite_width, x.sprite_height = e["dim"]
         r = f(self._handle(), name, _b(run), step, ctypes.byref(x))
+        if r < 0:
+            raise ValueError("libtfevents: %s" % self._err(r))
+
+    def graph(self, name, run, step, tag, data):
+        """Write a serialized GraphDef (tag None) or a RunMetadata under tag;
+        libtfevents parses it first. ValueError when refused."""
+        fname = "tfevents_add_graph" if tag is None else "tfevents_add_run_metadata"
+        f = getattr(self.lib, fname, None)
+        if f is None:
+            raise NotImplementedError("add_graph needs libtfevents 0.5 or later")
+        if tag is None:
+            r = f(self._handle(), name, _b(run), step, data, len(data))
+        else:
+            r = f(self._handle(), name, _b(run), step, _b(tag), data, len(data))
         if r < 0:
             raise ValueError("libtfevents: %s" % self._err(r))
 

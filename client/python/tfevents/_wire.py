@@ -86,7 +86,7 @@ def f_packed_u64(field, seq):
 # Request fields (oneof op).
 RQ_LOG, RQ_STEP_GET, RQ_STEP_SET, RQ_FLUSH = 2, 3, 4, 5
 RQ_HP_CONFIG, RQ_HP_START, RQ_HP_END, RQ_RESTART, RQ_CLOSE = 6, 7, 8, 9, 10
-RQ_PING, RQ_STATS, RQ_EMBEDDING = 11, 12, 13
+RQ_PING, RQ_STATS, RQ_EMBEDDING, RQ_GRAPH = 11, 12, 13, 14
 
 
 def request(op_field, body, rid=None):

@@ -220,7 +220,9 @@ class EventsLogdir:
     def read(self, n=None):
         """The next events (at most n): dicts with run, step, wall_time,
         file, offset and what ("file_version", "summary", "session_log",
-        "other"), with "values" (tag, plugin, value...) for summaries."""
+        "graph_def", "tagged_run_metadata", "other"), with "values" (tag,
+        plugin, value...) for summaries, "graph_def" (bytes), or "tag" and
+        "run_metadata" (bytes)."""
         out = []
         for run, path in self._files():
             if path in self._dead:
@@ -288,6 +290,16 @@ class EventsLogdir:
             elif f == 7:
                 ev["what"] = "session_log"
                 ev["status"] = next((x for f2, _, x in fields(v) if f2 == 1), 0)
+            elif f == 4:
+                ev["what"] = "graph_def"
+                ev["graph_def"] = bytes(v)
+            elif f == 8:
+                ev["what"] = "tagged_run_metadata"
+                for f2, _, x in fields(v):
+                    if f2 == 1:
+                        ev["tag"] = bytes(x).decode("utf-8", "replace")
+                    elif f2 == 2:
+                        ev["run_metadata"] = bytes(x)
         return ev
 
     def _value(self, run, buf):

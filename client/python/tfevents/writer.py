@@ -15,8 +15,13 @@ Differences, on purpose:
   - max_queue, flush_secs and filename_suffix are accepted and ignored:
     values leave the process within 50 ms and the daemon writes them every
     second;
-  - add_graph, add_onnx_graph and add_image_with_boxes raise
-    NotImplementedError;
+  - add_graph writes the graph at once (it waits for the daemon, which
+    parses it first) and raises ValueError when it is refused, a second
+    graph of a run included (both at step 0: TensorBoard would keep both);
+    it takes a torch.nn.Module (traced with torch.jit.trace, encoded by
+    tfevents), or a serialized GraphDef; it writes no empty run metadata
+    "step1";
+  - add_onnx_graph and add_image_with_boxes raise NotImplementedError;
   - add_embedding writes the projector's files at once (it waits for the
     daemon) and raises ValueError when they are refused;
   - add_video's GIF keeps up to 256 colours exactly and rounds more to a
@@ -38,6 +43,7 @@ import zlib
 
 from . import _wire as w
 from ._api import HParam, Metric
+from ._graph import graph_bytes
 from ._arrays import doubles, flatten, floats, np, unpack_doubles
 from ._client import Client, default_client
 from ._values import (Summary, flatten, pooled_histogram, pooled_image, summary_audio,
@@ -353,8 +359,23 @@ class SummaryWriter:
             "tensorboardX or torch.utils.tensorboard for it (both can write to another "
             "logdir next to this one)" % what)
 
-    def add_graph(self, *a, **k):
-        self._unsupported("add_graph")
+    def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
+        """The model's graph for the GRAPHS tab: a torch.nn.Module traced on
+        input_to_model (torch.jit.trace; verbose prints the traced graph),
+        or a serialized GraphDef (bytes, or a message with
+        SerializeToString()). Written at step 0; TensorBoard shows the last
+        graph of a run. ValueError when the daemon refuses it (bytes that do
+        not parse as a GraphDef)."""
+        data = graph_bytes(model, input_to_model, verbose, use_strict_trace)
+        self._route.sink.graph(self._route.name, None, 0, None, data)
+
+    def add_run_metadata(self, run_metadata, tag, global_step=None):
+        """A traced step's RunMetadata (serialized bytes, or a message with
+        SerializeToString()) under tag, for the graphs dashboard's profile
+        (TensorFlow's FileWriter.add_run_metadata)."""
+        ser = getattr(run_metadata, "SerializeToString", None)
+        data = bytes(ser()) if callable(ser) else bytes(run_metadata)
+        self._route.sink.graph(self._route.name, None, _step(global_step) or 0, tag, data)
 
     def add_onnx_graph(self, *a, **k):
         self._unsupported("add_onnx_graph")

@@ -62,7 +62,7 @@ static const char *load(const char *path)
     if (!lib.open || !lib.close || !lib.exec_json || !lib.strerror || !lib.version) {
         dlclose(dl);
         memset(&lib, 0, sizeof lib);
-        return "it lacks tfevents_exec_json (libtfevents 0.4 or later is needed)";
+        return "it lacks tfevents_exec_json (libtfevents 0.5 or later is needed)";
     }
     lib.dl = dl;
     return NULL;
