@@ -441,3 +441,53 @@ def test_buffer_pool_keeps_sizes_apart():
     assert len(p._free[12288]) == 30                 # all kept: big ones dropped
     assert p.get(12288) is small[-1]                 # and reused
     assert len(p._free[_size_class(80000)]) < 12
+
+
+def test_blocks_at_max_pending_while_checkpoints_fail(tmp_path, daemon_only):
+    # The daemon cannot write (its file-size limit lowered below any
+    # record: every flush fails, so no checkpoint acknowledges anything):
+    # a logging thread blocks once max_pending bytes wait unacknowledged,
+    # instead of growing the journal; when the daemon can write again the
+    # next checkpoint releases it and nothing is lost.
+    import resource
+    import subprocess
+    import threading
+    sock, root = str(tmp_path / "d.sock"), str(tmp_path / "logs")
+    p = subprocess.Popen([DAEMON, "--socket", sock, "--root", root, "--flush-interval", "0.1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert "listening" in p.stdout.readline()
+    c = tfevents.Client(mode="daemon", socket_path=sock)
+    try:
+        c.daemon.batch_bytes = 2048
+        c.daemon.max_pending = 16384
+        ld = os.path.join(root, "stuck")
+        w = tfevents.SummaryWriter(ld, client=c)
+        for i in range(100):
+            w.add_scalar("x", i, i)
+        w.flush()
+        resource.prlimit(p.pid, resource.RLIMIT_FSIZE, (20, resource.RLIM_INFINITY))
+        n = 3000                                   # about 150 KB: 9 times max_pending
+
+        def log():
+            for i in range(100, 100 + n):
+                w.add_scalar("x", i, i)
+        t = threading.Thread(target=log, daemon=True)
+        t.start()
+        t.join(3.0)
+        assert t.is_alive(), "the caller never blocked"
+        d = c.daemon
+        with d._lock:
+            queued, journal = d._queued, sum(f[1] for f in d._journal)
+        assert queued <= d.max_pending + d.batch_bytes + 1024
+        assert journal <= queued
+        resource.prlimit(p.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        t.join(30.0)
+        assert not t.is_alive(), "the caller stayed blocked after the daemon could write"
+        w.flush()
+        assert scalar_steps(ld) == list(range(100 + n))
+        assert c.lost == 0
+    finally:
+        c.close(raise_errors=False)
+        p.terminate()
+        p.wait(30)

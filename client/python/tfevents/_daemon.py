@@ -15,7 +15,9 @@ it: the answer to a flush of every logdir (flush(), close(), or a
 checkpoint the sender asks for every CHECKPOINT_INTERVAL seconds and
 CHECKPOINT_BYTES bytes) or the daemon's goodbye at a graceful stop
 (Reply{ok, request N, closing}: 1..N written, none after N read). Past
-`max_pending` bytes not acknowledged, callers wait for an acknowledgement.
+`max_pending` bytes not acknowledged, callers wait for an acknowledgement;
+while the daemon cannot write (its flushes fail) a checkpoint is asked for
+again every CHECKPOINT_INTERVAL, so that they go on once it can.
 
 When the connection breaks (the daemon restarts, or is killed), the
 sender reconnects with growing delays for up to `reconnect_timeout`
@@ -410,7 +412,14 @@ class DaemonSink(_Ops, Refusals):
                     # The goodbye: 1..N executed and written, none after N read.
                     self._goodbye = r["request"]
                     self._ack(r["request"])
-            elif not r["ok"] and slot is None and r["request"] is not None:
+            elif slot is not None and slot[2]:
+                # A flush of every logdir failed (the daemon cannot write):
+                # nothing is acknowledged, so a checkpoint is asked for
+                # again (_checkpoint(), every CHECKPOINT_INTERVAL) even if
+                # nothing more is sent -- callers blocked at max_pending
+                # send nothing more, and would otherwise wait for ever.
+                self._ckpt_seq = min(self._ckpt_seq, self._acked)
+            elif slot is None and r["request"] is not None:
                 self._refused_nums.add(r["request"])
         if slot is not None:
             slot[1] = r
