@@ -127,6 +127,7 @@ struct wentry {
 struct waiter {
     struct conn *c;           /* referenced (conn_defer) */
     logdir *on;               /* the scanning logdir its first message needs */
+    bool busy;                /* an embedding of it is being written (on: NULL) */
     struct wentry *head, *tail;
     size_t count, bytes;
     bool paused;
@@ -144,6 +145,7 @@ static struct {
     struct waiter *head, *tail;   /* in the order they started waiting */
     size_t total_bytes;
     unsigned scans;               /* running */
+    unsigned embeddings;          /* being written on the pool */
     void (*idle)(struct server *s);
 } waits;
 
@@ -265,8 +267,20 @@ static void replay(struct server *s, struct waiter *w)
         w->bytes -= e->len;
         waits.total_bytes -= e->len;
         free(e);
+        if (w->busy)
+            return;   /* it was an embedding: the rest runs when it is written */
     }
     wait_end(s, w);
+}
+
+/* No scan and no embedding left on the pool: what waited for that runs. */
+static void jobs_idle(struct server *s)
+{
+    if (waits.scans == 0 && waits.embeddings == 0 && waits.idle) {
+        void (*fn)(struct server *) = waits.idle;
+        waits.idle = NULL;
+        fn(s);
+    }
 }
 
 static void log_opened(logdir *d)
@@ -306,11 +320,7 @@ static void scan_done(uv_work_t *req, int status)
             replay(s, w);
     }
     free(j);
-    if (waits.scans == 0 && waits.idle) {
-        void (*fn)(struct server *) = waits.idle;
-        waits.idle = NULL;
-        fn(s);
-    }
+    jobs_idle(s);
 }
 
 static void scan_start(struct server *s, logdir *d, logdir_scanner *sc)
@@ -334,7 +344,7 @@ static void scan_start(struct server *s, logdir *d, logdir_scanner *sc)
 
 void dispatch_after_scans(struct server *s, void (*fn)(struct server *s))
 {
-    if (waits.scans == 0) {
+    if (waits.scans == 0 && waits.embeddings == 0) {
         fn(s);
         return;
     }
@@ -536,13 +546,110 @@ static int exec_held_request(struct server *s, struct conn *c, uint64_t line_no,
     return wait;
 }
 
-/* ---- the executor's host -------------------------------------------------- */
+/* ---- embeddings on the thread pool --------------------------------------
+ *
+ * An embedding's files (exec_embedding(): file I/O, fsyncs, the config's
+ * lock, up to PROJECTOR_LOCK_WAIT_MS) are written on the libuv thread
+ * pool, never on the loop. Its connection waits meanwhile as one waiting
+ * for a logdir scan does (above): what it sends after the embedding is
+ * held and runs once the embedding is answered, so that its requests run
+ * and its replies come in order. Other connections are not delayed. */
 
 struct host_ctx {
     struct server *s;
     struct conn *c;
     uint64_t line_no;
 };
+
+struct embed_job {
+    uv_work_t work;
+    struct server *s;
+    struct conn *c;           /* referenced (conn_defer): owes this reply */
+    uint64_t line_no;
+    char *root;
+    char logdir[LOGDIR_MAX_NAME + 1];
+    char run[LOGDIR_MAX_NAME + 1];
+    struct projector_embedding e;   /* taken from the request */
+    struct reply rp;
+};
+
+static void embed_work(uv_work_t *req)
+{
+    struct embed_job *j = req->data;
+    exec_embedding(j->root, j->logdir, j->run, &j->e, &j->rp);
+}
+
+static void embed_done(uv_work_t *req, int status)
+{
+    struct embed_job *j = req->data;
+    struct conn *c = j->c;
+    (void)status;   /* never cancelled */
+    struct reply *rp = &j->rp;
+    if (rp->ok) {
+        CONN_COUNT(c, messages, 1);
+    } else {
+        rp->line = j->line_no;
+        count_refusal(c, rp);
+        log_info("conn %llu (%s) line %llu logdir %s: %s", (unsigned long long)c->id, c->peer,
+                 (unsigned long long)j->line_no, j->logdir, rp->error);
+    }
+    if (rp->answer)
+        conn_reply(c, rp);
+    waits.embeddings--;
+    struct waiter *w = waiter_of(c);
+    if (w && w->busy) {
+        w->busy = false;
+        replay(j->s, w);
+    }
+    conn_undefer(c);
+    jobs_idle(j->s);
+    projector_embedding_done(&j->e);
+    free(j->root);
+    free(j);
+}
+
+/* exec_host.embedding: m's embedding written on the pool, answered then;
+ * c's next messages held until then. */
+static int host_embedding(void *ctx, struct request *m, struct reply *rp)
+{
+    struct host_ctx *x = ctx;
+    struct embed_job *j = calloc(1, sizeof *j);
+    char *root = j ? strdup(x->s->cfg->root) : NULL;
+    if (!root) {
+        free(j);
+        return reply_fail(rp, -ENOMEM, "out of memory");
+    }
+    j->s = x->s;
+    j->c = x->c;
+    j->line_no = x->line_no;
+    j->root = root;
+    snprintf(j->logdir, sizeof j->logdir, "%s", m->logdir);
+    snprintf(j->run, sizeof j->run, "%s", m->run);
+    j->e = m->embedding;
+    j->rp = *rp;
+    j->work.data = j;
+    if (uv_queue_work(x->s->loop, &j->work, embed_work, embed_done) != 0) {
+        /* No pool (libuv refuses only a missing callback): here, then. */
+        free(root);
+        free(j);
+        return exec_embedding(x->s->cfg->root, m->logdir, m->run, &m->embedding, rp);
+    }
+    memset(&m->embedding, 0, sizeof m->embedding);   /* the job's now */
+    waits.embeddings++;
+    conn_defer(x->c);
+    /* Without a waiter (out of memory) the next messages are not held:
+     * they run, only their replies may come before this one. */
+    struct waiter *w = waiter_of(x->c);
+    if (!w)
+        w = wait_start(x->c, NULL);
+    if (w) {
+        w->busy = true;
+        w->on = NULL;
+    }
+    return EXEC_DEFERRED;
+}
+
+/* ---- the executor's host -------------------------------------------------- */
 
 static int host_open_logdir(void *ctx, const char *name, logdir **ret)
 {
@@ -654,6 +761,7 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
         .open_logdir = host_open_logdir,
         .flush = host_flush,
         .stats = host_stats,
+        .embedding = host_embedding,
         .ctx = &x,
     };
     struct reply rp;
@@ -665,7 +773,7 @@ static int dispatch_msg(struct server *s, struct conn *c, uint64_t line_no, stru
         *ret_wait = wait_for;
         return 1;
     }
-    if (rp.ok) {
+    if (rp.ok && !(r == EXEC_DEFERRED && m->op == REQUEST_EMBEDDING)) {
         CONN_COUNT(c, messages, 1);
         if (m->op == REQUEST_FLUSH || m->op == REQUEST_CLOSE)
             CONN_COUNT(c, flush_requests, 1);

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "png.h"
@@ -599,9 +601,10 @@ static int read_config(int run_fd, struct projector_config *c)
     return r;
 }
 
-/* c (the run's config as read) with e's entry, written over the config. */
-static int merge_config(int run_fd, struct projector_config *c,
-                        const struct projector_embedding *e, const char *dir)
+/* The text of c (the run's config as read) with e's entry (files in dir)
+ * added or replaced: -EFBIG past PROJECTOR_MAX_CONFIG bytes. */
+static int merged_text(struct projector_config *c, const struct projector_embedding *e,
+                       const char *dir, struct buf *text)
 {
     char name[PROJECTOR_MAX_TAG + 32], tpath[PROJECTOR_MAX_TAG + 64],
         mpath[PROJECTOR_MAX_TAG + 64], spath[PROJECTOR_MAX_TAG + 64];
@@ -619,16 +622,75 @@ static int merge_config(int run_fd, struct projector_config *c,
         .sprite_dim = {e->sprite_dim[0], e->sprite_dim[1]},
         .n_sprite_dim = e->sprite ? 2 : 0,
     };
-    struct buf text;
-    buf_init(&text, PROJECTOR_MAX_CONFIG);
+    buf_reset(text);
     int r = projector_config_put(c, &en);
     if (r == 0)
-        r = projector_config_text(&text, c);
+        r = projector_config_text(text, c);
+    return r == -EMSGSIZE ? -EFBIG : r;   /* text's cap is the limit */
+}
+
+/* The run's config read and merged with e into text (nothing written). */
+static int read_merged(int run_fd, const struct projector_embedding *e, const char *dir,
+                       struct buf *text)
+{
+    struct projector_config c = {0};
+    int r = read_config(run_fd, &c);
     if (r == 0)
-        r = write_atomic(run_fd, PROJECTOR_CONFIG_NAME, text.data, text.len);
+        r = merged_text(&c, e, dir, text);
+    projector_config_done(&c);
+    return r;
+}
+
+/* The run's config lock: PROJECTOR_LOCK_NAME in the run directory (made
+ * when missing; a link or anything but a regular file is refused), held
+ * with flock() -- by open file description, so that two threads of one
+ * process exclude each other as two processes do. Waits up to
+ * PROJECTOR_LOCK_WAIT_MS, then -ETIMEDOUT. *ret_fd: close it to unlock. */
+static int lock_config(int run_fd, int *ret_fd)
+{
+    int fd = openat(run_fd, PROJECTOR_LOCK_NAME,
+                    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return errno == ELOOP ? -ELOOP : -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    /* Polled rather than blocking: a writer that never lets go costs
+     * this caller (a thread of the daemon's pool) a refusal, not the
+     * thread. */
+    for (unsigned waited = 0;; waited += PROJECTOR_LOCK_POLL_MS) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            break;
+        int e = errno;
+        if ((e != EWOULDBLOCK && e != EINTR) || waited >= PROJECTOR_LOCK_WAIT_MS) {
+            close(fd);
+            return e == EWOULDBLOCK ? -ETIMEDOUT : -e;
+        }
+        struct timespec ts = {0, PROJECTOR_LOCK_POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+/* The merged config written over the run's: under the lock, the config
+ * is read again (another writer may have added to it since the first
+ * read), merged and renamed into place. */
+static int merge_config(int run_fd, const struct projector_embedding *e, const char *dir,
+                        struct buf *text)
+{
+    int lock_fd = -1;
+    int r = lock_config(run_fd, &lock_fd);
+    if (r == 0)
+        r = read_merged(run_fd, e, dir, text);
+    if (r == 0)
+        r = write_atomic(run_fd, PROJECTOR_CONFIG_NAME, text->data, text->len);
     if (r == 0 && fsync(run_fd) < 0)
         r = -errno;
-    buf_free(&text);
+    if (lock_fd >= 0)
+        close(lock_fd);
     return r;
 }
 
@@ -661,10 +723,12 @@ int projector_write(int run_fd, const struct projector_embedding *e)
     snprintf(step, sizeof step, "%05" PRId64, e->step);
     snprintf(dir, sizeof dir, "%s/%s", step, e->tag);
     int step_fd = -1, tag_fd = -1;
-    /* The config is read first: one that cannot be merged (a link, fields
-     * unknown here) refuses the embedding before any file is written. */
-    struct projector_config c = {0};
-    int r = read_config(run_fd, &c);
+    struct buf text;
+    buf_init(&text, PROJECTOR_MAX_CONFIG);
+    /* The config is read and merged first: one that cannot be merged (a
+     * link, fields unknown here, past the size limit) refuses the
+     * embedding before any file is written. */
+    int r = read_merged(run_fd, e, dir, &text);
     if (r == 0)
         r = sub_dir(run_fd, step, &step_fd);
     if (r == 0)
@@ -674,8 +738,8 @@ int projector_write(int run_fd, const struct projector_embedding *e)
     if (r == 0 && fsync(step_fd) < 0)
         r = -errno;
     if (r == 0)
-        r = merge_config(run_fd, &c, e, dir);
-    projector_config_done(&c);
+        r = merge_config(run_fd, e, dir, &text);
+    buf_free(&text);
     if (tag_fd >= 0)
         close(tag_fd);
     if (step_fd >= 0)

@@ -13,7 +13,10 @@
  * the config that is there (read, merge, write): one with the same tensor
  * name replaces its entry, any other is added. Every file is written to a
  * temporary name, fsynced and renamed over, so that a reader sees the old
- * file or the new one, never half of one.
+ * file or the new one, never half of one; the read, merge and rename of
+ * the config happen under PROJECTOR_LOCK_NAME's flock(), so that writers
+ * in several processes (daemons, embedded clients) or threads never lose
+ * each other's entries.
  *
  * Pure apart from projector_write()'s file I/O below a directory
  * descriptor; no logging; no symbolic link is followed. */
@@ -46,6 +49,13 @@
 #define PROJECTOR_MAX_STEP INT64_C(2147483647)
 
 #define PROJECTOR_CONFIG_NAME "projector_config.pbtxt"
+/* The lock file beside it (flock) that writers of the config take, in
+ * every process, to read, merge and rename it one at a time. */
+#define PROJECTOR_LOCK_NAME ".projector_config.pbtxt.lock"
+/* How long a writer waits for that lock before giving up (-ETIMEDOUT),
+ * polling every PROJECTOR_LOCK_POLL_MS. */
+#define PROJECTOR_LOCK_WAIT_MS 10000u
+#define PROJECTOR_LOCK_POLL_MS 5u
 
 struct projector_embedding {
     char *tag;                  /* owned; projector_check_tag() */
@@ -112,7 +122,10 @@ int projector_config_text(struct buf *out, const struct projector_config *c);
 /* Write e's files below the run directory run_fd (borrowed) and merge it
  * into the run's config. 0, or a negative errno: -ELOOP for a symbolic
  * link on the way, -EPROTO/-EBADMSG for a config that cannot be merged,
- * -errno of the file system. */
+ * -EFBIG for a config that is or would become larger than
+ * PROJECTOR_MAX_CONFIG, -ETIMEDOUT when the config's lock stayed taken,
+ * -errno of the file system. Blocks (file I/O, fsync, the lock): the
+ * daemon runs it on its thread pool. */
 int projector_write(int run_fd, const struct projector_embedding *e);
 
 #endif

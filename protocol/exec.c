@@ -242,18 +242,17 @@ static int open_logdir(const struct exec_host *h, struct request *m, logdir **re
 
 /* The projector's files of an embedding below <root>/<logdir>/<run>,
  * reached without following a link (confine.h). */
-static int do_embedding(const struct exec_host *h, struct request *m, struct reply *rp)
+int exec_embedding(const char *root, const char *logdir, const char *run,
+                   const struct projector_embedding *e, struct reply *rp)
 {
-    if (!h->root)
-        return reply_fail(rp, -ENOTSUP, "this host does not write embedding files");
     char rel[CONFINE_MAX_PATH + 1];
-    bool ld_dot = strcmp(m->logdir, ".") == 0, run_dot = strcmp(m->run, ".") == 0;
-    int k = snprintf(rel, sizeof rel, "%s%s%s", ld_dot ? "" : m->logdir,
-                     ld_dot || run_dot ? "" : "/", run_dot ? "" : m->run);
+    bool ld_dot = strcmp(logdir, ".") == 0, run_dot = strcmp(run, ".") == 0;
+    int k = snprintf(rel, sizeof rel, "%s%s%s", ld_dot ? "" : logdir,
+                     ld_dot || run_dot ? "" : "/", run_dot ? "" : run);
     if (k < 0 || (size_t)k >= sizeof rel)
         return reply_fail_count(rp, -ENAMETOOLONG, REPLY_COUNT_NAME,
                                 "the logdir and run names are too long together");
-    int root_fd = open(h->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int run_fd = -1;
     int r = root_fd < 0 ? -errno : confine_open_dir(root_fd, rel, true, &run_fd);
     if (root_fd >= 0)
@@ -261,24 +260,31 @@ static int do_embedding(const struct exec_host *h, struct request *m, struct rep
     if (r < 0)
         return reply_fail_count(rp, r, is_path_error(r) ? REPLY_COUNT_PATH : REPLY_COUNT_NONE,
                                 "run '%s' of logdir '%s': cannot use its directory: %s",
-                                m->run, m->logdir, exec_strerror(r));
-    r = projector_write(run_fd, &m->embedding);
+                                run, logdir, exec_strerror(r));
+    r = projector_write(run_fd, e);
     close(run_fd);
     if (r == -EPROTO || r == -EBADMSG || r == -EFBIG)
         return reply_fail(rp, r,
                           "run '%s' of logdir '%s': its %s cannot be merged (%s); it was "
                           "left as it is",
-                          m->run, m->logdir, PROJECTOR_CONFIG_NAME,
+                          run, logdir, PROJECTOR_CONFIG_NAME,
                           r == -EPROTO ? "it holds fields this writer does not know"
-                          : r == -EFBIG ? "it is too large"
+                          : r == -EFBIG ? "it is, or with this embedding would be, larger "
+                                          "than the 4 MiB limit"
                                         : "it is not valid text format");
+    if (r == -ETIMEDOUT)
+        return reply_fail(rp, r,
+                          "run '%s' of logdir '%s': another writer held the lock of its %s "
+                          "(%s) for more than %u s; the embedding's files are written but "
+                          "not listed in the config",
+                          run, logdir, PROJECTOR_CONFIG_NAME, PROJECTOR_LOCK_NAME,
+                          PROJECTOR_LOCK_WAIT_MS / 1000);
     if (r < 0)
         return reply_fail_count(rp, r, is_path_error(r) ? REPLY_COUNT_PATH : REPLY_COUNT_NONE,
-                                "embedding '%s' in run '%s' of logdir '%s': %s",
-                                m->embedding.tag, m->run, m->logdir,
-                                is_path_error(r) ? exec_strerror(r) : strerror(-r));
+                                "embedding '%s' in run '%s' of logdir '%s': %s", e->tag, run,
+                                logdir, is_path_error(r) ? exec_strerror(r) : strerror(-r));
     rp->has_step = true;
-    rp->step = m->embedding.step;
+    rp->step = e->step;
     return 0;
 }
 
@@ -366,7 +372,12 @@ int exec_request(const struct exec_host *h, struct request *m, struct reply *rp)
         rp->pong = true;
         break;
     case REQUEST_EMBEDDING:
-        do_embedding(h, m, rp);
+        if (!h->root)
+            reply_fail(rp, -ENOTSUP, "this host does not write embedding files");
+        else if (h->embedding)
+            return h->embedding(h->ctx, m, rp);
+        else
+            exec_embedding(h->root, m->logdir, m->run, &m->embedding, rp);
         break;
     case REQUEST_GRAPH:
         do_graph(m, d, wall_time, rp);

@@ -5,7 +5,8 @@
  *
  * Its two hosts add what only they have: tfeventsd (daemon/dispatch.c)
  * opens logdirs on the thread pool and waits for them, writes through the
- * flusher, counts stats, logs, and sends the reply on its connection;
+ * flusher and embeddings on the thread pool, counts stats, logs, and sends
+ * the reply on its connection;
  * libtfevents' embedded mode (client/lib_embedded.c) writes synchronously
  * under its handle's lock. Pure: no logging, no I/O but the logdirs'. */
 #ifndef TFEVENTS_EXEC_H
@@ -46,6 +47,10 @@ struct exec_host {
     /* Point rp->stats at the stats object; NULL: a stats request is
      * answered ok without one. */
     int (*stats)(void *ctx, struct reply *rp);
+    /* Write an embedding's files later (m->embedding may be taken) and
+     * answer then: EXEC_DEFERRED, or 0 with rp filled (a refusal). NULL:
+     * exec_embedding() at once. */
+    int (*embedding)(void *ctx, struct request *m, struct reply *rp);
     void *ctx;
 };
 
@@ -68,6 +73,14 @@ int exec_fail_logdir(const struct exec_host *h, const char *name, int err, struc
 
 /* The refusal of a failed write or close of dir (NULL: unknown). */
 int exec_fail_write(struct reply *rp, int err, const char *dir);
+
+/* The whole of an embedding request: e's projector files in run (a
+ * normalised name) of logdir, below root, reached without following a
+ * link; rp gets the step or the refusal. Blocks on file I/O, fsync and
+ * the config's lock (projector_write()): tfeventsd runs it on its thread
+ * pool. Returns 0 or the refusal's code. */
+int exec_embedding(const char *root, const char *logdir, const char *run,
+                   const struct projector_embedding *e, struct reply *rp);
 
 /* A short reason for a logdir_* error code. */
 const char *exec_strerror(int err);

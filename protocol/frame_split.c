@@ -1,5 +1,6 @@
-/* The lean path of the binary protocol (frame_split.h): plain scalar logs
- * read straight from the wire, everything else left to frame_decode. */
+/* The lean path of the binary protocol (frame_split.h): logs of plain
+ * scalars and one-string texts read straight from the wire, everything
+ * else left to frame_decode. */
 #include "frame_split.h"
 
 #include <errno.h>
@@ -168,11 +169,25 @@ static int lean_reserve(struct frame_split *b, size_t n)
     return 0;
 }
 
-/* One Value {run, tag, scalar} into slot i. */
+/* The one string of a Text {strings: [s]} (no shape, the string once). */
+static bool lean_text(struct cur t, struct cur *ret)
+{
+    bool has = false;
+    while (t.p < t.end) {
+        uint32_t f;
+        unsigned w;
+        if (!cur_key(&t, &f, &w) || f != 1 || w != PB_LEN || has || !cur_bytes(&t, ret))
+            return false;
+        has = true;
+    }
+    return has;
+}
+
+/* One Value {run, tag, scalar or text} into slot i. */
 static bool lean_value(struct frame_split *b, struct cur v, size_t i)
 {
-    struct cur run = {NULL, NULL}, tag = {NULL, NULL};
-    bool has_run = false, has_tag = false, has_scalar = false;
+    struct cur run = {NULL, NULL}, tag = {NULL, NULL}, text = {NULL, NULL};
+    bool has_run = false, has_tag = false, has_scalar = false, has_text = false;
     double x = 0;
     while (v.p < v.end) {
         uint32_t f;
@@ -187,16 +202,22 @@ static bool lean_value(struct frame_split *b, struct cur v, size_t i)
             if (!cur_bytes(&v, &tag))
                 return false;
             has_tag = true;
-        } else if (f == 10 && w == PB_FIXED64 && !has_scalar) {
+        } else if (f == 10 && w == PB_FIXED64 && !has_scalar && !has_text) {
             if (!cur_fixed64(&v, &x))
                 return false;
             has_scalar = true;
+        } else if (f == 11 && w == PB_LEN && !has_scalar && !has_text) {
+            struct cur t;
+            if (!cur_bytes(&v, &t) || !lean_text(t, &text) || !plain_string(&text))
+                return false;
+            has_text = true;
         } else {
             return false;
         }
     }
     size_t tl = has_tag ? (size_t)(tag.end - tag.p) : 0;
-    if (!has_scalar || tl == 0 || tag.p[0] == '$' || tl > SUMMARY_MAX_TAG || !plain_string(&tag))
+    if (!(has_scalar || has_text) || tl == 0 || tag.p[0] == '$' || tl > SUMMARY_MAX_TAG ||
+        !plain_string(&tag))
         return false;
     const char *norm = ".";
     if (has_run) {
@@ -209,6 +230,15 @@ static bool lean_value(struct frame_split *b, struct cur v, size_t i)
     /* A slot already holding a scalar of this tag differs from what
      * summary_scalar() would build only in the float that ends its body. */
     struct summary_value *sv = &b->msg.values[i].value;
+    if (has_text) {
+        /* summary_text() checks the UTF-8 and the sizes: a refusal is
+         * left to the general path, which words it. */
+        memcpy(b->tag, tag.p, tl);
+        b->tag[tl] = '\0';
+        b->is_scalar[i] = false;
+        return summary_text(sv, b->tag, (const char *)text.p, (size_t)(text.end - text.p),
+                            NULL) == 0;
+    }
     if (b->is_scalar[i] && sv->tag.len == tl && sv->body.len == 12 &&
         memcmp(sv->tag.data, tag.p, tl) == 0) {
         pb_put_float(sv->body.data + 8, (float)x);
@@ -344,7 +374,8 @@ void frame_split_free(struct frame_split *b)
 
 /* Is req[0..len) a Request of the lean shape: an id at most once, one Log
  * {logdir once, step at most once, wall_time at most once, values} whose
- * Values hold run and tag at most once and a scalar, every field with its
+ * Values hold run and tag at most once and a scalar or a one-string Text
+ * (its string once, no shape), every field with its
  * schema's wire type? Such bytes always unpack with protobuf-c (nothing
  * required is missing, no wire type is wrong), which is all the walk
  * needs to know; whether the lean decoder takes the request (valid names,
@@ -396,9 +427,9 @@ static bool lean_shape(const uint8_t *req, size_t len)
         } else if (f == 5 && w == PB_LEN) {
             if (!cur_bytes(&log, &v))
                 return false;
-            unsigned vs = 0;   /* 1 run, 2 tag, 4 scalar */
+            unsigned vs = 0;   /* 1 run, 2 tag, 4 scalar or text */
             while (v.p < v.end) {
-                struct cur x;
+                struct cur x, s;
                 if (!cur_key(&v, &f, &w))
                     return false;
                 if (f == 1 && w == PB_LEN && !(vs & 1) && cur_bytes(&v, &x))
@@ -406,6 +437,9 @@ static bool lean_shape(const uint8_t *req, size_t len)
                 else if (f == 2 && w == PB_LEN && !(vs & 2) && cur_bytes(&v, &x))
                     vs |= 2;
                 else if (f == 10 && w == PB_FIXED64 && !(vs & 4) && cur_fixed64(&v, &d))
+                    vs |= 4;
+                else if (f == 11 && w == PB_LEN && !(vs & 4) && cur_bytes(&v, &x) &&
+                         lean_text(x, &s))
                     vs |= 4;
                 else
                     return false;

@@ -1,7 +1,8 @@
 /* frame_split: a Batch payload split into its requests, the commonest one
  * decoded without protobuf-c (the lean path).
  *
- * A Log of plain scalars (run, tag and scalar only) is decoded straight
+ * A Log of plain scalars and texts (run, tag and a scalar or a text of one
+ * string, no display name, description or shape) is decoded straight
  * from the wire into a request the split owns, reusing its memory from
  * request to request. Every other request is unpacked with protobuf-c and
  * decoded by frame_decode_request(). The lean decoder accepts only

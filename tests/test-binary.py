@@ -464,9 +464,37 @@ def t_resent(d):
     c.close()
 
 
+def embedding(logdir, tag, rows, cols, rid):
+    body = (f_bytes(1, logdir) + f_bytes(4, tag) + f_varint(5, rows) + f_varint(6, cols) +
+            f_bytes(7, struct.pack("<%df" % (rows * cols),
+                                   *[i / 7 for i in range(rows * cols)])))
+    return f_varint(1, rid) + f_bytes(13, body)
+
+
+def t_embedding_keeps_order(d):
+    # An embedding is written on the daemon's thread pool (TSV, fsyncs);
+    # the requests after it in its frame, and in the next frame, wait for
+    # it: replies in request order, the refused embedding's included.
+    c = Conn(d.sock)
+    c.hello()
+    c.send(frame([embedding(b"emb", b"big", 2000, 6, 1), ping(2),
+                  log(b"emb", [value_scalar(b"x", 1.0)], step=1, rid=3),
+                  embedding(b"emb", b"../bad", 1, 1, 4), ping(5)]))
+    c.send(frame([ping(6)]))
+    got = [c.reply() for _ in range(6)]
+    check([g.get("id") for g in got] == [1, 2, 3, 4, 5, 6],
+          "reply order: %r" % [(g.get("id"), g["ok"]) for g in got])
+    check(got[0]["ok"] and got[0].get("step") == 0 and not got[3]["ok"],
+          "replies: %r" % got)
+    with open(os.path.join(d.root, "emb", "00000", "big", "tensors.tsv"), "rb") as f:
+        check(len(f.read().splitlines()) == 2000, "tensor rows")
+    c.close()
+
+
 TESTS = [t_hello, t_log_and_replies, t_errors_keep_connection,
          t_desync_closes_only_that_connection, t_partial_frame_at_eof,
-         t_many_requests_in_frames, t_nul_in_strings, t_out_of_range_values, t_resent]
+         t_many_requests_in_frames, t_nul_in_strings, t_out_of_range_values, t_resent,
+         t_embedding_keeps_order]
 
 
 def main():

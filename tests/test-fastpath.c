@@ -3,8 +3,9 @@
  *   - the client's straight encoding of a scalar Log request against
  *     tfevents_add_scalar() + lib_request_log(), and its single-scalar
  *     template (lib_request_log_scalar_prepare/put) against that;
- *   - frame_decode's lean decoder against protobuf-c + frame_decode_request()
- *     (the same message, or the same error for requests it leaves alone),
+ *   - frame_decode's lean decoder (scalars and one-string texts) against
+ *     protobuf-c + frame_decode_request() (the same message, or the same
+ *     error for requests it leaves alone),
  *     and frame_split_open() against frame_decode_batch() on whole frames;
  *   - the embedded direct route (lib_embedded_log_scalars()) and its
  *     single-scalar shortcut (lib_embedded_log_scalar()) against the
@@ -373,6 +374,36 @@ static void test_lean_decoder(void)
          V(0x0a, 1, 'a', 0x2a, 12, 0x12, 1, 't', 0x51, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x2a, 12,
            0x12, 1, 't', 0x51, 0, 0, 0, 0, 0, 0, 0, 0x40),
          31},
+        /* Texts: Value.text (field 11) = Text{strings (1), shape (2)}. */
+        {"text", 1, V(0x0a, 1, 'a', 0x2a, 10, 0x12, 1, 't', 0x5a, 5, 0x0a, 3, 'h', 'i', '!'), 15},
+        {"text with a run and a step", 1,
+         V(0x0a, 1, 'a', 0x10, 7, 0x2a, 13, 0x0a, 1, 'r', 0x12, 1, 't', 0x5a, 5, 0x0a, 3, 0xc3,
+           0xa9, '*'),
+         20},
+        {"empty text", 1, V(0x0a, 1, 'a', 0x2a, 7, 0x12, 1, 't', 0x5a, 2, 0x0a, 0), 12},
+        {"text without strings", 0, V(0x0a, 1, 'a', 0x2a, 5, 0x12, 1, 't', 0x5a, 0), 10},
+        {"text of two strings", 0,
+         V(0x0a, 1, 'a', 0x2a, 10, 0x12, 1, 't', 0x5a, 5, 0x0a, 0, 0x0a, 1, 'x'), 15},
+        {"text with a shape", 0,
+         V(0x0a, 1, 'a', 0x2a, 11, 0x12, 1, 't', 0x5a, 6, 0x0a, 1, 'x', 0x12, 1, 1), 16},
+        {"text of invalid UTF-8", 0,
+         V(0x0a, 1, 'a', 0x2a, 8, 0x12, 1, 't', 0x5a, 3, 0x0a, 1, 0xff), 13},
+        {"text with a NUL", 0,
+         V(0x0a, 1, 'a', 0x2a, 9, 0x12, 1, 't', 0x5a, 4, 0x0a, 2, 'x', 0), 14},
+        {"text and a scalar in one value", 0,
+         V(0x0a, 1, 'a', 0x2a, 17, 0x12, 1, 't', 0x5a, 3, 0x0a, 1, 'x', 0x51, 0, 0, 0, 0, 0, 0,
+           0xf0, 0x3f),
+         22},
+        {"text with a display name", 0,
+         V(0x0a, 1, 'a', 0x2a, 11, 0x12, 1, 't', 0x1a, 1, 'd', 0x5a, 3, 0x0a, 1, 'x'), 16},
+        {"text with an unknown field", 0,
+         V(0x0a, 1, 'a', 0x2a, 10, 0x12, 1, 't', 0x5a, 5, 0x0a, 1, 'x', 0x18, 1), 15},
+        {"text and a scalar of the same tag", 1,
+         V(0x0a, 1, 'a', 0x2a, 8, 0x12, 1, 't', 0x5a, 3, 0x0a, 1, 'x', 0x2a, 12, 0x12, 1, 't',
+           0x51, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f),
+         27},
+        {"text with a $ tag", 0, V(0x0a, 1, 'a', 0x2a, 8, 0x12, 1, '$', 0x5a, 3, 0x0a, 1, 'x'),
+         13},
     };
 #undef V
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

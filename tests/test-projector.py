@@ -12,6 +12,12 @@
 - hostile: tags like ../x, a run directory that is a symbolic link, a
   config that is a link, malformed tensors: refused, nothing written
   outside the root.
+- order: embeddings run on the daemon's thread pool, yet a connection's
+  replies keep their order (a slow embedding, then a ping...).
+- concurrent writers: two daemons on one root and an embedded client add
+  to one run's config at once; no entry is lost (the config's flock).
+- config limit: a config over 4 MiB, or one an embedding would push over
+  it, is refused with a clear sentence and left as it is.
 Skips the golden comparison with a note when TFEVENTS_SHARED is absent.
 Standard library only; the harness is test-daemon.py's.
 Usage: test-projector.py [TEST-NAME-SUBSTRING]"""
@@ -21,6 +27,7 @@ import importlib.util
 import os
 import re
 import struct
+import subprocess
 import sys
 import zlib
 
@@ -217,7 +224,143 @@ def test_hostile(tmp):
     check(not [w for w in written if "tensors.tsv" in w], "files written: %r" % written)
 
 
-TESTS = [test_golden, test_adds, test_hostile]
+def test_order(tmp):
+    """Embeddings are written on the daemon's thread pool; what the
+    connection sends after one waits for it, so that replies keep their
+    order: an embedding that takes a while (20,000 x 16 values, fsyncs),
+    a ping, a refused embedding, a log and a ping, all sent at once, are
+    answered in that order; meanwhile another connection is answered."""
+    big = {"tag": "big", "tensor": [[i + j / 16 for j in range(16)] for i in range(20000)]}
+    d = Daemon(tmp)
+    try:
+        c, other = d.client(), d.client()
+        c.send({"op": "embedding", "logdir": "o", "id": "e1", "embedding": big})
+        c.send({"op": "ping", "id": "p1"})
+        c.send({"op": "embedding", "logdir": "o", "id": "e2",
+                "embedding": {"tag": "../bad", "tensor": [[1]]}})
+        c.send({"logdir": "o", "step": 1, "values": {"x": 1}, "id": "l1"})
+        c.send({"op": "ping", "id": "p2"})
+        check(other.request({"op": "ping"})["ok"], "other connection")
+        got = [c.reply() for _ in range(5)]
+        check([g.get("id") for g in got] == ["e1", "p1", "e2", "l1", "p2"],
+              "reply order: %r" % [(g.get("id"), g.get("ok")) for g in got])
+        check(got[0]["ok"] and not got[2]["ok"] and got[3]["ok"], "replies: %r" % got)
+        conf = parse_pbtxt(read(d.root, "o", "projector_config.pbtxt").decode())
+        check([e["tensor_name"] for e in conf] == ["big:00000"], "config %r" % conf)
+        check(len(read(d.root, "o", "00000", "big", "tensors.tsv").splitlines()) == 20000,
+              "tensor rows")
+        c.close()
+        other.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
+def embedded_writer(root, logdir, tags):
+    """A process adding embeddings through libtfevents in embedded mode
+    (the Python client), or None when the library cannot be loaded here."""
+    lib = os.path.join(td.BUILD, "client", "libtfevents.so")
+    src = os.environ.get("TFEVENTS_SOURCE_ROOT", os.path.join(_here, ".."))
+    if os.environ.get("TFEVENTS_SANITIZE") or not os.path.exists(lib):
+        return None
+    code = ("import sys, tfevents\n"
+            "c = tfevents.Client(mode='embedded')\n"
+            "w = tfevents.SummaryWriter(sys.argv[1], client=c)\n"
+            "for t in sys.argv[2:]:\n"
+            "    w.add_embedding([[1.0, 2.0], [3.0, 4.0]], metadata=['a', 'b'], tag=t,"
+            " global_step=3)\n"
+            "c.close()\n")
+    env = dict(os.environ, TFEVENTS_LIBRARY=lib, TFEVENTS_MODE="embedded",
+               PYTHONPATH=os.path.join(src, "client", "python"))
+    return subprocess.Popen([sys.executable, "-c", code, os.path.join(root, logdir)] + tags,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_concurrent_writers(tmp):
+    """Two daemons on one root (two connections each) and an embedded
+    client add embeddings to one run's config at the same time: every
+    entry is there at the end (the config's lock), none lost."""
+    root = os.path.join(tmp, "logs")
+    os.makedirs(os.path.join(root, "shared"))
+    daemons = []
+    for k in range(2):   # each its own socket, one root
+        os.makedirs(os.path.join(tmp, "d%d" % k))
+        daemons.append(Daemon(os.path.join(tmp, "d%d" % k), root=root))
+    n = 25
+    want = []
+    try:
+        clients = [(d.client(), "%s%d" % ("ab"[k // 2], k % 2))
+                   for k, d in enumerate(daemons + daemons)]
+        emb_tags = ["emb%d" % i for i in range(n)]
+        proc = embedded_writer(root, "shared", emb_tags)
+        if proc is not None:
+            want += ["%s:00003" % t for t in emb_tags]
+        for c, name in clients:   # everything sent at once: the daemons' pools overlap
+            for i in range(n):
+                c.send({"op": "embedding", "logdir": "shared", "step": 3, "id": i,
+                        "embedding": {"tag": "%s_%d" % (name, i),
+                                      "tensor": [[i, 1.5], [2.5, i]]}})
+                want.append("%s_%d:00003" % (name, i))
+        for c, name in clients:
+            got = [c.reply(60) for _ in range(n)]
+            bad = [g for g in got if not g.get("ok")]
+            check(not bad, "%s refused: %r" % (name, bad[:3]))
+            c.close()
+        if proc is not None:
+            out, err = proc.communicate(timeout=120)
+            check(proc.returncode == 0, "embedded writer: %s" % err.decode()[-2000:])
+        else:
+            print("note: embedded writer skipped (libtfevents not loadable here)")
+    finally:
+        rcs = [d.stop() for d in daemons]
+    check(rcs == [0, 0], "daemon exit status %r" % rcs)
+    conf = parse_pbtxt(read(root, "shared", "projector_config.pbtxt").decode())
+    names = [e["tensor_name"] for e in conf]
+    check(sorted(names) == sorted(want), "lost entries: %r" % sorted(set(want) - set(names)))
+    leftovers = [f for _, _, fs in os.walk(root) for f in fs if ".tmp." in f]
+    check(not leftovers, "temporary files left: %r" % leftovers)
+
+
+def test_config_limit(tmp):
+    """A config larger than 4 MiB (PROJECTOR_MAX_CONFIG), or one that an
+    embedding would make larger, is refused with a sentence that says so
+    and left as it is; no file of the embedding is written."""
+    root = os.path.join(tmp, "logs")
+    big, near = os.path.join(root, "big"), os.path.join(root, "near")
+    limit = 4 << 20
+    texts = {}
+    for path, size in ((big, limit + 1), (near, limit - 50)):
+        os.makedirs(path)
+        head = 'model_checkpoint_path: "'
+        body = head + "x" * (size - len(head) - 2) + '"\n'
+        check(len(body) == size, "config size")
+        with open(os.path.join(path, "projector_config.pbtxt"), "w") as f:
+            f.write(body)
+        texts[path] = body
+    d = Daemon(tmp, root=root)
+    try:
+        c = d.client()
+        for ld in ("big", "near"):
+            a = c.request({"op": "embedding", "logdir": ld,
+                           "embedding": {"tag": "t", "tensor": [[1, 2]]}})
+            check(not a.get("ok") and "larger than the 4 MiB limit" in a.get("error", ""),
+                  "%s: %r" % (ld, a))
+        # Under the limit, it merges (the same writer, a short config).
+        a = c.request({"op": "embedding", "logdir": "ok",
+                       "embedding": {"tag": "t", "tensor": [[1, 2]]}})
+        check(a.get("ok"), "small config: %r" % a)
+        c.close()
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+    for path, body in texts.items():
+        check(read(path, "projector_config.pbtxt").decode() == body, "config changed")
+        check(sorted(os.listdir(path)) == ["projector_config.pbtxt"],
+              "written: %r" % os.listdir(path))
+
+
+TESTS = [test_golden, test_adds, test_hostile, test_order, test_concurrent_writers,
+         test_config_limit]
 
 
 def main():

@@ -377,3 +377,117 @@ def test_frame_cut_mid_send_is_sent_once(tmp_path, daemon_only, monkeypatch):
     finally:
         c.close(raise_errors=False)
         d.stop()
+
+
+def test_small_and_bulk_requests_share_frames(tmp_path, daemon_only):
+    # Small requests are joined in one buffer per frame, bulk data (here
+    # 80 KB histograms) travels as parts of its own between them: with
+    # small frames (a cut every 4 KiB and in the middle of the mix) every
+    # value arrives, in order, and the pooled buffers come back.
+    pytest.importorskip("numpy")
+    import numpy as np
+    from tfevents._arrays import POOL
+    d = Daemon(tmp_path)
+    c = tfevents.Client(mode="daemon", socket_path=d.sock)
+    try:
+        c.daemon.batch_bytes = 4096
+        ld = os.path.join(d.root, "mixed")
+        w = tfevents.SummaryWriter(ld, client=c)
+        data = np.arange(10000, dtype=np.float64)
+        for i in range(300):
+            w.add_scalar("x", float(i), i)
+            w.add_text("t", "step %d é" % i, i)
+            if i % 10 == 0:
+                w.add_histogram("h", data + i, i)
+                w.add_image("im", np.full((8, 8, 3), i % 256, dtype=np.uint8), i,
+                            dataformats="HWC")
+        w.flush()
+        rows = tfevents.collect_events(ld, type="summary", as_frame=False)
+        by = {}
+        for r in rows:
+            by.setdefault(r["tag"], []).append(r)
+        assert [r["step"] for r in by["x"]] == list(range(300))
+        assert [r["value"] for r in by["t"]] == ["step %d é" % i for i in range(300)]
+        assert [r["step"] for r in by["h"]] == list(range(0, 300, 10))
+        assert [r["step"] for r in by["im"]] == list(range(0, 300, 10))
+        assert sum(b[2] for b in by["h"][-1]["value"]) == 10000
+        assert c.daemon._queued == 0 and not c.daemon._journal
+        eventlint(ld)
+    finally:
+        c.close(raise_errors=False)
+        d.stop()
+
+
+def test_buffer_pool_keeps_sizes_apart():
+    # Buffers are kept by size class: a pool filled with one size makes
+    # room for another size given back (the largest dropped first), and a
+    # small request never walks or takes the big buffers.
+    from tfevents._arrays import BufferPool, _size_class
+    for n in (0, 1, 64, 65, 1000, 12288, 80000, 10 ** 6):
+        k = _size_class(n)
+        assert n <= k <= max(64, n * 5 // 4 + 1)
+    p = BufferPool()
+    p.MAX_BYTES = 1000000
+    big = [p.get(80000) for _ in range(12)]
+    assert all(len(b) == _size_class(80000) for b in big)
+    for b in big:
+        p.put(b)
+    assert p._bytes <= p.MAX_BYTES and len(p._free[_size_class(80000)]) == 12
+    small = [p.get(12288) for _ in range(30)]
+    assert all(len(b) == 12288 for b in small)       # none of the big ones
+    for b in small:
+        p.put(b)
+    assert p._bytes <= p.MAX_BYTES
+    assert len(p._free[12288]) == 30                 # all kept: big ones dropped
+    assert p.get(12288) is small[-1]                 # and reused
+    assert len(p._free[_size_class(80000)]) < 12
+
+
+def test_blocks_at_max_pending_while_checkpoints_fail(tmp_path, daemon_only):
+    # The daemon cannot write (its file-size limit lowered below any
+    # record: every flush fails, so no checkpoint acknowledges anything):
+    # a logging thread blocks once max_pending bytes wait unacknowledged,
+    # instead of growing the journal; when the daemon can write again the
+    # next checkpoint releases it and nothing is lost.
+    import resource
+    import subprocess
+    import threading
+    sock, root = str(tmp_path / "d.sock"), str(tmp_path / "logs")
+    p = subprocess.Popen([DAEMON, "--socket", sock, "--root", root, "--flush-interval", "0.1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert "listening" in p.stdout.readline()
+    c = tfevents.Client(mode="daemon", socket_path=sock)
+    try:
+        c.daemon.batch_bytes = 2048
+        c.daemon.max_pending = 16384
+        ld = os.path.join(root, "stuck")
+        w = tfevents.SummaryWriter(ld, client=c)
+        for i in range(100):
+            w.add_scalar("x", i, i)
+        w.flush()
+        resource.prlimit(p.pid, resource.RLIMIT_FSIZE, (20, resource.RLIM_INFINITY))
+        n = 3000                                   # about 150 KB: 9 times max_pending
+
+        def log():
+            for i in range(100, 100 + n):
+                w.add_scalar("x", i, i)
+        t = threading.Thread(target=log, daemon=True)
+        t.start()
+        t.join(3.0)
+        assert t.is_alive(), "the caller never blocked"
+        d = c.daemon
+        with d._lock:
+            queued, journal = d._queued, sum(f[1] for f in d._journal)
+        assert queued <= d.max_pending + d.batch_bytes + 1024
+        assert journal <= queued
+        resource.prlimit(p.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        t.join(30.0)
+        assert not t.is_alive(), "the caller stayed blocked after the daemon could write"
+        w.flush()
+        assert scalar_steps(ld) == list(range(100 + n))
+        assert c.lost == 0
+    finally:
+        c.close(raise_errors=False)
+        p.terminate()
+        p.wait(30)

@@ -322,7 +322,8 @@ def test_text_template_is_the_general_encoding():
         return b"".join(bytes(p) for p in w.lp(1, w.lp(w.RQ_LOG, parts)))
 
     texts = ["", "some *markdown*", "é ü 漢字 🙂", "x" * 200, "y" * 70000, "a\nb\tc"]
-    steps = [None, 0, 1, 127, 128, 2 ** 14, 2 ** 21 + 5, 2 ** 53]
+    steps = [None, 0, 1, 127, 128, 2 ** 14 - 1, 2 ** 14, 2 ** 21 - 1, 2 ** 21 + 5,
+             2 ** 28 - 1, 2 ** 28, 2 ** 53]
     for logdir, run, tag in [("exp", ".", "notes"), ("a/b" * 50, "train", "t" * 300)]:
         t = w.TextTemplate(logdir, run, tag)
         for text in texts:
@@ -456,3 +457,31 @@ def test_add_graph_torch_module(env):
     assert set(linears[1]["input"]) == {"Net/relu", "Net/fc2/weight", "Net/fc2/bias"} or \
         set(linears[1]["input"]) == {relu[0]["name"], "Net/fc2/weight", "Net/fc2/bias"}
     eventlint(ld)
+
+
+def test_scalar_template_is_the_general_encoding():
+    """add_scalar's kept request bytes (the step's varint packed with the
+    numbers) are byte for byte what the general path makes, for steps of
+    every varint length, no step, and NaN and infinities."""
+    from tfevents import _wire as w
+    from tfevents._values import Summary
+
+    def general(logdir, run, tag, x, wall, step):
+        parts = [w.f_str(1, logdir)]
+        parts += w.lp(5, Summary("scalar", {"value": x}).wire(run, tag))
+        parts.append(w.f_double(4, wall))
+        if step is not None:
+            parts.append(w.f_varint(2, step))
+        return b"".join(bytes(p) for p in w.lp(1, w.lp(w.RQ_LOG, parts)))
+
+    steps = [None, 0, 1, 127, 128, 2 ** 14 - 1, 2 ** 14, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1,
+             2 ** 28, 2 ** 35 + 3, 2 ** 53]
+    steps += [(k * 2654435761) % 2 ** 30 for k in range(200)]
+    for logdir, run, tag in [("exp", ".", "loss"), ("a/b" * 50, "train", "t" * 300)]:
+        t = w.ScalarTemplate(logdir, run, tag)
+        for step in steps:
+            for x in (0.25, -1e300, float("inf"), float("-inf")):
+                assert t.entry(x, 1700000000.25, step) == general(logdir, run, tag, x,
+                                                                   1700000000.25, step)
+        nan = t.entry(float("nan"), 1.0, 5)
+        assert nan == general(logdir, run, tag, float("nan"), 1.0, 5)

@@ -46,13 +46,14 @@ class Route:
     """How one logdir is reached: its sink and its name there. For the
     daemon, the scalar templates of its tags are kept here."""
 
-    __slots__ = ("sink", "name", "daemon", "templates", "path")
+    __slots__ = ("sink", "name", "daemon", "templates", "texts", "path")
 
     def __init__(self, sink, name, path):
         self.sink = sink
         self.daemon = sink.mode == "daemon"
         self.name = name if self.daemon else name.encode("utf-8")
-        self.templates = {}
+        self.templates = {}       # tag or (run, tag) -> ScalarTemplate
+        self.texts = {}           # tag -> TextTemplate
         self.path = path
 
     def log_scalar(self, run, tag, value, step, wall):

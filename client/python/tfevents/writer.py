@@ -268,9 +268,9 @@ class SummaryWriter:
         rt = self._route
         if rt.daemon and type(text_string) is str and len(text_string) < 65536:
             # Kept request bytes, as add_scalar: only the string is encoded.
-            t = rt.templates.get(("text", tag))
+            t = rt.texts.get(tag)
             if t is None:
-                t = rt.templates[("text", tag)] = w.TextTemplate(rt.name, ".", tag)
+                t = rt.texts[tag] = w.TextTemplate(rt.name, ".", tag)
             if type(global_step) is not int and global_step is not None:
                 global_step = int(global_step)
             rt.sink.put(t.entry(text_string, _now() if walltime is None else walltime,
