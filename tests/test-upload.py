@@ -301,8 +301,123 @@ def test_multi_node(tmp):
     got = collect("s3://%s/job/exp" % BUCKET, s3.env())
     check(len(want) == 3 * step, "collect of the union: %d rows, %d logged" % (len(want), 3 * step))
     check(got == want, "collect s3:// differs from the union of the local trees")
+    check(same_values(read_scalars("s3://%s/job/exp" % BUCKET, s3.env()), scalar_rows(want)),
+          "the C reader on s3:// differs from the union of the local trees")
     ok, refused = s3.counts()
     check(ok > 0 and refused == 0, "signing: %d requests passed, %d refused" % (ok, refused))
+
+
+def read_scalars(target, env, until=None, timeout=60):
+    """libtfevents' reader on target: sorted [(run, tag, step, value)]."""
+    exe = os.environ.get("READ_SCALARS", os.path.join(BUILD, "tests", "read-scalars"))
+    args = [exe, target] + ([str(until), str(timeout)] if until is not None else [])
+    p = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout + 30)
+    if p.returncode == 3 and "Protocol not supported" in p.stderr:
+        skip("libtfevents built with -Dreader_s3=false")
+    check(p.returncode == 0, "read-scalars %s: %d %s" % (target, p.returncode, p.stderr))
+    rows = []
+    for line in p.stdout.splitlines():
+        run, tag, step, value = line.rsplit(",", 3)
+        rows.append((run, tag, int(step), float(value)))
+    return sorted(rows)
+
+
+def scalar_rows(csv_rows):
+    """collect -t scalar -f csv rows (run,tag,step,wall_time,value) as
+    read_scalars gives them."""
+    out = []
+    for r in csv_rows:
+        run, tag, step, _, value = r.split(",")
+        out.append((run, tag, int(step), float(value)))
+    return sorted(out)
+
+
+def same_values(a, b):
+    """Rows equal, values within float32 printing (9 digits against the
+    shortest form)."""
+    return len(a) == len(b) and all(
+        x[:3] == y[:3] and abs(x[3] - y[3]) <= 1e-6 * max(1.0, abs(x[3])) for x, y in zip(a, b))
+
+
+@killing_children
+def test_readers(tmp):
+    """libtfevents' reader (read-scalars), `tfevents tail` and `tfevents
+    dump` read s3://: the reader and tail follow the bucket while a daemon
+    uploads into it and see every scalar exactly once; dump of an object
+    prints what dump of its local file prints; a missing bucket or object
+    is said."""
+    s3 = S3(tmp)
+    env = dict(s3.env(), TMPDIR=tmp)   # where the copies go: checked at the end
+    n = Node(s3, tmp, "r", "--upload", "s3://%s/r" % BUCKET, "--upload-interval", "0.5",
+             "--upload-size", "2K")
+    runs, per_run = (".", "train"), 150
+    total = len(runs) * per_run
+    reader = spawn([os.environ.get("READ_SCALARS", os.path.join(BUILD, "tests", "read-scalars")),
+                    "s3://%s/r/exp" % BUCKET, str(total), "60"], stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, text=True, env=env)
+    tail_out = open(os.path.join(tmp, "tail.out"), "w+")
+    tail = spawn([CLI, "tail", "--plain", "--interval", "0.3", "s3://%s/r/exp" % BUCKET],
+                 stdout=tail_out, stderr=subprocess.PIPE, text=True, env=env)
+    c = Client(n.sock)
+    for step in range(per_run):
+        c.send({"logdir": "exp", "step": step,
+                "values": {"loss": step * 0.25, "train": {"acc": step / 1000.0}}})
+        if step % 10 == 9:
+            check(c.request({"op": "flush"}).get("ok"), "flush failed")
+            time.sleep(0.1)
+    check(c.request({"op": "close"}).get("ok"), "close failed")
+    c.close()
+    n.wait_uploaded(40)
+    out, err = reader.communicate(timeout=90)
+    check(reader.returncode == 0, "read-scalars following s3://: %d %s" % (reader.returncode, err))
+    got = sorted((r, t, int(s), float(v)) for r, t, s, v in
+                 (line.rsplit(",", 3) for line in out.splitlines()))
+    want = scalar_rows(collect(os.path.join(n.root, "exp"), env))
+    check(len(want) == total, "collect of the local tree: %d rows" % len(want))
+    check(same_values(got, want), "the C reader following s3:// read %d rows, %d written "
+          "(duplicates or losses)" % (len(got), len(want)))
+    t_end = time.monotonic() + 30
+    while True:
+        tail_out.seek(0)
+        lines = tail_out.read().splitlines()
+        if len(lines) >= total or time.monotonic() > t_end:
+            break
+        time.sleep(0.3)
+    tail.send_signal(signal.SIGTERM)
+    _, terr = tail.communicate(timeout=30)
+    check(tail.returncode == 0, "tail s3:// exit %d: %s" % (tail.returncode, terr))
+    seen = sorted((f[0], f[1], int(f[2])) for f in (line.split() for line in lines))
+    check(seen == [w[:3] for w in want],
+          "tail s3:// showed %d values, %d written (duplicates or losses)" % (len(seen), total))
+    # One pass of the reader equals collect of the local tree too.
+    check(same_values(read_scalars("s3://%s/r/exp" % BUCKET, env), want),
+          "one pass of the C reader on s3:// differs from the local tree")
+    # dump of one object = dump of its file, but for the name said.
+    rel = sorted(local_files(n.root))[0]
+    url = "s3://%s/r/%s" % (BUCKET, rel)
+    p = subprocess.run([CLI, "dump", url], capture_output=True, text=True, env=env, timeout=60)
+    q = subprocess.run([CLI, "dump", os.path.join(n.root, rel)], capture_output=True, text=True,
+                       timeout=60)
+    check(p.returncode == 0 and q.returncode == 0, "dump: %s %s" % (p.stderr, q.stderr))
+    check(p.stdout.startswith(url + ": ") and
+          p.stdout.replace(url, "F") == q.stdout.replace(os.path.join(n.root, rel), "F"),
+          "dump of %s differs from dump of its file:\n%s" % (url, p.stdout[:600]))
+    p = subprocess.run([CLI, "dump", url + ".nope"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    check(p.returncode == 3 and "no such object" in p.stderr, "dump of a missing object: %d %s"
+          % (p.returncode, p.stderr))
+    for cmd in ([CLI, "collect", "s3://nobucket/x"], [CLI, "tail", "s3://nobucket/x"]):
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+        check(p.returncode == 3 and "NoSuchBucket" in p.stderr,
+              "%s: %d %s" % (" ".join(cmd[1:]), p.returncode, p.stderr))
+    exe = os.environ.get("READ_SCALARS", os.path.join(BUILD, "tests", "read-scalars"))
+    p = subprocess.run([exe, "s3://nobucket/x"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    check(p.returncode == 3 and "No such file" in p.stderr,
+          "the C reader on a missing bucket: %d %s" % (p.returncode, p.stderr))
+    n.stop()
+    left = [d for d in os.listdir(tmp) if d.startswith("tfevents-")]
+    check(not left, "temporary s3:// copies left behind: %s" % left)
 
 
 @killing_children
@@ -440,8 +555,8 @@ def main():
     s3rver_bin()
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
     try:
-        failed, _ = td.run_tests([test_signing, test_multipart_delete, test_multi_node,
-                                  test_kill_outage], sel, prefix="tfu.")
+        failed, _ = td.run_tests([test_signing, test_multipart_delete, test_readers,
+                                  test_multi_node, test_kill_outage], sel, prefix="tfu.")
     finally:
         kill_all()
     return 1 if failed else 0
