@@ -103,4 +103,17 @@ int s3_get_file(s3_client *c, const char *key, int fd);
 int s3_list(s3_client *c, const char *prefix,
             int (*cb)(void *arg, const char *key, uint64_t size), void *arg);
 
+/* Call cb(arg, key, upload_id) for every incomplete multipart upload
+ * whose key starts with prefix (ListMultipartUploads, page after page, in
+ * S3's order). A negative return from cb stops and is returned. Errors as
+ * s3_list; -EOPNOTSUPP when the server does not implement the request
+ * (HTTP 501, or 405). */
+int s3_list_multipart(s3_client *c, const char *prefix,
+                      int (*cb)(void *arg, const char *key, const char *upload_id),
+                      void *arg);
+
+/* Abort the multipart upload upload_id of key: its parts are dropped.
+ * 0 also when it is already gone (404 NoSuchUpload); else as above. */
+int s3_abort_multipart(s3_client *c, const char *key, const char *upload_id);
+
 #endif

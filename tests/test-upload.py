@@ -84,7 +84,8 @@ class S3:
     """s3rver on a fixed port (so that it can be restarted there) behind
     the signature-checking proxy."""
 
-    def __init__(self, tmp, delay=0.0, backend=True, key=KEY, secret=SECRET, token=None):
+    def __init__(self, tmp, delay=0.0, backend=True, key=KEY, secret=SECRET, token=None,
+                 emulation=True):
         self.exe = s3rver_bin()
         self.data = os.path.join(tmp, "s3data")
         os.makedirs(self.data, exist_ok=True)
@@ -102,6 +103,8 @@ class S3:
                "--key", key, "--secret", secret, "--delay", str(delay)]
         if token:
             cmd += ["--token", token]
+        if not emulation:
+            cmd.append("--no-emulation")
         if backend:
             cmd += ["--backend", "http://127.0.0.1:%d" % self.port]
         self.proxy = spawn(cmd, stderr=self.plog)
@@ -513,8 +516,9 @@ def test_signing(tmp):
 def test_multipart_delete(tmp):
     """A file past --upload-part-size goes as a multipart upload; with
     --upload-delete the local files go once verified, and the objects read
-    back hold everything."""
-    s3 = S3(tmp)
+    back hold everything. The proxy passes the multipart listing to s3rver,
+    which does not implement it: the daemon says so once and uploads."""
+    s3 = S3(tmp, emulation=False)
     n = Node(s3, tmp, "m", "--upload", "s3://%s/m" % BUCKET, "--upload-part-size", "5M",
              "--upload-size", "64M", "--upload-delete", "yes")
     c = Client(n.sock)
@@ -525,6 +529,9 @@ def test_multipart_delete(tmp):
     c.close()
     st = n.wait_uploaded(60)
     n.stop()
+    log = n.log()
+    check(log.count("cannot be listed") == 1 and "lifecycle rule" in log,
+          "the missing ListMultipartUploads is not said once:\n" + log[-2000:])
     check(st["upload_multipart"] >= 1 and st["upload_unverified"] == 0,
           "no verified multipart upload: %s" % json.dumps(st))
     check(st["upload_deleted"] == st["upload_files"] and not local_files(n.root),
@@ -535,6 +542,60 @@ def test_multipart_delete(tmp):
     p = subprocess.run([CLI, "collect", "-t", "summary", "-f", "jsonl", "s3://%s/m/exp" % BUCKET],
                        capture_output=True, text=True, env=s3.env(), timeout=60)
     check(p.returncode == 0 and big in p.stdout, "the 6 MB text did not come back")
+
+
+@killing_children
+def test_stale_multipart(tmp):
+    """kill -9 in the middle of a multipart upload: at its restart the
+    daemon lists the incomplete multipart uploads under its prefix (paged)
+    and aborts its own, then uploads the file whole; other nodes' uploads
+    under the same prefix are left alone. s3rver lacks both requests: the
+    proxy answers them (s3sig_proxy.py)."""
+    s3 = S3(tmp, delay=0.3)
+    args = ["--upload", "s3://%s/mp" % BUCKET, "--upload-part-size", "5M",
+            "--upload-size", "64M"]
+    n = Node(s3, tmp, "m", *args)
+    c = Client(n.sock)
+    big = "x" * (6 << 20)
+    for step in range(2):
+        check(c.request({"logdir": "exp", "step": step, "values": {"big": big}}).get("ok"),
+              "logging 6 MB of text failed")
+    check(c.request({"op": "close"}).get("ok"), "close failed")
+    c.close()
+    table = s3.port_file + ".multipart"
+    t = time.monotonic() + 30
+    while not (os.path.exists(table) and json.load(open(table))):
+        check(time.monotonic() < t, "no multipart upload started: %s" % n.log()[-2000:])
+        time.sleep(0.02)
+    n.stop(signal.SIGKILL)
+    ours = [tuple(u) for u in json.load(open(table))]
+    check(len(ours) == 1 and ours[0][0].startswith("mp/exp/"), "uploads open: %r" % ours)
+    import botocore.session
+    bc = botocore.session.get_session().create_client(
+        "s3", endpoint_url=s3.endpoint, region_name="us-east-1",
+        aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+    others = []
+    for key in ("mp/exp/events.out.tfevents.1700000000.othernode.7.0",
+                "mp/exp/events.out.tfevents.1700000001.othernode.7.1",
+                "mp/exp2/events.out.tfevents.1700000002.othernode.8.0"):
+        others.append((key, bc.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]))
+    n = Node(s3, tmp, "m", *args)
+    st = n.wait_uploaded(60)
+    log = n.log()
+    check(n.stop() == 0, "daemon exit status:\n" + log[-2000:])
+    left = {tuple(u) for u in json.load(open(table))}
+    check(ours[0] not in left, "the killed daemon's multipart upload was not aborted:\n" +
+          log[-2000:])
+    check(set(others) <= left, "another node's multipart upload was aborted: %r" % left)
+    check(st["upload_aborted_multipart"] == 1 and st["upload_multipart"] == 1,
+          "stats: %s" % json.dumps(st))
+    check("aborted the incomplete multipart upload of s3://%s/%s" % (BUCKET, ours[0][0]) in log,
+          "no log line for the abort:\n" + log[-2000:])
+    objs = s3.objects("mp/")
+    files = local_files(n.root)
+    check(set(objs) == {"mp/" + r for r in files} and
+          all(objs["mp/" + r] == d for r, d in files.items()),
+          "objects differ from the local files after the restart")
 
 
 def main():
@@ -556,7 +617,8 @@ def main():
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
     try:
         failed, _ = td.run_tests([test_signing, test_multipart_delete, test_readers,
-                                  test_multi_node, test_kill_outage], sel, prefix="tfu.")
+                                  test_stale_multipart, test_multi_node, test_kill_outage],
+                                 sel, prefix="tfu.")
     finally:
         kill_all()
     return 1 if failed else 0
