@@ -34,6 +34,7 @@ struct s3_client {
     struct buf url;
     char etag[128];           /* ETag header of the last answer */
     char err[512];
+    char curl_err[CURL_ERROR_SIZE];   /* libcurl's details of a failure */
     /* The body being sent from a file, and where an answer goes. */
     int fd;
     uint64_t off, left;
@@ -135,6 +136,18 @@ int s3_config_init(struct s3_config *c, const char *url, const char *cred_file,
         return -EINVAL;
     }
     c->part_size = S3_DEFAULT_PART_SIZE;
+    const char *ca = getenv("AWS_CA_BUNDLE");
+    if (ca && *ca) {
+        if (strlen(ca) >= sizeof c->ca_file) {
+            snprintf(err, err_size, "AWS_CA_BUNDLE is too long");
+            return -EINVAL;
+        }
+        if (access(ca, R_OK) < 0) {
+            snprintf(err, err_size, "AWS_CA_BUNDLE=%.300s: %s", ca, strerror(errno));
+            return -EINVAL;
+        }
+        memcpy(c->ca_file, ca, strlen(ca) + 1);
+    }
     return 0;
 }
 
@@ -398,6 +411,10 @@ static int request(s3_client *c, const char *method, const char *key, const char
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "tfeventsd/" TFEVENTS_VERSION);
+    c->curl_err[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+    if (cfg->ca_file[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
     if (strcmp(method, "PUT") == 0) {
         c->fd = b ? b->fd : -1;
         c->off = b ? b->off : 0;
@@ -423,7 +440,14 @@ static int request(s3_client *c, const char *method, const char *key, const char
         return -c->out_errno;
     }
     if (cr != CURLE_OK) {
-        snprintf(c->err, sizeof c->err, "%s: %s", what, curl_easy_strerror(cr));
+        /* libcurl's own words say which certificate problem, which host. */
+        bool untrusted = cr == CURLE_PEER_FAILED_VERIFICATION;
+        snprintf(c->err, sizeof c->err, "%s: %s%s%.200s%s", what, curl_easy_strerror(cr),
+                 c->curl_err[0] ? ": " : "", c->curl_err,
+                 untrusted ? (cfg->ca_file[0] ? " (not signed by a CA of AWS_CA_BUNDLE)"
+                                              : " (AWS_CA_BUNDLE names a file of CA "
+                                                "certificates to trust)")
+                           : "");
         return curl_errno(cr);
     }
     r = status_errno(c->status);

@@ -43,12 +43,15 @@ struct s3_config {
     char region[64];
     struct s3_credentials cred;  /* access and secret key, session token */
     size_t part_size;            /* multipart part size; files larger go multipart */
+    char ca_file[4096];          /* AWS_CA_BUNDLE: CA certificates (PEM) to trust; "" default */
 };
 
 /* Fill c for url (s3://BUCKET/PREFIX) from the environment
  * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
  * AWS_REGION or AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 or
- * AWS_ENDPOINT_URL) and, when cred_file is not NULL or "", that file
+ * AWS_ENDPOINT_URL, AWS_CA_BUNDLE: a PEM file of CA certificates that
+ * https endpoints' certificates are checked against, as the AWS CLI and
+ * SDKs read it; it must be readable) and, when cred_file is not NULL or "", that file
  * (s3url_read_credentials; it wins over the environment). Region
  * defaults to us-east-1, the endpoint to https://s3.REGION.amazonaws.com.
  * -EINVAL with the reason in err: a bad URL or endpoint, no keys. */

@@ -171,7 +171,7 @@ class Node:
         if host:
             cmd = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host] + cmd
         self.p = spawn(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True,
-                       env=env or s3.env())
+                       env=env if env is not None else s3.env())
         line = self.p.stdout.readline()
         check("listening on" in line, "daemon did not start: %r\n%s" % (line, self.log()))
 
@@ -598,6 +598,93 @@ def test_stale_multipart(tmp):
           "objects differ from the local files after the restart")
 
 
+@killing_children
+def test_https(tmp):
+    """s3rver over TLS with a certificate made here by openssl: a daemon
+    without AWS_CA_BUNDLE refuses it (said in stats and the log, nothing
+    uploaded), one with AWS_CA_BUNDLE naming the certificate uploads, and
+    collect reads it back the same way; an unreadable AWS_CA_BUNDLE stops
+    the daemon at start with its reason."""
+    if not shutil.which("openssl"):
+        skip("openssl is not installed (./dev test installs it)")
+    key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], capture_output=True, text=True,
+                       timeout=60)
+    check(p.returncode == 0, "openssl req: %s" % p.stderr)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    log = open(os.path.join(tmp, "s3rver.log"), "w")
+    srv = spawn([s3rver_bin(), "-d", os.path.join(tmp, "s3data"), "-a", "127.0.0.1", "-p",
+                 str(port), "--key", key, "--cert", cert, "--configure-bucket", BUCKET],
+                stdout=log, stderr=log)
+    t = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            check(time.monotonic() < t and srv.poll() is None, "s3rver (TLS) did not start")
+            time.sleep(0.1)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_ENDPOINT_URL="https://127.0.0.1:%d" % port, AWS_REGION="us-east-1")
+    env.pop("AWS_CA_BUNDLE", None)
+    args = ["--upload", "s3://%s/tls" % BUCKET, "--upload-interval", "0.5",
+            "--upload-exit-wait", "1"]
+
+    def log_some(node):
+        c = Client(node.sock)
+        for step in range(10):
+            c.send({"logdir": "exp", "step": step, "values": {"loss": step}})
+        check(c.request({"op": "close"}).get("ok"), "close failed")
+        c.close()
+
+    # Not trusted: refused, and said.
+    n = Node(None, tmp, "u", *args, env=env)
+    log_some(n)
+    t = time.monotonic() + 20
+    while n.stats()["upload_errors"] == 0:
+        check(time.monotonic() < t, "an upload to an untrusted server was not refused")
+        time.sleep(0.2)
+    st = n.stats()
+    n.stop()
+    err = st["upload_last_error"]
+    check(st["upload_files"] == 0 and "certificate" in err and "AWS_CA_BUNDLE" in err,
+          "untrusted certificate: %s" % json.dumps(st))
+    check("certificate" in n.log(), "the log does not say why:\n" + n.log()[-1500:])
+    # Trusted through AWS_CA_BUNDLE: uploaded, and read back.
+    tenv = dict(env, AWS_CA_BUNDLE=cert)
+    n = Node(None, tmp, "t", *args, env=tenv)
+    log_some(n)
+    st = n.wait_uploaded(30)
+    check(n.stop() == 0 and st["upload_files"] >= 1 and st["upload_errors"] == 0,
+          "with AWS_CA_BUNDLE: %s\n%s" % (json.dumps(st), n.log()[-1500:]))
+    import botocore.session
+    bc = botocore.session.get_session().create_client(
+        "s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+        aws_access_key_id=KEY, aws_secret_access_key=SECRET, verify=cert)
+    files = local_files(n.root)
+    for rel, data in files.items():
+        got = bc.get_object(Bucket=BUCKET, Key="tls/" + rel)["Body"].read()
+        check(got == data, "tls/%s differs from its file" % rel)
+    rows = collect("s3://%s/tls/exp" % BUCKET, tenv)
+    check(len(rows) == 10, "collect over https: %d rows" % len(rows))
+    p = subprocess.run([CLI, "collect", "s3://%s/tls/exp" % BUCKET], capture_output=True,
+                       text=True, env=env, timeout=60)
+    check(p.returncode == 3 and "certificate" in p.stderr,
+          "collect from an untrusted server: %d %s" % (p.returncode, p.stderr))
+    # An unreadable CA file: refused at start.
+    p = subprocess.run([DAEMON, "--socket", os.path.join(tmp, "x.sock"), "--root",
+                        os.path.join(tmp, "x")] + args,
+                       env=dict(env, AWS_CA_BUNDLE=os.path.join(tmp, "none.pem")),
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode != 0 and "AWS_CA_BUNDLE" in p.stderr and "No such file" in p.stderr,
+          "a missing AWS_CA_BUNDLE: %d %s" % (p.returncode, p.stderr[-800:]))
+
+
 def main():
     # Debian's python3 has python3-botocore; another one first on PATH
     # (pyenv) may not.
@@ -617,7 +704,8 @@ def main():
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
     try:
         failed, _ = td.run_tests([test_signing, test_multipart_delete, test_readers,
-                                  test_stale_multipart, test_multi_node, test_kill_outage],
+                                  test_stale_multipart, test_https, test_multi_node,
+                                  test_kill_outage],
                                  sel, prefix="tfu.")
     finally:
         kill_all()
