@@ -171,8 +171,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(out)
             return
         count("ok", self.headers.get("Host"))
-        if args.delay:
-            time.sleep(args.delay)   # slow uploads: a kill lands mid-upload
+        if args.delay and self.command in ("PUT", "POST"):
+            time.sleep(args.delay)   # slow uploads (only): a kill lands mid-upload
         if not args.backend:
             self.send_response(200)
             self.send_header("ETag", '"%s"' % hashlib.md5(body).hexdigest())

@@ -4,14 +4,22 @@ filesystem backend) behind s3sig_proxy.py, which recomputes every request's
 SigV4 signature with Debian's botocore and refuses a mismatch. Objects are
 read back with botocore directly from s3rver, independently of our client.
 
-  multi_node   three daemons (host names node1..3 when `unshare --uts`
-               works) write the same logdir with short rotation; every
-               object is byte-identical to its closed local file, passes
-               eventlint --strict, and `tfevents collect s3://` equals the
-               collect of the union of the three local trees
-  kill_outage  the server stopped while a daemon writes, the daemon killed
-               with SIGKILL mid-upload, both restarted: every flushed step
-               arrives, no object differs from its file
+  signing          SigV4 alone: virtual-host addressing with a session token
+                   passes, a wrong secret is refused and said
+  multipart_delete a multipart upload, local files deleted once verified
+  readers          libtfevents' reader, tail and dump on s3://
+  stale_multipart  a kill -9 mid-multipart: the restarted daemon aborts its
+                   own incomplete upload, never another node's
+  https            s3rver over TLS: refused without AWS_CA_BUNDLE, used with
+  multi_node       the issue's run: three daemons (host names node1..3 when
+                   `unshare --uts` works) write one logdir for 60 s with
+                   rotation, the server stopped for the middle 20 s, one
+                   daemon killed with SIGKILL while it uploads its backlog
+                   and started again: every object is byte-identical to its
+                   closed local file and passes eventlint --strict, every
+                   flushed step arrives, `tfevents collect s3://` and the C
+                   reader equal the union of the three local trees
+TFEVENTS_UPLOAD_TEST_SECONDS shortens multi_node (the sanitizer run).
 Skips (exit 77) with the reason when npm cannot install s3rver or
 python3-botocore is missing."""
 
@@ -40,6 +48,9 @@ KEY = SECRET = "S3RVER"   # s3rver's own default keys: it checks signatures too
 BUCKET = "tfev"
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 children = []
+# How long the three nodes write (the issue's 60 s; the server is down for the
+# middle third). The sanitizer run of .ci/extra-checks shortens it.
+SECONDS = float(os.environ.get("TFEVENTS_UPLOAD_TEST_SECONDS", "60"))
 
 
 def skip(why):
@@ -241,36 +252,74 @@ def killing_children(t):
 
 @killing_children
 def test_multi_node(tmp):
-    s3 = S3(tmp)
+    """The issue's run: three daemons (host names node1..3) write one
+    logdir into one bucket for SECONDS (60) with rotation; from a third to
+    two thirds of it the server is stopped (20 s); once it is back and node2
+    uploads its backlog, node2 is killed with SIGKILL and started again."""
+    s3 = S3(tmp, delay=0.1)   # slow requests: the kill lands in the backlog's upload
     hosts = ["node1", "node2", "node3"] if can_unshare() else [None] * 3
     if not hosts[0]:
         td.notes.append("unshare --uts not permitted: the three daemons share the host name "
                         "(their file names still differ by pid)")
-    nodes = [Node(s3, tmp, "n%d" % i, "--upload", "s3://%s/job" % BUCKET,
-                  "--upload-interval", "1", "--upload-size", "8K", host=hosts[i])
-             for i in range(3)]
+    args = ["--upload", "s3://%s/job" % BUCKET, "--upload-interval", "1", "--upload-size", "8K"]
+    nodes = [Node(s3, tmp, "n%d" % i, *args, host=hosts[i]) for i in range(3)]
     clients = [Client(n.sock) for n in nodes]
-    t_end = time.monotonic() + 6
+    t0 = time.monotonic()
+    t_down, t_up, t_end = t0 + SECONDS / 3, t0 + 2 * SECONDS / 3, t0 + SECONDS
+    phase = "up"            # up -> down -> back -> killed
     step = 0
+    flushed_at_kill = None  # node2's steps acknowledged by a flush before the kill
+    restarted_at = None     # node2's first step after its restart
+    errors_down = 0
     while time.monotonic() < t_end:
         for rank, c in enumerate(clients):
             c.send({"logdir": "exp", "step": step,
                     "values": {"rank%d" % rank: {"loss": 1.0 / (step + 1), "note": "s%d" % step}}})
         step += 1
+        if step % 10 == 0:
+            for c in clients:
+                check(c.request({"op": "flush"}).get("ok"), "flush failed")
+            flushed = step
+        now = time.monotonic()
+        if phase == "up" and now >= t_down:
+            s3.stop()
+            phase = "down"
+        elif phase == "down" and now >= t_up:
+            errors_down = nodes[1].stats()["upload_errors"]
+            files_before = nodes[1].stats()["upload_files"]
+            s3.start()
+            phase = "back"
+        elif phase == "back":
+            st = nodes[1].stats()
+            # Kill once node2 is uploading its backlog again (or, should it
+            # be done already, 15 s after the server came back).
+            if (st["upload_files"] > files_before and st["upload_queued_files"] > 0) or \
+                    now > t_up + 15:
+                if st["upload_queued_files"] == 0:
+                    td.notes.append("node2 had uploaded its backlog before the kill")
+                flushed_at_kill = flushed
+                nodes[1].stop(signal.SIGKILL)
+                clients[1].close()
+                nodes[1] = Node(s3, tmp, "n1", *args, host=hosts[1])
+                clients[1] = Client(nodes[1].sock)
+                restarted_at = step
+                phase = "killed"
         time.sleep(0.02)
+    check(phase == "killed", "the run ended in phase %s (too short?)" % phase)
+    check(errors_down > 0, "no upload failed while the server was down")
     for c in clients:
         check(c.request({"op": "flush"}).get("ok"), "flush failed")
         c.close()
     for n in nodes:
-        st = n.wait_uploaded(40)
-        check(st["upload_errors"] == 0, "upload errors: %s" % json.dumps(st))
+        st = n.wait_uploaded(60)
         check(st["upload_files"] >= 4, "too few files uploaded (rotation?): %s" % json.dumps(st))
     # The upload counters in the OpenMetrics output, typed.
     p = subprocess.run([CLI, "stats", "--format", "openmetrics"], capture_output=True, text=True,
                        env=dict(os.environ, TFEVENTS_SOCKET=nodes[0].sock), timeout=30)
     check(p.returncode == 0, "stats --format openmetrics: %s" % p.stderr)
     for fam, kind in (("upload_files", "counter"), ("upload_queued_files", "gauge"),
-                      ("upload_errors", "counter"), ("upload_bytes", "counter")):
+                      ("upload_errors", "counter"), ("upload_bytes", "counter"),
+                      ("upload_aborted_multipart", "counter")):
         check("# TYPE tfeventsd_%s %s\n" % (fam, kind) in p.stdout,
               "openmetrics: no %s %s in\n%s" % (kind, fam, p.stdout[-1500:]))
     for n in nodes:
@@ -285,6 +334,8 @@ def test_multi_node(tmp):
         for i, n in enumerate(nodes):
             check(all(".node%d." % (i + 1) in r for r in local_files(n.root)),
                   "file names without the host name node%d" % (i + 1))
+    # Every object is its closed file, byte for byte (so none is partial),
+    # and every file is an object.
     check(set(objs) == {"job/" + r for r in union},
           "objects %s != local files %s" % (sorted(objs), sorted(union)))
     for rel, data in union.items():
@@ -302,10 +353,21 @@ def test_multi_node(tmp):
         open(p, "wb").write(data)
     want = collect(os.path.join(merged, "exp"), s3.env())
     got = collect("s3://%s/job/exp" % BUCKET, s3.env())
-    check(len(want) == 3 * step, "collect of the union: %d rows, %d logged" % (len(want), 3 * step))
     check(got == want, "collect s3:// differs from the union of the local trees")
     check(same_values(read_scalars("s3://%s/job/exp" % BUCKET, s3.env()), scalar_rows(want)),
           "the C reader on s3:// differs from the union of the local trees")
+    # Nothing flushed is lost: ranks 0 and 2 have every step; node2 every
+    # step flushed before its kill and every one after its restart.
+    steps = {}
+    for r in scalar_rows(want):
+        steps.setdefault(r[0], set()).add(r[2])
+    for rank in (0, 2):
+        check(steps.get("rank%d" % rank) == set(range(step)),
+              "rank%d: %d of %d steps arrived" % (rank, len(steps.get("rank%d" % rank, ())), step))
+    s1 = steps.get("rank1", set())
+    check(set(range(flushed_at_kill)) <= s1 and set(range(restarted_at, step)) <= s1,
+          "rank1: flushed steps lost to the kill (%d flushed before it, %d rows)" %
+          (flushed_at_kill, len(s1)))
     ok, refused = s3.counts()
     check(ok > 0 and refused == 0, "signing: %d requests passed, %d refused" % (ok, refused))
 
@@ -421,53 +483,6 @@ def test_readers(tmp):
     n.stop()
     left = [d for d in os.listdir(tmp) if d.startswith("tfevents-")]
     check(not left, "temporary s3:// copies left behind: %s" % left)
-
-
-@killing_children
-def test_kill_outage(tmp):
-    s3 = S3(tmp, delay=0.05)
-    args = ["--upload", "s3://%s/k" % BUCKET, "--upload-interval", "0.5", "--upload-size", "1K"]
-    n = Node(s3, tmp, "n", *args)
-    c = Client(n.sock)
-    flushed = 0
-    step = 0
-
-    def log_for(seconds):
-        nonlocal step, flushed
-        t_end = time.monotonic() + seconds
-        while time.monotonic() < t_end:
-            for _ in range(20):
-                c.send({"logdir": "exp", "step": step, "values": {"loss": step * 0.5}})
-                step += 1
-            check(c.request({"op": "flush"}).get("ok"), "flush failed")
-            flushed = step
-            time.sleep(0.05)
-
-    log_for(2)
-    s3.stop()                       # the server goes away ...
-    log_for(6)
-    st = n.stats()
-    check(st["upload_errors"] > 0, "no upload failed while the server was down: %s" %
-          json.dumps(st))
-    s3.start()                      # ... comes back, and uploads resume
-    log_for(1.5)
-    n.stop(signal.SIGKILL)          # most likely mid-upload (the proxy is slow)
-    c.close()
-    n = Node(s3, tmp, "n", *args)   # the journal and the files rebuild the queue
-    st = n.wait_uploaded(45)
-    check(n.stop() == 0, "daemon exit status:\n" + n.log()[-2000:])
-    objs = s3.objects("k/")
-    files = local_files(n.root)
-    check(set(objs) == {"k/" + r for r in files},
-          "objects %s != local files %s" % (sorted(objs), sorted(files)))
-    for rel, data in files.items():
-        check(objs["k/" + rel] == data, "object k/%s differs from its file (partial?)" % rel)
-    rows = collect("s3://%s/k/exp" % BUCKET, s3.env())
-    steps = sorted(int(r.split(",")[2]) for r in rows)
-    check(steps[:flushed] == list(range(flushed)),
-          "flushed steps missing in object storage: %d flushed, %d rows" % (flushed, len(rows)))
-    ok, refused = s3.counts()
-    check(refused == 0, "signing: %d requests refused" % refused)
 
 
 @killing_children
@@ -704,8 +719,7 @@ def main():
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
     try:
         failed, _ = td.run_tests([test_signing, test_multipart_delete, test_readers,
-                                  test_stale_multipart, test_https, test_multi_node,
-                                  test_kill_outage],
+                                  test_stale_multipart, test_https, test_multi_node],
                                  sel, prefix="tfu.")
     finally:
         kill_all()
