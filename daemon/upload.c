@@ -372,6 +372,17 @@ static int setup(struct uploader *u, const struct config *cfg)
         return r;
     }
     u->s3.part_size = cfg->upload_part_size;
+    /* A file past S3_MAX_PARTS parts could never be uploaded: say so now
+     * rather than fail each try. (Without --upload-size only
+     * --upload-interval bounds a file; such a file is refused when met.) */
+    uint64_t need = ((uint64_t)cfg->upload_size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+    if (need > u->s3.part_size) {
+        log_error("upload: --upload-size %" PRIu64 " would need more than %u parts of "
+                  "--upload-part-size %zu; raise --upload-part-size to %" PRIu64 "M or more",
+                  (uint64_t)cfg->upload_size, S3_MAX_PARTS, u->s3.part_size,
+                  (need + (1u << 20) - 1) >> 20);
+        return -EINVAL;
+    }
     snprintf(u->root, sizeof u->root, "%s", cfg->root);
     u->root_len = strlen(u->root);
     while (u->root_len > 1 && u->root[u->root_len - 1] == '/')

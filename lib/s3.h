@@ -19,9 +19,10 @@
 
 #include "s3url.h"
 
-/* Multipart: S3 wants parts of 5 MiB at least (but the last) and at most
- * 10000 of them. */
+/* Multipart: S3 wants parts of 5 MiB at least (but the last), 5 GiB at
+ * most, and at most 10000 of them. */
 #define S3_MIN_PART_SIZE ((size_t)5 << 20)
+#define S3_MAX_PART_SIZE ((uint64_t)5 << 30)
 #define S3_DEFAULT_PART_SIZE ((size_t)16 << 20)
 #define S3_MAX_PARTS 10000u
 

@@ -27,7 +27,8 @@ Usage: s3sig_proxy.py --port-file F --key K --secret S [--token T]
                       [--backend http://127.0.0.1:PORT] [--delay SECONDS]
 Prints nothing; writes the port it listens on to F, and its counts to
 F.counts ("ok refused") after each request, and the Host headers of the
-requests that passed to F.hosts."""
+requests that passed to F.hosts, and "METHOD PATH" of each one that
+passed to F.requests."""
 
 import argparse
 import hashlib
@@ -171,6 +172,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(out)
             return
         count("ok", self.headers.get("Host"))
+        with lock, open(args.port_file + ".requests", "a") as f:
+            f.write("%s %s\n" % (self.command, self.path))
         if args.delay and self.command in ("PUT", "POST"):
             time.sleep(args.delay)   # slow uploads (only): a kill lands mid-upload
         if not args.backend:

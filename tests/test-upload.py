@@ -11,6 +11,7 @@ read back with botocore directly from s3rver, independently of our client.
   stale_multipart  a kill -9 mid-multipart: the restarted daemon aborts its
                    own incomplete upload, never another node's
   https            s3rver over TLS: refused without AWS_CA_BUNDLE, used with
+  part_size_limits --upload-part-size at 5M and 5G, and refused outside
   multi_node       the issue's run: three daemons (host names node1..3 when
                    `unshare --uts` works) write one logdir for 60 s with
                    rotation, the server stopped for the middle 20 s, one
@@ -700,6 +701,54 @@ def test_https(tmp):
           "a missing AWS_CA_BUNDLE: %d %s" % (p.returncode, p.stderr[-800:]))
 
 
+@killing_children
+def test_part_size_limits(tmp):
+    """--upload-part-size: S3's extremes accepted (5M: a 12 MB file in 3
+    parts; 5G: the same file in one PUT), a byte outside them refused with
+    the range, and an --upload-size that would need more than 10000 parts
+    refused at start with the part size that would do."""
+    for v in ("5242879", "4M", "5368709121", "6G", "0", "-5M"):
+        p = subprocess.run([DAEMON, "--socket", os.path.join(tmp, "x.sock"), "--root",
+                            os.path.join(tmp, "x"), "--upload", "s3://%s/x" % BUCKET,
+                            "--upload-part-size", v], capture_output=True, text=True, timeout=30)
+        check(p.returncode != 0 and "upload-part-size: '%s'" % v in p.stderr and
+              "5M to 5G" in p.stderr, "--upload-part-size %s: %d %s" % (v, p.returncode, p.stderr))
+    s3 = S3(tmp)
+    p = subprocess.run([DAEMON, "--socket", os.path.join(tmp, "x.sock"), "--root",
+                        os.path.join(tmp, "x"), "--upload", "s3://%s/x" % BUCKET,
+                        "--upload-part-size", "5M", "--upload-size", "60G"],
+                       capture_output=True, text=True, timeout=30, env=s3.env())
+    check(p.returncode != 0 and "more than 10000 parts" in p.stderr and
+          "--upload-part-size to 7M or more" in p.stderr,
+          "--upload-size 60G with 5M parts: %d %s" % (p.returncode, p.stderr[-600:]))
+    big = "x" * (6 << 20)
+    for name, part, want_parts in (("lo", "5242880", 3), ("hi", "5G", 0)):
+        reqs = s3.port_file + ".requests"
+        if os.path.exists(reqs):
+            os.unlink(reqs)
+        n = Node(s3, tmp, name, "--upload", "s3://%s/%s" % (BUCKET, name),
+                 "--upload-part-size", part, "--upload-size", "64M")
+        c = Client(n.sock)
+        for step in range(2):
+            check(c.request({"logdir": "exp", "step": step, "values": {"big": big}}).get("ok"),
+                  "logging 6 MB of text failed")
+        check(c.request({"op": "close"}).get("ok"), "close failed")
+        c.close()
+        st = n.wait_uploaded(60)
+        check(n.stop() == 0 and st["upload_errors"] == 0, "part size %s: %s" %
+              (part, json.dumps(st)))
+        parts = [r for r in open(reqs).read().splitlines()
+                 if r.startswith("PUT ") and "partNumber=" in r]
+        check(len(parts) == want_parts and st["upload_multipart"] == (want_parts > 0),
+              "part size %s: %d part uploads (want %d), %s" %
+              (part, len(parts), want_parts, json.dumps(st)))
+        objs = s3.objects(name + "/")
+        files = local_files(n.root)
+        check(len(files) == 1 and set(objs) == {name + "/" + r for r in files} and
+              all(objs[name + "/" + r] == d for r, d in files.items()),
+              "part size %s: the object differs from its file" % part)
+
+
 def main():
     # Debian's python3 has python3-botocore; another one first on PATH
     # (pyenv) may not.
@@ -719,7 +768,8 @@ def main():
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
     try:
         failed, _ = td.run_tests([test_signing, test_multipart_delete, test_readers,
-                                  test_stale_multipart, test_https, test_multi_node],
+                                  test_stale_multipart, test_https, test_part_size_limits,
+                                  test_multi_node],
                                  sel, prefix="tfu.")
     finally:
         kill_all()
