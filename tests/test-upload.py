@@ -226,6 +226,16 @@ def local_files(root):
     return out
 
 
+def local_tree(root):
+    """{relative path: bytes} of every file under root."""
+    out = {}
+    for d, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(d, f)
+            out[os.path.relpath(p, root)] = open(p, "rb").read()
+    return out
+
+
 def collect(target, env):
     p = subprocess.run([CLI, "collect", "-t", "scalar", "-f", "csv", target],
                        capture_output=True, text=True, env=env, timeout=60)
@@ -407,11 +417,11 @@ def same_values(a, b):
 
 @killing_children
 def test_readers(tmp):
-    """libtfevents' reader (read-scalars), `tfevents tail` and `tfevents
-    dump` read s3://: the reader and tail follow the bucket while a daemon
-    uploads into it and see every scalar exactly once; dump of an object
-    prints what dump of its local file prints; a missing bucket or object
-    is said."""
+    """libtfevents' reader (read-scalars), `tfevents tail`, `export` and
+    `dump` read s3://: the reader and tail follow the bucket while a daemon
+    uploads into it and see every scalar exactly once; export of the bucket
+    equals export of the local tree; dump of an object prints what dump of
+    its local file prints; a missing bucket or object is said."""
     s3 = S3(tmp)
     env = dict(s3.env(), TMPDIR=tmp)   # where the copies go: checked at the end
     n = Node(s3, tmp, "r", "--upload", "s3://%s/r" % BUCKET, "--upload-interval", "0.5",
@@ -458,6 +468,16 @@ def test_readers(tmp):
     # One pass of the reader equals collect of the local tree too.
     check(same_values(read_scalars("s3://%s/r/exp" % BUCKET, env), want),
           "one pass of the C reader on s3:// differs from the local tree")
+    # export of the bucket = export of the local tree.
+    outs = []
+    for src, name in (("s3://%s/r/exp" % BUCKET, "ex-s3"), (os.path.join(n.root, "exp"), "ex")):
+        out = os.path.join(tmp, name)
+        p = subprocess.run([CLI, "export", src, "--out", out], capture_output=True, text=True,
+                           env=env, timeout=60)
+        check(p.returncode == 0, "export %s: %d %s" % (src, p.returncode, p.stderr))
+        outs.append(local_tree(out))
+    check(outs[0] == outs[1] and any(k.endswith("scalars.csv") for k in outs[0]),
+          "export s3:// differs from export of the local tree: %s" % sorted(outs[0]))
     # dump of one object = dump of its file, but for the name said.
     rel = sorted(local_files(n.root))[0]
     url = "s3://%s/r/%s" % (BUCKET, rel)
