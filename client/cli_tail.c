@@ -470,6 +470,7 @@ int cli_tail_main(int argc, char **argv)
     struct logdir_reader_options opts;
     logdir_reader_options_init(&opts);
     opts.purge = false;   /* show what is written, as it is written */
+    opts.late_files = m != NULL;   /* nodes' segments arrive out of name order */
     logdir_reader *r = NULL;
     int err = logdir_reader_open(&r, logdir, &opts);
     if (err < 0) {

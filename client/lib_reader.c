@@ -69,7 +69,13 @@ TFEV_API int tfevents_reader_open(tfevents_reader **ret, const char *logdir)
         return -EPROTONOSUPPORT;   /* built with -Dreader_s3=false */
 #endif
     }
-    int r = logdir_reader_open(&t->r, logdir, NULL);
+    struct logdir_reader_options opts;
+    logdir_reader_options_init(&opts);
+#ifdef TFEVENTS_READER_S3
+    /* Several nodes' segments of one run arrive out of name order. */
+    opts.late_files = t->mirror != NULL;
+#endif
+    int r = logdir_reader_open(&t->r, logdir, &opts);
     if (r < 0) {
         tfevents_reader_free(t);
         return r;

@@ -428,8 +428,8 @@ def test_readers(tmp):
              "--upload-size", "2K")
     runs, per_run = (".", "train"), 150
     total = len(runs) * per_run
-    reader = spawn([os.environ.get("READ_SCALARS", os.path.join(BUILD, "tests", "read-scalars")),
-                    "s3://%s/r/exp" % BUCKET, str(total), "60"], stdout=subprocess.PIPE,
+    exe = os.environ.get("READ_SCALARS", os.path.join(BUILD, "tests", "read-scalars"))
+    reader = spawn([exe, "s3://%s/r/exp" % BUCKET, str(total), "60"], stdout=subprocess.PIPE,
                    stderr=subprocess.PIPE, text=True, env=env)
     tail_out = open(os.path.join(tmp, "tail.out"), "w+")
     tail = spawn([CLI, "tail", "--plain", "--interval", "0.3", "s3://%s/r/exp" % BUCKET],
@@ -492,11 +492,54 @@ def test_readers(tmp):
                        timeout=60)
     check(p.returncode == 3 and "no such object" in p.stderr, "dump of a missing object: %d %s"
           % (p.returncode, p.stderr))
+    # A segment that arrives after a later-named one of the same run (another
+    # node's, uploaded late) is still read by a following reader and tail.
+    runfiles = sorted(f for f in local_files(n.root) if f.count("/") == 1)
+    early, late = runfiles[0], runfiles[-1]
+    rows_late = read_scalars(os.path.join(n.root, late), env)
+    want_both = sorted(read_scalars(os.path.join(n.root, early), env) + rows_late)
+    check(rows_late and len(want_both) > len(rows_late), "no scalars in %s, %s" % (early, late))
+    import botocore.session
+    bc = botocore.session.get_session().create_client(
+        "s3", endpoint_url=s3.endpoint, region_name="us-east-1",
+        aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+    put = lambda rel: bc.put_object(Bucket=BUCKET, Key="late/" + rel,  # noqa: E731
+                                    Body=open(os.path.join(n.root, rel), "rb").read())
+    put(late)
+    follower = spawn([exe, "s3://%s/late/exp" % BUCKET, str(len(want_both)), "40"],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    tail_out2 = open(os.path.join(tmp, "tail2.out"), "w+")
+    tail2 = spawn([CLI, "tail", "--plain", "--interval", "0.2", "s3://%s/late/exp" % BUCKET],
+                  stdout=tail_out2, stderr=subprocess.PIPE, text=True, env=env)
+
+    def tail_lines(f, n, timeout):
+        t = time.monotonic() + timeout
+        while True:
+            f.seek(0)
+            lines = f.read().splitlines()
+            if len(lines) >= n or time.monotonic() > t:
+                return lines
+            time.sleep(0.2)
+    check(len(tail_lines(tail_out2, len(rows_late), 20)) == len(rows_late),
+          "tail did not read the later segment")
+    time.sleep(0.5)   # the reader has read it too, most likely
+    put(early)
+    out, err = follower.communicate(timeout=60)
+    got = sorted((r, t, int(st), float(v)) for r, t, st, v in
+                 (line.rsplit(",", 3) for line in out.splitlines()))
+    check(follower.returncode == 0 and same_values(got, want_both),
+          "the C reader skipped a segment that arrived late: %d of %d rows (%s)" %
+          (len(got), len(want_both), err.strip()))
+    lines = tail_lines(tail_out2, len(want_both), 20)
+    tail2.send_signal(signal.SIGTERM)
+    tail2.communicate(timeout=30)
+    check(sorted((f[0], f[1], int(f[2])) for f in (line.split() for line in lines)) ==
+          [w[:3] for w in want_both], "tail skipped a segment that arrived late: %d of %d "
+          "values" % (len(lines), len(want_both)))
     for cmd in ([CLI, "collect", "s3://nobucket/x"], [CLI, "tail", "s3://nobucket/x"]):
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
         check(p.returncode == 3 and "NoSuchBucket" in p.stderr,
               "%s: %d %s" % (" ".join(cmd[1:]), p.returncode, p.stderr))
-    exe = os.environ.get("READ_SCALARS", os.path.join(BUILD, "tests", "read-scalars"))
     p = subprocess.run([exe, "s3://nobucket/x"], capture_output=True, text=True, env=env,
                        timeout=60)
     check(p.returncode == 3 and "No such file" in p.stderr,
