@@ -9,7 +9,8 @@ timed: the daemon queues them at start (nothing is in its journal) and the
 figure is the wall time from its start until `stats` shows an empty queue,
 and the daemon's utime+stime (/proc/PID/stat, every thread) over the same
 interval. The server (node.js writing to disk) is part of what is measured;
-its own CPU is reported apart.
+its own CPU is reported apart. Then `tfevents collect s3://` reads the
+objects back (lib/s3mirror downloads them): its wall time and CPU.
 
 Usage: bench/upload_bench.py [-b BUILD] [-n FILES] [-s SIZE_MB] [-r RUNS]
 Not part of meson test (timing goals never are)."""
@@ -98,11 +99,26 @@ def one_run(m, tmp, nfiles, size_mb, template):
     wall = time.monotonic() - t0
     c1, s1 = cpu_seconds(n.p.pid), cpu_seconds(s3.srv.pid)
     n.stop()
-    s3.stop()
     mb = st["upload_bytes"] / 1e6
     if st["upload_files"] != nfiles or st["upload_errors"]:
         raise SystemExit("upload failed: %s" % json.dumps(st))
-    return mb / wall, (c1 - c0) / mb * 1000, (s1 - s0) / mb * 1000
+    # Reading back: `tfevents collect s3://` lists and downloads every
+    # object (lib/s3mirror) before reading; the records are not Events, so
+    # reading stops at each file's first record and the download is what
+    # is timed.
+    env = dict(s3.env(), TMPDIR=tmp)
+    r0 = os.times()
+    t1 = time.monotonic()
+    p = subprocess.run([m.CLI, "collect", "-n", "1", "s3://%s/b/exp" % m.BUCKET],
+                       capture_output=True, text=True, env=env, timeout=600)
+    rwall = time.monotonic() - t1
+    r1 = os.times()
+    s3.stop()
+    if p.returncode not in (0, 1):
+        raise SystemExit("collect s3:// failed: %s" % p.stderr[-500:])
+    rcpu = (r1.children_user + r1.children_system) - (r0.children_user + r0.children_system)
+    return (mb / wall, (c1 - c0) / mb * 1000, (s1 - s0) / mb * 1000, mb / rwall,
+            rcpu / mb * 1000)
 
 
 def main():
@@ -128,6 +144,9 @@ def main():
     print("  throughput          %.1f MB/s" % mid[0])
     print("  daemon CPU per MB   %.2f ms" % mid[1])
     print("  s3rver CPU per MB   %.2f ms" % mid[2])
+    print("read back with `tfevents collect s3://` (download into a local copy):")
+    print("  throughput          %.1f MB/s" % mid[3])
+    print("  CLI CPU per MB      %.2f ms" % mid[4])
 
 
 if __name__ == "__main__":

@@ -833,15 +833,11 @@ int cli_collect_main(int argc, char **argv)
         return status < 0 ? CLI_EXIT_OK : status;
 
     /* s3://: read a downloaded copy (cli_s3.h). */
-    char s3_dir[PATH_MAX] = "";
-    if (cli_s3_is_url(a.logdir)) {
-        if (cli_s3_fetch(a.logdir, s3_dir, sizeof s3_dir) < 0)
-            return CLI_EXIT_IO;
-        a.logdir = s3_dir;
-    }
+    s3mirror *m;
+    if (cli_s3_open(&a.logdir, &m) < 0)
+        return CLI_EXIT_IO;
     status = collect_run(&a, &o);
-    if (s3_dir[0])
-        cli_s3_remove(s3_dir);
+    s3mirror_free(m);
     return status;
 }
 

@@ -374,6 +374,7 @@ static const struct stat_info {
     {"upload_multipart", false, "Files uploaded as multipart uploads."},
     {"upload_seconds", false, "Seconds spent in successful uploads."},
     {"upload_backoff_seconds", true, "Seconds until the next try after failures."},
+    {"upload_aborted_multipart", false, "Incomplete multipart uploads of this node's files aborted at start."},
 };
 
 /* One OpenMetrics metric name part: [a-zA-Z0-9_], anything else as '_'. */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "cli.h"
 #include "graph.h"
 #include "logdir_reader.h"
+#include "s3mirror.h"
 #include "value_json.h"
 
 /* Longest value rendering printed per line; the rest is elided. */
@@ -183,19 +185,20 @@ static void print_truncation(int fd, uint64_t size, uint64_t offset)
                " bytes into a %" PRIu64 "-byte record)\n", offset, have, len + RECORD_OVERHEAD);
 }
 
-/* Dump one file, b as scratch space: its exit status. */
-static int dump_file(const char *path, struct buf *b)
+/* Dump one file, b as scratch space: its exit status. shown is the name
+ * said (path, or the s3:// URL it was downloaded from). */
+static int dump_file(const char *path, const char *shown, struct buf *b)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
-        cli_error("%s: %s", path, strerror(errno));
+        cli_error("%s: %s", shown, strerror(errno));
         if (fd >= 0)
             close(fd);
         return CLI_EXIT_IO;
     }
     if (!S_ISREG(st.st_mode)) {
-        cli_error("%s: not a regular file", path);
+        cli_error("%s: not a regular file", shown);
         close(fd);
         return CLI_EXIT_IO;
     }
@@ -206,11 +209,11 @@ static int dump_file(const char *path, struct buf *b)
     logdir_reader *r = NULL;
     int err = logdir_reader_open(&r, path, &opts);
     if (err < 0) {
-        cli_error("%s: %s", path, strerror(-err));
+        cli_error("%s: %s", shown, strerror(-err));
         close(fd);
         return CLI_EXIT_IO;
     }
-    printf("%s: %" PRIu64 " bytes\n", path, (uint64_t)st.st_size);
+    printf("%s: %" PRIu64 " bytes\n", shown, (uint64_t)st.st_size);
 
     int status = CLI_EXIT_OK;
     uint64_t records = 0, end = 0;
@@ -224,7 +227,7 @@ static int dump_file(const char *path, struct buf *b)
             continue;
         }
         if (it.error) {
-            cli_error("%s: %s", path, strerror(-it.error));
+            cli_error("%s: %s", shown, strerror(-it.error));
             status = CLI_EXIT_IO;
             break;
         }
@@ -236,13 +239,39 @@ static int dump_file(const char *path, struct buf *b)
             printf("offset %" PRIu64 ": %s; stopping\n", it.offset, record_fault_str(it.fault));
     }
     if (rc < 0) {
-        cli_error("%s: %s", path, strerror(-rc));
+        cli_error("%s: %s", shown, strerror(-rc));
         status = CLI_EXIT_IO;
     }
     printf("%" PRIu64 " record(s), %" PRIu64 " of %" PRIu64 " bytes read%s\n", records, end,
            (uint64_t)st.st_size, status == CLI_EXIT_DATA ? "; problems found" : "");
     logdir_reader_free(r);
     close(fd);
+    return status;
+}
+
+/* Dump the object url (s3://BUCKET/KEY) through a temporary copy. */
+static int dump_s3(const char *url, struct buf *b)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[PATH_MAX], err[512];
+    if ((size_t)snprintf(path, sizeof path, "%s/tfevents-dump-XXXXXX",
+                         tmp && *tmp ? tmp : "/tmp") >= sizeof path) {
+        cli_error("TMPDIR is too long");
+        return CLI_EXIT_IO;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        cli_error("making a temporary file: %s", strerror(errno));
+        return CLI_EXIT_IO;
+    }
+    int r = s3mirror_get_object(url, fd, err, sizeof err);
+    close(fd);
+    int status = CLI_EXIT_IO;
+    if (r < 0)
+        cli_error("%s", err);
+    else
+        status = dump_file(path, url, b);
+    unlink(path);
     return status;
 }
 
@@ -275,7 +304,8 @@ int cli_dump_main(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         if (i > optind)
             putchar('\n');
-        int st = dump_file(argv[i], &b);
+        int st = s3mirror_is_url(argv[i]) ? dump_s3(argv[i], &b)
+                                          : dump_file(argv[i], argv[i], &b);
         if (st > status)
             status = st;
     }

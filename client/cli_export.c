@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_s3.h"
 #include "cli_export_hparams.h"
 #include "cli_export_names.h"
 #include "cli_view.h"
@@ -757,10 +758,15 @@ int cli_export_main(int argc, char **argv)
     int status = export_parse(argc, argv, &x, &logdir);
     if (status != CLI_EXIT_OK)
         return status < 0 ? CLI_EXIT_OK : status;
-    /* The logdir must be readable before anything is made. */
+    /* The logdir must be readable before anything is made (s3://: a
+     * downloaded copy, cli_s3.h). */
+    s3mirror *m;
+    if (cli_s3_open(&logdir, &m) < 0)
+        return CLI_EXIT_IO;
     struct stat st;
     if (stat(logdir, &st) < 0) {
         cli_error("%s: %s", logdir, strerror(errno));
+        s3mirror_free(m);
         return CLI_EXIT_IO;
     }
     x.out_fd = open_out(x.out_path);
@@ -768,6 +774,7 @@ int cli_export_main(int argc, char **argv)
         cli_error("%s: %s", x.out_path, x.out_fd == -ENOTEMPTY
                   ? "not empty (export writes into a new or empty directory)"
                   : strerror(-x.out_fd));
+        s3mirror_free(m);
         return CLI_EXIT_IO;
     }
     x.run_fd = -1;
@@ -814,5 +821,6 @@ int cli_export_main(int argc, char **argv)
     buf_free(&x.tmp);
     buf_free(&x.tmp2);
     close(x.out_fd);
+    s3mirror_free(m);
     return status;
 }

@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_s3.h"
 #include "logdir_reader.h"
 #include "value_json.h"
 
@@ -81,7 +82,9 @@ static void tail_usage(FILE *f)
         "    run tag step wall_time value\n"
         "where non-scalar values are summarised (\"image 64x64 x1\"). Incomplete\n"
         "records at the end of a file are shown once they are complete.\n"
-        "Ctrl-C (SIGINT) or SIGTERM stops it.\n"
+        "Ctrl-C (SIGINT) or SIGTERM stops it. LOGDIR may be s3://BUCKET/PREFIX\n"
+        "(what tfeventsd --upload writes): its listing is polled for new objects,\n"
+        "copied into a temporary directory (removed at the end).\n"
         "\n"
         "  -i, --interval S   seconds between polls (%.2g to %.0f, default 1)\n"
         "  -p, --plain        plain lines even on a terminal\n"
@@ -458,15 +461,21 @@ int cli_tail_main(int argc, char **argv)
         tail_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    const char *logdir = argv[optind];
+    const char *logdir = argv[optind], *url = logdir;
 
+    /* s3://: a local copy, synced before each poll (cli_s3.h). */
+    s3mirror *m;
+    if (cli_s3_open(&logdir, &m) < 0)
+        return CLI_EXIT_IO;
     struct logdir_reader_options opts;
     logdir_reader_options_init(&opts);
     opts.purge = false;   /* show what is written, as it is written */
+    opts.late_files = m != NULL;   /* nodes' segments arrive out of name order */
     logdir_reader *r = NULL;
     int err = logdir_reader_open(&r, logdir, &opts);
     if (err < 0) {
         cli_error("%s: %s", logdir, strerror(-err));
+        s3mirror_free(m);
         return CLI_EXIT_IO;
     }
 
@@ -487,7 +496,14 @@ int cli_tail_main(int argc, char **argv)
     if (t.live)
         fputs("\033[?25l", stdout);   /* hide the cursor while redrawing */
 
+    bool first = true;
     while (!stop_requested) {
+        /* Object storage: the new keys (segments are immutable, so a key
+         * once copied is never fetched again). A failure is said, and the
+         * next poll tries again. */
+        if (m && !first && cli_s3_sync(m, t.live) < 0 && t.live)
+            snprintf(t.status, sizeof t.status, "%s", s3mirror_error(m));
+        first = false;
         int rc = show_new(&t, r);
         if (stop_requested)
             break;
@@ -495,16 +511,16 @@ int cli_tail_main(int argc, char **argv)
             /* The logdir itself went away or cannot be listed: say so and
              * keep polling, it may come back. */
             if (t.live)
-                snprintf(t.status, sizeof t.status, "%s: %s", logdir, strerror(-rc));
+                snprintf(t.status, sizeof t.status, "%s: %s", url, strerror(-rc));
             else
-                cli_error("%s: %s", logdir, strerror(-rc));
+                cli_error("%s: %s", url, strerror(-rc));
             if (rc == -ENOMEM) {
                 status = CLI_EXIT_IO;
                 break;
             }
         }
         if (t.live)
-            draw(&t, logdir);
+            draw(&t, url);
         pause_for(interval);
     }
 
@@ -518,5 +534,6 @@ int cli_tail_main(int argc, char **argv)
     free(t.series);
     buf_free(&t.line);
     logdir_reader_free(r);
+    s3mirror_free(m);
     return status;
 }

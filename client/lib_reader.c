@@ -13,11 +13,21 @@
 #include "record.h"
 #include "tfevents.h"
 #include "value.h"
+#ifdef TFEVENTS_READER_S3
+#include "s3mirror.h"
+#endif
 
 #define TFEV_API __attribute__((visibility("default")))
 
 struct tfevents_reader {
     logdir_reader *r;
+#ifdef TFEVENTS_READER_S3
+    /* An s3:// logdir: its local copy, synced at the start of each poll
+     * but the first (tfevents_reader_open synced it). */
+    s3mirror *mirror;
+    bool in_poll;       /* logdir_reader_next is within a poll */
+    bool synced;        /* the copy is fresh for the next poll */
+#endif
     struct logdir_reader_item item; /* the event being handed out */
     bool have_item;
     size_t next_value;            /* index of its next summary value */
@@ -29,7 +39,7 @@ struct tfevents_reader {
     struct tfevents_clip *clips;
     size_t cap_clips;
     char *json;
-    char problem[256];
+    char problem[768];
 };
 
 TFEV_API int tfevents_reader_open(tfevents_reader **ret, const char *logdir)
@@ -40,9 +50,35 @@ TFEV_API int tfevents_reader_open(tfevents_reader **ret, const char *logdir)
     tfevents_reader *t = calloc(1, sizeof *t);
     if (!t)
         return -ENOMEM;
-    int r = logdir_reader_open(&t->r, logdir, NULL);
-    if (r < 0) {
+    if (strncmp(logdir, "s3://", 5) == 0) {
+#ifdef TFEVENTS_READER_S3
+        /* Object storage: the event files are copied into a temporary
+         * directory (lib/s3mirror.h), here at once so that a bad URL, no
+         * credentials, no bucket or no server are said now. */
+        char err[512];
+        int r = s3mirror_open(&t->mirror, logdir, err, sizeof err);
+        if (r == 0 && (r = s3mirror_sync(t->mirror)) > 0)
+            r = 0;
+        if (r < 0) {
+            tfevents_reader_free(t);
+            return r;
+        }
+        t->synced = true;
+        logdir = s3mirror_dir(t->mirror);
+#else
         free(t);
+        return -EPROTONOSUPPORT;   /* built with -Dreader_s3=false */
+#endif
+    }
+    struct logdir_reader_options opts;
+    logdir_reader_options_init(&opts);
+#ifdef TFEVENTS_READER_S3
+    /* Several nodes' segments of one run arrive out of name order. */
+    opts.late_files = t->mirror != NULL;
+#endif
+    int r = logdir_reader_open(&t->r, logdir, &opts);
+    if (r < 0) {
+        tfevents_reader_free(t);
         return r;
     }
     *ret = t;
@@ -54,6 +90,9 @@ TFEV_API void tfevents_reader_free(tfevents_reader *t)
     if (!t)
         return;
     logdir_reader_free(t->r);
+#ifdef TFEVENTS_READER_S3
+    s3mirror_free(t->mirror);
+#endif
     free(t->blobs);
     free(t->clips);
     free(t->json);
@@ -192,7 +231,31 @@ static int next_record(tfevents_reader *t)
     t->json = NULL;
     for (;;) {
         if (!t->have_item) {
+#ifdef TFEVENTS_READER_S3
+            if (t->mirror && !t->in_poll) {
+                t->in_poll = true;
+                int s = t->synced ? 0 : s3mirror_sync(t->mirror);
+                t->synced = false;
+                if (s == -ENOMEM)
+                    return s;
+                if (s < 0) {
+                    /* Said as a problem; this poll reads what is here, and
+                     * the next one tries the server again. */
+                    rec->kind = TFEVENTS_KIND_PROBLEM;
+                    rec->run = ".";
+                    rec->file = rec->tag = "";
+                    rec->plugin = rec->display_name = rec->description = "";
+                    snprintf(t->problem, sizeof t->problem, "%s", s3mirror_error(t->mirror));
+                    rec->problem = t->problem;
+                    return 1;
+                }
+            }
+#endif
             int r = logdir_reader_next(t->r, &t->item);
+#ifdef TFEVENTS_READER_S3
+            if (r <= 0)
+                t->in_poll = false;
+#endif
             if (r <= 0)
                 return r;
             t->have_item = true;

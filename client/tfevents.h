@@ -661,7 +661,15 @@ struct tfevents_record {
 };
 
 /* Open a reader on a logdir (or one event file). *ret: caller owns.
- * -ENOENT/-ENOTDIR/-EACCES..., -ENOMEM. */
+ * -ENOENT/-ENOTDIR/-EACCES..., -ENOMEM.
+ * The logdir may be "s3://BUCKET/PREFIX": its event files are copied into
+ * a temporary directory (removed by tfevents_reader_free), listed and
+ * downloaded here (-EINVAL bad URL or no credentials, -ENOENT no bucket,
+ * -EACCES, -ECONNREFUSED, -ETIMEDOUT, -EIO, -EAGAIN) and again at the
+ * start of every later poll (new keys only; a failure is handed out as a
+ * TFEVENTS_KIND_PROBLEM record with file ""). Credentials and endpoint
+ * from the AWS environment (libtfevents(3)); -EPROTONOSUPPORT when built
+ * with -Dreader_s3=false. */
 int tfevents_reader_open(tfevents_reader **ret, const char *logdir);
 void tfevents_reader_free(tfevents_reader *r);    /* NULL-safe */
 

@@ -99,8 +99,9 @@ static const struct opt opts[] = {
      "it is uploaded (0: only by size)"},
     {"upload-size", K_SIZE, OFF(upload_size), 0, "64M",
      "with --upload: start a new event file past this size (0: --rotate-size)"},
-    {"upload-part-size", K_SIZE, OFF(upload_part_size), 0, "16M",
-     "files larger than this are uploaded in parts of this size (at least 5M)"},
+    {"upload-part-size", K_SIZE, OFF(upload_part_size), S3_MAX_PART_SIZE, "16M",
+     "files larger than this are uploaded in parts of this size (5M to 5G: S3's smallest "
+     "and largest part)"},
     {"upload-credentials", K_PATH, OFF(upload_credentials), 0, "none",
      "file with the keys (AWS credentials format or AWS_*=... lines, e.g. a systemd "
      "credential); it wins over the environment"},

@@ -41,6 +41,8 @@ struct uploader {
     unsigned failures;       /* consecutive failed tries */
     uint64_t queued_files;   /* in the queue, or being uploaded */
     uint64_t files, bytes, errors, deleted, unverified, multipart;
+    uint64_t aborted;        /* stale multipart uploads of ours aborted */
+    bool stale_done;         /* the stale uploads were looked at (thread only) */
     double seconds;          /* spent in successful uploads */
     char last_error[512];
     atomic_bool cancel;      /* abandon the running request (exit) */
@@ -182,6 +184,93 @@ static void wait_until(struct uploader *u, double when)
     pthread_cond_timedwait(&u->cond, &u->lock, &ts);
 }
 
+/* Incomplete multipart uploads found under the prefix. */
+struct stale {
+    struct uploader *u;
+    char (*keys)[S3_MAX_KEY + 1];
+    char **ids;
+    size_t n;
+    size_t others;           /* not ours: left alone */
+};
+
+static int stale_add(void *arg, const char *key, const char *upload_id)
+{
+    struct stale *st = arg;
+    struct uploader *u = st->u;
+    size_t pl = strlen(u->s3.loc.prefix);
+    const char *rel = key;
+    if (pl) {
+        if (strncmp(key, u->s3.loc.prefix, pl) != 0 || key[pl] != '/')
+            return 0;
+        rel = key + pl + 1;
+    }
+    /* Ours when it names an event file under the root (a regular file,
+     * not reached through "..": keys are the server's words). */
+    char path[8192];
+    struct stat sb;
+    const char *base = strrchr(rel, '/');
+    if (!strstr(base ? base + 1 : rel, "tfevents") || strstr(rel, "..") ||
+        (size_t)snprintf(path, sizeof path, "%s/%s", u->root, rel) >= sizeof path ||
+        lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        st->others++;
+        return 0;
+    }
+    if (st->n >= UPLOAD_MAX_STALE)
+        return 0;
+    char *id = strdup(upload_id);
+    if (!id)
+        return -ENOMEM;
+    snprintf(st->keys[st->n], sizeof st->keys[st->n], "%s", key);
+    st->ids[st->n++] = id;
+    return 0;
+}
+
+/* Abort the incomplete multipart uploads of our files (upload.h). Thread
+ * only, no lock held. 0 when done (or impossible: said once), else -errno
+ * to try again before the next upload. */
+static int abort_stale(struct uploader *u, s3_client *c)
+{
+    struct stale st = {.u = u};
+    st.keys = malloc(UPLOAD_MAX_STALE * sizeof *st.keys);
+    st.ids = calloc(UPLOAD_MAX_STALE, sizeof *st.ids);
+    int r = st.keys && st.ids ? 0 : -ENOMEM;
+    char prefix[S3_MAX_KEY + 2];
+    snprintf(prefix, sizeof prefix, "%s%s", u->s3.loc.prefix, u->s3.loc.prefix[0] ? "/" : "");
+    /* The listing first, the aborts after: a request reuses the answer's
+     * buffer the listing is parsed from. */
+    if (r == 0)
+        r = s3_list_multipart(c, prefix, stale_add, &st);
+    size_t done = 0;
+    for (size_t i = 0; r == 0 && i < st.n; i++) {
+        r = s3_abort_multipart(c, st.keys[i], st.ids[i]);
+        if (r == 0) {
+            done++;
+            log_info("upload: aborted the incomplete multipart upload of s3://%s/%s, left by "
+                     "an earlier run", u->s3.loc.bucket, st.keys[i]);
+        }
+    }
+    if (r == -EOPNOTSUPP || r == -EACCES) {
+        log_warn("upload: incomplete multipart uploads under s3://%s/%s cannot be %s (%s); "
+                 "parts left by a kill stay until a lifecycle rule removes them "
+                 "(AbortIncompleteMultipartUpload)", u->s3.loc.bucket, prefix,
+                 st.n ? "aborted" : "listed", s3_client_error(c));
+        r = 0;
+    } else if (r < 0 && r != -ECANCELED) {
+        log_warn("upload: looking for incomplete multipart uploads: %s (tried again before "
+                 "the next upload)", r == -ENOMEM ? "out of memory" : s3_client_error(c));
+    } else if (r == 0 && st.others)
+        log_debug("upload: %zu incomplete multipart uploads under the prefix are not of this "
+                  "node's files; left alone", st.others);
+    for (size_t i = 0; st.ids && i < st.n; i++)
+        free(st.ids[i]);
+    free(st.keys);
+    free(st.ids);
+    pthread_mutex_lock(&u->lock);
+    u->aborted += done;
+    pthread_mutex_unlock(&u->lock);
+    return r;
+}
+
 static void *thread_main(void *arg)
 {
     struct uploader *u = arg;
@@ -191,6 +280,8 @@ static void *thread_main(void *arg)
         return NULL;
     }
     s3_client_set_cancel(c, &u->cancel);
+    /* Parts a kill left behind, first (upload.h). */
+    u->stale_done = abort_stale(u, c) == 0;
     pthread_mutex_lock(&u->lock);
     while (!u->stop) {
         if (!u->head) {
@@ -200,6 +291,13 @@ static void *thread_main(void *arg)
         if (mono_now() < u->resume_at) {
             wait_until(u, u->resume_at);
             continue;
+        }
+        if (!u->stale_done) {
+            pthread_mutex_unlock(&u->lock);
+            u->stale_done = abort_stale(u, c) == 0;
+            pthread_mutex_lock(&u->lock);
+            if (u->stop)
+                break;
         }
         struct item *it = pop(u);
         u->busy = true;
@@ -274,6 +372,17 @@ static int setup(struct uploader *u, const struct config *cfg)
         return r;
     }
     u->s3.part_size = cfg->upload_part_size;
+    /* A file past S3_MAX_PARTS parts could never be uploaded: say so now
+     * rather than fail each try. (Without --upload-size only
+     * --upload-interval bounds a file; such a file is refused when met.) */
+    uint64_t need = ((uint64_t)cfg->upload_size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+    if (need > u->s3.part_size) {
+        log_error("upload: --upload-size %" PRIu64 " would need more than %u parts of "
+                  "--upload-part-size %zu; raise --upload-part-size to %" PRIu64 "M or more",
+                  (uint64_t)cfg->upload_size, S3_MAX_PARTS, u->s3.part_size,
+                  (need + (1u << 20) - 1) >> 20);
+        return -EINVAL;
+    }
     snprintf(u->root, sizeof u->root, "%s", cfg->root);
     u->root_len = strlen(u->root);
     while (u->root_len > 1 && u->root[u->root_len - 1] == '/')
@@ -349,9 +458,11 @@ int uploader_stats_json(struct uploader *u, struct buf *out)
                        ",\"upload_bytes\":%" PRIu64 ",\"upload_errors\":%" PRIu64
                        ",\"upload_deleted\":%" PRIu64 ",\"upload_unverified\":%" PRIu64
                        ",\"upload_multipart\":%" PRIu64 ",\"upload_seconds\":%.3f"
-                       ",\"upload_backoff_seconds\":%.1f,\"upload_last_error\":\"",
+                       ",\"upload_backoff_seconds\":%.1f,\"upload_aborted_multipart\":%" PRIu64
+                       ",\"upload_last_error\":\"",
                        u->queued_files, u->files, u->bytes, u->errors, u->deleted,
-                       u->unverified, u->multipart, u->seconds, wait > 0 ? wait : 0.0);
+                       u->unverified, u->multipart, u->seconds, wait > 0 ? wait : 0.0,
+                       u->aborted);
     /* A JSON string: the error's words with quotes, backslashes and
      * control bytes escaped. */
     for (const char *p = u->last_error; r == 0 && *p; p++) {

@@ -9,7 +9,15 @@
  * Failures are retried with exponential backoff (1 s doubling up to
  * UPLOAD_MAX_BACKOFF_S), in order. What is uploaded is recorded in a
  * journal (upload_journal.h), so the queue is rebuilt from the files on
- * disk at the next start, after a restart or a kill -9. */
+ * disk at the next start, after a restart or a kill -9.
+ *
+ * A kill -9 in the middle of a multipart upload leaves its parts on the
+ * server, invisible and billed. Before its first upload the thread lists
+ * the incomplete multipart uploads under the prefix and aborts those of
+ * its own files: keys that name an event file under the root (file names
+ * hold the host, pid and sequence, so another node's keys never do; an
+ * upload of a file no longer here, or of another node, is left alone).
+ * Until that listing succeeds it is tried again before each upload. */
 #ifndef TFEVENTSD_UPLOAD_H
 #define TFEVENTSD_UPLOAD_H
 
@@ -23,6 +31,10 @@
 /* A file that failed this many times in a row goes to the back of the
  * queue, so that one bad file cannot hold up the others. */
 #define UPLOAD_REQUEUE_AFTER 5u
+
+/* Most incomplete multipart uploads under the prefix looked at when the
+ * uploader starts (the rest is left to a lifecycle rule). */
+#define UPLOAD_MAX_STALE 10000u
 
 struct config;
 struct uploader;

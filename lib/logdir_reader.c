@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "event_scan.h"
+#include "strmap.h"
 #include "record_reader.h"
 
 /* ------------------------------------------------------------------ arena
@@ -247,6 +248,7 @@ struct run {
     int64_t most_recent_step;
 
     struct tag_table tags;
+    struct strmap done;    /* late_files: names read to their end */
 };
 
 static void run_free(struct run *run)
@@ -262,6 +264,7 @@ static void run_free(struct run *run)
     free(run->cur_rel);
     record_reader_free(run->rr);
     tag_table_done(&run->tags);
+    strmap_done(&run->done);
     free(run);
 }
 
@@ -288,6 +291,7 @@ void logdir_reader_options_init(struct logdir_reader_options *o)
     o->decode_values = true;
     o->purge = true;
     o->no_fast_path = false;
+    o->late_files = false;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -389,6 +393,7 @@ static int update_run(logdir_reader *r, const char *name, const char *dir, struc
         run->name = strdup(name);
         run->dir = strdup(dir);
         run->most_recent_step = -1;
+        strmap_init(&run->done);
         if (!run->name || !run->dir) {
             run_free(run);
             return -ENOMEM;
@@ -611,6 +616,27 @@ static size_t current_index(const struct run *run, bool *ret_same)
     return lo;
 }
 
+/* late_files: the first file of run (in name order) neither read to its
+ * end nor the current one; run->n_files when there is none. */
+static size_t next_unread(const struct run *run)
+{
+    for (size_t i = 0; i < run->n_files; i++) {
+        const char *f = run->files[i];
+        if (!(run->cur_name && strcmp(f, run->cur_name) == 0) &&
+            !strmap_get(&run->done, f, strlen(f)))
+            return i;
+    }
+    return run->n_files;
+}
+
+/* late_files: the current file is read to its end (or abandoned). */
+static int mark_done(struct run *run)
+{
+    struct strmap_entry *e;
+    int r = run->cur_name ? strmap_put(&run->done, run->cur_name, strlen(run->cur_name), &e) : 0;
+    return r < 0 ? r : 0;
+}
+
 static int open_file(logdir_reader *r, struct run *run, size_t idx)
 {
     char path[LOGDIR_READER_MAX_PATH];
@@ -765,7 +791,12 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_reader_item
         if (!run->rr) {
             bool same;
             size_t idx = current_index(run, &same);
-            if (run->cur_name && !same) {
+            if (r->opts.late_files) {
+                int err = mark_done(run);
+                if (err < 0)
+                    return err;
+                idx = next_unread(run);
+            } else if (run->cur_name && !same) {
                 /* The file being read vanished: go on with the next. */
             } else if (run->cur_name && same) {
                 idx++;   /* already done with it */
@@ -785,7 +816,8 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_reader_item
         if (run->file_dead) {
             bool same;
             size_t idx = current_index(run, &same);
-            if (same && idx + 1 < run->n_files) {
+            if (r->opts.late_files ? next_unread(run) < run->n_files
+                                   : same && idx + 1 < run->n_files) {
                 close_file(run);
                 continue;
             }
@@ -841,7 +873,8 @@ static int read_run(logdir_reader *r, struct run *run, struct logdir_reader_item
             enum record_fault fault = record_reader_fault(run->rr);
             bool same;
             size_t idx = current_index(run, &same);
-            bool newer = same && idx + 1 < run->n_files;
+            bool newer = r->opts.late_files ? next_unread(run) < run->n_files
+                                            : same && idx + 1 < run->n_files;
             if (fault == RECORD_FAULT_TRUNCATED && run->trunc_reported != off + 1) {
                 run->trunc_reported = off + 1;
                 item_base(item, run, LOGDIR_READER_ITEM_PROBLEM);

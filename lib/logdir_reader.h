@@ -65,6 +65,13 @@ struct logdir_reader_options {
     bool no_fast_path;    /* decode every event with protobuf-c instead of
                              event_scan first (default false; the results
                              are the same, this is for tests and profiling) */
+    bool late_files;      /* read every file of a run once, also one that
+                             appears with a name before the file being read
+                             (default false: skipped, as TensorBoard's Python
+                             loader does). For trees whose files arrive whole
+                             but out of name order: a copy of object storage
+                             several nodes upload into (lib/s3mirror). A run
+                             moves on from a file once an unread one exists. */
 };
 
 void logdir_reader_options_init(struct logdir_reader_options *o);

@@ -34,6 +34,7 @@ struct s3_client {
     struct buf url;
     char etag[128];           /* ETag header of the last answer */
     char err[512];
+    char curl_err[CURL_ERROR_SIZE];   /* libcurl's details of a failure */
     /* The body being sent from a file, and where an answer goes. */
     int fd;
     uint64_t off, left;
@@ -135,6 +136,18 @@ int s3_config_init(struct s3_config *c, const char *url, const char *cred_file,
         return -EINVAL;
     }
     c->part_size = S3_DEFAULT_PART_SIZE;
+    const char *ca = getenv("AWS_CA_BUNDLE");
+    if (ca && *ca) {
+        if (strlen(ca) >= sizeof c->ca_file) {
+            snprintf(err, err_size, "AWS_CA_BUNDLE is too long");
+            return -EINVAL;
+        }
+        if (access(ca, R_OK) < 0) {
+            snprintf(err, err_size, "AWS_CA_BUNDLE=%.300s: %s", ca, strerror(errno));
+            return -EINVAL;
+        }
+        memcpy(c->ca_file, ca, strlen(ca) + 1);
+    }
     return 0;
 }
 
@@ -398,6 +411,10 @@ static int request(s3_client *c, const char *method, const char *key, const char
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "tfeventsd/" TFEVENTS_VERSION);
+    c->curl_err[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+    if (cfg->ca_file[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
     if (strcmp(method, "PUT") == 0) {
         c->fd = b ? b->fd : -1;
         c->off = b ? b->off : 0;
@@ -423,7 +440,14 @@ static int request(s3_client *c, const char *method, const char *key, const char
         return -c->out_errno;
     }
     if (cr != CURLE_OK) {
-        snprintf(c->err, sizeof c->err, "%s: %s", what, curl_easy_strerror(cr));
+        /* libcurl's own words say which certificate problem, which host. */
+        bool untrusted = cr == CURLE_PEER_FAILED_VERIFICATION;
+        snprintf(c->err, sizeof c->err, "%s: %s%s%.200s%s", what, curl_easy_strerror(cr),
+                 c->curl_err[0] ? ": " : "", c->curl_err,
+                 untrusted ? (cfg->ca_file[0] ? " (not signed by a CA of AWS_CA_BUNDLE)"
+                                              : " (AWS_CA_BUNDLE names a file of CA "
+                                                "certificates to trust)")
+                           : "");
         return curl_errno(cr);
     }
     r = status_errno(c->status);
@@ -737,6 +761,108 @@ int s3_list(s3_client *c, const char *prefix,
                          "ListObjectsV2 page");
         }
     } while (r == 0 && token[0]);
+    buf_free(&q);
+    return r;
+}
+
+/* ---- incomplete multipart uploads ---------------------------------------- */
+
+/* One ListMultipartUploads page's uploads to cb; the next markers (or "")
+ * to key_marker and id_marker. */
+static int multipart_page(s3_client *c, int (*cb)(void *, const char *, const char *),
+                          void *arg, char *key_marker, char *id_marker)
+{
+    const char *xml = (const char *)c->resp.data;
+    size_t len = c->resp.len, pos = 0, vl, ul;
+    const char *v, *up;
+    if (!xml)
+        return -EBADMSG;
+    while (s3url_xml_next(xml, len, "Upload", &pos, &up, &ul)) {
+        size_t p2 = 0, p3 = 0;
+        char key[S3_MAX_KEY + 1], id[1024];
+        if (!s3url_xml_next(up, ul, "Key", &p2, &v, &vl) ||
+            s3url_xml_text(key, sizeof key, v, vl) < 0 ||
+            !s3url_xml_next(up, ul, "UploadId", &p3, &v, &vl) ||
+            s3url_xml_text(id, sizeof id, v, vl) < 0)
+            return -EBADMSG;
+        int r = cb(arg, key, id);
+        if (r < 0)
+            return r;
+    }
+    key_marker[0] = id_marker[0] = '\0';
+    pos = 0;
+    if (!(s3url_xml_next(xml, len, "IsTruncated", &pos, &v, &vl) && vl == 4 &&
+          memcmp(v, "true", 4) == 0))
+        return 0;
+    size_t p2 = 0;
+    pos = 0;
+    if (!s3url_xml_next(xml, len, "NextKeyMarker", &pos, &v, &vl) ||
+        s3url_xml_text(key_marker, S3_MAX_KEY + 1, v, vl) < 0 || !key_marker[0])
+        return -EBADMSG;
+    if (s3url_xml_next(xml, len, "NextUploadIdMarker", &p2, &v, &vl) &&
+        s3url_xml_text(id_marker, 1024, v, vl) < 0)
+        return -EBADMSG;
+    return 0;
+}
+
+int s3_list_multipart(s3_client *c, const char *prefix,
+                      int (*cb)(void *arg, const char *key, const char *upload_id),
+                      void *arg)
+{
+    char key_marker[S3_MAX_KEY + 1] = "", id_marker[1024] = "";
+    char prev_key[S3_MAX_KEY + 1], prev_id[1024];
+    struct buf q;
+    buf_init(&q, BUF_NO_CAP);
+    int r;
+    do {
+        /* Parameters in byte order, values encoded (canonical for SigV4). */
+        buf_reset(&q);
+        r = 0;
+        if (key_marker[0]) {
+            r = buf_append_str(&q, "key-marker=");
+            r = r ? r : s3url_encode(&q, key_marker, strlen(key_marker), false);
+            r = r ? r : buf_append_str(&q, "&");
+        }
+        r = r ? r : buf_append_str(&q, "prefix=");
+        r = r ? r : s3url_encode(&q, prefix, strlen(prefix), false);
+        if (id_marker[0]) {
+            r = r ? r : buf_append_str(&q, "&upload-id-marker=");
+            r = r ? r : s3url_encode(&q, id_marker, strlen(id_marker), false);
+        }
+        r = r ? r : buf_printf(&q, "&uploads=");   /* NUL-terminated */
+        r = r ? r : request(c, "GET", NULL, (const char *)q.data, NULL, -1,
+                            "listing multipart uploads");
+        if ((r == -EPROTO || r == -EAGAIN) && (c->status == 501 || c->status == 405))
+            r = -EOPNOTSUPP;
+        if (r == 0) {
+            memcpy(prev_key, key_marker, sizeof prev_key);
+            memcpy(prev_id, id_marker, sizeof prev_id);
+            r = multipart_page(c, cb, arg, key_marker, id_marker);
+            /* A server repeating its markers would keep us here forever. */
+            if (r == 0 && key_marker[0] && strcmp(prev_key, key_marker) == 0 &&
+                strcmp(prev_id, id_marker) == 0)
+                r = -EBADMSG;
+            if (r == -EBADMSG)
+                snprintf(c->err, sizeof c->err, "listing multipart uploads: an answer that "
+                         "is not a ListMultipartUploads page");
+        }
+    } while (r == 0 && key_marker[0]);
+    buf_free(&q);
+    return r;
+}
+
+int s3_abort_multipart(s3_client *c, const char *key, const char *upload_id)
+{
+    struct buf q;
+    buf_init(&q, BUF_NO_CAP);
+    int r = buf_append_str(&q, "uploadId=");
+    r = r ? r : s3url_encode(&q, upload_id, strlen(upload_id), false);
+    r = r ? r : request(c, "DELETE", key, (const char *)q.data, NULL, -1,
+                        "aborting a multipart upload");
+    if (r == -ENOENT)
+        r = 0;   /* NoSuchUpload: gone already */
+    else if ((r == -EPROTO || r == -EAGAIN) && (c->status == 501 || c->status == 405))
+        r = -EOPNOTSUPP;
     buf_free(&q);
     return r;
 }

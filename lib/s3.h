@@ -19,9 +19,10 @@
 
 #include "s3url.h"
 
-/* Multipart: S3 wants parts of 5 MiB at least (but the last) and at most
- * 10000 of them. */
+/* Multipart: S3 wants parts of 5 MiB at least (but the last), 5 GiB at
+ * most, and at most 10000 of them. */
 #define S3_MIN_PART_SIZE ((size_t)5 << 20)
+#define S3_MAX_PART_SIZE ((uint64_t)5 << 30)
 #define S3_DEFAULT_PART_SIZE ((size_t)16 << 20)
 #define S3_MAX_PARTS 10000u
 
@@ -43,12 +44,15 @@ struct s3_config {
     char region[64];
     struct s3_credentials cred;  /* access and secret key, session token */
     size_t part_size;            /* multipart part size; files larger go multipart */
+    char ca_file[4096];          /* AWS_CA_BUNDLE: CA certificates (PEM) to trust; "" default */
 };
 
 /* Fill c for url (s3://BUCKET/PREFIX) from the environment
  * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
  * AWS_REGION or AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 or
- * AWS_ENDPOINT_URL) and, when cred_file is not NULL or "", that file
+ * AWS_ENDPOINT_URL, AWS_CA_BUNDLE: a PEM file of CA certificates that
+ * https endpoints' certificates are checked against, as the AWS CLI and
+ * SDKs read it; it must be readable) and, when cred_file is not NULL or "", that file
  * (s3url_read_credentials; it wins over the environment). Region
  * defaults to us-east-1, the endpoint to https://s3.REGION.amazonaws.com.
  * -EINVAL with the reason in err: a bad URL or endpoint, no keys. */
@@ -102,5 +106,18 @@ int s3_get_file(s3_client *c, const char *key, int fd);
  * A negative return from cb stops and is returned. */
 int s3_list(s3_client *c, const char *prefix,
             int (*cb)(void *arg, const char *key, uint64_t size), void *arg);
+
+/* Call cb(arg, key, upload_id) for every incomplete multipart upload
+ * whose key starts with prefix (ListMultipartUploads, page after page, in
+ * S3's order). A negative return from cb stops and is returned. Errors as
+ * s3_list; -EOPNOTSUPP when the server does not implement the request
+ * (HTTP 501, or 405). */
+int s3_list_multipart(s3_client *c, const char *prefix,
+                      int (*cb)(void *arg, const char *key, const char *upload_id),
+                      void *arg);
+
+/* Abort the multipart upload upload_id of key: its parts are dropped.
+ * 0 also when it is already gone (404 NoSuchUpload); else as above. */
+int s3_abort_multipart(s3_client *c, const char *key, const char *upload_id);
 
 #endif

@@ -12,11 +12,23 @@ one that passes is forwarded unchanged to the S3 server behind (s3rver) and
 its answer relayed. With --store none there is no server behind: a passing
 request gets 200 (enough for the signing check alone).
 
+s3rver 3.7 implements neither ListMultipartUploads (it answers 501
+NotImplemented) nor AbortMultipartUpload (405). With a server behind, the
+proxy keeps the table of multipart uploads it saw started and not yet
+completed, answers those two requests itself from it in S3's format
+(ListMultipartUploadsResult, two uploads per page so that paging is used;
+204 for an abort, 404 NoSuchUpload for an unknown id), and writes the table
+to F.multipart (JSON [[key, upload id], ...]) after each change (not with
+--no-emulation: then s3rver's own answers come back). The
+parts of an aborted upload stay in s3rver's directory (invisible, as on S3
+until the abort).
+
 Usage: s3sig_proxy.py --port-file F --key K --secret S [--token T]
                       [--backend http://127.0.0.1:PORT] [--delay SECONDS]
 Prints nothing; writes the port it listens on to F, and its counts to
 F.counts ("ok refused") after each request, and the Host headers of the
-requests that passed to F.hosts."""
+requests that passed to F.hosts, and "METHOD PATH" of each one that
+passed to F.requests."""
 
 import argparse
 import hashlib
@@ -55,6 +67,43 @@ def count(what, host=None):
             f.write("%d %d\n" % (counts["ok"], counts["refused"]))
         import os
         os.replace(args.port_file + ".counts.tmp", args.port_file + ".counts")
+
+
+uploads = {}   # (key, upload id) -> True, under lock
+PAGE = 2
+
+
+def save_uploads():
+    import json
+    import os
+    with open(args.port_file + ".multipart.tmp", "w") as f:
+        json.dump(sorted(uploads), f)
+    os.replace(args.port_file + ".multipart.tmp", args.port_file + ".multipart")
+
+
+def xml_escape(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def list_uploads(bucket, q):
+    """A ListMultipartUploadsResult page of the table."""
+    prefix = q.get("prefix", [""])[0]
+    km, im = q.get("key-marker", [""])[0], q.get("upload-id-marker", [""])[0]
+    with lock:
+        todo = sorted(u for u in uploads if u[0].startswith(prefix) and u > (km, im))
+    page, more = todo[:PAGE], len(todo) > PAGE
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult>',
+           "<Bucket>%s</Bucket><Prefix>%s</Prefix>" % (bucket, xml_escape(prefix)),
+           "<IsTruncated>%s</IsTruncated>" % ("true" if more else "false")]
+    if more:
+        out.append("<NextKeyMarker>%s</NextKeyMarker><NextUploadIdMarker>%s"
+                   "</NextUploadIdMarker>" % (xml_escape(page[-1][0]), page[-1][1]))
+    for key, uid in page:
+        out.append("<Upload><Key>%s</Key><UploadId>%s</UploadId>"
+                   "<Initiated>2026-01-01T00:00:00.000Z</Initiated></Upload>" %
+                   (xml_escape(key), uid))
+    out.append("</ListMultipartUploadsResult>")
+    return "".join(out).encode()
 
 
 def verify(method, raw_path, headers, body):
@@ -123,13 +172,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(out)
             return
         count("ok", self.headers.get("Host"))
-        if args.delay:
-            time.sleep(args.delay)   # slow uploads: a kill lands mid-upload
+        with lock, open(args.port_file + ".requests", "a") as f:
+            f.write("%s %s\n" % (self.command, self.path))
+        if args.delay and self.command in ("PUT", "POST"):
+            time.sleep(args.delay)   # slow uploads (only): a kill lands mid-upload
         if not args.backend:
             self.send_response(200)
             self.send_header("ETag", '"%s"' % hashlib.md5(body).hexdigest())
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        # The multipart requests s3rver lacks (see the header).
+        sp = urllib.parse.urlsplit(self.path)
+        q = urllib.parse.parse_qs(sp.query, keep_blank_values=True)
+        parts = sp.path.lstrip("/").split("/", 1)
+        bucket = parts[0]
+        key = urllib.parse.unquote(parts[1]) if len(parts) > 1 else ""
+        if args.no_emulation:
+            pass
+        elif self.command == "GET" and not key and "uploads" in q:
+            self.answer(200, list_uploads(bucket, q))
+            return
+        elif self.command == "DELETE" and key and "uploadId" in q:
+            with lock:
+                found = uploads.pop((key, q["uploadId"][0]), None)
+                save_uploads()
+            if found:
+                self.answer(204, b"")
+            else:
+                self.answer(404, b"<?xml version=\"1.0\"?>\n<Error><Code>NoSuchUpload</Code>"
+                                 b"<Message>no such upload</Message></Error>")
             return
         u = urllib.parse.urlsplit(args.backend)
         try:
@@ -145,6 +217,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError as e:
             self.send_error(502, "backend: %s" % e)
             return
+        if self.command == "POST" and key and status == 200:
+            if "uploads" in q:
+                m = re.search(rb"<UploadId>([^<]+)</UploadId>", data)
+                if m:
+                    with lock:
+                        uploads[(key, m.group(1).decode())] = True
+                        save_uploads()
+            elif "uploadId" in q:
+                with lock:
+                    uploads.pop((key, q["uploadId"][0]), None)
+                    save_uploads()
         self.send_response(status)
         for k, v in rh:
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -153,6 +236,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def answer(self, status, out):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
@@ -171,6 +261,8 @@ def main():
     ap.add_argument("--backend", default=None)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0)
+    ap.add_argument("--no-emulation", action="store_true",
+                    help="forward the multipart listing and abort to s3rver as they are")
     args = ap.parse_args()
     srv = Server(("127.0.0.1", args.port), Handler)
     with open(args.port_file + ".tmp", "w") as f:

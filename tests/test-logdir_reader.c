@@ -288,6 +288,47 @@ static void test_moves_on_to_newer_file(void)
     free(dir);
 }
 
+/* late_files: a file that appears with a name before the one being read
+ * is read (once, whole), and each file only once; without the option it
+ * is skipped (test_moves_on_to_newer_file). */
+static void test_late_files(void)
+{
+    char *dir = test_tmpdir("tfev-ldr");
+    struct buf b;
+    buf_init(&b, BUF_NO_CAP);
+    frame_file_version(&b, "brain.Event:2");
+    frame_scalar(&b, "x", 10, 1.0f, true);
+    append_file(dir, "events.out.tfevents.1700000010.b", b.data, b.len);
+    struct logdir_reader_options o;
+    logdir_reader_options_init(&o);
+    o.late_files = true;
+    logdir_reader *r = NULL;
+    REQUIRE(logdir_reader_open(&r, dir, &o) == 0);
+    struct polled p = poll_all(r);
+    CHECK_EQ(p.events, 2);
+    /* Another node's earlier segment, and a later one, arrive at once. */
+    buf_reset(&b);
+    frame_file_version(&b, "brain.Event:2");
+    frame_scalar(&b, "x", 5, 2.0f, true);
+    frame_scalar(&b, "x", 6, 3.0f, false);
+    append_file(dir, "events.out.tfevents.1700000005.a", b.data, b.len);
+    buf_reset(&b);
+    frame_file_version(&b, "brain.Event:2");
+    frame_scalar(&b, "x", 20, 4.0f, true);
+    append_file(dir, "events.out.tfevents.1700000020.c", b.data, b.len);
+    p = poll_all(r);
+    CHECK_EQ(p.events, 5);
+    CHECK_EQ(p.values_scalar, 3);
+    CHECK(strcmp(p.last_file, "events.out.tfevents.1700000020.c") == 0);
+    CHECK(p.last_scalar == 4.0);
+    p = poll_all(r);   /* nothing twice */
+    CHECK_EQ(p.events, 0);
+    logdir_reader_free(r);
+    buf_free(&b);
+    test_rmtree(dir);
+    free(dir);
+}
+
 static void test_symlinked_dir_not_followed(void)
 {
     char *dir = test_tmpdir("tfev-ldr");
@@ -374,4 +415,5 @@ static void test_purge_reports(void)
 
 TEST_MAIN(TEST(test_incremental), TEST(test_truncated_tail), TEST(test_corruption_and_next_file),
           TEST(test_moves_on_to_newer_file), TEST(test_symlinked_dir_not_followed),
+          TEST(test_late_files),
           TEST(test_purge_reports))
