@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 #include "cli.h"
 #include "cli_export_hparams.h"
 #include "cli_export_names.h"
+#include "cli_filter.h"
 #include "cli_view.h"
 #include "logdir_reader.h"
 #include "utf8.h"
@@ -49,8 +49,7 @@ struct export_counts {
 struct export {
     const char *out_path;
     int out_fd;
-    const char *run_glob, *tag_glob;
-    bool view, full;
+    struct cli_filter f;        /* --run, --tag, --view, --precision */
     struct export_names names;
     struct strmap keep;         /* --view: the values TensorBoard keeps */
     /* The run being written: its directory and buffered CSV rows. */
@@ -76,12 +75,8 @@ static void export_usage(FILE *f)
         "index.csv (every file with its run, tag and step) and hparams.csv.\n"
         "\n"
         "  -o, --out DIR        where to write (made if missing)\n"
-        "  -r, --run GLOB       only runs matching GLOB (fnmatch(3); '*' matches '/')\n"
-        "  -g, --tag GLOB       only tags matching GLOB\n"
-        "  -v, --view VIEW      raw (default): every value as written; tensorboard:\n"
-        "                       only what TensorBoard keeps (restart and\n"
-        "                       backward-step purges applied; LOGDIR is read twice)\n"
-        "  -p, --precision P    scalars as the shortest decimal (default) or full\n"
+        CLI_FILTER_USAGE
+        "                       (with --view tensorboard LOGDIR is read twice)\n"
         "  -h, --help           this text\n"
         "\n"
         "exit status: 0 ok, 1 corruption found (the rest is exported), 2 usage\n"
@@ -266,7 +261,7 @@ static int index_row(struct export *x, const struct val *vl, const char *kind,
 static int export_scalar(struct export *x, const struct val *vl)
 {
     char num[64];
-    cli_format_scalar(num, sizeof num, vl->v->scalar, vl->v->dtype, x->full);
+    cli_format_scalar(num, sizeof num, vl->v->scalar, vl->v->dtype, x->f.full);
     struct buf *b = &x->scalars;
     int r = row_head(b, vl);
     if (!r) r = buf_printf(b, ",%s\n", num);
@@ -604,20 +599,20 @@ static int export_pass(struct export *x, const char *logdir, struct cli_view *vi
                 report_problem(&it, corrupt);
             continue;
         }
-        if (x->run_glob && fnmatch(x->run_glob, it.run, 0) != 0)
+        if (!cli_filter_run(&x->f, it.run))
             continue;
         if (view && (err = cli_view_event(view, &it)) < 0)
             break;
         for (size_t i = 0; err == 0 && i < it.n_values; i++) {
             const struct decoded_value *v = &it.values[i];
             const char *tag = it.event->summary->value[i]->tag;
-            if (v->kind == VALUE_EMPTY || (x->tag_glob && fnmatch(x->tag_glob, tag, 0) != 0))
+            if (v->kind == VALUE_EMPTY || !cli_filter_tag(&x->f, tag))
                 continue;
-            if (x->view && (err = view_key(&key, &it, i)) < 0)
+            if (x->f.view && (err = view_key(&key, &it, i)) < 0)
                 break;
             if (view) {
                 err = cli_view_add(view, it.run, tag, it.event->step, key.data, key.len);
-            } else if (!x->view || strmap_get(&x->keep, key.data, key.len)) {
+            } else if (!x->f.view || strmap_get(&x->keep, key.data, key.len)) {
                 struct val vl = {&it, tag, v};
                 err = export_value(x, &vl);
             }
@@ -680,33 +675,21 @@ static int export_parse(int argc, char **argv, struct export *x, const char **lo
 {
     static const struct option longopts[] = {
         {"out", required_argument, NULL, 'o'},
-        {"run", required_argument, NULL, 'r'},
-        {"tag", required_argument, NULL, 'g'},
-        {"view", required_argument, NULL, 'v'},
-        {"precision", required_argument, NULL, 'p'},
+        CLI_FILTER_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    cli_filter_init(&x->f, "export");
+    int c, t;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:r:g:v:p:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:" CLI_FILTER_SHORTOPTS "h", longopts, NULL)) != -1) {
+        if ((t = cli_filter_option(&x->f, c, optarg)) != 0) {
+            if (t < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         switch (c) {
         case 'o': x->out_path = optarg; break;
-        case 'r': x->run_glob = optarg; break;
-        case 'g': x->tag_glob = optarg; break;
-        case 'v':
-            if (strcmp(optarg, "tensorboard") != 0 && strcmp(optarg, "raw") != 0) {
-                cli_error("export: unknown --view '%s' (raw, tensorboard)", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            x->view = optarg[0] == 't';
-            break;
-        case 'p':
-            if (!cli_parse_precision(optarg, &x->full)) {
-                cli_error("export: unknown --precision '%s' (shortest, full)", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
         case 'h':
             export_usage(stdout);
             return -1;
@@ -728,7 +711,7 @@ static int export_parse(int argc, char **argv, struct export *x, const char **lo
 static int export_run(struct export *x, const char *logdir, bool *corrupt)
 {
     int err = 0;
-    if (x->view) {
+    if (x->f.view) {
         struct cli_view *view = cli_view_new();
         if (!view)
             return -ENOMEM;
