@@ -8,6 +8,8 @@
  * OUT/RUN/tables/TAG/step-N.csv         a text table (rank 2), as CSV
  * OUT/RUN/images/TAG/step-N[-K].png|jpg|gif
  * OUT/RUN/audio/TAG/step-N[-K].wav
+ * OUT/RUN/pr_curves/TAG/step-N.csv, OUT/RUN/meshes/NAME/step-N[-K].ply,
+ * OUT/RUN/layout/TAG/step-N.json, OUT/RUN/projector/...: cli_export_kinds.h
  *
  * RUN and TAG are cleaned names (cli_export_names.h; the logdir's own run
  * "." is _root); index.csv maps every file back to its exact run, tag and
@@ -28,6 +30,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "cli_export_hparams.h"
+#include "cli_export_kinds.h"
 #include "cli_export_names.h"
 #include "cli_filter.h"
 #include "cli_view.h"
@@ -44,6 +47,7 @@
 
 struct export_counts {
     uint64_t scalars, histograms, texts, tables, images, audio, hparams, skipped;
+    uint64_t pr_curves, meshes, layouts, embeddings;
 };
 
 struct export {
@@ -239,16 +243,14 @@ static int row_head(struct buf *b, const struct val *vl)
 }
 
 /* One row of index.csv for the file at path (relative to OUT). */
-static int index_row(struct export *x, const struct val *vl, const char *kind,
-                     const char *path)
+static int index_row_of(struct export *x, const char *run, const char *tag, const char *step,
+                        const char *wall, const char *kind, const char *path)
 {
     struct buf *b = &x->index;
-    int r = csv_str(b, vl->it->run);
+    int r = csv_str(b, run);
     if (!r) r = buf_append(b, ",", 1);
-    if (!r) r = csv_str(b, vl->tag);
-    if (!r) r = buf_printf(b, ",%" PRId64 ",", vl->it->event->step);
-    if (!r) r = csv_double(b, vl->it->event->wall_time);
-    if (!r) r = buf_printf(b, ",%s,", kind);
+    if (!r) r = csv_str(b, tag);
+    if (!r) r = buf_printf(b, ",%s,%s,%s,", step, wall, kind);
     if (!r) r = csv_str(b, path);
     if (!r) r = buf_append(b, "\n", 1);
     if (!r && b->len >= EXPORT_FLUSH_BYTES) {
@@ -256,6 +258,15 @@ static int index_row(struct export *x, const struct val *vl, const char *kind,
         buf_reset(b);
     }
     return r;
+}
+
+static int index_row(struct export *x, const struct val *vl, const char *kind,
+                     const char *path)
+{
+    char step[24], wall[64];
+    snprintf(step, sizeof step, "%" PRId64, vl->it->event->step);
+    value_format_double(wall, sizeof wall, vl->it->event->wall_time);
+    return index_row_of(x, vl->it->run, vl->tag, step, wall, kind, path);
 }
 
 static int export_scalar(struct export *x, const struct val *vl)
@@ -333,11 +344,13 @@ static int tag_dir(struct export *x, const struct val *vl, const char *kind, boo
     return fd;
 }
 
-/* Write the k-th of n blobs of vl as its own file. */
-static int export_blob(struct export *x, const struct val *vl, const char *kind,
-                       const struct value_bytes *blob, size_t k, size_t n)
+/* Write data as the k-th of n files of vl's tag under dir (step-N.ext,
+ * step-N-K.ext when n > 1), listed in the index as kind. */
+static int export_file(struct export *x, const struct val *vl, const char *dir, size_t k,
+                       size_t n, const char *ext, const char *kind, const void *data,
+                       size_t len)
 {
-    int dfd = tag_dir(x, vl, kind, true);
+    int dfd = tag_dir(x, vl, dir, true);
     if (dfd < 0)
         return dfd;
     char stem[64], name[EXPORT_NAME_SIZE];
@@ -345,15 +358,92 @@ static int export_blob(struct export *x, const struct val *vl, const char *kind,
         snprintf(stem, sizeof stem, "step-%" PRId64 "-%zu", vl->it->event->step, k);
     else
         snprintf(stem, sizeof stem, "step-%" PRId64, vl->it->event->step);
-    int fd = create_unique(dfd, stem, media_ext(blob, kind[0] == 'a'), name);
+    int fd = create_unique(dfd, stem, ext, name);
     close(dfd);
     if (fd < 0)
         return fd;
-    int r = fdio_write_all(fd, blob->data, blob->len);
+    int r = fdio_write_all(fd, data, len);
     if (close(fd) < 0 && !r)
         r = -errno;
     if (!r) r = buf_printf(&x->tmp, "/%s", name);
-    if (!r) r = index_row(x, vl, kind[0] == 'a' ? "audio" : "image", (char *)x->tmp.data);
+    if (!r) r = index_row(x, vl, kind, (char *)x->tmp.data);
+    return r;
+}
+
+/* Write the k-th of n blobs of vl as its own file. */
+static int export_blob(struct export *x, const struct val *vl, const char *kind,
+                       const struct value_bytes *blob, size_t k, size_t n)
+{
+    return export_file(x, vl, kind, k, n, media_ext(blob, kind[0] == 'a'),
+                       kind[0] == 'a' ? "audio" : "image", blob->data, blob->len);
+}
+
+/* A PR curve, as the CSV of what TensorBoard serves (cli_export_kinds.h). */
+static int export_pr_curve(struct export *x, const struct val *vl)
+{
+    struct buf b;
+    buf_init(&b, BUF_NO_CAP);
+    int r = cli_export_pr_csv(&b, vl->v, x->f.full);
+    if (!r) r = export_file(x, vl, "pr_curves", 0, 1, ".csv", "pr_curve", b.data, b.len);
+    buf_free(&b);
+    x->counts.pr_curves++;
+    return r;
+}
+
+/* A mesh, from its vertex part: a PLY per sample, under the mesh's name.
+ * Its other parts are written with it; a part without vertices in its
+ * event is counted as not exported. */
+static int export_mesh(struct export *x, const struct val *vl, bool *done)
+{
+    struct cli_export_mesh m;
+    bool part, has_vertices;
+    int r = cli_export_mesh_find(vl->it, (size_t)(vl->v - vl->it->values), &m, &part,
+                                 &has_vertices);
+    *done = part;
+    if (r < 0 || !part)
+        return r;
+    if (r == 0) {
+        x->counts.skipped += !has_vertices;
+        return 0;
+    }
+    struct val named = *vl;
+    named.tag = m.vertex.name;
+    r = 0;
+    struct buf b;
+    buf_init(&b, BUF_NO_CAP);
+    for (size_t k = 0; !r && k < m.vertex.samples; k++) {
+        buf_reset(&b);
+        r = cli_export_mesh_ply(&b, &m, k, vl->it->run, vl->it->event->step);
+        if (!r) r = export_file(x, &named, "meshes", k, m.vertex.samples, ".ply", "mesh",
+                                b.data, b.len);
+    }
+    buf_free(&b);
+    cli_export_mesh_done(&m);
+    x->counts.meshes++;
+    return r < 0 ? r : 0;
+}
+
+/* A tensor of a newer dashboard, or a generic one (not exported). */
+static int export_tensor(struct export *x, const struct val *vl)
+{
+    size_t width, kept;
+    bool done = false;
+    if (cli_pr_curve(vl->v, &width, &kept))
+        return export_pr_curve(x, vl);
+    int r = export_mesh(x, vl, &done);
+    if (r < 0 || done)
+        return r;
+    struct buf b;
+    buf_init(&b, BUF_NO_CAP);
+    r = cli_export_layout_json(&b, vl->v);
+    if (r == 0) {
+        r = export_file(x, vl, "layout", 0, 1, ".json", "layout", b.data, b.len);
+        x->counts.layouts++;
+    } else if (r == -EINVAL) {
+        x->counts.skipped++;
+        r = 0;
+    }
+    buf_free(&b);
     return r;
 }
 
@@ -538,6 +628,8 @@ static int export_value(struct export *x, const struct val *vl)
     case VALUE_HPARAMS:
         x->counts.hparams++;
         return export_hparams_value(x->hp, vl->it->run, vl->v);
+    case VALUE_TENSOR:
+        return export_tensor(x, vl);
     default:
         x->counts.skipped++;
         return 0;
@@ -707,6 +799,39 @@ static int export_parse(int argc, char **argv, struct export *x, const char **lo
     return CLI_EXIT_OK;
 }
 
+/* ---- the projector's files ----------------------------------------------- */
+
+struct projector_export {
+    struct export *x;
+    const char *run;
+    bool *bad;
+};
+
+static int projector_index(void *arg, const char *tag, const char *step, const char *kind,
+                           const char *path)
+{
+    struct projector_export *p = arg;
+    return index_row_of(p->x, p->run, tag, step, "", kind, path);
+}
+
+static int projector_visit(void *arg, const char *run, int run_fd,
+                           const struct projector_config *c, int err)
+{
+    struct projector_export *p = arg;
+    if (!c) {
+        cli_error("%s/%s: %s", run, PROJECTOR_CONFIG_NAME,
+                  err == -EPROTO ? "a field this tfevents does not know"
+                  : err == -EBADMSG ? "not a projector config (text format)" : strerror(-err));
+        *p->bad = true;
+        return 0;
+    }
+    int r = run_enter(p->x, run);
+    p->run = run;
+    if (!r) r = cli_export_projector(&p->x->names, p->x->run_dir, p->x->run_fd, run_fd, c,
+                                     &p->x->f, projector_index, p, &p->x->counts.embeddings);
+    return r;
+}
+
 /* Read (twice for --view) and write everything. */
 static int export_run(struct export *x, const char *logdir, bool *corrupt)
 {
@@ -722,6 +847,11 @@ static int export_run(struct export *x, const char *logdir, bool *corrupt)
     }
     if (!err)
         err = export_pass(x, logdir, NULL, corrupt);
+    struct projector_export pe = {x, NULL, corrupt};
+    struct stat st;
+    /* The projector's files are beside the events of a run directory. */
+    if (!err && stat(logdir, &st) == 0 && S_ISDIR(st.st_mode))
+        err = cli_projector_each(logdir, &x->f, projector_visit, &pe);
     int r = run_close(x);
     if (!err)
         err = r;
@@ -779,8 +909,10 @@ int cli_export_main(int argc, char **argv)
         const struct export_counts *c = &x.counts;
         printf("%s: %" PRIu64 " scalars, %" PRIu64 " histograms, %" PRIu64 " texts (%" PRIu64
                " tables), %" PRIu64 " images, %" PRIu64 " audio clips, %" PRIu64
-               " hparams values", x.out_path, c->scalars, c->histograms, c->texts, c->tables,
-               c->images, c->audio, c->hparams);
+               " hparams values, %" PRIu64 " PR curves, %" PRIu64 " meshes, %" PRIu64
+               " layouts, %" PRIu64 " embeddings", x.out_path, c->scalars, c->histograms,
+               c->texts, c->tables, c->images, c->audio, c->hparams, c->pr_curves, c->meshes,
+               c->layouts, c->embeddings);
         if (c->skipped)
             printf("; %" PRIu64 " values of other kinds not exported", c->skipped);
         putchar('\n');
