@@ -49,6 +49,7 @@ struct out {
     size_t ncols;
     const struct cli_kind_cols *kind;   /* pr_curve, mesh, layout, projector */
     unsigned long long kind_left;       /* -n: kind rows still to print */
+    struct cli_mesh_acc meshes;         /* --type mesh: parts not yet printed */
     bool kind_limit;
     struct row *pending;      /* table rows not yet printed */
     size_t n_pending;
@@ -734,14 +735,25 @@ static int collect_event(struct out *o, const struct collect_args *a,
         (*rows)++;
         return emit_row(o, it, NULL, NULL);
     }
+    struct cli_kind_out ko = {kind_row, o, o->full, &a->f};
+    /* A mesh gathered so far is complete once another step comes; it is
+     * printed (or held) before that event's purges apply. */
+    if (o->type == TYPE_MESH && cli_mesh_acc_other(&o->meshes, it)) {
+        o->view_run = o->meshes.run;
+        if ((err = cli_kind_mesh_flush(&ko, &o->meshes)) < 0) {
+            if (err != -ECANCELED)
+                return err;
+            *rows = a->max_rows;
+            return 0;
+        }
+    }
     if (o->view && (err = cli_view_event(o->view, it)) < 0)
         return err;
     if (o->kind) {
         /* kind_row counts the rows against -n (a PR curve is many). */
-        struct cli_kind_out ko = {kind_row, o, o->full, &a->f};
         o->view_run = it->run;
         err = o->type == TYPE_PR_CURVE ? cli_kind_pr_curve_rows(&ko, it)
-              : o->type == TYPE_MESH   ? cli_kind_mesh_rows(&ko, it)
+              : o->type == TYPE_MESH   ? cli_kind_mesh_rows(&ko, it, &o->meshes)
                                        : cli_kind_layout_rows(&ko, it);
         if (err == -ECANCELED) {
             *rows = a->max_rows;
@@ -893,6 +905,13 @@ static int collect_run(struct collect_args *ap, struct out *op)
             err = 0;
     } else {
         err = collect_read(r, &o, &a, &corrupt);
+        if (err == 0 && o.type == TYPE_MESH) {
+            struct cli_kind_out ko = {kind_row, &o, o.full, &a.f};
+            o.view_run = o.meshes.run;
+            err = cli_kind_mesh_flush(&ko, &o.meshes);
+            if (err == -ECANCELED)
+                err = 0;
+        }
     }
     if (err == 0 && o.view) {
         struct cli_view *v = o.view;
@@ -912,6 +931,7 @@ static int collect_run(struct collect_args *ap, struct out *op)
         table_flush(&o);
     out_flush(&o);
     free(o.pending);
+    cli_mesh_acc_reset(&o.meshes);
     cli_view_free(o.view);
     buf_free(&o.line);
     buf_free(&o.row);

@@ -71,55 +71,35 @@ int cli_kind_pr_curve_rows(const struct cli_kind_out *o, const struct logdir_rea
     return r;
 }
 
-/* The parts of one mesh name in an event. */
-struct mesh_group {
-    struct cli_mesh_part first;    /* name, config, samples of the first part */
-    const char *tag;               /* of the first part: the view files it there */
-    size_t points[4];              /* by part */
-};
-
-int cli_kind_mesh_rows(const struct cli_kind_out *o, const struct logdir_reader_item *it)
+int cli_kind_mesh_rows(const struct cli_kind_out *o, const struct logdir_reader_item *it,
+                       struct cli_mesh_acc *acc)
 {
-    struct head h;
-    head_of(&h, it);
-    bool *done = it->n_values ? calloc(it->n_values, sizeof *done) : NULL;
-    if (it->n_values && !done)
-        return -ENOMEM;
     int r = 0;
-    /* Values of one name are grouped in the order their first part came. */
-    for (size_t i = 0; r >= 0 && i < it->n_values; i++) {
-        struct mesh_group g = {.tag = tag_of(it, i)};
-        if (done[i] || !cli_filter_tag(o->f, g.tag))
-            continue;
-        if ((r = cli_mesh_part(&it->values[i], g.tag, &g.first)) <= 0)
-            continue;
-        g.points[g.first.part] = g.first.points;
-        for (size_t j = i + 1; r >= 0 && j < it->n_values; j++) {
-            struct cli_mesh_part p;
-            const char *tj = tag_of(it, j);
-            if (done[j] || !cli_filter_tag(o->f, tj))
-                continue;
-            if ((r = cli_mesh_part(&it->values[j], tj, &p)) <= 0)
-                continue;
-            if (strcmp(p.name, g.first.name) == 0) {
-                g.points[p.part] = p.points;
-                done[j] = true;
-            }
-            cli_mesh_part_done(&p);
-        }
-        if (r >= 0) {
-            char n[4][24];
-            snprintf(n[0], sizeof n[0], "%zu", g.first.samples);
-            for (int k = 1; k <= 3; k++)
-                snprintf(n[k], sizeof n[k], "%zu", g.points[k]);
-            char *cells[9] = {(char *)it->run, g.first.name, h.step, h.wall, n[0],
-                              n[1], n[2], n[3], g.first.config};
-            r = o->row(o->arg, g.tag, it->event->step, cells);
-        }
-        cli_mesh_part_done(&g.first);
-    }
-    free(done);
+    if (cli_mesh_acc_other(acc, it))
+        r = cli_kind_mesh_flush(o, acc);
+    for (size_t i = 0; r >= 0 && i < it->n_values; i++)
+        if (cli_filter_tag(o->f, tag_of(it, i)))
+            r = cli_mesh_acc_add(acc, it, i);
     return r < 0 ? r : 0;
+}
+
+int cli_kind_mesh_flush(const struct cli_kind_out *o, struct cli_mesh_acc *acc)
+{
+    char step[24], wall[48];
+    snprintf(step, sizeof step, "%" PRId64, acc->step);
+    value_format_double(wall, sizeof wall, acc->wall_time);
+    int r = 0;
+    for (size_t k = 0; r >= 0 && k < acc->n; k++) {
+        const struct cli_mesh *m = &acc->m[k];
+        char n[4][24];
+        snprintf(n[0], sizeof n[0], "%zu", m->samples);
+        for (int p = 1; p <= 3; p++)
+            snprintf(n[p], sizeof n[p], "%zu", m->part[p].points);
+        char *cells[9] = {acc->run, m->name, step, wall, n[0], n[1], n[2], n[3], m->config};
+        r = o->row(o->arg, m->tag, acc->step, cells);
+    }
+    cli_mesh_acc_reset(acc);
+    return r;
 }
 
 int cli_kind_layout_rows(const struct cli_kind_out *o, const struct logdir_reader_item *it)

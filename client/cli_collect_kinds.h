@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli_kinds.h"
 #include "logdir_reader.h"
 
 struct cli_filter;
@@ -36,9 +37,14 @@ struct cli_kind_out {
 
 /* The rows of one event (it->values decoded): a row per threshold of each
  * PR curve TensorBoard serves (its trailing cut applied), a row per mesh
- * name (its parts in the event grouped), a row per chart of a layout. */
+ * name and step (its parts grouped), a row per chart of a layout. */
 int cli_kind_pr_curve_rows(const struct cli_kind_out *o, const struct logdir_reader_item *it);
-int cli_kind_mesh_rows(const struct cli_kind_out *o, const struct logdir_reader_item *it);
+/* Meshes: the parts are gathered in acc (cli_kinds.h) and printed when an
+ * event of another run or step comes, or by cli_kind_mesh_flush() at the
+ * end (the caller also flushes before applying a later event's purges). */
+int cli_kind_mesh_rows(const struct cli_kind_out *o, const struct logdir_reader_item *it,
+                       struct cli_mesh_acc *acc);
+int cli_kind_mesh_flush(const struct cli_kind_out *o, struct cli_mesh_acc *acc);
 int cli_kind_layout_rows(const struct cli_kind_out *o, const struct logdir_reader_item *it);
 
 /* A row per embedding of every projector_config.pbtxt under logdir (tag:

@@ -63,6 +63,7 @@ struct export {
     struct buf scalars, histograms;
     struct buf index;
     struct buf tmp, tmp2;
+    struct cli_mesh_acc meshes;  /* parts of the current step, by mesh name */
     struct export_hparams *hp;
     struct export_counts counts;
 };
@@ -390,49 +391,49 @@ static int export_pr_curve(struct export *x, const struct val *vl)
     return r;
 }
 
-/* A mesh, from its vertex part: a PLY per sample, under the mesh's name.
- * Its other parts are written with it; a part without vertices in its
- * event is counted as not exported. */
-static int export_mesh(struct export *x, const struct val *vl, bool *done)
+/* The meshes gathered (cli_kinds.h): a PLY per sample, under the mesh's
+ * name. Parts without vertices are counted as not exported. */
+static int export_meshes_flush(struct export *x)
 {
-    struct cli_export_mesh m;
-    bool part, has_vertices;
-    int r = cli_export_mesh_find(vl->it, (size_t)(vl->v - vl->it->values), &m, &part,
-                                 &has_vertices);
-    *done = part;
-    if (r < 0 || !part)
-        return r;
-    if (r == 0) {
-        x->counts.skipped += !has_vertices;
+    struct cli_mesh_acc *acc = &x->meshes;
+    if (!acc->run)
         return 0;
-    }
-    struct val named = *vl;
-    named.tag = m.vertex.name;
-    r = 0;
+    Tensorboard__Event ev = TENSORBOARD__EVENT__INIT;
+    ev.step = acc->step;
+    ev.wall_time = acc->wall_time;
+    struct logdir_reader_item it = {.run = acc->run, .event = &ev};
     struct buf b;
     buf_init(&b, BUF_NO_CAP);
-    for (size_t k = 0; !r && k < m.vertex.samples; k++) {
-        buf_reset(&b);
-        r = cli_export_mesh_ply(&b, &m, k, vl->it->run, vl->it->event->step);
-        if (!r) r = export_file(x, &named, "meshes", k, m.vertex.samples, ".ply", "mesh",
-                                b.data, b.len);
+    int r = run_enter(x, acc->run);
+    for (size_t i = 0; !r && i < acc->n; i++) {
+        const struct cli_mesh *m = &acc->m[i];
+        if (!m->part[CLI_MESH_VERTEX].v) {
+            x->counts.skipped++;
+            continue;
+        }
+        struct val vl = {&it, m->name, NULL};
+        for (size_t k = 0; !r && k < m->samples; k++) {
+            buf_reset(&b);
+            r = cli_export_mesh_ply(&b, m, k, acc->run, acc->step);
+            if (!r) r = export_file(x, &vl, "meshes", k, m->samples, ".ply", "mesh", b.data,
+                                    b.len);
+        }
+        x->counts.meshes++;
     }
     buf_free(&b);
-    cli_export_mesh_done(&m);
-    x->counts.meshes++;
-    return r < 0 ? r : 0;
+    cli_mesh_acc_reset(acc);
+    return r;
 }
 
 /* A tensor of a newer dashboard, or a generic one (not exported). */
 static int export_tensor(struct export *x, const struct val *vl)
 {
     size_t width, kept;
-    bool done = false;
     if (cli_pr_curve(vl->v, &width, &kept))
         return export_pr_curve(x, vl);
-    int r = export_mesh(x, vl, &done);
-    if (r < 0 || done)
-        return r;
+    int r = cli_mesh_acc_add(&x->meshes, vl->it, (size_t)(vl->v - vl->it->values));
+    if (r != 0)
+        return r < 0 ? r : 0;
     struct buf b;
     buf_init(&b, BUF_NO_CAP);
     r = cli_export_layout_json(&b, vl->v);
@@ -693,6 +694,9 @@ static int export_pass(struct export *x, const char *logdir, struct cli_view *vi
         }
         if (!cli_filter_run(&x->f, it.run))
             continue;
+        /* The meshes of the previous step are complete. */
+        if (!view && cli_mesh_acc_other(&x->meshes, &it) && (err = export_meshes_flush(x)) < 0)
+            break;
         if (view && (err = cli_view_event(view, &it)) < 0)
             break;
         for (size_t i = 0; err == 0 && i < it.n_values; i++) {
@@ -710,6 +714,8 @@ static int export_pass(struct export *x, const char *logdir, struct cli_view *vi
             }
         }
     }
+    if (!err && !view)
+        err = export_meshes_flush(x);
     buf_free(&key);
     logdir_reader_free(rd);
     return err < 0 ? err : rc < 0 ? rc : 0;
@@ -884,6 +890,7 @@ int cli_export_main(int argc, char **argv)
         return CLI_EXIT_IO;
     }
     x.run_fd = -1;
+    x.meshes.numbers = true;
     export_names_init(&x.names);
     strmap_init(&x.keep);
     buf_init(&x.scalars, BUF_NO_CAP);
@@ -920,6 +927,7 @@ int cli_export_main(int argc, char **argv)
             status = CLI_EXIT_DATA;
     }
     run_close(&x);
+    cli_mesh_acc_reset(&x.meshes);
     export_hparams_free(x.hp);
     export_names_done(&x.names);
     strmap_done(&x.keep);

@@ -38,70 +38,6 @@ int cli_export_pr_csv(struct buf *out, const struct decoded_value *v, bool full)
     return r;
 }
 
-void cli_export_mesh_done(struct cli_export_mesh *m)
-{
-    if (m)
-        cli_mesh_part_done(&m->vertex);
-}
-
-int cli_export_mesh_find(const struct logdir_reader_item *it, size_t i,
-                         struct cli_export_mesh *ret, bool *is_part, bool *has_vertices)
-{
-    memset(ret, 0, sizeof *ret);
-    *is_part = *has_vertices = false;
-    struct cli_mesh_part p;
-    const char *tag = it->event->summary->value[i]->tag;
-    int r = cli_mesh_part(&it->values[i], tag ? tag : "", &p);
-    if (r <= 0)
-        return r;
-    *is_part = true;
-    /* The name stays valid while p or ret->vertex holds it. */
-    const char *want = p.name;
-    size_t want_samples = p.samples, want_points = p.points;
-    /* Find this name's vertex part, and the others beside it. */
-    for (size_t j = 0; r >= 0 && j < it->n_values; j++) {
-        struct cli_mesh_part q;
-        const char *tj = it->event->summary->value[j]->tag;
-        if (j == i) {
-            q = p;
-            r = 1;
-        } else if ((r = cli_mesh_part(&it->values[j], tj ? tj : "", &q)) <= 0) {
-            continue;
-        }
-        bool same = strcmp(q.name, want) == 0 && q.samples == want_samples;
-        if (same && q.part == CLI_MESH_VERTEX && !ret->vertices) {
-            ret->vertices = &it->values[j];
-            *has_vertices = true;
-            if (j == i) {
-                ret->vertex = p;     /* owned by ret from here on */
-                p.name = p.config = NULL;
-                continue;
-            }
-        } else if (same && q.part == CLI_MESH_FACE && !ret->faces) {
-            ret->faces = &it->values[j];
-        } else if (same && q.part == CLI_MESH_COLOR && !ret->colors &&
-                   q.points == want_points) {
-            ret->colors = &it->values[j];
-        }
-        if (j != i)
-            cli_mesh_part_done(&q);
-    }
-    cli_mesh_part_done(&p);
-    if (r < 0) {
-        cli_export_mesh_done(ret);
-        return r;
-    }
-    if (!ret->vertex.name) {
-        /* Not the vertex part: written with the vertices, or not at all. */
-        memset(ret, 0, sizeof *ret);
-        return 0;
-    }
-    /* Colours must be one per vertex to be a PLY vertex property. */
-    if (ret->colors && ret->colors->shape.dims[1] != ret->vertices->shape.dims[1])
-        ret->colors = NULL;
-    return 1;
-}
-
 /* s on one line: line breaks (which JSON allows only between tokens) as
  * spaces. */
 static int one_line(struct buf *b, const char *s)
@@ -114,43 +50,44 @@ static int one_line(struct buf *b, const char *s)
     return r;
 }
 
-int cli_export_mesh_ply(struct buf *out, const struct cli_export_mesh *m, size_t k,
-                        const char *run, int64_t step)
+int cli_export_mesh_ply(struct buf *out, const struct cli_mesh *m, size_t k, const char *run,
+                        int64_t step)
 {
-    size_t n = (size_t)m->vertices->shape.dims[1];
-    size_t f = m->faces ? (size_t)m->faces->shape.dims[1] : 0;
+    size_t n = m->part[CLI_MESH_VERTEX].points;
+    size_t f = m->part[CLI_MESH_FACE].v ? m->part[CLI_MESH_FACE].points : 0;
+    const double *rgb = m->part[CLI_MESH_COLOR].points == n ? m->part[CLI_MESH_COLOR].v : NULL;
     int r = buf_append_str(out, "ply\nformat ascii 1.0\ncomment tfevents export: mesh ");
-    if (!r) r = one_line(out, m->vertex.name);
+    if (!r) r = one_line(out, m->name);
     if (!r) r = buf_append_str(out, ", run ");
     if (!r) r = one_line(out, run);
     if (!r) r = buf_printf(out, ", step %" PRId64 ", sample %zu\n", step, k);
-    if (!r && *m->vertex.config) {
+    if (!r && *m->config) {
         r = buf_append_str(out, "comment config ");
-        if (!r) r = one_line(out, m->vertex.config);
+        if (!r) r = one_line(out, m->config);
         if (!r) r = buf_append(out, "\n", 1);
     }
     if (!r) r = buf_printf(out, "element vertex %zu\nproperty float x\nproperty float y\n"
                            "property float z\n", n);
-    if (!r && m->colors)
+    if (!r && rgb)
         r = buf_append_str(out, "property uchar red\nproperty uchar green\n"
                            "property uchar blue\n");
-    if (!r && m->faces)
+    if (!r && f)
         r = buf_printf(out, "element face %zu\nproperty list uchar int vertex_indices\n", f);
     if (!r) r = buf_append_str(out, "end_header\n");
-    const double *xyz = m->vertices->numbers + k * n * 3;
+    const double *xyz = m->part[CLI_MESH_VERTEX].v + k * n * 3;
     for (size_t i = 0; !r && i < n; i++) {
         char num[3][48];
         for (int c = 0; c < 3; c++)
             cli_format_scalar(num[c], sizeof num[c], xyz[i * 3 + c],
                               TENSORBOARD__DATA_TYPE__DT_FLOAT, false);
         r = buf_printf(out, "%s %s %s", num[0], num[1], num[2]);
-        if (!r && m->colors) {
-            const double *rgb = m->colors->numbers + (k * n + i) * 3;
-            r = buf_printf(out, " %.0f %.0f %.0f", rgb[0], rgb[1], rgb[2]);
+        if (!r && rgb) {
+            const double *c = rgb + (k * n + i) * 3;
+            r = buf_printf(out, " %.0f %.0f %.0f", c[0], c[1], c[2]);
         }
         if (!r) r = buf_append(out, "\n", 1);
     }
-    const double *idx = m->faces ? m->faces->numbers + k * f * 3 : NULL;
+    const double *idx = f ? m->part[CLI_MESH_FACE].v + k * f * 3 : NULL;
     for (size_t i = 0; !r && i < f; i++)
         r = buf_printf(out, "3 %.0f %.0f %.0f\n", idx[i * 3], idx[i * 3 + 1], idx[i * 3 + 2]);
     return r;

@@ -24,26 +24,11 @@
 /* The CSV of PR curve v (cli_pr_curve() true). */
 int cli_export_pr_csv(struct buf *out, const struct decoded_value *v, bool full);
 
-/* A mesh of one event: the parts of a name, found from its vertex value. */
-struct cli_export_mesh {
-    struct cli_mesh_part vertex;            /* name, config, samples, points */
-    const struct decoded_value *vertices;   /* [samples, n, 3] */
-    const struct decoded_value *faces;      /* [samples, f, 3] or NULL */
-    const struct decoded_value *colors;     /* [samples, n, 3] or NULL */
-};
-
-/* Is value i of it the vertex part of a mesh? 1 and *ret filled with its
- * parts in the same event (release with cli_export_mesh_done()), 0 not
- * (*is_part: it is another part of a mesh, written with its vertices when
- * the event holds them), -ENOMEM. */
-int cli_export_mesh_find(const struct logdir_reader_item *it, size_t i,
-                         struct cli_export_mesh *ret, bool *is_part, bool *has_vertices);
-void cli_export_mesh_done(struct cli_export_mesh *m);
-
-/* The PLY of sample k; run and step go in a comment, as does the config
- * (on one line). */
-int cli_export_mesh_ply(struct buf *out, const struct cli_export_mesh *m, size_t k,
-                        const char *run, int64_t step);
+/* The PLY of sample k of mesh m (gathered with numbers, its vertices
+ * present); run and step go in a comment, as does the config (on one
+ * line). Colours are written only when there is one per vertex. */
+int cli_export_mesh_ply(struct buf *out, const struct cli_mesh *m, size_t k, const char *run,
+                        int64_t step);
 
 /* The layout of v as JSON (a line), or -EINVAL when v is not one. */
 int cli_export_layout_json(struct buf *out, const struct decoded_value *v);

@@ -113,6 +113,83 @@ int cli_mesh_part(const struct decoded_value *v, const char *tag, struct cli_mes
     return 1;
 }
 
+bool cli_mesh_acc_other(const struct cli_mesh_acc *acc, const struct logdir_reader_item *it)
+{
+    return acc->run && (strcmp(acc->run, it->run) != 0 || acc->step != it->event->step);
+}
+
+void cli_mesh_acc_reset(struct cli_mesh_acc *acc)
+{
+    if (!acc)
+        return;
+    for (size_t i = 0; i < acc->n; i++) {
+        struct cli_mesh *m = &acc->m[i];
+        free(m->name);
+        free(m->config);
+        free(m->tag);
+        for (int p = 0; p < 4; p++)
+            free(m->part[p].v);
+    }
+    free(acc->m);
+    free(acc->run);
+    bool numbers = acc->numbers;
+    memset(acc, 0, sizeof *acc);
+    acc->numbers = numbers;
+}
+
+int cli_mesh_acc_add(struct cli_mesh_acc *acc, const struct logdir_reader_item *it, size_t i)
+{
+    const char *tag = it->event->summary->value[i]->tag;
+    struct cli_mesh_part p;
+    int r = cli_mesh_part(&it->values[i], tag ? tag : "", &p);
+    if (r <= 0)
+        return r;
+    if (!acc->run) {
+        if (!(acc->run = strdup(it->run))) {
+            cli_mesh_part_done(&p);
+            return -ENOMEM;
+        }
+        acc->step = it->event->step;
+        acc->wall_time = it->event->wall_time;
+    }
+    /* The latest mesh of this name (and sample count) without this part. */
+    struct cli_mesh *m = NULL;
+    for (size_t k = acc->n; !m && k-- > 0;)
+        if (strcmp(acc->m[k].name, p.name) == 0 && acc->m[k].samples == p.samples &&
+            !acc->m[k].part[p.part].points)
+            m = &acc->m[k];
+    if (!m && acc->n < CLI_MESH_MAX_PENDING) {
+        struct cli_mesh *nm = realloc(acc->m, (acc->n + 1) * sizeof *nm);
+        if (!nm) {
+            cli_mesh_part_done(&p);
+            return -ENOMEM;
+        }
+        acc->m = nm;
+        m = &acc->m[acc->n++];
+        memset(m, 0, sizeof *m);
+        m->name = p.name;
+        m->config = p.config;
+        m->tag = strdup(tag ? tag : "");
+        m->samples = p.samples;
+        p.name = p.config = NULL;
+        if (!m->tag) {
+            cli_mesh_part_done(&p);
+            return -ENOMEM;
+        }
+    }
+    r = 1;
+    if (m) {
+        m->part[p.part].points = p.points;
+        size_t n = it->values[i].n_numbers;
+        if (acc->numbers && n && (m->part[p.part].v = malloc(n * sizeof(double))))
+            memcpy(m->part[p.part].v, it->values[i].numbers, n * sizeof(double));
+        else if (acc->numbers && n)
+            r = -ENOMEM;
+    }
+    cli_mesh_part_done(&p);
+    return r;
+}
+
 /* ---- custom scalar layouts ---------------------------------------------- */
 
 Tensorboard__Layout *cli_layout(const struct decoded_value *v)

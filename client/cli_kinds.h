@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "layout.pb-c.h"
+#include "logdir_reader.h"
 #include "projector.h"
 #include "value.h"
 
@@ -55,6 +56,39 @@ struct cli_mesh_part {
  * with cli_mesh_part_done()), 0 not one, -ENOMEM. */
 int cli_mesh_part(const struct decoded_value *v, const char *tag, struct cli_mesh_part *ret);
 void cli_mesh_part_done(struct cli_mesh_part *p);   /* NULL-safe */
+
+/* A mesh's parts are values NAME_VERTEX, NAME_FACE, NAME_COLOR at one
+ * step: in one event (TensorBoard's writers) or in consecutive events (ours
+ * write each value as its own event). The accumulator gathers the parts of
+ * one run and step, by name, until an event of another run or step comes. */
+#define CLI_MESH_MAX_PENDING 1024u   /* names gathered at once; more: split */
+
+struct cli_mesh {
+    char *name, *config, *tag;       /* tag: of its first part */
+    size_t samples;
+    struct {
+        double *v;                   /* samples * points * 3, or NULL */
+        size_t points;
+    } part[4];                       /* by CLI_MESH_* */
+};
+
+struct cli_mesh_acc {
+    char *run;                       /* NULL: nothing gathered */
+    int64_t step;
+    double wall_time;
+    struct cli_mesh *m;
+    size_t n;
+    bool numbers;                    /* keep the numbers (export), or only sizes */
+};
+
+/* Does item it belong to another run or step than what acc holds? */
+bool cli_mesh_acc_other(const struct cli_mesh_acc *acc, const struct logdir_reader_item *it);
+/* Add value i of it when it is a mesh part: 1 taken, 0 not one, -ENOMEM.
+ * The caller empties acc first when cli_mesh_acc_other(). A second part
+ * of the same role and name starts a new mesh. */
+int cli_mesh_acc_add(struct cli_mesh_acc *acc, const struct logdir_reader_item *it, size_t i);
+/* Forget what acc holds (keeps acc->numbers). NULL-safe. */
+void cli_mesh_acc_reset(struct cli_mesh_acc *acc);
 
 /* ---- custom scalar layouts ---------------------------------------------- */
 
