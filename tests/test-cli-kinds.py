@@ -385,6 +385,24 @@ def test_daemon_writes(tmp):
     rows = write_kinds(tmp, logdir, "--daemon", d.sock)
     cli(["flush", "--socket", d.sock, "--daemon"])
     check_written(tmp, logdir, rows, 4)
+    # A restart at step 3 (SessionLog START): TensorBoard drops step 4; the
+    # view shows only the curve and mesh logged again at 3, raw shows both.
+    env = dict(os.environ)
+    env.pop("TFEVENTS_MODE", None)
+    base = ["--logdir", logdir, "--daemon", "--socket", d.sock]
+    cli(["restart", "3"] + base, env=env)
+    cli(["log"] + base + ["--step", "3", "--pr-curve", "eval/pr=" + os.path.join(tmp, "pr.csv"),
+                          "--thresholds", "5", "--mesh", "pyr=" + os.path.join(tmp, "pyr.obj")],
+        env=env)
+    cli(["flush", "--socket", d.sock, "--daemon"])
+    for view, steps in (("raw", [4, 3]), ("tensorboard", [3])):
+        pr = jsonl(["collect", logdir, "--type", "pr_curve", "--view", view])
+        check(sorted(set(x["step"] for x in pr), reverse=True) == steps and
+              len([x for x in pr if x["step"] == 3]) == len(pr_expected(rows, 5)),
+              "--view %s: PR steps %s" % (view, [x["step"] for x in pr]))
+        m = jsonl(["collect", logdir, "--type", "mesh", "--view", view])
+        check([(x["step"], x["vertices"], x["faces"]) for x in m] == [(s, 4, 4) for s in steps],
+              "--view %s: meshes %s" % (view, m))
     check(d.stop() == 0, "daemon exit status")
 
 
