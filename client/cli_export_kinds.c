@@ -222,13 +222,19 @@ int cli_export_projector(struct export_names *names, const char *out_rel, int ou
         memcpy(ne.sprite_dim, e->sprite_dim, sizeof ne.sprite_dim);
         r = copy_embedding(e, src_fd, dfd, edir, out_rel, &ne, index, arg);
         close(dfd);
+        /* Only an embedding whose tensor was copied is listed (one read
+         * from a checkpoint has no TSV to copy); an empty directory goes. */
+        if (!r && !ne.tensor_path && !ne.metadata_path && !ne.sprite_path)
+            unlinkat(pfd, edir, AT_REMOVEDIR);
         /* put() copies; ne's tensor name is borrowed from e. */
-        if (!r) r = projector_config_put(&out, &ne);
+        if (!r && ne.tensor_path) {
+            r = projector_config_put(&out, &ne);
+            if (!r)
+                (*count)++;
+        }
         free(ne.tensor_path);
         free(ne.metadata_path);
         free(ne.sprite_path);
-        if (!r)
-            (*count)++;
     }
     if (!r && pfd >= 0) {
         struct buf text;

@@ -459,8 +459,49 @@ def test_refusals(tmp):
     check(not os.path.exists(os.path.join(tmp, "o")), "a refused export made --out")
 
 
+def test_projector_outside(tmp):
+    """A projector config naming files outside its run directory (an
+    absolute path, '..', a symbolic link): collect lists them without
+    reading them, export copies nothing of them."""
+    logdir = os.path.join(tmp, "logs")
+    run = os.path.join(logdir, "r")
+    os.makedirs(run)
+    secret = os.path.join(tmp, "secret.tsv")
+    with open(secret, "w") as f:
+        f.write("1\t2\t3\n")
+    os.symlink(secret, os.path.join(run, "link.tsv"))
+    with open(os.path.join(run, "ok.tsv"), "w") as f:
+        f.write("1\t2\n3\t4\n5\t6\n")
+    with open(os.path.join(run, "projector_config.pbtxt"), "w") as f:
+        for name, path in (("abs", secret), ("up", "../../secret.tsv"), ("link", "link.tsv"),
+                           ("ok", "ok.tsv")):
+            f.write('embeddings {\n  tensor_name: "%s"\n  tensor_path: "%s"\n}\n' % (name, path))
+    rows = jsonl(["collect", logdir, "--type", "projector"])
+    check([(x["run"], x["tensor_name"], x["shape"]) for x in rows] ==
+          [("r", "abs", None), ("r", "up", None), ("r", "link", None), ("r", "ok", [3, 2])],
+          "rows %s" % rows)
+    out = os.path.join(tmp, "out")
+    p = cli(["export", logdir, "--out", out])
+    check(p.stderr.count("outside its run directory") == 3, "stderr %r" % p.stderr)
+    files = sorted(os.path.relpath(os.path.join(r, f), out) for r, _, fs in os.walk(out)
+                   for f in fs)
+    check(files == ["index.csv", "r/projector/ok/tensors.tsv",
+                    "r/projector/projector_config.pbtxt"], "files %s" % files)
+    check(sorted(os.listdir(os.path.join(out, "r", "projector"))) ==
+          ["ok", "projector_config.pbtxt"], "dirs %s" % os.listdir(os.path.join(out, "r")))
+    check([x["tensor_name"] for x in jsonl(["collect", os.path.join(out, "r", "projector"),
+                                             "--type", "projector"])] == ["ok"],
+          "the exported config lists what was copied")
+    check("0 PR curves, 0 meshes, 0 layouts, 1 embeddings" in p.stdout, "count %r" % p.stdout)
+    # A config that does not parse is said, and collect's status is 1.
+    with open(os.path.join(run, "projector_config.pbtxt"), "w") as f:
+        f.write("embeddings { tensor_name: \n")
+    p = cli(["collect", logdir, "--type", "projector"], want=1)
+    check("projector_config.pbtxt" in p.stderr, "stderr %r" % p.stderr)
+
+
 TESTS = [test_golden_pr_curves, test_golden_mesh_layout_gif, test_golden_projector,
-         test_daemon_writes, test_embedded_writes, test_refusals]
+         test_daemon_writes, test_embedded_writes, test_refusals, test_projector_outside]
 
 
 def main():
