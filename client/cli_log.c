@@ -29,7 +29,8 @@ static void log_usage(FILE *f)
         "usage: tfevents log [--logdir DIR] [--step N|current] [--run RUN] [--text]\n"
         "                    [--socket PATH] [--daemon|--embedded] [--print-step]\n"
         "                    [--image NAME=FILE] [--pr-curve NAME=FILE [--thresholds N]]\n"
-        "                    [--mesh NAME=FILE [--mesh-config JSON]] [NAME=VALUE...]\n"
+        "                    [--mesh NAME=FILE [--mesh-config JSON]] [--layout FILE]\n"
+        "                    [NAME=VALUE...]\n"
         "\n"
         "Log values at one step, each as its own event: VALUE is a scalar when it\n"
         "is a decimal number as strtod(3) reads it whole (1, -2.5e-3, nan, inf),\n"
@@ -60,6 +61,9 @@ static void log_usage(FILE *f)
         "      --mesh-config JSON\n"
         "                      the meshes' three.js camera/material/lights settings\n"
         "                      (NAME=FILE options may repeat; NAME is RUN/TAG as above)\n"
+        "      --layout FILE   a custom scalars layout from JSON: {\"categories\": [{\"title\",\n"
+        "                      \"charts\": [{\"title\", \"multiline\": [REGEX...]}]}]} (as the\n"
+        "                      protocol's $layout), in the run of --run (default '.')\n"
         CLI_LIB_USAGE
         "\n"
         "exit status: 0 logged, 1 refused (a step not above the tag's last step,\n"
@@ -149,8 +153,8 @@ out:
 }
 
 struct file_value {
-    int kind;            /* 'i' image, 'c' PR curve, 'm' mesh */
-    const char *arg;     /* NAME=FILE */
+    int kind;            /* 'i' image, 'c' PR curve, 'm' mesh, 'y' layout */
+    const char *arg;     /* NAME=FILE (a layout: FILE) */
 };
 
 struct log_args {
@@ -164,7 +168,7 @@ struct log_args {
     const char *mesh_config;
 };
 
-enum { LOG_OPT_THRESHOLDS = CLI_LIB_OPT_NEXT, LOG_OPT_MESH_CONFIG };
+enum { LOG_OPT_THRESHOLDS = CLI_LIB_OPT_NEXT, LOG_OPT_MESH_CONFIG, LOG_OPT_LAYOUT = 'y' };
 
 /* Parse the options; the NAME=VALUE arguments start at optind.
  * CLI_EXIT_OK, -1 for --help (done), or the exit status of a usage error. */
@@ -181,6 +185,7 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         {"mesh", required_argument, NULL, 'm'},
         {"thresholds", required_argument, NULL, LOG_OPT_THRESHOLDS},
         {"mesh-config", required_argument, NULL, LOG_OPT_MESH_CONFIG},
+        {"layout", required_argument, NULL, LOG_OPT_LAYOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -226,8 +231,10 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         case 'i':
         case 'c':
         case 'm':
+        case LOG_OPT_LAYOUT:
             if (a->n_files == LOG_MAX_FILE_VALUES) {
-                cli_error("log: at most %d --image, --pr-curve and --mesh", LOG_MAX_FILE_VALUES);
+                cli_error("log: at most %d --image, --pr-curve, --mesh and --layout",
+                          LOG_MAX_FILE_VALUES);
                 return CLI_EXIT_USAGE;
             }
             a->files[a->n_files++] = (struct file_value){c, optarg};
@@ -258,7 +265,7 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         }
     }
     if (optind >= argc && a->n_files == 0) {
-        cli_error("log: no NAME=VALUE (or --image, --pr-curve, --mesh) to log");
+        cli_error("log: no NAME=VALUE (or --image, --pr-curve, --mesh, --layout) to log");
         log_usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -285,7 +292,13 @@ int cli_log_main(int argc, char **argv)
     struct arg_kind k = {0, a.text, a.thresholds, a.mesh_config};
     for (size_t i = 0; i < a.n_files && st == CLI_EXIT_OK; i++) {
         k.kind = a.files[i].kind;
-        st = add_arg(vs, a.files[i].arg, a.run, &k);
+        if (k.kind == LOG_OPT_LAYOUT) {
+            int r = cli_log_layout_file(vs, a.run, a.files[i].arg);
+            st = r == 0 ? CLI_EXIT_OK : r == -ENOMEM || r == -ENOENT || r == -EACCES
+                                            ? CLI_EXIT_IO : CLI_EXIT_USAGE;
+        } else {
+            st = add_arg(vs, a.files[i].arg, a.run, &k);
+        }
     }
     k.kind = 0;
     for (int i = optind; i < argc && st == CLI_EXIT_OK; i++)

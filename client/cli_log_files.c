@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
 int cli_log_read_file(const char *path, char **ret, size_t *ret_len)
@@ -383,6 +385,149 @@ int cli_log_mesh_file(tfevents_values *vs, const char *run, const char *name,
     free(m.xyz.v);
     free(m.rgb.v);
     free(m.faces.v);
+    free(data);
+    return r;
+}
+
+/* ---- custom scalar layouts ---------------------------------------------- */
+
+/* The arrays built from one layout file, freed together. */
+struct layout_store {
+    struct tfevents_layout_category *cats;
+    struct tfevents_layout_chart **charts;     /* per category */
+    const char ***regexes;                     /* per category * chart, flat */
+    struct tfevents_layout_series **series;
+    size_t n_cats, n_flat;
+};
+
+static void layout_store_free(struct layout_store *s)
+{
+    for (size_t i = 0; i < s->n_cats; i++)
+        free(s->charts[i]);
+    for (size_t i = 0; i < s->n_flat; i++) {
+        free(s->regexes[i]);
+        free(s->series[i]);
+    }
+    free(s->cats);
+    free(s->charts);
+    free(s->regexes);
+    free(s->series);
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* One chart of a layout file into ch (its arrays kept in s at slot). */
+static int layout_chart_of(const cJSON *j, struct tfevents_layout_chart *ch,
+                           struct layout_store *s, size_t slot, const char **why)
+{
+    const cJSON *ml = cJSON_GetObjectItemCaseSensitive(j, "multiline");
+    const cJSON *mg = cJSON_GetObjectItemCaseSensitive(j, "margin");
+    ch->title = str_of(j, "title");
+    if (!cJSON_IsObject(j) || !ch->title || !cJSON_IsArray(ml) == !cJSON_IsArray(mg)) {
+        *why = "a chart is {\"title\", \"multiline\": [regexes]} or {\"title\", \"margin\": "
+               "[{\"value\", \"lower\", \"upper\"}]}";
+        return -EINVAL;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(ml ? ml : mg), k = 0;
+    const cJSON *e;
+    if (cJSON_IsArray(ml)) {
+        const char **v = calloc(n ? n : 1, sizeof *v);
+        if (!(s->regexes[slot] = v))
+            return -ENOMEM;
+        cJSON_ArrayForEach(e, ml) {
+            if (!cJSON_IsString(e)) {
+                *why = "\"multiline\" holds tag regexes (strings)";
+                return -EINVAL;
+            }
+            v[k++] = e->valuestring;
+        }
+        ch->multiline = v;
+        ch->n_multiline = n;
+        return 0;
+    }
+    struct tfevents_layout_series *v = calloc(n ? n : 1, sizeof *v);
+    if (!(s->series[slot] = v))
+        return -ENOMEM;
+    cJSON_ArrayForEach(e, mg) {
+        v[k] = (struct tfevents_layout_series){str_of(e, "value"), str_of(e, "lower"),
+                                               str_of(e, "upper")};
+        if (!v[k].value || !v[k].lower || !v[k].upper) {
+            *why = "a margin series is {\"value\", \"lower\", \"upper\"} (scalar tags)";
+            return -EINVAL;
+        }
+        k++;
+    }
+    ch->margin = v;
+    ch->n_margin = n;
+    return 0;
+}
+
+static int layout_of(const cJSON *root, struct layout_store *s, const char **why)
+{
+    const cJSON *cats = cJSON_IsArray(root) ? root
+                        : cJSON_GetObjectItemCaseSensitive(root, "categories");
+    *why = "a layout is {\"categories\": [{\"title\", \"closed\"?, \"charts\": [...]}]}";
+    if (!cJSON_IsArray(cats) || cJSON_GetArraySize(cats) == 0)
+        return -EINVAL;
+    size_t n = (size_t)cJSON_GetArraySize(cats), flat = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cats) {
+        const cJSON *charts = cJSON_GetObjectItemCaseSensitive(c, "charts");
+        if (!cJSON_IsArray(charts) || !str_of(c, "title"))
+            return -EINVAL;
+        flat += (size_t)cJSON_GetArraySize(charts);
+    }
+    s->cats = calloc(n, sizeof *s->cats);
+    s->charts = calloc(n, sizeof *s->charts);
+    s->regexes = calloc(flat ? flat : 1, sizeof *s->regexes);
+    s->series = calloc(flat ? flat : 1, sizeof *s->series);
+    if (!s->cats || !s->charts || !s->regexes || !s->series)
+        return -ENOMEM;
+    s->n_cats = n;
+    s->n_flat = flat;
+    size_t i = 0, slot = 0;
+    int r = 0;
+    cJSON_ArrayForEach(c, cats) {
+        const cJSON *charts = cJSON_GetObjectItemCaseSensitive(c, "charts");
+        size_t m = (size_t)cJSON_GetArraySize(charts), k = 0;
+        struct tfevents_layout_category *cat = &s->cats[i];
+        cat->title = str_of(c, "title");
+        cat->closed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "closed"));
+        if (!(s->charts[i] = calloc(m ? m : 1, sizeof **s->charts)))
+            return -ENOMEM;
+        const cJSON *ch;
+        cJSON_ArrayForEach(ch, charts) {
+            if ((r = layout_chart_of(ch, &s->charts[i][k++], s, slot++, why)) < 0)
+                return r;
+        }
+        cat->charts = s->charts[i];
+        cat->n_charts = m;
+        i++;
+    }
+    return 0;
+}
+
+int cli_log_layout_file(tfevents_values *vs, const char *run, const char *path)
+{
+    char *data;
+    size_t len;
+    int r = read_or_say(path, &data, &len);
+    if (r < 0)
+        return r;
+    cJSON *root = cJSON_ParseWithLengthOpts(data, len + 1, NULL, 1);   /* all of it */
+    struct layout_store s = {0};
+    const char *why = "not JSON";
+    r = root ? layout_of(root, &s, &why) : -EINVAL;
+    if (r == -EINVAL)
+        cli_error("log: %s: %s", path, why);
+    if (!r && (r = tfevents_add_custom_scalars(vs, run, s.cats, s.n_cats)) < 0)
+        cli_error("log: %s: %s", path, strerror(-r));
+    layout_store_free(&s);
+    cJSON_Delete(root);
     free(data);
     return r;
 }

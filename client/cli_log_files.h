@@ -1,6 +1,7 @@
 /* cli_log_files: values of `tfevents log` read from files: an image file
  * (PNG, JPEG or GIF, animated or not), a PR curve from a table of labels
- * and predictions, a mesh from an ASCII PLY or Wavefront OBJ file. Each is
+ * and predictions, a mesh from an ASCII PLY or Wavefront OBJ file, a
+ * custom scalars layout from JSON. Each is
  * added to a tfevents_values; the library checks the values when they are
  * logged. */
 #ifndef TFEVENTS_CLI_LOG_FILES_H
@@ -32,5 +33,12 @@ int cli_log_pr_curve_file(tfevents_values *vs, const char *run, const char *tag,
  * split into triangles (a fan). config: the three.js JSON, or NULL. */
 int cli_log_mesh_file(tfevents_values *vs, const char *run, const char *name,
                       const char *path, const char *config);
+
+/* A custom scalars layout from a JSON file: {"categories": [{"title",
+ * "closed"?, "charts": [{"title", "multiline": [regexes]} | {"title",
+ * "margin": [{"value", "lower", "upper"}]}]}]} (the JSON protocol's
+ * $layout), or the categories array alone; tag custom_scalars__config__
+ * of run (NULL: the logdir itself). */
+int cli_log_layout_file(tfevents_values *vs, const char *run, const char *path);
 
 #endif

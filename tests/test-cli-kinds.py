@@ -4,7 +4,7 @@ curves, meshes, custom scalar layouts, GIF images and the embedding
 projector.
 
 Values written through the real daemon and in-process (tfevents log
---pr-curve/--mesh/--image, tfevents embedding, a $layout line) come back
+--pr-curve/--mesh/--image/--layout, tfevents embedding) come back
 from collect --type pr_curve|mesh|layout|projector and from export's
 files exactly as computed here; the golden dashboards written by
 TensorBoard's own code read back as TensorBoard's routes served them
@@ -365,15 +365,10 @@ def write_kinds(tmp, logdir, mode, sock=None):
     layout = {"categories": [{"title": "losses", "closed": True, "charts": [
         {"title": "both", "multiline": ["loss/.*"]},
         {"title": "band", "margin": [{"value": "m", "lower": "lo", "upper": "hi"}]}]}]}
-    line = json.dumps({"logdir": os.path.basename(logdir), "step": 4,
-                       "values": {"custom_scalars__config__": {"$layout": layout}}})
-    # The CLI has no layout writer (a layout is JSON: tfevents send); in the
-    # in-process case a daemon is started just for that line.
-    d = None if sock else Daemon(os.path.join(tmp, "ld"), root=os.path.dirname(logdir))
-    p = subprocess.run([CLI, "send", "--socket", sock or d.sock], input=line + "\n",
-                       capture_output=True, text=True, timeout=60)
-    check(p.returncode == 0, "send: %s %s" % (p.stdout, p.stderr))
-    check(not d or d.stop() == 0, "layout daemon exit")
+    lfile = os.path.join(tmp, "layout.json")
+    with open(lfile, "w") as f:
+        json.dump(layout, f)
+    cli(["log"] + base + ["--step", "4", "--layout", lfile], env=env)
     cli(["embedding"] + base + ["--run", "emb", "--step", "9", "--metadata", meta, "vec", tsv],
         env=env)
     return rows
@@ -407,7 +402,6 @@ def test_daemon_writes(tmp):
 
 
 def test_embedded_writes(tmp):
-    os.makedirs(os.path.join(tmp, "ld"))
     logdir = os.path.join(tmp, "root", "k")
     os.makedirs(logdir)
     rows = write_kinds(tmp, logdir, "--embedded")
@@ -427,6 +421,9 @@ def test_refusals(tmp):
     tsv = os.path.join(tmp, "v.tsv")
     with open(tsv, "w") as f:
         f.write("1\t2\n3\t4\n")
+    jbad = os.path.join(tmp, "bad.json")
+    with open(jbad, "w") as f:
+        json.dump({"categories": [{"title": "t", "charts": [{"title": "c"}]}]}, f)
     one = os.path.join(tmp, "one.tsv")
     with open(one, "w") as f:
         f.write("a\n")
@@ -438,6 +435,8 @@ def test_refusals(tmp):
              (["log", "--embedded", "--logdir", logdir, "--mesh", "a=" + tsv], 2, "no vertices"),
              (["log", "--embedded", "--logdir", logdir, "--thresholds", "1", "--pr-curve",
                "a=" + bad], 2, "--thresholds"),
+             (["log", "--embedded", "--logdir", logdir, "--layout", tsv], 2, "not JSON"),
+             (["log", "--embedded", "--logdir", logdir, "--layout", jbad], 2, "a chart is"),
              (["embedding", "--embedded", "--logdir", logdir, "--metadata", one, "t", tsv], 2,
               "1 labels for 2 points"),
              (["embedding", "--embedded", "--logdir", logdir, "--sprite", tsv, "t", tsv], 2,
