@@ -318,10 +318,15 @@ static int parse_obj(struct mesh *m, char *data, const char *path)
                 r = dvec_push(&m->rgb, f[k] * 255.0);
         } else if (line[0] == 'f' && (line[1] == ' ' || line[1] == '\t')) {
             /* Each field is V, V/T, V//N or V/T/N: the vertex is first. */
-            for (char *p = line + 2; *p; p++)
+            bool blank = false;
+            for (char *p = line + 2; *p; p++) {
                 if (*p == '/')
-                    while (*p && *p != ' ' && *p != '\t')
-                        *p++ = ' ';
+                    blank = true;
+                else if (*p == ' ' || *p == '\t')
+                    blank = false;
+                if (blank)
+                    *p = ' ';
+            }
             if (line_numbers(line + 2, f, MESH_LINE_MAX_FIELDS, &n) < 0 || n < 3) {
                 cli_error("log: %s:%zu: not 'f V V V...'", path, lineno);
                 return -EINVAL;
