@@ -421,6 +421,9 @@ def test_refusals(tmp):
     tsv = os.path.join(tmp, "v.tsv")
     with open(tsv, "w") as f:
         f.write("1\t2\n3\t4\n")
+    cut = os.path.join(tmp, "cut.obj")    # a face field ending in '/' (read past once)
+    with open(cut, "w") as f:
+        f.write("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1/")
     jbad = os.path.join(tmp, "bad.json")
     with open(jbad, "w") as f:
         json.dump({"categories": [{"title": "t", "charts": [{"title": "c"}]}]}, f)
@@ -435,6 +438,7 @@ def test_refusals(tmp):
              (["log", "--embedded", "--logdir", logdir, "--mesh", "a=" + tsv], 2, "no vertices"),
              (["log", "--embedded", "--logdir", logdir, "--thresholds", "1", "--pr-curve",
                "a=" + bad], 2, "--thresholds"),
+             (["log", "--embedded", "--logdir", logdir, "--mesh", "a=" + cut], 2, "cut.obj:4"),
              (["log", "--embedded", "--logdir", logdir, "--layout", tsv], 2, "not JSON"),
              (["log", "--embedded", "--logdir", logdir, "--layout", jbad], 2, "a chart is"),
              (["embedding", "--embedded", "--logdir", logdir, "--metadata", one, "t", tsv], 2,
