@@ -32,6 +32,7 @@ int cli_restart_main(int argc, char **argv);
 int cli_flush_main(int argc, char **argv);
 int cli_close_main(int argc, char **argv);
 int cli_hparams_main(int argc, char **argv);
+int cli_embedding_main(int argc, char **argv);
 
 /* "tfevents: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,7 +4,6 @@
  * (scalar), with plain decoded values and a wall_time column, as an aligned
  * table, CSV or JSON lines. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -18,6 +17,8 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_collect_kinds.h"
+#include "cli_filter.h"
 #include "cli_s3.h"
 #include "cli_view.h"
 #include "graph.h"
@@ -25,13 +26,14 @@
 #include "value_json.h"
 #include "layout.pb-c.h"
 
-enum type { TYPE_ANY, TYPE_SUMMARY, TYPE_SCALAR };
+enum type { TYPE_ANY, TYPE_SUMMARY, TYPE_SCALAR, TYPE_PR_CURVE, TYPE_MESH, TYPE_LAYOUT,
+             TYPE_PROJECTOR };
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSONL };
 
 /* Table widths are taken from the first rows; later rows that are wider
  * just push the columns right. */
 #define TABLE_SAMPLE_ROWS 200
-#define MAX_COLS 6
+#define MAX_COLS CLI_KIND_MAX_COLS
 /* Output is gathered in the out buffer and handed to stdio in pieces of
  * about this size: one fwrite per row (its locking and bookkeeping) was a
  * tenth of collect's time. */
@@ -46,6 +48,10 @@ struct out {
     enum format format;
     const char *const *cols;
     size_t ncols;
+    const struct cli_kind_cols *kind;   /* pr_curve, mesh, layout, projector */
+    unsigned long long kind_left;       /* -n: kind rows still to print */
+    struct cli_mesh_acc meshes;         /* --type mesh: parts not yet printed */
+    bool kind_limit;
     struct row *pending;      /* table rows not yet printed */
     size_t n_pending;
     bool header_done;
@@ -67,7 +73,7 @@ static const char *const cols_scalar[] = {"run", "tag", "step", "wall_time", "va
 static void collect_usage(FILE *f)
 {
     fprintf(f,
-        "usage: tfevents collect [LOGDIR] [--type any|summary|scalar] [-n N]\n"
+        "usage: tfevents collect [LOGDIR] [--type TYPE] [-n N]\n"
         "                        [--format table|csv|jsonl] [--run GLOB] [--tag GLOB]\n"
         "                        [--view raw|tensorboard] [--precision shortest|full]\n"
         "\n"
@@ -75,19 +81,19 @@ static void collect_usage(FILE *f)
         "(--type any: run, step, wall_time, kind), per summary value (summary:\n"
         "run, step, wall_time, tag, plugin, value) or per scalar (scalar: run, tag,\n"
         "step, wall_time, value). Values are decoded the way TensorBoard loads them.\n"
+        "pr_curve: a row per threshold of each PR curve (as TensorBoard serves it);\n"
+        "mesh: a row per mesh and step (its vertex, face and colour counts);\n"
+        "layout: a row per chart of a custom scalars layout; projector: a row per\n"
+        "embedding of the projector_config.pbtxt files (tensor name, shape,\n"
+        "metadata columns, sprite).\n"
         "\n"
-        "  -t, --type TYPE      any (default), summary or scalar\n"
+        "  -t, --type TYPE      any (default), summary, scalar, pr_curve, mesh,\n"
+        "                       layout or projector\n"
         "  -n, --max-rows N     stop after N rows\n"
         "  -f, --format FORMAT  table (default), csv or jsonl\n"
-        "  -r, --run GLOB       only runs matching GLOB (fnmatch(3); '*' matches '/')\n"
-        "  -g, --tag GLOB       only tags matching GLOB (summary, scalar)\n"
-        "  -v, --view VIEW      raw (default): every value as written; tensorboard:\n"
-        "                       what TensorBoard keeps (restart and backward-step\n"
-        "                       purges applied), printed once LOGDIR is read\n"
-        "                       (summary, scalar; default type summary)\n"
-        "  -p, --precision P    shortest (default): a float32 scalar as the shortest\n"
-        "                       decimal that reads back (0.1); full: the exact\n"
-        "                       double of the stored number (0.10000000149011612)\n"
+        CLI_FILTER_USAGE
+        "                       (--tag and --view: not with --type any; --view\n"
+        "                       prints once LOGDIR is read, default type summary)\n"
         "  -h, --help           this text\n"
         "\n"
         "Corrupt records are reported on stderr and their file is not read further.\n"
@@ -511,8 +517,44 @@ static int emit_row(struct out *o, const struct logdir_reader_item *it, const st
         cells[0] = (char *)it->run; cells[1] = (char *)tag; cells[2] = step;
         cells[3] = wall; cells[4] = valcell;
         break;
+    default:   /* the other types' rows come from kind_row() */
+        return -EINVAL;
     }
     return emit_cells(o, cells);
+}
+
+/* A row of a --type pr_curve, mesh, layout or projector (cli_kind_out's
+ * row function): jsonl objects keyed by the column names, numbers as
+ * numbers, JSON cells as they are. */
+static int kind_row(void *arg, const char *tag, int64_t step, char *const *cells)
+{
+    struct out *o = arg;
+    const struct cli_kind_cols *k = o->kind;
+    o->view_tag = tag;
+    o->view_step = step;
+    if (!o->view && o->kind_limit && o->kind_left-- == 0)
+        return -ECANCELED;
+    if (o->format != FORMAT_JSONL)
+        return emit_cells(o, cells);
+    struct buf *b = &o->line;
+    buf_reset(b);
+    int r = 0;
+    for (size_t i = 0; !r && i < k->n; i++) {
+        r = buf_append_str(b, i ? ",\"" : "{\"");
+        if (!r) r = buf_append_str(b, k->names[i]);
+        if (!r) r = buf_append_str(b, "\":");
+        char *end = NULL;
+        bool number = (k->numbers >> i & 1) && *cells[i] && isfinite(strtod(cells[i], &end)) &&
+                      end && !*end;
+        if (!r) r = number || (k->json >> i & 1) ? buf_append_str(b, cells[i])
+                                                  : json_str(b, cells[i]);
+    }
+    if (!r) r = buf_append_str(b, "}\n");
+    if (!r && o->view)
+        return cli_view_add(o->view, o->view_run, tag, step, b->data, b->len);
+    if (!r)
+        out_write(o, b->data, b->len);
+    return r;
 }
 
 static double now_s(void)
@@ -585,9 +627,9 @@ static void report_problem(const struct logdir_reader_item *it, bool *corrupt)
 
 struct collect_args {
     const char *logdir;
-    const char *run_glob, *tag_glob;
+    struct cli_filter f;      /* --run, --tag, --view, --precision */
     unsigned long long max_rows;
-    bool limit, view;
+    bool limit;
 };
 
 /* Parse argv into a and o's type and format. CLI_EXIT_OK, -1 after --help,
@@ -598,26 +640,32 @@ static int collect_parse(int argc, char **argv, struct collect_args *a, struct o
         {"type", required_argument, NULL, 't'},
         {"max-rows", required_argument, NULL, 'n'},
         {"format", required_argument, NULL, 'f'},
-        {"run", required_argument, NULL, 'r'},
-        {"tag", required_argument, NULL, 'g'},
-        {"view", required_argument, NULL, 'v'},
-        {"precision", required_argument, NULL, 'p'},
+        CLI_FILTER_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static const char *const types[] = {"any", "summary", "scalar", NULL};
+    static const char *const types[] = {"any",    "summary", "scalar",    "pr_curve",
+                                        "mesh",   "layout",  "projector", NULL};
     static const char *const formats[] = {"table", "csv", "jsonl", NULL};
     bool type_given = false;
-    int c;
+    int c, t;
+    cli_filter_init(&a->f, "collect");
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:n:f:r:g:v:p:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:n:f:" CLI_FILTER_SHORTOPTS "h", longopts, NULL)) !=
+           -1) {
         size_t k = 0;
+        if ((t = cli_filter_option(&a->f, c, optarg)) != 0) {
+            if (t < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         switch (c) {
         case 't':
             while (types[k] && strcmp(optarg, types[k]) != 0)
                 k++;
             if (!types[k]) {
-                cli_error("collect: unknown --type '%s' (any, summary, scalar)", optarg);
+                cli_error("collect: unknown --type '%s' (any, summary, scalar, pr_curve, "
+                          "mesh, layout, projector)", optarg);
                 return CLI_EXIT_USAGE;
             }
             o->type = (enum type)k;
@@ -639,25 +687,6 @@ static int collect_parse(int argc, char **argv, struct collect_args *a, struct o
             }
             o->format = (enum format)k;
             break;
-        case 'r':
-            a->run_glob = optarg;
-            break;
-        case 'g':
-            a->tag_glob = optarg;
-            break;
-        case 'v':
-            if (strcmp(optarg, "tensorboard") != 0 && strcmp(optarg, "raw") != 0) {
-                cli_error("collect: unknown --view '%s' (raw, tensorboard)", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            a->view = optarg[0] == 't';
-            break;
-        case 'p':
-            if (!cli_parse_precision(optarg, &o->full)) {
-                cli_error("collect: unknown --precision '%s' (shortest, full)", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
         case 'h':
             collect_usage(stdout);
             return -1;
@@ -671,18 +700,32 @@ static int collect_parse(int argc, char **argv, struct collect_args *a, struct o
         collect_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (a->view && !type_given)
+    if (a->f.view && !type_given)
         o->type = TYPE_SUMMARY;
-    if (o->type == TYPE_ANY && (a->view || a->tag_glob)) {
-        cli_error("collect: --%s is for summary values (--type summary or scalar)",
-                  a->view ? "view tensorboard" : "tag");
+    if (o->type == TYPE_ANY && (a->f.view || a->f.tag_glob)) {
+        cli_error("collect: --%s is for summary values (not --type any)",
+                  a->f.view ? "view tensorboard" : "tag");
         return CLI_EXIT_USAGE;
     }
+    if (o->type == TYPE_PROJECTOR && a->f.view) {
+        cli_error("collect: --view is for events; projector files have no steps");
+        return CLI_EXIT_USAGE;
+    }
+    o->full = a->f.full;
     a->logdir = optind < argc ? argv[optind] : "logs";
     static const char *const *const cols[] = {cols_any, cols_summary, cols_scalar};
     static const size_t ncols[] = {4, 6, 5};
-    o->cols = cols[o->type];
-    o->ncols = ncols[o->type];
+    static const struct cli_kind_cols *const kinds[] = {
+        &cli_kind_pr_curve_cols, &cli_kind_mesh_cols, &cli_kind_layout_cols,
+        &cli_kind_projector_cols};
+    if (o->type >= TYPE_PR_CURVE) {
+        o->kind = kinds[o->type - TYPE_PR_CURVE];
+        o->cols = o->kind->names;
+        o->ncols = o->kind->n;
+    } else {
+        o->cols = cols[o->type];
+        o->ncols = ncols[o->type];
+    }
     return CLI_EXIT_OK;
 }
 
@@ -732,7 +775,7 @@ static int collect_event(struct out *o, const struct collect_args *a,
                          const struct logdir_reader_item *it, unsigned long long *rows)
 {
     int err = 0;
-    if (a->run_glob && fnmatch(a->run_glob, it->run, 0) != 0)
+    if (!cli_filter_run(&a->f, it->run))
         return 0;
     if (o->type == TYPE_ANY) {
         (*rows)++;
@@ -745,14 +788,38 @@ static int collect_event(struct out *o, const struct collect_args *a,
             return err;
         return graph_row(o, a, it, rows);
     }
+    struct cli_kind_out ko = {kind_row, o, o->full, &a->f};
+    /* A mesh gathered so far is complete once another step comes; it is
+     * printed (or held) before that event's purges apply. */
+    if (o->type == TYPE_MESH && cli_mesh_acc_other(&o->meshes, it)) {
+        o->view_run = o->meshes.run;
+        if ((err = cli_kind_mesh_flush(&ko, &o->meshes)) < 0) {
+            if (err != -ECANCELED)
+                return err;
+            *rows = a->max_rows;
+            return 0;
+        }
+    }
     if (o->view && (err = cli_view_event(o->view, it)) < 0)
         return err;
+    if (o->kind) {
+        /* kind_row counts the rows against -n (a PR curve is many). */
+        o->view_run = it->run;
+        err = o->type == TYPE_PR_CURVE ? cli_kind_pr_curve_rows(&ko, it)
+              : o->type == TYPE_MESH   ? cli_kind_mesh_rows(&ko, it, &o->meshes)
+                                       : cli_kind_layout_rows(&ko, it);
+        if (err == -ECANCELED) {
+            *rows = a->max_rows;
+            err = 0;
+        }
+        return err;
+    }
     for (size_t i = 0; !err && i < it->n_values && !(a->limit && *rows >= a->max_rows); i++) {
         const struct decoded_value *v = &it->values[i];
         if (v->kind == VALUE_EMPTY || (o->type == TYPE_SCALAR && v->kind != VALUE_SCALAR))
             continue;
         const Tensorboard__Summary__Value *sv = it->event->summary->value[i];
-        if (a->tag_glob && fnmatch(a->tag_glob, sv->tag, 0) != 0)
+        if (!cli_filter_tag(&a->f, sv->tag))
             continue;
         err = emit_row(o, it, v, sv->tag, NULL, NULL);
         /* In the view, -n counts the rows printed, not the rows held. */
@@ -849,7 +916,7 @@ static int collect_run(struct collect_args *ap, struct out *op)
     int status = CLI_EXIT_OK;
     struct logdir_reader_options opts;
     logdir_reader_options_init(&opts);
-    opts.purge = a.view;   /* raw: the events as collect_events() returns them */
+    opts.purge = a.f.view;   /* raw: the events as collect_events() returns them */
     opts.decode_values = o.type != TYPE_ANY;
     logdir_reader *r = NULL;
     int err = logdir_reader_open(&r, a.logdir, &opts);
@@ -857,7 +924,7 @@ static int collect_run(struct collect_args *ap, struct out *op)
         cli_error("%s: %s", a.logdir, strerror(-err));
         return CLI_EXIT_IO;
     }
-    if (a.view && !(o.view = cli_view_new())) {
+    if (a.f.view && !(o.view = cli_view_new())) {
         logdir_reader_free(r);
         cli_error("out of memory");
         return CLI_EXIT_IO;
@@ -868,7 +935,9 @@ static int collect_run(struct collect_args *ap, struct out *op)
     buf_init(&o.row, BUF_NO_CAP);
     buf_init(&o.out, BUF_NO_CAP);
     /* Columns of numbers: step and wall_time, and a scalar's value. */
-    o.plain_cols = o.type == TYPE_SCALAR ? 0x1Cu : 0x6u;
+    o.plain_cols = o.kind ? o.kind->numbers : o.type == TYPE_SCALAR ? 0x1Cu : 0x6u;
+    o.kind_left = a.max_rows;
+    o.kind_limit = a.limit;
     if (o.format == FORMAT_CSV) {
         for (size_t i = 0; i < o.ncols; i++)
             printf("%s%s", i ? "," : "", o.cols[i]);
@@ -876,7 +945,23 @@ static int collect_run(struct collect_args *ap, struct out *op)
     }
 
     bool corrupt = false;
-    err = collect_read(r, &o, &a, &corrupt);
+    if (o.type == TYPE_PROJECTOR) {
+        /* Not events: the projector's files, found by walking LOGDIR. */
+        o.view_run = NULL;
+        struct cli_kind_out ko = {kind_row, &o, o.full, &a.f};
+        err = cli_kind_projector_rows(&ko, a.logdir, &corrupt);
+        if (err == -ECANCELED)
+            err = 0;
+    } else {
+        err = collect_read(r, &o, &a, &corrupt);
+        if (err == 0 && o.type == TYPE_MESH) {
+            struct cli_kind_out ko = {kind_row, &o, o.full, &a.f};
+            o.view_run = o.meshes.run;
+            err = cli_kind_mesh_flush(&ko, &o.meshes);
+            if (err == -ECANCELED)
+                err = 0;
+        }
+    }
     if (err == 0 && o.view) {
         struct cli_view *v = o.view;
         struct view_print vp = {.o = &o, .left = a.max_rows, .limit = a.limit};
@@ -895,6 +980,7 @@ static int collect_run(struct collect_args *ap, struct out *op)
         table_flush(&o);
     out_flush(&o);
     free(o.pending);
+    cli_mesh_acc_reset(&o.meshes);
     cli_view_free(o.view);
     buf_free(&o.line);
     buf_free(&o.row);

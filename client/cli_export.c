@@ -8,6 +8,8 @@
  * OUT/RUN/tables/TAG/step-N.csv         a text table (rank 2), as CSV
  * OUT/RUN/images/TAG/step-N[-K].png|jpg|gif
  * OUT/RUN/audio/TAG/step-N[-K].wav
+ * OUT/RUN/pr_curves/TAG/step-N.csv, OUT/RUN/meshes/NAME/step-N[-K].ply,
+ * OUT/RUN/layout/TAG/step-N.json, OUT/RUN/projector/...: cli_export_kinds.h
  *
  * RUN and TAG are cleaned names (cli_export_names.h; the logdir's own run
  * "." is _root); index.csv maps every file back to its exact run, tag and
@@ -17,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,7 +31,9 @@
 #include "cli.h"
 #include "cli_s3.h"
 #include "cli_export_hparams.h"
+#include "cli_export_kinds.h"
 #include "cli_export_names.h"
+#include "cli_filter.h"
 #include "cli_view.h"
 #include "logdir_reader.h"
 #include "utf8.h"
@@ -45,13 +48,13 @@
 
 struct export_counts {
     uint64_t scalars, histograms, texts, tables, images, audio, hparams, skipped;
+    uint64_t pr_curves, meshes, layouts, embeddings;
 };
 
 struct export {
     const char *out_path;
     int out_fd;
-    const char *run_glob, *tag_glob;
-    bool view, full;
+    struct cli_filter f;        /* --run, --tag, --view, --precision */
     struct export_names names;
     struct strmap keep;         /* --view: the values TensorBoard keeps */
     /* The run being written: its directory and buffered CSV rows. */
@@ -61,6 +64,7 @@ struct export {
     struct buf scalars, histograms;
     struct buf index;
     struct buf tmp, tmp2;
+    struct cli_mesh_acc meshes;  /* parts of the current step, by mesh name */
     struct export_hparams *hp;
     struct export_counts counts;
 };
@@ -77,12 +81,8 @@ static void export_usage(FILE *f)
         "index.csv (every file with its run, tag and step) and hparams.csv.\n"
         "\n"
         "  -o, --out DIR        where to write (made if missing)\n"
-        "  -r, --run GLOB       only runs matching GLOB (fnmatch(3); '*' matches '/')\n"
-        "  -g, --tag GLOB       only tags matching GLOB\n"
-        "  -v, --view VIEW      raw (default): every value as written; tensorboard:\n"
-        "                       only what TensorBoard keeps (restart and\n"
-        "                       backward-step purges applied; LOGDIR is read twice)\n"
-        "  -p, --precision P    scalars as the shortest decimal (default) or full\n"
+        CLI_FILTER_USAGE
+        "                       (with --view tensorboard LOGDIR is read twice)\n"
         "  -h, --help           this text\n"
         "\n"
         "exit status: 0 ok, 1 corruption found (the rest is exported), 2 usage\n"
@@ -245,16 +245,14 @@ static int row_head(struct buf *b, const struct val *vl)
 }
 
 /* One row of index.csv for the file at path (relative to OUT). */
-static int index_row(struct export *x, const struct val *vl, const char *kind,
-                     const char *path)
+static int index_row_of(struct export *x, const char *run, const char *tag, const char *step,
+                        const char *wall, const char *kind, const char *path)
 {
     struct buf *b = &x->index;
-    int r = csv_str(b, vl->it->run);
+    int r = csv_str(b, run);
     if (!r) r = buf_append(b, ",", 1);
-    if (!r) r = csv_str(b, vl->tag);
-    if (!r) r = buf_printf(b, ",%" PRId64 ",", vl->it->event->step);
-    if (!r) r = csv_double(b, vl->it->event->wall_time);
-    if (!r) r = buf_printf(b, ",%s,", kind);
+    if (!r) r = csv_str(b, tag);
+    if (!r) r = buf_printf(b, ",%s,%s,%s,", step, wall, kind);
     if (!r) r = csv_str(b, path);
     if (!r) r = buf_append(b, "\n", 1);
     if (!r && b->len >= EXPORT_FLUSH_BYTES) {
@@ -264,10 +262,19 @@ static int index_row(struct export *x, const struct val *vl, const char *kind,
     return r;
 }
 
+static int index_row(struct export *x, const struct val *vl, const char *kind,
+                     const char *path)
+{
+    char step[24], wall[64];
+    snprintf(step, sizeof step, "%" PRId64, vl->it->event->step);
+    value_format_double(wall, sizeof wall, vl->it->event->wall_time);
+    return index_row_of(x, vl->it->run, vl->tag, step, wall, kind, path);
+}
+
 static int export_scalar(struct export *x, const struct val *vl)
 {
     char num[64];
-    cli_format_scalar(num, sizeof num, vl->v->scalar, vl->v->dtype, x->full);
+    cli_format_scalar(num, sizeof num, vl->v->scalar, vl->v->dtype, x->f.full);
     struct buf *b = &x->scalars;
     int r = row_head(b, vl);
     if (!r) r = buf_printf(b, ",%s\n", num);
@@ -339,11 +346,13 @@ static int tag_dir(struct export *x, const struct val *vl, const char *kind, boo
     return fd;
 }
 
-/* Write the k-th of n blobs of vl as its own file. */
-static int export_blob(struct export *x, const struct val *vl, const char *kind,
-                       const struct value_bytes *blob, size_t k, size_t n)
+/* Write data as the k-th of n files of vl's tag under dir (step-N.ext,
+ * step-N-K.ext when n > 1), listed in the index as kind. */
+static int export_file(struct export *x, const struct val *vl, const char *dir, size_t k,
+                       size_t n, const char *ext, const char *kind, const void *data,
+                       size_t len)
 {
-    int dfd = tag_dir(x, vl, kind, true);
+    int dfd = tag_dir(x, vl, dir, true);
     if (dfd < 0)
         return dfd;
     char stem[64], name[EXPORT_NAME_SIZE];
@@ -351,15 +360,92 @@ static int export_blob(struct export *x, const struct val *vl, const char *kind,
         snprintf(stem, sizeof stem, "step-%" PRId64 "-%zu", vl->it->event->step, k);
     else
         snprintf(stem, sizeof stem, "step-%" PRId64, vl->it->event->step);
-    int fd = create_unique(dfd, stem, media_ext(blob, kind[0] == 'a'), name);
+    int fd = create_unique(dfd, stem, ext, name);
     close(dfd);
     if (fd < 0)
         return fd;
-    int r = fdio_write_all(fd, blob->data, blob->len);
+    int r = fdio_write_all(fd, data, len);
     if (close(fd) < 0 && !r)
         r = -errno;
     if (!r) r = buf_printf(&x->tmp, "/%s", name);
-    if (!r) r = index_row(x, vl, kind[0] == 'a' ? "audio" : "image", (char *)x->tmp.data);
+    if (!r) r = index_row(x, vl, kind, (char *)x->tmp.data);
+    return r;
+}
+
+/* Write the k-th of n blobs of vl as its own file. */
+static int export_blob(struct export *x, const struct val *vl, const char *kind,
+                       const struct value_bytes *blob, size_t k, size_t n)
+{
+    return export_file(x, vl, kind, k, n, media_ext(blob, kind[0] == 'a'),
+                       kind[0] == 'a' ? "audio" : "image", blob->data, blob->len);
+}
+
+/* A PR curve, as the CSV of what TensorBoard serves (cli_export_kinds.h). */
+static int export_pr_curve(struct export *x, const struct val *vl)
+{
+    struct buf b;
+    buf_init(&b, BUF_NO_CAP);
+    int r = cli_export_pr_csv(&b, vl->v, x->f.full);
+    if (!r) r = export_file(x, vl, "pr_curves", 0, 1, ".csv", "pr_curve", b.data, b.len);
+    buf_free(&b);
+    x->counts.pr_curves++;
+    return r;
+}
+
+/* The meshes gathered (cli_kinds.h): a PLY per sample, under the mesh's
+ * name. Parts without vertices are counted as not exported. */
+static int export_meshes_flush(struct export *x)
+{
+    struct cli_mesh_acc *acc = &x->meshes;
+    if (!acc->run)
+        return 0;
+    Tensorboard__Event ev = TENSORBOARD__EVENT__INIT;
+    ev.step = acc->step;
+    ev.wall_time = acc->wall_time;
+    struct logdir_reader_item it = {.run = acc->run, .event = &ev};
+    struct buf b;
+    buf_init(&b, BUF_NO_CAP);
+    int r = run_enter(x, acc->run);
+    for (size_t i = 0; !r && i < acc->n; i++) {
+        const struct cli_mesh *m = &acc->m[i];
+        if (!m->part[CLI_MESH_VERTEX].v) {
+            x->counts.skipped++;
+            continue;
+        }
+        struct val vl = {&it, m->name, NULL};
+        for (size_t k = 0; !r && k < m->samples; k++) {
+            buf_reset(&b);
+            r = cli_export_mesh_ply(&b, m, k, acc->run, acc->step);
+            if (!r) r = export_file(x, &vl, "meshes", k, m->samples, ".ply", "mesh", b.data,
+                                    b.len);
+        }
+        x->counts.meshes++;
+    }
+    buf_free(&b);
+    cli_mesh_acc_reset(acc);
+    return r;
+}
+
+/* A tensor of a newer dashboard, or a generic one (not exported). */
+static int export_tensor(struct export *x, const struct val *vl)
+{
+    size_t width, kept;
+    if (cli_pr_curve(vl->v, &width, &kept))
+        return export_pr_curve(x, vl);
+    int r = cli_mesh_acc_add(&x->meshes, vl->it, (size_t)(vl->v - vl->it->values));
+    if (r != 0)
+        return r < 0 ? r : 0;
+    struct buf b;
+    buf_init(&b, BUF_NO_CAP);
+    r = cli_export_layout_json(&b, vl->v);
+    if (r == 0) {
+        r = export_file(x, vl, "layout", 0, 1, ".json", "layout", b.data, b.len);
+        x->counts.layouts++;
+    } else if (r == -EINVAL) {
+        x->counts.skipped++;
+        r = 0;
+    }
+    buf_free(&b);
     return r;
 }
 
@@ -544,6 +630,8 @@ static int export_value(struct export *x, const struct val *vl)
     case VALUE_HPARAMS:
         x->counts.hparams++;
         return export_hparams_value(x->hp, vl->it->run, vl->v);
+    case VALUE_TENSOR:
+        return export_tensor(x, vl);
     default:
         x->counts.skipped++;
         return 0;
@@ -605,25 +693,30 @@ static int export_pass(struct export *x, const char *logdir, struct cli_view *vi
                 report_problem(&it, corrupt);
             continue;
         }
-        if (x->run_glob && fnmatch(x->run_glob, it.run, 0) != 0)
+        if (!cli_filter_run(&x->f, it.run))
             continue;
+        /* The meshes of the previous step are complete. */
+        if (!view && cli_mesh_acc_other(&x->meshes, &it) && (err = export_meshes_flush(x)) < 0)
+            break;
         if (view && (err = cli_view_event(view, &it)) < 0)
             break;
         for (size_t i = 0; err == 0 && i < it.n_values; i++) {
             const struct decoded_value *v = &it.values[i];
             const char *tag = it.event->summary->value[i]->tag;
-            if (v->kind == VALUE_EMPTY || (x->tag_glob && fnmatch(x->tag_glob, tag, 0) != 0))
+            if (v->kind == VALUE_EMPTY || !cli_filter_tag(&x->f, tag))
                 continue;
-            if (x->view && (err = view_key(&key, &it, i)) < 0)
+            if (x->f.view && (err = view_key(&key, &it, i)) < 0)
                 break;
             if (view) {
                 err = cli_view_add(view, it.run, tag, it.event->step, key.data, key.len);
-            } else if (!x->view || strmap_get(&x->keep, key.data, key.len)) {
+            } else if (!x->f.view || strmap_get(&x->keep, key.data, key.len)) {
                 struct val vl = {&it, tag, v};
                 err = export_value(x, &vl);
             }
         }
     }
+    if (!err && !view)
+        err = export_meshes_flush(x);
     buf_free(&key);
     logdir_reader_free(rd);
     return err < 0 ? err : rc < 0 ? rc : 0;
@@ -681,33 +774,21 @@ static int export_parse(int argc, char **argv, struct export *x, const char **lo
 {
     static const struct option longopts[] = {
         {"out", required_argument, NULL, 'o'},
-        {"run", required_argument, NULL, 'r'},
-        {"tag", required_argument, NULL, 'g'},
-        {"view", required_argument, NULL, 'v'},
-        {"precision", required_argument, NULL, 'p'},
+        CLI_FILTER_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    cli_filter_init(&x->f, "export");
+    int c, t;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:r:g:v:p:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:" CLI_FILTER_SHORTOPTS "h", longopts, NULL)) != -1) {
+        if ((t = cli_filter_option(&x->f, c, optarg)) != 0) {
+            if (t < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         switch (c) {
         case 'o': x->out_path = optarg; break;
-        case 'r': x->run_glob = optarg; break;
-        case 'g': x->tag_glob = optarg; break;
-        case 'v':
-            if (strcmp(optarg, "tensorboard") != 0 && strcmp(optarg, "raw") != 0) {
-                cli_error("export: unknown --view '%s' (raw, tensorboard)", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            x->view = optarg[0] == 't';
-            break;
-        case 'p':
-            if (!cli_parse_precision(optarg, &x->full)) {
-                cli_error("export: unknown --precision '%s' (shortest, full)", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
         case 'h':
             export_usage(stdout);
             return -1;
@@ -725,11 +806,44 @@ static int export_parse(int argc, char **argv, struct export *x, const char **lo
     return CLI_EXIT_OK;
 }
 
+/* ---- the projector's files ----------------------------------------------- */
+
+struct projector_export {
+    struct export *x;
+    const char *run;
+    bool *bad;
+};
+
+static int projector_index(void *arg, const char *tag, const char *step, const char *kind,
+                           const char *path)
+{
+    struct projector_export *p = arg;
+    return index_row_of(p->x, p->run, tag, step, "", kind, path);
+}
+
+static int projector_visit(void *arg, const char *run, int run_fd,
+                           const struct projector_config *c, int err)
+{
+    struct projector_export *p = arg;
+    if (!c) {
+        cli_error("%s/%s: %s", run, PROJECTOR_CONFIG_NAME,
+                  err == -EPROTO ? "a field this tfevents does not know"
+                  : err == -EBADMSG ? "not a projector config (text format)" : strerror(-err));
+        *p->bad = true;
+        return 0;
+    }
+    int r = run_enter(p->x, run);
+    p->run = run;
+    if (!r) r = cli_export_projector(&p->x->names, p->x->run_dir, p->x->run_fd, run_fd, c,
+                                     &p->x->f, projector_index, p, &p->x->counts.embeddings);
+    return r;
+}
+
 /* Read (twice for --view) and write everything. */
 static int export_run(struct export *x, const char *logdir, bool *corrupt)
 {
     int err = 0;
-    if (x->view) {
+    if (x->f.view) {
         struct cli_view *view = cli_view_new();
         if (!view)
             return -ENOMEM;
@@ -740,6 +854,11 @@ static int export_run(struct export *x, const char *logdir, bool *corrupt)
     }
     if (!err)
         err = export_pass(x, logdir, NULL, corrupt);
+    struct projector_export pe = {x, NULL, corrupt};
+    struct stat st;
+    /* The projector's files are beside the events of a run directory. */
+    if (!err && stat(logdir, &st) == 0 && S_ISDIR(st.st_mode))
+        err = cli_projector_each(logdir, &x->f, projector_visit, &pe);
     int r = run_close(x);
     if (!err)
         err = r;
@@ -778,6 +897,7 @@ int cli_export_main(int argc, char **argv)
         return CLI_EXIT_IO;
     }
     x.run_fd = -1;
+    x.meshes.numbers = true;
     export_names_init(&x.names);
     strmap_init(&x.keep);
     buf_init(&x.scalars, BUF_NO_CAP);
@@ -803,8 +923,10 @@ int cli_export_main(int argc, char **argv)
         const struct export_counts *c = &x.counts;
         printf("%s: %" PRIu64 " scalars, %" PRIu64 " histograms, %" PRIu64 " texts (%" PRIu64
                " tables), %" PRIu64 " images, %" PRIu64 " audio clips, %" PRIu64
-               " hparams values", x.out_path, c->scalars, c->histograms, c->texts, c->tables,
-               c->images, c->audio, c->hparams);
+               " hparams values, %" PRIu64 " PR curves, %" PRIu64 " meshes, %" PRIu64
+               " layouts, %" PRIu64 " embeddings", x.out_path, c->scalars, c->histograms,
+               c->texts, c->tables, c->images, c->audio, c->hparams, c->pr_curves, c->meshes,
+               c->layouts, c->embeddings);
         if (c->skipped)
             printf("; %" PRIu64 " values of other kinds not exported", c->skipped);
         putchar('\n');
@@ -812,6 +934,7 @@ int cli_export_main(int argc, char **argv)
             status = CLI_EXIT_DATA;
     }
     run_close(&x);
+    cli_mesh_acc_reset(&x.meshes);
     export_hparams_free(x.hp);
     export_names_done(&x.names);
     strmap_done(&x.keep);

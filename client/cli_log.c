@@ -17,14 +17,20 @@
 #include "cli.h"
 #include "cli_daemon.h"
 #include "cli_lib.h"
+#include "cli_log_files.h"
 #include "tfevents.h"
+
+/* --image, --pr-curve and --mesh options of one invocation. */
+#define LOG_MAX_FILE_VALUES 256
 
 static void log_usage(FILE *f)
 {
     fprintf(f,
         "usage: tfevents log [--logdir DIR] [--step N|current] [--run RUN] [--text]\n"
         "                    [--socket PATH] [--daemon|--embedded] [--print-step]\n"
-        "                    NAME=VALUE...\n"
+        "                    [--image NAME=FILE] [--pr-curve NAME=FILE [--thresholds N]]\n"
+        "                    [--mesh NAME=FILE [--mesh-config JSON]] [--layout FILE]\n"
+        "                    [NAME=VALUE...]\n"
         "\n"
         "Log values at one step, each as its own event: VALUE is a scalar when it\n"
         "is a decimal number as strtod(3) reads it whole (1, -2.5e-3, nan, inf),\n"
@@ -43,6 +49,21 @@ static void log_usage(FILE *f)
         "  -r, --run RUN       every value in run RUN; NAMEs are whole tags\n"
         "  -t, --text          every VALUE is text, even a number\n"
         "  -p, --print-step    print the step the values were logged at\n"
+        "  -i, --image NAME=FILE\n"
+        "                      a PNG, JPEG or GIF file (animated GIFs play) as an image\n"
+        "  -c, --pr-curve NAME=FILE\n"
+        "                      a PR curve from rows 'LABEL PREDICTION [WEIGHT]' (spaces\n"
+        "                      or commas; labels 1/0 or true/false, predictions in\n"
+        "                      [0,1]), computed as TensorBoard's pr_curve summary does\n"
+        "      --thresholds N  the PR curves' thresholds, 2..65536 (default 127)\n"
+        "  -m, --mesh NAME=FILE\n"
+        "                      a mesh or point cloud from an ASCII PLY or OBJ file\n"
+        "      --mesh-config JSON\n"
+        "                      the meshes' three.js camera/material/lights settings\n"
+        "                      (NAME=FILE options may repeat; NAME is RUN/TAG as above)\n"
+        "      --layout FILE   a custom scalars layout from JSON: {\"categories\": [{\"title\",\n"
+        "                      \"charts\": [{\"title\", \"multiline\": [REGEX...]}]}]} (as the\n"
+        "                      protocol's $layout), in the run of --run (default '.')\n"
         CLI_LIB_USAGE
         "\n"
         "exit status: 0 logged, 1 refused (a step not above the tag's last step,\n"
@@ -66,12 +87,23 @@ static bool parse_number(const char *s, double *ret)
     return true;
 }
 
-/* Add NAME=VALUE to vs. CLI_EXIT_OK, or the exit status after a message. */
-static int add_arg(tfevents_values *vs, const char *arg, const char *run_opt, bool text)
+/* What a NAME=... argument adds: kind 0 NAME=VALUE, 'i' NAME=FILE of an
+ * image, 'c' of a PR curve, 'm' of a mesh (with thresholds, config). */
+struct arg_kind {
+    int kind;
+    bool text;
+    unsigned thresholds;
+    const char *config;
+};
+
+/* Add NAME=VALUE (or NAME=FILE) to vs. CLI_EXIT_OK, or the exit status
+ * after a message. */
+static int add_arg(tfevents_values *vs, const char *arg, const char *run_opt,
+                   const struct arg_kind *k)
 {
     const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg) {
-        cli_error("log: '%s' is not NAME=VALUE", arg);
+    if (!eq || eq == arg || (k->kind && !eq[1])) {
+        cli_error("log: '%s' is not NAME=%s", arg, k->kind ? "FILE" : "VALUE");
         return CLI_EXIT_USAGE;
     }
     size_t nlen = (size_t)(eq - arg);
@@ -98,7 +130,16 @@ static int add_arg(tfevents_values *vs, const char *arg, const char *run_opt, bo
     const char *value = eq + 1;
     double d;
     int r;
-    if (!text && parse_number(value, &d))
+    if (k->kind) {
+        /* Files: the reader said what is wrong, with the file's name. */
+        r = k->kind == 'i'   ? cli_log_image_file(vs, run, tag, value)
+            : k->kind == 'c' ? cli_log_pr_curve_file(vs, run, tag, value, k->thresholds)
+                             : cli_log_mesh_file(vs, run, tag, value, k->config);
+        st = r == -ENOMEM ? CLI_EXIT_IO : r == 0 ? CLI_EXIT_OK
+             : r == -ENOENT || r == -EACCES || r == -EISDIR ? CLI_EXIT_IO : CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (!k->text && parse_number(value, &d))
         r = tfevents_add_scalar(vs, run, tag, d);
     else
         r = tfevents_add_text(vs, run, tag, value);
@@ -111,12 +152,23 @@ out:
     return st;
 }
 
+struct file_value {
+    int kind;            /* 'i' image, 'c' PR curve, 'm' mesh, 'y' layout */
+    const char *arg;     /* NAME=FILE (a layout: FILE) */
+};
+
 struct log_args {
     struct cli_lib_opts lib;
     const char *run;
     int64_t step;
     bool text, print_step;
+    struct file_value files[LOG_MAX_FILE_VALUES];
+    size_t n_files;
+    unsigned thresholds;
+    const char *mesh_config;
 };
+
+enum { LOG_OPT_THRESHOLDS = CLI_LIB_OPT_NEXT, LOG_OPT_MESH_CONFIG, LOG_OPT_LAYOUT = 'y' };
 
 /* Parse the options; the NAME=VALUE arguments start at optind.
  * CLI_EXIT_OK, -1 for --help (done), or the exit status of a usage error. */
@@ -128,6 +180,12 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         {"run", required_argument, NULL, 'r'},
         {"text", no_argument, NULL, 't'},
         {"print-step", no_argument, NULL, 'p'},
+        {"image", required_argument, NULL, 'i'},
+        {"pr-curve", required_argument, NULL, 'c'},
+        {"mesh", required_argument, NULL, 'm'},
+        {"thresholds", required_argument, NULL, LOG_OPT_THRESHOLDS},
+        {"mesh-config", required_argument, NULL, LOG_OPT_MESH_CONFIG},
+        {"layout", required_argument, NULL, LOG_OPT_LAYOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -135,9 +193,12 @@ static int log_parse(int argc, char **argv, struct log_args *a)
     a->run = NULL;
     a->step = TFEVENTS_STEP_NEXT;
     a->text = a->print_step = false;
+    a->n_files = 0;
+    a->thresholds = 0;
+    a->mesh_config = NULL;
     int c, t;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:S:r:ts:ph", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:S:r:ts:pi:c:m:h", longopts, NULL)) != -1) {
         if ((t = cli_lib_option(&a->lib, c, optarg)) != 0) {
             if (t < 0)
                 return CLI_EXIT_USAGE;
@@ -167,6 +228,29 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         case 'p':
             a->print_step = true;
             break;
+        case 'i':
+        case 'c':
+        case 'm':
+        case LOG_OPT_LAYOUT:
+            if (a->n_files == LOG_MAX_FILE_VALUES) {
+                cli_error("log: at most %d --image, --pr-curve, --mesh and --layout",
+                          LOG_MAX_FILE_VALUES);
+                return CLI_EXIT_USAGE;
+            }
+            a->files[a->n_files++] = (struct file_value){c, optarg};
+            break;
+        case LOG_OPT_THRESHOLDS: {
+            unsigned long long v;
+            if (!cli_parse_count(optarg, &v) || v < 2 || v > 65536) {
+                cli_error("log: --thresholds '%s' is not 2..65536", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            a->thresholds = (unsigned)v;
+            break;
+        }
+        case LOG_OPT_MESH_CONFIG:
+            a->mesh_config = optarg;
+            break;
         case 'h':
             log_usage(stdout);
             return -1;
@@ -180,8 +264,8 @@ static int log_parse(int argc, char **argv, struct log_args *a)
             return CLI_EXIT_USAGE;
         }
     }
-    if (optind >= argc) {
-        cli_error("log: no NAME=VALUE to log");
+    if (optind >= argc && a->n_files == 0) {
+        cli_error("log: no NAME=VALUE (or --image, --pr-curve, --mesh, --layout) to log");
         log_usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -205,8 +289,20 @@ int cli_log_main(int argc, char **argv)
         return CLI_EXIT_IO;
     }
     /* Every argument is checked before anything is opened or sent. */
+    struct arg_kind k = {0, a.text, a.thresholds, a.mesh_config};
+    for (size_t i = 0; i < a.n_files && st == CLI_EXIT_OK; i++) {
+        k.kind = a.files[i].kind;
+        if (k.kind == LOG_OPT_LAYOUT) {
+            int r = cli_log_layout_file(vs, a.run, a.files[i].arg);
+            st = r == 0 ? CLI_EXIT_OK : r == -ENOMEM || r == -ENOENT || r == -EACCES
+                                            ? CLI_EXIT_IO : CLI_EXIT_USAGE;
+        } else {
+            st = add_arg(vs, a.files[i].arg, a.run, &k);
+        }
+    }
+    k.kind = 0;
     for (int i = optind; i < argc && st == CLI_EXIT_OK; i++)
-        st = add_arg(vs, argv[i], a.run, a.text);
+        st = add_arg(vs, argv[i], a.run, &k);
     if (st == CLI_EXIT_OK)
         st = cli_lib_open(&a.lib, &h, NULL);
     if (st == CLI_EXIT_OK) {

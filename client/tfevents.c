@@ -39,6 +39,7 @@ static const struct command commands[] = {
      cli_hparams_main},
     {"stats", "print tfeventsd's counters", cli_stats_main},
     {"ping", "check that tfeventsd answers", cli_ping_main},
+    {"embedding", "an embedding for TensorBoard's projector from TSV files", cli_embedding_main},
 };
 
 void cli_error(const char *fmt, ...)
