@@ -743,7 +743,7 @@ static int graph_row(struct out *o, const struct collect_args *a,
     if (!is_def && !ev->tagged_run_metadata)
         return 0;
     const char *tag = is_def ? GRAPH_RUN_GRAPH_TAG : ev->tagged_run_metadata->tag;
-    if (a->tag_glob && fnmatch(a->tag_glob, tag, 0) != 0)
+    if (!cli_filter_tag(&a->f, tag))
         return 0;
     const ProtobufCBinaryData *bytes =
         is_def ? &ev->graph_def : &ev->tagged_run_metadata->run_metadata;

@@ -242,12 +242,12 @@ static int open_logdir(const struct exec_host *h, struct request *m, logdir **re
 
 /* The projector's files of an embedding below <root>/<logdir>/<run>,
  * reached without following a link (confine.h). */
-int exec_embedding(const char *root, const char *logdir, const char *run,
+int exec_embedding(const char *root, const char *ldname, const char *run,
                    const struct projector_embedding *e, struct reply *rp)
 {
     char rel[CONFINE_MAX_PATH + 1];
-    bool ld_dot = strcmp(logdir, ".") == 0, run_dot = strcmp(run, ".") == 0;
-    int k = snprintf(rel, sizeof rel, "%s%s%s", ld_dot ? "" : logdir,
+    bool ld_dot = strcmp(ldname, ".") == 0, run_dot = strcmp(run, ".") == 0;
+    int k = snprintf(rel, sizeof rel, "%s%s%s", ld_dot ? "" : ldname,
                      ld_dot || run_dot ? "" : "/", run_dot ? "" : run);
     if (k < 0 || (size_t)k >= sizeof rel)
         return reply_fail_count(rp, -ENAMETOOLONG, REPLY_COUNT_NAME,
@@ -260,14 +260,14 @@ int exec_embedding(const char *root, const char *logdir, const char *run,
     if (r < 0)
         return reply_fail_count(rp, r, is_path_error(r) ? REPLY_COUNT_PATH : REPLY_COUNT_NONE,
                                 "run '%s' of logdir '%s': cannot use its directory: %s",
-                                run, logdir, exec_strerror(r));
+                                run, ldname, exec_strerror(r));
     r = projector_write(run_fd, e);
     close(run_fd);
     if (r == -EPROTO || r == -EBADMSG || r == -EFBIG)
         return reply_fail(rp, r,
                           "run '%s' of logdir '%s': its %s cannot be merged (%s); it was "
                           "left as it is",
-                          run, logdir, PROJECTOR_CONFIG_NAME,
+                          run, ldname, PROJECTOR_CONFIG_NAME,
                           r == -EPROTO ? "it holds fields this writer does not know"
                           : r == -EFBIG ? "it is, or with this embedding would be, larger "
                                           "than the 4 MiB limit"
@@ -277,12 +277,12 @@ int exec_embedding(const char *root, const char *logdir, const char *run,
                           "run '%s' of logdir '%s': another writer held the lock of its %s "
                           "(%s) for more than %u s; the embedding's files are written but "
                           "not listed in the config",
-                          run, logdir, PROJECTOR_CONFIG_NAME, PROJECTOR_LOCK_NAME,
+                          run, ldname, PROJECTOR_CONFIG_NAME, PROJECTOR_LOCK_NAME,
                           PROJECTOR_LOCK_WAIT_MS / 1000);
     if (r < 0)
         return reply_fail_count(rp, r, is_path_error(r) ? REPLY_COUNT_PATH : REPLY_COUNT_NONE,
                                 "embedding '%s' in run '%s' of logdir '%s': %s", e->tag, run,
-                                logdir, is_path_error(r) ? exec_strerror(r) : strerror(-r));
+                                ldname, is_path_error(r) ? exec_strerror(r) : strerror(-r));
     rp->has_step = true;
     rp->step = e->step;
     return 0;

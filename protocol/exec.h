@@ -79,7 +79,7 @@ int exec_fail_write(struct reply *rp, int err, const char *dir);
  * link; rp gets the step or the refusal. Blocks on file I/O, fsync and
  * the config's lock (projector_write()): tfeventsd runs it on its thread
  * pool. Returns 0 or the refusal's code. */
-int exec_embedding(const char *root, const char *logdir, const char *run,
+int exec_embedding(const char *root, const char *ldname, const char *run,
                    const struct projector_embedding *e, struct reply *rp);
 
 /* A short reason for a logdir_* error code. */
