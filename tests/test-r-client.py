@@ -322,11 +322,14 @@ def python_kinds(root, sock, py):
 
 
 def projector_files(top):
-    """{relative path: bytes} of the non-event files under top."""
+    """{relative path: bytes} of the non-event files under top (the
+    config's lock file, empty, aside)."""
     out = {}
     for d, _dirs, files in os.walk(top):
         for f in files:
-            if "tfevents" not in f:
+            if f == ".projector_config.pbtxt.lock":
+                check(os.path.getsize(os.path.join(d, f)) == 0, "the lock file holds data")
+            elif "tfevents" not in f:
                 with open(os.path.join(d, f), "rb") as fh:
                     out[os.path.relpath(os.path.join(d, f), top)] = fh.read()
     return out
