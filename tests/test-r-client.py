@@ -12,10 +12,13 @@ runs, with Rscript in the daemon's root:
     (TFEVENTS_SHARED/golden/dashboards: TensorBoard's view of our files
     must equal theirs) and from data that the Python client (client/python)
     logs too (the same tensors and projector files, wall times aside).
+  - tests/r/test-graph.R: model graphs and run metadata (op "graph"):
+    the golden fixture's GraphDef and RunMetadata sent again give its
+    Events byte for byte; bytes that do not parse are R errors.
 Each must print "ok"; every logdir they write then passes eventlint
 --strict (skipped with a note when TFEVENTS_SHARED is absent). Embedded
 mode (no daemon: libtfevents of this build loaded into R): tests/r/
-test-embedded.R, and tfevents-script.R and test-kinds.R again, and the
+test-embedded.R, and tfevents-script.R, test-kinds.R and test-graph.R again, and the
 refusals when the library or the daemon's TCP port is missing. Skipped (exit 77) when Rscript is not
 installed.
 
@@ -408,6 +411,70 @@ def test_kinds(tmp):
 
 
 
+# ---- graphs (issue 19) ----------------------------------------------------------
+
+def graph_inputs(tmp):
+    """Writes the .pb files test-graph.R sends and the R file naming them;
+    returns (its path, the expected Events: None without the golden
+    fixture, then a note is printed)."""
+    gdir = os.path.join(tmp, "pb")
+    os.mkdir(gdir)
+    tb = tdash.tb
+    pbs = {"own_graph.pb": tb.f_bytes(1, tdash.node_def("x", "Placeholder")),
+           "own_run_metadata.pb": tb.f_bytes(1, tb.f_bytes(1, tb.f_bytes(1, "cpu") + tb.f_bytes(
+               2, tb.f_bytes(1, "x"))))}
+    src = ["graph_dir <- %s" % json.dumps(gdir)]
+    expected = None
+    try:
+        gdef, gmd = tdash.golden_graph_events()
+    except (Skip, tdash.td.Skip) as e:   # (test-dashboards.py's own copy of the harness)
+        print("note: test-graph.R sends only its own graph: %s" % e)
+    else:
+        fd, fm = td.evfile.fields(gdef), td.evfile.fields(gmd)
+        trm = td.evfile.fields(fm[8][0])
+        pbs["golden_graph.pb"], pbs["golden_run_metadata.pb"] = fd[4][0], trm[2][0]
+        src.append('hexd <- function(h) readBin(as.raw(strtoi(substring(h, seq(1, 15, 2), '
+                   'seq(2, 16, 2)), 16L)), "double", 1, size = 8, endian = "little")')
+        src.append("golden <- list(graph_step = %d, graph_wall = %s, md_step = %d, md_wall = %s, "
+                   "tag = %s)" % (fd.get(2, [0])[0], r_doubles([struct.unpack("<d", fd[1][0])[0]]),
+                                  fm.get(2, [0])[0], r_doubles([struct.unpack("<d", fm[1][0])[0]]),
+                                  json.dumps(trm[1][0].decode())))
+        expected = [gdef, gmd]
+    for name, b in pbs.items():
+        with open(os.path.join(gdir, name), "wb") as f:
+            f.write(b)
+    path = os.path.join(tmp, "graph-inputs.R")
+    with open(path, "w") as f:
+        f.write("\n".join(src) + "\n")
+    return path, pbs, expected
+
+
+def check_graph(root, pbs, expected):
+    """Our Events hold the bytes sent, as they were; the golden ones equal
+    the fixture's Events byte for byte (step and wall time included)."""
+    ev = td.evfile
+    files = ev.event_files(os.path.join(root, "graphown")).get("train", [])
+    got = [ev.fields(p) for f in files for p in ev.records(f) if 3 not in ev.fields(p)]
+    check([sorted(f) for f in got] == [[1, 4], [1, 2, 8], [1, 2, 4]], "graphown: Event fields %r"
+          % [sorted(f) for f in got])
+    check(got[0][4][0] == got[2][4][0] == pbs["own_graph.pb"], "graphown: graph_def bytes")
+    trm = ev.fields(got[1][8][0])
+    check(trm[1][0] == b"step_3" and trm[2][0] == pbs["own_run_metadata.pb"] and
+          got[1][2][0] == 3 and got[2][2][0] == 5, "graphown: run metadata or steps")
+    if expected is not None:
+        check(tdash.our_events(os.path.join(root, "graph")) == expected,
+              "graph: our Events differ from the golden fixture's")
+
+
+def test_graph(tmp):
+    """log_graph() and log_run_metadata() against the daemon: the golden
+    fixture's bytes give its Events byte for byte; refusals are R errors."""
+    inputs, pbs, expected = graph_inputs(tmp)
+    run_script(tmp, "test-graph.R", env_extra={"TFEVENTSD_GRAPH_INPUTS": inputs},
+               after=lambda root: check_graph(root, pbs, expected))
+
+
+
 # ---- embedded mode (issue 17) -------------------------------------------------
 
 LIBRARY = os.path.abspath(os.path.join(td.BUILD, "client", "libtfevents.so"))
@@ -475,6 +542,13 @@ def test_embedded_kinds(tmp):
                  after=lambda root: check_kinds(root, python=False))
 
 
+def test_embedded_graph(tmp):
+    """test-graph.R with no daemon: the same Events, the same refusals."""
+    inputs, pbs, expected = graph_inputs(tmp)
+    run_embedded(tmp, "test-graph.R", env_extra={"TFEVENTSD_GRAPH_INPUTS": inputs},
+                 after=lambda root: check_graph(root, pbs, expected))
+
+
 def test_embedded_refusals(tmp):
     """Without libtfevents the error says how to start the daemon; with a
     daemon's socket there but no TCP port, auto mode does not write beside
@@ -507,7 +581,8 @@ def test_embedded_refusals(tmp):
 
 
 TESTS = [test_api, test_tfevents_script, test_exit, test_help, test_kinds, test_embedded,
-         test_embedded_script, test_embedded_kinds, test_embedded_refusals]
+         test_embedded_script, test_embedded_kinds, test_embedded_refusals, test_graph,
+         test_embedded_graph]
 
 
 def main():
