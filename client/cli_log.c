@@ -20,7 +20,8 @@
 #include "cli_log_files.h"
 #include "tfevents.h"
 
-/* --image, --pr-curve and --mesh options of one invocation. */
+/* --image, --pr-curve, --mesh, --layout, --graph and --run-metadata
+ * options of one invocation. */
 #define LOG_MAX_FILE_VALUES 256
 
 static void log_usage(FILE *f)
@@ -30,7 +31,7 @@ static void log_usage(FILE *f)
         "                    [--socket PATH] [--daemon|--embedded] [--print-step]\n"
         "                    [--image NAME=FILE] [--pr-curve NAME=FILE [--thresholds N]]\n"
         "                    [--mesh NAME=FILE [--mesh-config JSON]] [--layout FILE]\n"
-        "                    [NAME=VALUE...]\n"
+        "                    [--graph FILE] [--run-metadata TAG=FILE] [NAME=VALUE...]\n"
         "\n"
         "Log values at one step, each as its own event: VALUE is a scalar when it\n"
         "is a decimal number as strtod(3) reads it whole (1, -2.5e-3, nan, inf),\n"
@@ -64,6 +65,15 @@ static void log_usage(FILE *f)
         "      --layout FILE   a custom scalars layout from JSON: {\"categories\": [{\"title\",\n"
         "                      \"charts\": [{\"title\", \"multiline\": [REGEX...]}]}]} (as the\n"
         "                      protocol's $layout), in the run of --run (default '.')\n"
+        "  -g, --graph FILE    a model graph for the graphs dashboard: a serialized\n"
+        "                      GraphDef (tf.io.write_graph(..., as_text=False)), in the\n"
+        "                      run of --run (default '.')\n"
+        "      --run-metadata TAG=FILE\n"
+        "                      a traced step's serialized RunMetadata under TAG (RUN/TAG\n"
+        "                      as NAME above). Graphs and run metadata are checked as\n"
+        "                      TensorBoard parses them, and logged after the values, at\n"
+        "                      --step N, else at the values' step, else at the logdir's\n"
+        "                      current step (0 before any); the counter is left alone\n"
         CLI_LIB_USAGE
         "\n"
         "exit status: 0 logged, 1 refused (a step not above the tag's last step,\n"
@@ -96,14 +106,15 @@ struct arg_kind {
     const char *config;
 };
 
-/* Add NAME=VALUE (or NAME=FILE) to vs. CLI_EXIT_OK, or the exit status
+/* NAME=VALUE split: *ret_name (owned) holds the run (NULL: run_opt) and
+ * the tag, *ret_value points into arg. CLI_EXIT_OK, or the exit status
  * after a message. */
-static int add_arg(tfevents_values *vs, const char *arg, const char *run_opt,
-                   const struct arg_kind *k)
+static int split_arg(const char *arg, const char *run_opt, bool file, char **ret_name,
+                     const char **ret_run, const char **ret_tag, const char **ret_value)
 {
     const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg || (k->kind && !eq[1])) {
-        cli_error("log: '%s' is not NAME=%s", arg, k->kind ? "FILE" : "VALUE");
+    if (!eq || eq == arg || (file && !eq[1])) {
+        cli_error("log: '%s' is not NAME=%s", arg, file ? "FILE" : "VALUE");
         return CLI_EXIT_USAGE;
     }
     size_t nlen = (size_t)(eq - arg);
@@ -121,13 +132,29 @@ static int add_arg(tfevents_values *vs, const char *arg, const char *run_opt,
             tag = slash + 1;
         }
     }
-    int st = CLI_EXIT_OK;
     if (!*tag || (run && !*run)) {
         cli_error("log: '%.*s' has an empty %s", (int)nlen, arg, *tag ? "run" : "tag");
-        st = CLI_EXIT_USAGE;
-        goto out;
+        free(name);
+        return CLI_EXIT_USAGE;
     }
-    const char *value = eq + 1;
+    *ret_name = name;
+    *ret_run = run;
+    *ret_tag = tag;
+    *ret_value = eq + 1;
+    return CLI_EXIT_OK;
+}
+
+/* Add NAME=VALUE (or NAME=FILE) to vs. CLI_EXIT_OK, or the exit status
+ * after a message. */
+static int add_arg(tfevents_values *vs, const char *arg, const char *run_opt,
+                   const struct arg_kind *k)
+{
+    char *name;
+    const char *run, *tag, *value;
+    int st = split_arg(arg, run_opt, k->kind != 0, &name, &run, &tag, &value);
+    if (st != CLI_EXIT_OK)
+        return st;
+    size_t nlen = strlen(arg) - strlen(value) - 1;
     double d;
     int r;
     if (k->kind) {
@@ -153,8 +180,17 @@ out:
 }
 
 struct file_value {
-    int kind;            /* 'i' image, 'c' PR curve, 'm' mesh, 'y' layout */
-    const char *arg;     /* NAME=FILE (a layout: FILE) */
+    int kind;            /* 'i' image, 'c' PR curve, 'm' mesh, 'y' layout, 'g' graph,
+                          * LOG_OPT_RUN_METADATA */
+    const char *arg;     /* NAME=FILE (a layout, a graph: FILE) */
+};
+
+/* A graph or run metadata read and checked, sent after the values. */
+struct graph_value {
+    char *name;          /* owned: run and tag of a run metadata (NULL: a graph) */
+    const char *run, *tag;
+    char *data;          /* owned: the serialized message */
+    size_t len;
 };
 
 struct log_args {
@@ -168,7 +204,12 @@ struct log_args {
     const char *mesh_config;
 };
 
-enum { LOG_OPT_THRESHOLDS = CLI_LIB_OPT_NEXT, LOG_OPT_MESH_CONFIG, LOG_OPT_LAYOUT = 'y' };
+enum {
+    LOG_OPT_THRESHOLDS = CLI_LIB_OPT_NEXT,
+    LOG_OPT_MESH_CONFIG,
+    LOG_OPT_RUN_METADATA,
+    LOG_OPT_LAYOUT = 'y'
+};
 
 /* Parse the options; the NAME=VALUE arguments start at optind.
  * CLI_EXIT_OK, -1 for --help (done), or the exit status of a usage error. */
@@ -186,6 +227,8 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         {"thresholds", required_argument, NULL, LOG_OPT_THRESHOLDS},
         {"mesh-config", required_argument, NULL, LOG_OPT_MESH_CONFIG},
         {"layout", required_argument, NULL, LOG_OPT_LAYOUT},
+        {"graph", required_argument, NULL, 'g'},
+        {"run-metadata", required_argument, NULL, LOG_OPT_RUN_METADATA},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -198,7 +241,7 @@ static int log_parse(int argc, char **argv, struct log_args *a)
     a->mesh_config = NULL;
     int c, t;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:S:r:ts:pi:c:m:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:S:r:ts:pi:c:m:g:h", longopts, NULL)) != -1) {
         if ((t = cli_lib_option(&a->lib, c, optarg)) != 0) {
             if (t < 0)
                 return CLI_EXIT_USAGE;
@@ -232,8 +275,11 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         case 'c':
         case 'm':
         case LOG_OPT_LAYOUT:
+        case 'g':
+        case LOG_OPT_RUN_METADATA:
             if (a->n_files == LOG_MAX_FILE_VALUES) {
-                cli_error("log: at most %d --image, --pr-curve, --mesh and --layout",
+                cli_error("log: at most %d --image, --pr-curve, --mesh, --layout, --graph "
+                          "and --run-metadata",
                           LOG_MAX_FILE_VALUES);
                 return CLI_EXIT_USAGE;
             }
@@ -265,7 +311,8 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         }
     }
     if (optind >= argc && a->n_files == 0) {
-        cli_error("log: no NAME=VALUE (or --image, --pr-curve, --mesh, --layout) to log");
+        cli_error("log: no NAME=VALUE (or --image, --pr-curve, --mesh, --layout, --graph, "
+                  "--run-metadata) to log");
         log_usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -273,6 +320,48 @@ static int log_parse(int argc, char **argv, struct log_args *a)
         cli_error("log: --run needs a run name ('.' for the logdir itself)");
         return CLI_EXIT_USAGE;
     }
+    return CLI_EXIT_OK;
+}
+
+/* Read and check a --graph FILE or --run-metadata TAG=FILE into g. */
+static int read_graph(const struct file_value *f, const char *run_opt, struct graph_value *g)
+{
+    const char *path = f->arg;
+    *g = (struct graph_value){NULL, run_opt, NULL, NULL, 0};
+    if (f->kind == LOG_OPT_RUN_METADATA) {
+        int st = split_arg(f->arg, run_opt, true, &g->name, &g->run, &g->tag, &path);
+        if (st != CLI_EXIT_OK)
+            return st;
+    }
+    int r = cli_log_graph_file(path, g->tag != NULL, &g->data, &g->len);
+    if (r < 0)
+        free(g->name);
+    return r == 0 ? CLI_EXIT_OK : r == -ENOMEM || r == -ENOENT || r == -EACCES || r == -EISDIR
+                                      ? CLI_EXIT_IO : CLI_EXIT_USAGE;
+}
+
+/* Send the graphs at step: after the values (at their step, when no
+ * --step N), else at the logdir's current step; the counter is left
+ * alone, as a graph request leaves it. */
+static int send_graphs(const struct log_args *a, tfevents *h, const struct graph_value *gs,
+                       size_t n, int64_t step, int64_t *ret_step)
+{
+    if (step < 0) {
+        int r = tfevents_get_step(h, NULL, &step);
+        if (r < 0)
+            return cli_lib_fail(&a->lib, h, r);
+        if (step < 0)
+            step = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int r = gs[i].tag ? tfevents_add_run_metadata(h, NULL, gs[i].run, step, gs[i].tag,
+                                                      gs[i].data, gs[i].len)
+                          : tfevents_add_graph(h, NULL, gs[i].run, step, gs[i].data,
+                                               gs[i].len);
+        if (r < 0)
+            return cli_lib_fail(&a->lib, h, r);
+    }
+    *ret_step = step;
     return CLI_EXIT_OK;
 }
 
@@ -284,14 +373,25 @@ int cli_log_main(int argc, char **argv)
         return st < 0 ? CLI_EXIT_OK : st;
     tfevents *h = NULL;
     tfevents_values *vs = tfevents_values_new();
-    if (!vs) {
+    struct graph_value *gs = calloc(a.n_files ? a.n_files : 1, sizeof *gs);
+    size_t n_graphs = 0, n_values = (size_t)(argc - optind);
+    if (!vs || !gs) {
         cli_error("out of memory");
+        tfevents_values_free(vs);
+        free(gs);
         return CLI_EXIT_IO;
     }
     /* Every argument is checked before anything is opened or sent. */
     struct arg_kind k = {0, a.text, a.thresholds, a.mesh_config};
     for (size_t i = 0; i < a.n_files && st == CLI_EXIT_OK; i++) {
         k.kind = a.files[i].kind;
+        if (k.kind == 'g' || k.kind == LOG_OPT_RUN_METADATA) {
+            st = read_graph(&a.files[i], a.run, &gs[n_graphs]);
+            if (st == CLI_EXIT_OK)
+                n_graphs++;
+            continue;
+        }
+        n_values++;
         if (k.kind == LOG_OPT_LAYOUT) {
             int r = cli_log_layout_file(vs, a.run, a.files[i].arg);
             st = r == 0 ? CLI_EXIT_OK : r == -ENOMEM || r == -ENOENT || r == -EACCES
@@ -305,17 +405,24 @@ int cli_log_main(int argc, char **argv)
         st = add_arg(vs, argv[i], a.run, &k);
     if (st == CLI_EXIT_OK)
         st = cli_lib_open(&a.lib, &h, NULL);
-    if (st == CLI_EXIT_OK) {
-        int64_t at = -1;
+    int64_t at = a.step >= 0 ? a.step : -1;
+    if (st == CLI_EXIT_OK && n_values > 0) {
         /* ret_step makes a daemon-mode call wait for the answer, so that a
          * refusal is reported here, with the daemon's sentence. */
         int r = tfevents_log(h, NULL, vs, a.step, TFEVENTS_NOW, &at);
         if (r < 0)
             st = cli_lib_fail(&a.lib, h, r);
-        else if (a.print_step)
-            printf("%" PRId64 "\n", at);
     }
+    if (st == CLI_EXIT_OK && n_graphs > 0)
+        st = send_graphs(&a, h, gs, n_graphs, at, &at);
+    if (st == CLI_EXIT_OK && a.print_step)
+        printf("%" PRId64 "\n", at);
     st = cli_lib_close(&a.lib, h, st);
     tfevents_values_free(vs);
+    for (size_t i = 0; i < n_graphs; i++) {
+        free(gs[i].name);
+        free(gs[i].data);
+    }
+    free(gs);
     return st;
 }

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "graph.h"
 
 int cli_log_read_file(const char *path, char **ret, size_t *ret_len)
 {
@@ -535,4 +536,35 @@ int cli_log_layout_file(tfevents_values *vs, const char *run, const char *path)
     cJSON_Delete(root);
     free(data);
     return r;
+}
+
+/* ---- graphs and run metadata -------------------------------------------- */
+
+int cli_log_graph_file(const char *path, bool run_metadata, char **ret, size_t *ret_len)
+{
+    char *data;
+    size_t len;
+    int r = read_or_say(path, &data, &len);
+    if (r < 0)
+        return r;
+    enum graph_kind kind = run_metadata ? GRAPH_RUN_METADATA : GRAPH_DEF;
+    char why[256] = "";
+    r = graph_check(kind, data, len, NULL, why, sizeof why);
+    if (r == -EBADMSG)
+        cli_error("log: %s does not parse as a %s: %s; TensorBoard's graphs dashboard would "
+                  "fail on it, so nothing was logged", path, graph_kind_name(kind), why);
+    else if (r == -EINVAL)
+        cli_error("log: %s is empty (not a %s)", path, graph_kind_name(kind));
+    else if (r == -EMSGSIZE)
+        cli_error("log: %s is larger than %u MiB, the limit of a %s", path,
+                  GRAPH_MAX_BYTES >> 20, graph_kind_name(kind));
+    else if (r < 0)
+        cli_error("log: %s: %s", path, strerror(-r));
+    if (r < 0) {
+        free(data);
+        return r;
+    }
+    *ret = data;
+    *ret_len = len;
+    return 0;
 }

@@ -1,12 +1,14 @@
 /* cli_log_files: values of `tfevents log` read from files: an image file
  * (PNG, JPEG or GIF, animated or not), a PR curve from a table of labels
  * and predictions, a mesh from an ASCII PLY or Wavefront OBJ file, a
- * custom scalars layout from JSON. Each is
+ * custom scalars layout from JSON, a serialized GraphDef or RunMetadata.
+ * Each is
  * added to a tfevents_values; the library checks the values when they are
  * logged. */
 #ifndef TFEVENTS_CLI_LOG_FILES_H
 #define TFEVENTS_CLI_LOG_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tfevents.h"
@@ -40,5 +42,12 @@ int cli_log_mesh_file(tfevents_values *vs, const char *run, const char *name,
  * $layout), or the categories array alone; tag custom_scalars__config__
  * of run (NULL: the logdir itself). */
 int cli_log_layout_file(tfevents_values *vs, const char *run, const char *path);
+
+/* A serialized GraphDef (run_metadata false) or RunMetadata from path,
+ * checked as libtfevents and tfeventsd check it (lib/graph.h) so that a
+ * file TensorBoard could not parse is refused before anything is sent;
+ * *ret owned by the caller. 0, or a negative errno after a message
+ * (-EBADMSG: does not parse, -EINVAL: empty, -EMSGSIZE: too large). */
+int cli_log_graph_file(const char *path, bool run_metadata, char **ret, size_t *ret_len);
 
 #endif

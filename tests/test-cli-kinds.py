@@ -9,7 +9,9 @@ from collect --type pr_curve|mesh|layout|projector and from export's
 files exactly as computed here; the golden dashboards written by
 TensorBoard's own code read back as TensorBoard's routes served them
 (skipped with a note when ../shared is absent). Also the --run/--tag/
---view/--precision parser that collect and export share.
+--view/--precision parser that collect and export share. Graphs and run
+metadata (tfevents log --graph/--run-metadata): the golden fixture's bytes
+sent again give its Events (all but the wall time) byte for byte.
 
 Usage: test-cli-kinds.py [TEST-NAME-SUBSTRING]"""
 
@@ -29,6 +31,7 @@ _spec = importlib.util.spec_from_file_location("tdaemon", os.path.join(_here, "t
 td = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(td)
 Daemon, check, Skip = td.Daemon, td.check, td.Skip
+evfile = td.evfile
 
 CLI = os.path.abspath(os.environ.get("TFEVENTS_CLI") or
                       os.path.join(td.BUILD, "client", "tfevents"))
@@ -503,8 +506,163 @@ def test_projector_outside(tmp):
     check("projector_config.pbtxt" in p.stderr, "stderr %r" % p.stderr)
 
 
+# ---- graphs and run metadata ------------------------------------------------
+
+# A GraphDef of one node "x" (op Placeholder), and a RunMetadata holding an
+# empty StepStats: small valid messages for the parts that need no fixture.
+TINY_GRAPH = b"\x0a\x10\x0a\x01x\x12\x0bPlaceholder"
+TINY_RUN_METADATA = b"\x0a\x00"
+
+
+def golden_graph_events():
+    """The fixture's graph_def and tagged_run_metadata Event payloads."""
+    d = os.path.join(golden(), "graph")
+    (name,) = [n for n in os.listdir(d) if "tfevents" in n]
+    payloads = list(evfile.records(os.path.join(d, name)))
+    def_ev = [p for p in payloads if 4 in evfile.fields(p)]
+    md_ev = [p for p in payloads if 8 in evfile.fields(p)]
+    check(len(def_ev) == 1 and len(md_ev) == 1, "fixture: one graph and one run metadata")
+    return def_ev[0], md_ev[0]
+
+
+def run_events(logdir, run):
+    """Payloads of run's event files other than the file_version record."""
+    files = evfile.event_files(logdir).get(run, [])
+    check(files, "no event file of run %s in %s" % (run, logdir))
+    return [p for f in files for p in evfile.records(f) if 3 not in evfile.fields(p)]
+
+
+def without_wall_time(payload):
+    """An Event's bytes after its wall_time (field 1, a double: 9 bytes,
+    first as every writer puts it); the CLI logs at the time it runs."""
+    check(payload[:1] == b"\x09", "wall_time is not the Event's first field: %r" % payload[:12])
+    return payload[9:]
+
+
+def write_graph_files(tmp, gdef, gmd):
+    fd, fm = evfile.fields(gdef), evfile.fields(gmd)
+    trm = evfile.fields(fm[8][0])
+    gfile, mfile = os.path.join(tmp, "model.pb"), os.path.join(tmp, "trace.pb")
+    with open(gfile, "wb") as f:
+        f.write(fd[4][0])
+    with open(mfile, "wb") as f:
+        f.write(trm[2][0])
+    return gfile, mfile, trm[1][0].decode(), fm.get(2, [0])[0], fd, trm
+
+
+def graph_golden(tmp, mode, logdir, sock=None):
+    """Send the fixture's graph (its step 0: the fresh logdir's current
+    step) and run metadata (--step 1) and compare the Events."""
+    gdef, gmd = golden_graph_events()
+    gfile, mfile, mtag, mstep, fd, trm = write_graph_files(tmp, gdef, gmd)
+    check(mstep == 1 and 2 not in evfile.fields(gdef), "fixture steps: graph 0, metadata 1")
+    base = ["--logdir", logdir, mode] + (["--socket", sock] if sock else [])
+    env = dict(os.environ)
+    env.pop("TFEVENTS_MODE", None)
+    p = cli(["log"] + base + ["--graph", gfile, "--print-step"], env=env)
+    check(p.stdout == "0\n", "graph step %r" % p.stdout)
+    cli(["log"] + base + ["--step", str(mstep), "--run-metadata", "%s=%s" % (mtag, mfile)],
+        env=env)
+    # --run and --step with a value beside: both at step 7 of run "train".
+    p = cli(["log"] + base + ["--run", "train", "--step", "7", "--graph", gfile,
+                              "--run-metadata", "%s=%s" % (mtag, mfile), "loss=2", "-p"],
+            env=env)
+    check(p.stdout == "7\n", "--step 7 printed %r" % p.stdout)
+    # No --step: at the step the values were logged at (the counter's next).
+    p = cli(["log"] + base + ["--run", "ev", "--graph", gfile, "x=1", "-p"], env=env)
+    nstep = int(p.stdout)
+    # A second graph of run "train" at step 7: refused, exit 1, said.
+    p = cli(["log"] + base + ["--run", "train", "--step", "7", "--graph", gfile], want=1,
+            env=env)
+    check("already holds a graph" in p.stderr, "second graph: %r" % p.stderr)
+    if sock:
+        cli(["flush", "--socket", sock, "--daemon"])
+    ours = run_events(logdir, ".")
+    check([without_wall_time(x) for x in ours] == [without_wall_time(gdef), without_wall_time(gmd)],
+          "%s: our Events differ from the fixture's: %r" % (mode, ours))
+    train = run_events(logdir, "train")
+    kinds = sorted(k for x in train for k in evfile.fields(x) if k in (4, 8, 5))
+    check(kinds == [4, 5, 8] and all(evfile.fields(x).get(2, [0])[0] == 7 for x in train),
+          "%s: run train %r" % (mode, [evfile.fields(x) for x in train]))
+    ev = run_events(logdir, "ev")
+    check(len(ev) == 2 and {evfile.fields(x).get(2, [0])[0] for x in ev} == {nstep},
+          "%s: run ev at step %d: %r" % (mode, nstep, [evfile.fields(x) for x in ev]))
+    td.eventlint(logdir)
+    rows = [r for r in jsonl(["collect", logdir, "--type", "summary"]) if r["run"] == "."]
+    check([(r["tag"], r["step"], r["plugin"], r["value"]) for r in rows] ==
+          [("__run_graph__", 0, "graphs", {"kind": "graph", "nodes": 4, "bytes": len(fd[4][0])}),
+           (mtag, 1, "graph_tagged_run_metadata",
+            {"kind": "run_metadata", "nodes": 2, "bytes": len(trm[2][0])})],
+          "%s: collect %r" % (mode, rows))
+
+
+def test_graph_daemon(tmp):
+    d = Daemon(tmp)
+    try:
+        graph_golden(tmp, "--daemon", os.path.join(d.root, "g"), d.sock)
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
+def test_graph_embedded(tmp):
+    logdir = os.path.join(tmp, "root", "g")
+    os.makedirs(logdir)
+    graph_golden(tmp, "--embedded", logdir)
+
+
+def test_graph_refusals(tmp):
+    """Files that do not parse (or are missing, empty, a directory) are
+    refused before anything is opened or sent, in both modes; a valid
+    graph beside them changes nothing."""
+    files = {"good.pb": TINY_GRAPH, "md.pb": TINY_RUN_METADATA,
+             "utf8.pb": b"\x0a\x05\x0a\x01\xffxx",       # node name not UTF-8
+             "cut.pb": TINY_GRAPH[:-1], "varint.pb": b"\x08\x03", "empty.pb": b""}
+    for n, b in files.items():
+        with open(os.path.join(tmp, n), "wb") as f:
+            f.write(b)
+    f = {n: os.path.join(tmp, n) for n in files}
+    d = Daemon(tmp)
+    try:
+        for mode in ("--daemon", "--embedded"):
+            logdir = os.path.join(d.root, "r" + mode[2])
+            base = ["log", "--logdir", logdir, mode, "--socket", d.sock]
+            cases = [(["--graph", f["utf8.pb"]], 2, "utf8.pb does not parse as a GraphDef"),
+                     (["--graph", f["cut.pb"]], 2, "cut.pb does not parse as a GraphDef"),
+                     (["--graph", f["varint.pb"]], 2, "does not parse as a GraphDef"),
+                     (["--run-metadata", "t=" + f["utf8.pb"]], 2,
+                      "does not parse as a RunMetadata"),
+                     (["--graph", f["empty.pb"]], 2, "empty.pb is empty"),
+                     (["--graph", os.path.join(tmp, "none.pb")], 3, "No such file"),
+                     (["--run-metadata", "t=" + os.path.join(tmp, "none.pb")], 3,
+                      "No such file"),
+                     (["--graph", tmp], 2, "not a regular file"),
+                     (["--run-metadata", f["md.pb"]], 2, "is not NAME=FILE"),
+                     (["--run-metadata", "a/=" + f["md.pb"]], 2, "has an empty tag")]
+            for args, want, say in cases:
+                p = cli(base + ["--graph", f["good.pb"], "x=1"] + args, want=want)
+                check(say in p.stderr, "%s %s: %r" % (mode, args, p.stderr))
+            check(not os.path.exists(logdir), "%s: a refused command wrote in %s"
+                  % (mode, logdir))
+            # The valid ones alone are logged; the tag __run_graph__ is the
+            # graph's, refused for a run metadata (exit 1, said).
+            cli(base + ["--graph", f["good.pb"], "--run-metadata", "t=" + f["md.pb"]])
+            p = cli(base + ["--step", "3", "--run-metadata", "__run_graph__=" + f["md.pb"]],
+                    want=1)
+            check("__run_graph__" in p.stderr, "%s: %r" % (mode, p.stderr))
+            cli(["flush", "--socket", d.sock, "--daemon"])
+            rows = jsonl(["collect", logdir, "--type", "summary"])
+            check([(r["tag"], r["step"], r["value"]["kind"]) for r in rows] ==
+                  [("__run_graph__", 0, "graph"), ("t", 0, "run_metadata")],
+                  "%s: %r" % (mode, rows))
+    finally:
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
 TESTS = [test_golden_pr_curves, test_golden_mesh_layout_gif, test_golden_projector,
-         test_daemon_writes, test_embedded_writes, test_refusals, test_projector_outside]
+         test_daemon_writes, test_embedded_writes, test_refusals, test_projector_outside,
+         test_graph_daemon, test_graph_embedded, test_graph_refusals]
 
 
 def main():
