@@ -128,6 +128,7 @@ struct walk {
     const struct gmsg *top;   /* what is checked: GraphDef or RunMetadata */
 };
 
+__attribute__((format(printf, 3, 4)))
 static int fail(struct walk *w, const uint8_t *at, const char *fmt, ...)
 {
     if (w->why && w->why_size) {
