@@ -56,6 +56,19 @@ int s3_addressing_parse(const char *s)
     return -EINVAL;
 }
 
+
+/* Appends the query parameter name=value (value percent-encoded) to q,
+ * after a '&' unless it is the first; q stays NUL-terminated. Callers add
+ * parameters in byte order of their names: the query is then already
+ * canonical, and SigV4 signs it as it is. */
+static int query_add(struct buf *q, const char *name, const char *value)
+{
+    int r = q->len ? buf_append_str(q, "&") : 0;
+    r = r ? r : buf_append_str(q, name);
+    r = r ? r : buf_append_str(q, "=");
+    return r ? r : s3url_encode(q, value, strlen(value), false);
+}
+
 static void copy_env(char *out, size_t size, const char *name)
 {
     const char *v = getenv(name);
@@ -593,9 +606,9 @@ static int multipart(s3_client *c, const char *key, int fd, uint64_t size, uint8
         uint64_t off = i * part, len = size - off < part ? size - off : part;
         struct hashes h;
         buf_reset(&q);
-        r = buf_printf(&q, "partNumber=%llu&uploadId=", (unsigned long long)i + 1);
+        r = buf_printf(&q, "partNumber=%llu", (unsigned long long)i + 1);
         if (r == 0)
-            r = s3url_encode(&q, upload_id, strlen(upload_id), false);
+            r = query_add(&q, "uploadId", upload_id);
         if (r == 0)
             r = put_part(c, key, (const char *)q.data, fd, off, len, chunk, &h, &whole,
                          "uploading a part");
@@ -608,8 +621,7 @@ static int multipart(s3_client *c, const char *key, int fd, uint64_t size, uint8
     if (r == 0)
         r = buf_append_str(&done, "</CompleteMultipartUpload>");
     buf_reset(&q);
-    int r2 = buf_append_str(&q, "uploadId=");
-    r2 = r2 ? r2 : s3url_encode(&q, upload_id, strlen(upload_id), false);
+    int r2 = query_add(&q, "uploadId", upload_id);
     if (r == 0 && r2 == 0) {
         r = post(c, key, (const char *)q.data, done.data, done.len, "application/xml",
                  "completing a multipart upload");
@@ -742,17 +754,10 @@ int s3_list(s3_client *c, const char *prefix,
     buf_init(&q, BUF_NO_CAP);
     int r;
     do {
-        /* Parameters in byte order, values encoded: the query is then
-         * already canonical, which SigV4 signs as is. */
         buf_reset(&q);
-        r = 0;
-        if (token[0]) {
-            r = buf_append_str(&q, "continuation-token=");
-            r = r ? r : s3url_encode(&q, token, strlen(token), false);
-            r = r ? r : buf_append_str(&q, "&");
-        }
-        r = r ? r : buf_append_str(&q, "list-type=2&prefix=");
-        r = r ? r : s3url_encode(&q, prefix, strlen(prefix), false);
+        r = token[0] ? query_add(&q, "continuation-token", token) : 0;
+        r = r ? r : query_add(&q, "list-type", "2");
+        r = r ? r : query_add(&q, "prefix", prefix);
         r = r ? r : request(c, "GET", NULL, (const char *)q.data, NULL, -1, "listing");
         if (r == 0) {
             r = list_page(c, cb, arg, token, sizeof token);
@@ -815,21 +820,12 @@ int s3_list_multipart(s3_client *c, const char *prefix,
     buf_init(&q, BUF_NO_CAP);
     int r;
     do {
-        /* Parameters in byte order, values encoded (canonical for SigV4). */
         buf_reset(&q);
-        r = 0;
-        if (key_marker[0]) {
-            r = buf_append_str(&q, "key-marker=");
-            r = r ? r : s3url_encode(&q, key_marker, strlen(key_marker), false);
-            r = r ? r : buf_append_str(&q, "&");
-        }
-        r = r ? r : buf_append_str(&q, "prefix=");
-        r = r ? r : s3url_encode(&q, prefix, strlen(prefix), false);
-        if (id_marker[0]) {
-            r = r ? r : buf_append_str(&q, "&upload-id-marker=");
-            r = r ? r : s3url_encode(&q, id_marker, strlen(id_marker), false);
-        }
-        r = r ? r : buf_printf(&q, "&uploads=");   /* NUL-terminated */
+        r = key_marker[0] ? query_add(&q, "key-marker", key_marker) : 0;
+        r = r ? r : query_add(&q, "prefix", prefix);
+        if (id_marker[0])
+            r = r ? r : query_add(&q, "upload-id-marker", id_marker);
+        r = r ? r : query_add(&q, "uploads", "");
         r = r ? r : request(c, "GET", NULL, (const char *)q.data, NULL, -1,
                             "listing multipart uploads");
         if ((r == -EPROTO || r == -EAGAIN) && (c->status == 501 || c->status == 405))
@@ -855,8 +851,7 @@ int s3_abort_multipart(s3_client *c, const char *key, const char *upload_id)
 {
     struct buf q;
     buf_init(&q, BUF_NO_CAP);
-    int r = buf_append_str(&q, "uploadId=");
-    r = r ? r : s3url_encode(&q, upload_id, strlen(upload_id), false);
+    int r = query_add(&q, "uploadId", upload_id);
     r = r ? r : request(c, "DELETE", key, (const char *)q.data, NULL, -1,
                         "aborting a multipart upload");
     if (r == -ENOENT)
