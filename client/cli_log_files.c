@@ -25,8 +25,11 @@ int cli_log_read_file(const char *path, char **ret, size_t *ret_len)
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > CLI_LOG_MAX_FILE) {
-        int e = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+    int e = fstat(fd, &st) < 0             ? -errno
+            : !S_ISREG(st.st_mode)          ? -EINVAL
+            : (uint64_t)st.st_size > CLI_LOG_MAX_FILE ? -EFBIG
+                                            : 0;
+    if (e < 0) {
         close(fd);
         return e;
     }
@@ -40,7 +43,7 @@ int cli_log_read_file(const char *path, char **ret, size_t *ret_len)
     /* The size may change while we read: never past cap. */
     while (len < cap && (n = read(fd, data + len, cap - len)) != 0) {
         if (n < 0) {
-            int e = -errno;
+            e = -errno;
             free(data);
             close(fd);
             return e;

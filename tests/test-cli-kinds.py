@@ -622,6 +622,9 @@ def test_graph_refusals(tmp):
         with open(os.path.join(tmp, n), "wb") as f:
             f.write(b)
     f = {n: os.path.join(tmp, n) for n in files}
+    f["huge.pb"] = os.path.join(tmp, "huge.pb")
+    with open(f["huge.pb"], "wb") as fh:
+        fh.truncate((256 << 20) + 1)      # sparse: no disk used
     d = Daemon(tmp)
     try:
         for mode in ("--daemon", "--embedded"):
@@ -637,6 +640,8 @@ def test_graph_refusals(tmp):
                      (["--run-metadata", "t=" + os.path.join(tmp, "none.pb")], 3,
                       "No such file"),
                      (["--graph", tmp], 2, "not a regular file"),
+                     # CLI_LOG_MAX_FILE (256 MiB) is the most a file may hold.
+                     (["--graph", f["huge.pb"]], 2, "huge.pb: larger than 256 MiB"),
                      (["--run-metadata", f["md.pb"]], 2, "is not NAME=FILE"),
                      (["--run-metadata", "a/=" + f["md.pb"]], 2, "has an empty tag")]
             for args, want, say in cases:
