@@ -24,7 +24,7 @@ struct command {
 
 static const struct command commands[] = {
     {"collect", "print the events, summary values or scalars of a logdir", cli_collect_main},
-    {"export", "write a logdir's values as files: CSV, Markdown, PNG/JPEG, WAV", cli_export_main},
+    {"export", "write a logdir's values as files: CSV, Markdown, images, WAV, PLY, projector", cli_export_main},
     {"dump", "print every record of one event file, with CRC verdicts", cli_dump_main},
     {"tail", "follow a logdir as it is written: live scalars, or one line per value", cli_tail_main},
     {"log", "log scalars and text at one step (through tfeventsd, or in-process)", cli_log_main},
