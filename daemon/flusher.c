@@ -49,6 +49,10 @@ struct fw {
     bool sync_next;
     int result;
     uint64_t lost;              /* records accepted, never written (close) */
+    /* Records dropped (too large for any file) while no flush waited:
+     * the next flush of this run fails, so that the loss is answered to
+     * someone even when a periodic write got there first. */
+    uint64_t unreported_drops;
     uint64_t last_used;
     uint64_t opened;            /* loop time the writer was made (--upload-interval) */
     size_t counted_pending;
@@ -238,7 +242,10 @@ static void after_write(uv_work_t *req, int status)
         log_error("%s: %llu records larger than the file-size limit allows in any file were "
                   "dropped and are lost", fw->dir, (unsigned long long)dropped);
     /* A flush that waited for a dropped record fails (the first failed
-     * wait answers every waiter of this writer). */
+     * wait answers every waiter of this writer); with nobody waiting, the
+     * next flush does. */
+    if (dropped > 0 && !fw->waiters)
+        fw->unreported_drops += dropped;
     check_waiters(fw, r < 0 ? r : dropped > 0 ? -EFBIG : 0, false);
     bool again = fw->close_requested ||
                  (r == 0 && (fw->waiters ||
@@ -278,6 +285,7 @@ static void after_close(uv_work_t *req, int status)
         log_error("%s: %llu records larger than the file-size limit allows in any file were "
                   "dropped and are lost", fw->dir,
                   (unsigned long long)(fw->final.records_lost - fw->seen.records_lost));
+    uint64_t dropped = fw->final.records_lost - fw->seen.records_lost + fw->unreported_drops;
     add_stats(fw, &fw->final);
     f->s->stats.writers_closed++;
     f->s->stats.records_lost += fw->lost;
@@ -290,7 +298,7 @@ static void after_close(uv_work_t *req, int status)
                   "are lost", fw->dir, strerror(-fw->result), (unsigned long long)fw->lost);
     else
         log_debug("closed the writer of %s", fw->dir);
-    check_waiters(fw, fw->result, true);
+    check_waiters(fw, fw->result < 0 ? fw->result : dropped > 0 ? -EFBIG : 0, true);
     list_remove(f, fw);
     logdir_run_unpin(fw->rs);
     free(fw);
@@ -508,6 +516,15 @@ void flusher_request(struct flusher *f, logdir *d, const char *user, bool sync, 
     for (struct fw *fw = f->head; fw; fw = fw->next) {
         if ((d && !logdir_run_held_by(fw->rs, d)) || (!d && user && strcmp(fw->user, user) != 0))
             continue;
+        if (fw->unreported_drops > 0) {
+            /* Dropped before this flush came; it cannot have been
+             * written, so the flush fails now, and says so once. */
+            fw->unreported_drops = 0;
+            if (q->err == 0) {
+                q->err = -EFBIG;
+                snprintf(q->err_dir, sizeof q->err_dir, "%s", fw->dir);
+            }
+        }
         uint64_t target = UINT64_MAX;
         if (!fw->closing && !close) {
             target = run_writer_seq_added(fw->w);
