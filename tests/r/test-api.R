@@ -160,9 +160,15 @@ options(tfeventsd.batch_lines = NULL)
 with_logdir("text", {
   log_event(t1 = summary_text(c("a", "b")), t2 = summary_text(matrix(c("x", "y", "1", "2"), 2)),
             quote = "a \"quoted\"\n\\ line\twith \001 control")
+  # UTF-8 whose continuation bytes are 0x80-0x9f (once escaped as
+  # control characters), in a text and in a tag.
+  do.call(log_event, setNames(list("5 \u20ac, \u4e2d\u6587 \U0001F600"), "euro \u20ac"))
   su <- collect_events(type = "summary")
 })
-check(setequal(su$tag, c("t1", "t2", "quote")) && all(su$plugin == "text"), "text tags")
+check(setequal(su$tag, c("t1", "t2", "quote", "euro \u20ac")) && all(su$plugin == "text"),
+      paste("text tags:", paste(su$tag, collapse = " ")))
+check(identical(enc2utf8(value(su[su$tag == "euro \u20ac", ])),
+                "5 \u20ac, \u4e2d\u6587 \U0001F600"), "UTF-8 text round trip")
 check(value(su[su$tag == "quote", ]) == "a \"quoted\"\n\\ line\twith \001 control",
       "escaped text round trip")
 

@@ -1,19 +1,23 @@
 # JSON text for requests, in base R (jsonlite is not needed to write).
 
 # String literals: quotes, backslashes and control characters escaped;
-# UTF-8 kept as it is (the daemon takes UTF-8 JSON).
+# UTF-8 kept as it is (the daemon takes UTF-8 JSON). The control bytes are
+# named (0x00-0x1f, 0x7f): [[:cntrl:]] on bytes also takes 0x80-0x9f, the
+# continuation bytes of many UTF-8 characters (the euro sign, CJK, emoji).
+JSON_CONTROL <- "[\\x00-\\x1f\\x7f]"
+
 json_string <- function(s) {
   s <- enc2utf8(as.character(s))
-  if (any(grepl('["\\\\[:cntrl:]]', s, useBytes = TRUE))) {
+  if (any(grepl('["\\\\\\x00-\\x1f\\x7f]', s, perl = TRUE, useBytes = TRUE))) {
     s <- gsub("\\", "\\\\", s, fixed = TRUE, useBytes = TRUE)
     s <- gsub('"', '\\"', s, fixed = TRUE, useBytes = TRUE)
     s <- gsub("\n", "\\n", s, fixed = TRUE, useBytes = TRUE)
     s <- gsub("\r", "\\r", s, fixed = TRUE, useBytes = TRUE)
     s <- gsub("\t", "\\t", s, fixed = TRUE, useBytes = TRUE)
-    if (any(grepl("[[:cntrl:]]", s, useBytes = TRUE))) {
+    if (any(grepl(JSON_CONTROL, s, perl = TRUE, useBytes = TRUE))) {
       ch <- strsplit(s, "", useBytes = TRUE)
       s <- vapply(ch, function(cs) {
-        ctl <- grepl("[[:cntrl:]]", cs, useBytes = TRUE)
+        ctl <- grepl(JSON_CONTROL, cs, perl = TRUE, useBytes = TRUE)
         cs[ctl] <- sprintf("\\u%04x", vapply(cs[ctl], function(c) as.integer(charToRaw(c))[1], 0L))
         paste(cs, collapse = "")
       }, "")
