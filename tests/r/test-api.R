@@ -223,7 +223,11 @@ tfeventsd_disconnect()
 bad <- tempfile()
 writeLines(strrep("0", 64), bad)
 options(tfeventsd.token_file = bad)
-expect_error(log_event(x = 1), "wrong token")
+e <- tryCatch(log_event(x = 1), tfeventsd_refused = function(e) e)
+check(inherits(e, "tfeventsd_refused") && identical(e$op, "auth") &&
+      identical(conditionMessage(e),
+                "tfeventsd: the daemon refused the connection: auth: wrong token"),
+      paste("wrong token:", conditionMessage(e)))
 options(tfeventsd.token_file = NULL)
 log_event(after = 1)
 check(nrow(collect_events(type = "scalar")) > 0, "works again with the right token")
