@@ -15,12 +15,15 @@ runs, with Rscript in the daemon's root:
   - tests/r/test-graph.R: model graphs and run metadata (op "graph"):
     the golden fixture's GraphDef and RunMetadata sent again give its
     Events byte for byte; bytes that do not parse are R errors.
+  - tests/r/test-refused.R: refusals as the daemon's plain sentence, in
+    conditions of class tfeventsd_refused(_warning) with the reply's fields.
 Each must print "ok"; every logdir they write then passes eventlint
 --strict (skipped with a note when TFEVENTS_SHARED is absent). Embedded
 mode (no daemon: libtfevents of this build loaded into R): tests/r/
-test-embedded.R, and tfevents-script.R, test-kinds.R and test-graph.R again, and the
-refusals when the library or the daemon's TCP port is missing. Skipped (exit 77) when Rscript is not
-installed.
+test-embedded.R, and tfevents-script.R, test-kinds.R, test-graph.R and
+test-refused.R (with jsonlite hidden) again, and the refusals when the
+library or the daemon's TCP port is missing. Skipped (exit 77) when
+Rscript is not installed.
 
 Standard library only; the harness is test-daemon.py's.
 Usage: test-r-client.py [TEST-NAME-SUBSTRING]"""
@@ -580,9 +583,38 @@ def test_embedded_refusals(tmp):
     check("auto, daemon or embedded" in out, "bad mode: %r" % out)
 
 
+# ---- refusals as text (the daemon's sentence, unescaped) ------------------------
+
+def no_jsonlite_env():
+    """Environment that hides jsonlite (installed in a site library) from
+    Rscript, and the flag that has test-refused.R check it is hidden;
+    empty (with a note) when it cannot be hidden here."""
+    env = {"R_LIBS_SITE": "/nonexistent", "R_LIBS_USER": "/nonexistent"}
+    p = subprocess.run(["Rscript", "--no-init-file", "-e",
+                        'cat(requireNamespace("jsonlite", quietly = TRUE))'],
+                       env=dict(os.environ, **env), capture_output=True, text=True, timeout=120)
+    if p.stdout.strip() != "FALSE":
+        print("note: jsonlite cannot be hidden from R here; test-refused.R runs with it")
+        return {}
+    return dict(env, TFEVENTSD_TEST_NO_JSONLITE="1")
+
+
+def test_refused(tmp):
+    """Refusals read as the daemon's plain sentence, in conditions of class
+    tfeventsd_refused / tfeventsd_refused_warning carrying the reply's
+    fields (tags with quotes, backslashes, tabs and non-ASCII letters)."""
+    run_script(tmp, "test-refused.R")
+
+
+def test_embedded_refused(tmp):
+    """The same refusals and texts in embedded mode, with jsonlite hidden:
+    replies are read in base R."""
+    run_embedded(tmp, "test-refused.R", env_extra=no_jsonlite_env())
+
+
 TESTS = [test_api, test_tfevents_script, test_exit, test_help, test_kinds, test_embedded,
          test_embedded_script, test_embedded_kinds, test_embedded_refusals, test_graph,
-         test_embedded_graph]
+         test_embedded_graph, test_refused, test_embedded_refused]
 
 
 def main():

@@ -160,9 +160,15 @@ options(tfeventsd.batch_lines = NULL)
 with_logdir("text", {
   log_event(t1 = summary_text(c("a", "b")), t2 = summary_text(matrix(c("x", "y", "1", "2"), 2)),
             quote = "a \"quoted\"\n\\ line\twith \001 control")
+  # UTF-8 whose continuation bytes are 0x80-0x9f (once escaped as
+  # control characters), in a text and in a tag.
+  do.call(log_event, setNames(list("5 \u20ac, \u4e2d\u6587 \U0001F600"), "euro \u20ac"))
   su <- collect_events(type = "summary")
 })
-check(setequal(su$tag, c("t1", "t2", "quote")) && all(su$plugin == "text"), "text tags")
+check(setequal(su$tag, c("t1", "t2", "quote", "euro \u20ac")) && all(su$plugin == "text"),
+      paste("text tags:", paste(su$tag, collapse = " ")))
+check(identical(enc2utf8(value(su[su$tag == "euro \u20ac", ])),
+                "5 \u20ac, \u4e2d\u6587 \U0001F600"), "UTF-8 text round trip")
 check(value(su[su$tag == "quote", ]) == "a \"quoted\"\n\\ line\twith \001 control",
       "escaped text round trip")
 
@@ -217,7 +223,11 @@ tfeventsd_disconnect()
 bad <- tempfile()
 writeLines(strrep("0", 64), bad)
 options(tfeventsd.token_file = bad)
-expect_error(log_event(x = 1), "wrong token")
+e <- tryCatch(log_event(x = 1), tfeventsd_refused = function(e) e)
+check(inherits(e, "tfeventsd_refused") && identical(e$op, "auth") &&
+      identical(conditionMessage(e),
+                "tfeventsd: the daemon refused the connection: auth: wrong token"),
+      paste("wrong token:", conditionMessage(e)))
 options(tfeventsd.token_file = NULL)
 log_event(after = 1)
 check(nrow(collect_events(type = "scalar")) > 0, "works again with the right token")

@@ -72,8 +72,9 @@ open_authenticated <- function() {
   reply <- readLines(con, n = 1L)
   if (length(reply) != 1L || !grepl('"ok":true', reply, fixed = TRUE)) {
     close(con)
-    stop("tfeventsd: the daemon refused the connection: ",
-         if (length(reply)) reply else "(closed)", call. = FALSE)
+    if (!length(reply))
+      stop("tfeventsd: the daemon closed the connection before its answer", call. = FALSE)
+    refused(reply, "the daemon refused the connection: ")
   }
   con
 }
@@ -214,11 +215,29 @@ read_reply <- function(con) {
   if (length(line)) line else NULL
 }
 
+# A refused request (a reply with "ok":false) as a condition of class
+# tfeventsd_refused (an error) or tfeventsd_refused_warning: its message
+# is the daemon's sentence as text, its fields those of the reply that a
+# program may use (error, line, id, op; absent ones NULL) and the reply
+# line itself.
+refusal <- function(line, what = "") {
+  f <- reply_fields(line)
+  if (Encoding(line) == "unknown") Encoding(line) <- "UTF-8"   # the daemon writes UTF-8
+  err <- if (is.character(f$error)) f$error else line   # not a reply: shown as it is
+  c(list(message = paste0("tfeventsd: ", what, err), call = NULL, error = err),
+    f[intersect(c("line", "id", "op"), names(f))], list(reply = line))
+}
+
+refused <- function(line, what = "") {
+  stop(structure(class = c("tfeventsd_refused", "error", "condition"), refusal(line, what)))
+}
+
 # A reply line that is not the one awaited: a refused fire-and-forget
 # request. Surfaced as a warning, with the daemon's sentence.
 stray_reply <- function(line) {
   if (!grepl('"ok":true', line, fixed = TRUE))
-    warning("tfeventsd: ", line, call. = FALSE)
+    warning(structure(class = c("tfeventsd_refused_warning", "warning", "condition"),
+                      refusal(line)))
 }
 
 # Read the replies already there, without waiting.
@@ -345,7 +364,8 @@ send_lines <- function(lines) {
 }
 
 # Send one request (JSON object text without its braces) and wait for its
-# reply line; returns the line. Errors are R errors.
+# reply line; returns the line. A refusal is an R error of class
+# tfeventsd_refused (refused()).
 request <- function(body) {
   .state$next_id <- .state$next_id + 1
   id <- sprintf("%.0f", .state$next_id)
@@ -361,8 +381,7 @@ request <- function(body) {
     if (grepl(pat, line)) break
     stray_reply(line)
   }
-  if (!grepl('"ok":true', line, fixed = TRUE))
-    stop("tfeventsd: ", line, call. = FALSE)
+  if (!grepl('"ok":true', line, fixed = TRUE)) refused(line)
   line
 }
 

@@ -1,19 +1,23 @@
 # JSON text for requests, in base R (jsonlite is not needed to write).
 
 # String literals: quotes, backslashes and control characters escaped;
-# UTF-8 kept as it is (the daemon takes UTF-8 JSON).
+# UTF-8 kept as it is (the daemon takes UTF-8 JSON). The control bytes are
+# named (0x00-0x1f, 0x7f): [[:cntrl:]] on bytes also takes 0x80-0x9f, the
+# continuation bytes of many UTF-8 characters (the euro sign, CJK, emoji).
+JSON_CONTROL <- "[\\x00-\\x1f\\x7f]"
+
 json_string <- function(s) {
   s <- enc2utf8(as.character(s))
-  if (any(grepl('["\\\\[:cntrl:]]', s, useBytes = TRUE))) {
+  if (any(grepl('["\\\\\\x00-\\x1f\\x7f]', s, perl = TRUE, useBytes = TRUE))) {
     s <- gsub("\\", "\\\\", s, fixed = TRUE, useBytes = TRUE)
     s <- gsub('"', '\\"', s, fixed = TRUE, useBytes = TRUE)
     s <- gsub("\n", "\\n", s, fixed = TRUE, useBytes = TRUE)
     s <- gsub("\r", "\\r", s, fixed = TRUE, useBytes = TRUE)
     s <- gsub("\t", "\\t", s, fixed = TRUE, useBytes = TRUE)
-    if (any(grepl("[[:cntrl:]]", s, useBytes = TRUE))) {
+    if (any(grepl(JSON_CONTROL, s, perl = TRUE, useBytes = TRUE))) {
       ch <- strsplit(s, "", useBytes = TRUE)
       s <- vapply(ch, function(cs) {
-        ctl <- grepl("[[:cntrl:]]", cs, useBytes = TRUE)
+        ctl <- grepl(JSON_CONTROL, cs, perl = TRUE, useBytes = TRUE)
         cs[ctl] <- sprintf("\\u%04x", vapply(cs[ctl], function(c) as.integer(charToRaw(c))[1], 0L))
         paste(cs, collapse = "")
       }, "")
@@ -97,3 +101,84 @@ packed_f32 <- function(x) {
 }
 
 packed_u8 <- function(x) sprintf('{"u8":"%s"}', base64(as.raw(x)))
+
+# ---- reading replies --------------------------------------------------------
+
+# One escape of a JSON string: a surrogate pair (one character outside
+# the Basic Multilingual Plane), another \uXXXX, or a backslash and a
+# character.
+JSON_ESCAPE <- paste0("\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2}",
+                      "|\\\\u[0-9a-fA-F]{4}|\\\\.")
+JSON_SHORT <- c('"' = '"', "\\" = "\\", "/" = "/", b = "\b", f = "\f", n = "\n", r = "\r",
+                t = "\t")
+
+json_escape_text <- function(e) {
+  if (nchar(e, type = "bytes") == 2L) {
+    c <- substr(e, 2L, 2L)
+    return(if (c %in% names(JSON_SHORT)) JSON_SHORT[[c]] else e)   # not JSON: kept
+  }
+  cp <- strtoi(substr(e, 3L, 6L), 16L)
+  if (nchar(e, type = "bytes") == 12L)
+    cp <- 0x10000 + (cp - 0xD800) * 1024 + (strtoi(substr(e, 9L, 12L), 16L) - 0xDC00)
+  # A lone surrogate, or NUL (an R string cannot hold one): the
+  # replacement character.
+  if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) cp <- 0xFFFD
+  intToUtf8(cp)
+}
+
+# The text of a JSON string literal's body (between its quotes; UTF-8, as
+# the daemon writes it), marked UTF-8. Base R even when jsonlite is there:
+# replies are short, and jsonlite's parser turns a lone surrogate into
+# "?" and drops the character after it.
+json_unescape <- function(s) {
+  m <- gregexpr(JSON_ESCAPE, s, perl = TRUE, useBytes = TRUE)[[1]]
+  if (m[1L] > 0L) {
+    b <- charToRaw(s)
+    at <- as.integer(m)
+    len <- attr(m, "match.length")
+    keep <- c(1L, at + len)   # where the bytes between escapes start
+    parts <- vector("list", 2L * length(at) + 1L)
+    for (i in seq_along(at)) {
+      if (at[i] > keep[i]) parts[[2L * i - 1L]] <- b[keep[i]:(at[i] - 1L)]
+      e <- rawToChar(b[at[i]:(at[i] + len[i] - 1L)])
+      parts[[2L * i]] <- charToRaw(enc2utf8(json_escape_text(e)))
+    }
+    if (keep[length(keep)] <= length(b)) parts[[length(parts)]] <- b[keep[length(keep)]:length(b)]
+    s <- rawToChar(unlist(parts))
+  }
+  Encoding(s) <- "UTF-8"
+  s
+}
+
+# A reply line's top-level fields as a named list (strings unescaped,
+# numbers as doubles, true/false as logicals; objects, arrays and nulls
+# left out): the daemon's replies are flat apart from "stats".
+# Text that is not a JSON object gives an empty list.
+reply_fields <- function(line) {
+  tok <- regmatches(line, gregexpr('"(?:[^"\\\\]|\\\\.)*"|[{}\\[\\]]|[^\\s,:{}\\[\\]"]+', line,
+                                   perl = TRUE, useBytes = TRUE))[[1]]
+  out <- list()
+  depth <- 0L
+  key <- NULL
+  for (t in tok) {
+    if (t == "{" || t == "[") {
+      if (depth == 1L) key <- NULL   # a nested value: skipped
+      depth <- depth + 1L
+    } else if (t == "}" || t == "]") {
+      depth <- depth - 1L
+    } else if (depth == 1L) {
+      quoted <- startsWith(t, '"')
+      if (is.null(key)) {
+        if (!quoted) return(list())
+        key <- json_unescape(substr(t, 2L, nchar(t, type = "bytes") - 1L))
+      } else {
+        v <- if (quoted) json_unescape(substr(t, 2L, nchar(t, type = "bytes") - 1L))
+             else if (t == "true") TRUE else if (t == "false") FALSE
+             else if (t == "null") NULL else suppressWarnings(as.numeric(t))
+        if (!is.null(v)) out[[key]] <- v
+        key <- NULL
+      }
+    }
+  }
+  out
+}
