@@ -13,12 +13,8 @@
 #include "cli.h"
 #include "cli_lib.h"
 #include "cli_log_files.h"
+#include "cli_parse.h"
 #include "tfevents.h"
-
-/* Lines and cells of a TSV we take apart (the library checks the real
- * limits: points x dimensions, metadata bytes, columns). */
-#define EMB_MAX_LINES ((size_t)1 << 24)
-#define EMB_MAX_CELLS ((size_t)1 << 26)
 
 enum { EMB_OPT_SPRITE_SIZE = CLI_LIB_OPT_NEXT };
 
@@ -46,171 +42,49 @@ static void embedding_usage(FILE *f)
         "with --daemon, or I/O error\n");
 }
 
-/* Lines of text (cut in place; a final line without '\n' counts, a
- * trailing '\r' is dropped). */
-static int split_lines(char *text, char ***ret, size_t *ret_n)
+/* path's whole content (cli_log_read_file), or why not on stderr. */
+static int read_or_say(const char *path, char **text, size_t *len)
 {
-    size_t n = 0, cap = 0;
-    char **v = NULL;
-    for (char *p = text, *nl; *p; p = nl + 1) {
-        nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        size_t len = strlen(p);
-        if (len && p[len - 1] == '\r')
-            p[len - 1] = '\0';
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            char **nv = cap <= EMB_MAX_LINES ? realloc(v, cap * sizeof *v) : NULL;
-            if (!nv) {
-                free(v);
-                return cap > EMB_MAX_LINES ? -E2BIG : -ENOMEM;
-            }
-            v = nv;
-        }
-        v[n++] = p;
-        if (!nl)
-            break;
-    }
-    *ret = v;
-    *ret_n = n;
-    return 0;
+    int r = cli_log_read_file(path, text, len);
+    if (r < 0)
+        cli_error("embedding: %s: %s", path, r == -EFBIG ? "larger than 256 MiB"
+                  : r == -EINVAL ? "not a regular file" : strerror(-r));
+    return r;
 }
 
-/* The tensor TSV: rows of numbers, every row as long as the first. */
+static void say(const char *path, const struct cli_parse_err *err)
+{
+    if (err->line)
+        cli_error("embedding: %s:%zu: %s", path, err->line, err->why);
+    else
+        cli_error("embedding: %s: %s", path, err->why);
+}
+
 static int read_tensor(const char *path, float **ret, size_t *rows, size_t *cols)
 {
     char *text;
-    size_t len, n;
-    char **lines = NULL;
-    int r = cli_log_read_file(path, &text, &len);
-    if (r < 0) {
-        cli_error("embedding: %s: %s", path, strerror(-r));
+    size_t len;
+    int r = read_or_say(path, &text, &len);
+    if (r < 0)
         return r;
-    }
-    if ((r = split_lines(text, &lines, &n)) < 0) {
-        free(text);
-        return r;
-    }
-    float *v = NULL;
-    size_t nv = 0, cap = 0, w = 0, rr = 0;
-    for (size_t i = 0; !r && i < n; i++) {
-        size_t cells = 0;
-        char *save = NULL;
-        for (char *f = strtok_r(lines[i], "\t ,", &save); !r && f;
-             f = strtok_r(NULL, "\t ,", &save)) {
-            char *end;
-            float x = strtof(f, &end);
-            if (*end || end == f) {
-                cli_error("embedding: %s:%zu: '%s' is not a number", path, i + 1, f);
-                r = -EINVAL;
-                break;
-            }
-            if (nv == cap) {
-                cap = cap ? cap * 2 : 1024;
-                float *nvp = cap <= EMB_MAX_CELLS ? realloc(v, cap * sizeof *v) : NULL;
-                if (!nvp) {
-                    r = cap > EMB_MAX_CELLS ? -E2BIG : -ENOMEM;
-                    break;
-                }
-                v = nvp;
-            }
-            v[nv++] = x;
-            cells++;
-        }
-        if (r || cells == 0)
-            continue;   /* blank lines are skipped */
-        if (w && cells != w) {
-            cli_error("embedding: %s:%zu: %zu numbers, the first line has %zu", path, i + 1,
-                      cells, w);
-            r = -EINVAL;
-        }
-        w = cells;
-        rr++;
-    }
-    free(lines);
+    struct cli_parse_err err;
+    if ((r = cli_parse_emb_tensor(text, len, NULL, ret, rows, cols, &err)) < 0)
+        say(path, &err);
     free(text);
-    if (!r && rr == 0) {
-        cli_error("embedding: %s: no numbers", path);
-        r = -EINVAL;
-    }
-    if (r) {
-        free(v);
-        return r;
-    }
-    *ret = v;
-    *rows = rr;
-    *cols = w;
-    return 0;
+    return r;
 }
 
-struct metadata {
-    char *text;
-    char **lines;
-    const char **header, **cells;
-    size_t n_header, n_cells, rows;
-};
-
-static void metadata_done(struct metadata *m)
+/* The metadata's strings point into text (kept until the end). */
+static int read_metadata(const char *path, char **text, struct cli_emb_metadata *m)
 {
-    free(m->text);
-    free(m->lines);
-    free(m->header);
-    free(m->cells);
-}
-
-/* The metadata TSV: with tabs in its first line, a header and that many
- * columns per line; else one column, a line per point. */
-static int read_metadata(const char *path, struct metadata *m)
-{
-    size_t len, n;
-    int r = cli_log_read_file(path, &m->text, &len);
-    if (r < 0) {
-        cli_error("embedding: %s: %s", path, strerror(-r));
+    size_t len;
+    int r = read_or_say(path, text, &len);
+    if (r < 0)
         return r;
-    }
-    if ((r = split_lines(m->text, &m->lines, &n)) < 0)
-        return r;
-    while (n > 0 && !*m->lines[n - 1])
-        n--;   /* trailing blank lines */
-    size_t cols = 1;
-    for (const char *p = n ? m->lines[0] : ""; *p; p++)
-        cols += *p == '\t';
-    size_t first = cols > 1 ? 1 : 0;
-    if (n <= first) {
-        cli_error("embedding: %s: no labels", path);
-        return -EINVAL;
-    }
-    m->rows = n - first;
-    m->header = cols > 1 ? calloc(cols, sizeof *m->header) : NULL;
-    m->cells = calloc(m->rows * cols, sizeof *m->cells);
-    if ((cols > 1 && !m->header) || !m->cells)
-        return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        size_t c = 0;
-        for (char *p = m->lines[i], *tab;; p = tab + 1) {
-            tab = strchr(p, '\t');
-            if (tab)
-                *tab = '\0';
-            if (c < cols) {
-                if (i < first)
-                    m->header[c] = p;
-                else
-                    m->cells[(i - first) * cols + c] = p;
-            }
-            c++;
-            if (!tab)
-                break;
-        }
-        if (c != cols) {
-            cli_error("embedding: %s:%zu: %zu columns, the first line has %zu", path, i + 1, c,
-                      cols);
-            return -EINVAL;
-        }
-    }
-    m->n_header = cols > 1 ? cols : 0;
-    m->n_cells = m->rows * cols;
-    return 0;
+    struct cli_parse_err err;
+    if ((r = cli_parse_emb_metadata(*text, len, NULL, m, &err)) < 0)
+        say(path, &err);
+    return r;
 }
 
 struct emb_args {
@@ -293,11 +167,11 @@ int cli_embedding_main(int argc, char **argv)
         return st < 0 ? CLI_EXIT_OK : st;
     struct tfevents_embedding e = {.tag = argv[optind]};
     float *tensor = NULL;
-    struct metadata md = {0};
-    char *sprite = NULL;
+    struct cli_emb_metadata md = {0};
+    char *md_text = NULL, *sprite = NULL;
     /* Every file is read and checked before anything is opened or sent. */
     int r = read_tensor(argv[optind + 1], &tensor, &e.rows, &e.cols);
-    if (!r && a.metadata && !(r = read_metadata(a.metadata, &md)) && md.rows != e.rows) {
+    if (!r && a.metadata && !(r = read_metadata(a.metadata, &md_text, &md)) && md.rows != e.rows) {
         cli_error("embedding: %s has %zu labels for %zu points", a.metadata, md.rows, e.rows);
         r = -EINVAL;
     }
@@ -322,6 +196,7 @@ int cli_embedding_main(int argc, char **argv)
     st = cli_lib_close(&a.lib, h, st);
     free(tensor);
     free(sprite);
-    metadata_done(&md);
+    cli_parse_emb_metadata_done(&md);
+    free(md_text);
     return st;
 }

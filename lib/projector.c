@@ -430,7 +430,8 @@ static int parse_top(struct lex *x, struct projector_config *c)
 int projector_config_parse(struct projector_config *c, const char *text, size_t len)
 {
     projector_config_done(c);
-    struct lex x = {.p = text, .end = text + len};
+    /* (NULL, 0) is an empty text: NULL + 0 is undefined in C. */
+    struct lex x = {.p = text, .end = len ? text + len : text};
     buf_init(&x.str, PROJECTOR_MAX_CONFIG);
     int r = parse_top(&x, c);
     buf_free(&x.str);

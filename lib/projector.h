@@ -109,7 +109,8 @@ void projector_config_done(struct projector_config *c);
 
 /* Parse the text format of a ProjectorConfig (the fields above). A field
  * this module does not know is -EPROTO (the config is then not rewritten,
- * rather than losing it); bad syntax -EBADMSG. c is emptied first. */
+ * rather than losing it); bad syntax -EBADMSG. c is emptied first. text
+ * may be NULL when len is 0. */
 int projector_config_parse(struct projector_config *c, const char *text, size_t len);
 
 /* Add e (copied), replacing an entry of the same tensor name. -ENOSPC past

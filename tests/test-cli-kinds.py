@@ -465,6 +465,62 @@ def test_refusals(tmp):
     check(not os.path.exists(os.path.join(tmp, "o")), "a refused export made --out")
 
 
+def test_limits(tmp):
+    """The named limits of the file readers (client/cli_parse.c), each
+    reached through the CLI with its sentence and exit status 2, nothing
+    written: MESH_LINE_MAX_FIELDS (64 numbers on a PLY or OBJ line),
+    EMB_MAX_LINES (2^24 lines of a TSV: a file of 16 MiB newlines, and one
+    less is within it) and EMB_MAX_CELLS (2^26 metadata cells, from 8193
+    rows of 8193 columns: 32 KiB of tabs and lines). A tensor past
+    EMB_MAX_CELLS needs a file of 128 MiB: tests/test-cli_parse.c holds
+    the tensor to small limits instead."""
+    logdir = os.path.join(tmp, "l")
+    log = ["log", "--embedded", "--logdir", logdir]
+    emb = ["embedding", "--embedded", "--logdir", logdir]
+    obj = os.path.join(tmp, "fan.obj")
+    with open(obj, "w") as f:
+        f.write("".join("v %d 0 %d\n" % (i, i * i) for i in range(65)))
+        f.write("f %s\n" % " ".join(str(i + 1) for i in range(64)))
+    cli(log + ["--mesh", "fan=" + obj])   # 64 numbers: a fan of 62 triangles
+    with open(obj, "a") as f:
+        f.write("f %s\n" % " ".join(str(i + 1) for i in range(65)))
+    ply = os.path.join(tmp, "wide.ply")
+    with open(ply, "w") as f:
+        f.write("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\n"
+                "property float y\nproperty float z\nend_header\n%s\n" % " ".join(["0"] * 65))
+    lines = os.path.join(tmp, "lines.tsv")
+    with open(lines, "wb") as f:
+        f.write(b"\n" * ((1 << 24) + 1))
+    one = os.path.join(tmp, "one.tsv")
+    with open(one, "w") as f:
+        f.write("1\n" * 8193)
+    wide = os.path.join(tmp, "wide.tsv")
+    with open(wide, "w") as f:
+        f.write("\t".join(["c"] * 8193) + "\n" + "x\n" * 8193)
+    cases = [(log + ["--mesh", "b=" + obj], "fan.obj:67: more than 64 numbers on a line"),
+             (log + ["--mesh", "b=" + ply], "wide.ply:8: more than 64 numbers on a line"),
+             (emb + ["t", lines], "lines.tsv: more than 16777216 lines"),
+             (emb + ["--metadata", lines, "t", one], "lines.tsv: more than 16777216 lines"),
+             (emb + ["--metadata", wide, "t", one],
+              "wide.tsv: 8193 rows of 8193 columns: more than 67108864 cells")]
+    for args, say in cases:
+        p = cli(args, want=2)
+        check(say in p.stderr, "%s: %r" % (args[-1], p.stderr))
+    # One line less is within EMB_MAX_LINES: the lines are read, and found
+    # blank.
+    os.truncate(lines, 1 << 24)
+    p = cli(emb + ["t", lines], want=2)
+    check("lines.tsv: no numbers" in p.stderr, "2^24 lines: %r" % p.stderr)
+    os.unlink(lines)
+    # Only the first mesh was logged, its polygon split into 62 triangles.
+    m = jsonl(["collect", logdir, "--type", "mesh"])
+    check([(x["name"], x["vertices"], x["faces"]) for x in m] == [("fan", 65, 62)],
+          "meshes %s" % m)
+    check(not os.path.exists(os.path.join(logdir, "t")) and
+          jsonl(["collect", logdir, "--type", "projector"]) == [],
+          "a refused embedding was written")
+
+
 def test_projector_outside(tmp):
     """A projector config naming files outside its run directory (an
     absolute path, '..', a symbolic link): collect lists them without
@@ -666,7 +722,8 @@ def test_graph_refusals(tmp):
 
 
 TESTS = [test_golden_pr_curves, test_golden_mesh_layout_gif, test_golden_projector,
-         test_daemon_writes, test_embedded_writes, test_refusals, test_projector_outside,
+         test_daemon_writes, test_embedded_writes, test_refusals, test_limits,
+         test_projector_outside,
          test_graph_daemon, test_graph_embedded, test_graph_refusals]
 
 

@@ -154,6 +154,10 @@ static void test_config_text(void)
     const char *broken = "embeddings { tensor_name: \"a }";
     CHECK_EQ(projector_config_parse(&d, broken, strlen(broken)), -EBADMSG);
     CHECK_EQ(d.n, 0u);
+    /* No text at all (the fuzzer's empty input): an empty config, no
+     * arithmetic on the NULL pointer (UBSan). */
+    CHECK_EQ(projector_config_parse(&d, NULL, 0), 0);
+    CHECK_EQ(d.n, 0u);
     buf_free(&b);
     projector_config_done(&c);
     projector_config_done(&d);
