@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "fdclose.h"
 #include "frame.h"
 #include "reply.h"
 #include "log.h"
@@ -114,26 +115,6 @@ static void on_close(uv_handle_t *h)
     conn_unref(c);
 }
 
-/* ThreadSanitizer does not see libuv close a descriptor (libuv calls the
- * close system call directly), so when the number is reused for a file a
- * thread of the pool opens and closes, that close reads as a race with the
- * loop's last read of the socket. Tell it, as libuv's own sanitized builds
- * do, just before uv_close() closes the descriptor. */
-#if defined(__SANITIZE_THREAD__)
-void __sanitizer_syscall_pre_impl_close(long fd);
-static void tsan_closing(uv_handle_t *h)
-{
-    uv_os_fd_t fd;
-    if (uv_fileno(h, &fd) == 0)
-        __sanitizer_syscall_pre_impl_close(fd);
-}
-#else
-static void tsan_closing(uv_handle_t *h)
-{
-    (void)h;
-}
-#endif
-
 void conn_close(struct conn *c)
 {
     if (c->closing)
@@ -141,8 +122,7 @@ void conn_close(struct conn *c)
     c->closing = true;
     log_debug("conn %llu (%s): closed after %llu lines", (unsigned long long)c->id,
               c->peer, (unsigned long long)c->line_no);
-    tsan_closing(&c->h.handle);
-    uv_close(&c->h.handle, on_close);
+    fd_handle_close(&c->h.handle, on_close);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)

@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "fdclose.h"
 #include "flusher.h"
 #include "upload.h"
 #include "log.h"
@@ -363,7 +364,7 @@ void server_stop(struct server *s)
         s->read_timer_on = false;
     }
     if (s->listening) {
-        uv_close((uv_handle_t *)&s->listener, NULL);
+        fd_handle_close((uv_handle_t *)&s->listener, NULL);
         struct stat st;
         if (s->owns_socket_path && lstat(s->cfg->socket_path, &st) == 0 &&
             st.st_dev == s->socket_dev && st.st_ino == s->socket_ino)
@@ -371,7 +372,7 @@ void server_stop(struct server *s)
         s->listening = false;
     }
     if (s->tcp_listening) {
-        uv_close((uv_handle_t *)&s->tcp_listener, NULL);
+        fd_handle_close((uv_handle_t *)&s->tcp_listener, NULL);
         s->tcp_listening = false;
     }
     if (s->tcp_token_path[0]) {
