@@ -158,6 +158,23 @@ def answers(path):
         s.close()
 
 
+def listening(path):
+    """Is a socket bound to path listening yet? (From /proc/net/unix, so
+    that looking does not connect: bind() makes the path before listen()
+    makes it answer, and a connect in between is refused.)"""
+    try:
+        with open("/proc/net/unix") as f:
+            rows = f.read().splitlines()[1:]
+    except OSError:
+        return os.path.exists(path)
+    for row in rows:
+        cols = row.split(None, 7)
+        # Num RefCount Protocol Flags Type St Inode Path; __SO_ACCEPTCON
+        if len(cols) == 8 and cols[7] == path and int(cols[3], 16) & 0x10000:
+            return True
+    return False
+
+
 def log_and_flush(sock_path, logdir, values):
     """Log one scalar per value, then a flush; returns the flush reply."""
     c = Client(sock_path)
@@ -212,7 +229,7 @@ def test_socket_activate(tmp):
                               "--socket", os.path.join(tmp, "unused.sock")],
                              stdout=subprocess.DEVNULL, stderr=err)
     try:
-        wait_for(lambda: os.path.exists(sock), what="systemd-socket-activate's socket")
+        wait_for(lambda: listening(sock), what="systemd-socket-activate's socket")
         r = log_and_flush(sock, "act", [1.5, 2.5, 3.5])
         check(r.get("ok") is True and r.get("id") == 7, "flush reply %s" % r)
         check_logged(root, "act", [1.5, 2.5, 3.5])
