@@ -66,11 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool meta = data[0] & 1;
     data += 3;
     size -= 3;
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     if (meta)
         metadata(text, size, &lim);
     else

@@ -23,11 +23,9 @@ static void check_chart(const struct tfevents_layout_chart *ch)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* As the CLI parses a file: all of it, up to the NUL after it. */
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     cJSON *root = cJSON_ParseWithLengthOpts(text, size + 1, NULL, 1);
     free(text);
     if (!root)

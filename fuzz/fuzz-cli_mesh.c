@@ -13,11 +13,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* The reader hands the parser its file NUL-terminated. */
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     struct cli_mesh m;
     struct cli_parse_err err = {0, ""};
     int r = cli_parse_mesh(text, size, &m, &err);
