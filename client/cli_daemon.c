@@ -363,6 +363,7 @@ static const struct stat_info {
     {"limit_elements", false, "Requests refused by --max-elements."},
     {"limit_input_total", false, "Unfinished messages refused by --max-input-total."},
     {"writers_open", true, "Event files open now."},
+    {"writers_closing", true, "Event files being closed now (their last data being written)."},
     {"logdirs", true, "Logdirs known now."},
     {"pending_bytes", true, "Bytes accepted but not yet written."},
     {"upload_queued_files", true, "Closed event files waiting to be uploaded (--upload)."},

@@ -722,14 +722,15 @@ static int host_stats(void *ctx, struct reply *rp)
         static const struct stats none;
         struct user_gauges g = {user, strlen(user), 0};
         logdir_set_foreach(s->logdirs, count_user_logdir, &g);
-        uint64_t writers = 0, pending = 0;
-        flusher_user_gauges(s->flusher, user, &writers, &pending);
-        r = stats_to_json(x->c->ust ? x->c->ust : &none, writers, g.logdirs, pending,
-                          &s->stats_json);
+        struct stats_gauges gauges;
+        flusher_gauges(s->flusher, user, &gauges);
+        gauges.logdirs = g.logdirs;
+        r = stats_to_json(x->c->ust ? x->c->ust : &none, &gauges, &s->stats_json);
     } else {
-        r = stats_to_json(&s->stats, flusher_open_writers(s->flusher),
-                          logdir_set_count(s->logdirs), flusher_pending_bytes(s->flusher),
-                          &s->stats_json);
+        struct stats_gauges gauges;
+        flusher_gauges(s->flusher, NULL, &gauges);
+        gauges.logdirs = logdir_set_count(s->logdirs);
+        r = stats_to_json(&s->stats, &gauges, &s->stats_json);
         if (r == 0 && s->uploader) {
             s->stats_json.len--;   /* the closing brace, put back after */
             r = uploader_stats_json(s->uploader, &s->stats_json);

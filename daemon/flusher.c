@@ -70,6 +70,7 @@ struct flusher {
     bool timer_closed;
     struct fw *head, *tail;
     unsigned n_open;            /* in the list and not closing */
+    unsigned n_closing;         /* in the list and closing */
     unsigned n_busy;
     uint64_t pending_total;
     bool shutting_down;
@@ -300,6 +301,7 @@ static void after_close(uv_work_t *req, int status)
         log_debug("closed the writer of %s", fw->dir);
     check_waiters(fw, fw->result < 0 ? fw->result : dropped > 0 ? -EFBIG : 0, true);
     list_remove(f, fw);
+    f->n_closing--;
     logdir_run_unpin(fw->rs);
     free(fw);
     maybe_resume(f);
@@ -314,6 +316,7 @@ static void start_close(struct fw *fw)
     fw->closing = true;
     fw->busy = true;
     f->n_open--;
+    f->n_closing++;
     f->n_busy++;
     f->pending_total -= fw->counted_pending;
     fw->counted_pending = 0;
@@ -595,18 +598,26 @@ unsigned flusher_open_writers(const struct flusher *f)
     return f->n_open;
 }
 
-void flusher_user_gauges(const struct flusher *f, const char *user, uint64_t *ret_writers,
-                         uint64_t *ret_pending)
+void flusher_gauges(const struct flusher *f, const char *user, struct stats_gauges *g)
 {
-    uint64_t n = 0, pending = 0;
+    if (!user) {
+        g->writers_open = f->n_open;
+        g->writers_closing = f->n_closing;
+        g->pending_bytes = f->pending_total;
+        return;
+    }
+    g->writers_open = g->writers_closing = g->pending_bytes = 0;
     /* A walk of at most --max-writers and the ones closing. */
-    for (const struct fw *fw = f->head; fw; fw = fw->next)
-        if (!fw->closing && strcmp(fw->user, user) == 0) {
-            n++;
-            pending += fw->counted_pending;
+    for (const struct fw *fw = f->head; fw; fw = fw->next) {
+        if (strcmp(fw->user, user) != 0)
+            continue;
+        if (fw->closing) {
+            g->writers_closing++;
+        } else {
+            g->writers_open++;
+            g->pending_bytes += fw->counted_pending;
         }
-    *ret_writers = n;
-    *ret_pending = pending;
+    }
 }
 
 uint64_t flusher_pending_bytes(const struct flusher *f)

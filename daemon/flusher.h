@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "logdir.h"
+#include "stats.h"
 
 struct server;
 struct conn;
@@ -42,10 +43,11 @@ void flusher_request(struct flusher *f, logdir *d, const char *user, bool sync, 
                      struct conn *c,
                      const struct reply_id *id, uint64_t line_no);
 
-/* The open writers of the logdirs under user directory user (borrowed),
- * and their bytes not yet written (--per-user-root's stats). */
-void flusher_user_gauges(const struct flusher *f, const char *user, uint64_t *ret_writers,
-                         uint64_t *ret_pending);
+/* The writers open and closing, and their bytes not yet written, into g's
+ * writers_open, writers_closing and pending_bytes: all of them when user is
+ * NULL, else those of the logdirs under user directory user (borrowed;
+ * --per-user-root's stats). */
+void flusher_gauges(const struct flusher *f, const char *user, struct stats_gauges *g);
 
 /* SIGHUP: every open writer starts a new file with its next record. */
 void flusher_rotate_all(struct flusher *f);

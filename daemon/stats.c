@@ -3,8 +3,7 @@
 #include <inttypes.h>
 #include <stddef.h>
 
-int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs,
-                  uint64_t pending_bytes, struct buf *out)
+int stats_to_json(const struct stats *s, const struct stats_gauges *g, struct buf *out)
 {
     /* The table keeps names and fields side by side. */
     static const struct {
@@ -31,8 +30,8 @@ int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs
     }
     if (r == 0)
         r = buf_printf(out,
-                       "\"writers_open\":%" PRIu64 ",\"logdirs\":%" PRIu64
-                       ",\"pending_bytes\":%" PRIu64 "}",
-                       writers_open, logdirs, pending_bytes);
+                       "\"writers_open\":%" PRIu64 ",\"writers_closing\":%" PRIu64
+                       ",\"logdirs\":%" PRIu64 ",\"pending_bytes\":%" PRIu64 "}",
+                       g->writers_open, g->writers_closing, g->logdirs, g->pending_bytes);
     return r;
 }

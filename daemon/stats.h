@@ -52,8 +52,16 @@ struct stats {
     uint64_t errors_path;            /* a logdir/run path refused (link, not a dir) */
 };
 
-/* Append {"name":value,...} with the gauges given by the caller. */
-int stats_to_json(const struct stats *s, uint64_t writers_open, uint64_t logdirs,
-                  uint64_t pending_bytes, struct buf *out);
+/* What is so now, as opposed to the counters above. */
+struct stats_gauges {
+    uint64_t writers_open;       /* writers taking records */
+    uint64_t writers_closing;    /* detached, their close queued or running on
+                                    the pool (their last data being written) */
+    uint64_t logdirs;
+    uint64_t pending_bytes;      /* accepted, not yet written */
+};
+
+/* Append {"name":value,...}: the counters of s, then the gauges g. */
+int stats_to_json(const struct stats *s, const struct stats_gauges *g, struct buf *out);
 
 #endif

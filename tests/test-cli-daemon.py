@@ -144,7 +144,7 @@ def test_ping_stats(tmp):
     st = json.loads(run(["stats", "--format=json"], d.sock, want=EXIT_OK).stdout)
     check(sorted(fams) == sorted("tfeventsd_" + k for k in st),
           "openmetrics families %s vs %s" % (sorted(fams), sorted(st)))
-    gauges = {"connections_open", "writers_open", "logdirs", "pending_bytes"}
+    gauges = {"connections_open", "writers_open", "writers_closing", "logdirs", "pending_bytes"}
     for k, v in st.items():
         typ, samples = fams["tfeventsd_" + k]
         want_t = "gauge" if k in gauges else "counter"

@@ -76,7 +76,7 @@ def _kill_live_daemons():
 
 
 class Daemon:
-    def __init__(self, tmp, *args, root=None):
+    def __init__(self, tmp, *args, root=None, env=None):
         self.tmp = tmp
         self.sock = os.path.join(tmp, "d.sock")
         self.root = root or os.path.join(tmp, "logs")
@@ -84,7 +84,7 @@ class Daemon:
         self.err = open(self.errpath, "w")
         self.p = subprocess.Popen([DAEMON, "--socket", self.sock, "--root", self.root,
                                    "--log-level", "debug"] + list(args),
-                                  stdout=subprocess.PIPE, stderr=self.err, text=True)
+                                  stdout=subprocess.PIPE, stderr=self.err, text=True, env=env)
         _live_daemons.append(self.p)
         line = self.p.stdout.readline()
         check("listening on " + self.sock in line, "daemon did not start: %r\n%s" %

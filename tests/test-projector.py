@@ -23,12 +23,14 @@ Standard library only; the harness is test-daemon.py's.
 Usage: test-projector.py [TEST-NAME-SUBSTRING]"""
 
 import base64
+import fcntl
 import importlib.util
 import os
 import re
 import struct
 import subprocess
 import sys
+import time
 import zlib
 
 _here = os.path.dirname(os.path.abspath(__file__))
@@ -321,6 +323,66 @@ def test_concurrent_writers(tmp):
     check(not leftovers, "temporary files left: %r" % leftovers)
 
 
+def holds_open(pid, path):
+    """Has process pid a descriptor open on path?"""
+    fds = "/proc/%d/fd" % pid
+    for fd in os.listdir(fds):
+        try:
+            if os.readlink(os.path.join(fds, fd)) == path:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def test_closing_gauge(tmp):
+    """stats' writers_closing counts a writer whose close is queued or
+    running on the thread pool, which writers_open no longer counts; it is
+    0 again when the close is done. Held here with a pool of one thread
+    (UV_THREADPOOL_SIZE=1) kept busy by an embedding that waits for its
+    run's config lock, which the test holds."""
+    root = os.path.join(tmp, "logs")
+    os.makedirs(os.path.join(root, "held"))
+    lock_path = os.path.join(root, "held", ".projector_config.pbtxt.lock")
+    lock = open(lock_path, "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    d = Daemon(tmp, root=root, env=dict(os.environ, UV_THREADPOOL_SIZE="1"))
+    try:
+        emb, run, st = d.client(), d.client(), d.client()
+        run.send({"logdir": "run", "step": 0, "values": {"x": 1.5}})
+        check(run.request({"op": "flush", "logdir": "run"})["ok"], "flush")
+        s = st.request({"op": "stats"})["stats"]
+        check((s["writers_open"], s["writers_closing"]) == (1, 0), "before: %r" % s)
+        emb.send({"op": "embedding", "logdir": "held", "step": 1, "id": 1,
+                  "embedding": {"tag": "e", "tensor": [[1.0, 2.0]]}})
+        t = time.monotonic() + 5   # the pool's one thread waits on the lock
+        while not holds_open(d.p.pid, lock_path):
+            check(time.monotonic() < t, "the embedding never took the lock file")
+            time.sleep(0.01)
+        run.send({"op": "close", "id": 9, "logdir": "run"})
+        t = time.monotonic() + 5
+        while True:
+            s = st.request({"op": "stats"})["stats"]
+            if s["writers_closing"] == 1 or time.monotonic() > t:
+                break
+            time.sleep(0.01)
+        check((s["writers_open"], s["writers_closing"], s["writers_closed"]) == (0, 1, 0),
+              "while the close waits for the pool: %r" % s)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        check(emb.reply(30).get("ok") is True, "embedding refused")
+        r = run.reply(30)
+        check(r.get("ok") is True and r.get("id") == 9, "close reply %r" % r)
+        s = st.request({"op": "stats"})["stats"]
+        check((s["writers_open"], s["writers_closing"], s["writers_closed"]) == (0, 0, 1),
+              "after the close: %r" % s)
+        for c in (emb, run, st):
+            c.close()
+    finally:
+        lock.close()
+        rc = d.stop()
+    check(rc == 0, "daemon exit status %d" % rc)
+
+
 def test_config_limit(tmp):
     """A config larger than 4 MiB (PROJECTOR_MAX_CONFIG), or one that an
     embedding would make larger, is refused with a sentence that says so
@@ -360,7 +422,7 @@ def test_config_limit(tmp):
 
 
 TESTS = [test_golden, test_adds, test_hostile, test_order, test_concurrent_writers,
-         test_config_limit]
+         test_closing_gauge, test_config_limit]
 
 
 def main():

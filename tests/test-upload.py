@@ -202,11 +202,10 @@ class Node:
         t = time.monotonic() + timeout
         while True:
             st = self.stats()
-            # writers_open drops when a close starts on the thread pool;
-            # the file is queued for upload when that close ends, and
-            # writers_closed counts it only then.
+            # A closed file is queued for upload when its close on the
+            # thread pool ends: writers_closing counts it until then.
             if (st["upload_queued_files"] == 0 and st["writers_open"] == 0 and
-                    st["writers_closed"] == st["writers_opened"]):
+                    st["writers_closing"] == 0):
                 return st
             check(time.monotonic() < t, "uploads not done after %d s: %s\n%s" %
                   (timeout, json.dumps(st), self.log()[-3000:]))
