@@ -28,6 +28,7 @@
 #include "lib_daemon.h"
 #include "sockpath.h"
 #include "lib_embedded.h"
+#include "lib_path.h"
 #include "lib_request.h"
 #include "lib_values.h"
 #include "logdir.h"
@@ -249,122 +250,11 @@ static int set_daemon_err(tfevents *h, int r, const char *why)
 
 /* ---- paths ----------------------------------------------------------------- */
 
-/* path made absolute (against the working directory) and normalised
- * lexically: "." and empty components dropped, ".." resolved. */
-static int absolute_path(const char *path, char *out, size_t size)
-{
-    char tmp[TFEVENTS_MAX_PATH * 2];
-    if (!path || !*path)
-        return -EINVAL;
-    if (path[0] == '/') {
-        if (strlen(path) >= sizeof tmp)
-            return -ENAMETOOLONG;
-        strcpy(tmp, path);
-    } else {
-        char cwd[TFEVENTS_MAX_PATH];
-        if (!getcwd(cwd, sizeof cwd))
-            return -errno;
-        int n = snprintf(tmp, sizeof tmp, "%s/%s", cwd, path);
-        if (n < 0 || (size_t)n >= sizeof tmp)
-            return -ENAMETOOLONG;
-    }
-    size_t len = 0;
-    char *save = NULL;
-    for (char *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-        if (strcmp(c, ".") == 0)
-            continue;
-        if (strcmp(c, "..") == 0) {
-            while (len > 0 && out[len - 1] != '/')
-                len--;
-            if (len > 0)
-                len--;
-            continue;
-        }
-        size_t cl = strlen(c);
-        if (len + 1 + cl + 1 > size || len + 1 + cl >= TFEVENTS_MAX_PATH)
-            return -ENAMETOOLONG;
-        out[len++] = '/';
-        memcpy(out + len, c, cl);
-        len += cl;
-    }
-    if (len == 0) {
-        if (size < 2)
-            return -ENAMETOOLONG;
-        out[len++] = '/';
-    }
-    out[len] = '\0';
-    return 0;
-}
-
-/* abs with symbolic links of its longest existing prefix resolved (the
- * daemon's root is a real path, so both must be compared that way). */
-static int resolve_existing(const char *abs, char *out)
-{
-    char head[PATH_MAX];
-    if (strlen(abs) >= sizeof head)
-        return -ENAMETOOLONG;
-    strcpy(head, abs);
-    char *tail = NULL;
-    for (;;) {
-        char real[PATH_MAX];
-        if (realpath(head, real)) {
-            int n = snprintf(out, PATH_MAX, "%s%s%s", real,
-                             tail && strcmp(real, "/") != 0 ? "/" : "", tail ? tail : "");
-            free(tail);
-            return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
-        }
-        char *slash = strrchr(head, '/');
-        if (!slash || slash == head) {
-            free(tail);
-            return -ENOENT;
-        }
-        /* Move the last component of head in front of tail. */
-        *slash = '\0';
-        const char *comp = slash + 1;
-        char t[PATH_MAX];
-        int n = snprintf(t, sizeof t, "%s%s%s", comp, tail ? "/" : "", tail ? tail : "");
-        free(tail);
-        if (n < 0 || (size_t)n >= sizeof t)
-            return -ENAMETOOLONG;
-        tail = strdup(t);
-        if (!tail)
-            return -ENOMEM;
-    }
-}
-
-static int embedded_name(const char *abs, char *name)
-{
-    const char *why = NULL;
-    if (strcmp(abs, "/") == 0) {
-        strcpy(name, ".");
-        return 0;
-    }
-    return logdir_normalize(abs + 1, strlen(abs + 1), name, LOGDIR_MAX_NAME + 1, &why);
-}
-
 /* The daemon's name for abs: its path under the daemon's root, or
  * -EXDEV when it lies elsewhere. */
 static int daemon_name(tfevents *h, const char *abs, char *name)
 {
-    const char *root = lib_daemon_root(h->dm);
-    char real[PATH_MAX];
-    int r = resolve_existing(abs, real);
-    if (r < 0)
-        return r;
-    size_t rl = strlen(root);
-    if (rl == 0 || root[0] != '/')
-        return -EXDEV;
-    if (strcmp(real, root) == 0) {
-        strcpy(name, ".");
-        return 0;
-    }
-    if (strcmp(root, "/") == 0)
-        rl = 0;
-    else if (strncmp(real, root, rl) != 0 || real[rl] != '/')
-        return -EXDEV;
-    const char *rel = real + rl + 1;
-    const char *why = NULL;
-    return logdir_normalize(rel, strlen(rel), name, LOGDIR_MAX_NAME + 1, &why);
+    return lib_path_under_root(lib_daemon_root(h->dm), abs, name);
 }
 
 static int ensure_embedded(tfevents *h)
@@ -386,7 +276,7 @@ static int route(tfevents *h, const char *dir, struct route **ret)
         return 0;
     }
     if (dir) {
-        if ((r = absolute_path(dir, buf, sizeof buf)) < 0)
+        if ((r = lib_path_absolute(dir, buf, sizeof buf)) < 0)
             return set_err(h, r, "invalid logdir path");
     } else {
         abs = h->stack[h->depth];
@@ -422,7 +312,7 @@ static int route(tfevents *h, const char *dir, struct route **ret)
                                              : "invalid logdir for the daemon");
     }
     if (rt->mode == TFEVENTS_MODE_EMBEDDED) {
-        if ((r = embedded_name(abs, rt->name)) < 0)
+        if ((r = lib_path_embedded_name(abs, rt->name)) < 0)
             return set_err(h, r, "invalid logdir name");
         if ((r = ensure_embedded(h)) < 0)
             return set_err(h, r, NULL);
@@ -547,7 +437,7 @@ TFEV_API int tfevents_open(tfevents **ret, const struct tfevents_options *opts)
     if (!h->dm && (r = ensure_embedded(h)) < 0)
         goto fail;
     char abs[TFEVENTS_MAX_PATH];
-    if ((r = absolute_path(h->opts.logdir ? h->opts.logdir : "logs", abs, sizeof abs)) < 0)
+    if ((r = lib_path_absolute(h->opts.logdir ? h->opts.logdir : "logs", abs, sizeof abs)) < 0)
         goto fail;
     if (!(h->stack[0] = strdup(abs))) {
         r = -ENOMEM;
@@ -677,7 +567,7 @@ TFEV_API uint64_t tfevents_reconnects(tfevents *h)
 static int replace_top(tfevents *h, const char *dir, bool push)
 {
     char abs[TFEVENTS_MAX_PATH];
-    int r = absolute_path(dir, abs, sizeof abs);
+    int r = lib_path_absolute(dir, abs, sizeof abs);
     if (r < 0)
         return set_err(h, r, "invalid logdir path");
     if (push && h->depth >= TFEVENTS_MAX_LOGDIR_STACK)
