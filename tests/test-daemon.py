@@ -547,6 +547,17 @@ def test_sighup_rotates(tmp):
     eventlint(os.path.join(d.root, "rot"))
 
 
+def wait_stats(c, cond, timeout=15, every=0.1):
+    """The daemon's stats (asked through client c) once cond(stats) holds,
+    or the last ones asked when timeout s have passed."""
+    t = time.monotonic() + timeout
+    while True:
+        s = c.request({"op": "stats"})["stats"]
+        if cond(s) or time.monotonic() > t:
+            return s
+        time.sleep(every)
+
+
 def test_writer_limits(tmp):
     # At most 2 open files: the least recently used is closed, and its run's
     # next value starts a new file (nothing lost, still one writer per run).
@@ -560,12 +571,7 @@ def test_writer_limits(tmp):
     check(c.request({"logdir": "lim", "values": {"r1": {"x": 2}}})["ok"], "r1 again")
     # Idle timeout 0.5 s, checked every 0.1 s: closed within a second, or
     # a few under a loaded sanitizer run.
-    t = time.monotonic() + 15
-    while True:
-        s = c.request({"op": "stats"})["stats"]
-        if s["writers_open"] == 0 or time.monotonic() > t:
-            break
-        time.sleep(0.1)
+    s = wait_stats(c, lambda s: s["writers_open"] == 0)
     check(s["writers_open"] == 0, "idle writers closed: %s" % s)
     check(d.stop() == 0, "exit status")
     files = evfile.event_files(os.path.join(d.root, "lim"))

@@ -360,12 +360,7 @@ def test_closing_gauge(tmp):
             check(time.monotonic() < t, "the embedding never took the lock file")
             time.sleep(0.01)
         run.send({"op": "close", "id": 9, "logdir": "run"})
-        t = time.monotonic() + 5
-        while True:
-            s = st.request({"op": "stats"})["stats"]
-            if s["writers_closing"] == 1 or time.monotonic() > t:
-                break
-            time.sleep(0.01)
+        s = td.wait_stats(st, lambda s: s["writers_closing"] == 1, timeout=5, every=0.01)
         check((s["writers_open"], s["writers_closing"], s["writers_closed"]) == (0, 1, 0),
               "while the close waits for the pool: %r" % s)
         fcntl.flock(lock, fcntl.LOCK_UN)
