@@ -81,6 +81,24 @@ static void test_resolve_existing(void)
     CHECK_STR(out, want);
     CHECK_EQ(lib_path_resolve_existing("/", out), 0);
     CHECK_STR(out, "/");
+    /* PATH_MAX bytes or more, before or after the links are resolved. */
+    static char longp[PATH_MAX + 1];
+    memset(longp, 'a', PATH_MAX);
+    longp[0] = '/';
+    CHECK_EQ(lib_path_resolve_existing(longp, out), -ENAMETOOLONG);
+    char name[LOGDIR_MAX_NAME + 1];
+    CHECK_EQ(lib_path_under_root("/", longp, name), -ENAMETOOLONG);
+    char shortlink[PATH_MAX + 8];   /* tmp/l -> tmp/real: 3 bytes longer resolved */
+    snprintf(shortlink, sizeof shortlink, "%s/l", tmp);
+    REQUIRE(symlink("real", shortlink) == 0);
+    int n = snprintf(longp, sizeof longp, "%s/", shortlink);
+    memset(longp + n, 'b', PATH_MAX - 2 - (size_t)n);
+    longp[PATH_MAX - 2] = '\0';
+    CHECK_EQ(lib_path_resolve_existing(longp, out), -ENAMETOOLONG);
+    longp[PATH_MAX - 4] = '\0';   /* resolved: PATH_MAX - 1 bytes, the most */
+    CHECK_EQ(lib_path_resolve_existing(longp, out), 0);
+    CHECK_EQ(strlen(out), PATH_MAX - 1);
+    unlink(shortlink);
 }
 
 static void test_embedded_name(void)
